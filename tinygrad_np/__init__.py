@@ -1,0 +1,21 @@
+"""tinygrad_np: a small autograd engine on NumPy.
+
+    >>> import tinygrad_np as tg
+    >>> x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad.numpy()
+    array([2., 4., 6.], dtype=float32)
+"""
+from .tensor import Tensor, concatenate, ones, randn, stack, uniform, zeros  # noqa: I001  (first: defines Tensor)
+from .function import Function
+from .autograd import grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Function", "zeros", "ones", "randn", "uniform", "concatenate", "stack",
+    "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "gradcheck", "gradgradcheck", "GradcheckError",
+]

@@ -1,0 +1,40 @@
+"""Matrix products."""
+import numpy as np
+
+from ..function import Function
+
+
+class MatMul(Function):
+    """z = x @ y, with ``numpy.matmul``'s rules (1-D, 2-D and batched).
+
+    For matrices:  dL/dx = dL/dz @ yᵀ,  dL/dy = xᵀ @ dL/dz.
+    A 1-D x is treated as a row (1, n) and a 1-D y as a column (n, 1), and the
+    batch axes broadcast, so the gradients are summed back to each input's shape.
+    """
+
+    def forward(self, x, y):
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"matmul: {x.shape} @ {y.shape}: operands must have at least one dimension")
+        inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+        if x.shape[-1] != inner_y:
+            raise ValueError(
+                f"matmul: {x.shape} @ {y.shape}: inner dimensions {x.shape[-1]} and {inner_y} differ"
+            )
+        return np.matmul(x, y)
+
+    def backward(self, dz):
+        x, y = self.inputs
+        if x.ndim == 2 and y.ndim == 2:  # the common case, without reshaping
+            dx = dz @ y.T if self.needs_input_grad[0] else None
+            dy = x.T @ dz if self.needs_input_grad[1] else None
+            return dx, dy
+        xm = x.reshape((1,) + x.shape) if x.ndim == 1 else x
+        ym = y.reshape(y.shape + (1,)) if y.ndim == 1 else y
+        batch = np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
+        dzm = dz.reshape(batch + (xm.shape[-2], ym.shape[-1]))
+        dx = dy = None
+        if self.needs_input_grad[0]:
+            dx = (dzm @ ym.swapaxes(-1, -2)).sum_to(xm.shape).reshape(x.shape)
+        if self.needs_input_grad[1]:
+            dy = (xm.swapaxes(-1, -2) @ dzm).sum_to(ym.shape).reshape(y.shape)
+        return dx, dy

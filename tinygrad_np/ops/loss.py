@@ -1,0 +1,54 @@
+"""log-softmax and cross-entropy, the classifier's output layer and loss."""
+import numpy as np
+
+from ..function import Function
+from ..grad_mode import is_grad_enabled
+from ..tensor import Tensor
+
+
+def _log_softmax(x, axis):
+    # Subtracting the max makes every exponent <= 0, so nothing overflows even
+    # for logits of ±1e4, and the largest term contributes exp(0) = 1.
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """z = x - log(sum(exp(x), axis)).   dL/dx = dL/dz - softmax(x) * sum(dL/dz, axis)."""
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        return _log_softmax(x, axis)
+
+    def backward(self, dz):
+        return dz - self.output.exp() * dz.sum(axis=self.axis, keepdims=True)
+
+
+class CrossEntropy(Function):
+    """z = mean over rows n of -log softmax(x)[n, labels[n]], for logits x of shape (N, C).
+
+    dL/dx = dL/dz * (softmax(x) - onehot(labels)) / N.
+
+    Forward goes through log-softmax, so it is stable for any finite logits.
+    Backward is fused: one pass over the saved probabilities instead of the
+    chain log-softmax -> index -> mean.
+    """
+
+    def forward(self, x, labels):
+        n = x.shape[0]
+        logp = _log_softmax(x, axis=1)
+        self.labels = labels
+        self.probs = np.exp(logp)
+        return -logp[np.arange(n), labels].mean()
+
+    def backward(self, dz):
+        x = self.inputs[0]
+        n, classes = x.shape
+        if is_grad_enabled():
+            # create_graph: express the rule through x, so it can be differentiated again.
+            onehot = Tensor._make(np.eye(classes, dtype=x.dtype)[self.labels], False)
+            return (x.softmax(axis=1) - onehot) * (dz / n)
+        grad = self.probs.copy()  # a copy: with retain_graph, backward may run again
+        grad[np.arange(n), self.labels] -= 1
+        grad *= dz.data / n
+        return Tensor._make(grad, False)

@@ -1,0 +1,90 @@
+"""Reductions, and the broadcasting pair that is their adjoint.
+
+``sum`` and ``broadcast_to`` are each other's derivative: summing over an axis
+sends the same gradient back to every element of that axis (a broadcast), and
+broadcasting along an axis collects the gradients of all the copies (a sum).
+"""
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor
+
+
+def normalize_axes(axis, ndim):
+    """``axis`` (None, an int or a tuple, negatives allowed) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dimensions")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def kept_shape(shape, axes):
+    """The shape a reduction over ``axes`` has with keepdims=True."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """z = x.sum(axis, keepdims).   dL/dx = dL/dz broadcast back over the summed axes."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axes(axis, x.ndim)
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, dz):
+        x = self.inputs[0]
+        return dz.reshape(kept_shape(x.shape, self.axes)).broadcast_to(x.shape)
+
+
+class Max(Function):
+    """z = x.max(axis, keepdims).   dL/dx = dL/dz * [x == z] / (number of maxima).
+
+    Ties share the gradient equally: if k elements attain the maximum, each
+    gets 1/k of it (as HIPS autograd and ``torch.amax`` do). The split is a
+    constant, so the second derivative is 0 wherever it exists.
+    """
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axes(axis, x.ndim)
+        return x.max(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, dz):
+        x = self.inputs[0]
+        shape = kept_shape(x.shape, self.axes)
+        is_max = x.data == self.output.data.reshape(shape)
+        share = is_max / is_max.sum(axis=self.axes, keepdims=True)
+        return dz.reshape(shape) * Tensor._make(share.astype(x.dtype), False)
+
+
+class BroadcastTo(Function):
+    """z = broadcast_to(x, shape).   dL/dx = dL/dz summed back to x's shape."""
+
+    def forward(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, dz):
+        return dz.sum_to(self.inputs[0].shape)
+
+
+class SumTo(Function):
+    """z = x summed down to ``shape`` (the inverse of broadcasting).   dL/dx = dL/dz broadcast to x's shape.
+
+    Sums over the leading axes x has and ``shape`` lacks, and over the axes
+    where ``shape`` has size 1 and x does not.
+    """
+
+    def forward(self, x, shape):
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+        )
+        return x.sum(axis=axes, keepdims=True).reshape(shape)
+
+    def backward(self, dz):
+        return dz.broadcast_to(self.inputs[0].shape)

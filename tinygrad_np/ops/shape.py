@@ -1,0 +1,94 @@
+"""Operations that move values without changing them: reshape, transpose,
+indexing, concatenation, and dtype casts.
+
+Each one's derivative moves the gradient back the way the values came.
+"""
+import numpy as np
+
+from ..function import Function
+
+
+class Reshape(Function):
+    """z = x.reshape(shape).   dL/dx = dL/dz reshaped to x's shape."""
+
+    def forward(self, x, shape):
+        return x.reshape(shape)
+
+    def backward(self, dz):
+        return dz.reshape(self.inputs[0].shape)
+
+
+class Transpose(Function):
+    """z = x.transpose(axes).   dL/dx = dL/dz transposed by the inverse permutation."""
+
+    def forward(self, x, axes=None):
+        self.axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
+        return np.transpose(x, self.axes)
+
+    def backward(self, dz):
+        return dz.transpose(*np.argsort(self.axes))
+
+
+def is_advanced_index(index):
+    """True if ``index`` uses integer or boolean arrays (NumPy's advanced indexing)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+
+class GetItem(Function):
+    """z = x[index].   dL/dx = zeros like x, with dL/dz added at ``index``.
+
+    An element picked several times (a repeated integer index) receives the
+    sum of the gradients of all its copies.
+    """
+
+    def forward(self, x, index):
+        self.index = index
+        return x[index]
+
+    def backward(self, dz):
+        return dz.scatter_add(self.index, self.inputs[0].shape)
+
+
+class ScatterAdd(Function):
+    """z = zeros(shape) with x added at ``index``: the adjoint of indexing.   dL/dx = dL/dz[index]."""
+
+    def forward(self, x, index, shape):
+        self.index = index
+        z = np.zeros(shape, dtype=x.dtype)
+        if is_advanced_index(index):
+            np.add.at(z, index, x)  # unbuffered, so repeated indices accumulate
+        else:
+            z[index] = x  # basic indexing never repeats an element: plain assignment is enough
+        return z
+
+    def backward(self, dz):
+        return dz[self.index]
+
+
+class Concatenate(Function):
+    """z = concatenate(xs, axis).   dL/dxᵢ = the slice of dL/dz that xᵢ occupies."""
+
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, dz):
+        axis = self.axis % dz.ndim
+        grads, start = [], 0
+        for x, needed in zip(self.inputs, self.needs_input_grad):
+            stop = start + x.shape[axis]
+            index = (slice(None),) * axis + (slice(start, stop),)
+            grads.append(dz[index] if needed else None)
+            start = stop
+        return tuple(grads)
+
+
+class Cast(Function):
+    """z = x.astype(dtype).   dL/dx = dL/dz cast back to x's dtype."""
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, dz):
+        return dz.astype(self.inputs[0].dtype)
