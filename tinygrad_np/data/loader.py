@@ -1,0 +1,40 @@
+"""Batching: a small DataLoader over arrays."""
+import numpy as np
+
+
+class DataLoader:
+    """Iterate over aligned arrays in batches: ``for x, y in DataLoader(x, y, batch_size=128): ...``
+
+    Each iteration is one epoch. With ``shuffle=True`` every epoch draws a new
+    order from ``rng`` (a numpy Generator or a seed), so a seeded run is
+    repeatable. ``drop_last`` skips a final batch smaller than ``batch_size``.
+    """
+
+    def __init__(self, *arrays, batch_size=128, shuffle=False, drop_last=False, rng=None):
+        if not arrays:
+            raise ValueError("DataLoader: needs at least one array")
+        n = len(arrays[0])
+        for i, a in enumerate(arrays):
+            if len(a) != n:
+                raise ValueError(f"DataLoader: array 0 has {n} rows but array {i} has {len(a)}")
+        if batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
+        self.arrays = arrays
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+    def __len__(self):
+        n = len(self.arrays[0])
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.arrays[0])
+        order = self.rng.permutation(n) if self.shuffle else None
+        for b in range(len(self)):
+            rows = slice(b * self.batch_size, min((b + 1) * self.batch_size, n))
+            if order is not None:
+                rows = order[rows]
+            batch = tuple(a[rows] for a in self.arrays)
+            yield batch if len(batch) > 1 else batch[0]

@@ -1,0 +1,198 @@
+"""MNIST: where the files are, fetching them when they are nowhere, and checking them.
+
+``load_mnist`` looks in this order and takes the first that applies:
+
+1. the ``data_dir`` argument;
+2. the ``TINYGRAD_NP_DATA`` environment variable;
+3. the cache folder, ``$XDG_CACHE_HOME/tinygrad_np/mnist`` or ``~/.cache/tinygrad_np/mnist``;
+4. a download into that cache, from each mirror in turn.
+
+A folder named by 1 or 2 is the user's: it is read, never written, and a
+fault in it is an error. The cache is ours: every file in it must match its
+official MD5, and a file that does not is fetched again. A download goes to a
+temporary name and is renamed into place only once its MD5 matches, so an
+interrupted or corrupt download never looks like data.
+
+When no folder is named and every mirror fails, ``MnistNotFound`` is raised;
+``load_mnist_sample`` then offers the small real-MNIST sample that ships with
+the package.
+"""
+import hashlib
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from ..fileio import atomic_write
+from .idx import read_idx
+
+# name -> MD5 of the official gzipped file
+MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+MIRRORS_ENV = "TINYGRAD_NP_MNIST_MIRRORS"  # space-separated base URLs, to override MIRRORS
+SAMPLE_PATH = Path(__file__).with_name("mnist_sample.npz")
+
+
+class MnistNotFound(OSError):
+    """No MNIST folder was named, none is cached, and no mirror could be reached."""
+
+
+def cache_dir():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tinygrad_np" / "mnist"
+
+
+def md5(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _find(folder, name):
+    """``name`` in ``folder``, gzipped or not."""
+    for candidate in (folder / name, folder / name[: -len(".gz")]):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{folder / name}: no such file (nor {name[:-3]} uncompressed)")
+
+
+def load_mnist(data_dir=None, download=True, mirrors=None, timeout=10.0, progress=True):
+    """MNIST as ``(x_train, y_train, x_test, y_test)``: uint8 images (N, 28, 28) and uint8 labels (N,).
+
+    Any folder holding the four files in MNIST's names and format works
+    (Fashion-MNIST, for one). Raises ValueError naming the file if a file is
+    malformed or the files disagree, FileNotFoundError if a named folder lacks
+    one, and MnistNotFound if nothing was named and nothing could be fetched.
+    """
+    folder = data_dir or os.environ.get("TINYGRAD_NP_DATA")
+    if folder:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder}: no such folder")
+        return _load_folder(folder)
+    folder = cache_dir()
+    stale = [n for n in MNIST_FILES if not _cached_ok(folder / n)]
+    if stale:
+        if not download:
+            raise MnistNotFound(f"{folder}: MNIST is not cached and download=False")
+        for name in stale:
+            _download(name, folder, mirrors, timeout, progress)
+    return _load_folder(folder)
+
+
+def _cached_ok(path):
+    return path.is_file() and md5(path) == MNIST_FILES[path.name]
+
+
+def _load_folder(folder):
+    paths = [_find(folder, n) for n in MNIST_FILES]
+    arrays = [read_idx(p) for p in paths]
+    x_train, y_train, x_test, y_test = arrays
+    for (images, labels), (image_path, label_path) in (
+        ((x_train, y_train), paths[:2]),
+        ((x_test, y_test), paths[2:]),
+    ):
+        _check_pair(images, labels, image_path, label_path)
+    return x_train, y_train, x_test, y_test
+
+
+def _check_pair(images, labels, image_path, label_path):
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{image_path}: expected 28x28 images, got an array of shape {images.shape}")
+    if images.dtype != np.uint8:
+        raise ValueError(f"{image_path}: expected uint8 pixels, got {images.dtype}")
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise ValueError(f"{label_path}: expected a 1-D array of uint8 labels, got {labels.dtype} {labels.shape}")
+    if len(images) != len(labels):
+        raise ValueError(f"{label_path}: {len(labels)} labels for {len(images)} images in {image_path}")
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"{label_path}: label {labels.max()} is outside 0-9")
+
+
+def _mirrors(mirrors):
+    if mirrors is not None:
+        return list(mirrors)
+    override = os.environ.get(MIRRORS_ENV)
+    return override.split() if override else list(MIRRORS)
+
+
+def _download(name, folder, mirrors, timeout, progress):
+    folder.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for base in _mirrors(mirrors):
+        url = base.rstrip("/") + "/" + name
+        try:
+            # The MD5 is checked inside atomic_write: a mismatch raises before the rename.
+            with atomic_write(folder / name) as out:
+                got = _fetch(url, out, timeout, progress)
+                if got != MNIST_FILES[name]:
+                    raise ValueError(f"MD5 {got}, expected {MNIST_FILES[name]}")
+            return
+        except urllib.error.HTTPError as err:
+            failures.append(f"{url}: HTTP {err.code} {err.reason}")
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            failures.append(f"{url}: {getattr(err, 'reason', err)}")
+    raise MnistNotFound(f"could not download {name}: " + "; ".join(failures))
+
+
+def _fetch(url, out, timeout, progress):
+    """Copy ``url`` into the file ``out``; return the MD5 of what was written."""
+    digest = hashlib.md5()
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        bar = _progress_bar(total, url.rsplit("/", 1)[-1]) if progress else None
+        try:
+            for block in iter(lambda: response.read(1 << 16), b""):
+                out.write(block)
+                digest.update(block)
+                if bar is not None:
+                    bar.update(len(block))
+        finally:
+            if bar is not None:
+                bar.close()
+    return digest.hexdigest()
+
+
+def _progress_bar(total, name):
+    """tqdm when it is installed (the examples extra); otherwise a plain line on stderr."""
+    try:
+        from tqdm import tqdm
+
+        return tqdm(total=total or None, unit="B", unit_scale=True, desc=f"downloading {name}", leave=False)
+    except ImportError:
+        return _PlainProgress(total, name)
+
+
+class _PlainProgress:
+    def __init__(self, total, name):
+        self.total, self.name, self.done = total, name, 0
+        print(f"downloading {name} ...", file=sys.stderr, flush=True)
+
+    def update(self, n):
+        self.done += n
+
+    def close(self):
+        print(f"downloaded {self.name} ({self.done / 1e6:.1f} MB)", file=sys.stderr, flush=True)
+
+
+def load_mnist_sample():
+    """The sample shipped with the package: 2,000 training and 1,000 test images of real MNIST.
+
+    For running the demo offline. Same layout as ``load_mnist``.
+    """
+    with np.load(SAMPLE_PATH, allow_pickle=False) as f:
+        return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
