@@ -1,0 +1,159 @@
+"""examples/mnist_dnn.py end to end, run as a user runs it: a subprocess."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from idx_files import write_idx, write_mnist_folder
+
+import tinygrad_np as tg
+from tinygrad_np.data import load_mnist
+from tinygrad_np.metrics import confusion_matrix
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "mnist_dnn.py"
+REAL = os.environ.get("TINYGRAD_NP_DATA")
+needs_real_data = pytest.mark.skipif(not REAL, reason="TINYGRAD_NP_DATA is not set")
+PLOTS = ["loss.png", "accuracy.png", "prediction.png", "predictions.png", "confusion_matrix.png", "weights.png"]
+
+
+def run_example(*args, env=None, check=True):
+    environment = dict(os.environ, MPLBACKEND="Agg", **(env or {}))
+    for key in [k for k, v in environment.items() if v is None]:
+        del environment[key]
+    result = subprocess.run([sys.executable, str(EXAMPLE), *map(str, args)], capture_output=True, text=True,
+                            env=environment, timeout=600)
+    if check and result.returncode != 0:
+        pytest.fail(f"example failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def load_example_module():
+    spec = importlib.util.spec_from_file_location("mnist_dnn", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_valid_outputs(out, plots=True):
+    metrics = json.loads((out / "metrics.json").read_text())
+    with np.load(out / "model.npz", allow_pickle=False) as model:
+        assert set(model.files) == {"W1", "b1", "W2", "b2"}
+    if plots:
+        import matplotlib.image
+
+        for name in PLOTS:
+            data = (out / name).read_bytes()
+            assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{name} is not a PNG"
+            assert matplotlib.image.imread(out / name).ndim == 3, f"{name} does not decode"
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], f"temporary files left behind: {leftovers}"
+    return metrics
+
+
+@needs_real_data
+def test_one_epoch_on_real_mnist(tmp_path):
+    out = tmp_path / "run"
+    result = run_example("--epochs", 1, "--data-dir", REAL, "--out", out)
+    metrics = assert_valid_outputs(out)
+    assert metrics["test_accuracy"] >= 0.95, metrics["test_accuracy"]
+    assert result.stdout.strip().splitlines()[-1] == f"test accuracy: {100 * metrics['test_accuracy']:.2f}%"
+    assert "epoch   1/1" in result.stdout and "precision" in result.stdout and "confusion matrix" in result.stdout
+    for key in ("train_accuracy", "epochs", "seconds", "dataset", "history", "per_class", "confusion_matrix", "args"):
+        assert key in metrics, key
+    assert metrics["dataset"] == {"name": "MNIST", "source": REAL, "sample": False,
+                                  "train_size": 60000, "test_size": 10000}
+    assert len(metrics["per_class"]["f1"]) == 10 and metrics["history"][0]["epoch"] == 1
+
+    # The saved model, reloaded into a fresh network, makes exactly the predictions the run reported.
+    example = load_example_module()
+    model = example.MLP(metrics["args"]["hidden"], np.random.default_rng(123)).load(out / "model.npz")
+    _, _, x_test, y_test = load_mnist(REAL)
+    x = ((x_test.reshape(-1, 784) / 255.0 - example.MEAN) / example.STD).astype(np.float32)
+    predictions = example.predict(model, x)
+    assert confusion_matrix(y_test, predictions, 10).tolist() == metrics["confusion_matrix"]
+
+
+def test_saved_model_reloads_with_identical_predictions(tmp_path):
+    example = load_example_module()
+    rng = np.random.default_rng(0)
+    model = example.MLP(32, rng)
+    x = rng.standard_normal((50, 784)).astype(np.float32)
+    for _ in range(3):  # move away from the initialisation
+        model(tg.Tensor(x)).cross_entropy(rng.integers(0, 10, 50)).backward()
+        for p in model.parameters():
+            p.data -= 0.1 * p.grad.data
+            p.grad = None
+    model.save(tmp_path / "model.npz")
+    fresh = example.MLP(32, np.random.default_rng(99)).load(tmp_path / "model.npz")
+    with tg.no_grad():
+        np.testing.assert_array_equal(fresh(tg.Tensor(x)).data, model(tg.Tensor(x)).data)
+
+
+def test_offline_fallback_uses_the_bundled_sample_and_says_so(tmp_path):
+    out = tmp_path / "run"
+    env = {"TINYGRAD_NP_DATA": None, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "TINYGRAD_NP_MNIST_MIRRORS": "http://127.0.0.1:9/"}  # a closed port: fails at once
+    result = run_example("--dry-run", "--out", out, env=env)
+    assert "offline SAMPLE" in "\n".join(result.stderr.splitlines()[:4])  # loud, at the start
+    metrics = assert_valid_outputs(out)
+    assert metrics["dataset"]["sample"] is True and metrics["dataset"]["train_size"] == 2000
+    assert "bundled offline sample" in result.stdout
+
+
+def test_preset_seed_is_the_notebooks_setup(tmp_path):
+    out = tmp_path / "run"
+    args = ["--preset", "seed", "--epochs", 5, "--out", out, "--no-plots"]
+    if REAL:
+        args += ["--data-dir", REAL]
+    run_example(*args)
+    metrics = assert_valid_outputs(out, plots=False)
+    a = metrics["args"]
+    assert (a["hidden"], a["lr"], a["optimizer"], a["normalize"], a["init_scale"]) == (1000, 0.002, "sgd", False, 0.001)
+    assert (a["batch_size"], a["train_size"], a["test_size"], a["epochs"]) == (0, 1000, 350, 5)
+    assert metrics["dataset"]["train_size"] == 1000 and metrics["dataset"]["test_size"] == 350
+    assert len(metrics["step_losses"]) == 5  # full batch: one step per epoch
+
+
+def test_any_folder_in_mnist_format_works(tmp_path):
+    write_mnist_folder(tmp_path / "data", n_train=300, n_test=50)
+    run_example("--dry-run", "--data-dir", tmp_path / "data", "--out", tmp_path / "run", "--hidden", 16)
+    assert_valid_outputs(tmp_path / "run")
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--lr", "-1"], "--lr"),
+    (["--epochs", "abc"], "--epochs"),
+    (["--batch-size", "-5"], "--batch-size"),
+    (["--optimizer", "lbfgs"], "--optimizer"),
+])
+def test_bad_flags_end_in_one_line(args, fragment):
+    assert_one_line_error(run_example(*args, "--no-plots", check=False), fragment)
+
+
+def test_missing_data_folder_ends_in_one_line(tmp_path):
+    result = run_example("--data-dir", tmp_path / "nowhere", "--no-plots", check=False)
+    assert_one_line_error(result, str(tmp_path / "nowhere"), "no such folder")
+
+
+def test_broken_data_file_ends_in_one_line_naming_it(tmp_path):
+    write_mnist_folder(tmp_path)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x00\x00\x08")
+    result = run_example("--data-dir", tmp_path, "--no-plots", "--out", tmp_path / "run", check=False)
+    assert_one_line_error(result, "t10k-images-idx3-ubyte.gz")
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((10, 28, 28), np.uint8))
+    (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
+    result = run_example("--data-dir", tmp_path, "--no-plots", "--out", tmp_path / "run", check=False)
+    assert_one_line_error(result, "train-labels-idx1-ubyte.gz")
