@@ -1,15 +1,25 @@
 """Reverse-mode differentiation: walk the graph from the output back to the leaves.
 
-1. ``topological_order`` lists every tensor that needs a gradient, each one
-   before the tensors it was computed from. It is iterative (an explicit
-   stack), so a graph 100,000 ops deep does not hit Python's recursion limit.
-2. ``_backpropagate`` visits them in that order. Each tensor's gradient is
-   complete when it is visited, because everything computed from it came
-   earlier. It hands the gradient to the Function that made the tensor and
-   adds what comes back to that Function's inputs' gradients.
-3. Unless ``retain_graph=True``, each Function drops what it saved as soon as
-   its backward has run, so the arrays are freed during the pass, not after.
+A tensor's gradient is complete only once every op that consumed it has
+passed its share back, so the walk must visit consumers before producers: a
+topological order. Every recorded op carries a sequence number, taken when it
+ran (``Function.seq``), and an op always runs after the ops that made its
+inputs. So "newest first" is a topological order, and the walk is a loop over
+a priority queue keyed by that number:
+
+1. put the output in the queue, with dL/d(output);
+2. pop the newest tensor; its gradient is now complete; hand it to the
+   Function that made the tensor, and add what comes back to each input's
+   gradient, queueing inputs seen for the first time;
+3. repeat until the queue is empty. Leaves (tensors no op made) are never
+   queued: each contribution goes straight into ``leaf.grad``.
+
+No recursion, so a graph 100,000 ops deep is no problem, and no separate
+sorting pass. Unless ``retain_graph=True``, each Function drops what it saved
+as soon as its backward has run, so arrays are freed during the pass.
 """
+import heapq
+
 import numpy as np
 
 from .grad_mode import set_grad_enabled
@@ -22,30 +32,6 @@ _RELEASED = (
 )
 
 
-def topological_order(roots):
-    """Tensors requiring grad reachable from ``roots``, each before the tensors it was computed from."""
-    postorder, seen = [], set()
-    stack = [(r, False) for r in roots]
-    while stack:
-        t, children_done = stack.pop()
-        if children_done:
-            postorder.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        fn = t._ctx
-        if fn is not None:
-            if fn.inputs is None:
-                raise RuntimeError(_RELEASED)
-            for parent in fn.inputs:
-                if parent.requires_grad and id(parent) not in seen:
-                    stack.append((parent, False))
-    postorder.reverse()  # reversed DFS postorder of a DAG is a topological order
-    return postorder
-
-
 def _as_grad(grad, like, who):
     """``grad`` (Tensor, array or number) as a Tensor shaped and typed like ``like``."""
     data = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=like.dtype)
@@ -54,45 +40,63 @@ def _as_grad(grad, like, who):
     return grad if isinstance(grad, Tensor) else Tensor._make(data, False)
 
 
-def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
-    """The backward pass. With ``capture`` (ids of tensors) the gradients of those
-    tensors are returned in a dict and no ``.grad`` is touched; without it, leaves
-    (and tensors marked ``retain_grad``) accumulate into ``.grad``."""
-    order = topological_order(roots)
-    grads = {}
-    for r, g in zip(roots, root_grads):
-        grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
+def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None, visit=None):
+    """The backward pass.
+
+    Without ``capture``, leaves (and tensors marked ``retain_grad``) accumulate
+    into ``.grad``. With ``capture`` (a set of tensors), their gradients are
+    returned in a dict instead and no ``.grad`` is touched. ``visit(fn, grad,
+    input_grads)``, if given, is called after each op's backward (for tracing).
+    """
+    pending = {}  # tensor -> its gradient so far, for tensors waiting in the queue
+    queue = []  # (-seq, tensor): newest op first
     captured = {}
-    with set_grad_enabled(create_graph):
-        for i, t in enumerate(order):
-            order[i] = None  # let this tensor go once it is done with
-            g = grads.pop(id(t), None)
-            if g is None:
-                continue
-            fn = t._ctx
-            if capture is not None:
-                if id(t) in capture:
-                    captured[id(t)] = g
-            elif fn is None or t._retain_grad:
+
+    def deliver(t, g):
+        if t._ctx is None:  # a leaf: nothing comes after it, so accumulate at once
+            if capture is None:
                 t.grad = g if t.grad is None else t.grad + g
-            if fn is None:
-                continue
+            elif t in capture:
+                captured[t] = g if t not in captured else captured[t] + g
+            return
+        prev = pending.get(t)
+        if prev is None:
+            pending[t] = g
+            heapq.heappush(queue, (-t._ctx.seq, t))
+        else:
+            pending[t] = prev + g
+
+    with set_grad_enabled(create_graph):
+        for root, g in zip(roots, root_grads):
+            deliver(root, g)
+        while queue:
+            t = heapq.heappop(queue)[1]
+            g = pending.pop(t)
+            fn = t._ctx
+            if fn.inputs is None:
+                raise RuntimeError(_RELEASED)
+            if capture is None:
+                if t._retain_grad:
+                    t.grad = g if t.grad is None else t.grad + g
+            elif t in capture:
+                captured[t] = g
             input_grads = fn.backward(g)
-            if not isinstance(input_grads, tuple):
+            if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
+            if visit is not None:
+                visit(fn, g, input_grads)
             for parent, pg in zip(fn.inputs, input_grads):
                 if pg is None or not parent.requires_grad:
                     continue
-                if pg.shape != parent.shape:
+                pdata, gdata = parent.data, pg.data
+                if gdata.shape != pdata.shape:
                     raise RuntimeError(
-                        f"{fn.name}.backward returned a gradient of shape {pg.shape} "
-                        f"for an input of shape {parent.shape}"
+                        f"{fn.name}.backward returned a gradient of shape {gdata.shape} "
+                        f"for an input of shape {pdata.shape}"
                     )
-                if pg.dtype != parent.dtype:  # mixed-precision ops: the gradient takes its input's dtype
-                    pg = pg.astype(parent.dtype)
-                key = id(parent)
-                prev = grads.get(key)
-                grads[key] = pg if prev is None else prev + pg
+                if gdata.dtype != pdata.dtype:  # mixed-precision ops: the gradient takes its input's dtype
+                    pg = pg.astype(pdata.dtype)
+                deliver(parent, pg)
             if not retain_graph:
                 fn.release()
     return captured
@@ -148,10 +152,10 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         seeds.append(_as_grad(g, out, f"grad: output {i}"))
     if retain_graph is None:
         retain_graph = create_graph
-    captured = _backpropagate(roots, seeds, retain_graph, create_graph, capture={id(x) for x in inputs})
+    captured = _backpropagate(roots, seeds, retain_graph, create_graph, capture=set(inputs))
     result = []
     for i, x in enumerate(inputs):
-        g = captured.get(id(x))
+        g = captured.get(x)
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "

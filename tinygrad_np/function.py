@@ -18,6 +18,7 @@ Anything else ``forward`` needs to hand to ``backward`` it stores on ``self``.
 To add an op, subclass Function, state its derivative in the docstring, and
 call ``MyOp.apply(*tensors, **params)``. See docs/adding_an_op.md.
 """
+import itertools
 import weakref
 
 import numpy as np
@@ -26,8 +27,13 @@ from .grad_mode import _state
 from .tensor import Tensor
 
 
+_sequence = itertools.count()
+_new_function = object.__new__
+
+
 class Function:
     inputs = None  # the input Tensors; None once the graph has been released
+    seq = -1  # when this op ran, among all recorded ops: the engine visits newest first
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -51,20 +57,22 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays; record the call if any input needs a gradient."""
-        fn = cls()
+        fn = _new_function(cls)  # no __init__ to run: skip the call
         try:
             data = fn.forward(*[t.data for t in inputs], **params)
         except (ValueError, IndexError) as err:
             raise _with_context(err, cls, inputs) from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # full reductions hand back NumPy scalars
-        record = _state.enabled and any(t.requires_grad for t in inputs)
-        out = Tensor._make(data, record)
-        if record:
-            fn.inputs = inputs
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            fn._output = weakref.ref(out)
-            out._ctx = fn
+        needs = tuple([t.requires_grad for t in inputs]) if _state.enabled else ()
+        if True not in needs:  # this path is every op under no_grad, and every op of a plain backward
+            return Tensor._make(data, False)
+        out = Tensor._make(data, True)
+        fn.inputs = inputs
+        fn.needs_input_grad = needs
+        fn.seq = next(_sequence)
+        fn._output = weakref.ref(out)
+        out._ctx = fn
         return out
 
     def release(self):

@@ -50,10 +50,10 @@ class Tensor:
         self._ctx = None
         self._retain_grad = False
 
-    @classmethod
-    def _make(cls, data, requires_grad):
+    @staticmethod
+    def _make(data, requires_grad):
         """Wrap an ndarray with no conversion and no checks: the cheap path every op takes."""
-        t = cls.__new__(cls)
+        t = _new_tensor(Tensor)
         t.data = data
         t.requires_grad = requires_grad
         t.grad = None
@@ -129,9 +129,6 @@ class Tensor:
             parts.append("requires_grad=True")
         return f"Tensor({body}, {', '.join(parts)})"
 
-    def __hash__(self):
-        return id(self)
-
     def __bool__(self):
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
@@ -156,9 +153,9 @@ class Tensor:
 
     # ---- operand handling ----------------------------------------------------------
     def _operand(self, other):
-        """``other`` as a Tensor. Scalars take this tensor's dtype, so float32 stays float32;
+        """``other`` as a Tensor (returned as it is if it already is one). Scalars take this tensor's dtype, so float32 stays float32;
         arrays keep theirs and NumPy's promotion rules apply."""
-        if isinstance(other, Tensor):
+        if type(other) is Tensor or isinstance(other, Tensor):
             return other
         if isinstance(other, (numbers.Number, np.generic)):
             dtype = self.data.dtype if self.data.dtype.kind == "f" else None
@@ -302,6 +299,9 @@ class Tensor:
         """Mean over rows of -log softmax(self)[row, label]; self is (N, C) logits, labels N ints in [0, C)."""
         labels = _check_labels(self, labels)
         return _ops.CrossEntropy.apply(self, labels=labels)
+
+
+_new_tensor = object.__new__
 
 
 def _shape_arg(args):
