@@ -57,7 +57,12 @@ class SGD(Optimizer):
                 buf *= self.momentum
                 buf += g
             g = g + self.momentum * buf if self.nesterov else buf
-        w -= self.lr * g
+        # w -= lr * g, with lr * g written into a buffer kept from step to step instead of a new array.
+        step = state.get("scratch")
+        if step is None or step.dtype != np.result_type(w.dtype, g.dtype):
+            step = state["scratch"] = np.empty_like(w, dtype=np.result_type(w.dtype, g.dtype))
+        np.multiply(g, self.lr, out=step)
+        w -= step
 
 
 class Adam(Optimizer):

@@ -50,8 +50,8 @@ class Relu(Function):
         return np.maximum(x, 0)
 
     def backward(self, dz):
-        x = self.inputs[0].data
-        return dz * Tensor._make((x > 0).astype(x.dtype), False)
+        # A boolean mask: NumPy multiplies it in without a float copy of it.
+        return dz * Tensor._make(self.inputs[0].data > 0, False)
 
 
 class Tanh(Function):

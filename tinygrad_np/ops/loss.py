@@ -36,10 +36,15 @@ class CrossEntropy(Function):
 
     def forward(self, x, labels):
         n = x.shape[0]
-        logp = _log_softmax(x, axis=1)
+        rows = np.arange(n)
+        shifted = x - x.max(axis=1, keepdims=True)
+        picked = shifted[rows, labels]  # the label's logit, before shifted is reused below
+        exp = np.exp(shifted, out=shifted)
+        total = exp.sum(axis=1, keepdims=True)
         self.labels = labels
-        self.probs = np.exp(logp)
-        return -logp[np.arange(n), labels].mean()
+        self.probs = np.divide(exp, total, out=exp)  # softmax, kept for the fused backward
+        # -log p[label] = log(sum(exp)) - shifted[label]: only the picked log-probabilities are needed.
+        return (np.log(total).sum() - picked.sum()) / n
 
     def backward(self, dz):
         x = self.inputs[0]

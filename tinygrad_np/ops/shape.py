@@ -19,14 +19,20 @@ class Reshape(Function):
 
 
 class Transpose(Function):
-    """z = x.transpose(axes).   dL/dx = dL/dz transposed by the inverse permutation."""
+    """z = x.transpose(axes).   dL/dx = dL/dz transposed by the inverse permutation.
+
+    With ``axes=None`` the axes are reversed, a permutation that is its own inverse.
+    """
 
     def forward(self, x, axes=None):
-        self.axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
-        return np.transpose(x, self.axes)
+        self.axes = axes
+        return x.transpose(axes)
 
     def backward(self, dz):
-        return dz.transpose(*np.argsort(self.axes))
+        if self.axes is None:
+            return dz.transpose()
+        inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
+        return dz.transpose(*inverse)
 
 
 def is_advanced_index(index):
