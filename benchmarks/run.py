@@ -1,0 +1,305 @@
+"""Benchmarks: tinygrad_np against hand-written NumPy, PyTorch and the BLAS limit.
+
+    python benchmarks/run.py            # the full grid; writes benchmarks/results/latest.{md,json}
+    python benchmarks/run.py --quick    # seconds: a smoke test for CI
+    python benchmarks/run.py --readme   # also put the table into README.md
+
+The implementations take turns within each of many rounds, with a pause
+between libraries so one library's idle BLAS/OpenMP threads do not slow the
+next. Times are medians over rounds; ratios are medians of the ratio within
+each round, so the shared machine's drift cancels.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from numpy_mlp import NumpyMLP  # noqa: E402
+from tinygrad_mlp import TinygradMLP  # noqa: E402
+from torch_mlp import TorchMLP, torch  # noqa: E402
+
+import tinygrad_np as tg  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = [(b, h) for h in (128, 1000) for b in (32, 128, 512)]
+LR = 0.01
+
+
+# ---- inputs ---------------------------------------------------------------------------------------
+def mnist_batch(batch, rng):
+    """A batch of real MNIST when TINYGRAD_NP_DATA is set, else random data of the same shape."""
+    folder = os.environ.get("TINYGRAD_NP_DATA")
+    if folder:
+        from tinygrad_np.data import load_mnist
+
+        images, labels = load_mnist(folder)[:2]
+        rows = rng.choice(len(images), batch, replace=False)
+        x = (images[rows].reshape(batch, -1) / 255.0 - 0.1307) / 0.3081
+        return x.astype(np.float32), labels[rows].astype(np.int64), "MNIST"
+    x = rng.standard_normal((batch, 784)).astype(np.float32)
+    return x, rng.integers(0, 10, batch).astype(np.int64), "random"
+
+
+def initial_params(hidden, rng):
+    def he(n_in, n_out):
+        return rng.uniform(-1, 1, (n_in, n_out)).astype(np.float32) * np.float32(np.sqrt(6 / n_in))
+
+    return [he(784, hidden), np.zeros(hidden, np.float32), he(hidden, 10), np.zeros(10, np.float32)]
+
+
+# ---- timing ---------------------------------------------------------------------------------------
+def seconds_per_call(fn, calls):
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def calibrate(fn, target):
+    """How many calls of fn take about ``target`` seconds (at least 3)."""
+    fn()
+    once = seconds_per_call(fn, 3)
+    return max(3, int(target / max(once, 1e-9)))
+
+
+def take_turns(candidates, repeats, target, pause, same_library=()):
+    """Seconds per call of each candidate, over ``repeats`` rounds in which they take turns.
+
+    Returns the samples, one per round and candidate. The order rotates every
+    round. Before a candidate runs, the benchmark pauses for ``pause`` seconds
+    so the previous library's idle BLAS/OpenMP threads settle, except between
+    candidates listed in ``same_library`` (tinygrad_np and hand-written NumPy
+    share NumPy's BLAS and its threads).
+    """
+    calls = {name: calibrate(fn, target) for name, fn in candidates.items()}
+    samples = {name: [] for name in candidates}
+    names = list(candidates)
+    previous = None
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:  # rotate who goes first
+            if not (previous in same_library and name in same_library):
+                time.sleep(pause)
+            candidates[name]()  # warm caches and thread pools
+            samples[name].append(seconds_per_call(candidates[name], calls[name]))
+            previous = name
+    return samples
+
+
+def paired_ratio(samples, a, b):
+    """Median over rounds of a's time / b's time in the same round: drift on a shared machine cancels."""
+    return statistics.median(x / y for x, y in zip(samples[a], samples[b]))
+
+
+def training_steps(configs, repeats, target, pause, rng):
+    rows = []
+    for batch, hidden in configs:
+        x, y, source = mnist_batch(batch, rng)
+        params = initial_params(hidden, rng)
+        impls = [TinygradMLP(params, LR), NumpyMLP(params, LR)]
+        if torch is not None:
+            impls.append(TorchMLP(params, LR))
+        samples = take_turns({m.name: (lambda m=m: m.step(x, y)) for m in impls}, repeats, target, pause,
+                             same_library=("tinygrad_np", "numpy"))
+        medians = {name: statistics.median(s) for name, s in samples.items()}
+        limit, gflops = gemm_limit(batch, hidden, repeats, target)
+        row = {"batch": batch, "hidden": hidden, "data": source, "seconds": medians, "samples": samples,
+               "gemm_limit_seconds": limit, "blas_gflops": gflops}
+        row["vs_numpy"] = paired_ratio(samples, "tinygrad_np", "numpy")
+        if "pytorch" in medians:
+            row["vs_pytorch"] = paired_ratio(samples, "tinygrad_np", "pytorch")
+        row["fraction_of_limit"] = {name: limit / s for name, s in medians.items()}
+        rows.append(row)
+        print(format_step_row(row), flush=True)
+    return rows
+
+
+def gemm_limit(batch, hidden, repeats, target):
+    """The step's five matrix products, timed alone in BLAS: no step can be faster than their sum."""
+    rng = np.random.default_rng(0)
+
+    def m(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    x, w1, a1, w2, p = m(batch, 784), m(784, hidden), m(batch, hidden), m(hidden, 10), m(batch, 10)
+    products = [(x, w1), (a1, w2), (a1.T, p), (p, w2.T), (x.T, a1)]  # forward two, backward three
+    total, flops = 0.0, 0
+    for a, b in products:
+        out = np.empty((a.shape[0], b.shape[1]), np.float32)
+        fn = (lambda a=a, b=b, out=out: np.matmul(a, b, out=out))
+        calls = calibrate(fn, target / 5)
+        total += statistics.median(seconds_per_call(fn, calls) for _ in range(repeats))
+        flops += 2 * a.shape[0] * a.shape[1] * b.shape[1]
+    return total, flops / total / 1e9
+
+
+def per_op_overhead(repeats, calls):
+    """Microseconds per elementwise op on a 4-element tensor: forward, and forward plus backward."""
+    results = {}
+    base = np.linspace(0.1, 1.0, 4, dtype=np.float32)
+    seed = np.ones(4, np.float32)
+    ops = {"mul": (lambda t: t * t, lambda a: a * a), "add": (lambda t: t + t, lambda a: a + a),
+           "relu": (lambda t: t.relu(), lambda a: np.maximum(a, 0)), "exp": (lambda t: t.exp(), np.exp)}
+    for name, (op, numpy_op) in ops.items():
+        t = tg.Tensor(base.copy(), requires_grad=True)
+        g = tg.Tensor(seed)
+        candidates = {
+            "numpy forward": lambda: numpy_op(base),
+            "tinygrad_np forward": lambda: op(t),
+            "tinygrad_np forward+backward": lambda: op(t).backward(g),
+        }
+        if torch is not None:
+            tt, tgrad = torch.from_numpy(base.copy()).requires_grad_(), torch.from_numpy(seed)
+            torch_op = {"mul": lambda: tt * tt, "add": lambda: tt + tt, "relu": lambda: tt.relu(),
+                        "exp": lambda: tt.exp()}[name]
+            candidates["pytorch forward"] = torch_op
+            candidates["pytorch forward+backward"] = lambda: torch_op().backward(tgrad)
+        samples = {k: [] for k in candidates}
+        for _ in range(repeats):
+            for k, fn in candidates.items():
+                samples[k].append(seconds_per_call(fn, calls) * 1e6)
+        results[name] = {k: statistics.median(v) for k, v in samples.items()}
+    return results
+
+
+def memory_per_epoch(epochs, n, batch, hidden, rng):
+    """Peak and retained traced memory (MB) of training epochs; retained must not grow."""
+    x = rng.standard_normal((n, 784)).astype(np.float32)
+    y = rng.integers(0, 10, n).astype(np.int64)
+    model = TinygradMLP(initial_params(hidden, rng), LR)
+    tracemalloc.start()
+    rows = []
+    for epoch in range(1, epochs + 1):
+        tracemalloc.reset_peak()
+        for i in range(0, n, batch):
+            model.step(x[i:i + batch], y[i:i + batch])
+        current, peak = tracemalloc.get_traced_memory()
+        rows.append({"epoch": epoch, "peak_mb": peak / 1e6, "retained_mb": current / 1e6})
+    tracemalloc.stop()
+    growth = rows[-1]["retained_mb"] - rows[0]["retained_mb"]
+    return {"batch": batch, "hidden": hidden, "examples": n, "epochs": rows, "retained_growth_mb": growth,
+            "grows": growth > 0.1}
+
+
+# ---- reporting ------------------------------------------------------------------------------------
+def machine():
+    info = {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
+            "cores": os.cpu_count()}
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    info["blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    if torch is not None:
+        info["pytorch"] = torch.__version__
+        info["pytorch_threads"] = torch.get_num_threads()
+    return info
+
+
+def format_step_row(row):
+    s = row["seconds"]
+    parts = [f"batch {row['batch']:4d} hidden {row['hidden']:4d}:"]
+    parts += [f"{name} {1e3 * t:7.3f} ms" for name, t in s.items()]
+    parts.append(f"limit {1e3 * row['gemm_limit_seconds']:.3f} ms")
+    parts.append(f"tg/np {row['vs_numpy']:.3f}")
+    if "vs_pytorch" in row:
+        parts.append(f"tg/torch {row['vs_pytorch']:.3f}")
+    return "  ".join(parts)
+
+
+def markdown(report):
+    m = report["machine"]
+    lines = [f"Machine: {m.get('cpu', m['machine'])}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']} "
+             f"({m['blas']})" + (f", PyTorch {m['pytorch']} ({m['pytorch_threads']} threads)" if "pytorch" in m else "")
+             + f". {report['repeats']} repeats, medians; data: {report['steps'][0]['data']}.", "",
+             "**Training step** (forward, backward, SGD update), float32, milliseconds per step:", "",
+             "| batch | hidden | tinygrad_np | NumPy by hand | PyTorch | tinygrad_np / NumPy | tinygrad_np / PyTorch "
+             "| GEMM limit | tinygrad_np at % of limit |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in report["steps"]:
+        s = r["seconds"]
+        torch_ms = f"{1e3 * s['pytorch']:.3f}" if "pytorch" in s else "n/a"
+        vs_torch = f"{r['vs_pytorch']:.3f}" if "vs_pytorch" in r else "n/a"
+        lines.append(f"| {r['batch']} | {r['hidden']} | {1e3 * s['tinygrad_np']:.3f} | {1e3 * s['numpy']:.3f} | "
+                     f"{torch_ms} | {r['vs_numpy']:.3f} | {vs_torch} | {1e3 * r['gemm_limit_seconds']:.3f} | "
+                     f"{100 * r['fraction_of_limit']['tinygrad_np']:.0f}% |")
+    lines += ["", "**Per-op overhead**, microseconds per op on a 4-element tensor:", ""]
+    columns = list(next(iter(report["per_op"].values())))
+    lines.append("| op | " + " | ".join(columns) + " |")
+    lines.append("| --- |" + " --- |" * len(columns))
+    for op, values in report["per_op"].items():
+        lines.append(f"| {op} | " + " | ".join(f"{values[c]:.1f}" for c in columns) + " |")
+    mem = report["memory"]
+    epochs = ", ".join(f"epoch {e['epoch']}: peak {e['peak_mb']:.1f} MB, retained {e['retained_mb']:.1f} MB"
+                       for e in mem["epochs"])
+    lines += ["", f"**Memory** (tracemalloc, batch {mem['batch']}, hidden {mem['hidden']}, {mem['examples']} examples "
+                  f"an epoch): {epochs}; retained memory {'GROWS' if mem['grows'] else 'does not grow'} "
+                  f"({mem['retained_growth_mb']:+.2f} MB from the first epoch to the last)."]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(table):
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"{readme}: the markers {start} and {end} are missing")
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    from tinygrad_np.fileio import atomic_write
+
+    with atomic_write(readme, "w") as f:
+        f.write(f"{head}{start}\n{table}{end}{tail}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small configuration, few repeats: seconds")
+    parser.add_argument("--repeats", type=int, help="repeats per measurement (default 21, quick 3)")
+    parser.add_argument("--out", help="folder for latest.md and latest.json (default benchmarks/results; "
+                                      "with --quick, nothing is written unless given)")
+    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    if torch is not None:
+        torch.set_num_threads(os.cpu_count())  # the same thread count as NumPy's BLAS uses by default
+    quick = args.quick
+    repeats = args.repeats or (3 if quick else 21)
+    report = {"machine": machine(), "repeats": repeats, "quick": quick}
+    print(json.dumps(report["machine"]))
+    report["steps"] = training_steps([(32, 128)] if quick else GRID, repeats, 0.02 if quick else 0.1,
+                                     0.02 if quick else 0.5, rng)
+    report["per_op"] = per_op_overhead(repeats, 200 if quick else 5000)
+    report["memory"] = memory_per_epoch(2 if quick else 3, 1024 if quick else 20000, 128, 128 if quick else 1000, rng)
+    table = markdown(report)
+    print("\n" + table)
+    out = Path(args.out) if args.out else (None if quick else ROOT / "benchmarks" / "results")
+    if out is not None:
+        from tinygrad_np.fileio import atomic_write
+
+        out.mkdir(parents=True, exist_ok=True)
+        with atomic_write(out / "latest.json", "w") as f:
+            json.dump(report, f, indent=1)
+        with atomic_write(out / "latest.md", "w") as f:
+            f.write(table)
+    if args.readme:
+        update_readme(table)
+    if report["memory"]["grows"]:
+        print("memory grows from epoch to epoch", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

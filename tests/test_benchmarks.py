@@ -1,0 +1,21 @@
+"""The benchmark runs (quick mode) and reports every section; no timing is asserted."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_smoke(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "latest.json").read_text())
+    step = report["steps"][0]
+    assert {"tinygrad_np", "numpy"} <= set(step["seconds"]) and step["vs_numpy"] > 0
+    assert step["gemm_limit_seconds"] > 0 and 0 < step["fraction_of_limit"]["numpy"]
+    assert set(report["per_op"]) == {"mul", "add", "relu", "exp"}
+    assert report["memory"]["grows"] is False
+    table = (tmp_path / "latest.md").read_text()
+    assert "| batch | hidden | tinygrad_np |" in table and "Per-op overhead" in table and "Memory" in table
