@@ -11,6 +11,8 @@ from .function import Function
 from .autograd import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .debug import AnomalyError, detect_anomaly, trace
+from . import viz
 
 __version__ = "0.1.0"
 
@@ -18,4 +20,5 @@ __all__ = [
     "Tensor", "Function", "zeros", "ones", "randn", "uniform", "concatenate", "stack",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
+    "trace", "detect_anomaly", "AnomalyError", "viz",
 ]

@@ -22,8 +22,25 @@ import heapq
 
 import numpy as np
 
+from .function import anomaly_mode
 from .grad_mode import set_grad_enabled
 from .tensor import Tensor
+
+# Callbacks fn(function, output_grad, input_grads) run after every op's backward:
+# how trace() and detect_anomaly() watch the pass (debug.py).
+observers = []
+
+
+def _observer():
+    if not observers:
+        return None
+
+    def notify(fn, grad, input_grads):
+        for observe in list(observers):
+            observe(fn, grad, input_grads)
+
+    return notify
+
 
 _RELEASED = (
     "backward through a graph that has already been released: the first backward() "
@@ -80,7 +97,14 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None, 
                     t.grad = g if t.grad is None else t.grad + g
             elif t in capture:
                 captured[t] = g
-            input_grads = fn.backward(g)
+            if anomaly_mode.enabled:
+                anomaly_mode.backward_of = fn  # so a NaN inside the rule is blamed on this op
+                try:
+                    input_grads = fn.backward(g)
+                finally:
+                    anomaly_mode.backward_of = None
+            else:
+                input_grads = fn.backward(g)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if visit is not None:
@@ -117,7 +141,7 @@ def backward(tensor, grad=None, retain_graph=False, create_graph=False):
             )
         grad = Tensor._make(np.ones(tensor.shape, dtype=tensor.dtype), False)
     grad = _as_grad(grad, tensor, "backward")
-    _backpropagate([tensor], [grad], retain_graph or create_graph, create_graph)
+    _backpropagate([tensor], [grad], retain_graph or create_graph, create_graph, visit=_observer())
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=False):
@@ -152,7 +176,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         seeds.append(_as_grad(g, out, f"grad: output {i}"))
     if retain_graph is None:
         retain_graph = create_graph
-    captured = _backpropagate(roots, seeds, retain_graph, create_graph, capture=set(inputs))
+    captured = _backpropagate(roots, seeds, retain_graph, create_graph, capture=set(inputs), visit=_observer())
     result = []
     for i, x in enumerate(inputs):
         g = captured.get(x)

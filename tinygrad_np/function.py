@@ -64,6 +64,9 @@ class Function:
             raise _with_context(err, cls, inputs) from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # full reductions hand back NumPy scalars
+        if anomaly_mode.enabled:
+            fn.created_at = _creation_site()
+            _check_forward(fn, data, inputs)
         needs = tuple([t.requires_grad for t in inputs]) if _state.enabled else ()
         if True not in needs:  # this path is every op under no_grad, and every op of a plain backward
             return Tensor._make(data, False)
@@ -98,3 +101,50 @@ def _with_context(err, cls, inputs):
     shapes = [str(t.shape) for t in inputs]
     where = f"shape {shapes[0]}" if len(shapes) == 1 else "shapes " + " and ".join(shapes)
     return type(err)(f"{name}: {where}: {message}")
+
+
+class _AnomalyMode:
+    """Switched on by ``tinygrad_np.detect_anomaly()`` (see debug.py)."""
+
+    enabled = False
+    backward_of = None  # the Function whose backward rule is running, set by the engine in this mode
+
+
+anomaly_mode = _AnomalyMode()
+
+
+class AnomalyError(FloatingPointError):
+    """An op produced NaN or infinity, in forward or in backward, under ``detect_anomaly()``."""
+
+
+def _creation_site():
+    """'file:line' of the innermost frame outside this package: the user's line that ran the op."""
+    import sys
+
+    package = __file__.rsplit("/", 1)[0] + "/"
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back
+    return "unknown" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _nonfinite(array):
+    """'nan' or 'inf' if the array holds one (nan reported first), else None."""
+    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+        return None
+    return "nan" if np.isnan(array).any() else "inf"
+
+
+def _check_forward(fn, data, inputs):
+    bad = _nonfinite(data)
+    if bad is None:
+        return
+    inputs_bad = any(_nonfinite(t.data) for t in inputs)
+    origin = "its inputs already held non-finite values" if inputs_bad else "from finite inputs"
+    shapes = ", ".join(str(t.shape) for t in inputs)
+    owner = anomaly_mode.backward_of
+    if owner is not None:  # an op inside a backward rule: blame the rule
+        raise AnomalyError(f"{owner.name} (backward) produced {bad} {origin}, in its {fn.name} on {shapes}; "
+                           f"the op was created at {getattr(owner, 'created_at', 'unknown')}")
+    raise AnomalyError(f"{fn.name} (forward, inputs {shapes}) produced {bad} {origin}; "
+                       f"the op was created at {fn.created_at}")

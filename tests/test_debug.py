@@ -1,0 +1,68 @@
+"""trace() and detect_anomaly()."""
+import io
+
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+
+
+def test_trace_lists_ops_in_reverse_topological_order():
+    x = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    w = tg.Tensor(np.ones((3, 4)), requires_grad=True)
+    h = (x @ w).tanh()
+    loss = (h * h + h).sum()
+    buffer = io.StringIO()
+    with tg.trace(file=buffer) as t:
+        loss.backward()
+    ops = [s["op"] for s in t.steps]
+    assert ops[0] == "Sum" and ops[-1] == "MatMul" and sorted(ops) == sorted(["Sum", "Add", "Mul", "Tanh", "MatMul"])
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) == 5 and "MatMul" in lines[-1] and "(2, 3) (3, 4) -> (2, 4)" in lines[-1]
+    assert "|grad out|" in lines[0]
+
+
+def test_trace_order_against_the_graph():
+    a = tg.Tensor([1.0, 2.0], requires_grad=True)
+    b = a.exp()
+    c = b * a
+    d = c.log() + b
+    with tg.trace(quiet=True) as t:
+        d.sum().backward(retain_graph=True)
+    index = {id(s["function"]): i for i, s in enumerate(t.steps)}
+    for step in t.steps:
+        for parent in step["function"].inputs:
+            if parent.op is not None:
+                assert index[id(parent.op)] > index[id(step["function"])], (parent.op, step["op"])
+
+
+def test_trace_reports_gradient_norms():
+    x = tg.Tensor([3.0, 4.0], requires_grad=True)
+    with tg.trace(quiet=True) as t:
+        (x * 2).sum().backward()
+    mul = t.steps[1]
+    assert mul["op"] == "Mul" and mul["grad_norm"] == pytest.approx(np.sqrt(2))
+    assert mul["input_grad_norms"][0] == pytest.approx(np.sqrt(8))
+
+
+def test_anomaly_names_the_forward_op_and_the_line():
+    x = tg.Tensor([1.0, -1.0], requires_grad=True)
+    with tg.detect_anomaly():
+        y = x * 2
+        with pytest.raises(tg.AnomalyError, match=r"Log \(forward.*produced nan from finite inputs.*test_debug.py:\d+"):
+            y.log()
+
+
+def test_anomaly_in_backward_names_the_op():
+    x = tg.Tensor([0.0, 1.0], requires_grad=True)
+    with tg.detect_anomaly():
+        y = x.sqrt().sum()  # forward is finite; d sqrt(x)/dx at 0 is inf
+        with pytest.raises(tg.AnomalyError, match=r"Sqrt \(backward\) produced inf from finite inputs.*test_debug.py:\d+"):
+            y.backward()
+
+
+def test_anomaly_mode_ends_with_the_block():
+    with tg.detect_anomaly():
+        pass
+    with np.errstate(divide="ignore"):
+        tg.Tensor([0.0]).log()  # no error outside the block

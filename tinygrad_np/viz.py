@@ -1,0 +1,145 @@
+"""Seeing the graph: Graphviz DOT text, a rendered picture, or an indented tree in the terminal.
+
+The graph is read from the links every recorded tensor keeps to the op that
+made it (``tensor.op``) and that op's inputs (``op.inputs``), so draw it
+before backward releases them, or call ``backward(retain_graph=True)``.
+Gradient norms appear for every tensor with a ``.grad``: leaves after
+backward, and intermediate tensors marked with ``retain_grad()`` (for all of
+them at once: ``retain_grads(output)``).
+
+Nodes are of four kinds, drawn differently: ops (tensors an op made),
+parameters (leaves that require grad), inputs (other leaves) and constants
+(0-d leaves, such as the 2 in ``2 * x``).
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+STYLE = {
+    "op": 'shape=box, style="rounded,filled", fillcolor="#dbe8f7"',
+    "parameter": 'shape=box, style=filled, fillcolor="#f9d9a8"',
+    "input": 'shape=box, style=filled, fillcolor="#e6e6e6"',
+    "constant": 'shape=plaintext',
+}
+
+
+def kind(t):
+    if t._ctx is not None:
+        return "op"
+    if t.requires_grad:
+        return "parameter"
+    return "constant" if t.ndim == 0 else "input"
+
+
+def walk(root):
+    """Every tensor in the graph of ``root``, root first, each once; and the edges (input, consumer)."""
+    nodes, edges, seen, stack = [], [], {root}, [root]
+    while stack:
+        t = stack.pop()
+        nodes.append(t)
+        fn = t._ctx
+        if fn is None:
+            continue
+        if fn.inputs is None:
+            raise RuntimeError("the graph was released by backward(); draw it first, "
+                               "or call backward(retain_graph=True)")
+        for parent in fn.inputs:
+            edges.append((parent, t))
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return nodes, edges
+
+
+def retain_grads(root):
+    """Mark every intermediate tensor in the graph to keep its ``.grad``, so drawings show all gradient norms."""
+    for t in walk(root)[0]:
+        if t._ctx is not None and t.requires_grad:
+            t._retain_grad = True
+    return root
+
+
+def describe(t, names=None, sep=" "):
+    """What the tensor is, its shape and dtype, and its gradient's norm if it has one, joined by ``sep``."""
+    k = kind(t)
+    if k == "constant":
+        return f"{t.data.item():.4g}"
+    parts = [t._ctx.name if k == "op" else (names or {}).get(t, k), f"{tuple(t.shape)} {t.dtype}"]
+    if t.grad is not None:
+        parts.append(f"|grad| {np.linalg.norm(t.grad.data):.3g}")
+    return sep.join(parts)
+
+
+def to_dot(root, names=None):
+    """Graphviz DOT text for the graph that produced ``root``.
+
+    ``names`` optionally maps tensors to labels (e.g. ``{W1: "W1"}``); by
+    default leaves are labelled by their kind.
+    """
+    nodes, edges = walk(root)
+    ids = {t: f"t{i}" for i, t in enumerate(nodes)}
+    lines = ["digraph tinygrad_np {", "  rankdir=BT;", '  node [fontname="Helvetica", fontsize=10];']
+    for t in nodes:
+        label = describe(t, names, sep="\\n").replace('"', "'")
+        lines.append(f'  {ids[t]} [label="{label}", {STYLE[kind(t)]}];')
+    for parent, child in edges:
+        lines.append(f"  {ids[parent]} -> {ids[child]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def draw(root, path, names=None):
+    """Render the graph to ``path`` (.svg or .png) with Graphviz's ``dot`` if it is installed.
+
+    Without Graphviz, writes the DOT text beside it (``path`` with suffix
+    .dot), says how to render it, and returns that path instead.
+    """
+    from .fileio import atomic_write
+
+    path = os.fspath(path)
+    text = to_dot(root, names)
+    stem, suffix = os.path.splitext(path)
+    fmt = suffix.lstrip(".").lower()
+    dot = shutil.which("dot")
+    if dot and fmt in ("svg", "png", "pdf"):
+        rendered = subprocess.run([dot, f"-T{fmt}"], input=text.encode(), capture_output=True, check=True).stdout
+        with atomic_write(path) as f:
+            f.write(rendered)
+        return path
+    dot_path = stem + ".dot"
+    with atomic_write(dot_path, "w") as f:
+        f.write(text)
+    if fmt != "dot":
+        print(f"Graphviz's 'dot' program is not installed, so wrote {dot_path}; render it with "
+              f"`dot -T{fmt or 'svg'} {dot_path} -o {stem}.{fmt or 'svg'}` once Graphviz is installed "
+              "(e.g. apt-get install graphviz)", file=sys.stderr)
+    return dot_path
+
+
+def print_graph(root, names=None, file=None):
+    """Print the graph as an indented tree: each op above its inputs. Needs nothing installed.
+
+    A tensor used more than once is printed in full the first time and
+    referred to by number after that.
+    """
+    file = file or sys.stdout
+    numbers = {}
+    stack = [(root, "", "", True)]  # tensor, prefix for its line, prefix for its children, is last child
+    while stack:
+        t, line_prefix, child_prefix, _ = stack.pop()
+        if t in numbers:
+            print(f"{line_prefix}[#{numbers[t]}, shown above]", file=file)
+            continue
+        numbers[t] = len(numbers) + 1
+        print(f"{line_prefix}#{numbers[t]} {describe(t, names)}", file=file)
+        fn = t._ctx
+        if fn is None or fn.inputs is None:
+            continue
+        children = fn.inputs
+        for i in reversed(range(len(children))):  # pushed in reverse so they print in order
+            last = i == len(children) - 1
+            stack.append((children[i], child_prefix + ("└─ " if last else "├─ "),
+                          child_prefix + ("   " if last else "│  "), last))
