@@ -29,9 +29,11 @@ class CrossEntropy(Function):
 
     dL/dx = dL/dz * (softmax(x) - onehot(labels)) / N.
 
-    Forward goes through log-softmax, so it is stable for any finite logits.
-    Backward is fused: one pass over the saved probabilities instead of the
-    chain log-softmax -> index -> mean.
+    Forward is log-softmax evaluated at the label only: -log softmax(x)[label]
+    = log Σ exp(x - m) - (x[label] - m), with m the row's max, so no exponent
+    is positive and any finite logits are safe. Backward is fused: one pass
+    over the probabilities saved in forward instead of the chain
+    log-softmax -> index -> mean.
     """
 
     def forward(self, x, labels):
