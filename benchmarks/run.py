@@ -222,7 +222,8 @@ def markdown(report):
     m = report["machine"]
     lines = [f"Machine: {m.get('cpu', m['machine'])}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']} "
              f"({m['blas']})" + (f", PyTorch {m['pytorch']} ({m['pytorch_threads']} threads)" if "pytorch" in m else "")
-             + f". {report['repeats']} repeats, medians; data: {report['steps'][0]['data']}.", "",
+             + f". {report['repeats']} rounds; times are medians, ratios are medians of the per-round ratios; "
+             f"data: {report['steps'][0]['data']}.", "",
              "**Training step** (forward, backward, SGD update), float32, milliseconds per step:", "",
              "| batch | hidden | tinygrad_np | NumPy by hand | PyTorch | tinygrad_np / NumPy | tinygrad_np / PyTorch "
              "| GEMM limit | tinygrad_np at % of limit |",

@@ -19,8 +19,8 @@ import numpy as np
 
 import tinygrad_np as tg
 from tinygrad_np import nn, optim
-from tinygrad_np.fileio import atomic_write
 from tinygrad_np.data import DataLoader, MnistNotFound, load_mnist, load_mnist_sample
+from tinygrad_np.fileio import atomic_write
 from tinygrad_np.metrics import accuracy, confusion_matrix, precision_recall_f1
 
 MEAN, STD = 0.1307, 0.3081  # MNIST's training-set pixel statistics, after /255

@@ -9,8 +9,8 @@ import argparse
 
 import numpy as np
 
-from tinygrad_np.fileio import atomic_write
 from tinygrad_np.data.mnist import SAMPLE_PATH, load_mnist
+from tinygrad_np.fileio import atomic_write
 
 
 def balanced_draw(labels, count, rng):

@@ -57,7 +57,8 @@ def test_anomaly_in_backward_names_the_op():
     x = tg.Tensor([0.0, 1.0], requires_grad=True)
     with tg.detect_anomaly():
         y = x.sqrt().sum()  # forward is finite; d sqrt(x)/dx at 0 is inf
-        with pytest.raises(tg.AnomalyError, match=r"Sqrt \(backward\) produced inf from finite inputs.*test_debug.py:\d+"):
+        expected = r"Sqrt \(backward\) produced inf from finite inputs.*test_debug.py:\d+"
+        with pytest.raises(tg.AnomalyError, match=expected):
             y.backward()
 
 

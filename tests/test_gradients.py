@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 import tinygrad_np as tg
 from tinygrad_np.testing import (
-    arrays, away_from_zero, axes, broadcastable_shapes, check_gradients, distinct, positive, shapes,
+    arrays,
+    away_from_zero,
+    axes,
+    broadcastable_shapes,
+    check_gradients,
+    distinct,
+    positive,
+    shapes,
 )
 
 UNARY = {

@@ -35,14 +35,16 @@ RAW_FAULTS = [
     (b"\x01\x00\x08\x01" + struct.pack(">I", 1) + b"\x00", "bad magic number 0x01000801"),
     (b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00", "unsupported IDX type code 0x07"),
     (b"\x00\x00", "truncated: the 4-byte header has only 2 bytes"),
-    (b"\x00\x00\x08\x02" + struct.pack(">I", 3), "truncated: expected 8 bytes of the 2 dimension sizes, but the file ends after 4"),
+    (b"\x00\x00\x08\x02" + struct.pack(">I", 3),
+     "truncated: expected 8 bytes of the 2 dimension sizes, but the file ends after 4"),
     (GOOD[:-1], "declared size 3x4 needs 12 bytes of data but the file holds 11"),
     (GOOD + b"\x00", "trailing bytes after the 12 bytes"),
     (b"\x00\x00\x08\x02" + struct.pack(">II", 100000, 100000) + b"\x00" * 10,
      "declared size 100000x100000 needs 10000000000 bytes of data but the file holds 10"),
 ]
 GZIP_FAULTS = [
-    (gzip.compress(GOOD[:-1]), r"truncated: expected 12 bytes of data of shape \(3, 4\), but the file ends after 11"),
+    (gzip.compress(GOOD[:-1]),
+     r"truncated: expected 12 bytes of data of shape \(3, 4\), but the file ends after 11"),
     (gzip.compress(GOOD + b"\x07"), "trailing bytes"),
     (gzip.compress(b""), "empty"),
     (gzip.compress(GOOD)[:-12], "corrupt gzip"),
@@ -53,8 +55,10 @@ GZIP_FAULTS = [
 ]
 
 
-@pytest.mark.parametrize("name, content, message",
-                         [("bad-idx", *fault) for fault in RAW_FAULTS] + [("bad-idx.gz", *fault) for fault in GZIP_FAULTS])
+FAULTS = [("bad-idx", *fault) for fault in RAW_FAULTS] + [("bad-idx.gz", *fault) for fault in GZIP_FAULTS]
+
+
+@pytest.mark.parametrize("name, content, message", FAULTS)
 def test_malformed_files_are_named_with_the_fault(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)

@@ -26,7 +26,6 @@ import numpy as np
 from .grad_mode import _state
 from .tensor import Tensor
 
-
 _sequence = itertools.count()
 _new_function = object.__new__
 
@@ -34,6 +33,7 @@ _new_function = object.__new__
 class Function:
     inputs = None  # the input Tensors; None once the graph has been released
     seq = -1  # when this op ran, among all recorded ops: the engine visits newest first
+    _output = None  # weak reference to the result, set when the call is recorded
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__}.forward")

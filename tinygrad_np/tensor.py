@@ -153,8 +153,11 @@ class Tensor:
 
     # ---- operand handling ----------------------------------------------------------
     def _operand(self, other):
-        """``other`` as a Tensor (returned as it is if it already is one). Scalars take this tensor's dtype, so float32 stays float32;
-        arrays keep theirs and NumPy's promotion rules apply."""
+        """``other`` as a Tensor (returned as it is if it already is one).
+
+        Scalars take this tensor's dtype, so float32 stays float32; arrays keep
+        theirs and NumPy's promotion rules apply.
+        """
         if type(other) is Tensor or isinstance(other, Tensor):
             return other
         if isinstance(other, (numbers.Number, np.generic)):

@@ -21,7 +21,9 @@ from hypothesis.extra import numpy as hnp
 
 from .gradcheck import gradcheck, gradgradcheck
 
-__all__ = ["check_gradients", "shapes", "broadcastable_shapes", "arrays", "away_from_zero", "positive", "distinct", "axes"]
+__all__ = [
+    "check_gradients", "shapes", "broadcastable_shapes", "arrays", "away_from_zero", "positive", "distinct", "axes",
+]
 
 
 def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
