@@ -77,3 +77,10 @@ def test_retain_grad_on_a_non_leaf():
     m = x * 3
     (m * m).sum().backward()
     assert m.grad is None  # non-leaves keep no .grad unless asked
+
+
+def test_cross_entropy_takes_labels_as_a_tensor_too():
+    logits = tg.Tensor(np.array([[2.0, 0.5], [0.1, 1.0]]), requires_grad=True)
+    from_array = logits.cross_entropy(np.array([0, 1])).item()
+    from_tensor = logits.cross_entropy(tg.Tensor([0, 1], dtype=np.int64)).item()
+    assert from_array == from_tensor
