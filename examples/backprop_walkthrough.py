@@ -40,14 +40,14 @@ def section(title):
     print(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
 
 
-def two_layers(X, labels, rng, hidden):
-    section("1. The notebook's two-layer network: hand-derived gradients vs the engine")
-    m = X.shape[1]
-    Y = np.eye(10)[labels].T
-    W1, b1 = rng.standard_normal((hidden, 784)) * 0.05, np.zeros((hidden, 1))
-    W2, b2 = rng.standard_normal((10, hidden)) * 0.05, np.zeros((10, 1))
+def notebook_backprop(X, labels, W1, b1, W2, b2):
+    """The notebook's forward pass and hand-derived gradients, examples in columns.
 
-    # By hand, as in the notebook.
+    Returns the softmax output A2 and the gradients of the mean cross-entropy
+    as a dict {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}.
+    """
+    m = X.shape[1]
+    Y = np.eye(10)[labels].T  # one-hot, (10, m)
     Z1 = W1 @ X + b1
     A1 = np.maximum(Z1, 0)
     Z2 = W2 @ A1 + b2
@@ -58,17 +58,25 @@ def two_layers(X, labels, rng, hidden):
     dZ1 = (W2.T @ dZ2) * (Z1 > 0)
     dW1 = dZ1 @ X.T / m
     db1 = dZ1.mean(axis=1, keepdims=True)
+    return A2, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def two_layers(X, labels, rng, hidden):
+    section("1. The notebook's two-layer network: hand-derived gradients vs the engine")
+    W1, b1 = rng.standard_normal((hidden, 784)) * 0.05, np.zeros((hidden, 1))
+    W2, b2 = rng.standard_normal((10, hidden)) * 0.05, np.zeros((10, 1))
+    _, hand = notebook_backprop(X, labels, W1, b1, W2, b2)
 
     # The engine: write the forward pass, call backward.
     w1, c1, w2, c2 = (tg.Tensor(a, requires_grad=True) for a in (W1, b1, W2, b2))
     loss = (w2 @ (w1 @ X + c1).relu() + c2).T.cross_entropy(labels)
     loss.backward()
 
-    print(f"m = {m} images, hidden = {hidden}, loss = {loss.item():.6f}")
+    print(f"m = {X.shape[1]} images, hidden = {hidden}, loss = {loss.item():.6f}")
     print(f"{'gradient':<10}{'shape':>14}{'max |hand - engine|':>24}{'max |hand|':>14}")
-    for name, hand, engine in [("dW1", dW1, w1), ("db1", db1, c1), ("dW2", dW2, w2), ("db2", db2, c2)]:
-        print(f"{name:<10}{str(hand.shape):>14}{np.abs(hand - engine.grad.data).max():>24.3e}"
-              f"{np.abs(hand).max():>14.3e}")
+    for name, engine in [("W1", w1), ("b1", c1), ("W2", w2), ("b2", c2)]:
+        print(f"{'d' + name:<10}{str(hand[name].shape):>14}{np.abs(hand[name] - engine.grad.data).max():>24.3e}"
+              f"{np.abs(hand[name]).max():>14.3e}")
     return W1, b1, W2, b2
 
 
