@@ -177,3 +177,9 @@ def test_backward_without_create_graph_records_nothing():
     x = leaf([1.0, 2.0])
     (x.tanh() * x).sum().backward()
     assert x.grad.op is None and not x.grad.requires_grad
+
+
+def test_max_shares_the_gradient_among_ties():
+    x = leaf([[1.0, 3.0, 3.0], [2.0, 0.0, -1.0]])
+    x.max(axis=1).backward(np.array([1.0, 4.0]))
+    np.testing.assert_allclose(x.grad.data, [[0.0, 0.5, 0.5], [4.0, 0.0, 0.0]])

@@ -153,8 +153,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     ``allow_unused=True``. ``retain_graph`` defaults to ``create_graph``.
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, (Tensor, np.ndarray)):
