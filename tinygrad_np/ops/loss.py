@@ -46,7 +46,8 @@ class CrossEntropy(Function):
         self.labels = labels
         self.probs = np.divide(exp, total, out=exp)  # softmax, kept for the fused backward
         # -log p[label] = log(sum(exp)) - shifted[label]: only the picked log-probabilities are needed.
-        return (np.log(total).sum() - picked.sum()) / n
+        loss = (np.log(total).sum() - picked.sum()) / n
+        return np.asarray(loss, dtype=x.dtype)  # NumPy 1.x would make a float32 scalar / int float64
 
     def backward(self, dz):
         x = self.inputs[0]
