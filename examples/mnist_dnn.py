@@ -251,10 +251,14 @@ def default_out():
 
 def main(argv=None):
     args = parse_args(argv)
-    if not args.no_plots and not args.show:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only; --show asks for a window
+    if not args.no_plots:
+        try:
+            import matplotlib
+        except ImportError:
+            raise ModuleNotFoundError("the plots need matplotlib: pip install -e \".[examples]\", "
+                                      "or pass --no-plots") from None
+        if not args.show:
+            matplotlib.use("Agg")  # files only; --show asks for a window
     x_train, y_train, x_test, y_test, test_images, dataset = load_data(args)
     out = args.out or default_out()
     os.makedirs(out, exist_ok=True)
@@ -298,7 +302,7 @@ if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for mnist_plots
     try:
         main()
-    except (FileNotFoundError, ValueError, FloatingPointError) as err:
+    except (OSError, ValueError, FloatingPointError, ModuleNotFoundError) as err:
         sys.exit(f"{os.path.basename(sys.argv[0])}: error: {err}")
     except KeyboardInterrupt:
         sys.exit(130)

@@ -157,3 +157,16 @@ def test_broken_data_file_ends_in_one_line_naming_it(tmp_path):
     (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
     result = run_example("--data-dir", tmp_path, "--no-plots", "--out", tmp_path / "run", check=False)
     assert_one_line_error(result, "train-labels-idx1-ubyte.gz")
+
+
+def test_missing_matplotlib_ends_in_one_line(tmp_path):
+    # A sitecustomize that hides matplotlib, as on an install without the examples extra.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\nclass _Hide:\n"
+        "    def find_spec(self, name, *args):\n"
+        "        if name.split('.')[0] == 'matplotlib':\n"
+        "            raise ImportError('hidden for the test')\n"
+        "sys.meta_path.insert(0, _Hide())\n")
+    env = {"PYTHONPATH": str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = run_example("--data-dir", tmp_path / "nowhere", env=env, check=False)
+    assert_one_line_error(result, "matplotlib", "--no-plots")

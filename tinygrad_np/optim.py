@@ -59,9 +59,9 @@ class SGD(Optimizer):
             g = g + self.momentum * buf if self.nesterov else buf
         # w -= lr * g, with lr * g written into a buffer kept from step to step instead of a new array.
         step = state.get("scratch")
-        if step is None or step.dtype != np.result_type(w.dtype, g.dtype):
-            step = state["scratch"] = np.empty_like(w, dtype=np.result_type(w.dtype, g.dtype))
-        np.multiply(g, self.lr, out=step)
+        if step is None:
+            step = state["scratch"] = np.empty_like(w)
+        np.multiply(g, self.lr, out=step, casting="same_kind")
         w -= step
 
 
