@@ -26,6 +26,8 @@ CASES = {
     "sqrt": (lambda a: a.sqrt(), np.sqrt, (P,)),
     "relu": (lambda a: a.relu(), lambda a: np.maximum(a, 0), (A,)),
     "tanh": (lambda a: a.tanh(), np.tanh, (A,)),
+    "abs": (lambda a: abs(a), np.abs, (A,)),
+    "min": (lambda a: a.min(axis=1, keepdims=True), lambda a: a.min(axis=1, keepdims=True), (A,)),
     "sigmoid": (lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), (A,)),
     "sum": (lambda a: a.sum(axis=1), lambda a: a.sum(axis=1), (A,)),
     "mean": (lambda a: a.mean(axis=(0, 1), keepdims=True), lambda a: a.mean(axis=(0, 1), keepdims=True), (A,)),

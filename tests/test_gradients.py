@@ -27,6 +27,7 @@ UNARY = {
     "log": (lambda x: x.log(), positive),
     "sqrt": (lambda x: x.sqrt(), positive),
     "relu": (lambda x: x.relu(), away_from_zero),
+    "abs": (lambda x: abs(x), away_from_zero),
     "tanh": (lambda x: x.tanh(), arrays),
     "sigmoid": (lambda x: x.sigmoid(), arrays),
     "x ** 3": (lambda x: x ** 3, arrays),
@@ -65,13 +66,13 @@ def test_binary_broadcasting(name, data):
     check_gradients(fn, x, y)
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
 @given(data=st.data())
 def test_reduction(name, data):
     shape = data.draw(shapes(), label="shape")
     axis = data.draw(axes(len(shape)), label="axis")
     keepdims = data.draw(st.booleans(), label="keepdims")
-    x = data.draw((distinct if name == "max" else arrays)(shape), label="x")
+    x = data.draw((distinct if name in ("max", "min") else arrays)(shape), label="x")
     check_gradients(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), x)
 
 

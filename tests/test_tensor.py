@@ -84,3 +84,13 @@ def test_cross_entropy_takes_labels_as_a_tensor_too():
     from_array = logits.cross_entropy(np.array([0, 1])).item()
     from_tensor = logits.cross_entropy(tg.Tensor([0, 1], dtype=np.int64)).item()
     assert from_array == from_tensor
+
+
+def test_numpy_conversion_and_float():
+    t = tg.Tensor([[1.0, 2.0]])
+    assert np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    copied = np.array(t, copy=True)
+    copied[0, 0] = 9
+    assert t.data[0, 0] == 1.0
+    assert float(tg.Tensor(2.5)) == 2.5

@@ -87,6 +87,15 @@ class Tensor:
         """The underlying ndarray (shared, not copied)."""
         return self.data
 
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)`` gives the data (a copy only if a dtype change or ``copy=True`` needs one)."""
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __float__(self):
+        return float(self.item())
+
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
@@ -224,6 +233,12 @@ class Tensor:
     def relu(self):
         return _ops.Relu.apply(self)
 
+    def abs(self):
+        return _ops.Abs.apply(self)
+
+    def __abs__(self):
+        return self.abs()
+
     def tanh(self):
         return _ops.Tanh.apply(self)
 
@@ -242,6 +257,10 @@ class Tensor:
 
     def max(self, axis=None, keepdims=False):
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """-max(-x): composed, so ties share the gradient as in max."""
+        return -(-self).max(axis=axis, keepdims=keepdims)
 
     def argmax(self, axis=None):
         """Indices of the maxima, as an int64 Tensor (not differentiable)."""

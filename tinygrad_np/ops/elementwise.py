@@ -54,6 +54,20 @@ class Relu(Function):
         return dz * Tensor._make(self.inputs[0].data > 0, False)
 
 
+class Abs(Function):
+    """z = |x|.   dL/dx = dL/dz * sign(x).
+
+    At x = 0 the derivative is taken to be 0. The sign is a constant, so the
+    second derivative is 0 wherever it exists.
+    """
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, dz):
+        return dz * Tensor._make(np.sign(self.inputs[0].data), False)
+
+
 class Tanh(Function):
     """z = tanh(x).   dL/dx = dL/dz * (1 - z²).
 
