@@ -79,10 +79,12 @@ class Function:
         return out
 
     def release(self):
-        """Drop everything saved for backward so its arrays can be freed."""
+        """Drop everything saved for backward so its arrays can be freed.
+
+        ``inputs`` and ``_output`` fall back to their class defaults, None,
+        which is how the engine recognises a released op.
+        """
         self.__dict__.clear()
-        self.inputs = None
-        self._output = None
 
     @property
     def released(self):
