@@ -12,6 +12,9 @@ from .grad_mode import no_grad
 
 
 class Optimizer:
+    weight_decay = 0.0  # L2 penalty λ: the gradient becomes g + λw before the update rule sees it
+    decoupled = False  # True when the rule applies weight decay itself (AdamW), not through g
+
     def __init__(self, params, lr):
         self.params = list(params)
         if not self.params:
@@ -30,7 +33,10 @@ class Optimizer:
     def step(self):
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
-                self.update(p.data, p.grad.data, state)
+                g = p.grad.data
+                if self.weight_decay and not self.decoupled:
+                    g = g + self.weight_decay * p.data  # a new array: p.grad is left as it was
+                self.update(p.data, g, state)
 
     def update(self, w, g, state):
         """Update the array ``w`` in place, given its gradient ``g`` and this parameter's ``state``."""
@@ -47,8 +53,6 @@ class SGD(Optimizer):
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
 
     def update(self, w, g, state):
-        if self.weight_decay:
-            g = g + self.weight_decay * w
         if self.momentum:
             buf = state.get("momentum")
             if buf is None:
@@ -69,19 +73,14 @@ class Adam(Optimizer):
     """g ← g + λw;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
     w ← w − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)."""
 
-    decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
         self.beta1, self.beta2 = betas
         self.eps, self.weight_decay = eps, weight_decay
 
     def update(self, w, g, state):
-        if self.weight_decay:
-            if self.decoupled:
-                w *= 1 - self.lr * self.weight_decay
-            else:
-                g = g + self.weight_decay * w
+        if self.decoupled and self.weight_decay:
+            w *= 1 - self.lr * self.weight_decay
         if not state:
             state.update(t=0, m=np.zeros_like(w), v=np.zeros_like(w))
         state["t"] += 1
@@ -112,8 +111,6 @@ class RMSprop(Optimizer):
         self.alpha, self.eps, self.momentum, self.weight_decay = alpha, eps, momentum, weight_decay
 
     def update(self, w, g, state):
-        if self.weight_decay:
-            g = g + self.weight_decay * w
         if not state:
             state["v"] = np.zeros_like(w)
             if self.momentum:
