@@ -122,7 +122,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, init="pytorch", rng=None, dtype=np.float32):
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        rng = np.random.default_rng(rng)  # a Generator passes through as it is
         self.in_features, self.out_features = in_features, out_features
         w = _init_weight(init, (out_features, in_features), in_features, rng)
         self.weight = Tensor(w.astype(dtype), requires_grad=True)
@@ -184,7 +184,7 @@ class Dropout(Module):
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
         self.p = p
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.rng = np.random.default_rng(rng)  # a Generator passes through as it is
 
     def forward(self, x):
         if not self.training or self.p == 0:

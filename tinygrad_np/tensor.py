@@ -367,10 +367,6 @@ def _check_labels(logits, labels):
 
 
 # ---- factories -------------------------------------------------------------------------
-def _rng(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def zeros(*shape, dtype=np.float32, requires_grad=False):
     return Tensor(np.zeros(_shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
 
@@ -381,13 +377,13 @@ def ones(*shape, dtype=np.float32, requires_grad=False):
 
 def randn(*shape, rng=None, dtype=np.float32, requires_grad=False):
     """Standard normal samples. ``rng``: a numpy Generator, a seed, or None for fresh entropy."""
-    data = _rng(rng).standard_normal(_shape_arg(shape), dtype=np.dtype(dtype).type)
+    data = np.random.default_rng(rng).standard_normal(_shape_arg(shape), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def uniform(*shape, low=0.0, high=1.0, rng=None, dtype=np.float32, requires_grad=False):
     """Samples uniform on [low, high). ``rng``: a numpy Generator, a seed, or None."""
-    data = _rng(rng).uniform(low, high, _shape_arg(shape)).astype(dtype)
+    data = np.random.default_rng(rng).uniform(low, high, _shape_arg(shape)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 

@@ -23,7 +23,7 @@ class DataLoader:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.rng = np.random.default_rng(rng)  # a Generator passes through as it is
 
     def __len__(self):
         n = len(self.arrays[0])
