@@ -73,6 +73,8 @@ def test_released_graph_says_what_to_do():
     loss.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         viz.to_dot(loss)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        viz.print_graph(loss, file=io.StringIO())
 
 
 def test_print_graph_tree():

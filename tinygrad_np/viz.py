@@ -34,6 +34,13 @@ def kind(t):
     return "constant" if t.ndim == 0 else "input"
 
 
+def _inputs(fn):
+    if fn.inputs is None:
+        raise RuntimeError("the graph was released by backward(); draw it first, "
+                           "or call backward(retain_graph=True)")
+    return fn.inputs
+
+
 def walk(root):
     """Every tensor in the graph of ``root``, root first, each once; and the edges (input, consumer)."""
     nodes, edges, seen, stack = [], [], {root}, [root]
@@ -43,10 +50,7 @@ def walk(root):
         fn = t._ctx
         if fn is None:
             continue
-        if fn.inputs is None:
-            raise RuntimeError("the graph was released by backward(); draw it first, "
-                               "or call backward(retain_graph=True)")
-        for parent in fn.inputs:
+        for parent in _inputs(fn):
             edges.append((parent, t))
             if parent not in seen:
                 seen.add(parent)
@@ -136,9 +140,9 @@ def print_graph(root, names=None, file=None):
         numbers[t] = len(numbers) + 1
         print(f"{line_prefix}#{numbers[t]} {describe(t, names)}", file=file)
         fn = t._ctx
-        if fn is None or fn.inputs is None:
+        if fn is None:
             continue
-        children = fn.inputs
+        children = _inputs(fn)
         for i in reversed(range(len(children))):  # pushed in reverse so they print in order
             last = i == len(children) - 1
             stack.append((children[i], child_prefix + ("└─ " if last else "├─ "),
