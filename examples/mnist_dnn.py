@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -56,25 +57,24 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def checked(convert, ok, requirement):
+    """An argparse type: ``convert`` the text, then insist on ``ok(value)``; the error names the flag."""
+    def check(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}")
+        return value
+
+    return check
 
 
-def non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def positive_float(text):
-    value = float(text)
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+positive_int = checked(int, lambda v: v >= 1, "a positive integer")
+non_negative_int = checked(int, lambda v: v >= 0, "0 or more")
+positive_float = checked(float, lambda v: v > 0 and np.isfinite(v), "a positive number")
+folder = checked(str, lambda v: v.strip() != "", "a folder name, not empty")
 
 
 def parse_args(argv=None):
@@ -85,10 +85,10 @@ def parse_args(argv=None):
     p.add_argument("--hidden", type=positive_int, default=800)
     p.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "rmsprop"], default="momentum")
     p.add_argument("--schedule", choices=["none", "cosine", "step"], default="cosine")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", help="folder with the four MNIST-format files (default: $TINYGRAD_NP_DATA, "
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--data-dir", type=folder, help="folder with the four MNIST-format files (default: $TINYGRAD_NP_DATA, "
                                       "the cache, or a download)")
-    p.add_argument("--out", help="output folder (default: runs/mnist-<timestamp>)")
+    p.add_argument("--out", type=folder, help="output folder (default: runs/mnist-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--show", action="store_true", help="show the plots in a window at the end")
     p.add_argument("--dry-run", action="store_true", help="a few batches of one epoch, for CI")
@@ -186,14 +186,15 @@ def train(args, model, x_train, y_train, x_test, y_test):
             opt.step()
             opt.zero_grad()
             value = loss.item()
+            if not np.isfinite(value):
+                raise FloatingPointError(f"the loss became {value} at step {i + 1} of epoch {epoch}; "
+                                         "try a smaller --lr")
             step_losses.append(value)
             total_loss += value * len(yb)
             correct += int((logits.data.argmax(axis=1) == yb).sum())
             seen += len(yb)
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(loss=f"{total_loss / seen:.4f}")
-        if not np.isfinite(total_loss):
-            raise FloatingPointError(f"the loss became {total_loss} in epoch {epoch}; try a smaller --lr")
         record = {"epoch": epoch, "train_loss": total_loss / seen, "train_accuracy": correct / seen,
                   "test_accuracy": accuracy(y_test, predict(model, x_test)), "lr": opt.lr,
                   "seconds": time.perf_counter() - t0}
@@ -259,14 +260,52 @@ def main(argv=None):
                                       "or pass --no-plots") from None
         if not args.show:
             matplotlib.use("Agg")  # files only; --show asks for a window
-    x_train, y_train, x_test, y_test, test_images, dataset = load_data(args)
     out = args.out or default_out()
-    os.makedirs(out, exist_ok=True)
+    created = make_out_folder(out)
+    try:
+        run(args, out)
+    except BaseException:  # Ctrl-C included: leave no empty run folder behind
+        remove_if_empty(created)
+        raise
+
+
+def make_out_folder(out):
+    """Create ``out`` (and any missing parents) and check it can be written, before any training.
+
+    Returns the folders this created, deepest first, so a failed run can remove them again.
+    """
+    created, folder = [], os.path.abspath(out)
+    while not os.path.exists(folder):
+        created.append(folder)
+        folder = os.path.dirname(folder)
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        remove_if_empty(created)
+        raise OSError(f"cannot write results to the folder {out}: {err.strerror or err}") from None
+    return created
+
+
+def remove_if_empty(folders):
+    for folder in folders:
+        try:
+            os.rmdir(folder)  # only ever removes an empty folder
+        except OSError:
+            break
+
+
+def run(args, out):
+    x_train, y_train, x_test, y_test, test_images, dataset = load_data(args)
     print(f"data: {dataset['name']} from {dataset['source']}: {dataset['train_size']} train, "
           f"{dataset['test_size']} test images; writing to {out}", flush=True)
 
     model = MLP(args.hidden, np.random.default_rng(args.seed), init_scale=args.init_scale)
-    history, step_losses, steps_per_epoch, seconds = train(args, model, x_train, y_train, x_test, y_test)
+    # A diverging run overflows before its loss turns NaN: train() reports the NaN in one line,
+    # so NumPy's warnings on the way there would only be noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        history, step_losses, steps_per_epoch, seconds = train(args, model, x_train, y_train, x_test, y_test)
 
     train_acc = accuracy(y_train, predict(model, x_train))
     test_pred = predict(model, x_test)
@@ -304,5 +343,8 @@ if __name__ == "__main__":
         main()
     except (OSError, ValueError, FloatingPointError, ModuleNotFoundError) as err:
         sys.exit(f"{os.path.basename(sys.argv[0])}: error: {err}")
+    except MemoryError as err:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: error: not enough memory ({err}); "
+                 "try a smaller --hidden or --batch-size")
     except KeyboardInterrupt:
         sys.exit(130)

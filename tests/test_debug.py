@@ -16,9 +16,9 @@ def test_trace_lists_ops_in_reverse_topological_order():
     with tg.trace(file=buffer) as t:
         loss.backward()
     ops = [s["op"] for s in t.steps]
-    assert ops[0] == "Sum" and ops[-1] == "MatMul" and sorted(ops) == sorted(["Sum", "Add", "Mul", "Tanh", "MatMul"])
+    assert ops[0] == "sum" and ops[-1] == "matmul" and sorted(ops) == sorted(["sum", "add", "mul", "tanh", "matmul"])
     lines = buffer.getvalue().splitlines()
-    assert len(lines) == 5 and "MatMul" in lines[-1] and "(2, 3) (3, 4) -> (2, 4)" in lines[-1]
+    assert len(lines) == 5 and "matmul" in lines[-1] and "(2, 3) (3, 4) -> (2, 4)" in lines[-1]
     assert "|grad out|" in lines[0]
 
 
@@ -41,7 +41,7 @@ def test_trace_reports_gradient_norms():
     with tg.trace(quiet=True) as t:
         (x * 2).sum().backward()
     mul = t.steps[1]
-    assert mul["op"] == "Mul" and mul["grad_norm"] == pytest.approx(np.sqrt(2))
+    assert mul["op"] == "mul" and mul["grad_norm"] == pytest.approx(np.sqrt(2))
     assert mul["input_grad_norms"][0] == pytest.approx(np.sqrt(8))
 
 
@@ -49,7 +49,7 @@ def test_anomaly_names_the_forward_op_and_the_line():
     x = tg.Tensor([1.0, -1.0], requires_grad=True)
     with tg.detect_anomaly():
         y = x * 2
-        with pytest.raises(tg.AnomalyError, match=r"Log \(forward.*produced nan from finite inputs.*test_debug.py:\d+"):
+        with pytest.raises(tg.AnomalyError, match=r"log \(forward.*produced nan from finite inputs.*test_debug.py:\d+"):
             y.log()
 
 
@@ -57,7 +57,7 @@ def test_anomaly_in_backward_names_the_op():
     x = tg.Tensor([0.0, 1.0], requires_grad=True)
     with tg.detect_anomaly():
         y = x.sqrt().sum()  # forward is finite; d sqrt(x)/dx at 0 is inf
-        expected = r"Sqrt \(backward\) produced inf from finite inputs.*test_debug.py:\d+"
+        expected = r"sqrt \(backward\) produced inf from finite inputs.*test_debug.py:\d+"
         with pytest.raises(tg.AnomalyError, match=expected):
             y.backward()
 

@@ -22,7 +22,7 @@ def test_reshape_and_index_errors_name_the_op():
         tg.zeros(2, 3).reshape(4)
     with pytest.raises(IndexError, match="getitem"):
         tg.zeros(2, 3)[5]
-    with pytest.raises(ValueError, match="sum: .*axis 2 is out of bounds"):
+    with pytest.raises(ValueError, match="sum: axis 2 is out of range for a tensor of 2 dimensions"):
         tg.zeros(2, 3).sum(axis=2)
 
 
@@ -69,3 +69,62 @@ def test_cross_entropy_bad_labels(labels, message):
 def test_cross_entropy_needs_2d_logits():
     with pytest.raises(ValueError, match=r"cross_entropy: logits must be \(N, C\), got shape \(3,\)"):
         tg.zeros(3).cross_entropy(np.array([0]))
+
+
+@pytest.mark.parametrize("data, error, message", [
+    (None, TypeError, "Tensor: cannot make a tensor from NoneType"),
+    ("3.5", TypeError, "Tensor: cannot make a tensor from str '3.5'"),
+    (b"3", TypeError, "Tensor: cannot make a tensor from bytes"),
+    ([1, None, 3], TypeError, "Tensor: cannot make a tensor from a list of dtype object"),
+    ([[1, 2], [3]], ValueError, "Tensor: cannot make a tensor from this list"),
+    (np.array([1, "a"], dtype=object), TypeError, "Tensor: cannot make a tensor from a ndarray of dtype object"),
+    (np.array([1 + 2j]), TypeError, "Tensor: cannot make a tensor from a ndarray of complex numbers"),
+    (3 + 1j, TypeError, "Tensor: cannot make a tensor from a complex of complex numbers"),
+    (["1", "2"], TypeError, "Tensor: cannot make a tensor from a list of dtype <U1"),
+])
+def test_tensor_refuses_what_is_not_numbers(data, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        tg.Tensor(data)
+
+
+def test_tensor_still_takes_numbers_lists_and_bools():
+    assert tg.Tensor([1, 2]).dtype == np.float32
+    assert tg.Tensor(3).dtype == np.float32
+    assert tg.Tensor(np.array([True, False])).data.tolist() == [1.0, 0.0]
+    assert tg.Tensor([1.5], dtype=np.float64).dtype == np.float64
+    with pytest.raises(TypeError, match="dtype must be a real numeric dtype, got complex128"):
+        tg.Tensor([1.0], dtype=np.complex128)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: tg.zeros(2.7), TypeError, "zeros: each size in a shape must be an integer, got float 2.7"),
+    (lambda: tg.ones("3"), TypeError, "ones: each size in a shape must be an integer, got str '3'"),
+    (lambda: tg.randn(2, 1.5), TypeError, "randn: each size in a shape must be an integer, got float 1.5"),
+    (lambda: tg.zeros(2, 3).reshape(2.5, 2), TypeError, "reshape: each size in a shape must be an integer"),
+    (lambda: tg.zeros(2, 3).sum(axis=1.0), TypeError, "sum: axis must be an integer, got float 1.0"),
+    (lambda: tg.zeros(2, 3).max(axis=(0, 0)), ValueError, r"max: axis \(0, 0\) names the same axis twice"),
+    (lambda: tg.zeros(2, 3).mean(axis=-3), ValueError, "mean: axis -3 is out of range for a tensor of 2"),
+    (lambda: tg.zeros(2, 3).min(axis=2), ValueError, "min: axis 2 is out of range"),
+    (lambda: tg.zeros(2, 3).swapaxes(0, 5), ValueError, "swapaxes: axis 5 is out of range for a tensor of 2"),
+    (lambda: tg.zeros(2, 3).transpose(0, 0), ValueError, r"transpose: axes \(0, 0\) is not a permutation"),
+    (lambda: tg.zeros(2, 3).transpose(0), ValueError, r"transpose: axes \(0,\) must name each of the tensor's 2"),
+    (lambda: tg.zeros(2, 3).transpose(0, 2), ValueError, "transpose: axes entry 2 is out of range"),
+    (lambda: tg.stack([tg.zeros(2), tg.zeros(2)], axis=5), ValueError, "stack: axis 5 is out of range for a "
+                                                                        "tensor of 2 dimensions"),
+    (lambda: tg.stack([tg.zeros(2)], axis=-3), ValueError, "stack: axis -3 is out of range"),
+    (lambda: tg.concatenate([tg.zeros(2), tg.zeros(2)], axis=1), ValueError, "concatenate: axis 1 is out of range"),
+    (lambda: tg.zeros(2, 3).log_softmax(axis=2), ValueError, "log_softmax: axis 2 is out of range"),
+    (lambda: tg.zeros(2, 3).softmax(axis=-4), ValueError, "softmax: axis -4 is out of range"),
+])
+def test_bad_shape_and_axis_arguments_name_the_op_and_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_mean_over_an_empty_axis_is_nan_as_in_numpy():
+    x = tg.Tensor(np.zeros((0, 3)), requires_grad=True)
+    m = x.mean(axis=0)
+    assert m.shape == (3,) and np.isnan(m.data).all()
+    m.sum().backward()
+    assert x.grad.shape == (0, 3)
+    assert np.isnan(tg.zeros(0).mean().item())

@@ -27,7 +27,7 @@ def test_backprop_walkthrough(tmp_path):
     assert max(differences) < 1e-12, table  # the notebook's formulas and the engine agree
     assert "gradcheck of the engine on the three-layer net" in out and "passed" in out
     assert "1 - tan² as its derivative: caught" in out
-    assert "#1 CrossEntropy ()" in out
+    assert "#1 cross_entropy ()" in out
     assert any(p.suffix in (".svg", ".dot") for p in tmp_path.iterdir())
 
 

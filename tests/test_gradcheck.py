@@ -65,3 +65,22 @@ def test_gradcheck_checks_every_input_of_several():
 def test_gradcheck_rejects_integer_inputs_by_name():
     with pytest.raises(TypeError, match="input 0 has dtype int64"):
         tg.gradcheck(lambda t: t, [np.arange(3)])
+
+
+class WrongSecondDerivative(tg.Function):
+    """z = x³ with a first derivative that is right (3x²) but built from a constant, so its own
+    derivative, the second derivative of z, comes out 0 instead of 6x."""
+
+    def forward(self, x):
+        return x ** 3
+
+    def backward(self, dz):
+        x = self.inputs[0]
+        return dz * tg.Tensor(3 * x.data ** 2)
+
+
+def test_gradgradcheck_says_the_second_derivative_failed():
+    x = np.array([0.5, -1.5])
+    tg.gradcheck(WrongSecondDerivative.apply, [x])  # first order is right
+    with pytest.raises(tg.GradcheckError, match=r"^gradgradcheck: input 0 .* analytic second derivative"):
+        tg.gradgradcheck(WrongSecondDerivative.apply, [x])

@@ -31,6 +31,8 @@ UNARY = {
     "tanh": (lambda x: x.tanh(), arrays),
     "sigmoid": (lambda x: x.sigmoid(), arrays),
     "x ** 3": (lambda x: x ** 3, arrays),
+    "x ** 2": (lambda x: x ** 2, arrays),
+    "x ** 0": (lambda x: x ** 0, arrays),
     "x ** 0.5": (lambda x: x ** 0.5, positive),
     "2 ** x": (lambda x: 2 ** x, arrays),
     "2 * x": (lambda x: 2 * x, arrays),
@@ -39,6 +41,43 @@ UNARY = {
     "3 - x": (lambda x: 3 - x, arrays),
     "x + 1": (lambda x: x + 1, arrays),
 }
+
+def test_pow_has_finite_gradients_at_zero_as_in_pytorch():
+    x = tg.Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    (x ** 0).sum().backward()  # x^0 = 1 is constant: its derivative is 0, at x = 0 too
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    y = tg.Tensor(np.array([0.5, 2.0, 0.0]), requires_grad=True)
+    (tg.Tensor(np.zeros(3)) ** y).sum().backward()  # 0^y = 0 for y > 0: its derivative in y is 0
+    np.testing.assert_array_equal(y.grad.data, [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 0.5, 2.5, -1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pow_with_a_scalar_exponent_matches_numpy(exponent, dtype):
+    x = np.random.default_rng(0).standard_normal(1000).astype(dtype)
+    if exponent in (0.5, 2.5):
+        x = np.abs(x)
+    got = (tg.Tensor(x) ** exponent).data
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, np.power(x, dtype(exponent)), rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
+def test_small_integer_powers_are_fast_on_negative_inputs():
+    # np.power on negative bases is hundreds of times slower than multiplying; x ** 3 must not pay that.
+    import time
+
+    x = tg.Tensor(-np.abs(np.random.default_rng(0).standard_normal(262_144)))
+    def best(f):
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - start)
+        return min(times)
+    ours = best(lambda: x ** 3)
+    reference = best(lambda: np.power(x.data, np.float64(3.0)))
+    assert ours < reference / 5, f"x ** 3 took {ours * 1e3:.2f} ms, np.power {reference * 1e3:.2f} ms"
+
 
 BINARY = {
     "add": (lambda x, y: x + y, arrays, arrays),
@@ -99,9 +138,30 @@ def test_reshape_and_flatten(data):
 def test_transpose(data):
     shape = data.draw(shapes(), label="shape")
     perm = data.draw(st.permutations(range(len(shape))), label="axes")
+    negate = data.draw(st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)), label="negative")
+    perm = [a - len(shape) if n else a for a, n in zip(perm, negate)]  # the same axes, some counted from the end
     x = data.draw(arrays(shape), label="x")
     check_gradients(lambda t: t.transpose(*perm), x)
     check_gradients(lambda t: t.T, x)
+
+
+@given(data=st.data())
+def test_swapaxes(data):
+    shape = data.draw(shapes(min_dims=1), label="shape")
+    a = data.draw(st.integers(-len(shape), len(shape) - 1), label="a")
+    b = data.draw(st.integers(-len(shape), len(shape) - 1), label="b")
+    x = data.draw(arrays(shape), label="x")
+    check_gradients(lambda t: t.swapaxes(a, b), x)
+
+
+def test_transpose_with_negative_axes_on_the_reported_cases():
+    # x.transpose(-1, 0) on a 2x2 used to get the gradient of another transpose, and on a 2x3 to fail in backward.
+    for shape in [(2, 2), (2, 3)]:
+        x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+        t = tg.Tensor(x, requires_grad=True)
+        weights = np.arange(np.prod(shape), dtype=np.float64).reshape(shape[::-1]) + 1
+        (t.transpose(-1, 0) * tg.Tensor(weights)).sum().backward()
+        np.testing.assert_array_equal(t.grad.data, weights.T)
 
 
 @given(data=st.data())

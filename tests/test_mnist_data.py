@@ -19,7 +19,9 @@ from tinygrad_np.data import mnist as mnist_module
 
 
 class Mirror(http.server.ThreadingHTTPServer):
-    """Serves /good/<name> correctly, /bad/<name> with wrong bytes, /slow/<name> after a long pause."""
+    """Serves /good/<name> correctly, /bad/<name> with wrong bytes, /slow/<name> after a long pause,
+    /endless/<name> as a stream with no length that does not end (until the client hangs up), and
+    /huge/<name> announcing a length far larger than any MNIST file."""
 
     daemon_threads = True
 
@@ -35,8 +37,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.server.requests.append(self.path)
         _, kind, name = self.path.split("/")
-        if name not in self.server.files or kind not in ("good", "bad", "slow"):
+        if name not in self.server.files or kind not in ("good", "bad", "slow", "endless", "huge"):
             self.send_error(404)
+            return
+        if kind in ("endless", "huge"):
+            self.send_response(200)
+            if kind == "huge":
+                self.send_header("Content-Length", str(10 ** 12))
+            self.end_headers()
+            try:
+                for _ in range(100_000):  # bounded, so the test server stops by itself: 6.5 GB at most
+                    self.wfile.write(b"\0" * 65536)
+            except OSError:
+                pass  # the client hung up, as it should
             return
         if kind == "slow":
             time.sleep(3)
@@ -199,3 +212,25 @@ def test_bundled_sample_is_small_balanced_real_mnist():
         real_x, real_y = load_mnist(REAL)[2:]
         index = {img.tobytes(): label for img, label in zip(real_x, real_y)}
         assert all(index.get(img.tobytes()) == label for img, label in zip(x_test, y_test))
+
+
+def test_a_mirror_that_streams_forever_is_cut_off_at_the_expected_size(mirror, monkeypatch):
+    monkeypatch.setitem(mnist_module.MNIST_SIZES, "train-images-idx3-ubyte.gz", 100_000)
+    with pytest.raises(MnistNotFound, match=r"endless/train-images-idx3-ubyte.gz: stopped after 1148576 bytes"):
+        load_mnist(mirrors=[mirror.url("endless")], progress=False)
+    assert cache_listing() == []
+
+
+def test_a_mirror_announcing_too_much_is_refused_before_downloading(mirror):
+    with pytest.raises(MnistNotFound, match=r"huge/train-images-idx3-ubyte.gz: the server offers 1000000000000 bytes"):
+        load_mnist(mirrors=[mirror.url("huge")], progress=False)
+    assert cache_listing() == []
+
+
+def test_a_cache_folder_that_cannot_be_created_is_reported_as_not_found(mirror, tmp_path, monkeypatch):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(in_the_way))  # works as root too, unlike a read-only folder
+    with pytest.raises(MnistNotFound, match="the cache folder .*a-file/tinygrad_np/mnist cannot be created or written"):
+        load_mnist(mirrors=[mirror.url("good")], progress=False)
+    assert mirror.requests == [], "nothing should be fetched when there is nowhere to put it"

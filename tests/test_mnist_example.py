@@ -170,3 +170,63 @@ def test_missing_matplotlib_ends_in_one_line(tmp_path):
     env = {"PYTHONPATH": str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     result = run_example("--data-dir", tmp_path / "nowhere", env=env, check=False)
     assert_one_line_error(result, "matplotlib", "--no-plots")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--seed", "-1"], "argument --seed: must be 0 or more, got '-1'"),
+    (["--out", ""], "argument --out: must be a folder name, not empty"),
+    (["--data-dir", ""], "argument --data-dir: must be a folder name, not empty"),
+])
+def test_more_bad_flags_end_in_one_line_naming_the_flag(args, fragment):
+    assert_one_line_error(run_example(*args, "--no-plots", check=False), fragment)
+
+
+def test_a_network_too_large_for_memory_ends_in_one_line(tmp_path):
+    result = run_example("--hidden", 2_000_000_000, "--no-plots", "--out", tmp_path / "run", check=False)
+    assert_one_line_error(result, "not enough memory", "--hidden")
+    assert not (tmp_path / "run").exists(), "a failed run left its empty folder behind"
+
+
+def test_a_diverging_run_ends_in_one_line_without_numpy_warnings(tmp_path):
+    env = {"TINYGRAD_NP_DATA": None, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "TINYGRAD_NP_MNIST_MIRRORS": "http://127.0.0.1:9/"}  # the bundled sample: real digits, offline
+    result = run_example("--lr", 1e6, "--dry-run", "--no-plots", "--out", tmp_path / "run", env=env, check=False)
+    assert result.returncode == 1
+    assert "Warning" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "the loss became nan" in last and "try a smaller --lr" in last
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unwritable_out_fails_before_training_naming_the_folder(tmp_path):
+    (tmp_path / "a-file").write_text("in the way")
+    result = run_example("--out", tmp_path / "a-file" / "run", "--no-plots", check=False)
+    assert_one_line_error(result, f"cannot write results to the folder {tmp_path / 'a-file' / 'run'}")
+    assert "data:" not in result.stdout, "it loaded data before finding out it could not write the results"
+
+
+def test_an_interrupted_run_leaves_no_empty_folder(tmp_path):
+    import signal
+    import time
+
+    write_mnist_folder(tmp_path / "data", n_train=300, n_test=50)
+    out = tmp_path / "runs" / "run"
+    process = subprocess.Popen([sys.executable, str(EXAMPLE), "--data-dir", str(tmp_path / "data"), "--no-plots",
+                                "--epochs", "100000", "--out", str(out)], stdout=subprocess.PIPE, text=True,
+                               stderr=subprocess.PIPE, env=dict(os.environ, MPLBACKEND="Agg"))
+    try:
+        assert process.stdout.readline().startswith("data:")  # training has started
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+    finally:
+        process.kill()
+    assert not (tmp_path / "runs").exists(), "Ctrl-C left an empty run folder behind"
+
+
+def test_an_unwritable_cache_falls_back_to_the_sample_and_says_why(tmp_path):
+    (tmp_path / "a-file").write_text("in the way of the cache")
+    env = {"TINYGRAD_NP_DATA": None, "XDG_CACHE_HOME": str(tmp_path / "a-file")}
+    result = run_example("--dry-run", "--no-plots", "--out", tmp_path / "run", env=env)
+    assert "offline SAMPLE" in result.stderr and "cannot be created or written" in result.stderr
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["dataset"]["sample"] is True

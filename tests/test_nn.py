@@ -100,3 +100,96 @@ def test_linear_gradients_against_central_differences():
 
     tg.gradcheck(forward, [layer.weight.data, layer.bias.data])
     tg.gradgradcheck(forward, [layer.weight.data, layer.bias.data])
+
+
+def test_a_bad_entry_loads_nothing():
+    net = Net()
+    before = {name: p.data.copy() for name, p in net.named_parameters()}
+    state = Net().state_dict()
+    for name in state:
+        state[name] = state[name] + 1  # every entry valid and different, but...
+    state["scale"] = np.array(["a string"])  # ...the last one is not numbers
+    with pytest.raises(ValueError, match=r"scale: expected real numbers, got dtype <U8"):
+        net.load_state_dict(state)
+    for name, p in net.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name], err_msg=f"{name} was changed by a failed load")
+
+
+@pytest.mark.parametrize("value, message", [
+    (np.array([1 + 2j]), "expected real numbers, got dtype complex128"),
+    (np.array([1e300]), "values that float32 cannot hold"),
+])
+def test_load_state_dict_refuses_lossy_values(value, message):
+    layer = nn.Linear(1, 1, rng=0)
+    state = layer.state_dict()
+    state["bias"] = value
+    with pytest.raises(ValueError, match=message):
+        layer.load_state_dict(state)
+
+
+def test_float64_state_loads_into_float32_parameters_as_in_pytorch():
+    layer = nn.Linear(2, 1, rng=0)
+    layer.load_state_dict({"weight": np.array([[0.5, 0.25]]), "bias": np.array([2.0])})
+    assert layer.weight.dtype == np.float32 and layer.weight.data.tolist() == [[0.5, 0.25]]
+
+
+def test_load_errors_name_the_file_and_what_is_wrong(tmp_path):
+    model = nn.Linear(3, 2, rng=0)
+    good = tmp_path / "good.npz"
+    model.save(good)
+    data = good.read_bytes()
+    cases = {
+        "empty.npz": (b"", "the file is empty"),
+        "truncated.npz": (data[: len(data) // 2], "not a complete .npz archive"),
+        "text.npz": (b"hello, not a model\n", "neither a .npz archive nor a NumPy array file"),
+    }
+    for name, (content, reason) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=f"{name}: not a tinygrad_np model file.*{reason}"):
+            nn.Linear(3, 2).load(tmp_path / name)
+    np.save(tmp_path / "single.npy", np.ones(3))
+    with pytest.raises(ValueError, match=r"single.npy: holds a single array \(a .npy file\)"):
+        nn.Linear(3, 2).load(tmp_path / "single.npy")
+    np.savez(tmp_path / "strings.npz", weight=np.array([["a"] * 3] * 2), bias=np.ones(2))
+    with pytest.raises(ValueError, match=r"strings.npz: load_state_dict \(Linear\): weight: expected real numbers"):
+        nn.Linear(3, 2).load(tmp_path / "strings.npz")
+    with pytest.raises(FileNotFoundError, match="missing.npz: no such file"):
+        nn.Linear(3, 2).load(tmp_path / "missing.npz")
+
+
+def test_any_key_survives_a_round_trip(tmp_path):
+    state = {"allow_pickle": np.ones(2), "file": np.zeros(1), "a.npy": np.arange(3.0), "x/y": np.eye(2)}
+    nn.save(state, tmp_path / "k.npz")
+    loaded = nn.load(tmp_path / "k.npz")
+    assert list(loaded) == list(state)
+    for name in state:
+        np.testing.assert_array_equal(loaded[name], state[name])
+
+
+def test_a_later_save_removes_the_leftovers_of_a_killed_one(tmp_path):
+    path = tmp_path / "m.npz"
+    killed = (
+        "import os, signal, numpy as np\n"
+        "from tinygrad_np.fileio import atomic_write\n"
+        f"with atomic_write({str(path)!r}) as f:\n"
+        "    f.write(b'half a model')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", killed], check=False)
+    leftovers = [p.name for p in tmp_path.iterdir()]
+    assert len(leftovers) == 1 and leftovers[0].endswith(".part") and not path.exists()
+    nn.save({"w": np.ones(2)}, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_a_save_in_progress_elsewhere_is_left_alone(tmp_path):
+    path = tmp_path / "m.npz"
+    from tinygrad_np.fileio import atomic_write
+
+    with atomic_write(path) as f:  # this process is alive: its temporary file is not stale
+        f.write(b"x")
+        nn.save({"w": np.ones(2)}, path)
+        assert len([p for p in tmp_path.iterdir() if p.name.endswith(".part")]) == 1

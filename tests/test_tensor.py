@@ -45,7 +45,7 @@ def test_repr_shows_values_shape_dtype_and_op():
     x = tg.Tensor([[1.0, 2.0]], requires_grad=True)
     assert "requires_grad=True" in repr(x)
     r = repr(x @ tg.ones(2, 1))
-    assert "3." in r and "shape=(1, 1)" in r and "float32" in r and "op=MatMul" in r
+    assert "3." in r and "shape=(1, 1)" in r and "float32" in r and "op=matmul" in r
 
 
 def test_factories_are_seedable():

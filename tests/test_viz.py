@@ -43,12 +43,12 @@ def test_dot_has_the_right_nodes_and_edges():
     nodes, edges = parse_dot(viz.to_dot(loss, names={w: "W", x: "x"}))
     label = {k: v[0].split("\\n")[0] for k, v in nodes.items()}
     by_label = {v: k for k, v in label.items()}
-    assert sorted(label.values()) == sorted(["Sum", "Mul", "Relu", "MatMul", "W", "x", "2"])
-    expected = {("MatMul", "Relu"), ("Relu", "Mul"), ("2", "Mul"), ("Mul", "Sum"), ("x", "MatMul"), ("W", "MatMul")}
+    assert sorted(label.values()) == sorted(["sum", "mul", "relu", "matmul", "W", "x", "2"])
+    expected = {("matmul", "relu"), ("relu", "mul"), ("2", "mul"), ("mul", "sum"), ("x", "matmul"), ("W", "matmul")}
     assert {(label[a], label[b]) for a, b in edges} == expected
-    assert "(4, 2)" in nodes[by_label["MatMul"]][0] and "float32" in nodes[by_label["MatMul"]][0]
+    assert "(4, 2)" in nodes[by_label["matmul"]][0] and "float32" in nodes[by_label["matmul"]][0]
     # parameters, inputs and constants are drawn differently
-    styles = {nodes[by_label[n]][1] for n in ("W", "x", "2", "MatMul")}
+    styles = {nodes[by_label[n]][1] for n in ("W", "x", "2", "matmul")}
     assert len(styles) == 4
 
 
@@ -65,7 +65,7 @@ def test_a_reused_node_is_drawn_once():
     x = tg.Tensor([1.0, 2.0], requires_grad=True)
     y = x * x
     nodes, edges = parse_dot(viz.to_dot(y))
-    assert len(nodes) == 2 and len(edges) == 2  # x -> Mul twice
+    assert len(nodes) == 2 and len(edges) == 2  # x -> mul twice
 
 
 def test_released_graph_says_what_to_do():
@@ -84,9 +84,9 @@ def test_print_graph_tree():
     buffer = io.StringIO()
     viz.print_graph(out, names={x: "x"}, file=buffer)
     lines = buffer.getvalue().splitlines()
-    assert lines[0].startswith("#1 Sum ()")
-    assert lines[1].startswith("└─ #2 Add (2,)")
-    assert "#3 Mul (2,)" in lines[2] and "[#3, shown above]" in "\n".join(lines)
+    assert lines[0].startswith("#1 sum ()")
+    assert lines[1].startswith("└─ #2 add (2,)")
+    assert "#3 mul (2,)" in lines[2] and "[#3, shown above]" in "\n".join(lines)
     assert any("x (2,) float32" in line for line in lines)
 
 

@@ -1,129 +1,156 @@
 """Reverse-mode differentiation: walk the graph from the output back to the leaves.
 
-A tensor's gradient is complete only once every op that consumed it has
-passed its share back, so the walk must visit consumers before producers: a
-topological order. Every recorded op carries a sequence number, taken when it
-ran (``Function.seq``), and an op always runs after the ops that made its
-inputs. So "newest first" is a topological order, and the walk is a loop over
-a priority queue keyed by that number:
+A tensor's gradient is complete once every op that consumed it has passed
+its share back, so consumers are visited before producers. Ops are numbered
+as they run (``Function.seq``) and an op always runs after the ops that made
+its inputs, so "newest first" is such an order: the walk is a loop over a
+priority queue keyed by that number. No recursion, no separate sort.
+See docs/how_it_works.md.
 
-1. put the output in the queue, with dL/d(output);
-2. pop the newest tensor; its gradient is now complete; hand it to the
-   Function that made the tensor, and add what comes back to each input's
-   gradient, queueing inputs seen for the first time;
-3. repeat until the queue is empty. Leaves (tensors no op made) are never
-   queued: each contribution goes straight into ``leaf.grad``.
-
-No recursion, so a graph 100,000 ops deep is no problem, and no separate
-sorting pass. Unless ``retain_graph=True``, each Function drops what it saved
-as soon as its backward has run, so arrays are freed during the pass.
+Two promises the loop keeps:
+* all or nothing: leaves' gradients are collected first and written to
+  ``.grad`` only once the whole pass has succeeded, under a lock, so a rule
+  that raises changes no ``.grad`` and threads sharing a leaf lose no update;
+* no stale values: an op whose input was changed in place after it ran
+  (an optimizer step before ``backward``) is refused, not differentiated at
+  the new value.
 """
 import heapq
+import threading
 
 import numpy as np
 
-from .function import anomaly_mode
-from .grad_mode import set_grad_enabled
+from .grad_mode import _state
 from .tensor import Tensor
 
-# Callbacks fn(function, output_grad, input_grads) run after every op's backward:
-# how trace() and detect_anomaly() watch the pass (debug.py).
-observers = []
+
+class _Hooks(threading.local):
+    backward = ()  # generator functions hook(fn, grad): code before their yield runs before the rule,
+    # ``input_grads = yield`` receives what it returned (debug.py's trace and detect_anomaly)
 
 
-def _observer():
-    if not observers:
-        return None
-
-    def notify(fn, grad, input_grads):
-        for observe in list(observers):
-            observe(fn, grad, input_grads)
-
-    return notify
-
-
-_RELEASED = (
-    "backward through a graph that has already been released: the first backward() "
-    "freed its saved arrays. Pass retain_graph=True to the first call if you need to "
-    "go through the graph again, or recompute the forward pass."
-)
+hooks = _Hooks()
+_grad_lock = threading.Lock()  # .grad is read, added to and written back: one thread at a time
 
 
 def _as_grad(grad, like, who):
     """``grad`` (Tensor, array or number) as a Tensor shaped and typed like ``like``."""
-    data = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=like.dtype)
+    data = grad._data if isinstance(grad, Tensor) else np.asarray(grad, dtype=like.dtype)
     if data.shape != like.shape:
         raise ValueError(f"{who}: grad has shape {data.shape} but the tensor has shape {like.shape}")
     return grad if isinstance(grad, Tensor) else Tensor._make(data, False)
 
 
-def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None, visit=None):
-    """The backward pass.
+def _check_unchanged(fn):
+    """Refuse an op whose inputs or output were changed in place after it ran."""
+    for i, t in enumerate(fn.inputs):
+        if t._version > fn.seq:
+            raise RuntimeError(
+                f"{fn.name}: input {i} (shape {t.shape}) was modified in place after {fn.name} used it "
+                "(an optimizer step or an assignment to .data before backward()), so its gradient would "
+                "be computed at the new values. Call backward() before changing it, or recompute the "
+                "forward pass after the change."
+            )
+    if fn.output._version > fn.seq:
+        raise RuntimeError(
+            f"{fn.name}: its output (shape {fn.output.shape}) was modified in place after it was computed; "
+            "recompute the forward pass after the change."
+        )
 
-    Without ``capture``, leaves (and tensors marked ``retain_grad``) accumulate
-    into ``.grad``. With ``capture`` (a set of tensors), their gradients are
-    returned in a dict instead and no ``.grad`` is touched. ``visit(fn, grad,
-    input_grads)``, if given, is called after each op's backward (for tracing).
+
+def _run_rule(fn, grad, active_hooks):
+    """fn.backward(grad), checked: a tuple of one Tensor or None per input."""
+    input_grads = _run_watched(fn, grad, active_hooks) if active_hooks else fn.backward(grad)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(fn.inputs):
+        raise TypeError(f"{fn.name}.backward returned {len(input_grads)} gradients for "
+                        f"{len(fn.inputs)} inputs; return one per input (None where there is none)")
+    for i, g in enumerate(input_grads):
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"{fn.name}.backward returned a {type(g).__name__} for input {i}; "
+                            "backward must return Tensors (or None), computed with Tensor operations")
+    return input_grads
+
+
+def _run_watched(fn, grad, active_hooks):
+    """fn.backward(grad) with the thread's backward hooks around it (see ``_Hooks``)."""
+    watchers = [hook(fn, grad) for hook in active_hooks]
+    for w in watchers:
+        next(w)
+    try:
+        input_grads = fn.backward(grad)
+    except BaseException:
+        for w in watchers:
+            w.close()
+        raise
+    for w in watchers:
+        try:
+            w.send(input_grads)
+        except StopIteration:
+            pass
+    return input_grads
+
+
+def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
+    """The backward pass: returns {tensor: gradient} for the leaves (and tensors that retain their gradient),
+    or, with ``capture`` (a set of tensors), for exactly those tensors.
     """
     pending = {}  # tensor -> its gradient so far, for tensors waiting in the queue
     queue = []  # (-seq, tensor): newest op first
-    captured = {}
+    finished = {}  # tensor -> its complete gradient, for the caller to store or return
+    active_hooks = hooks.backward
 
-    def deliver(t, g):
-        if t._ctx is None:  # a leaf: nothing comes after it, so accumulate at once
-            if capture is None:
-                t.grad = g if t.grad is None else t.grad + g
-            elif t in capture:
-                captured[t] = g if t not in captured else captured[t] + g
+    def accumulate(t, g):
+        """Add one contribution to t's gradient: leaves' are final, others wait in the queue."""
+        if t.op is None:  # a leaf: nothing comes after it
+            if capture is None or t in capture:
+                finished[t] = g if t not in finished else finished[t] + g
             return
-        prev = pending.get(t)
-        if prev is None:
+        if t not in pending:
             pending[t] = g
-            heapq.heappush(queue, (-t._ctx.seq, t))
+            heapq.heappush(queue, (-t.op.seq, t))
         else:
-            pending[t] = prev + g
+            pending[t] = pending[t] + g
 
-    with set_grad_enabled(create_graph):
+    previous_mode = _state.enabled
+    _state.enabled = create_graph
+    visited = []
+    try:
         for root, g in zip(roots, root_grads):
-            deliver(root, g)
+            accumulate(root, g)
         while queue:
             t = heapq.heappop(queue)[1]
             g = pending.pop(t)
-            fn = t._ctx
-            if fn.inputs is None:
-                raise RuntimeError(_RELEASED)
-            if capture is None:
-                if t._retain_grad:
-                    t.grad = g if t.grad is None else t.grad + g
-            elif t in capture:
-                captured[t] = g
-            if anomaly_mode.enabled:
-                anomaly_mode.backward_of = fn  # so a NaN inside the rule is blamed on this op
-                try:
-                    input_grads = fn.backward(g)
-                finally:
-                    anomaly_mode.backward_of = None
-            else:
-                input_grads = fn.backward(g)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if visit is not None:
-                visit(fn, g, input_grads)
+            fn = t.op
+            if fn.released:
+                raise RuntimeError(f"backward: {fn.name} can't be differentiated again: {fn.released_because}. "
+                                   "Pass retain_graph=True to the first backward() to go through a graph "
+                                   "twice, or recompute the forward pass.")
+            if (t.retains_grad and capture is None) or (capture is not None and t in capture):
+                finished[t] = g
+            _check_unchanged(fn)
+            input_grads = _run_rule(fn, g, active_hooks)
             for parent, pg in zip(fn.inputs, input_grads):
                 if pg is None or not parent.requires_grad:
                     continue
-                pdata, gdata = parent.data, pg.data
-                if gdata.shape != pdata.shape:
-                    raise RuntimeError(
-                        f"{fn.name}.backward returned a gradient of shape {gdata.shape} "
-                        f"for an input of shape {pdata.shape}"
-                    )
-                if gdata.dtype != pdata.dtype:  # mixed-precision ops: the gradient takes its input's dtype
-                    pg = pg.astype(pdata.dtype)
-                deliver(parent, pg)
+                if pg.shape != parent.shape:
+                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {pg.shape} "
+                                       f"for an input of shape {parent.shape}")
+                if pg._data.dtype != parent._data.dtype:  # mixed precision: a gradient takes its input's dtype
+                    pg = pg.astype(parent._data.dtype)
+                accumulate(parent, pg)
             if not retain_graph:
                 fn.release()
-    return captured
+                visited.append(fn)
+    except BaseException as err:
+        for fn in visited:  # their arrays are gone: say why, for whoever tries this graph again
+            fn.released_because = (f"an earlier backward() stopped part-way with {type(err).__name__} "
+                                   "and had already freed its saved arrays; no .grad was changed")
+        raise
+    finally:
+        _state.enabled = previous_mode
+    return finished
 
 
 def backward(tensor, grad=None, retain_graph=False, create_graph=False):
@@ -141,7 +168,16 @@ def backward(tensor, grad=None, retain_graph=False, create_graph=False):
             )
         grad = Tensor._make(np.ones(tensor.shape, dtype=tensor.dtype), False)
     grad = _as_grad(grad, tensor, "backward")
-    _backpropagate([tensor], [grad], retain_graph or create_graph, create_graph, visit=_observer())
+    finished = _backpropagate([tensor], [grad], retain_graph or create_graph, create_graph)
+    with _grad_lock:  # the pass succeeded: now, and only now, every .grad changes
+        for t, g in finished.items():
+            t._grad = g if t._grad is None else _accumulated(t, g)
+
+
+def _accumulated(t, g):
+    if t._grad.shape != t.shape:  # .grad is checked on assignment; this catches writes around the check
+        raise RuntimeError(f"backward: {t.shape} tensor has a .grad of shape {t._grad.shape}")
+    return t._grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=False):
@@ -175,7 +211,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         seeds.append(_as_grad(g, out, f"grad: output {i}"))
     if retain_graph is None:
         retain_graph = create_graph
-    captured = _backpropagate(roots, seeds, retain_graph, create_graph, capture=set(inputs), visit=_observer())
+    captured = _backpropagate(roots, seeds, retain_graph, create_graph, capture=set(inputs))
     result = []
     for i, x in enumerate(inputs):
         g = captured.get(x)

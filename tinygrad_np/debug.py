@@ -1,12 +1,31 @@
-"""Watching backward: ``trace()`` prints it op by op; ``detect_anomaly()`` stops at the first NaN or inf."""
+"""Watching the engine: ``trace()`` prints backward op by op; ``detect_anomaly()`` stops at the first NaN or inf.
+
+Both hang on the engine's hook lists (``function.hooks.forward``,
+``autograd.hooks.backward``), which are per thread: a thread that did not
+ask to be traced or checked is not.
+"""
 import sys
+import threading
 
 import numpy as np
 
-from . import autograd
-from .function import AnomalyError, _nonfinite, anomaly_mode
+from . import autograd, function
 
 __all__ = ["trace", "detect_anomaly", "AnomalyError"]
+
+
+class AnomalyError(FloatingPointError):
+    """An op produced NaN or infinity, in forward or in backward, under ``detect_anomaly()``."""
+
+
+def _add(registry, kind, hook):
+    setattr(registry, kind, getattr(registry, kind) + (hook,))
+
+
+def _remove(registry, kind, hook):
+    hooks = list(getattr(registry, kind))
+    hooks.remove(hook)
+    setattr(registry, kind, tuple(hooks))
 
 
 def _norm(t):
@@ -28,14 +47,15 @@ class trace:
         self.steps = []
 
     def __enter__(self):
-        autograd.observers.append(self._visit)
+        _add(autograd.hooks, "backward", self._visit)
         return self
 
     def __exit__(self, *exc):
-        autograd.observers.remove(self._visit)
+        _remove(autograd.hooks, "backward", self._visit)
         return False
 
-    def _visit(self, fn, grad, input_grads):
+    def _visit(self, fn, grad):
+        input_grads = yield
         step = {
             "op": fn.name,
             "function": fn,
@@ -48,8 +68,15 @@ class trace:
         if not self.quiet:
             passes = ", ".join("-" if n is None else f"{n:.4g}" for n in step["input_grad_norms"])
             inputs = " ".join(str(s) for s in step["input_shapes"])
-            print(f"{len(self.steps):4d}. {fn.name:<12} {inputs} -> {step['output_shape']}  "
+            print(f"{len(self.steps):4d}. {fn.name:<14} {inputs} -> {step['output_shape']}  "
                   f"|grad out| {step['grad_norm']:.4g}  passes |grad| {passes}", file=self.file or sys.stdout)
+
+
+class _Running(threading.local):
+    rule = None  # the Function whose backward rule this thread is running, under detect_anomaly
+
+
+_running = _Running()
 
 
 class detect_anomaly:
@@ -63,26 +90,65 @@ class detect_anomaly:
     """
 
     def __enter__(self):
-        self._previous = anomaly_mode.enabled
-        anomaly_mode.enabled = True
         self._errstate = np.errstate(divide="ignore", invalid="ignore", over="ignore")
         self._errstate.__enter__()
-        autograd.observers.append(self._check_backward)
+        _add(function.hooks, "forward", _check_forward)
+        _add(autograd.hooks, "backward", _check_backward)
         return self
 
     def __exit__(self, *exc):
-        autograd.observers.remove(self._check_backward)
+        _remove(autograd.hooks, "backward", _check_backward)
+        _remove(function.hooks, "forward", _check_forward)
         self._errstate.__exit__(*exc)
-        anomaly_mode.enabled = self._previous
         return False
 
-    @staticmethod
-    def _check_backward(fn, grad, input_grads):
-        for i, g in enumerate(input_grads):
-            bad = None if g is None else _nonfinite(g.data)
-            if bad is not None:
-                where = getattr(fn, "created_at", None) or "unknown (created outside detect_anomaly)"
-                raise AnomalyError(
-                    f"{fn.name} (backward) produced {bad} in the gradient for its input {i} "
-                    f"(shape {tuple(g.shape)}); the op was created at {where}"
-                )
+
+def _check_forward(fn, inputs, data):
+    fn.created_at = _creation_site()
+    bad = _nonfinite(data)
+    if bad is None:
+        return
+    inputs_bad = any(_nonfinite(t.data) for t in inputs)
+    origin = "its inputs already held non-finite values" if inputs_bad else "from finite inputs"
+    shapes = ", ".join(str(t.shape) for t in inputs)
+    rule = _running.rule
+    if rule is not None:  # an op inside a backward rule: blame the rule
+        raise AnomalyError(f"{rule.name} (backward) produced {bad} {origin}, in its {fn.name} on {shapes}; "
+                           f"the op was created at {_created_at(rule)}")
+    raise AnomalyError(f"{fn.name} (forward, inputs {shapes}) produced {bad} {origin}; "
+                       f"the op was created at {fn.created_at}")
+
+
+def _check_backward(fn, grad):
+    outer, _running.rule = _running.rule, fn
+    try:
+        input_grads = yield
+    finally:
+        _running.rule = outer
+    for i, g in enumerate(input_grads):
+        bad = None if g is None else _nonfinite(g.data)
+        if bad is not None:
+            raise AnomalyError(
+                f"{fn.name} (backward) produced {bad} in the gradient for its input {i} "
+                f"(shape {tuple(g.shape)}); the op was created at {_created_at(fn)}"
+            )
+
+
+def _created_at(fn):
+    return getattr(fn, "created_at", None) or "unknown (created outside detect_anomaly)"
+
+
+def _creation_site():
+    """'file:line' of the innermost frame outside this package: the user's line that ran the op."""
+    package = __file__.rsplit("/", 1)[0] + "/"
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back
+    return "unknown" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _nonfinite(array):
+    """'nan' or 'inf' if the array holds one (nan reported first), else None."""
+    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+        return None
+    return "nan" if np.isnan(array).any() else "inf"

@@ -18,11 +18,14 @@ def atomic_write(path, mode="wb"):
     """Write to a temporary file beside ``path``; rename it into place only if the block succeeds.
 
     An exception inside the block (or an interrupted process) leaves ``path``
-    as it was: the old file, or none.
+    as it was: the old file, or none. The temporary file's name carries the
+    writer's process id, so the leftovers of a writer that was killed are
+    recognised and removed by the next write to the same path.
     """
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    _remove_stale_parts(folder, name)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.{os.getpid()}.", suffix=".part")
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -31,3 +34,31 @@ def atomic_write(path, mode="wb"):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _remove_stale_parts(folder, name):
+    """Delete temporary files for ``name`` whose writing process no longer exists."""
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return  # the write itself will report the folder's problem
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".part")):
+            continue
+        pid = entry[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(folder, entry))
+
+
+def _process_exists(pid):
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there: assume the writer may be alive
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: no signal is sent, only the check that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True

@@ -48,10 +48,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
     and both values. Returns True when every element agrees within
     ``atol + rtol * |numerical|``.
     """
-    xs = _float64_leaves(inputs)
+    return _check(fn, _float64_leaves(inputs), eps, atol, rtol, seed, "gradcheck", "gradient")
+
+
+def _check(fn, xs, eps, atol, rtol, seed, who, what):
     out = fn(*xs)
     if not isinstance(out, Tensor):
-        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+        raise TypeError(f"{who}: fn must return a Tensor, got {type(out).__name__}")
     v = np.random.default_rng(seed).standard_normal(out.shape)
     analytic = _analytic(out, xs, v)
 
@@ -74,8 +77,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
             if not abs(analytic_k - numerical) <= atol + rtol * abs(numerical):
                 index = np.unravel_index(k, x.shape) if x.ndim else ()
                 raise GradcheckError(
-                    f"gradcheck: input {i} (shape {x.shape}) at index {tuple(int(j) for j in index)}: "
-                    f"analytic gradient {analytic_k:.8g}, numerical {numerical:.8g} "
+                    f"{who}: input {i} (shape {x.shape}) at index {tuple(int(j) for j in index)}: "
+                    f"analytic {what} {analytic_k:.8g}, numerical {numerical:.8g} "
                     f"(difference {abs(analytic_k - numerical):.3g}, allowed {atol + rtol * abs(numerical):.3g})"
                 )
     return True
@@ -101,4 +104,5 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
                 total = total + (g * w).sum()
         return total
 
-    return gradcheck(first_order_projected, xs, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    return _check(first_order_projected, xs, eps, atol, rtol, seed, "gradgradcheck",
+                  "second derivative (Hessian-vector product)")

@@ -6,6 +6,8 @@ child whose parameters are named ``child.name``. No registration calls.
 """
 import math
 import os
+import zipfile
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -61,35 +63,41 @@ class Module:
         return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
 
     def load_state_dict(self, state):
-        """Copy arrays from ``state`` into the parameters, in place.
+        """Copy arrays from ``state`` into the parameters: all of them, or, on any error, none.
 
-        Every parameter must be present with its exact shape, and nothing
-        else may be: the error lists what is missing, unexpected or misshapen.
+        Every parameter must be present with its exact shape, as a real
+        number array whose values its dtype can hold (float64 into float32 is
+        fine, as in PyTorch; a string, a complex number or a value that would
+        overflow is not); nothing else may be present. Everything is checked
+        before the first parameter is touched, and the error lists each
+        problem by name.
         """
         params = dict(self.named_parameters())
-        missing = [n for n in params if n not in state]
-        unexpected = [n for n in state if n not in params]
-        misshapen = [
-            f"{n}: expected {params[n].shape}, got {np.shape(state[n])}"
-            for n in params if n in state and np.shape(state[n]) != params[n].shape
-        ]
-        problems = []
-        if missing:
-            problems.append("missing " + ", ".join(missing))
-        if unexpected:
-            problems.append("unexpected " + ", ".join(unexpected))
-        if misshapen:
-            problems.append("wrong shape for " + "; ".join(misshapen))
+        problems = [f"missing {n}" for n in params if n not in state]
+        problems += [f"unexpected {n}" for n in state if n not in params]
+        converted = {}
+        for name, p in params.items():
+            if name in state:
+                value, problem = _convert(state[name], p)
+                if problem:
+                    problems.append(f"{name}: {problem}")
+                converted[name] = value
         if problems:
             raise ValueError(f"load_state_dict ({type(self).__name__}): " + "; ".join(problems))
         for name, p in params.items():
-            p.data[...] = state[name]
+            p.data[...] = converted[name]
+            p.bump_version()
 
     def save(self, path):
         save(self.state_dict(), path)
 
     def load(self, path):
-        self.load_state_dict(load(path))
+        """Load parameters saved by ``save``; an error names the file, and loads nothing."""
+        state = load(path)
+        try:
+            self.load_state_dict(state)
+        except ValueError as err:
+            raise ValueError(f"{os.fspath(path)}: {err}") from None
         return self
 
     def __repr__(self):
@@ -196,22 +204,72 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+def _convert(value, param):
+    """``value`` as an array of ``param``'s dtype and shape, and what is wrong with it (None if nothing)."""
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        return None, f"expected real numbers, got dtype {array.dtype}"
+    if array.shape != param.shape:
+        return None, f"expected {param.shape}, got {array.shape}"
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = array.astype(param.dtype)
+    if not np.array_equal(np.isfinite(cast), np.isfinite(array)):
+        return None, f"values that {param.dtype} cannot hold (they would overflow to inf)"
+    return cast, None
+
+
 def save(state_dict, path):
-    """Write a state dict to ``path`` as .npz, atomically: a temporary file renamed into place."""
+    """Write a state dict to ``path`` as .npz, atomically: a temporary file renamed into place.
+
+    Any name is kept as it is, ``allow_pickle`` or ``file`` included (``np.savez``
+    would take those as its own arguments), and nothing is pickled.
+    """
     arrays = {}
     for name, value in state_dict.items():
         array = value.data if isinstance(value, Tensor) else np.asarray(value)
-        if array.dtype.hasobject:  # savez would pickle it
+        if array.dtype.hasobject:  # would need pickling
             raise TypeError(f"save: {name!r} is not a numeric array (dtype {array.dtype}); refusing to pickle")
         arrays[name] = array
-    with atomic_write(path) as f:
-        np.savez(f, **arrays)
+    with atomic_write(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():  # the .npz layout: one .npy member an entry
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def load(path):
-    """Read a state dict written by ``save``. Never unpickles: object arrays are refused."""
+    """Read a state dict written by ``save``. Never unpickles; an error names the file and what is wrong."""
+    path = os.fspath(path)
     try:
-        with np.load(os.fspath(path), allow_pickle=False) as f:
-            return OrderedDict((name, f[name]) for name in f.files)
-    except ValueError as err:
-        raise ValueError(f"{path}: not a tinygrad_np model file ({err})") from None
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic and not (magic.startswith(b"PK") or magic == b"\x93NUMPY"):
+            raise ValueError("it is neither a .npz archive nor a NumPy array file")
+        contents = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path}: not a tinygrad_np model file ({_reason(path, err)})") from None
+    if not isinstance(contents, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
+                         "write model files with Module.save or tinygrad_np.nn.save")
+    with contents:
+        state = OrderedDict()
+        for name in contents.files:
+            try:
+                state[name] = contents[name]
+            except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
+                raise ValueError(f"{path}: not a tinygrad_np model file: entry {name!r} cannot be read "
+                                 f"({_reason(path, err)})") from None
+    return state
+
+
+def _reason(path, err):
+    if os.path.getsize(path) == 0:
+        return "the file is empty"
+    if isinstance(err, zipfile.BadZipFile):
+        return "not a complete .npz archive: truncated, or another kind of file"
+    if isinstance(err, (EOFError, zlib.error)):
+        return "the file is damaged or was not fully written"
+    return str(err) or type(err).__name__

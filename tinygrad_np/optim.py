@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 
-from .grad_mode import no_grad
 
 
 class Optimizer:
@@ -29,14 +28,15 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
-    @no_grad()
     def step(self):
+        # Arrays only, so nothing here is recorded: no need for no_grad().
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
                 g = p.grad.data
                 if self.weight_decay and not self.decoupled:
                     g = g + self.weight_decay * p.data  # a new array: p.grad is left as it was
                 self.update(p.data, g, state)
+                p.bump_version()  # a graph built before this step can no longer be differentiated
 
     def update(self, w, g, state):
         """Update the array ``w`` in place, given its gradient ``g`` and this parameter's ``state``."""

@@ -1,22 +1,45 @@
 """``Tensor``: a NumPy array that remembers how it was computed.
 
-Every operation on Tensors is a ``Function`` (see function.py and ops/). When
-recording is on and an input requires a gradient, the result keeps a link to
-the Function that made it (``_ctx``), and through it to that Function's
-inputs: that chain of links is the graph ``backward`` walks.
+Every operation on Tensors is a ``Function`` (function.py, ops/). A recorded
+result links to the Function that made it (``.op``), and through it to that
+Function's inputs: the graph ``backward`` walks (docs/how_it_works.md).
 """
+import itertools
+import math
 import numbers
 
 import numpy as np
 
+from .arguments import axes_arg, axis_arg, permutation_arg, shape_arg
+
+# One clock for "when an op ran" (Function.seq) and "when a tensor was last
+# changed in place" (Tensor._version): an op whose input changed after it ran
+# sees a version newer than its own seq, and backward refuses it.
+clock = itertools.count(1)
+
 
 def _as_array(data, dtype):
-    """``data`` as an ndarray: float arrays keep their dtype; lists, scalars and integers become float32."""
+    """``data`` as a numeric ndarray: float arrays keep their dtype; lists, scalars and integers become
+    float32. Anything that is not numbers (None, strings, ragged lists, objects, complex) is refused."""
+    if data is None or isinstance(data, (str, bytes)):
+        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}; pass numbers, "
+                        "a (nested) list of numbers or a NumPy array")
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind == "f" and dtype is None:
+        return np.asarray(data)  # the common case, checked first: no copy, dtype kept
+    try:
+        array = np.asarray(data)
+    except ValueError as err:  # NumPy's message for ragged nested lists
+        raise ValueError(f"Tensor: cannot make a tensor from this {type(data).__name__}: {err}") from None
+    if array.dtype.kind not in "biuf":
+        what = "complex numbers" if array.dtype.kind == "c" else f"dtype {array.dtype}"
+        raise TypeError(f"Tensor: cannot make a tensor from a {type(data).__name__} of {what}; "
+                        "tensors hold real numbers (None, strings and objects are not numbers)")
     if dtype is not None:
-        return np.asarray(data, dtype=dtype)
-    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind == "f":
-        return np.asarray(data)
-    return np.asarray(data, dtype=np.float32)
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "biuf":
+            raise TypeError(f"Tensor: dtype must be a real numeric dtype, got {dtype}")
+        return array.astype(dtype, copy=False)
+    return array if isinstance(data, np.ndarray) and array.dtype.kind == "f" else array.astype(np.float32)
 
 
 class Tensor:
@@ -27,121 +50,153 @@ class Tensor:
     copy, and keeps its dtype; lists, scalars and integer data become float32
     unless ``dtype`` says otherwise.
 
-    ``.data`` is the underlying ndarray and may be updated in place, as an
-    optimizer does: ``p.data -= lr * p.grad.data``. ``.grad`` holds dL/d(self)
-    after ``backward()``, as a Tensor of the same shape, or None.
+    ``.data`` is the underlying ndarray. Assigning it, or updating it in
+    place through it (``p.data -= lr * p.grad.data``, as optimizers do),
+    counts as a change: backward then refuses to use this tensor's old value
+    in any op recorded before the change. Writes into the array by other
+    routes (``t.numpy()[...] = 0``) are not seen.
+
+    ``.grad`` holds dL/d(self) after ``backward()``, as a Tensor of the same
+    shape, or None.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retain_grad", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "op", "_version", "retains_grad", "__weakref__")
     # Make NumPy hand ``ndarray (op) Tensor`` to Tensor's reflected methods
     # instead of treating the Tensor as an object to loop over.
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = _as_array(data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
+            data = data._data
+        self._data = _as_array(data, dtype)
+        if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(
-                f"Tensor: requires_grad=True needs floating-point data, got dtype {self.data.dtype}"
+                f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype}"
             )
         self.requires_grad = bool(requires_grad)
-        self.grad = None
-        self._ctx = None
-        self._retain_grad = False
+        self._grad = None
+        self.op = None  # the Function that made this tensor; None for a leaf
+        self._version = 0  # the clock reading of the last in-place change (function.clock)
+        self.retains_grad = False
 
     @staticmethod
     def _make(data, requires_grad):
         """Wrap an ndarray with no conversion and no checks: the cheap path every op takes."""
         t = _new_tensor(Tensor)
-        t.data = data
+        t._data = data
         t.requires_grad = requires_grad
-        t.grad = None
-        t._ctx = None
-        t._retain_grad = False
+        t._grad = None
+        t.op = None
+        t._version = 0
+        t.retains_grad = False
         return t
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        # Reached by ``t.data = a`` and by ``t.data -= x`` (Python reads, updates in place, assigns back).
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"Tensor.data: assign an ndarray, got {type(array).__name__}")
+        self._data = array
+        self.bump_version()
+
+    def bump_version(self):
+        """Record that this tensor's values changed in place (optimizers call it after each update)."""
+        self._version = next(clock)
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"Tensor.grad: assign a Tensor or None, got {type(value).__name__}")
+            if value.shape != self._data.shape:
+                raise ValueError(f"Tensor.grad: assigned a gradient of shape {value.shape} "
+                                 f"to a tensor of shape {self._data.shape}")
+        self._grad = value
 
     # ---- array-like attributes -------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self):
-        return self.data.size
+        return self._data.size
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def numpy(self):
         """The underlying ndarray (shared, not copied)."""
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)`` gives the data (a copy only if a dtype change or ``copy=True`` needs one)."""
         if copy:
-            return np.array(self.data, dtype=dtype, copy=True)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+            return np.array(self._data, dtype=dtype, copy=True)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def __float__(self):
         return float(self.item())
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors have an item, this one has shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     @property
     def is_leaf(self):
         """True for tensors made by the user rather than by an op."""
-        return self._ctx is None
-
-    @property
-    def op(self):
-        """The Function that made this tensor, or None for a leaf."""
-        return self._ctx
+        return self.op is None
 
     def detach(self):
         """A tensor sharing this one's data, cut off from the graph."""
-        return Tensor._make(self.data, False)
+        return Tensor._make(self._data, False)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: this tensor does not require grad")
-        self._retain_grad = True
+        self.retains_grad = True
         return self
 
     def requires_grad_(self, flag=True):
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(f"requires_grad_: needs floating-point data, got dtype {self.dtype}")
         self.requires_grad = bool(flag)
         return self
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=50, precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(", threshold=50, precision=4)
         parts = [f"shape={self.shape}", f"dtype={self.dtype}"]
-        if self._ctx is not None:
-            parts.append(f"op={self._ctx.name}")
+        if self.op is not None:
+            parts.append(f"op={self.op.name}")
         elif self.requires_grad:
             parts.append("requires_grad=True")
         return f"Tensor({body}, {', '.join(parts)})"
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+        return bool(self._data)
 
     # ---- autograd ----------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False, create_graph=False):
@@ -170,11 +225,11 @@ class Tensor:
         if type(other) is Tensor or isinstance(other, Tensor):
             return other
         if isinstance(other, (numbers.Number, np.generic)):
-            dtype = self.data.dtype if self.data.dtype.kind == "f" else None
+            dtype = self._data.dtype if self._data.dtype.kind == "f" else None
             return Tensor._make(np.asarray(other, dtype=dtype), False)
         arr = np.asarray(other)
-        if arr.dtype.kind != "f" and self.data.dtype.kind == "f":
-            arr = arr.astype(self.data.dtype)
+        if arr.dtype.kind != "f" and self._data.dtype.kind == "f":
+            arr = arr.astype(self._data.dtype)
         return Tensor._make(arr, False)
 
     # ---- arithmetic ----------------------------------------------------------------
@@ -250,21 +305,24 @@ class Tensor:
         return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        """The sum divided by the number of elements summed (composed from sum and *)."""
-        axes = _ops.reduce.normalize_axes(axis, self.ndim)
-        count = int(np.prod([self.shape[a] for a in axes]))
-        return self.sum(axis=axes, keepdims=keepdims) * (1.0 / count)
+        """The sum divided by the number of elements summed (composed from sum and *).
+
+        Over an empty axis it is NaN, as in NumPy (0 / 0), not an error.
+        """
+        axes = axes_arg(axis, self.ndim, "mean")
+        count = math.prod(self.shape[a] for a in axes)
+        return self.sum(axis=axes, keepdims=keepdims) * (1.0 / count if count else math.nan)
 
     def max(self, axis=None, keepdims=False):
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
         """-max(-x): composed, so ties share the gradient as in max."""
-        return -(-self).max(axis=axis, keepdims=keepdims)
+        return -(-self).max(axis=axes_arg(axis, self.ndim, "min"), keepdims=keepdims)
 
     def argmax(self, axis=None):
         """Indices of the maxima, as an int64 Tensor (not differentiable)."""
-        return Tensor(np.argmax(self.data, axis=axis), dtype=np.int64)
+        return Tensor(np.argmax(self._data, axis=axis), dtype=np.int64)
 
     # ---- broadcasting ---------------------------------------------------------------
     def broadcast_to(self, shape):
@@ -278,7 +336,7 @@ class Tensor:
 
     # ---- shape -----------------------------------------------------------------------
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
+        shape = shape_arg(shape, "reshape")
         return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
 
     def flatten(self):
@@ -286,14 +344,16 @@ class Tensor:
 
     def transpose(self, *axes):
         """Permute the axes; with none given, reverse them (as NumPy does)."""
-        axes = _shape_arg(axes) if axes else None
-        return _ops.Transpose.apply(self, axes=axes)
+        if not axes:
+            return _ops.Transpose.apply(self, axes=tuple(reversed(range(self.ndim))))
+        return _ops.Transpose.apply(self, axes=permutation_arg(shape_arg(axes, "transpose"), self.ndim, "transpose"))
 
     @property
     def T(self):
         return self.transpose()
 
     def swapaxes(self, a, b):
+        a, b = axis_arg(a, self.ndim, "swapaxes"), axis_arg(b, self.ndim, "swapaxes")
         axes = list(range(self.ndim))
         axes[a], axes[b] = axes[b], axes[a]
         return self.transpose(*axes)
@@ -315,31 +375,27 @@ class Tensor:
 
     def softmax(self, axis=-1):
         """exp(log_softmax(x)): composed, so it is as stable as log_softmax."""
-        return self.log_softmax(axis).exp()
+        return self.log_softmax(axis_arg(axis, self.ndim, "softmax")).exp()
 
     def cross_entropy(self, labels):
         """Mean over rows of -log softmax(self)[row, label]; self is (N, C) logits, labels N ints in [0, C)."""
-        labels = _check_labels(self, labels)
-        return _ops.CrossEntropy.apply(self, labels=labels)
+        return _ops.CrossEntropy.apply(self, labels=labels._data if isinstance(labels, Tensor) else labels)
 
 
 _new_tensor = object.__new__
 
 
-def _shape_arg(args):
-    """Accept both f(2, 3) and f((2, 3))."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
-    return tuple(int(a) for a in args)
-
-
 def _index_arg(index):
-    """An index with any Tensors or lists in it turned into ndarrays, ready for NumPy."""
+    """An index with any Tensors or lists in it turned into ndarrays, ready for NumPy.
+
+    Arrays are copied: the op keeps the index for backward, and a caller
+    changing its array afterwards must not change the gradient.
+    """
     def convert(part):
         if isinstance(part, Tensor):
-            return part.data
-        if isinstance(part, list):
-            return np.asarray(part)
+            return part._data.copy()
+        if isinstance(part, (list, np.ndarray)):
+            return np.array(part)
         return part
 
     if isinstance(index, tuple):
@@ -347,43 +403,24 @@ def _index_arg(index):
     return convert(index)
 
 
-def _check_labels(logits, labels):
-    if isinstance(labels, Tensor):
-        labels = labels.data
-    labels = np.asarray(labels)
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
-    if labels.shape != (logits.shape[0],):
-        raise ValueError(
-            f"cross_entropy: logits {logits.shape} need labels of shape ({logits.shape[0]},), got {labels.shape}"
-        )
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
-    classes = logits.shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        bad = labels[(labels < 0) | (labels >= classes)][0]
-        raise ValueError(f"cross_entropy: label {bad} is out of range for {classes} classes (0..{classes - 1})")
-    return labels
-
-
 # ---- factories -------------------------------------------------------------------------
 def zeros(*shape, dtype=np.float32, requires_grad=False):
-    return Tensor(np.zeros(_shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(shape_arg(shape, "zeros"), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=np.float32, requires_grad=False):
-    return Tensor(np.ones(_shape_arg(shape), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(shape_arg(shape, "ones"), dtype=dtype), requires_grad=requires_grad)
 
 
 def randn(*shape, rng=None, dtype=np.float32, requires_grad=False):
     """Standard normal samples. ``rng``: a numpy Generator, a seed, or None for fresh entropy."""
-    data = np.random.default_rng(rng).standard_normal(_shape_arg(shape), dtype=np.dtype(dtype).type)
+    data = np.random.default_rng(rng).standard_normal(shape_arg(shape, "randn"), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def uniform(*shape, low=0.0, high=1.0, rng=None, dtype=np.float32, requires_grad=False):
     """Samples uniform on [low, high). ``rng``: a numpy Generator, a seed, or None."""
-    data = np.random.default_rng(rng).uniform(low, high, _shape_arg(shape)).astype(dtype)
+    data = np.random.default_rng(rng).uniform(low, high, shape_arg(shape, "uniform")).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -392,7 +429,9 @@ def concatenate(tensors, axis=0):
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
-    return _ops.Concatenate.apply(*tensors, axis=axis)
+    if tensors[0].ndim == 0:
+        raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
+    return _ops.Concatenate.apply(*tensors, axis=axis_arg(axis, tensors[0].ndim, "concatenate"))
 
 
 def stack(tensors, axis=0):
@@ -404,7 +443,7 @@ def stack(tensors, axis=0):
     for i, t in enumerate(tensors):
         if t.shape != shape:
             raise ValueError(f"stack: tensor 0 has shape {shape} but tensor {i} has shape {t.shape}")
-    axis = axis % (len(shape) + 1)
+    axis = axis_arg(axis, len(shape) + 1, "stack")
     new_shape = shape[:axis] + (1,) + shape[axis:]
     return concatenate([t.reshape(new_shape) for t in tensors], axis=axis)
 

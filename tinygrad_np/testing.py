@@ -70,7 +70,8 @@ def axes(ndim):
     if ndim == 0:
         return st.none()
     single = st.integers(-ndim, ndim - 1)
-    several = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple)
+    several = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).flatmap(
+        lambda chosen: st.tuples(*[st.sampled_from([a, a - ndim]) for a in chosen]))  # each may count from the end
     return st.one_of(st.none(), single, several)
 
 

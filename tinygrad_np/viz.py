@@ -27,7 +27,7 @@ STYLE = {
 
 
 def kind(t):
-    if t._ctx is not None:
+    if not t.is_leaf:
         return "op"
     if t.requires_grad:
         return "parameter"
@@ -35,7 +35,7 @@ def kind(t):
 
 
 def _inputs(fn):
-    if fn.inputs is None:
+    if fn.released:
         raise RuntimeError("the graph was released by backward(); draw it first, "
                            "or call backward(retain_graph=True)")
     return fn.inputs
@@ -47,7 +47,7 @@ def walk(root):
     while stack:
         t = stack.pop()
         nodes.append(t)
-        fn = t._ctx
+        fn = t.op
         if fn is None:
             continue
         for parent in _inputs(fn):
@@ -61,8 +61,8 @@ def walk(root):
 def retain_grads(root):
     """Mark every intermediate tensor in the graph to keep its ``.grad``, so drawings show all gradient norms."""
     for t in walk(root)[0]:
-        if t._ctx is not None and t.requires_grad:
-            t._retain_grad = True
+        if not t.is_leaf:
+            t.retain_grad()
     return root
 
 
@@ -71,7 +71,7 @@ def describe(t, names=None, sep=" "):
     k = kind(t)
     if k == "constant":
         return f"{t.data.item():.4g}"
-    parts = [t._ctx.name if k == "op" else (names or {}).get(t, k), f"{tuple(t.shape)} {t.dtype}"]
+    parts = [t.op.name if k == "op" else (names or {}).get(t, k), f"{tuple(t.shape)} {t.dtype}"]
     if t.grad is not None:
         parts.append(f"|grad| {np.linalg.norm(t.grad.data):.3g}")
     return sep.join(parts)
@@ -139,7 +139,7 @@ def print_graph(root, names=None, file=None):
             continue
         numbers[t] = len(numbers) + 1
         print(f"{line_prefix}#{numbers[t]} {describe(t, names)}", file=file)
-        fn = t._ctx
+        fn = t.op
         if fn is None:
             continue
         children = _inputs(fn)

@@ -20,6 +20,7 @@ the package.
 import hashlib
 import os
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -36,6 +37,15 @@ MNIST_FILES = {
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
+# name -> size in bytes of the official gzipped file: a download stops at this plus
+# MAX_EXTRA_BYTES, so a mirror that streams forever cannot fill the disk.
+MNIST_SIZES = {
+    "train-images-idx3-ubyte.gz": 9912422,
+    "train-labels-idx1-ubyte.gz": 28881,
+    "t10k-images-idx3-ubyte.gz": 1648877,
+    "t10k-labels-idx1-ubyte.gz": 4542,
+}
+MAX_EXTRA_BYTES = 1 << 20
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -89,13 +99,28 @@ def load_mnist(data_dir=None, download=True, mirrors=None, timeout=10.0, progres
     if stale:
         if not download:
             raise MnistNotFound(f"{folder}: MNIST is not cached and download=False")
+        _check_writable(folder)
         for name in stale:
             _download(name, folder, mirrors, timeout, progress)
     return _load_folder(folder)
 
 
 def _cached_ok(path):
-    return path.is_file() and md5(path) == MNIST_FILES[path.name]
+    try:
+        return path.is_file() and md5(path) == MNIST_FILES[path.name]
+    except OSError:  # unreadable: treat as not cached, and let the download say what is wrong
+        return False
+
+
+def _check_writable(folder):
+    """The cache must be a folder we can create and write in; otherwise there is nowhere to download to."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise MnistNotFound(f"the cache folder {folder} cannot be created or written "
+                            f"({err.strerror or err}), so MNIST cannot be downloaded into it") from None
 
 
 def _load_folder(folder):
@@ -131,14 +156,13 @@ def _mirrors(mirrors):
 
 
 def _download(name, folder, mirrors, timeout, progress):
-    folder.mkdir(parents=True, exist_ok=True)
     failures = []
     for base in _mirrors(mirrors):
         url = base.rstrip("/") + "/" + name
         try:
             # The MD5 is checked inside atomic_write: a mismatch raises before the rename.
             with atomic_write(folder / name) as out:
-                got = _fetch(url, out, timeout, progress)
+                got = _fetch(url, out, timeout, progress, MNIST_SIZES.get(name, 0) + MAX_EXTRA_BYTES)
                 if got != MNIST_FILES[name]:
                     raise ValueError(f"MD5 {got}, expected {MNIST_FILES[name]}")
             return
@@ -149,14 +173,20 @@ def _download(name, folder, mirrors, timeout, progress):
     raise MnistNotFound(f"could not download {name}: " + "; ".join(failures))
 
 
-def _fetch(url, out, timeout, progress):
-    """Copy ``url`` into the file ``out``; return the MD5 of what was written."""
+def _fetch(url, out, timeout, progress, limit):
+    """Copy ``url`` into the file ``out``, refusing more than ``limit`` bytes; return the MD5 of what was written."""
     digest = hashlib.md5()
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
+        if total > limit:
+            raise ValueError(f"the server offers {total} bytes, more than the {limit} this file can be")
         bar = _progress_bar(total, url.rsplit("/", 1)[-1]) if progress else None
+        written = 0
         try:
             for block in iter(lambda: response.read(1 << 16), b""):
+                written += len(block)
+                if written > limit:
+                    raise ValueError(f"stopped after {limit} bytes, more than this file can be")
                 out.write(block)
                 digest.update(block)
                 if bar is not None:

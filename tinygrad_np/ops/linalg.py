@@ -12,6 +12,8 @@ class MatMul(Function):
     batch axes broadcast, so the gradients are summed back to each input's shape.
     """
 
+    name = "matmul"
+
     def forward(self, x, y):
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError(f"matmul: {x.shape} @ {y.shape}: operands must have at least one dimension")

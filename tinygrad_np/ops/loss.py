@@ -1,6 +1,7 @@
 """log-softmax and cross-entropy, the classifier's output layer and loss."""
 import numpy as np
 
+from ..arguments import axis_arg
 from ..function import Function
 from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor
@@ -17,8 +18,8 @@ class LogSoftmax(Function):
     """z = x - log(sum(exp(x), axis)).   dL/dx = dL/dz - softmax(x) * sum(dL/dz, axis)."""
 
     def forward(self, x, axis=-1):
-        self.axis = axis
-        return _log_softmax(x, axis)
+        self.axis = axis_arg(axis, x.ndim, "log_softmax")
+        return _log_softmax(x, self.axis)
 
     def backward(self, dz):
         return dz - self.output.exp() * dz.sum(axis=self.axis, keepdims=True)
@@ -37,6 +38,7 @@ class CrossEntropy(Function):
     """
 
     def forward(self, x, labels):
+        labels = _checked_labels(x, labels)
         n = x.shape[0]
         rows = np.arange(n)
         shifted = x - x.max(axis=1, keepdims=True)
@@ -60,3 +62,25 @@ class CrossEntropy(Function):
         grad[np.arange(n), self.labels] -= 1
         grad *= dz.data / n
         return Tensor._make(grad, False)
+
+
+def _checked_labels(logits, labels):
+    """Labels as a private copy, after checking them against the logits: one class index per row.
+
+    A copy, because backward reads them later: a caller reusing its label
+    array for the next batch must not change this batch's gradient.
+    """
+    labels = np.array(labels)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
+    if labels.shape != (logits.shape[0],):
+        raise ValueError(
+            f"cross_entropy: logits {logits.shape} need labels of shape ({logits.shape[0]},), got {labels.shape}"
+        )
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
+    classes = logits.shape[1]
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)][0]
+        raise ValueError(f"cross_entropy: label {bad} is out of range for {classes} classes (0..{classes - 1})")
+    return labels

@@ -6,23 +6,9 @@ broadcasting along an axis collects the gradients of all the copies (a sum).
 """
 import numpy as np
 
+from ..arguments import axes_arg
 from ..function import Function
 from ..tensor import Tensor
-
-
-def normalize_axes(axis, ndim):
-    """``axis`` (None, an int or a tuple, negatives allowed) as a sorted tuple of non-negative ints."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dimensions")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis}")
-    return tuple(sorted(out))
 
 
 def kept_shape(shape, axes):
@@ -34,7 +20,7 @@ class Sum(Function):
     """z = x.sum(axis, keepdims).   dL/dx = dL/dz broadcast back over the summed axes."""
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = normalize_axes(axis, x.ndim)
+        self.axes = axes_arg(axis, x.ndim, "sum")
         return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, dz):
@@ -51,7 +37,7 @@ class Max(Function):
     """
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = normalize_axes(axis, x.ndim)
+        self.axes = axes_arg(axis, x.ndim, "max")
         return x.max(axis=self.axes, keepdims=keepdims)
 
     def backward(self, dz):

@@ -21,16 +21,16 @@ class Reshape(Function):
 class Transpose(Function):
     """z = x.transpose(axes).   dL/dx = dL/dz transposed by the inverse permutation.
 
-    With ``axes=None`` the axes are reversed, a permutation that is its own inverse.
+    ``axes`` is a permutation of non-negative axes (Tensor.transpose resolves
+    negative ones first): the inverse of a permutation with negative entries
+    is not found by sorting them.
     """
 
-    def forward(self, x, axes=None):
+    def forward(self, x, axes):
         self.axes = axes
         return x.transpose(axes)
 
     def backward(self, dz):
-        if self.axes is None:
-            return dz.transpose()
         inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
         return dz.transpose(*inverse)
 
@@ -48,12 +48,14 @@ class GetItem(Function):
     sum of the gradients of all its copies.
     """
 
+    name = "getitem"
+
     def forward(self, x, index):
         self.index = index
         return x[index]
 
     def backward(self, dz):
-        return dz.scatter_add(self.index, self.inputs[0].shape)
+        return ScatterAdd.apply(dz, index=self.index, shape=self.inputs[0].shape)
 
 
 class ScatterAdd(Function):
@@ -69,7 +71,7 @@ class ScatterAdd(Function):
         return z
 
     def backward(self, dz):
-        return dz[self.index]
+        return GetItem.apply(dz, index=self.index)
 
 
 class Concatenate(Function):
@@ -80,7 +82,7 @@ class Concatenate(Function):
         return np.concatenate(xs, axis=axis)
 
     def backward(self, dz):
-        axis = self.axis % dz.ndim
+        axis = self.axis
         grads, start = [], 0
         for x, needed in zip(self.inputs, self.needs_input_grad):
             stop = start + x.shape[axis]
@@ -92,6 +94,8 @@ class Concatenate(Function):
 
 class Cast(Function):
     """z = x.astype(dtype).   dL/dx = dL/dz cast back to x's dtype."""
+
+    preserves_dtype = False  # changing the dtype is the point
 
     def forward(self, x, dtype):
         return x.astype(dtype)

@@ -1,0 +1,52 @@
+"""Checking the shape and axis arguments users pass, with errors that name the op and the argument.
+
+NumPy would turn ``2.7`` into ``2`` or ``"3"`` into ``3`` here and there, and
+``axis % ndim`` would turn an axis of 5 into a valid one: a wrong answer with
+no error. Every op that takes a shape or an axis goes through these instead.
+"""
+import operator
+
+
+def _integer(value, op, what):
+    try:
+        return operator.index(value)  # ints and NumPy integers; not floats, strings or bools' lookalikes
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be an integer, got {type(value).__name__} {value!r}") from None
+
+
+def shape_arg(args, op):
+    """A shape given as f(2, 3) or f((2, 3)), as a tuple of ints."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(_integer(n, op, "each size in a shape") for n in args)
+
+
+def axis_arg(axis, ndim, op, name="axis"):
+    """One axis, negatives counted from the end, as a non-negative int below ``ndim``."""
+    axis = _integer(axis, op, name)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: {name} {axis} is out of range for a tensor of {ndim} dimensions "
+                         f"(valid: {-ndim} to {ndim - 1})")
+    return axis % ndim
+
+
+def axes_arg(axis, ndim, op):
+    """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of distinct axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = [axis_arg(a, ndim, op) for a in axis]
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{op}: axis {tuple(axis)} names the same axis twice")
+        return tuple(sorted(axes))
+    return (axis_arg(axis, ndim, op),)
+
+
+def permutation_arg(axes, ndim, op):
+    """A permutation of the axes (negatives allowed), as non-negative ints."""
+    if len(axes) != ndim:
+        raise ValueError(f"{op}: axes {tuple(axes)} must name each of the tensor's {ndim} axes once")
+    perm = tuple(axis_arg(a, ndim, op, "axes entry") for a in axes)
+    if len(set(perm)) != ndim:
+        raise ValueError(f"{op}: axes {tuple(axes)} is not a permutation of the tensor's {ndim} axes")
+    return perm
