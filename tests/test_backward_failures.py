@@ -21,9 +21,10 @@ class FailingIdentity(tg.Function):
 
 
 def graph_with_a_failing_rule():
-    """loss = sum(a * 2) + sum(FailingIdentity(b) * 3): a's gradient arrives before the failure."""
+    """loss = sum(FailingIdentity(b) * 3) + sum(a * 2): a's ops are newer, so backward reaches a (and
+    has its gradient) before it reaches the failing rule."""
     a, b = leaf([1.0, 2.0]), leaf([3.0])
-    loss = (a * 2).sum() + (FailingIdentity.apply(b) * 3).sum()
+    loss = (FailingIdentity.apply(b) * 3).sum() + (a * 2).sum()
     return a, b, loss
 
 

@@ -1,5 +1,6 @@
 """Threads: no lost gradient updates, and debugging modes that stay in the thread that asked for them."""
 import io
+import sys
 import threading
 
 import numpy as np
@@ -34,7 +35,12 @@ def test_eight_threads_accumulating_into_one_leaf_lose_no_update():
         for _ in range(250):
             (shared * 2.0).sum().backward()  # adds 2 to each element's gradient
 
-    assert run_in_threads(work, 8) == []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, so an unguarded read-add-write races
+    try:
+        assert run_in_threads(work, 8) == []
+    finally:
+        sys.setswitchinterval(interval)
     np.testing.assert_array_equal(shared.grad.data, np.full(4, 8 * 250 * 2.0))
 
 
