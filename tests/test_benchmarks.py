@@ -17,5 +17,9 @@ def test_quick_benchmark_smoke(tmp_path):
     assert step["gemm_limit_seconds"] > 0 and 0 < step["fraction_of_limit"]["numpy"]
     assert set(report["per_op"]) == {"mul", "add", "relu", "exp"}
     assert report["memory"]["grows"] is False
+    safety = report["safety"]
+    assert safety["ops_per_step"] == 6 and safety["per_step_us"] > 0  # matmul, add, relu, matmul, add, loss
+    assert 0 < safety["fraction_of_step"] < 0.05, "refusing in-place changes should cost a few percent at most"
     table = (tmp_path / "latest.md").read_text()
     assert "| batch | hidden | tinygrad_np |" in table and "Per-op overhead" in table and "Memory" in table
+    assert "Refusing in-place changes" in table

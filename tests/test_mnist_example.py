@@ -182,7 +182,9 @@ def test_more_bad_flags_end_in_one_line_naming_the_flag(args, fragment):
 
 
 def test_a_network_too_large_for_memory_ends_in_one_line(tmp_path):
-    result = run_example("--hidden", 2_000_000_000, "--no-plots", "--out", tmp_path / "run", check=False)
+    write_mnist_folder(tmp_path / "data", n_train=30, n_test=10)
+    result = run_example("--hidden", 2_000_000_000, "--no-plots", "--data-dir", tmp_path / "data",
+                         "--out", tmp_path / "run", check=False)
     assert_one_line_error(result, "not enough memory", "--hidden")
     assert not (tmp_path / "run").exists(), "a failed run left its empty folder behind"
 

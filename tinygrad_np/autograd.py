@@ -41,36 +41,35 @@ def _as_grad(grad, like, who):
     return grad if isinstance(grad, Tensor) else Tensor._make(data, False)
 
 
-def _check_unchanged(fn):
-    """Refuse an op whose inputs or output were changed in place after it ran."""
-    for i, t in enumerate(fn.inputs):
-        if t._version > fn.seq:
-            raise RuntimeError(
-                f"{fn.name}: input {i} (shape {t.shape}) was modified in place after {fn.name} used it "
-                "(an optimizer step or an assignment to .data before backward()), so its gradient would "
-                "be computed at the new values. Call backward() before changing it, or recompute the "
-                "forward pass after the change."
-            )
-    if fn.output._version > fn.seq:
-        raise RuntimeError(
-            f"{fn.name}: its output (shape {fn.output.shape}) was modified in place after it was computed; "
-            "recompute the forward pass after the change."
-        )
+def check_unchanged(fn, output):
+    """Refuse to differentiate ``fn`` if its inputs or ``output`` changed in place after it ran (Tensor.data)."""
+    seq = fn.seq
+    if output._version > seq:
+        raise _modified_in_place(fn, output)
+    for x in fn.inputs:
+        if x._version > seq:
+            raise _modified_in_place(fn, x)
 
 
-def _run_rule(fn, grad, active_hooks):
-    """fn.backward(grad), checked: a tuple of one Tensor or None per input."""
-    input_grads = _run_watched(fn, grad, active_hooks) if active_hooks else fn.backward(grad)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
+def _modified_in_place(fn, t):
+    """The error for an op whose input or output ``t`` changed after the op ran."""
+    i = next((i for i, x in enumerate(fn.inputs) if x is t), None)
+    what = f"input {i}" if i is not None else "its output"
+    return RuntimeError(
+        f"{fn.name}: {what} (shape {t.shape}) was modified in place after {fn.name} used it (an optimizer "
+        "step or an assignment to .data before backward()), so its gradient would be computed at the new "
+        "values. Call backward() before changing it, or recompute the forward pass after the change."
+    )
+
+
+def _broken_contract(fn, input_grads):
+    """The error for a backward rule that returned something other than one Tensor or None per input."""
     if len(input_grads) != len(fn.inputs):
-        raise TypeError(f"{fn.name}.backward returned {len(input_grads)} gradients for "
-                        f"{len(fn.inputs)} inputs; return one per input (None where there is none)")
-    for i, g in enumerate(input_grads):
-        if g is not None and not isinstance(g, Tensor):
-            raise TypeError(f"{fn.name}.backward returned a {type(g).__name__} for input {i}; "
-                            "backward must return Tensors (or None), computed with Tensor operations")
-    return input_grads
+        return TypeError(f"{fn.name}.backward returned {len(input_grads)} gradients for "
+                         f"{len(fn.inputs)} inputs; return one per input (None where there is none)")
+    i, g = next((i, g) for i, g in enumerate(input_grads) if g is not None and not isinstance(g, Tensor))
+    return TypeError(f"{fn.name}.backward returned a {type(g).__name__} for input {i}; "
+                     "backward must return Tensors (or None), computed with Tensor operations")
 
 
 def _run_watched(fn, grad, active_hooks):
@@ -129,12 +128,20 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
                                    "twice, or recompute the forward pass.")
             if (t.retains_grad and capture is None) or (capture is not None and t in capture):
                 finished[t] = g
-            _check_unchanged(fn)
-            input_grads = _run_rule(fn, g, active_hooks)
+            check_unchanged(fn, t)
+            input_grads = _run_watched(fn, g, active_hooks) if active_hooks else fn.backward(g)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(fn.inputs):
+                raise _broken_contract(fn, input_grads)
             for parent, pg in zip(fn.inputs, input_grads):
-                if pg is None or not parent.requires_grad:
+                if pg is None:
                     continue
-                if pg.shape != parent.shape:
+                if type(pg) is not Tensor and not isinstance(pg, Tensor):
+                    raise _broken_contract(fn, input_grads)
+                if not parent.requires_grad:
+                    continue
+                if pg._data.shape != parent._data.shape:
                     raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {pg.shape} "
                                        f"for an input of shape {parent.shape}")
                 if pg._data.dtype != parent._data.dtype:  # mixed precision: a gradient takes its input's dtype

@@ -18,14 +18,23 @@ class AnomalyError(FloatingPointError):
     """An op produced NaN or infinity, in forward or in backward, under ``detect_anomaly()``."""
 
 
+_count_lock = threading.Lock()
+
+
 def _add(registry, kind, hook):
     setattr(registry, kind, getattr(registry, kind) + (hook,))
+    if registry is function.hooks:
+        with _count_lock:
+            function.forward_hooks_in_use += 1
 
 
 def _remove(registry, kind, hook):
     hooks = list(getattr(registry, kind))
     hooks.remove(hook)
     setattr(registry, kind, tuple(hooks))
+    if registry is function.hooks:
+        with _count_lock:
+            function.forward_hooks_in_use -= 1
 
 
 def _norm(t):

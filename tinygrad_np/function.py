@@ -22,6 +22,7 @@ class _Hooks(threading.local):
 
 
 hooks = _Hooks()
+forward_hooks_in_use = 0  # across all threads: apply reads its own thread's list only when some exist
 
 
 class Function:
@@ -30,6 +31,7 @@ class Function:
     seq = -1  # when this op ran: the engine visits ops newest first, and checks inputs against it
     _output = None  # weak reference to the result, set when the call is recorded
     preserves_dtype = True  # the result keeps the inputs' float dtype (Cast is the one op that may not)
+    released = False  # True once release() has dropped what backward needs
     released_because = None  # why the saved arrays are gone, once they are
 
     def forward(self, *arrays, **params):
@@ -62,9 +64,9 @@ class Function:
             raise _with_context(err, fn.name, inputs) from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # full reductions hand back NumPy scalars
-        if cls.preserves_dtype and data.dtype.kind == "f":
+        if inputs and data.dtype is not inputs[0]._data.dtype and cls.preserves_dtype and data.dtype.kind == "f":
             data = _keep_input_dtype(data, inputs)
-        if hooks.forward:
+        if forward_hooks_in_use and hooks.forward:
             for hook in hooks.forward:
                 hook(fn, inputs, data)
         needs = tuple([t.requires_grad for t in inputs]) if _state.enabled else ()
@@ -81,11 +83,8 @@ class Function:
     def release(self, because="backward() has already run through it"):
         """Drop everything saved for backward so its arrays can be freed, and remember why."""
         self.__dict__.clear()  # inputs and _output fall back to the class defaults, None
+        self.released = True
         self.released_because = because
-
-    @property
-    def released(self):
-        return self.inputs is None
 
     def __repr__(self):
         return f"<{self.name}>"

@@ -26,16 +26,18 @@ class Optimizer:
     def zero_grad(self):
         """Clear every parameter's gradient (backward accumulates into .grad)."""
         for p in self.params:
-            p.grad = None
+            p._grad = None  # None always passes the .grad setter's shape check: skip it
 
     def step(self):
-        # Arrays only, so nothing here is recorded: no need for no_grad().
+        # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
+        # nothing here is recorded: no need for no_grad().
         for p, state in zip(self.params, self.state):
-            if p.grad is not None:
-                g = p.grad.data
+            grad = p._grad
+            if grad is not None:
+                g = grad._data
                 if self.weight_decay and not self.decoupled:
-                    g = g + self.weight_decay * p.data  # a new array: p.grad is left as it was
-                self.update(p.data, g, state)
+                    g = g + self.weight_decay * p._data  # a new array: p.grad is left as it was
+                self.update(p._data, g, state)
                 p.bump_version()  # a graph built before this step can no longer be differentiated
 
     def update(self, w, g, state):

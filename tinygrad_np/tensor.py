@@ -211,9 +211,7 @@ class Tensor:
         ``retain_graph=True``. ``create_graph=True`` records the backward pass
         itself, so the gradients can be differentiated again.
         """
-        from .autograd import backward
-
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # ---- operand handling ----------------------------------------------------------
     def _operand(self, other):
@@ -345,7 +343,7 @@ class Tensor:
     def transpose(self, *axes):
         """Permute the axes; with none given, reverse them (as NumPy does)."""
         if not axes:
-            return _ops.Transpose.apply(self, axes=tuple(reversed(range(self.ndim))))
+            return _ops.Transpose.apply(self, axes=_REVERSED_AXES[self._data.ndim])
         return _ops.Transpose.apply(self, axes=permutation_arg(shape_arg(axes, "transpose"), self.ndim, "transpose"))
 
     @property
@@ -448,4 +446,7 @@ def stack(tensors, axis=0):
     return concatenate([t.reshape(new_shape) for t in tensors], axis=axis)
 
 
-from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+_REVERSED_AXES = [tuple(range(n - 1, -1, -1)) for n in range(65)]  # .T's permutation, for each ndim NumPy allows
+
+from . import autograd as _autograd  # noqa: E402  (these need Tensor defined first)
+from . import ops as _ops  # noqa: E402

@@ -80,7 +80,8 @@ def _checked_labels(logits, labels):
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
     classes = logits.shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    # One reduction instead of min and max: read as unsigned, a negative label is huge, so >= classes.
+    if labels.size and labels.view(f"u{labels.itemsize}").max() >= classes:
         bad = labels[(labels < 0) | (labels >= classes)][0]
         raise ValueError(f"cross_entropy: label {bad} is out of range for {classes} classes (0..{classes - 1})")
     return labels
