@@ -6,7 +6,9 @@
     >>> x.grad.numpy()
     array([2., 4., 6.], dtype=float32)
 """
-from .tensor import Tensor, concatenate, ones, randn, stack, uniform, zeros  # noqa: I001  (first: defines Tensor)
+from .tensor import (  # noqa: I001  (first: defines Tensor)
+    Tensor, concatenate, maximum, minimum, ones, randn, stack, uniform, where, zeros,
+)
 from .function import Function
 from .autograd import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -18,7 +20,18 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "zeros", "ones", "randn", "uniform", "concatenate", "stack",
+    "maximum", "minimum", "where",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "trace", "detect_anomaly", "AnomalyError", "viz",
 ]
+
+
+_PYTORCH_NAMES = {"cat": "concatenate", "clamp": "Tensor.clip", "tensor": "Tensor", "from_numpy": "Tensor"}
+
+
+def __getattr__(name):
+    """A PyTorch name we spell the NumPy way gets an error that names ours."""
+    if name in _PYTORCH_NAMES:
+        raise AttributeError(f"tinygrad_np has no {name} (PyTorch's name); use {_PYTORCH_NAMES[name]}")
+    raise AttributeError(f"module 'tinygrad_np' has no attribute {name!r}")

@@ -50,3 +50,17 @@ def permutation_arg(axes, ndim, op):
     if len(set(perm)) != ndim:
         raise ValueError(f"{op}: axes {tuple(axes)} is not a permutation of the tensor's {ndim} axes")
     return perm
+
+
+PYTORCH_SPELLINGS = {"dim": "axis", "keepdim": "keepdims", "correction": "ddof", "unbiased": "ddof"}
+
+
+def refuse_pytorch_names(op, keywords):
+    """Tensor methods keep NumPy's argument names; a PyTorch spelling gets an error naming ours."""
+    if not keywords:
+        return
+    name = next(iter(keywords))
+    ours = PYTORCH_SPELLINGS.get(name)
+    if ours is None:
+        raise TypeError(f"{op}: unexpected keyword argument {name!r}")
+    raise TypeError(f"{op}: got {name}=, PyTorch's spelling; tinygrad_np keeps NumPy's names: use {ours}=")

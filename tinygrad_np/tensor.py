@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .arguments import axes_arg, axis_arg, permutation_arg, shape_arg
+from .arguments import axes_arg, axis_arg, permutation_arg, refuse_pytorch_names, shape_arg
 
 # One clock for "when an op ran" (Function.seq) and "when a tensor was last
 # changed in place" (Tensor._version): an op whose input changed after it ran
@@ -298,29 +298,131 @@ class Tensor:
     def sigmoid(self):
         return _ops.Sigmoid.apply(self)
 
+    def sin(self):
+        return _ops.Sin.apply(self)
+
+    def cos(self):
+        return _ops.Cos.apply(self)
+
+    def softplus(self):
+        return _ops.Softplus.apply(self)
+
+    def silu(self):
+        """x * sigmoid(x) (composed).   d/dx = s + x s (1 - s), with s = sigmoid(x)."""
+        return self * self.sigmoid()
+
+    def gelu(self):
+        """The tanh approximation of GELU (PyTorch's ``approximate="tanh"``), composed:
+        0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))); the derivative follows from the parts."""
+        return 0.5 * self * (1.0 + (math.sqrt(2.0 / math.pi) * (self + 0.044715 * self ** 3)).tanh())
+
+    def leaky_relu(self, negative_slope=0.01):
+        """x for x > 0, else negative_slope * x (composed from where).   d/dx = 1 or negative_slope,
+        negative_slope at 0, as in PyTorch."""
+        return where(self._data > 0, self, self * negative_slope)
+
+    def elu(self, alpha=1.0):
+        """x for x > 0, else alpha (exp(x) - 1) (composed).   d/dx = 1 or alpha exp(x), alpha at 0.
+
+        The exponential only ever sees min(x, 0), so large x cannot overflow it.
+        """
+        negative_part = where(self._data > 0, 0.0, self)
+        return where(self._data > 0, self, alpha * (negative_part.exp() - 1.0))
+
+    def clip(self, min=None, max=None):
+        """x limited to [min, max] (either may be None; composed from where).
+
+        d/dx = 1 where min <= x <= max (bounds included, as PyTorch's clamp), else 0.
+        """
+        low = -np.inf if min is None else min
+        high = np.inf if max is None else max
+        inside = (self._data >= low) & (self._data <= high)
+        return where(inside, self, Tensor._make(np.clip(self._data, low, high), False))
+
+    # ---- comparisons: boolean tensors, outside the graph (PyTorch's semantics) --------------------
+    def _compare(self, other, compare):
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._make(np.asarray(compare(self._data, other)), False)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    __hash__ = object.__hash__  # identity, as before == was defined: tensors stay usable as dict keys
+
     # ---- reductions ----------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, keepdims=False, **pytorch_names):
+        refuse_pytorch_names("sum", pytorch_names)
         return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, **pytorch_names):
         """The sum divided by the number of elements summed (composed from sum and *).
 
         Over an empty axis it is NaN, as in NumPy (0 / 0), not an error.
         """
+        refuse_pytorch_names("mean", pytorch_names)
         axes = axes_arg(axis, self.ndim, "mean")
         count = math.prod(self.shape[a] for a in axes)
         return self.sum(axis=axes, keepdims=keepdims) * (1.0 / count if count else math.nan)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, **pytorch_names):
+        refuse_pytorch_names("max", pytorch_names)
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis=None, keepdims=False, **pytorch_names):
         """-max(-x): composed, so ties share the gradient as in max."""
+        refuse_pytorch_names("min", pytorch_names)
         return -(-self).max(axis=axes_arg(axis, self.ndim, "min"), keepdims=keepdims)
 
-    def argmax(self, axis=None):
+    def argmax(self, axis=None, **pytorch_names):
         """Indices of the maxima, as an int64 Tensor (not differentiable)."""
+        refuse_pytorch_names("argmax", pytorch_names)
         return Tensor(np.argmax(self._data, axis=axis), dtype=np.int64)
+
+    def logsumexp(self, axis=None, keepdims=False, **pytorch_names):
+        """log(sum(exp(x), axis)), computed as m + log(sum(exp(x - m))) with m the max (composed).
+
+        d/dx = softmax(x) along the axes. m is held constant: it cancels in the
+        value, and treating it so keeps its ties out of the gradient. Rows that
+        are all -inf give -inf, as in NumPy and PyTorch.
+        """
+        refuse_pytorch_names("logsumexp", pytorch_names)
+        axes = axes_arg(axis, self.ndim, "logsumexp")
+        m = self._data.max(axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0).astype(self.dtype)
+        shifted = (self - Tensor._make(m, False)).exp().sum(axis=axes, keepdims=True).log()
+        out = shifted + Tensor._make(m, False)
+        return out if keepdims else out.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def var(self, axis=None, keepdims=False, ddof=0, **pytorch_names):
+        """mean((x - mean(x))²) over the axes, times n / (n - ddof) (composed, NumPy's ddof).
+
+        d/dx = 2 (x - mean(x)) / (n - ddof).
+        """
+        refuse_pytorch_names("var", pytorch_names)
+        axes = axes_arg(axis, self.ndim, "var")
+        count = math.prod(self.shape[a] for a in axes) - ddof
+        centred = self - self.mean(axis=axes, keepdims=True)
+        return (centred * centred).sum(axis=axes, keepdims=keepdims) * (1.0 / count if count > 0 else math.nan)
+
+    def std(self, axis=None, keepdims=False, ddof=0, **pytorch_names):
+        """sqrt(var(...)) (composed).   d/dx = (x - mean(x)) / ((n - ddof) std)."""
+        refuse_pytorch_names("std", pytorch_names)
+        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
 
     # ---- broadcasting ---------------------------------------------------------------
     def broadcast_to(self, shape):
@@ -356,6 +458,71 @@ class Tensor:
         axes[a], axes[b] = axes[b], axes[a]
         return self.transpose(*axes)
 
+    def squeeze(self, axis=None):
+        """Drop axes of length 1 (all of them, or those named, which must have length 1; a reshape)."""
+        if axis is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        axes = axes_arg(axis, self.ndim, "squeeze")
+        for a in axes:
+            if self.shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} has length {self.shape[a]}, not 1")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis):
+        """Insert an axis of length 1 at ``axis`` (of the result; negatives count from its end; a reshape)."""
+        axis = axis_arg(axis, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def permute(self, *axes):
+        """The axes in a new order: the same as ``transpose(*axes)``."""
+        return self.transpose(*axes)
+
+    def split(self, size_or_sections, axis=0):
+        """A list of pieces along ``axis``: of ``size_or_sections`` each (the last may be shorter), or of
+        the listed sizes, which must add up to the axis's length (PyTorch's split; slices, composed)."""
+        axis = axis_arg(axis, self.ndim, "split")
+        length = self.shape[axis]
+        if isinstance(size_or_sections, (list, tuple)):
+            sizes = [int(n) for n in size_or_sections]
+            if sum(sizes) != length or min(sizes, default=0) < 0:
+                raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {length}, "
+                                 f"the length of axis {axis}")
+        else:
+            size = shape_arg((size_or_sections,), "split")[0]
+            if size < 1:
+                raise ValueError(f"split: the piece size must be positive, got {size}")
+            sizes = [min(size, length - start) for start in range(0, length, size)]
+        pieces, start = [], 0
+        for n in sizes:
+            pieces.append(self[(slice(None),) * axis + (slice(start, start + n),)])
+            start += n
+        return pieces
+
+    def chunk(self, n, axis=0):
+        """``n`` pieces along ``axis`` of ceil(length / n) each (fewer if they run out), as PyTorch's chunk."""
+        n = shape_arg((n,), "chunk")[0]
+        if n < 1:
+            raise ValueError(f"chunk: the number of pieces must be positive, got {n}")
+        axis = axis_arg(axis, self.ndim, "chunk")
+        return self.split(max(1, -(-self.shape[axis] // n)), axis=axis)
+
+    def pad(self, pad_width, value=0.0):
+        """numpy.pad with a constant: ``pad_width`` in NumPy's forms (n, (before, after), or one pair per
+        axis).   d/dx = dL/dz with the padding cut off."""
+        try:
+            widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
+        except ValueError:
+            raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor of {self.ndim} dimensions; "
+                             "give n, (before, after), or one (before, after) per axis") from None
+        if (widths < 0).any():
+            raise ValueError(f"pad: pad_width {pad_width!r} has a negative width")
+        return _ops.Pad.apply(self, pad_width=tuple(map(tuple, widths.tolist())), value=value)
+
+    def flip(self, axis=None):
+        """Reverse the order along ``axis`` (all axes for None; a reversed slice, composed)."""
+        axes = axes_arg(axis, self.ndim, "flip")
+        return self[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))]
+
     def __getitem__(self, index):
         return _ops.GetItem.apply(self, index=_index_arg(index))
 
@@ -368,11 +535,13 @@ class Tensor:
         return self if dtype == self.dtype else _ops.Cast.apply(self, dtype=dtype)
 
     # ---- classifier output -----------------------------------------------------------
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, axis=-1, **pytorch_names):
+        refuse_pytorch_names("log_softmax", pytorch_names)
         return _ops.LogSoftmax.apply(self, axis=axis)
 
-    def softmax(self, axis=-1):
+    def softmax(self, axis=-1, **pytorch_names):
         """exp(log_softmax(x)): composed, so it is as stable as log_softmax."""
+        refuse_pytorch_names("softmax", pytorch_names)
         return self.log_softmax(axis_arg(axis, self.ndim, "softmax")).exp()
 
     def cross_entropy(self, labels):
@@ -422,8 +591,43 @@ def uniform(*shape, low=0.0, high=1.0, rng=None, dtype=np.float32, requires_grad
     return Tensor(data, requires_grad=requires_grad)
 
 
-def concatenate(tensors, axis=0):
+def maximum(x, y):
+    """The elementwise larger of x and y (tensors or numbers); ties split the gradient equally."""
+    x, y = _operands(x, y, "maximum")
+    return _ops.Maximum.apply(x, y)
+
+
+def minimum(x, y):
+    """The elementwise smaller of x and y: -maximum(-x, -y) (composed; ties split the gradient equally)."""
+    x, y = _operands(x, y, "minimum")
+    return -maximum(-x, -y)
+
+
+def where(condition, x, y):
+    """x where ``condition`` holds, else y, elementwise with broadcasting (x, y tensors or numbers).
+
+    ``condition`` is a boolean tensor or array (a comparison, say) and gets no
+    gradient; x gets dL/dz where it was chosen, y where it was not.
+    """
+    condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if condition.dtype != bool:
+        raise TypeError(f"where: condition must be boolean (a comparison, say), got dtype {condition.dtype}")
+    x, y = _operands(x, y, "where")
+    return _ops.Where.apply(x, y, condition=condition)
+
+
+def _operands(x, y, op):
+    """Two operands as Tensors: numbers take the dtype of the tensor beside them."""
+    if isinstance(x, Tensor):
+        return x, x._operand(y)
+    if isinstance(y, Tensor):
+        return y._operand(x), y
+    raise TypeError(f"{op}: at least one of the two operands must be a Tensor")
+
+
+def concatenate(tensors, axis=0, **pytorch_names):
     """Join tensors along an existing axis."""
+    refuse_pytorch_names("concatenate", pytorch_names)
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
@@ -432,8 +636,9 @@ def concatenate(tensors, axis=0):
     return _ops.Concatenate.apply(*tensors, axis=axis_arg(axis, tensors[0].ndim, "concatenate"))
 
 
-def stack(tensors, axis=0):
+def stack(tensors, axis=0, **pytorch_names):
     """Join same-shaped tensors along a new axis (composed: reshape each, then concatenate)."""
+    refuse_pytorch_names("stack", pytorch_names)
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: needs at least one tensor")

@@ -1,20 +1,25 @@
 """The primitive operations. Everything else in the package is composed from these.
 
-One module a family: arithmetic, elementwise functions, reductions and
-broadcasting, matrix products, shape and indexing, and losses.
+One module a family: arithmetic, elementwise functions, choosing (maximum,
+where), reductions and broadcasting, matrix products, shape and indexing,
+sliding windows, and losses.
 """
 from .arithmetic import Add, Div, Mul, Neg, Pow, Sub
-from .elementwise import Abs, Exp, Log, Relu, Sigmoid, Sqrt, Tanh
+from .elementwise import Abs, Cos, Exp, Log, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
 from .linalg import MatMul
 from .loss import CrossEntropy, LogSoftmax
 from .reduce import BroadcastTo, Max, Sum, SumTo
-from .shape import Cast, Concatenate, GetItem, Reshape, ScatterAdd, Transpose
+from .select import Maximum, Where
+from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
+from .window import Fold, Unfold
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg",
-    "Exp", "Log", "Sqrt", "Relu", "Abs", "Tanh", "Sigmoid",
+    "Exp", "Log", "Sqrt", "Relu", "Abs", "Tanh", "Sigmoid", "Sin", "Cos", "Softplus",
+    "Maximum", "Where",
     "Sum", "Max", "SumTo", "BroadcastTo",
     "MatMul",
-    "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Cast",
+    "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
+    "Unfold", "Fold",
     "LogSoftmax", "CrossEntropy",
 ]

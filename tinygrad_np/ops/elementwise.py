@@ -98,3 +98,36 @@ class Sigmoid(Function):
     def backward(self, dz):
         z = self.output
         return dz * z * (1.0 - z)
+
+
+class Sin(Function):
+    """z = sin(x).   dL/dx = dL/dz * cos(x)."""
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, dz):
+        return dz * self.inputs[0].cos()
+
+
+class Cos(Function):
+    """z = cos(x).   dL/dx = -dL/dz * sin(x)."""
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, dz):
+        return -dz * self.inputs[0].sin()
+
+
+class Softplus(Function):
+    """z = log(1 + exp(x)).   dL/dx = dL/dz * sigmoid(x).
+
+    ``np.logaddexp(0, x)`` computes it without overflow for any finite x.
+    """
+
+    def forward(self, x):
+        return np.logaddexp(0, x)
+
+    def backward(self, dz):
+        return dz * self.inputs[0].sigmoid()

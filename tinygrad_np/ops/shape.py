@@ -92,6 +92,17 @@ class Concatenate(Function):
         return tuple(grads)
 
 
+class Pad(Function):
+    """z = numpy.pad(x, pad_width, constant_values=value).   dL/dx = dL/dz with the padding cut off."""
+
+    def forward(self, x, pad_width, value):
+        self.inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
+        return np.pad(x, pad_width, constant_values=value)
+
+    def backward(self, dz):
+        return GetItem.apply(dz, index=self.inner)
+
+
 class Cast(Function):
     """z = x.astype(dtype).   dL/dx = dL/dz cast back to x's dtype."""
 

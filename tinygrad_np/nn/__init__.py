@@ -1,0 +1,16 @@
+"""Layers and models: ``Module``, the layers (PyTorch's names and parameter layouts), ``functional``
+(import it as ``F``), ``init``, ``utils`` (gradient clipping), and saving and loading."""
+from . import functional, init, utils
+from .layers import (
+    GELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout, Embedding, Flatten, LayerNorm, LeakyReLU,
+    Linear, MaxPool2d, ReLU, Sequential, Sigmoid, SiLU, Tanh,
+)
+from .module import Module
+from .recurrent import GRUCell, LSTMCell, RNNCell
+from .serialization import load, save
+
+__all__ = [
+    "Module", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU", "Sequential", "Dropout",
+    "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load",
+]

@@ -1,0 +1,366 @@
+"""``tinygrad_np.nn.functional`` (import it as ``F``): layers as plain functions, PyTorch's names and arguments.
+
+Everything here is composed from the engine's ops, so each function's
+derivative is the chain rule through those ops, and derivatives of any order
+work. Images are NCHW, sequences NCL, as in PyTorch.
+"""
+import math
+
+import numpy as np
+
+from .. import ops
+from ..tensor import Tensor, where
+
+__all__ = [
+    "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot",
+    "dropout", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
+    "relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "leaky_relu", "elu", "softmax", "log_softmax",
+]
+
+
+# ---- activations: the Tensor methods, as functions ---------------------------------------------
+def relu(x):
+    return x.relu()
+
+
+def sigmoid(x):
+    return x.sigmoid()
+
+
+def tanh(x):
+    return x.tanh()
+
+
+def softplus(x):
+    return x.softplus()
+
+
+def gelu(x):
+    """The tanh approximation (PyTorch's ``gelu(x, approximate="tanh")``)."""
+    return x.gelu()
+
+
+def silu(x):
+    return x.silu()
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return x.leaky_relu(negative_slope)
+
+
+def elu(x, alpha=1.0):
+    return x.elu(alpha)
+
+
+def softmax(x, axis=-1):
+    return x.softmax(axis)
+
+
+def log_softmax(x, axis=-1):
+    return x.log_softmax(axis)
+
+
+# ---- convolution and pooling ------------------------------------------------------------------
+def _pair(value, name, op):
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def _windows(x, kernel, stride, padding, dilation, op, pad_value=0.0):
+    """x (N, C, H, W) padded and cut into windows: (N, C, OH, OW, kh, kw), with the sizes checked."""
+    if x.ndim != 4:
+        raise ValueError(f"{op}: input must be (N, C, H, W), got shape {x.shape}")
+    kernel, stride = _pair(kernel, "kernel_size", op), _pair(stride, "stride", op)
+    padding, dilation = _pair(padding, "padding", op), _pair(dilation, "dilation", op)
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding non-negative, "
+                         f"got {kernel}, {stride}, {dilation}, {padding}")
+    if any(padding):
+        x = x.pad(((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])), value=pad_value)
+    for size, k, s, d, axis in zip(x.shape[2:], kernel, stride, dilation, ("height", "width")):
+        if ops.window.output_size(size, k, s, d) < 1:
+            raise ValueError(f"{op}: the padded input's {axis} {size} is smaller than the kernel's reach "
+                             f"{d * (k - 1) + 1}")
+    return ops.Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d``: x (N, C, H, W), weight
+    (out, C / groups, kh, kw), bias (out,); the result is (N, out, OH, OW).
+
+    Computed as im2col: every window laid out by ``Unfold`` (a strided view),
+    then one matrix product per group. Its derivative is the chain rule through
+    those ops: the input's gradient is ``Fold`` (windows added back where they
+    came from), the weight's a matrix product of the windows with dL/dz.
+    """
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be (out, in / groups, kh, kw), got shape {weight.shape}")
+    out_channels, per_group, kh, kw = weight.shape
+    if x.ndim == 4 and (x.shape[1] != per_group * groups or out_channels % groups):
+        raise ValueError(f"conv2d: input {x.shape} and weight {weight.shape} with groups={groups}: the input "
+                         f"needs {per_group * groups} channels and the weight's {out_channels} outputs must "
+                         f"divide into {groups} groups")
+    cols = _windows(x, (kh, kw), stride, padding, dilation, "conv2d")  # (N, C, OH, OW, kh, kw)
+    n, _, oh, ow = cols.shape[:4]
+    # (N, OH, OW, C, kh, kw): each output position's window as one row of C * kh * kw values.
+    rows = cols.transpose(0, 2, 3, 1, 4, 5)
+    outs = []
+    size = out_channels // groups
+    for g in range(groups):
+        part = rows if groups == 1 else rows[:, :, :, g * per_group:(g + 1) * per_group]
+        w = weight if groups == 1 else weight[g * size:(g + 1) * size]
+        outs.append(part.reshape(n * oh * ow, per_group * kh * kw) @ w.reshape(size, per_group * kh * kw).T)
+    out = outs[0] if groups == 1 else _concatenate(outs, axis=1)
+    out = out.reshape(n, oh, ow, out_channels)
+    if bias is not None:
+        out = out + bias
+    return out.transpose(0, 3, 1, 2)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation, as ``torch.nn.functional.conv1d``: x (N, C, L), weight (out, C / groups, k).
+
+    conv2d on a height-1 image (composed), so its derivative is conv2d's.
+    """
+    if x.ndim != 3 or weight.ndim != 3:
+        raise ValueError(f"conv1d: input must be (N, C, L) and weight (out, in / groups, k), "
+                         f"got {x.shape} and {weight.shape}")
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, _single(stride)),
+                 padding=(0, _single(padding)), dilation=(1, _single(dilation)), groups=groups)
+    return out.squeeze(2)
+
+
+def _single(value):
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+def _concatenate(tensors, axis):
+    from ..tensor import concatenate
+
+    return concatenate(tensors, axis=axis)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """The largest value of each window, as ``torch.nn.functional.max_pool2d`` (padding counts as -inf).
+
+    d/dx = dL/dz to the window's maximum. Ties share it equally (as ``max``
+    does): PyTorch gives it all to the first maximum. Either is a valid
+    subgradient, and the sum over a window is the same.
+    """
+    stride = kernel_size if stride is None else stride
+    if x.ndim == 4 and _tiles(x, kernel_size, stride, padding):
+        k = _pair(kernel_size, "kernel_size", "max_pool2d")
+        n, c, h, w = x.shape
+        return x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).max(axis=(3, 5))
+    return _windows(x, kernel_size, stride, padding, 1, "max_pool2d", pad_value=-np.inf).max(axis=(4, 5))
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """The mean of each window, as ``torch.nn.functional.avg_pool2d`` (padding counts as zeros).
+
+    d/dx = dL/dz / (kh kw), spread over the window.
+    """
+    stride = kernel_size if stride is None else stride
+    if x.ndim == 4 and _tiles(x, kernel_size, stride, padding):
+        k = _pair(kernel_size, "kernel_size", "avg_pool2d")
+        n, c, h, w = x.shape
+        return x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).mean(axis=(3, 5))
+    return _windows(x, kernel_size, stride, padding, 1, "avg_pool2d").mean(axis=(4, 5))
+
+
+def _tiles(x, kernel_size, stride, padding):
+    """True when the windows tile the image exactly: then pooling is a reshape and a reduction."""
+    k = _pair(kernel_size, "kernel_size", "pool")
+    return (_pair(stride, "stride", "pool") == k and _pair(padding, "padding", "pool") == (0, 0)
+            and x.shape[2] % k[0] == 0 and x.shape[3] % k[1] == 0)
+
+
+# ---- normalisation ------------------------------------------------------------------------------
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes, then * weight + bias
+    (composed; var without Bessel's correction, as PyTorch)."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(normalized_shape):] != normalized_shape:
+        raise ValueError(f"layer_norm: input {x.shape} does not end in normalized_shape {normalized_shape}")
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    centred = x - x.mean(axis=axes, keepdims=True)
+    out = centred / ((centred * centred).mean(axis=axes, keepdims=True) + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    return out + bias if bias is not None else out
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (axis 1) by the batch's statistics (training) or the running ones (eval).
+
+    In training, the running statistics (arrays or Tensors, updated in place)
+    move toward the batch's: r <- (1 - momentum) r + momentum * stat, with the
+    variance unbiased (n / (n - 1)) there, and biased in the normalisation, as
+    in PyTorch. The gradient flows through the batch statistics (composed).
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        count = x.size // x.shape[1]
+        if count < 2:
+            raise ValueError(f"batch_norm: training needs more than one value per channel, got input {x.shape}")
+        if running_mean is not None:
+            _move_toward(running_mean, mean.data.reshape(-1), momentum)
+        if running_var is not None:
+            _move_toward(running_var, var.data.reshape(-1) * (count / (count - 1)), momentum)
+        out = centred / (var + eps).sqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+        mean = _array(running_mean).reshape(shape).astype(x.dtype)
+        std = np.sqrt(_array(running_var).reshape(shape) + eps).astype(x.dtype)
+        out = (x - Tensor._make(mean, False)) / Tensor._make(std, False)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out + bias.reshape(shape) if bias is not None else out
+
+
+def _array(value):
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _move_toward(running, stat, momentum):
+    target = _array(running)
+    target *= 1 - momentum
+    target += momentum * stat.astype(target.dtype)
+    if isinstance(running, Tensor):
+        running.bump_version()
+
+
+# ---- lookup and encoding ---------------------------------------------------------------------------
+def embedding(indices, weight):
+    """weight[indices]: one row of weight per index, as ``torch.nn.functional.embedding``.
+
+    d/dweight adds each position's gradient into the row it looked up (rows
+    looked up twice get both).
+    """
+    indices = _array(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+        raise IndexError(f"embedding: index {indices.max() if indices.max() >= weight.shape[0] else indices.min()} "
+                         f"is out of range for {weight.shape[0]} rows")
+    return weight[indices]
+
+
+def one_hot(labels, num_classes):
+    """(…, num_classes) int64 tensor with a 1 at each label, as ``torch.nn.functional.one_hot`` (no gradient)."""
+    labels = _array(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got {labels.min()}..{labels.max()}")
+    return Tensor(np.eye(num_classes, dtype=np.int64)[labels], dtype=np.int64)
+
+
+def dropout(x, p=0.5, training=True, rng=None):
+    """In training, zero each element with probability p and scale the rest by 1 / (1 - p); else x."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    keep = np.random.default_rng(rng).random(x.shape) >= p
+    return x * Tensor._make((keep / (1 - p)).astype(x.dtype), False)
+
+
+# ---- losses ---------------------------------------------------------------------------------------
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction, op, count=None):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() * (1.0 / count) if count is not None else loss.mean()
+    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def nll_loss(log_probs, target, ignore_index=-100, reduction="mean"):
+    """-log_probs[n, target[n], ...] per position, as ``torch.nn.functional.nll_loss``: log_probs (N, C) or
+    (N, C, d1, ...), target (N,) or (N, d1, ...). Positions whose target is ``ignore_index`` count for
+    nothing; "mean" divides by the positions that count (NaN if none do, as in PyTorch)."""
+    target = _targets(log_probs, target, "nll_loss")
+    keep = target != ignore_index
+    _check_classes(target[keep], log_probs.shape[1], "nll_loss")
+    # The target's class picked out by a one-hot mask (a constant): the sum over classes keeps one term.
+    picked = (log_probs * Tensor._make(_one_hot_mask(np.where(keep, target, 0), log_probs), False)).sum(axis=1)
+    loss = -picked * Tensor._make(keep.astype(log_probs.dtype), False)
+    return _reduce(loss, reduction, "nll_loss", count=int(keep.sum()) if keep.sum() else math.nan)
+
+
+def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+    """log_softmax over axis 1, then nll_loss, as ``torch.nn.functional.cross_entropy``.
+
+    With label_smoothing ε the target is (1 - ε) on its class and ε / C on
+    every class: the loss adds ε times the mean of -log p over the classes.
+    For plain (N, C) logits with a "mean", ``Tensor.cross_entropy`` is the
+    same number on a fused, faster path.
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = _targets(logits, target, "cross_entropy")
+    log_probs = logits.log_softmax(axis=1)
+    if not label_smoothing:
+        return nll_loss(log_probs, target, ignore_index=ignore_index, reduction=reduction)
+    keep = target != ignore_index
+    nll = nll_loss(log_probs, target, ignore_index=ignore_index, reduction="none")
+    uniform = -log_probs.mean(axis=1) * Tensor._make(keep.astype(logits.dtype), False)
+    loss = nll * (1.0 - label_smoothing) + uniform * label_smoothing
+    return _reduce(loss, reduction, "cross_entropy", count=int(keep.sum()) if keep.sum() else math.nan)
+
+
+def _targets(scores, target, op):
+    target = _array(target)
+    if scores.ndim < 2:
+        raise ValueError(f"{op}: input must be (N, C) or (N, C, d1, ...), got shape {scores.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold class indices (integers), got dtype {target.dtype}")
+    expected = scores.shape[:1] + scores.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"{op}: input {scores.shape} needs a target of shape {expected}, got {target.shape}")
+    return np.array(target)  # a copy: backward must not see the caller's later changes
+
+
+def _check_classes(target, classes, op):
+    if target.size and (target.min() < 0 or target.max() >= classes):
+        bad = target[(target < 0) | (target >= classes)][0]
+        raise ValueError(f"{op}: target {bad} is out of range for {classes} classes (0..{classes - 1})")
+
+
+def _one_hot_mask(target, scores):
+    """A mask shaped like scores, 1 at each position's target class (on axis 1)."""
+    mask = np.moveaxis(np.eye(scores.shape[1], dtype=scores.dtype)[target], -1, 1)
+    return np.ascontiguousarray(mask)
+
+
+def mse_loss(x, target, reduction="mean"):
+    """(x - target)², as ``torch.nn.functional.mse_loss``.   d/dx = 2 (x - target) (then reduced)."""
+    diff = x - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(x, target, reduction="mean"):
+    """|x - target|, as ``torch.nn.functional.l1_loss``.   d/dx = sign(x - target), 0 where equal."""
+    return _reduce((x - target).abs(), reduction, "l1_loss")
+
+
+def binary_cross_entropy_with_logits(x, target, reduction="mean"):
+    """-(t log σ(x) + (1 - t) log(1 - σ(x))), as PyTorch's, computed as softplus(x) - t x
+    (no overflow for any x).   d/dx = σ(x) - t."""
+    return _reduce(x.softplus() - x * target, reduction, "binary_cross_entropy_with_logits")

@@ -1,0 +1,83 @@
+"""``tinygrad_np.nn.init``: filling weights in place, with PyTorch's names and formulas.
+
+Each function takes the Tensor to fill and an ``rng`` (a NumPy Generator, a
+seed, or None), writes into it and returns it. Fans follow PyTorch: for a
+weight of shape (out, in, *kernel), fan_in = in * prod(kernel) and
+fan_out = out * prod(kernel).
+"""
+import math
+
+import numpy as np
+
+__all__ = ["calculate_gain", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_", "xavier_normal_",
+           "normal_", "uniform_", "zeros_", "ones_"]
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The factor that keeps activations' variance steady through ``nonlinearity`` (PyTorch's values)."""
+    if nonlinearity in ("linear", "conv1d", "conv2d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+
+
+def _fans(tensor, op):
+    if tensor.ndim < 2:
+        raise ValueError(f"{op}: needs a weight of at least 2 dimensions to know its fans, got shape {tensor.shape}")
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fill(tensor, values):
+    tensor.data[...] = values
+    tensor.bump_version()
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0, rng=None):
+    return _fill(tensor, np.random.default_rng(rng).uniform(a, b, tensor.shape))
+
+
+def normal_(tensor, mean=0.0, std=1.0, rng=None):
+    return _fill(tensor, np.random.default_rng(rng).normal(mean, std, tensor.shape))
+
+
+def zeros_(tensor):
+    return _fill(tensor, 0)
+
+
+def ones_(tensor):
+    return _fill(tensor, 1)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """U(-b, b), b = gain * sqrt(3 / fan), He et al. 2015. a = 0 is He's choice for ReLU networks; a = √5 gives
+    PyTorch's default for Linear and Conv (b = 1 / sqrt(fan_in))."""
+    fan = _fans(tensor, "kaiming_uniform_")[0 if mode == "fan_in" else 1]
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    return uniform_(tensor, -bound, bound, rng)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """N(0, std²), std = gain / sqrt(fan)."""
+    fan = _fans(tensor, "kaiming_normal_")[0 if mode == "fan_in" else 1]
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), rng)
+
+
+def xavier_uniform_(tensor, gain=1.0, rng=None):
+    """U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)), Glorot and Bengio 2010."""
+    fan_in, fan_out = _fans(tensor, "xavier_uniform_")
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, rng)
+
+
+def xavier_normal_(tensor, gain=1.0, rng=None):
+    """N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(tensor, "xavier_normal_")
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)

@@ -1,0 +1,261 @@
+"""Layers, each a Module with PyTorch's name, arguments, parameter names, shapes and initialisation,
+so a PyTorch state_dict loads name for name. The computation is in ``functional``."""
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import functional as F
+from .init import kaiming_uniform_, normal_, uniform_
+from .module import Module
+
+
+def _parameter(shape, dtype):
+    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=True)
+
+
+def _pytorch_default(weight, bias, fan_in, rng):
+    """PyTorch's default for Linear and Conv: kaiming_uniform_(a=√5), i.e. U(±1/√fan_in), bias likewise."""
+    kaiming_uniform_(weight, a=math.sqrt(5), rng=rng)
+    if bias is not None:
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound, rng=rng)
+
+
+class Linear(Module):
+    """y = x @ weightᵀ + bias, weight (out_features, in_features), bias (out_features,).
+
+    ``init``: 'pytorch' (kaiming_uniform_ with a=√5, PyTorch's default), 'he'
+    (kaiming_uniform_ with a=0, for ReLU networks), or a callable
+    ``(shape, rng) -> array``. The bias is U(±1/√in_features) as in PyTorch.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="pytorch", rng=None, dtype=np.float32):
+        rng = np.random.default_rng(rng)  # a Generator passes through as it is
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = _parameter((out_features, in_features), dtype)
+        self.bias = _parameter((out_features,), dtype) if bias else None
+        _pytorch_default(self.weight, self.bias, in_features, rng)
+        if callable(init):
+            self.weight.data[...] = init((out_features, in_features), rng)
+        elif init == "he":
+            kaiming_uniform_(self.weight, a=0.0, rng=rng)
+        elif init != "pytorch":
+            raise ValueError(f"Linear: init must be 'pytorch', 'he' or a callable, got {init!r}")
+
+    def forward(self, x):
+        y = x @ self.weight.T
+        return y + self.bias if self.bias is not None else y
+
+    def extra_repr(self):
+        return f"{self.in_features} -> {self.out_features}, bias={self.bias is not None}"
+
+
+class Conv2d(Module):
+    """F.conv2d with weight (out_channels, in_channels / groups, kh, kw) and bias (out_channels,)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, rng=None, dtype=np.float32):
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both "
+                             f"divide into groups={groups}")
+        kernel = F._pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
+        self.weight = _parameter((out_channels, in_channels // groups) + kernel, dtype)
+        self.bias = _parameter((out_channels,), dtype) if bias else None
+        _pytorch_default(self.weight, self.bias, in_channels // groups * math.prod(kernel), np.random.default_rng(rng))
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self):
+        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+class Conv1d(Module):
+    """F.conv1d with weight (out_channels, in_channels / groups, k) and bias (out_channels,)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, rng=None, dtype=np.float32):
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv1d: in_channels {in_channels} and out_channels {out_channels} must both "
+                             f"divide into groups={groups}")
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        self.weight = _parameter((out_channels, in_channels // groups, kernel_size), dtype)
+        self.bias = _parameter((out_channels,), dtype) if bias else None
+        _pytorch_default(self.weight, self.bias, in_channels // groups * kernel_size, np.random.default_rng(rng))
+
+    def forward(self, x):
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class _BatchNorm(Module):
+    """weight (ones) and bias (zeros) of shape (C,); buffers running_mean (zeros), running_var (ones) and
+    num_batches_tracked, as PyTorch's. Training uses and updates batch statistics; eval uses the running ones."""
+
+    dims = None  # the input's number of dimensions: 2 or 3 for BatchNorm1d, 4 for BatchNorm2d
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 dtype=np.float32):
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = Tensor(np.ones(num_features, dtype), requires_grad=True) if affine else None
+        self.bias = Tensor(np.zeros(num_features, dtype), requires_grad=True) if affine else None
+        self.track_running_stats = track_running_stats
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features, dtype))
+            self.register_buffer("running_var", np.ones(num_features, dtype))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+
+    def forward(self, x):
+        name = type(self).__name__
+        if x.ndim not in self.dims or x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input of {' or '.join(map(str, self.dims))} dimensions with "
+                             f"{self.num_features} channels on axis 1, got shape {x.shape}")
+        use_batch = self.training or not self.track_running_stats
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.bump_version()
+        running = (self.running_mean, self.running_var) if self.track_running_stats else (None, None)
+        return F.batch_norm(x, *running, self.weight, self.bias, training=use_batch, momentum=self.momentum,
+                            eps=self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) inputs."""
+
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) inputs."""
+
+    dims = (4,)
+
+
+class LayerNorm(Module):
+    """F.layer_norm over the last axes, weight (ones) and bias (zeros) of normalized_shape."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=np.float32):
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.weight = Tensor(np.ones(shape, dtype), requires_grad=True) if elementwise_affine else None
+        self.bias = Tensor(np.zeros(shape, dtype), requires_grad=True) if elementwise_affine else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
+class Embedding(Module):
+    """A table of num_embeddings rows of embedding_dim, weight ~ N(0, 1) as in PyTorch; forward looks rows up."""
+
+    def __init__(self, num_embeddings, embedding_dim, rng=None, dtype=np.float32):
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = _parameter((num_embeddings, embedding_dim), dtype)
+        normal_(self.weight, rng=rng)
+
+    def forward(self, indices):
+        return F.embedding(indices, self.weight)
+
+
+class Flatten(Module):
+    """Flatten axes start_dim..end_dim into one (PyTorch's argument names; default: all but the batch axis)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
+        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return x.relu()
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return x.sigmoid()
+
+
+class GELU(Module):
+    """The tanh approximation (PyTorch's ``GELU(approximate="tanh")``)."""
+
+    def forward(self, x):
+        return x.gelu()
+
+
+class SiLU(Module):
+    def forward(self, x):
+        return x.silu()
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01):
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return x.leaky_relu(self.negative_slope)
+
+
+class Sequential(Module):
+    """Modules applied in order; their state is named by position (``0.weight``)."""
+
+    def __init__(self, *layers):
+        self.layers = list(layers)
+
+    def _children(self):
+        return ((str(i), layer) for i, layer in enumerate(self.layers))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+
+class Dropout(Module):
+    """In training, zero each element with probability p and scale the rest by 1/(1-p); in eval, identity."""
+
+    def __init__(self, p=0.5, rng=None):
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = p
+        self.rng = np.random.default_rng(rng)  # a Generator passes through as it is
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.rng)
+
+    def extra_repr(self):
+        return f"p={self.p}"

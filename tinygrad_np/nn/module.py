@@ -1,0 +1,150 @@
+"""``Module``: the base class of layers and models.
+
+A Module finds its state by looking at its attributes: every Tensor that
+requires grad is a parameter, every Module (or list of Modules) a child whose
+names are prefixed ``child.``; buffers (state that is saved but not trained,
+such as batch norm's running statistics) are the one thing to declare, with
+``register_buffer``, as in PyTorch.
+"""
+import os
+from collections import OrderedDict
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import serialization
+
+
+class Module:
+    """Base class: subclass it, set parameters and sub-modules as attributes, define ``forward``."""
+
+    training = True
+
+    def forward(self, *args):
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def register_buffer(self, name, value):
+        """Keep ``value`` (an array or Tensor) as the attribute ``name``: saved, loaded, never trained."""
+        tensor = value if isinstance(value, Tensor) else Tensor(np.asarray(value), dtype=np.asarray(value).dtype)
+        if tensor.requires_grad:
+            raise ValueError(f"register_buffer: {name!r} requires grad; a trained tensor is a parameter")
+        names = vars(self).setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, tensor)
+
+    def _children(self):
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+
+    def _own_parameters(self):
+        return [(name, v) for name, v in vars(self).items() if isinstance(v, Tensor) and v.requires_grad]
+
+    def _own_buffers(self):
+        return [(name, getattr(self, name)) for name in vars(self).get("_buffer_names", ())]
+
+    def _named_state(self, prefix=""):
+        """(name, Tensor) for parameters and buffers, in PyTorch's state_dict order: each module's own
+        parameters, then its own buffers, then its children's. A shared tensor appears under each name."""
+        for name, t in self._own_parameters() + self._own_buffers():
+            yield prefix + name, t
+        for name, child in self._children():
+            yield from child._named_state(prefix + name + ".")
+
+    def named_parameters(self, prefix=""):
+        """(name, Tensor) for every parameter, sub-modules' included; a shared (tied) one only once."""
+        seen = set()
+        for name, t in self._named_state(prefix):
+            if t.requires_grad and id(t) not in seen:
+                seen.add(id(t))
+                yield name, t
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix=""):
+        return [(name, t) for name, t in self._named_state(prefix) if not t.requires_grad]
+
+    def train(self, mode=True):
+        """Training mode (Dropout active, BatchNorm on batch statistics); returns self."""
+        self.training = mode
+        for _, child in self._children():
+            child.train(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (Dropout off, BatchNorm on running statistics); returns self."""
+        return self.train(False)
+
+    def state_dict(self):
+        """An ordered dict of name -> a copy of the array, for every parameter and buffer."""
+        return OrderedDict((name, t.data.copy()) for name, t in self._named_state())
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` into the parameters and buffers: all of them, or, on any error, none.
+
+        Every entry must be present with its exact shape, as a real number
+        array whose values the target's dtype can hold (float64 into float32
+        is fine, as in PyTorch; a string, a complex number or a value that
+        would overflow is not); nothing else may be present. Everything is
+        checked before the first tensor is touched, and the error lists each
+        problem by name.
+        """
+        targets = OrderedDict(self._named_state())
+        problems = [f"missing {n}" for n in targets if n not in state]
+        problems += [f"unexpected {n}" for n in state if n not in targets]
+        converted = {}
+        for name, t in targets.items():
+            if name in state:
+                value, problem = _convert(state[name], t)
+                if problem:
+                    problems.append(f"{name}: {problem}")
+                converted[name] = value
+        if problems:
+            raise ValueError(f"load_state_dict ({type(self).__name__}): " + "; ".join(problems))
+        for name, t in targets.items():
+            t.data[...] = converted[name]
+            t.bump_version()
+
+    def save(self, path):
+        serialization.save(self.state_dict(), path)
+
+    def load(self, path):
+        """Load parameters saved by ``save``; an error names the file, and loads nothing."""
+        state = serialization.load(path)
+        try:
+            self.load_state_dict(state)
+        except ValueError as err:
+            raise ValueError(f"{os.fspath(path)}: {err}") from None
+        return self
+
+    def __repr__(self):
+        children = "".join(f"\n  ({name}): {child!r}".replace("\n", "\n  ") for name, child in self._children())
+        return f"{type(self).__name__}({self.extra_repr()}{children}{chr(10) if children else ''})"
+
+    def extra_repr(self):
+        return ""
+
+
+def _convert(value, target):
+    """``value`` as an array of ``target``'s dtype and shape, and what is wrong with it (None if nothing)."""
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        return None, f"expected real numbers, got dtype {array.dtype}"
+    if array.shape != target.shape:
+        return None, f"expected {target.shape}, got {array.shape}"
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = array.astype(target.dtype)
+    if target.dtype.kind in "iub" and not np.array_equal(cast, array):
+        return None, f"values that {target.dtype} cannot hold exactly"
+    if not np.array_equal(np.isfinite(cast), np.isfinite(array)):
+        return None, f"values that {target.dtype} cannot hold (they would overflow to inf)"
+    return cast, None

@@ -1,0 +1,96 @@
+"""Recurrent cells: one time step each, unrolled by a Python loop (backpropagation through time is
+then just backward through that loop). Parameter names, shapes, gate order and initialisation
+(U(±1/√hidden_size) for everything) are PyTorch's, so its weights copy across."""
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from .init import uniform_
+from .module import Module
+
+
+class _Cell(Module):
+    gates = 1  # how many hidden_size blocks weight_ih and weight_hh stack
+
+    def __init__(self, input_size, hidden_size, bias=True, rng=None, dtype=np.float32):
+        self.input_size, self.hidden_size = input_size, hidden_size
+        rows = self.gates * hidden_size
+        rng = np.random.default_rng(rng)
+        self.weight_ih = Tensor(np.zeros((rows, input_size), dtype), requires_grad=True)
+        self.weight_hh = Tensor(np.zeros((rows, hidden_size), dtype), requires_grad=True)
+        self.bias_ih = Tensor(np.zeros(rows, dtype), requires_grad=True) if bias else None
+        self.bias_hh = Tensor(np.zeros(rows, dtype), requires_grad=True) if bias else None
+        bound = 1.0 / math.sqrt(hidden_size)
+        for p in (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh):
+            if p is not None:
+                uniform_(p, -bound, bound, rng=rng)
+
+    def _projections(self, x, h):
+        """x @ weight_ihᵀ + bias_ih and h @ weight_hhᵀ + bias_hh, kept apart (GRU needs them apart)."""
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(f"{type(self).__name__}: input must be (batch, {self.input_size}), got {x.shape}")
+        xi, hh = x @ self.weight_ih.T, h @ self.weight_hh.T
+        if self.bias_ih is not None:
+            xi, hh = xi + self.bias_ih, hh + self.bias_hh
+        return xi, hh
+
+    def _zeros(self, x):
+        return Tensor(np.zeros((x.shape[0], self.hidden_size), dtype=x.dtype))
+
+    def _gate(self, projection, i):
+        return projection[:, i * self.hidden_size:(i + 1) * self.hidden_size]
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}"
+
+
+class RNNCell(_Cell):
+    """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu with nonlinearity="relu")."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", rng=None, dtype=np.float32):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias, rng, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x, h=None):
+        xi, hh = self._projections(x, self._zeros(x) if h is None else h)
+        return (xi + hh).tanh() if self.nonlinearity == "tanh" else (xi + hh).relu()
+
+
+class LSTMCell(_Cell):
+    """Gates in PyTorch's order i, f, g, o (blocks of weight_ih, weight_hh of shape (4H, ·)):
+
+    i = σ(·), f = σ(·), g = tanh(·), o = σ(·);  c' = f c + i g;  h' = o tanh(c').
+    forward(x, (h, c)) returns (h', c'); the state defaults to zeros.
+    """
+
+    gates = 4
+
+    def forward(self, x, state=None):
+        h, c = (self._zeros(x), self._zeros(x)) if state is None else state
+        xi, hh = self._projections(x, h)
+        z = xi + hh
+        i, f = self._gate(z, 0).sigmoid(), self._gate(z, 1).sigmoid()
+        g, o = self._gate(z, 2).tanh(), self._gate(z, 3).sigmoid()
+        c = f * c + i * g
+        return o * c.tanh(), c
+
+
+class GRUCell(_Cell):
+    """Gates in PyTorch's order r, z, n (blocks of weight_ih, weight_hh of shape (3H, ·)):
+
+    r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r * h_n), h' = (1 - z) n + z h,
+    where x_· = x W_i·ᵀ + b_i· and h_· = h W_h·ᵀ + b_h·.
+    """
+
+    gates = 3
+
+    def forward(self, x, h=None):
+        h = self._zeros(x) if h is None else h
+        xi, hh = self._projections(x, h)
+        r = (self._gate(xi, 0) + self._gate(hh, 0)).sigmoid()
+        z = (self._gate(xi, 1) + self._gate(hh, 1)).sigmoid()
+        n = (self._gate(xi, 2) + r * self._gate(hh, 2)).tanh()
+        return (1.0 - z) * n + z * h

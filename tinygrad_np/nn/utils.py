@@ -1,0 +1,37 @@
+"""``tinygrad_np.nn.utils``: gradient clipping, as in PyTorch."""
+import math
+
+import numpy as np
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _with_grads(parameters):
+    parameters = [parameters] if hasattr(parameters, "grad") else list(parameters)
+    return [p for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
+    """Scale all gradients together so their total norm is at most ``max_norm``; return the norm before.
+
+    The total norm is that of all gradients joined into one vector. Scaling
+    uses max_norm / (norm + 1e-6), only when that is below 1, as PyTorch does.
+    """
+    grads = [p.grad.data for p in _with_grads(parameters)]
+    if not grads:
+        return 0.0
+    if norm_type == math.inf:
+        total = max(float(np.abs(g).max()) for g in grads)
+    else:
+        total = float(sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum()) for g in grads) ** (1 / norm_type))
+    scale = max_norm / (total + 1e-6)
+    if scale < 1:
+        for g in grads:
+            g *= scale
+    return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clip every gradient element into [-clip_value, clip_value], in place."""
+    for p in _with_grads(parameters):
+        np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
