@@ -509,6 +509,8 @@ class Tensor:
     def pad(self, pad_width, value=0.0):
         """numpy.pad with a constant: ``pad_width`` in NumPy's forms (n, (before, after), or one pair per
         axis).   d/dx = dL/dz with the padding cut off."""
+        if self.ndim == 0:
+            raise ValueError("pad: a 0-d tensor has no axis to pad")
         try:
             widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
         except ValueError:

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor, where
+from ..tensor import Tensor
 
 __all__ = [
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot",

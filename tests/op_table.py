@@ -1,0 +1,492 @@
+"""The op table: every differentiable op, once, with how to make its inputs and its NumPy reference.
+
+Each row is ``Op(name, ours, numpy, inputs)``:
+* ``ours(*tensors, **params)`` computes the op with tinygrad_np;
+* ``numpy(*arrays, **params)`` computes the same with NumPy (the reference);
+* ``inputs`` is a hypothesis strategy for a ``Case``: the float64 input arrays
+  (broadcast shapes, 0-d, away from kinks where the op has them) and the
+  keyword parameters (axes drawn negative as often as not).
+
+tests/test_ops.py turns every row into the same tests: forward against NumPy,
+float32 in gives float32 out (gradients too), gradcheck and gradgradcheck,
+and, for rows with an ``axis``, the same answer with the axis counted from the
+end. Adding an op is one row here plus its Function.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+
+import tinygrad_np as tg
+from tinygrad_np.nn import functional as F
+from tinygrad_np.testing import arrays, away_from_zero, broadcastable_shapes, distinct, positive, shapes
+
+
+@dataclass
+class Case:
+    arrays: tuple
+    params: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        shapes_ = ", ".join(str(a.shape) for a in self.arrays)
+        return f"Case(shapes {shapes_}, params {self.params})"
+
+
+@dataclass
+class Op:
+    name: str
+    ours: object
+    numpy: object
+    inputs: object  # a strategy for Case
+    second_order: bool = True
+    axis_param: str = None  # the keyword holding an axis, for the negative-axis test
+
+
+# ---- strategies for inputs ----------------------------------------------------------------------
+def unary(values=arrays, **shape_kwargs):
+    return shapes(**shape_kwargs).flatmap(values).map(lambda x: Case((x,)))
+
+
+def binary(x_values=arrays, y_values=arrays):
+    return broadcastable_shapes(2).flatmap(
+        lambda s: st.tuples(x_values(s[0]), y_values(s[1]))).map(lambda xy: Case(xy))
+
+
+def interleaved(shape_pair):
+    """x and y on two interleaved grids: never equal, at least 0.005 apart (maximum's kink is x = y)."""
+    xs = st.integers(-200, 200).map(lambda i: i * 0.01 + 0.005)
+    ys = st.integers(-200, 200).map(lambda i: i * 0.01)
+    from hypothesis.extra import numpy as hnp
+    return st.tuples(hnp.arrays(np.float64, shape_pair[0], elements=xs),
+                     hnp.arrays(np.float64, shape_pair[1], elements=ys))
+
+
+def signed_axis(ndim):
+    """An axis for ``ndim`` dimensions, as often negative as not."""
+    return st.integers(-ndim, ndim - 1)
+
+
+def axes(ndim):
+    """None, one axis, or several distinct ones, each maybe negative."""
+    if ndim == 0:
+        return st.none()
+    several = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).flatmap(
+        lambda chosen: st.tuples(*[st.sampled_from([a, a - ndim]) for a in chosen]))
+    return st.one_of(st.none(), signed_axis(ndim), several)
+
+
+def reduction(values=arrays, min_count=1):
+    """x, axis and keepdims, with at least ``min_count`` elements reduced."""
+    @st.composite
+    def build(draw):
+        shape = draw(shapes(min_dims=1 if min_count > 1 else 0, min_side=max(1, min_count)))
+        x = draw(values(shape))
+        axis = draw(axes(len(shape)))
+        return Case((x,), {"axis": axis, "keepdims": draw(st.booleans())})
+    return build()
+
+
+def along_axis(values=arrays, min_dims=1, extra=None):
+    @st.composite
+    def build(draw):
+        shape = draw(shapes(min_dims=min_dims))
+        params = {"axis": draw(signed_axis(len(shape)))}
+        if extra:
+            params.update(draw(extra(shape, params["axis"])))
+        return Case((draw(values(shape)),), params)
+    return build()
+
+
+@st.composite
+def matmul_inputs(draw):
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    x_batch, y_batch = draw(broadcastable_shapes(2, max_dims=2))
+    x_shape = (k,) if draw(st.booleans()) else x_batch + (n, k)
+    y_shape = (k,) if draw(st.booleans()) else y_batch + (k, m)
+    return Case((draw(arrays(x_shape)), draw(arrays(y_shape))))
+
+
+@st.composite
+def permutation_inputs(draw):
+    shape = draw(shapes())
+    perm = draw(st.permutations(range(len(shape))))
+    negate = draw(st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)))
+    return Case((draw(arrays(shape)),), {"axes": tuple(a - len(shape) if n else a for a, n in zip(perm, negate))})
+
+
+@st.composite
+def basic_index_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    index = []
+    for n in shape:
+        if draw(st.booleans()):
+            index.append(draw(st.integers(-n, n - 1)))
+        else:
+            index.append(slice(draw(st.none() | st.integers(-n, n)), draw(st.none() | st.integers(-n, n)),
+                               draw(st.none() | st.integers(1, 3) | st.integers(-3, -1))))
+    return Case((draw(arrays(shape)),), {"index": tuple(index)})
+
+
+@st.composite
+def array_index_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    rows = draw(st.lists(st.integers(-shape[0], shape[0] - 1), min_size=1, max_size=6))
+    return Case((draw(arrays(shape)),), {"index": np.array(rows)})
+
+
+@st.composite
+def join_inputs(draw, new_axis):
+    shape = draw(shapes(min_dims=1))
+    ndim = len(shape) + (1 if new_axis else 0)
+    axis = draw(signed_axis(ndim))
+    other = list(shape)
+    if not new_axis:
+        other[axis] = draw(st.integers(1, 3))
+    return Case((draw(arrays(shape)), draw(arrays(tuple(other)))), {"axis": axis})
+
+
+@st.composite
+def split_inputs(draw, by_count):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(signed_axis(len(shape)))
+    size = draw(st.integers(1, shape[axis] + 1))
+    return Case((draw(arrays(shape)),), {"axis": axis, ("n" if by_count else "size"): size})
+
+
+@st.composite
+def pad_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
+    return Case((draw(arrays(shape)),), {"pad_width": widths, "value": draw(st.sampled_from([0.0, -1.5]))})
+
+
+@st.composite
+def squeeze_inputs(draw):
+    shape = draw(st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=4).map(tuple))
+    ones = [i for i, n in enumerate(shape) if n == 1]
+    axis = None
+    if ones and draw(st.booleans()):
+        a = draw(st.sampled_from(ones))
+        axis = draw(st.sampled_from([a, a - len(shape)]))
+    return Case((draw(arrays(shape)),), {"axis": axis})
+
+
+@st.composite
+def where_inputs(draw):
+    s_cond, s_x, s_y = draw(broadcastable_shapes(3))
+    cond = draw(arrays(s_cond)) > 0
+    return Case((draw(arrays(s_x)), draw(arrays(s_y))), {"condition": cond})
+
+
+@st.composite
+def clip_inputs(draw):
+    low = draw(st.sampled_from([None, -1.0, 0.0]))
+    high = draw(st.sampled_from([None, 0.5, 1.5]))
+    x = draw(shapes().flatmap(arrays))
+    # Keep away from the bounds, where the derivative jumps.
+    for bound in (low, high):
+        if bound is not None:
+            x = np.where(np.abs(x - bound) < 0.05, bound + 0.1, x)
+    return Case((x,), {"min": low, "max": high})
+
+
+@st.composite
+def classifier_inputs(draw, spatial=False, targets=True):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    extra = tuple(draw(st.lists(st.integers(1, 3), max_size=2))) if spatial else ()
+    logits = draw(arrays((n, c) + extra, low=-5, high=5))
+    target = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n * int(np.prod(extra)),
+                                    max_size=n * int(np.prod(extra))))).reshape((n,) + extra).astype(np.int64)
+    params = {"target": target} if targets else {"labels": target}
+    return Case((logits,), params)
+
+
+@st.composite
+def f_cross_entropy_inputs(draw):
+    case = draw(classifier_inputs(spatial=True))
+    target = case.params["target"]
+    ignored = draw(st.lists(st.booleans(), min_size=target.size, max_size=target.size))
+    target = np.where(np.array(ignored).reshape(target.shape) & (target.size > 1), -100, target)
+    if (target == -100).all():
+        target.flat[0] = 0
+    case.params.update(target=target, label_smoothing=draw(st.sampled_from([0.0, 0.1])),
+                       reduction=draw(st.sampled_from(["mean", "sum", "none"])))
+    return case
+
+
+@st.composite
+def two_same_shape(draw, x_values=arrays, y_values=arrays):
+    shape = draw(shapes())
+    return Case((draw(x_values(shape)), draw(y_values(shape))), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+
+
+@st.composite
+def conv_inputs(draw, dims):
+    groups = draw(st.sampled_from([1, 2]))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    size = tuple(draw(st.integers(d * (k - 1) + 1 - 2 * p if d * (k - 1) + 1 - 2 * p > 0 else 1, 5))
+                 for k, p, d in zip(kernel, padding, dilation))
+    n = draw(st.integers(1, 2))
+    x = draw(arrays((n, c_in) + size))
+    w = draw(arrays((c_out, c_in // groups) + kernel))
+    b = draw(arrays((c_out,)))
+    params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    if dims == 1:
+        params = {k: (v[0] if isinstance(v, tuple) else v) for k, v in params.items()}
+    return Case((x, w, b), params)
+
+
+@st.composite
+def pool_inputs(draw, values):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.sampled_from([None, (1, 1), (2, 1)]))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    size = (draw(st.integers(kernel[0], 5)), draw(st.integers(kernel[1], 5)))
+    x = draw(values((draw(st.integers(1, 2)), draw(st.integers(1, 2))) + size))
+    return Case((x,), {"kernel_size": kernel, "stride": stride, "padding": padding})
+
+
+@st.composite
+def layer_norm_inputs(draw):
+    shape = draw(shapes(min_dims=1, min_side=2))
+    k = draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - k:]
+    return Case((draw(distinct(shape)), draw(arrays(normalized)), draw(arrays(normalized))),
+                {"normalized_shape": normalized})
+
+
+@st.composite
+def batch_norm_inputs(draw):
+    shape = (draw(st.integers(2, 4)), draw(st.integers(1, 3))) + tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    c = shape[1]
+    return Case((draw(distinct(shape)), draw(arrays((c,))), draw(arrays((c,)))))
+
+
+@st.composite
+def embedding_inputs(draw):
+    rows, dim = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    index_shape = draw(shapes(max_dims=2))
+    indices = np.array(draw(st.lists(st.integers(0, rows - 1), min_size=int(np.prod(index_shape)),
+                                     max_size=int(np.prod(index_shape))))).reshape(index_shape).astype(np.int64)
+    return Case((draw(arrays((rows, dim))),), {"indices": indices})
+
+
+# ---- NumPy references that are more than one line ---------------------------------------------------
+def np_log_softmax(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def np_conv2d(x, w, b, stride, padding, dilation, groups):
+    """Cross-correlation by its definition: a loop over output positions (slow, obviously right)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, h, wd = x.shape
+    out_c, per_group, kh, kw = w.shape
+    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (wd - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, out_c, oh, ow))
+    per_out = out_c // groups
+    for o in range(out_c):
+        g = o // per_out
+        for i in range(oh):
+            for j in range(ow):
+                window = x[:, g * per_group:(g + 1) * per_group,
+                           i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                out[:, o, i, j] = (window * w[o]).sum(axis=(1, 2, 3)) + b[o]
+    return out
+
+
+def np_pool(x, kernel_size, stride, padding, reduce, pad_value):
+    kh, kw = kernel_size
+    sh, sw = stride or kernel_size
+    ph, pw = padding
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    oh, ow = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    out = np.empty(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            out[:, :, i, j] = reduce(x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw], axis=(2, 3))
+    return out
+
+
+def np_cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+    logp = np_log_softmax(logits, 1)
+    keep = target != ignore_index
+    onehot = np.moveaxis(np.eye(logits.shape[1])[np.where(keep, target, 0)], -1, 1)
+    q = (1 - label_smoothing) * onehot + label_smoothing / logits.shape[1]
+    loss = -(q * logp).sum(axis=1) * keep
+    return {"none": loss, "sum": loss.sum(), "mean": loss.sum() / keep.sum()}[reduction]
+
+
+def np_batch_norm(x, w, b, eps=1e-5):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * w.reshape(shape) + b.reshape(shape)
+
+
+def np_split(x, axis, size):
+    pieces = np.split(x, range(size, x.shape[axis], size), axis=axis)
+    return np.concatenate([p * (i + 1) for i, p in enumerate(pieces)], axis=axis)
+
+
+def weighted_pieces(pieces, axis):
+    """The pieces joined again, each scaled by its position: a wrong split or order shows."""
+    return tg.concatenate([p * (i + 1) for i, p in enumerate(pieces)], axis=axis)
+
+
+def reduce_np(reduction, loss):
+    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def softplus(x):
+    return np.logaddexp(0, x)
+
+
+def gelu(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def var_case(values=distinct):
+    @st.composite
+    def build(draw):
+        case = draw(reduction(values, min_count=3))
+        case.params["ddof"] = draw(st.sampled_from([0, 1]))
+        return case
+    return build()
+
+
+# ---- the table -------------------------------------------------------------------------------------
+OPS = [
+    # arithmetic, with broadcasting and scalars on either side
+    Op("add", lambda x, y: x + y, np.add, binary()),
+    Op("sub", lambda x, y: x - y, np.subtract, binary()),
+    Op("mul", lambda x, y: x * y, np.multiply, binary()),
+    Op("div", lambda x, y: x / y, np.divide, binary(arrays, away_from_zero)),
+    Op("pow", lambda x, y: x ** y, np.power, binary(positive, arrays)),
+    Op("neg", lambda x: -x, np.negative, unary()),
+    Op("x ** 2", lambda x: x ** 2, lambda x: x ** 2, unary()),
+    Op("x ** 3", lambda x: x ** 3, lambda x: x ** 3, unary()),
+    Op("x ** 0", lambda x: x ** 0, lambda x: x ** 0, unary()),
+    Op("x ** 0.5", lambda x: x ** 0.5, np.sqrt, unary(positive)),
+    Op("2 ** x", lambda x: 2 ** x, lambda x: 2 ** x, unary()),
+    Op("scalars", lambda x: 2 * x - 1 / (x * x + 1) + 3 - x / 4, lambda x: 2 * x - 1 / (x * x + 1) + 3 - x / 4,
+       unary()),
+    Op("matmul", lambda x, y: x @ y, np.matmul, matmul_inputs()),
+    # elementwise functions
+    Op("exp", lambda x: x.exp(), np.exp, unary()),
+    Op("log", lambda x: x.log(), np.log, unary(positive)),
+    Op("sqrt", lambda x: x.sqrt(), np.sqrt, unary(positive)),
+    Op("relu", lambda x: x.relu(), lambda x: np.maximum(x, 0), unary(away_from_zero)),
+    Op("abs", lambda x: abs(x), np.abs, unary(away_from_zero)),
+    Op("tanh", lambda x: x.tanh(), np.tanh, unary()),
+    Op("sigmoid", lambda x: x.sigmoid(), sigmoid, unary()),
+    Op("sin", lambda x: x.sin(), np.sin, unary()),
+    Op("cos", lambda x: x.cos(), np.cos, unary()),
+    Op("softplus", lambda x: x.softplus(), softplus, unary()),
+    Op("silu", lambda x: x.silu(), lambda x: x * sigmoid(x), unary()),
+    Op("gelu", lambda x: x.gelu(), gelu, unary()),
+    Op("leaky_relu", lambda x: x.leaky_relu(0.1), lambda x: np.where(x > 0, x, 0.1 * x), unary(away_from_zero)),
+    Op("elu", lambda x: x.elu(1.5), lambda x: np.where(x > 0, x, 1.5 * (np.exp(np.minimum(x, 0)) - 1)),
+       unary(away_from_zero)),
+    Op("clip", lambda x, min, max: x.clip(min, max),
+       lambda x, min, max: np.clip(x, -np.inf if min is None else min, np.inf if max is None else max),
+       clip_inputs()),
+    # choosing
+    Op("maximum", tg.maximum, np.maximum, broadcastable_shapes(2).flatmap(interleaved).map(lambda xy: Case(xy))),
+    Op("minimum", tg.minimum, np.minimum, broadcastable_shapes(2).flatmap(interleaved).map(lambda xy: Case(xy))),
+    Op("where", lambda x, y, condition: tg.where(condition, x, y), lambda x, y, condition: np.where(condition, x, y),
+       where_inputs()),
+    # reductions
+    Op("sum", lambda x, **p: x.sum(**p), lambda x, **p: x.sum(**p), reduction(), axis_param="axis"),
+    Op("mean", lambda x, **p: x.mean(**p), lambda x, **p: x.mean(**p), reduction(), axis_param="axis"),
+    Op("max", lambda x, **p: x.max(**p), lambda x, **p: x.max(**p), reduction(distinct), axis_param="axis"),
+    Op("min", lambda x, **p: x.min(**p), lambda x, **p: x.min(**p), reduction(distinct), axis_param="axis"),
+    Op("logsumexp", lambda x, **p: x.logsumexp(**p),
+       lambda x, axis, keepdims: np.log(np.exp(x).sum(axis=axis, keepdims=keepdims)), reduction(),
+       axis_param="axis"),
+    Op("var", lambda x, **p: x.var(**p), lambda x, **p: x.var(**p), var_case(), axis_param="axis"),
+    Op("std", lambda x, **p: x.std(**p), lambda x, **p: x.std(**p), var_case(), axis_param="axis"),
+    # shape and indexing
+    Op("reshape", lambda x: x.reshape(-1, 1), lambda x: x.reshape(-1, 1), unary()),
+    Op("flatten", lambda x: x.flatten(), lambda x: x.flatten(), unary()),
+    Op("transpose", lambda x, axes: x.transpose(*axes), lambda x, axes: x.transpose(axes), permutation_inputs()),
+    Op(".T", lambda x: x.T, lambda x: x.T, unary()),
+    Op("permute", lambda x, axes: x.permute(*axes), lambda x, axes: x.transpose(axes), permutation_inputs()),
+    Op("swapaxes", lambda x, axis, other: x.swapaxes(axis, other), lambda x, axis, other: x.swapaxes(axis, other),
+       along_axis(extra=lambda shape, a: st.fixed_dictionaries({"other": signed_axis(len(shape))})),
+       axis_param="axis"),
+    Op("squeeze", lambda x, axis: x.squeeze(axis), lambda x, axis: x.squeeze(axis), squeeze_inputs()),
+    Op("unsqueeze", lambda x, axis: x.unsqueeze(axis), lambda x, axis: np.expand_dims(x, axis),
+       shapes().flatmap(lambda s: st.tuples(arrays(s), st.integers(-len(s) - 1, len(s)))).map(
+           lambda xa: Case((xa[0],), {"axis": xa[1]}))),
+    Op("flip", lambda x, **p: x.flip(**p), lambda x, **p: np.flip(x, **p),
+       shapes().flatmap(lambda s: st.tuples(arrays(s), axes(len(s)))).map(lambda xa: Case((xa[0],), {"axis": xa[1]})),
+       axis_param="axis"),
+    Op("pad", lambda x, **p: x.pad(**p), lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),
+       pad_inputs()),
+    Op("split", lambda x, axis, size: weighted_pieces(x.split(size, axis=axis), axis), np_split,
+       split_inputs(False), axis_param="axis"),
+    Op("chunk", lambda x, axis, n: weighted_pieces(x.chunk(n, axis=axis), axis),
+       lambda x, axis, n: np_split(x, axis, max(1, -(-x.shape[axis] // n))), split_inputs(True), axis_param="axis"),
+    Op("getitem", lambda x, index: x[index], lambda x, index: x[index], basic_index_inputs()),
+    Op("getitem array", lambda x, index: x[index], lambda x, index: x[index], array_index_inputs()),
+    Op("concatenate", lambda x, y, axis: tg.concatenate([x, y, x], axis=axis),
+       lambda x, y, axis: np.concatenate([x, y, x], axis=axis), join_inputs(False), axis_param="axis"),
+    Op("stack", lambda x, y, axis: tg.stack([x, y], axis=axis), lambda x, y, axis: np.stack([x, y], axis=axis),
+       join_inputs(True), axis_param="axis"),
+    # astype through long double and back: lossless both ways, so the round trip is exact and differentiable
+    Op("astype", lambda x: x.astype(np.longdouble).astype(x.dtype), lambda x: x, unary()),
+    Op("broadcast_to", lambda x: x.broadcast_to((2,) + x.shape), lambda x: np.broadcast_to(x, (2,) + x.shape),
+       unary()),
+    # classifier outputs and losses
+    Op("log_softmax", lambda x, axis: x.log_softmax(axis), np_log_softmax,
+       along_axis(lambda s: arrays(s, low=-5, high=5)), axis_param="axis"),
+    Op("softmax", lambda x, axis: x.softmax(axis), lambda x, axis: np.exp(np_log_softmax(x, axis)),
+       along_axis(lambda s: arrays(s, low=-5, high=5)), axis_param="axis"),
+    Op("Tensor.cross_entropy", lambda x, labels: x.cross_entropy(labels),
+       lambda x, labels: np_cross_entropy(x, labels), classifier_inputs(targets=False)),
+    Op("F.cross_entropy", lambda x, **p: F.cross_entropy(x, **p), np_cross_entropy, f_cross_entropy_inputs()),
+    Op("F.nll_loss", lambda x, target: F.nll_loss(x.log_softmax(axis=1), target),
+       lambda x, target: np_cross_entropy(x, target), classifier_inputs(spatial=True)),
+    Op("F.mse_loss", lambda x, y, reduction: F.mse_loss(x, y, reduction=reduction),
+       lambda x, y, reduction: reduce_np(reduction, (x - y) ** 2), two_same_shape()),
+    Op("F.l1_loss", lambda x, y, reduction: F.l1_loss(x, y, reduction=reduction),
+       lambda x, y, reduction: reduce_np(reduction, np.abs(x - y)),
+       shapes().flatmap(lambda s: st.tuples(away_from_zero(s), st.sampled_from(["mean", "sum", "none"]))).map(
+           lambda xr: Case((xr[0], np.zeros_like(xr[0])), {"reduction": xr[1]}))),
+    Op("F.binary_cross_entropy_with_logits",
+       lambda x, t, reduction: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+       lambda x, t, reduction: reduce_np(reduction, -(t * np.log(sigmoid(x)) + (1 - t) * np.log(1 - sigmoid(x)))),
+       two_same_shape(y_values=lambda s: arrays(s, low=0, high=1))),
+    # convolution, pooling, normalisation, lookup
+    Op("F.conv2d", lambda x, w, b, **p: F.conv2d(x, w, b, **p), np_conv2d, conv_inputs(2)),
+    Op("F.conv1d", lambda x, w, b, **p: F.conv1d(x, w, b, **p),
+       lambda x, w, b, stride, padding, dilation, groups: np_conv2d(
+           x[:, :, None], w[:, :, None], b, (1, stride), (0, padding), (1, dilation), groups)[:, :, 0],
+       conv_inputs(1)),
+    Op("F.max_pool2d", lambda x, **p: F.max_pool2d(x, **p),
+       lambda x, **p: np_pool(x, **p, reduce=np.max, pad_value=-np.inf), pool_inputs(distinct)),
+    Op("F.avg_pool2d", lambda x, **p: F.avg_pool2d(x, **p),
+       lambda x, **p: np_pool(x, **p, reduce=np.mean, pad_value=0.0), pool_inputs(arrays)),
+    Op("F.layer_norm", lambda x, w, b, normalized_shape: F.layer_norm(x, normalized_shape, w, b),
+       lambda x, w, b, normalized_shape: (
+           (x - x.mean(axis=tuple(range(x.ndim - len(normalized_shape), x.ndim)), keepdims=True))
+           / np.sqrt(x.var(axis=tuple(range(x.ndim - len(normalized_shape), x.ndim)), keepdims=True) + 1e-5)
+           * w + b),
+       layer_norm_inputs()),
+    Op("F.batch_norm (training)", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+       np_batch_norm, batch_norm_inputs()),
+    Op("F.embedding", lambda w, indices: F.embedding(indices, w), lambda w, indices: w[indices], embedding_inputs()),
+]
+
+BY_NAME = {op.name: op for op in OPS}
+assert len(BY_NAME) == len(OPS), "two rows share a name"

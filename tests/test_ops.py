@@ -1,0 +1,111 @@
+"""Every row of the op table (tests/op_table.py) through the same four tests."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from op_table import OPS
+
+import tinygrad_np as tg
+from tinygrad_np.testing import check_gradients
+
+NAMES = [op.name for op in OPS]
+BY_NAME = {op.name: op for op in OPS}
+AXIS_OPS = [op.name for op in OPS if op.axis_param]
+
+
+def run(op, arrays, params, dtype, requires_grad=False):
+    tensors = [tg.Tensor(a.astype(dtype), requires_grad=requires_grad) for a in arrays]
+    return tensors, op.ours(*tensors, **params)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=40)
+@given(data=st.data())
+def test_forward_matches_numpy(name, data):
+    op = BY_NAME[name]
+    case = data.draw(op.inputs, label="case")
+    _, out = run(op, case.arrays, case.params, np.float64)
+    expected = np.asarray(op.numpy(*case.arrays, **case.params))
+    assert out.shape == expected.shape, f"{name}: shape {out.shape}, NumPy's {expected.shape}"
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12, err_msg=f"{name} on {case}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=15)
+@given(data=st.data())
+def test_float32_in_float32_out_and_gradients_float32(name, data):
+    op = BY_NAME[name]
+    case = data.draw(op.inputs, label="case")
+    tensors, out = run(op, case.arrays, case.params, np.float32, requires_grad=True)
+    assert out.dtype == np.float32, f"{name}: float32 in gave {out.dtype} out"
+    expected = np.asarray(op.numpy(*case.arrays, **case.params))
+    np.testing.assert_allclose(out.data, expected, rtol=2e-4, atol=2e-5, err_msg=f"{name} on {case}")
+    if out.requires_grad:
+        out.backward(np.ones(out.shape, np.float32))
+        for i, t in enumerate(tensors):
+            if t.grad is not None:
+                assert t.grad.dtype == np.float32, f"{name}: input {i}'s gradient is {t.grad.dtype}"
+                assert t.grad.shape == t.shape
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_gradients_first_and_second_order(name, data):
+    op = BY_NAME[name]
+    case = data.draw(op.inputs, label="case")
+    check_gradients(lambda *ts: op.ours(*ts, **case.params), *case.arrays, second_order=op.second_order)
+
+
+@pytest.mark.parametrize("name", AXIS_OPS)
+@settings(max_examples=15)
+@given(data=st.data())
+def test_an_axis_counted_from_the_end_gives_the_same_result_and_gradient(name, data):
+    op = BY_NAME[name]
+    case = data.draw(op.inputs, label="case")
+    axis = case.params[op.axis_param]
+    if axis is None:
+        return
+    out_ndim = op.ours(*[tg.Tensor(a) for a in case.arrays], **case.params).ndim
+    ndim = case.arrays[0].ndim + (1 if name == "stack" else 0)
+    flip = (lambda a: a - ndim if a >= 0 else a + ndim)
+    other = tuple(map(flip, axis)) if isinstance(axis, tuple) else flip(axis)
+    results = []
+    for a in (axis, other):
+        tensors, out = run(op, case.arrays, {**case.params, op.axis_param: a}, np.float64, requires_grad=True)
+        assert out.ndim == out_ndim
+        if out.requires_grad:
+            out.backward(np.ones(out.shape))
+        results.append((out.data, [t.grad.data if t.grad is not None else None for t in tensors]))
+    (out_a, grads_a), (out_b, grads_b) = results
+    np.testing.assert_array_equal(out_a, out_b)
+    for ga, gb in zip(grads_a, grads_b):
+        np.testing.assert_array_equal(ga, gb)
+
+
+@settings(max_examples=1)
+@given(data=st.data())
+def test_the_table_covers_every_primitive(data):
+    """Each Function in tinygrad_np.ops is run, forward and backward, by at least one row."""
+    import tinygrad_np.ops as ops
+    from tinygrad_np import function
+
+    seen = set()
+
+    def record(fn, inputs, array):
+        seen.add(type(fn).__name__)
+
+    function.hooks.forward = (record,)
+    function.forward_hooks_in_use += 1
+    try:
+        for op in OPS:
+            case = data.draw(op.inputs, label=op.name)
+            tensors = [tg.Tensor(a, requires_grad=True) for a in case.arrays]
+            out = op.ours(*tensors, **case.params)
+            if out.requires_grad:
+                out.backward(np.ones(out.shape))
+    finally:
+        function.hooks.forward = ()
+        function.forward_hooks_in_use -= 1
+    missing = set(ops.__all__) - seen
+    assert not missing, f"no row of the op table runs {sorted(missing)}"
