@@ -118,10 +118,105 @@ def test_schedules():
         lrs.append(opt.lr)
     assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25]
     opt.lr = 1.0
-    cosine = optim.CosineLR(opt, total_epochs=4, min_lr=0.1)
+    cosine = optim.CosineLR(opt, total=4, min_lr=0.1)
     lrs = []
     for _ in range(4):
         cosine.step()
         lrs.append(opt.lr)
     expected = [0.1 + 0.9 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(1, 5)]
     np.testing.assert_allclose(lrs, expected)
+
+
+def test_parameter_groups_take_their_own_hyperparameters():
+    a, b = (tg.Tensor(np.ones(2), requires_grad=True) for _ in range(2))
+    opt = optim.SGD([{"params": [a], "lr": 0.5}, {"params": [b]}], lr=0.1, momentum=0.0)
+    a.grad = b.grad = tg.Tensor(np.ones(2))
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.5, 0.5])
+    np.testing.assert_allclose(b.data, [0.9, 0.9])
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.1] and opt.params == [a, b]
+
+
+@pytest.mark.parametrize("groups, message", [
+    ([{"params": []}, {"lr": 0.1}], "parameter group 1 has no 'params'"),
+    ([{"params": [], "betas": (0.9, 0.99)}], r"parameter group 0 sets \['betas'\], which SGD does not take"),
+    ([{"params": [tg.zeros(1)]}], "parameter group 0 holds a Tensor that does not require grad"),
+    ([{"params": ["w"]}], "parameter group 0 holds str"),
+    ([{"params": [], "lr": -1.0}, ], "lr must be positive, got -1.0"),
+    ([{"params": [tg.zeros(1, requires_grad=True)]}, {"params": [], "lr": 0}], "group 1: lr must be positive"),
+])
+def test_a_malformed_group_is_refused_when_the_optimizer_is_built(groups, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        optim.SGD(groups, lr=0.1)
+
+
+def test_the_same_parameter_twice_is_refused():
+    w = tg.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match=r"a parameter of shape \(2,\) appears in more than one place"):
+        optim.Adam([{"params": [w]}, {"params": [w]}])
+
+
+@pytest.mark.parametrize("name", ["sgd momentum", "adam", "rmsprop momentum"])
+def test_training_resumes_exactly_from_a_saved_state(name, tmp_path):
+    from tinygrad_np import nn
+
+    make, _ = CASES[name]
+    straight = run(make, steps=6)
+    w = tg.Tensor(W0.copy(), requires_grad=True)
+    opt = make([w])
+    for _ in range(3):
+        ((w ** 3) / 3 + w).sum().backward()
+        opt.step()
+        opt.zero_grad()
+    nn.save(opt.state_dict(), tmp_path / "opt.npz")
+    nn.save({"w": w.data}, tmp_path / "w.npz")
+    w2 = tg.Tensor(nn.load(tmp_path / "w.npz")["w"], requires_grad=True)
+    resumed = make([w2])
+    resumed.load_state_dict(nn.load(tmp_path / "opt.npz"))
+    for step in range(3):
+        ((w2 ** 3) / 3 + w2).sum().backward()
+        resumed.step()
+        resumed.zero_grad()
+        np.testing.assert_allclose(w2.data, straight[3 + step], rtol=1e-12, err_msg=f"{name}, step {4 + step}")
+
+
+def test_a_bad_optimizer_state_is_refused_and_changes_nothing():
+    w = tg.Tensor(W0.copy(), requires_grad=True)
+    opt = optim.Adam([w], lr=0.01)
+    state = opt.state_dict()
+    with pytest.raises(ValueError, match="'group.0.lr' lacks|group 0 lacks"):
+        opt.load_state_dict({k: v for k, v in state.items() if k != "group.0.lr"})
+    with pytest.raises(ValueError, match="'nonsense.0.x': nonsense.0.x is not a key of Adam's state"):
+        opt.load_state_dict({**state, "nonsense.0.x": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"state.0.m has shape \(3,\), the parameter \(2, 2\)"):
+        opt.load_state_dict({**state, "state.0.t": np.array(1), "state.0.m": np.zeros(3), "state.0.v": np.zeros((2, 2))})
+    assert opt.lr == 0.01 and opt.state == [{}]
+
+
+def test_lambda_and_warm_up_cosine_schedules_step_per_batch():
+    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=1.0)
+    schedule = optim.LambdaLR(opt, lambda t: 0.5 ** t)
+    assert opt.lr == 1.0
+    schedule.step()
+    schedule.step()
+    assert opt.lr == 0.25
+    opt.lr = 2.0
+    warm = optim.CosineLR(opt, total=10, warmup=4, min_lr=0.0)
+    lrs = [opt.lr]
+    for _ in range(11):
+        warm.step()
+        lrs.append(opt.lr)
+    np.testing.assert_allclose(lrs[:4], [0.5, 1.0, 1.5, 2.0])  # linear warm-up over 4 steps
+    expected = [2.0 * (1 + math.cos(math.pi * (t - 4) / 6)) / 2 for t in range(4, 11)]
+    np.testing.assert_allclose(lrs[4:11], expected)
+    assert lrs[11] == pytest.approx(0.0)  # stays at min_lr after total
+    with pytest.raises(ValueError, match=r"warmup must be in \[0, total\)"):
+        optim.CosineLR(opt, total=3, warmup=3)
+
+
+def test_schedules_set_each_groups_own_base_lr():
+    a, b = tg.zeros(1, requires_grad=True), tg.zeros(1, requires_grad=True)
+    opt = optim.SGD([{"params": [a], "lr": 1.0}, {"params": [b], "lr": 0.1}])
+    schedule = optim.StepLR(opt, step_size=1, gamma=0.5)
+    schedule.step()
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.05]

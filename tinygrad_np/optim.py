@@ -3,25 +3,61 @@
 Each optimizer updates ``p.data`` in place from ``p.grad`` and keeps its
 state (momentum buffers, moment estimates) as arrays beside the parameters.
 The update rules follow PyTorch's formulations, written out in each docstring.
+Parameters come in groups, as in PyTorch: ``SGD([{"params": a, "lr": 0.1},
+{"params": b}], lr=0.01)`` gives each group its own hyperparameters, the
+optimizer's arguments being the defaults.
 """
 import math
+import numbers
 
 import numpy as np
 
 
-
 class Optimizer:
-    weight_decay = 0.0  # L2 penalty λ: the gradient becomes g + λw before the update rule sees it
+    hyperparameters = ()  # the names of the keyword arguments a group may set
     decoupled = False  # True when the rule applies weight decay itself (AdamW), not through g
+    state_arrays = ()  # the names of the per-parameter state that state_dict saves
 
-    def __init__(self, params, lr):
-        self.params = list(params)
+    def __init__(self, params, **defaults):
+        name = type(self).__name__
+        self.defaults = defaults
+        self.param_groups = []
+        for i, group in enumerate(_as_groups(params, name)):
+            unknown = set(group) - {"params"} - set(defaults)
+            if unknown:
+                raise ValueError(f"{name}: parameter group {i} sets {sorted(unknown)}, which {name} does not "
+                                 f"take (it takes {sorted(defaults)})")
+            group = {**defaults, **group, "params": _param_list(group["params"], name, i)}
+            self._check(group, f"{name}: " + (f"group {i}: " if i else ""))
+            self.param_groups.append(group)
+        seen = set()
+        for p in self.params:
+            if id(p) in seen:
+                raise ValueError(f"{name}: a parameter of shape {p.shape} appears in more than one place; "
+                                 "give each parameter once")
+            seen.add(id(p))
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr}")
-        self.lr = lr
+            raise ValueError(f"{name}: got no parameters to optimize")
         self.state = [{} for _ in self.params]
+
+    def _check(self, group, where):
+        if not (isinstance(group["lr"], numbers.Real) and group["lr"] > 0):
+            raise ValueError(f"{where}lr must be positive, got {group['lr']!r}")
+
+    @property
+    def params(self):
+        """Every parameter, group by group."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    @property
+    def lr(self):
+        """The first group's learning rate; setting it sets every group's."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value):
+        for group in self.param_groups:
+            group["lr"] = value
 
     def zero_grad(self):
         """Clear every parameter's gradient (backward accumulates into .grad)."""
@@ -31,43 +67,129 @@ class Optimizer:
     def step(self):
         # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
         # nothing here is recorded: no need for no_grad().
-        for p, state in zip(self.params, self.state):
-            grad = p._grad
-            if grad is not None:
+        k = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad, state = p._grad, self.state[k]
+                k += 1
+                if grad is None:
+                    continue
                 g = grad._data
-                if self.weight_decay and not self.decoupled:
-                    g = g + self.weight_decay * p._data  # a new array: p.grad is left as it was
-                self.update(p._data, g, state)
+                if group["weight_decay"] and not self.decoupled:
+                    g = g + group["weight_decay"] * p._data  # a new array: p.grad is left as it was
+                self.update(p._data, g, state, group)
                 p.bump_version()  # a graph built before this step can no longer be differentiated
 
-    def update(self, w, g, state):
-        """Update the array ``w`` in place, given its gradient ``g`` and this parameter's ``state``."""
+    def update(self, w, g, state, group):
+        """Update the array ``w`` in place, given its gradient ``g``, its ``state`` and its ``group``."""
         raise NotImplementedError
+
+    # ---- saving and resuming ---------------------------------------------------------------------
+    def state_dict(self):
+        """Everything needed to resume, as a flat dict of arrays (``nn.save`` writes it as .npz):
+        ``group.<i>.<hyperparameter>`` for each group, ``state.<k>.<name>`` for parameter k's state."""
+        out = {}
+        for i, group in enumerate(self.param_groups):
+            for key in self.defaults:
+                out[f"group.{i}.{key}"] = np.asarray(group[key])
+        for k, state in enumerate(self.state):
+            for key, value in state.items():
+                if key in self.state_arrays:
+                    out[f"state.{k}.{key}"] = np.array(value)
+        return out
+
+    def load_state_dict(self, state):
+        """Restore what ``state_dict`` returned; everything is checked before anything changes."""
+        name = type(self).__name__
+        groups = [{} for _ in self.param_groups]
+        per_param = [{} for _ in self.params]
+        params = self.params
+        for key, value in state.items():
+            parts = key.split(".")
+            try:
+                kind, index, field = parts[0], int(parts[1]), ".".join(parts[2:])
+                if kind == "group" and field in self.defaults:
+                    groups[index][field] = _hyperparameter(value, self.defaults[field])
+                elif kind == "state" and field in self.state_arrays:
+                    value = np.asarray(value)
+                    if field != "t" and value.shape != params[index].shape:
+                        raise ValueError(f"{key} has shape {value.shape}, the parameter {params[index].shape}")
+                    per_param[index][field] = value.astype(np.int64 if field == "t" else params[index].dtype)
+                else:
+                    raise ValueError(f"{key} is not a key of {name}'s state")
+            except (IndexError, ValueError) as err:
+                raise ValueError(f"{name}.load_state_dict: {err if 'shape' in str(err) else f'{key!r}: {err}'}"
+                                 ) from None
+        for i, group in enumerate(groups):
+            missing = set(self.defaults) - set(group)
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: group {i} lacks {sorted(missing)}")
+        for group, loaded in zip(self.param_groups, groups):
+            group.update(loaded)
+        self.state = [{k: (int(v) if k == "t" else v) for k, v in s.items()} for s in per_param]
+
+
+def _as_groups(params, name):
+    params = list(params) if not isinstance(params, dict) else [params]
+    if params and all(isinstance(g, dict) for g in params):
+        for i, g in enumerate(params):
+            if "params" not in g:
+                raise ValueError(f"{name}: parameter group {i} has no 'params'")
+        return params
+    if any(isinstance(g, dict) for g in params):
+        raise TypeError(f"{name}: give either parameters or parameter groups (dicts), not a mix")
+    return [{"params": params}]
+
+
+def _param_list(params, name, i):
+    from .tensor import Tensor
+
+    params = [params] if isinstance(params, Tensor) else list(params)
+    for p in params:
+        if not isinstance(p, Tensor) or not p.requires_grad:
+            what = type(p).__name__ if not isinstance(p, Tensor) else "a Tensor that does not require grad"
+            raise TypeError(f"{name}: parameter group {i} holds {what}; parameters are Tensors with "
+                            "requires_grad=True")
+    return params
+
+
+def _hyperparameter(value, default):
+    value = np.asarray(value)
+    if isinstance(default, tuple):
+        return tuple(float(v) for v in value)
+    if isinstance(default, bool):
+        return bool(value)
+    return float(value)
 
 
 class SGD(Optimizer):
     """g ← g + λw;  b ← μb + g (b = g at the first step);  g ← g + μb (Nesterov) or b;  w ← w − lr·g."""
 
-    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
-        super().__init__(params, lr)
-        if nesterov and momentum <= 0:
-            raise ValueError("SGD: nesterov needs momentum > 0")
-        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+    state_arrays = ("momentum",)
 
-    def update(self, w, g, state):
-        if self.momentum:
+    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+
+    def _check(self, group, where):
+        super()._check(group, where)
+        if group["nesterov"] and group["momentum"] <= 0:
+            raise ValueError(f"{where}nesterov needs momentum > 0")
+
+    def update(self, w, g, state, group):
+        momentum = group["momentum"]
+        if momentum:
             buf = state.get("momentum")
             if buf is None:
                 buf = state["momentum"] = g.copy()
             else:
-                buf *= self.momentum
+                buf *= momentum
                 buf += g
-            g = g + self.momentum * buf if self.nesterov else buf
+            g = g + momentum * buf if group["nesterov"] else buf
         # w -= lr * g, with lr * g written into a buffer kept from step to step instead of a new array.
         step = state.get("scratch")
         if step is None:
             step = state["scratch"] = np.empty_like(w)
-        np.multiply(g, self.lr, out=step, casting="same_kind")
+        np.multiply(g, group["lr"], out=step, casting="same_kind")
         w -= step
 
 
@@ -75,25 +197,26 @@ class Adam(Optimizer):
     """g ← g + λw;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
     w ← w − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, lr)
-        self.beta1, self.beta2 = betas
-        self.eps, self.weight_decay = eps, weight_decay
+    state_arrays = ("t", "m", "v")
 
-    def update(self, w, g, state):
-        if self.decoupled and self.weight_decay:
-            w *= 1 - self.lr * self.weight_decay
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+
+    def update(self, w, g, state, group):
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        if self.decoupled and group["weight_decay"]:
+            w *= 1 - lr * group["weight_decay"]
         if not state:
             state.update(t=0, m=np.zeros_like(w), v=np.zeros_like(w))
         state["t"] += 1
         t, m, v = state["t"], state["m"], state["v"]
-        m *= self.beta1
-        m += (1 - self.beta1) * g
-        v *= self.beta2
-        v += (1 - self.beta2) * g * g
-        denom = np.sqrt(v / (1 - self.beta2 ** t))
-        denom += self.eps
-        w -= (self.lr / (1 - self.beta1 ** t)) * m / denom
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        denom = np.sqrt(v / (1 - beta2 ** t))
+        denom += group["eps"]
+        w -= (lr / (1 - beta1 ** t)) * m / denom
 
 
 class AdamW(Adam):
@@ -108,47 +231,94 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """g ← g + λw;  v ← αv + (1−α)g²;  u = g / (√v + ε);  b ← μb + u (with momentum) ;  w ← w − lr·(b or u)."""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
-        super().__init__(params, lr)
-        self.alpha, self.eps, self.momentum, self.weight_decay = alpha, eps, momentum, weight_decay
+    state_arrays = ("v", "momentum")
 
-    def update(self, w, g, state):
-        if not state:
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
+        super().__init__(params, lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay)
+
+    def update(self, w, g, state, group):
+        alpha, momentum = group["alpha"], group["momentum"]
+        if "v" not in state:
             state["v"] = np.zeros_like(w)
-            if self.momentum:
-                state["momentum"] = np.zeros_like(w)
         v = state["v"]
-        v *= self.alpha
-        v += (1 - self.alpha) * g * g
-        u = g / (np.sqrt(v) + self.eps)
-        if self.momentum:
-            buf = state["momentum"]
-            buf *= self.momentum
+        v *= alpha
+        v += (1 - alpha) * g * g
+        u = g / (np.sqrt(v) + group["eps"])
+        if momentum:
+            buf = state.setdefault("momentum", np.zeros_like(w))
+            buf *= momentum
             buf += u
             u = buf
-        w -= self.lr * u
+        w -= group["lr"] * u
 
 
-class StepLR:
-    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs. Call ``step()`` once per epoch."""
+# ---- learning-rate schedules ------------------------------------------------------------------------
+class LRSchedule:
+    """Sets every group's lr to base_lr * factor(t), where t counts the calls of ``step()``.
+
+    Call ``step()`` once per epoch or once per batch: t counts whichever you
+    choose, and the schedule's lengths are in the same unit. At construction
+    the lr is set to its value for t = 0.
+    """
+
+    def __init__(self, optimizer):
+        self.optimizer, self.t = optimizer, 0
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self._apply()
+
+    def factor(self, t):
+        raise NotImplementedError
+
+    def lr(self, base_lr, t):
+        return base_lr * self.factor(t)
+
+    def step(self):
+        self.t += 1
+        self._apply()
+
+    def _apply(self):
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = self.lr(base, self.t)
+
+
+class LambdaLR(LRSchedule):
+    """lr = base_lr · lr_lambda(t), as PyTorch's LambdaLR."""
+
+    def __init__(self, optimizer, lr_lambda):
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+
+    def factor(self, t):
+        return self.lr_lambda(t)
+
+
+class StepLR(LRSchedule):
+    """lr = base_lr · gamma^(t // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1):
-        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
-        self.base_lr, self.epoch = optimizer.lr, 0
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer)
 
-    def step(self):
-        self.epoch += 1
-        self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
+    def factor(self, t):
+        return self.gamma ** (t // self.step_size)
 
 
-class CosineLR:
-    """lr = min_lr + (base_lr − min_lr)(1 + cos(π·epoch / total)) / 2. Call ``step()`` once per epoch."""
+class CosineLR(LRSchedule):
+    """A linear warm-up over ``warmup`` steps, then a cosine from base_lr down to min_lr at ``total``:
 
-    def __init__(self, optimizer, total_epochs, min_lr=0.0):
-        self.optimizer, self.total, self.min_lr = optimizer, total_epochs, min_lr
-        self.base_lr, self.epoch = optimizer.lr, 0
+    t < warmup:  lr = base_lr · (t + 1) / warmup;
+    then:        lr = min_lr + (base_lr − min_lr)(1 + cos(π p)) / 2,  p = (t − warmup) / (total − warmup),
+    staying at min_lr after ``total``. With warmup=0 this is PyTorch's CosineAnnealingLR.
+    """
 
-    def step(self):
-        self.epoch = min(self.epoch + 1, self.total)
-        cos = (1 + math.cos(math.pi * self.epoch / self.total)) / 2
-        self.optimizer.lr = self.min_lr + (self.base_lr - self.min_lr) * cos
+    def __init__(self, optimizer, total, min_lr=0.0, warmup=0):
+        if not 0 <= warmup < total:
+            raise ValueError(f"CosineLR: warmup must be in [0, total), got warmup={warmup}, total={total}")
+        self.total, self.min_lr, self.warmup = total, min_lr, warmup
+        super().__init__(optimizer)
+
+    def lr(self, base_lr, t):
+        if t < self.warmup:
+            return base_lr * (t + 1) / self.warmup
+        p = min(1.0, (t - self.warmup) / (self.total - self.warmup))
+        return self.min_lr + (base_lr - self.min_lr) * (1 + math.cos(math.pi * p)) / 2
