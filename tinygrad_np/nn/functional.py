@@ -104,19 +104,20 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"divide into {groups} groups")
     cols = _windows(x, (kh, kw), stride, padding, dilation, "conv2d")  # (N, C, OH, OW, kh, kw)
     n, _, oh, ow = cols.shape[:4]
-    # (N, OH, OW, C, kh, kw): each output position's window as one row of C * kh * kw values.
-    rows = cols.transpose(0, 2, 3, 1, 4, 5)
-    outs = []
+    # The columns as one matrix (C * kh * kw, N * OH * OW), one column per output position: one matrix
+    # product per group, forward and for each gradient. Laid out in this order, the copy reads long
+    # contiguous runs of each image row; the result is copied once more into NCHW, so that what
+    # follows (bias, activation, pooling) reads contiguous memory.
+    columns = cols.transpose(1, 4, 5, 0, 2, 3)
     size = out_channels // groups
+    outs = []
     for g in range(groups):
-        part = rows if groups == 1 else rows[:, :, :, g * per_group:(g + 1) * per_group]
+        part = columns if groups == 1 else columns[g * per_group:(g + 1) * per_group]
         w = weight if groups == 1 else weight[g * size:(g + 1) * size]
-        outs.append(part.reshape(n * oh * ow, per_group * kh * kw) @ w.reshape(size, per_group * kh * kw).T)
-    out = outs[0] if groups == 1 else _concatenate(outs, axis=1)
-    out = out.reshape(n, oh, ow, out_channels)
-    if bias is not None:
-        out = out + bias
-    return out.transpose(0, 3, 1, 2)
+        outs.append(w.reshape(size, per_group * kh * kw) @ part.reshape(per_group * kh * kw, n * oh * ow))
+    out = outs[0] if groups == 1 else _concatenate(outs, axis=0)  # (out, N * OH * OW)
+    out = out.reshape(out_channels, n, oh * ow).transpose(1, 0, 2).reshape(n, out_channels, oh, ow)
+    return out + bias.reshape(out_channels, 1, 1) if bias is not None else out
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -145,16 +146,24 @@ def _concatenate(tensors, axis):
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """The largest value of each window, as ``torch.nn.functional.max_pool2d`` (padding counts as -inf).
 
-    d/dx = dL/dz to the window's maximum. Ties share it equally (as ``max``
-    does): PyTorch gives it all to the first maximum. Either is a valid
-    subgradient, and the sum over a window is the same.
+    d/dx = dL/dz at each window's first maximum, 0 elsewhere: PyTorch's rule
+    (``ops.WindowMax``). When the windows tile the image (stride = kernel, no
+    padding), the image is only viewed as (N, C, OH, kh, OW, kw); otherwise
+    ``Unfold`` lays the windows out.
     """
     stride = kernel_size if stride is None else stride
     if x.ndim == 4 and _tiles(x, kernel_size, stride, padding):
-        k = _pair(kernel_size, "kernel_size", "max_pool2d")
-        n, c, h, w = x.shape
-        return x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).max(axis=(3, 5))
-    return _windows(x, kernel_size, stride, padding, 1, "max_pool2d", pad_value=-np.inf).max(axis=(4, 5))
+        (kh, kw), (n, c, h, w) = _pair(kernel_size, "kernel_size", "max_pool2d"), x.shape
+        return ops.WindowMax.apply(x.reshape(n, c, h // kh, kh, w // kw, kw), axes=(3, 5))
+    windows = _windows(x, kernel_size, stride, padding, 1, "max_pool2d", pad_value=-np.inf)
+    return ops.WindowMax.apply(windows, axes=(4, 5))
+
+
+def _tiles(x, kernel_size, stride, padding):
+    """True when the windows tile the image exactly."""
+    k = _pair(kernel_size, "kernel_size", "pool")
+    return (_pair(stride, "stride", "pool") == k and _pair(padding, "padding", "pool") == (0, 0)
+            and x.shape[2] % k[0] == 0 and x.shape[3] % k[1] == 0)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -163,18 +172,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     d/dx = dL/dz / (kh kw), spread over the window.
     """
     stride = kernel_size if stride is None else stride
-    if x.ndim == 4 and _tiles(x, kernel_size, stride, padding):
-        k = _pair(kernel_size, "kernel_size", "avg_pool2d")
-        n, c, h, w = x.shape
-        return x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).mean(axis=(3, 5))
     return _windows(x, kernel_size, stride, padding, 1, "avg_pool2d").mean(axis=(4, 5))
-
-
-def _tiles(x, kernel_size, stride, padding):
-    """True when the windows tile the image exactly: then pooling is a reshape and a reduction."""
-    k = _pair(kernel_size, "kernel_size", "pool")
-    return (_pair(stride, "stride", "pool") == k and _pair(padding, "padding", "pool") == (0, 0)
-            and x.shape[2] % k[0] == 0 and x.shape[3] % k[1] == 0)
 
 
 # ---- normalisation ------------------------------------------------------------------------------

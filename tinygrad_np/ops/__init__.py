@@ -11,7 +11,7 @@ from .loss import CrossEntropy, LogSoftmax
 from .reduce import BroadcastTo, Max, Sum, SumTo
 from .select import Maximum, Where
 from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
-from .window import Fold, Unfold
+from .window import Fold, Unfold, WindowMax
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg",
@@ -20,6 +20,6 @@ __all__ = [
     "Sum", "Max", "SumTo", "BroadcastTo",
     "MatMul",
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
-    "Unfold", "Fold",
+    "Unfold", "Fold", "WindowMax",
     "LogSoftmax", "CrossEntropy",
 ]

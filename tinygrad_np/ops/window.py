@@ -10,6 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..function import Function
+from ..tensor import Tensor
 
 
 def output_size(size, kernel, stride, dilation):
@@ -48,6 +49,9 @@ class Fold(Function):
         self.kernel, self.stride, self.dilation = x.shape[-2:], stride, dilation
         n, c, oh, ow, kh, kw = x.shape
         (sh, sw), (dh, dw) = stride, dilation
+        if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and shape == (n, c, oh * kh, ow * kw):
+            # Windows that tile the image exactly (pooling's usual case): putting them back is one copy.
+            return x.transpose(0, 1, 2, 4, 3, 5).reshape(shape)
         z = np.zeros(shape, dtype=x.dtype)
         for p in range(kh):
             for q in range(kw):
@@ -58,3 +62,46 @@ class Fold(Function):
 
     def backward(self, dz):
         return Unfold.apply(dz, kernel=self.kernel, stride=self.stride, dilation=self.dilation)
+
+
+class WindowMax(Function):
+    """z = max of x over the two window axes ``axes`` (max pooling): over (4, 5) of Unfold's windows, or
+    over (3, 5) of an image viewed as (N, C, OH, kh, OW, kw) when the windows tile it.
+
+    dL/dx = dL/dz at each window's first maximum (in row-major order of the
+    window), 0 elsewhere: PyTorch's max_pool2d rule. The choice is a constant,
+    so the second derivative is 0 wherever it exists.
+
+    Both directions loop over the kh*kw window offsets, each an elementwise
+    step over all windows at once: NumPy reduces small, separated axes of a
+    view many times more slowly.
+    """
+
+    def forward(self, x, axes):
+        self.axes = axes
+        best = None
+        for offset in self._offsets(x.shape):
+            best = x[offset].copy() if best is None else np.maximum(best, x[offset], out=best)
+        return best
+
+    def _offsets(self, shape):
+        """Index tuples picking one offset (p, q) of every window, in row-major order of the window."""
+        a, b = self.axes
+        for p in range(shape[a]):
+            for q in range(shape[b]):
+                index = [slice(None)] * len(shape)
+                index[a], index[b] = p, q
+                yield tuple(index)
+
+    def backward(self, dz):
+        x, best = self.inputs[0].data, self.output.data
+        chosen = np.empty(x.shape, dtype=dz.dtype)
+        taken = np.zeros(best.shape, dtype=bool)  # windows whose first maximum is already found
+        for offset in self._offsets(x.shape):
+            hit = (x[offset] == best) & ~taken
+            chosen[offset] = hit
+            taken |= hit
+        expanded = list(dz.shape)
+        for a in self.axes:
+            expanded.insert(a, 1)
+        return dz.reshape(tuple(expanded)) * Tensor._make(chosen, False)
