@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lenet import TinygradLeNet, TorchLeNet, initial_state, mnist_like_batch  # noqa: E402
 from numpy_mlp import NumpyMLP  # noqa: E402
 from tinygrad_mlp import TinygradMLP  # noqa: E402
 from torch_mlp import TorchMLP, torch  # noqa: E402
@@ -119,6 +120,51 @@ def training_steps(configs, repeats, target, pause, rng):
         rows.append(row)
         print(format_step_row(row), flush=True)
     return rows
+
+
+def lenet_step(repeats, calls):
+    """LeNet-5's training step, tinygrad_np against PyTorch from the same weights, taking turns: wall time
+    with every library's default threads, and, steadier, each thread's CPU time with one BLAS/PyTorch
+    thread (PyTorch's intra-op threads set to 1; NumPy's BLAS pinned where threadpoolctl is installed)."""
+    if torch is None:
+        return None
+    x, y = mnist_like_batch(np.random.default_rng(0))
+    state = initial_state()
+    impls = [TinygradLeNet(state, LR), TorchLeNet(state, LR)]
+    first = [m.step(x, y) for m in impls]
+    result = {"first_losses": first}
+    for mode in ("wall", "cpu, one thread"):
+        clock = time.perf_counter if mode == "wall" else time.thread_time
+        threads = torch.get_num_threads()
+        if mode != "wall":
+            torch.set_num_threads(1)
+        limiter = _one_blas_thread() if mode != "wall" else None
+        try:
+            samples = {m.name: [] for m in impls}
+            for r in range(repeats):
+                for m in (impls if r % 2 else impls[::-1]):
+                    m.step(x, y)
+                    start = clock()
+                    for _ in range(calls):
+                        m.step(x, y)
+                    samples[m.name].append((clock() - start) / calls)
+        finally:
+            torch.set_num_threads(threads)
+            if limiter is not None:
+                limiter.__exit__(None, None, None)
+        result[mode] = {"ms": {k: 1e3 * statistics.median(v) for k, v in samples.items()},
+                        "ratio": paired_ratio(samples, "tinygrad_np", "pytorch"),
+                        "blas_pinned": limiter is not None or mode == "wall"}
+    return result
+
+
+def _one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    limiter = threadpool_limits(1)
+    return limiter
 
 
 def gemm_limit(batch, hidden, repeats, target):
@@ -267,6 +313,12 @@ def markdown(report):
     lines.append("| --- |" + " --- |" * len(columns))
     for op, values in report["per_op"].items():
         lines.append(f"| {op} | " + " | ".join(f"{values[c]:.1f}" for c in columns) + " |")
+    lenet = report.get("lenet")
+    if lenet:
+        rows = "; ".join(f"{mode}: tinygrad_np {v['ms']['tinygrad_np']:.2f} ms, PyTorch {v['ms']['pytorch']:.2f} ms, "
+                         f"ratio {v['ratio']:.2f}" for mode, v in lenet.items() if mode != "first_losses")
+        lines += ["", f"**LeNet-5 training step** (batch 64, from the same weights; first losses "
+                      f"{lenet['first_losses'][0]:.6f} and {lenet['first_losses'][1]:.6f}): {rows}."]
     cost = report["safety"]
     us = cost["microseconds"]
     lines += ["", f"**Refusing in-place changes** costs {us['version check per op']:.2f} µs per op in backward "
@@ -315,6 +367,7 @@ def main(argv=None):
     report["steps"] = training_steps([(32, 128)] if quick else GRID, repeats, 0.02 if quick else 0.1,
                                      0.02 if quick else 0.5, rng)
     report["per_op"] = per_op_overhead(repeats, 200 if quick else 5000)
+    report["lenet"] = lenet_step(repeats, 2 if quick else 10)
     report["safety"] = safety_check_cost(repeats, 2000 if quick else 100000, report["steps"])
     report["memory"] = memory_per_epoch(2 if quick else 3, 1024 if quick else 20000, 128, 128 if quick else 1000, rng)
     table = markdown(report)
