@@ -67,6 +67,7 @@ def main(argv=None):
     parser.add_argument("--data-dir")
     parser.add_argument("--out", default=os.path.join("runs", "autoencoder"))
     args = parser.parse_args(argv)
+    tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
     try:
         x_train, _, x_test, _ = load_mnist(args.data_dir)
     except MnistNotFound:

@@ -252,6 +252,7 @@ def default_out():
 
 def main(argv=None):
     args = parse_args(argv)
+    tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
     if not args.no_plots:
         try:
             import matplotlib

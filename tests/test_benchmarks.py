@@ -23,3 +23,12 @@ def test_quick_benchmark_smoke(tmp_path):
     table = (tmp_path / "latest.md").read_text()
     assert "| batch | hidden | tinygrad_np |" in table and "Per-op overhead" in table and "Memory" in table
     assert "Refusing in-place changes" in table
+
+
+def test_reuse_freed_memory_is_accepted_by_glibc_in_a_fresh_process():
+    import platform
+
+    code = "import tinygrad_np as tg; print(tg.reuse_freed_memory())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    expected = "True" if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc" else "False"
+    assert out == expected

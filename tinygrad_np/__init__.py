@@ -14,6 +14,7 @@ from .autograd import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .debug import AnomalyError, detect_anomaly, trace
+from .memory import reuse_freed_memory
 from . import viz
 
 __version__ = "0.1.0"
@@ -23,7 +24,7 @@ __all__ = [
     "maximum", "minimum", "where",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
-    "trace", "detect_anomaly", "AnomalyError", "viz",
+    "trace", "detect_anomaly", "AnomalyError", "viz", "reuse_freed_memory",
 ]
 
 

@@ -95,12 +95,13 @@ class WindowMax(Function):
 
     def backward(self, dz):
         x, best = self.inputs[0].data, self.output.data
-        chosen = np.empty(x.shape, dtype=dz.dtype)
-        taken = np.zeros(best.shape, dtype=bool)  # windows whose first maximum is already found
+        chosen = np.empty(x.shape, dtype=bool)
+        equal = np.empty(best.shape, dtype=bool)
+        seen = np.zeros(best.shape, dtype=bool)  # windows whose first maximum is already found
         for offset in self._offsets(x.shape):
-            hit = (x[offset] == best) & ~taken
-            chosen[offset] = hit
-            taken |= hit
+            np.equal(x[offset], best, out=equal)
+            np.greater(equal, seen, out=chosen[offset])  # equal and not seen: the first maximum
+            seen |= equal
         expanded = list(dz.shape)
         for a in self.axes:
             expanded.insert(a, 1)

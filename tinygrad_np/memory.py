@@ -1,0 +1,32 @@
+"""Keeping freed memory for reuse: a training step allocates and frees the same large arrays every step.
+
+By default glibc's malloc hands large freed blocks back to the operating
+system, so the next step's arrays of the same size start as fresh pages, and
+the kernel faults in and zeroes every page again. On a LeNet-5 step that was
+almost half the time. ``reuse_freed_memory()`` asks malloc to keep freed
+memory (up to a limit) and to serve arrays below 32 MiB from it, as PyTorch's
+own allocator does for its tensors. It changes the whole process's malloc,
+which is why it is a call you make (the examples and benchmarks do), not
+something importing tinygrad_np does.
+"""
+import ctypes
+import sys
+
+_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters, from <malloc.h>
+_M_MMAP_THRESHOLD = -3
+
+
+def reuse_freed_memory(keep_mb=256):
+    """Keep up to ``keep_mb`` MiB of freed memory for reuse and serve blocks below 32 MiB from it.
+
+    Returns True if glibc accepted the settings; False elsewhere (macOS, Windows,
+    musl), where nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(_M_TRIM_THRESHOLD, int(keep_mb) << 20))
