@@ -329,6 +329,13 @@ def np_batch_norm(x, w, b, eps=1e-5):
     return (x - mean) / np.sqrt(var + eps) * w.reshape(shape) + b.reshape(shape)
 
 
+def np_sum_to(x, shape):
+    """Sum x down to ``shape``: the adjoint of broadcasting ``shape`` up to x.shape."""
+    while x.ndim > len(shape):
+        x = x.sum(axis=0)
+    return x.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True).reshape(shape)
+
+
 def np_split(x, axis, size):
     pieces = np.split(x, range(size, x.shape[axis], size), axis=axis)
     return np.concatenate([p * (i + 1) for i, p in enumerate(pieces)], axis=axis)
@@ -445,6 +452,9 @@ OPS = [
        join_inputs(True), axis_param="axis"),
     # astype through long double and back: lossless both ways, so the round trip is exact and differentiable
     Op("astype", lambda x: x.astype(np.longdouble).astype(x.dtype), lambda x: x, unary()),
+    Op("sum_to", lambda x, shape: x.sum_to(shape), lambda x, shape: np_sum_to(x, shape),
+       broadcastable_shapes(2).flatmap(lambda s: arrays((2,) + np.broadcast_shapes(*s)).map(
+           lambda x: Case((x,), {"shape": s[0]})))),  # a leading axis of 2: always a real sum
     Op("broadcast_to", lambda x: x.broadcast_to((2,) + x.shape), lambda x: np.broadcast_to(x, (2,) + x.shape),
        unary()),
     # classifier outputs and losses

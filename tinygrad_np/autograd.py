@@ -17,6 +17,7 @@ Two promises the loop keeps:
 """
 import heapq
 import threading
+from collections import Counter
 
 import numpy as np
 
@@ -94,11 +95,19 @@ def _run_watched(fn, grad, active_hooks):
 def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
     """The backward pass: returns {tensor: gradient} for the leaves (and tensors that retain their gradient),
     or, with ``capture`` (a set of tensors), for exactly those tensors.
+
+    Two lanes through the same loop. Recording the pass (create_graph) or
+    watching it (trace, detect_anomaly) runs every op's ``backward``, the rule
+    in Tensor operations. A plain backward runs ``backward_arrays`` where an op
+    has one: the same rule on NumPy arrays, with no Tensor or graph machinery
+    around each step; gradients then travel as arrays and become Tensors at
+    the end.
     """
     pending = {}  # tensor -> its gradient so far, for tensors waiting in the queue
     queue = []  # (-seq, tensor): newest op first
     finished = {}  # tensor -> its complete gradient, for the caller to store or return
     active_hooks = hooks.backward
+    arrays = not create_graph and not active_hooks
 
     def accumulate(t, g):
         """Add one contribution to t's gradient: leaves' are final, others wait in the queue."""
@@ -117,7 +126,7 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
     visited = []
     try:
         for root, g in zip(roots, root_grads):
-            accumulate(root, g)
+            accumulate(root, g._data if arrays else g)
         while queue:
             t = heapq.heappop(queue)[1]
             g = pending.pop(t)
@@ -129,23 +138,23 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
             if (t.retains_grad and capture is None) or (capture is not None and t in capture):
                 finished[t] = g
             check_unchanged(fn, t)
-            input_grads = _run_watched(fn, g, active_hooks) if active_hooks else fn.backward(g)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if len(input_grads) != len(fn.inputs):
-                raise _broken_contract(fn, input_grads)
+            if arrays:
+                input_grads = fn.backward_arrays(g)
+                if input_grads is NotImplemented:  # this op states its rule in Tensor operations only
+                    input_grads = _checked(fn, fn.backward(Tensor._make(g, False)), as_arrays=True)
+                elif type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+            else:
+                input_grads = _checked(fn, _run_watched(fn, g, active_hooks) if active_hooks else fn.backward(g))
             for parent, pg in zip(fn.inputs, input_grads):
-                if pg is None:
+                if pg is None or not parent.requires_grad:
                     continue
-                if type(pg) is not Tensor and not isinstance(pg, Tensor):
-                    raise _broken_contract(fn, input_grads)
-                if not parent.requires_grad:
-                    continue
-                if pg._data.shape != parent._data.shape:
-                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {pg.shape} "
+                data = pg if arrays else pg._data
+                if data.shape != parent._data.shape:
+                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {data.shape} "
                                        f"for an input of shape {parent.shape}")
-                if pg._data.dtype != parent._data.dtype:  # mixed precision: a gradient takes its input's dtype
-                    pg = pg.astype(parent._data.dtype)
+                if data.dtype != parent._data.dtype:  # mixed precision: a gradient takes its input's dtype
+                    pg = data.astype(parent._data.dtype) if arrays else pg.astype(parent._data.dtype)
                 accumulate(parent, pg)
             if not retain_graph:
                 fn.release()
@@ -157,7 +166,34 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
         raise
     finally:
         _state.enabled = previous_mode
+    if arrays:
+        shared = Counter(id(g) for g in finished.values())
+        return {t: Tensor._make(_owned(g, shared), False) for t, g in finished.items()}
     return finished
+
+
+def _owned(g, shared):
+    """g, or a copy where writing into it could change something else: a .grad must be the tensor's own.
+
+    A rule may hand the same array to two inputs (Add does), or a read-only
+    broadcast view (Sum does); a user clipping one gradient in place must
+    not change another.
+    """
+    return g.copy() if shared[id(g)] > 1 or not g.flags.writeable else g
+
+
+def _checked(fn, input_grads, as_arrays=False):
+    """A rule's result as a tuple of one Tensor (or its array) or None per input, or an error naming the op."""
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(fn.inputs):
+        raise _broken_contract(fn, input_grads)
+    for g in input_grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise _broken_contract(fn, input_grads)
+    if as_arrays:
+        return tuple(None if g is None else g._data for g in input_grads)
+    return input_grads
 
 
 def backward(tensor, grad=None, retain_graph=False, create_graph=False):

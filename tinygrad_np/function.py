@@ -40,6 +40,12 @@ class Function:
     def backward(self, grad):
         raise NotImplementedError(f"{self.name}.backward")
 
+    def backward_arrays(self, grad):
+        """Optional: the same rule as ``backward`` on NumPy arrays, for a backward pass that is not
+        recorded (the usual one). ``backward`` stays the reference: recorded passes use it, and gradcheck
+        (array lane) against gradgradcheck (Tensor lane) tests that the two agree."""
+        return NotImplemented
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "name" not in vars(cls):  # the op's name as a user writes it: cross_entropy for CrossEntropy

@@ -8,6 +8,7 @@ receives the sum of the gradients of every position it was stretched to.
 import numpy as np
 
 from ..function import Function
+from .reduce import sum_to_array
 from ..tensor import Tensor
 
 
@@ -21,6 +22,10 @@ class Add(Function):
         x, y = self.inputs
         return dz.sum_to(x.shape), dz.sum_to(y.shape)
 
+    def backward_arrays(self, dz):
+        x, y = self.inputs
+        return sum_to_array(dz, x.shape), sum_to_array(dz, y.shape)
+
 
 class Sub(Function):
     """z = x - y.   dL/dx = dL/dz,  dL/dy = -dL/dz."""
@@ -32,6 +37,10 @@ class Sub(Function):
         x, y = self.inputs
         dy = -dz.sum_to(y.shape) if self.needs_input_grad[1] else None
         return dz.sum_to(x.shape), dy
+
+    def backward_arrays(self, dz):
+        x, y = self.inputs
+        return sum_to_array(dz, x.shape), -sum_to_array(dz, y.shape) if self.needs_input_grad[1] else None
 
 
 class Mul(Function):
@@ -46,6 +55,12 @@ class Mul(Function):
         dy = (dz * x).sum_to(y.shape) if self.needs_input_grad[1] else None
         return dx, dy
 
+    def backward_arrays(self, dz):
+        x, y = self.inputs
+        dx = sum_to_array(dz * y.data, x.shape) if self.needs_input_grad[0] else None
+        dy = sum_to_array(dz * x.data, y.shape) if self.needs_input_grad[1] else None
+        return dx, dy
+
 
 class Div(Function):
     """z = x / y.   dL/dx = dL/dz / y,  dL/dy = -dL/dz * x / y²."""
@@ -57,6 +72,12 @@ class Div(Function):
         x, y = self.inputs
         dx = (dz / y).sum_to(x.shape) if self.needs_input_grad[0] else None
         dy = (-dz * x / (y * y)).sum_to(y.shape) if self.needs_input_grad[1] else None
+        return dx, dy
+
+    def backward_arrays(self, dz):
+        x, y = self.inputs[0].data, self.inputs[1].data
+        dx = sum_to_array(dz / y, x.shape) if self.needs_input_grad[0] else None
+        dy = sum_to_array(-dz * x / (y * y), y.shape) if self.needs_input_grad[1] else None
         return dx, dy
 
 
@@ -112,4 +133,7 @@ class Neg(Function):
         return -x
 
     def backward(self, dz):
+        return -dz
+
+    def backward_arrays(self, dz):
         return -dz

@@ -18,6 +18,9 @@ class Exp(Function):
     def backward(self, dz):
         return dz * self.output
 
+    def backward_arrays(self, dz):
+        return dz * self.output.data
+
 
 class Log(Function):
     """z = log(x).   dL/dx = dL/dz / x."""
@@ -28,6 +31,9 @@ class Log(Function):
     def backward(self, dz):
         return dz / self.inputs[0]
 
+    def backward_arrays(self, dz):
+        return dz / self.inputs[0].data
+
 
 class Sqrt(Function):
     """z = sqrt(x).   dL/dx = dL/dz / (2 z)."""
@@ -37,6 +43,9 @@ class Sqrt(Function):
 
     def backward(self, dz):
         return dz / (self.output * 2.0)
+
+    def backward_arrays(self, dz):
+        return dz / (self.output.data * 2.0)
 
 
 class Relu(Function):
@@ -52,6 +61,9 @@ class Relu(Function):
     def backward(self, dz):
         # A boolean mask: NumPy multiplies it in without a float copy of it.
         return dz * Tensor._make(self.inputs[0].data > 0, False)
+
+    def backward_arrays(self, dz):
+        return dz * (self.inputs[0].data > 0)
 
 
 class Abs(Function):
@@ -82,6 +94,10 @@ class Tanh(Function):
         z = self.output
         return dz * (1.0 - z * z)
 
+    def backward_arrays(self, dz):
+        z = self.output.data
+        return dz * (1.0 - z * z)
+
 
 class Sigmoid(Function):
     """z = 1 / (1 + exp(-x)).   dL/dx = dL/dz * z * (1 - z).
@@ -97,6 +113,10 @@ class Sigmoid(Function):
 
     def backward(self, dz):
         z = self.output
+        return dz * z * (1.0 - z)
+
+    def backward_arrays(self, dz):
+        z = self.output.data
         return dz * z * (1.0 - z)
 
 

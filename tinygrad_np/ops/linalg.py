@@ -30,6 +30,17 @@ class MatMul(Function):
             dx = dz @ y.T if self.needs_input_grad[0] else None
             dy = x.T @ dz if self.needs_input_grad[1] else None
             return dx, dy
+        return self._batched_backward(dz, x, y)
+
+    def backward_arrays(self, dz):
+        x, y = self.inputs[0].data, self.inputs[1].data
+        if x.ndim != 2 or y.ndim != 2:
+            return NotImplemented  # the batched and 1-D cases go through the Tensor rule
+        dx = dz @ y.T if self.needs_input_grad[0] else None
+        dy = x.T @ dz if self.needs_input_grad[1] else None
+        return dx, dy
+
+    def _batched_backward(self, dz, x, y):
         xm = x.reshape((1,) + x.shape) if x.ndim == 1 else x
         ym = y.reshape(y.shape + (1,)) if y.ndim == 1 else y
         batch = np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])

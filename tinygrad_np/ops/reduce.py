@@ -11,6 +11,16 @@ from ..function import Function
 from ..tensor import Tensor
 
 
+def sum_to_array(a, shape):
+    """The array ``a`` summed down to ``shape``: over the leading axes it has and ``shape`` lacks, and over
+    the axes where ``shape`` has size 1 and ``a`` does not (undoing NumPy's broadcasting)."""
+    if a.shape == shape:
+        return a
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+    return a.sum(axis=axes, keepdims=True).reshape(shape)
+
+
 def kept_shape(shape, axes):
     """The shape a reduction over ``axes`` has with keepdims=True."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
@@ -26,6 +36,10 @@ class Sum(Function):
     def backward(self, dz):
         x = self.inputs[0]
         return dz.reshape(kept_shape(x.shape, self.axes)).broadcast_to(x.shape)
+
+    def backward_arrays(self, dz):
+        x = self.inputs[0]
+        return np.broadcast_to(dz.reshape(kept_shape(x.shape, self.axes)), x.shape)
 
 
 class Max(Function):
@@ -47,6 +61,9 @@ class Max(Function):
         share = is_max / is_max.sum(axis=self.axes, keepdims=True)
         return dz.reshape(shape) * Tensor._make(share.astype(x.dtype), False)
 
+    def backward_arrays(self, dz):
+        return self.backward(Tensor._make(dz, False)).data
+
 
 class BroadcastTo(Function):
     """z = broadcast_to(x, shape).   dL/dx = dL/dz summed back to x's shape."""
@@ -57,6 +74,9 @@ class BroadcastTo(Function):
     def backward(self, dz):
         return dz.sum_to(self.inputs[0].shape)
 
+    def backward_arrays(self, dz):
+        return sum_to_array(dz, self.inputs[0].shape)
+
 
 class SumTo(Function):
     """z = x summed down to ``shape`` (the inverse of broadcasting).   dL/dx = dL/dz broadcast to x's shape.
@@ -66,11 +86,10 @@ class SumTo(Function):
     """
 
     def forward(self, x, shape):
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-        )
-        return x.sum(axis=axes, keepdims=True).reshape(shape)
+        return sum_to_array(x, shape)
 
     def backward(self, dz):
         return dz.broadcast_to(self.inputs[0].shape)
+
+    def backward_arrays(self, dz):
+        return np.broadcast_to(dz, self.inputs[0].shape)

@@ -17,6 +17,9 @@ class Reshape(Function):
     def backward(self, dz):
         return dz.reshape(self.inputs[0].shape)
 
+    def backward_arrays(self, dz):
+        return dz.reshape(self.inputs[0].shape)
+
 
 class Transpose(Function):
     """z = x.transpose(axes).   dL/dx = dL/dz transposed by the inverse permutation.
@@ -31,8 +34,13 @@ class Transpose(Function):
         return x.transpose(axes)
 
     def backward(self, dz):
-        inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
-        return dz.transpose(*inverse)
+        return dz.transpose(*self._inverse())
+
+    def backward_arrays(self, dz):
+        return dz.transpose(self._inverse())
+
+    def _inverse(self):
+        return sorted(range(len(self.axes)), key=self.axes.__getitem__)
 
 
 def is_advanced_index(index):
