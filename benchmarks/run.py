@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from chain import per_node_microseconds  # noqa: E402
 from lenet import TinygradLeNet, TorchLeNet, initial_state, mnist_like_batch  # noqa: E402
 from numpy_mlp import NumpyMLP  # noqa: E402
 from tinygrad_mlp import TinygradMLP  # noqa: E402
@@ -120,6 +121,24 @@ def training_steps(configs, repeats, target, pause, rng):
         rows.append(row)
         print(format_step_row(row), flush=True)
     return rows
+
+
+def chain_cost(repeats, length, calls):
+    """Per-node cost on a 1,000-op chain; implementations take turns, CPU time of this thread, BLAS unused."""
+    def turns(candidates, rounds, n):
+        samples = {name: [] for name in candidates}
+        for r in range(rounds):
+            names = list(candidates)
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                fn = candidates[name]
+                fn()
+                start = time.thread_time()
+                for _ in range(n):
+                    fn()
+                samples[name].append((time.thread_time() - start) / n)
+        return samples
+
+    return per_node_microseconds(repeats, length, calls, turns, torch is not None)
 
 
 def lenet_step(repeats, calls):
@@ -313,6 +332,15 @@ def markdown(report):
     lines.append("| --- |" + " --- |" * len(columns))
     for op, values in report["per_op"].items():
         lines.append(f"| {op} | " + " | ".join(f"{values[c]:.1f}" for c in columns) + " |")
+    chain = report["chain"]
+    names = [n for n in next(iter(chain.values())) if n != "ratios"]
+    lines += ["", f"**Per node on a long chain** (y = op(y), {report['chain_length']:,} ops on 4 elements, forward "
+                  "and backward; microseconds per node, thread CPU time):", "",
+              "| op | " + " | ".join(names) + " | " + " | ".join(next(iter(chain.values()))["ratios"]) + " |",
+              "| --- |" + " --- |" * (len(names) + len(next(iter(chain.values()))["ratios"]))]
+    for op, v in chain.items():
+        lines.append(f"| {op} | " + " | ".join(f"{v[n]:.2f}" for n in names) + " | "
+                     + " | ".join(f"{r:.2f}" for r in v["ratios"].values()) + " |")
     if report.get("lenet"):
         lenet = report["lenet"]
         lines += ["", f"**LeNet-5 training step** (batch 64, milliseconds, from the same weights: first losses "
@@ -371,6 +399,8 @@ def main(argv=None):
     report["steps"] = training_steps([(32, 128)] if quick else GRID, repeats, 0.02 if quick else 0.1,
                                      0.02 if quick else 0.5, rng)
     report["per_op"] = per_op_overhead(repeats, 200 if quick else 5000)
+    report["chain_length"] = 100 if quick else 1000
+    report["chain"] = chain_cost(repeats, report["chain_length"], 2 if quick else 5)
     report["lenet"] = lenet_step(repeats, 2 if quick else 10)
     # Last, since it changes the whole process's malloc for good: the same LeNet step with freed memory kept
     # for reuse (tinygrad_np.reuse_freed_memory), as the examples run.

@@ -22,7 +22,9 @@ def test_quick_benchmark_smoke(tmp_path):
     assert 0 < safety["fraction_of_step"] < 0.05, "refusing in-place changes should cost a few percent at most"
     table = (tmp_path / "latest.md").read_text()
     assert "| batch | hidden | tinygrad_np |" in table and "Per-op overhead" in table and "Memory" in table
-    assert "Refusing in-place changes" in table
+    assert "Refusing in-place changes" in table and "Per node on a long chain" in table
+    assert set(report["chain"]) == {"mul", "add", "exp", "tanh"}
+    assert all(v["tinygrad_np"] > 0 and v["minimal tape"] > 0 for v in report["chain"].values())
 
 
 def test_reuse_freed_memory_is_accepted_by_glibc_in_a_fresh_process():
