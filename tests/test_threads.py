@@ -44,65 +44,51 @@ def test_eight_threads_accumulating_into_one_leaf_lose_no_update():
     np.testing.assert_array_equal(shared.grad.data, np.full(4, 8 * 250 * 2.0))
 
 
-def test_detect_anomaly_in_one_thread_does_not_reach_another():
-    inside = threading.Event()
-    other_done = threading.Event()
-    results = {}
+def while_another_thread_holds(mode, work):
+    """Run ``work()`` in one thread while a second thread sits inside ``with mode:``; return work's result."""
+    inside, done, result = threading.Event(), threading.Event(), {}
 
-    def debugging(_):
-        with tg.detect_anomaly():
+    def holder(_):
+        with mode:
             inside.set()
-            other_done.wait(10)
+            done.wait(10)
 
-    def training(_):
+    def worker(_):
         inside.wait(10)
-        x = tg.Tensor(np.array([-1.0]), requires_grad=True)
-        with np.errstate(invalid="ignore"):
-            results["value"] = x.log().data  # NaN, which only the debugging thread asked to catch
-        other_done.set()
+        try:
+            result["value"] = work()
+        finally:
+            done.set()
 
-    errors = run_in_threads(lambda i: (debugging, training)[i](i), 2)
-    assert errors == [] and np.isnan(results["value"]).all()
+    assert run_in_threads(lambda i: (holder, worker)[i](i), 2) == []
+    return result["value"]
+
+
+def test_detect_anomaly_in_one_thread_does_not_reach_another():
+    def make_a_nan():
+        with np.errstate(invalid="ignore"):
+            return tg.Tensor(np.array([-1.0]), requires_grad=True).log().data  # only the other thread checks
+
+    assert np.isnan(while_another_thread_holds(tg.detect_anomaly(), make_a_nan)).all()
 
 
 def test_trace_in_one_thread_does_not_trace_another():
-    inside = threading.Event()
-    other_done = threading.Event()
     log = io.StringIO()
+    tracer = tg.trace(file=log)
 
-    def tracing(_):
-        with tg.trace(file=log) as t:
-            inside.set()
-            other_done.wait(10)
-        assert t.steps == []
-
-    def training(_):
-        inside.wait(10)
+    def train():
         x = tg.Tensor(np.ones(2), requires_grad=True)
         (x * 3).sum().backward()
-        other_done.set()
 
-    assert run_in_threads(lambda i: (tracing, training)[i](i), 2) == []
-    assert log.getvalue() == ""
+    while_another_thread_holds(tracer, train)
+    assert tracer.steps == [] and log.getvalue() == ""
 
 
 def test_no_grad_in_one_thread_does_not_stop_another():
-    inside = threading.Event()
-    other_done = threading.Event()
-    recorded = {}
+    def record():
+        return (tg.Tensor(np.ones(1), requires_grad=True) * 2).requires_grad
 
-    def evaluating(_):
-        with tg.no_grad():
-            inside.set()
-            other_done.wait(10)
-
-    def training(_):
-        inside.wait(10)
-        recorded["requires_grad"] = (tg.Tensor(np.ones(1), requires_grad=True) * 2).requires_grad
-        other_done.set()
-
-    assert run_in_threads(lambda i: (evaluating, training)[i](i), 2) == []
-    assert recorded["requires_grad"] is True
+    assert while_another_thread_holds(tg.no_grad(), record) is True
 
 
 @pytest.mark.parametrize("mode", ["trace", "detect_anomaly"])

@@ -51,41 +51,42 @@ class Linear(Module):
         return f"{self.in_features} -> {self.out_features}, bias={self.bias is not None}"
 
 
-class Conv2d(Module):
-    """F.conv2d with weight (out_channels, in_channels / groups, kh, kw) and bias (out_channels,)."""
+class _Conv(Module):
+    """What Conv1d and Conv2d share: the argument checks, the parameters, PyTorch's initialisation."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, rng=None, dtype=np.float32):
+    def __init__(self, in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, dtype):
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both "
-                             f"divide into groups={groups}")
-        kernel = F._pair(kernel_size, "kernel_size", "Conv2d")
+            raise ValueError(f"{type(self).__name__}: in_channels {in_channels} and out_channels {out_channels} "
+                             f"must both divide into groups={groups}")
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
         self.weight = _parameter((out_channels, in_channels // groups) + kernel, dtype)
         self.bias = _parameter((out_channels,), dtype) if bias else None
         _pytorch_default(self.weight, self.bias, in_channels // groups * math.prod(kernel), np.random.default_rng(rng))
 
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
     def extra_repr(self):
         return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
 
 
-class Conv1d(Module):
+class Conv2d(_Conv):
+    """F.conv2d with weight (out_channels, in_channels / groups, kh, kw) and bias (out_channels,)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, rng=None, dtype=np.float32):
+        kernel = F._pair(kernel_size, "kernel_size", "Conv2d")
+        super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, dtype)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv1d(_Conv):
     """F.conv1d with weight (out_channels, in_channels / groups, k) and bias (out_channels,)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, rng=None, dtype=np.float32):
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv1d: in_channels {in_channels} and out_channels {out_channels} must both "
-                             f"divide into groups={groups}")
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
-        self.weight = _parameter((out_channels, in_channels // groups, kernel_size), dtype)
-        self.bias = _parameter((out_channels,), dtype) if bias else None
-        _pytorch_default(self.weight, self.bias, in_channels // groups * kernel_size, np.random.default_rng(rng))
+        kernel = (F._single(kernel_size),)
+        super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, dtype)
 
     def forward(self, x):
         return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
