@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+import tinygrad_np as tg
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = os.environ.get("TINYGRAD_NP_DATA")
@@ -60,3 +63,43 @@ def test_doc_code_blocks_run(doc, tmp_path, monkeypatch):
     for name, value in list(namespace.items()):
         if name.startswith("test_") and callable(value):
             value()  # a hypothesis test defined in the doc: run it
+
+
+def test_mnist_cnn_quick_run_learns(tmp_path):
+    out = run("mnist_cnn.py", "--out", tmp_path, cwd=tmp_path)
+    import json
+
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    losses = metrics["step_losses"]
+    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])  # the loss falls by half or more
+    # 200 steps on real MNIST reach ~96%; the 32 steps the bundled sample allows, ~75%.
+    floor = 0.90 if DATA else 0.60
+    assert metrics["test_accuracy"] >= floor, out
+    assert out.strip().splitlines()[-1] == f"test accuracy: {100 * metrics['test_accuracy']:.2f}%"
+    for name in ("model.npz", "curves.png", "filters.png"):
+        assert (tmp_path / name).exists(), name
+
+
+def test_the_cnns_forward_pass_is_the_convolution_written_as_loops():
+    """LeNet's forward pass on fixed weights, against the same network computed directly in NumPy."""
+    import importlib.util
+
+    from op_table import np_conv2d, np_pool
+
+    spec = importlib.util.spec_from_file_location("mnist_cnn", ROOT / "examples" / "mnist_cnn.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    model = example.lenet5(np.random.default_rng(0))
+    for _, p in model.named_parameters():
+        p.data = p.data.astype(np.float64)
+    x = np.random.default_rng(1).standard_normal((3, 1, 28, 28))
+    w = {name: p.data for name, p in model.named_parameters()}
+    h = np.maximum(np_conv2d(x, w["0.weight"], w["0.bias"], (1, 1), (2, 2), (1, 1), 1), 0)
+    h = np_pool(h, (2, 2), None, (0, 0), np.max, -np.inf)
+    h = np.maximum(np_conv2d(h, w["3.weight"], w["3.bias"], (1, 1), (0, 0), (1, 1), 1), 0)
+    h = np_pool(h, (2, 2), None, (0, 0), np.max, -np.inf).reshape(3, -1)
+    for i in (7, 9):
+        h = h @ w[f"{i}.weight"].T + w[f"{i}.bias"]
+        h = np.maximum(h, 0)
+    expected = h @ w["11.weight"].T + w["11.bias"]
+    np.testing.assert_allclose(model(tg.Tensor(x)).data, expected, rtol=1e-10, atol=1e-12)

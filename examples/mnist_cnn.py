@@ -1,0 +1,182 @@
+"""A LeNet-style convolutional network on MNIST, written with tinygrad_np's nn layers.
+
+    python examples/mnist_cnn.py              # about 99% test accuracy in a few minutes on 2 cores
+    python examples/mnist_cnn.py --quick      # a few hundred steps, for CI
+    python examples/mnist_cnn.py --help
+
+The network is LeNet-5 with ReLU and max pooling: conv 6@5x5 (padding 2),
+pool, conv 16@5x5, pool, 400 -> 120 -> 84 -> 10. The same ``backward()`` that
+trains the MLP trains it: convolution is a strided view and a matrix product,
+pooling a maximum over window offsets, and the engine differentiates through
+them with no new derivation. Results go to ``--out``: metrics.json,
+model.npz, and the loss, accuracy and first-layer filter plots.
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+import tinygrad_np as tg
+from tinygrad_np import nn, optim
+from tinygrad_np.data import DataLoader, MnistNotFound, load_mnist, load_mnist_sample
+from tinygrad_np.fileio import atomic_write
+from tinygrad_np.metrics import accuracy
+
+MEAN, STD = 0.1307, 0.3081  # MNIST's training-set pixel statistics, after /255
+
+
+def lenet5(rng):
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120, rng=rng), nn.ReLU(),
+        nn.Linear(120, 84, rng=rng), nn.ReLU(),
+        nn.Linear(84, 10, rng=rng),
+    )
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="Train LeNet-5 on MNIST with tinygrad_np.")
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.05, help="SGD with Nesterov momentum 0.9, cosine schedule per step")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", help="folder with the four MNIST files (default: $TINYGRAD_NP_DATA, the cache, "
+                                      "or a download; offline, the bundled sample)")
+    p.add_argument("--out", help="output folder (default: runs/cnn-<timestamp>)")
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--quick", action="store_true", help="one epoch of at most 200 steps, for CI")
+    args = p.parse_args(argv)
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            p.error(f"argument --{name.replace('_', '-')}: must be a positive integer")
+    if not args.lr > 0 or args.seed < 0:
+        p.error("argument --lr must be positive and --seed 0 or more")
+    return args
+
+
+def load_data(data_dir):
+    try:
+        data, name = load_mnist(data_dir), "MNIST"
+    except MnistNotFound as err:
+        print(f"MNIST could not be found or downloaded ({err}); using the bundled offline SAMPLE "
+              "(2,000 training and 1,000 test images)", file=sys.stderr)
+        data, name = load_mnist_sample(), "MNIST sample (bundled)"
+    x_train, y_train, x_test, y_test = data
+
+    def prepare(images):  # (N, 1, 28, 28), normalised
+        return ((images.astype(np.float32) / 255.0 - MEAN) / STD)[:, None]
+
+    return prepare(x_train), y_train.astype(np.int64), prepare(x_test), y_test.astype(np.int64), name
+
+
+@tg.no_grad()
+def predict(model, x, batch_size=1000):
+    model.eval()
+    return np.concatenate([model(tg.Tensor(x[i:i + batch_size])).data.argmax(axis=1)
+                           for i in range(0, len(x), batch_size)])
+
+
+def progress(loader, description):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return loader
+    return tqdm(loader, desc=description, leave=False, disable=None)
+
+
+def train(model, args, x_train, y_train, x_test, y_test):
+    rng = np.random.default_rng(args.seed)
+    loader = DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=True, rng=rng)
+    steps_per_epoch = min(len(loader), 200) if args.quick else len(loader)
+    epochs = 1 if args.quick else args.epochs
+    opt = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
+    schedule = optim.CosineLR(opt, total=epochs * steps_per_epoch, warmup=min(100, steps_per_epoch // 2))
+    history, step_losses = [], []
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        total, seen = 0.0, 0
+        for i, (xb, yb) in enumerate(progress(loader, f"epoch {epoch}/{epochs}")):
+            if i == steps_per_epoch:
+                break
+            loss = model(tg.Tensor(xb)).cross_entropy(yb)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            schedule.step()
+            value = loss.item()
+            if not np.isfinite(value):
+                raise FloatingPointError(f"the loss became {value} at step {i + 1} of epoch {epoch}; try a smaller --lr")
+            step_losses.append(value)
+            total, seen = total + value * len(yb), seen + len(yb)
+        record = {"epoch": epoch, "train_loss": total / seen, "test_accuracy": accuracy(y_test, predict(model, x_test)),
+                  "seconds": time.perf_counter() - start}
+        history.append(record)
+        print(f"epoch {epoch:2d}/{epochs}  loss {record['train_loss']:.4f}  "
+              f"test acc {100 * record['test_accuracy']:6.2f}%  {record['seconds']:.0f} s", flush=True)
+    return history, step_losses, time.perf_counter() - start
+
+
+def draw_plots(out, model, history, step_losses):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot(np.arange(1, len(step_losses) + 1), step_losses, lw=0.5)
+    left.set(xlabel="step", ylabel="cross-entropy", yscale="log", title="Training loss")
+    right.plot([h["epoch"] for h in history], [100 * h["test_accuracy"] for h in history], "s-")
+    right.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
+    _save(fig, os.path.join(out, "curves.png"))
+    filters = model[0].weight.data[:, 0]  # (6, 5, 5)
+    fig, axes = plt.subplots(1, len(filters), figsize=(1.6 * len(filters), 1.9))
+    lim = np.abs(filters).max()
+    for ax, f in zip(axes, filters):
+        ax.imshow(f, cmap="seismic", vmin=-lim, vmax=lim)
+        ax.axis("off")
+    fig.suptitle("First-layer filters (5x5)")
+    _save(fig, os.path.join(out, "filters.png"))
+
+
+def _save(fig, path):
+    import matplotlib.pyplot as plt
+
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
+    out = args.out or os.path.join("runs", "cnn-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(out, exist_ok=True)
+    x_train, y_train, x_test, y_test, name = load_data(args.data_dir)
+    print(f"data: {name}, {len(x_train)} train, {len(x_test)} test images; writing to {out}", flush=True)
+    model = lenet5(np.random.default_rng(args.seed))
+    history, step_losses, seconds = train(model, args, x_train, y_train, x_test, y_test)
+    test_accuracy = history[-1]["test_accuracy"]
+    model.save(os.path.join(out, "model.npz"))
+    with atomic_write(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump({"test_accuracy": test_accuracy, "seconds": seconds, "dataset": name, "history": history,
+                   "step_losses": step_losses, "args": vars(args)}, f, indent=1)
+    if not args.no_plots:
+        draw_plots(out, model, history, step_losses)
+    print(f"trained in {seconds:.0f} s; results in {out}")
+    print(f"test accuracy: {100 * test_accuracy:.2f}%")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (OSError, ValueError, FloatingPointError) as err:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: error: {err}")
+    except KeyboardInterrupt:
+        sys.exit(130)
