@@ -103,3 +103,17 @@ def test_the_cnns_forward_pass_is_the_convolution_written_as_loops():
         h = np.maximum(h, 0)
     expected = h @ w["11.weight"].T + w["11.bias"]
     np.testing.assert_allclose(model(tg.Tensor(x)).data, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_learns_the_adding_problem_in_its_quick_mode(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "lstm_sequence.py"), "--quick", "--out", tmp_path],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    trained = metrics["results"]["8"]
+    # Guessing the mean gives 1/6 ≈ 0.167; 600 steps of BPTT through 4-8 LSTM steps get well below it.
+    assert trained["mse"] < 0.12, result.stdout
+    losses = metrics["losses"]
+    assert np.mean(losses[-50:]) < 0.6 * np.mean(losses[:50])
