@@ -117,3 +117,17 @@ def test_lstm_learns_the_adding_problem_in_its_quick_mode(tmp_path):
     assert trained["mse"] < 0.12, result.stdout
     losses = metrics["losses"]
     assert np.mean(losses[-50:]) < 0.6 * np.mean(losses[:50])
+
+
+def test_tiny_transformer_reverses_held_out_strings(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "tiny_transformer.py"), "--quick",
+                             "--out", tmp_path], capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                            env=dict(os.environ, MPLBACKEND="Agg"))
+    assert result.returncode == 0, result.stderr
+    import json
+
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    # Strings whose digit sum is a multiple of 7 never appear in training; all must come out reversed.
+    assert metrics["exact"] == 1.0, result.stdout
+    assert np.mean(metrics["losses"][-20:]) < 0.01 * np.mean(metrics["losses"][:20])
+    assert (tmp_path / "attention.png").read_bytes()[:4] == b"\x89PNG"
