@@ -131,3 +131,26 @@ def test_tiny_transformer_reverses_held_out_strings(tmp_path):
     assert metrics["exact"] == 1.0, result.stdout
     assert np.mean(metrics["losses"][-20:]) < 0.01 * np.mean(metrics["losses"][:20])
     assert (tmp_path / "attention.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_char_lm_learns_names(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "char_lm.py"), "--quick", "--out", tmp_path],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                            env=dict(os.environ, MPLBACKEND="Agg"))
+    assert result.returncode == 0, result.stderr
+    import json
+
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    first, last = metrics["history"][0], metrics["history"][-1]
+    assert first["val_loss"] > 3.2  # untrained: about ln 27 = 3.30 nats per character
+    assert last["val_loss"] < 2.3, result.stdout  # two epochs: below a bigram model's ~2.45
+    assert len(metrics["samples"]) == 12 and all(set(s) <= set("abcdefghijklmnopqrstuvwxyz") for s in metrics["samples"])
+    assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_names_list_ships_with_the_package():
+    from tinygrad_np.data import load_names
+
+    names = load_names()
+    assert len(names) == 5163 and len(set(names)) == len(names)
+    assert names[:3] == ["mary", "patricia", "linda"] and all(n.isalpha() and n.islower() for n in names)
