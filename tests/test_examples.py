@@ -50,7 +50,7 @@ def python_blocks(path):
     return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/adding_an_op.md", "docs/how_it_works.md"])
+@pytest.mark.parametrize("doc", ["README.md", "docs/adding_an_op.md", "docs/how_it_works.md", "docs/writing_a_model.md"])
 def test_doc_code_blocks_run(doc, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # blocks may write files (a drawn graph)
     namespace = {}

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..function import Function
+from .reduce import sum_to_array
 
 
 class MatMul(Function):
@@ -22,6 +23,8 @@ class MatMul(Function):
             raise ValueError(
                 f"matmul: {x.shape} @ {y.shape}: inner dimensions {x.shape[-1]} and {inner_y} differ"
             )
+        if x.ndim > 2 and y.ndim == 2:  # a stack of rows times one matrix (a Linear on sequences): one product
+            return (x.reshape(-1, x.shape[-1]) @ y).reshape(x.shape[:-1] + (y.shape[1],))
         return np.matmul(x, y)
 
     def backward(self, dz):
@@ -34,10 +37,15 @@ class MatMul(Function):
 
     def backward_arrays(self, dz):
         x, y = self.inputs[0].data, self.inputs[1].data
-        if x.ndim != 2 or y.ndim != 2:
-            return NotImplemented  # the batched and 1-D cases go through the Tensor rule
-        dx = dz @ y.T if self.needs_input_grad[0] else None
-        dy = x.T @ dz if self.needs_input_grad[1] else None
+        if x.ndim < 2 or y.ndim < 2:
+            return NotImplemented  # a 1-D operand goes through the Tensor rule
+        if x.ndim > 2 and y.ndim == 2:  # as in forward: the stacked rows as one matrix, one product each way
+            rows, dz_rows = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
+            dx = (dz_rows @ y.T).reshape(x.shape) if self.needs_input_grad[0] else None
+            dy = rows.T @ dz_rows if self.needs_input_grad[1] else None
+            return dx, dy
+        dx = sum_to_array(dz @ np.swapaxes(y, -1, -2), x.shape) if self.needs_input_grad[0] else None
+        dy = sum_to_array(np.swapaxes(x, -1, -2) @ dz, y.shape) if self.needs_input_grad[1] else None
         return dx, dy
 
     def _batched_backward(self, dz, x, y):

@@ -1,0 +1,179 @@
+"""The gallery's models, one training step each, in tinygrad_np and in PyTorch on the CPU, side by side.
+
+    python benchmarks/gallery.py            # needs PyTorch; about a minute
+    python benchmarks/gallery.py --quick
+
+Each model is the example's own (imported from examples/), and the PyTorch
+twin is built to the same layout and loaded from its state_dict, so both start
+from the same weights; the first losses are printed as a check. The two take
+turns within each round; times are medians of the rounds, the ratio the
+median of the per-round ratios. BLAS and PyTorch run on all cores, as a user's
+script would.
+"""
+import argparse
+import importlib.util
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn as tnn
+
+import tinygrad_np as tg
+from tinygrad_np import optim
+from tinygrad_np.nn import functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def example(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---- PyTorch twins, with the examples' parameter names ------------------------------------------------
+class TorchNames(tnn.Module):
+    def __init__(self, context, embedding, hidden):
+        super().__init__()
+        self.embed, self.hidden, self.out = tnn.Embedding(27, embedding), tnn.Linear(context * embedding, hidden), tnn.Linear(hidden, 27)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.hidden(self.embed(x).reshape(len(x), -1))))
+
+
+class TorchAttention(tnn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads, self.qkv, self.proj = heads, tnn.Linear(width, 3 * width), tnn.Linear(width, width)
+
+    def forward(self, x):
+        b, t, w = x.shape
+        q, k, v = self.qkv(x).reshape(b, t, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(w // self.heads)
+        causal = torch.ones(t, t, dtype=torch.bool).tril()
+        return self.proj((torch.where(causal, scores, -1e9).softmax(-1) @ v).transpose(1, 2).reshape(b, t, w))
+
+
+class TorchBlock(tnn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.ln1, self.ln2 = tnn.LayerNorm(width), tnn.LayerNorm(width)
+        self.attention = TorchAttention(width, heads)
+        self.mlp = tnn.Sequential(tnn.Linear(width, 4 * width), tnn.GELU(approximate="tanh"), tnn.Linear(4 * width, width))
+
+    def forward(self, x):
+        x = x + self.attention(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class TorchTransformer(tnn.Module):
+    def __init__(self, length, width=64, heads=4, layers=2):
+        super().__init__()
+        self.tokens, self.positions = tnn.Embedding(11, width), tnn.Embedding(length, width)
+        self.blocks = tnn.ModuleList([TorchBlock(width, heads) for _ in range(layers)])
+        self.ln, self.head = tnn.LayerNorm(width), tnn.Linear(width, 11)
+
+    def forward(self, lines):
+        x = self.tokens(lines) + self.positions(torch.arange(lines.shape[1]))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.ln(x))
+
+
+class TorchAdder(tnn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.cell, self.readout = tnn.LSTMCell(2, hidden), tnn.Linear(hidden, 1)
+
+    def forward(self, x):
+        state = None
+        for t in range(x.shape[1]):
+            state = self.cell(x[:, t], state)
+        return self.readout(state[0])
+
+
+# ---- the models, their batches and their losses -----------------------------------------------------------
+def models(rng):
+    """name -> (our model, its PyTorch twin, a batch, our loss, PyTorch's loss)."""
+    cnn, lm, tf, lstm = example("mnist_cnn"), example("char_lm"), example("tiny_transformer"), example("lstm_sequence")
+    out = {}
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    out["LeNet-5 CNN (mnist_cnn.py)"] = (
+        cnn.lenet5(rng), tnn.Sequential(
+            tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(6, 16, 5), tnn.ReLU(),
+            tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(),
+            tnn.Linear(84, 10)),
+        (x, y), lambda m, b: m(tg.Tensor(b[0])).cross_entropy(b[1]),
+        lambda m, b: tnn.functional.cross_entropy(m(torch.from_numpy(b[0])), torch.from_numpy(b[1])))
+    contexts = rng.integers(0, 27, (64, 3))
+    out["character model (char_lm.py)"] = (
+        lm.NameModel(3, 10, 200, rng), TorchNames(3, 10, 200), (contexts, rng.integers(0, 27, 64)),
+        lambda m, b: m(b[0]).cross_entropy(b[1]),
+        lambda m, b: tnn.functional.cross_entropy(m(torch.from_numpy(b[0])), torch.from_numpy(b[1])))
+    lines, targets = tf.batch_of_strings(6, 64, rng)
+    out["transformer (tiny_transformer.py)"] = (
+        tf.Transformer(13, rng=rng), TorchTransformer(13), (lines, targets),
+        lambda m, b: F.cross_entropy(m(b[0]).transpose(0, 2, 1), b[1]),
+        lambda m, b: tnn.functional.cross_entropy(m(torch.from_numpy(b[0])).transpose(1, 2), torch.from_numpy(b[1])))
+    seq, total = lstm.adding_problem(64, 20, rng)
+    out["LSTM, 20 steps (lstm_sequence.py)"] = (
+        lstm.Adder(32, rng), TorchAdder(32), (seq, total),
+        lambda m, b: ((m(tg.Tensor(b[0])) - tg.Tensor(b[1])) ** 2).mean(),
+        lambda m, b: ((m(torch.from_numpy(b[0])) - torch.from_numpy(b[1])) ** 2).mean())
+    return out
+
+
+def measure(repeats, calls):
+    rows = {}
+    for name, (ours, theirs, batch, our_loss, their_loss) in models(np.random.default_rng(0)).items():
+        theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.state_dict().items()})
+        our_opt, their_opt = optim.SGD(ours.parameters(), lr=0.01), torch.optim.SGD(theirs.parameters(), lr=0.01)
+
+        def our_step():
+            loss = our_loss(ours, batch)
+            loss.backward()
+            our_opt.step()
+            our_opt.zero_grad()
+            return loss.item()
+
+        def their_step():
+            loss = their_loss(theirs, batch)
+            loss.backward()
+            their_opt.step()
+            their_opt.zero_grad(set_to_none=True)
+            return loss.item()
+
+        first = (our_step(), their_step())
+        samples = {"tinygrad_np": [], "pytorch": []}
+        for r in range(repeats):
+            for label, fn in ((("tinygrad_np", our_step), ("pytorch", their_step)) if r % 2 else
+                              (("pytorch", their_step), ("tinygrad_np", our_step))):
+                fn()
+                start = time.perf_counter()
+                for _ in range(calls):
+                    fn()
+                samples[label].append((time.perf_counter() - start) / calls)
+        ratio = statistics.median(a / b for a, b in zip(samples["tinygrad_np"], samples["pytorch"]))
+        rows[name] = {"first_losses": first, "ms": {k: 1e3 * statistics.median(v) for k, v in samples.items()},
+                      "ratio": ratio}
+        print(f"{name}: first losses {first[0]:.6f} / {first[1]:.6f}; tinygrad_np {rows[name]['ms']['tinygrad_np']:.2f} "
+              f"ms, PyTorch {rows[name]['ms']['pytorch']:.2f} ms, ratio {ratio:.2f}", flush=True)
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args(argv)
+    tg.reuse_freed_memory()  # as the examples run
+    measure(3 if args.quick else 15, 2 if args.quick else 10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
