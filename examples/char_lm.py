@@ -80,7 +80,7 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=3e-3, help="Adam, with a cosine decay over the run")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None, help="folder for metrics.json, model.npz and loss.png")
+    p.add_argument("--out", help="folder for metrics.json, model.npz and loss.png (default: runs/charlm-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--quick", action="store_true", help="2 epochs, for CI")
     args = p.parse_args(argv)
@@ -117,13 +117,13 @@ def main(argv=None):
               f"({history[-1]['seconds']:.0f} s)", flush=True)
     samples = sample(model, args.context, 12, np.random.default_rng(args.seed + 1))
     print("sampled names:", ", ".join(samples))
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        model.save(os.path.join(args.out, "model.npz"))
-        with atomic_write(os.path.join(args.out, "metrics.json"), "w") as f:
-            json.dump({"history": history, "samples": samples, "args": vars(args)}, f, indent=1)
-        if not args.no_plots:
-            draw_losses(history, os.path.join(args.out, "loss.png"))
+    args.out = args.out or os.path.join("runs", f"charlm-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(args.out, exist_ok=True)
+    model.save(os.path.join(args.out, "model.npz"))
+    with atomic_write(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump({"history": history, "samples": samples, "args": vars(args)}, f, indent=1)
+    if not args.no_plots:
+        draw_losses(history, os.path.join(args.out, "loss.png"))
 
 
 def draw_losses(history, path):
@@ -144,4 +144,9 @@ def draw_losses(history, path):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (OSError, ValueError, FloatingPointError) as err:
+        raise SystemExit(f"{os.path.basename(__file__)}: error: {err}") from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -70,7 +70,7 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate, decayed by a cosine")
     p.add_argument("--clip", type=float, default=1.0, help="max gradient norm")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None, help="folder for metrics.json and model.npz (default: none)")
+    p.add_argument("--out", help="folder for metrics.json and model.npz (default: runs/lstm-<timestamp>)")
     p.add_argument("--quick", action="store_true", help="length 8, 600 steps, for CI")
     args = p.parse_args(argv)
     if args.quick:
@@ -103,13 +103,18 @@ def main(argv=None):
         results[length] = {"mse": mse, "correct": correct}
         trained = "trained length" if length == args.length else "longer than any seen in training"
         print(f"length {length:3d} ({trained}): mse {mse:.5f}, {100 * correct:.1f}% within {CORRECT}")
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        model.save(os.path.join(args.out, "model.npz"))
-        with atomic_write(os.path.join(args.out, "metrics.json"), "w") as f:
-            json.dump({"losses": losses, "seconds": seconds, "results": results, "args": vars(args)}, f)
+    args.out = args.out or os.path.join("runs", f"lstm-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(args.out, exist_ok=True)
+    model.save(os.path.join(args.out, "model.npz"))
+    with atomic_write(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump({"losses": losses, "seconds": seconds, "results": results, "args": vars(args)}, f)
     print(f"trained in {seconds:.0f} s; guessing the mean would give mse 0.167")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (OSError, ValueError, FloatingPointError) as err:
+        raise SystemExit(f"{os.path.basename(__file__)}: error: {err}") from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -9,7 +9,8 @@ pool, conv 16@5x5, pool, 400 -> 120 -> 84 -> 10. The same ``backward()`` that
 trains the MLP trains it: convolution is a strided view and a matrix product,
 pooling a maximum over window offsets, and the engine differentiates through
 them with no new derivation. Results go to ``--out``: metrics.json,
-model.npz, and the loss, accuracy and first-layer filter plots.
+model.npz, and the MLP example's plots (loss, accuracy, predictions, confusion
+matrix) with the first layer's filters in place of its weights.
 """
 import argparse
 import datetime
@@ -24,7 +25,7 @@ import tinygrad_np as tg
 from tinygrad_np import nn, optim
 from tinygrad_np.data import DataLoader, MnistNotFound, load_mnist, load_mnist_sample
 from tinygrad_np.fileio import atomic_write
-from tinygrad_np.metrics import accuracy
+from tinygrad_np.metrics import accuracy, confusion_matrix
 
 MEAN, STD = 0.1307, 0.3081  # MNIST's training-set pixel statistics, after /255
 
@@ -101,11 +102,12 @@ def train(model, args, x_train, y_train, x_test, y_test):
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
-        total, seen = 0.0, 0
+        total, seen, correct = 0.0, 0, 0
         for i, (xb, yb) in enumerate(progress(loader, f"epoch {epoch}/{epochs}")):
             if i == steps_per_epoch:
                 break
-            loss = model(tg.Tensor(xb)).cross_entropy(yb)
+            logits = model(tg.Tensor(xb))
+            loss = logits.cross_entropy(yb)
             loss.backward()
             opt.step()
             opt.zero_grad()
@@ -115,26 +117,33 @@ def train(model, args, x_train, y_train, x_test, y_test):
                 raise FloatingPointError(f"the loss became {value} at step {i + 1} of epoch {epoch}; try a smaller --lr")
             step_losses.append(value)
             total, seen = total + value * len(yb), seen + len(yb)
-        record = {"epoch": epoch, "train_loss": total / seen, "test_accuracy": accuracy(y_test, predict(model, x_test)),
-                  "seconds": time.perf_counter() - start}
+            correct += int((logits.data.argmax(axis=1) == yb).sum())
+        record = {"epoch": epoch, "train_loss": total / seen, "train_accuracy": correct / seen,
+                  "test_accuracy": accuracy(y_test, predict(model, x_test)), "seconds": time.perf_counter() - start}
         history.append(record)
         print(f"epoch {epoch:2d}/{epochs}  loss {record['train_loss']:.4f}  "
               f"test acc {100 * record['test_accuracy']:6.2f}%  {record['seconds']:.0f} s", flush=True)
-    return history, step_losses, time.perf_counter() - start
+    return history, step_losses, steps_per_epoch, time.perf_counter() - start
 
 
-def draw_plots(out, model, history, step_losses):
+def draw_plots(out, model, history, step_losses, steps_per_epoch, x_test, y_test, seed):
+    """The MLP example's plots (mnist_plots.py), and the first layer's filters."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import mnist_plots as plots  # beside this script
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.plot(np.arange(1, len(step_losses) + 1), step_losses, lw=0.5)
-    left.set(xlabel="step", ylabel="cross-entropy", yscale="log", title="Training loss")
-    right.plot([h["epoch"] for h in history], [100 * h["test_accuracy"] for h in history], "s-")
-    right.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
-    _save(fig, os.path.join(out, "curves.png"))
+    images = (x_test[:, 0] * STD + MEAN).clip(0, 1)
+    predicted = predict(model, x_test)
+    plots.loss_curves(step_losses, history, steps_per_epoch, os.path.join(out, "loss.png"))
+    plots.accuracy_curves(history, os.path.join(out, "accuracy.png"))
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(len(images)))
+    plots.one_prediction(images[k], int(y_test[k]), int(predicted[k]), os.path.join(out, "prediction.png"))
+    picks = rng.permutation(len(images))[:60]
+    plots.prediction_grid(images[picks], y_test[picks], predicted[picks], os.path.join(out, "predictions.png"))
+    plots.confusion(confusion_matrix(y_test, predicted, 10), os.path.join(out, "confusion_matrix.png"))
     filters = model[0].weight.data[:, 0]  # (6, 5, 5)
     fig, axes = plt.subplots(1, len(filters), figsize=(1.6 * len(filters), 1.9))
     lim = np.abs(filters).max()
@@ -161,14 +170,14 @@ def main(argv=None):
     x_train, y_train, x_test, y_test, name = load_data(args.data_dir)
     print(f"data: {name}, {len(x_train)} train, {len(x_test)} test images; writing to {out}", flush=True)
     model = lenet5(np.random.default_rng(args.seed))
-    history, step_losses, seconds = train(model, args, x_train, y_train, x_test, y_test)
+    history, step_losses, steps_per_epoch, seconds = train(model, args, x_train, y_train, x_test, y_test)
     test_accuracy = history[-1]["test_accuracy"]
     model.save(os.path.join(out, "model.npz"))
     with atomic_write(os.path.join(out, "metrics.json"), "w") as f:
         json.dump({"test_accuracy": test_accuracy, "seconds": seconds, "dataset": name, "history": history,
                    "step_losses": step_losses, "args": vars(args)}, f, indent=1)
     if not args.no_plots:
-        draw_plots(out, model, history, step_losses)
+        draw_plots(out, model, history, step_losses, steps_per_epoch, x_test, y_test, args.seed)
     print(f"trained in {seconds:.0f} s; results in {out}")
     print(f"test accuracy: {100 * test_accuracy:.2f}%")
 

@@ -141,7 +141,8 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=3e-3, help="AdamW, with a warm-up and a cosine decay")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None, help="folder for metrics.json, model.npz and attention.png")
+    p.add_argument("--out", help="folder for metrics.json, model.npz and attention.png "
+                                 "(default: runs/transformer-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--quick", action="store_true", help="4 digits, 300 steps, for CI")
     args = p.parse_args(argv)
@@ -174,16 +175,21 @@ def main(argv=None):
     exact = float((predicted == digits[:, ::-1]).all(axis=1).mean())
     per_digit = float((predicted == digits[:, ::-1]).mean())
     print(f"held-out strings reversed exactly: {100 * exact:.1f}% ({100 * per_digit:.2f}% of digits)")
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        model.save(os.path.join(args.out, "model.npz"))
-        with atomic_write(os.path.join(args.out, "metrics.json"), "w") as f:
-            json.dump({"exact": exact, "per_digit": per_digit, "losses": losses, "seconds": seconds,
-                       "args": vars(args)}, f)
-        if not args.no_plots:
-            draw_attention(model, digits[0], os.path.join(args.out, "attention.png"))
+    args.out = args.out or os.path.join("runs", f"transformer-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(args.out, exist_ok=True)
+    model.save(os.path.join(args.out, "model.npz"))
+    with atomic_write(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump({"exact": exact, "per_digit": per_digit, "losses": losses, "seconds": seconds,
+                   "args": vars(args)}, f)
+    if not args.no_plots:
+        draw_attention(model, digits[0], os.path.join(args.out, "attention.png"))
     print(f"trained in {seconds:.0f} s")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (OSError, ValueError, FloatingPointError) as err:
+        raise SystemExit(f"{os.path.basename(__file__)}: error: {err}") from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

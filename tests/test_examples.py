@@ -76,7 +76,8 @@ def test_mnist_cnn_quick_run_learns(tmp_path):
     floor = 0.90 if DATA else 0.60
     assert metrics["test_accuracy"] >= floor, out
     assert out.strip().splitlines()[-1] == f"test accuracy: {100 * metrics['test_accuracy']:.2f}%"
-    for name in ("model.npz", "curves.png", "filters.png"):
+    for name in ("model.npz", "loss.png", "accuracy.png", "prediction.png", "predictions.png", "confusion_matrix.png",
+                 "filters.png"):
         assert (tmp_path / name).exists(), name
 
 
