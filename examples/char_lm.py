@@ -78,7 +78,8 @@ def main(argv=None):
     p.add_argument("--hidden", type=int, default=200)
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=3e-3, help="Adam, with a cosine decay over the run")
+    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adam")
+    p.add_argument("--lr", type=float, default=3e-3, help="with a cosine decay (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="folder for metrics.json, model.npz and loss.png (default: runs/charlm-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
@@ -98,7 +99,7 @@ def main(argv=None):
     print(f"{len(names)} names: {len(x_train)} training and {len(x_val)} validation characters", flush=True)
     model = NameModel(args.context, args.embedding, args.hidden, rng)
     loader = DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=True, rng=rng)
-    opt = optim.Adam(model.parameters(), lr=args.lr)
+    opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=args.epochs * len(loader), min_lr=args.lr / 20)
     history = [{"epoch": 0, "train_loss": mean_loss(model, x_train, y_train), "val_loss": mean_loss(model, x_val, y_val)}]
     print(f"epoch  0  train {history[0]['train_loss']:.4f}  validation {history[0]['val_loss']:.4f}  "

@@ -67,7 +67,8 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--hidden", type=int, default=32)
-    p.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate, decayed by a cosine")
+    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adam")
+    p.add_argument("--lr", type=float, default=3e-3, help="with a cosine decay (default: %(default)s)")
     p.add_argument("--clip", type=float, default=1.0, help="max gradient norm")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="folder for metrics.json and model.npz (default: runs/lstm-<timestamp>)")
@@ -80,7 +81,7 @@ def main(argv=None):
     tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
     rng = np.random.default_rng(args.seed)
     model = Adder(args.hidden, rng)
-    opt = optim.Adam(model.parameters(), lr=args.lr)
+    opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=args.steps, warmup=min(100, args.steps // 10))
     losses, start = [], time.perf_counter()
     for step in range(1, args.steps + 1):

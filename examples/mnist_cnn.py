@@ -45,7 +45,10 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Train LeNet-5 on MNIST with tinygrad_np.")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.05, help="SGD with Nesterov momentum 0.9, cosine schedule per step")
+    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="momentum",
+                   help="momentum is SGD with Nesterov momentum 0.9 (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=None, help="default: the optimizer's own (optim.DEFAULT_LR); "
+                                                          "a warm-up, then a cosine, per step")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", help="folder with the four MNIST files (default: $TINYGRAD_NP_DATA, the cache, "
                                       "or a download; offline, the bundled sample)")
@@ -56,7 +59,7 @@ def parse_args(argv=None):
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             p.error(f"argument --{name.replace('_', '-')}: must be a positive integer")
-    if not args.lr > 0 or args.seed < 0:
+    if (args.lr is not None and not args.lr > 0) or args.seed < 0:
         p.error("argument --lr must be positive and --seed 0 or more")
     return args
 
@@ -96,7 +99,7 @@ def train(model, args, x_train, y_train, x_test, y_test):
     loader = DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=True, rng=rng)
     steps_per_epoch = min(len(loader), 200) if args.quick else len(loader)
     epochs = 1 if args.quick else args.epochs
-    opt = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
+    opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=epochs * steps_per_epoch, warmup=min(100, steps_per_epoch // 2))
     history, step_losses = [], []
     start = time.perf_counter()

@@ -139,7 +139,8 @@ def main(argv=None):
     p.add_argument("--digits", type=int, default=6, help="string length")
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=3e-3, help="AdamW, with a warm-up and a cosine decay")
+    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adamw")
+    p.add_argument("--lr", type=float, default=3e-3, help="with a cosine decay (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="folder for metrics.json, model.npz and attention.png "
                                  "(default: runs/transformer-<timestamp>)")
@@ -153,7 +154,7 @@ def main(argv=None):
     tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
     rng = np.random.default_rng(args.seed)
     model = Transformer(2 * args.digits + 1, rng=rng)
-    opt = optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=args.steps, warmup=min(100, args.steps // 10))
     losses, start = [], time.perf_counter()
     for step in range(1, args.steps + 1):

@@ -220,3 +220,13 @@ def test_schedules_set_each_groups_own_base_lr():
     schedule = optim.StepLR(opt, step_size=1, gamma=0.5)
     schedule.step()
     assert [g["lr"] for g in opt.param_groups] == [0.5, 0.05]
+
+
+def test_optimizers_by_name_with_their_own_default_learning_rates():
+    w = tg.zeros(2, requires_grad=True)
+    assert isinstance(optim.by_name("adam", [w]), optim.Adam) and optim.by_name("adam", [w]).lr == 1e-3
+    momentum = optim.by_name("momentum", [w])
+    assert momentum.param_groups[0]["momentum"] == 0.9 and momentum.param_groups[0]["nesterov"]
+    assert optim.by_name("sgd", [w], lr=0.3).lr == 0.3
+    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'; choose from sgd, momentum, adam"):
+        optim.by_name("lbfgs", [w])

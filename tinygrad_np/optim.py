@@ -252,6 +252,21 @@ class RMSprop(Optimizer):
         w -= group["lr"] * u
 
 
+# ---- by name, for command lines ---------------------------------------------------------------------------
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3}
+
+
+def by_name(name, params, lr=None):
+    """An optimizer from a command-line name, each with its own default learning rate (``DEFAULT_LR``):
+    sgd, momentum (SGD with Nesterov momentum 0.9), adam, adamw, rmsprop."""
+    if name not in DEFAULT_LR:
+        raise ValueError(f"by_name: unknown optimizer {name!r}; choose from {', '.join(DEFAULT_LR)}")
+    lr = DEFAULT_LR[name] if lr is None else lr
+    if name == "momentum":
+        return SGD(params, lr=lr, momentum=0.9, nesterov=True)
+    return {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}[name](params, lr=lr)
+
+
 # ---- learning-rate schedules ------------------------------------------------------------------------
 class LRSchedule:
     """Sets every group's lr to base_lr * factor(t), where t counts the calls of ``step()``.
