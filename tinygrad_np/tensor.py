@@ -337,7 +337,8 @@ class Tensor:
         low = -np.inf if min is None else min
         high = np.inf if max is None else max
         inside = (self._data >= low) & (self._data <= high)
-        return where(inside, self, Tensor._make(np.clip(self._data, low, high), False))
+        bound = np.clip(self._data, low, high).astype(self._data.dtype, copy=False)  # NumPy 1.x would upcast 0-d
+        return where(inside, self, Tensor._make(bound, False))
 
     # ---- comparisons: boolean tensors, outside the graph (PyTorch's semantics) --------------------
     def _compare(self, other, compare):
