@@ -62,11 +62,14 @@ def plot(model, x, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5, help="at least 1")
     parser.add_argument("--quick", action="store_true", help="a few batches, for CI")
     parser.add_argument("--data-dir")
-    parser.add_argument("--out", default=os.path.join("runs", "autoencoder"))
+    parser.add_argument("--out", help="output folder (default: runs/autoencoder-<timestamp>)")
     args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error(f"argument --epochs: must be at least 1, got {args.epochs}")
+    args.out = args.out or os.path.join("runs", "autoencoder-" + time.strftime("%Y%m%d-%H%M%S"))
     tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
     try:
         x_train, _, x_test, _ = load_mnist(args.data_dir)

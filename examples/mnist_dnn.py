@@ -21,6 +21,7 @@ import numpy as np
 import tinygrad_np as tg
 from tinygrad_np import nn, optim
 from tinygrad_np.data import DataLoader, MnistNotFound, load_mnist, load_mnist_sample
+from tinygrad_np.data.mnist import cache_dir
 from tinygrad_np.fileio import atomic_write
 from tinygrad_np.metrics import accuracy, confusion_matrix, precision_recall_f1
 
@@ -77,7 +78,9 @@ positive_float = checked(float, lambda v: v > 0 and np.isfinite(v), "a positive 
 folder = checked(str, lambda v: v.strip() != "", "a folder name, not empty")
 
 
-def parse_args(argv=None):
+def parse_args(argv=()):
+    """The flags in ``argv`` (a list; the command line passes sys.argv[1:]). The default is no flags, never
+    this process's own sys.argv: called from a notebook, that would be the kernel's arguments."""
     p = OneLineParser(description="Train a 784-hidden-10 MLP on MNIST with tinygrad_np.")
     p.add_argument("--epochs", type=positive_int, default=10)
     p.add_argument("--batch-size", type=non_negative_int, default=128, help="0 means full batch")
@@ -91,7 +94,7 @@ def parse_args(argv=None):
     p.add_argument("--out", type=folder, help="output folder (default: runs/mnist-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--show", action="store_true", help="show the plots in a window at the end")
-    p.add_argument("--dry-run", action="store_true", help="a few batches of one epoch, for CI")
+    p.add_argument("--dry-run", action="store_true", help="one epoch of 5 batches, to check that everything runs")
     p.add_argument("--preset", choices=["seed"], help="seed: the original notebook's setup")
     p.set_defaults(normalize=True, init_scale=None, train_size=None, test_size=None)
     args = p.parse_args(argv)
@@ -99,6 +102,8 @@ def parse_args(argv=None):
         # The preset supplies defaults; flags given explicitly still win.
         p.set_defaults(**SEED_PRESET)
         args = p.parse_args(argv)
+    if args.dry_run:
+        args.epochs = 1
     return args
 
 
@@ -110,10 +115,7 @@ def load_data(args):
         source = args.data_dir or os.environ.get("TINYGRAD_NP_DATA") or "download cache"
         dataset = {"name": "MNIST", "source": str(source), "sample": False}
     except MnistNotFound as err:
-        banner = "!" * 78
-        print(f"{banner}\n! MNIST could not be found or downloaded ({err}).\n"
-              "! Using the small offline SAMPLE shipped with tinygrad_np: 2,000 training and 1,000 test\n"
-              f"! images. Accuracy will be lower than on full MNIST.\n{banner}", file=sys.stderr)
+        print(offline_banner(err), file=sys.stderr)
         x_train, y_train, x_test, y_test = load_mnist_sample()
         dataset = {"name": "MNIST sample (bundled offline subset)", "source": "tinygrad_np/data", "sample": True}
     if args.train_size:
@@ -127,6 +129,16 @@ def load_data(args):
 
     dataset.update(train_size=len(x_train), test_size=len(x_test))
     return prepare(x_train), y_train.astype(np.int64), prepare(x_test), y_test.astype(np.int64), x_test, dataset
+
+
+def offline_banner(err):
+    """Loud, short, and saying how to get full MNIST; a failed download is one phrase, not a page of DNS errors."""
+    why = "the download failed (no network?)" if str(err).startswith("could not download") else str(err)
+    line = "!" * 78
+    return (f"{line}\n! Training on the small offline SAMPLE shipped with tinygrad_np: 2,000 training and 1,000\n"
+            f"! test images, so accuracy will be lower than on full MNIST. MNIST was not found: {why}.\n"
+            "! To train on full MNIST, pass --data-dir FOLDER or set TINYGRAD_NP_DATA=FOLDER, FOLDER holding the\n"
+            f"! four MNIST files (train-images-idx3-ubyte.gz, ...), or put them in {cache_dir()}.\n{line}")
 
 
 # ---- training ----------------------------------------------------------------------------------
@@ -156,7 +168,7 @@ def predict(model, x, batch_size=2000):
 
 def progress(loader, description):
     try:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm  # a widget in notebooks, a text bar in terminals
     except ImportError:
         return loader
     return tqdm(loader, desc=description, leave=False, disable=None, dynamic_ncols=True)  # None: off unless a TTY
@@ -250,7 +262,7 @@ def default_out():
     return out
 
 
-def main(argv=None):
+def main(argv=()):
     args = parse_args(argv)
     tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
     if not args.no_plots:
@@ -301,6 +313,8 @@ def run(args, out):
     x_train, y_train, x_test, y_test, test_images, dataset = load_data(args)
     print(f"data: {dataset['name']} from {dataset['source']}: {dataset['train_size']} train, "
           f"{dataset['test_size']} test images; writing to {out}", flush=True)
+    if args.dry_run:
+        print("DRY RUN: one epoch of 5 batches, to check that everything runs; the numbers mean nothing", flush=True)
 
     model = MLP(args.hidden, np.random.default_rng(args.seed), init_scale=args.init_scale)
     # A diverging run overflows before its loss turns NaN: train() reports the NaN in one line,
@@ -332,6 +346,9 @@ def run(args, out):
                 plt.imshow(plt.imread(os.path.join(out, f"{name}.png")))
                 plt.axis("off")
             plt.show()
+    print(f"results in {out}")
+    if args.dry_run:
+        print("DRY RUN: one epoch of 5 batches; these accuracies mean nothing")
     print(f"train accuracy: {100 * train_acc:.2f}%")
     if dataset["sample"]:
         print("NOTE: trained on the bundled offline sample, not full MNIST")
@@ -341,7 +358,7 @@ def run(args, out):
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for mnist_plots
     try:
-        main()
+        main(sys.argv[1:])
     except (OSError, ValueError, FloatingPointError, ModuleNotFoundError) as err:
         sys.exit(f"{os.path.basename(sys.argv[0])}: error: {err}")
     except MemoryError as err:

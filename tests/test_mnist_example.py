@@ -232,3 +232,35 @@ def test_an_unwritable_cache_falls_back_to_the_sample_and_says_why(tmp_path):
     result = run_example("--dry-run", "--no-plots", "--out", tmp_path / "run", env=env)
     assert "offline SAMPLE" in result.stderr and "cannot be created or written" in result.stderr
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["dataset"]["sample"] is True
+
+
+def test_dry_run_is_one_epoch_of_a_few_batches_and_says_so(tmp_path):
+    write_mnist_folder(tmp_path / "data", n_train=1000, n_test=50)  # 8 batches of 128: the dry run takes 5
+    result = run_example("--dry-run", "--epochs", 7, "--data-dir", tmp_path / "data", "--out", tmp_path / "run",
+                         "--no-plots")
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and len(metrics["step_losses"]) == 5
+    assert "DRY RUN" in result.stdout and f"results in {tmp_path / 'run'}" in result.stdout
+
+
+def test_the_offline_banner_says_how_to_get_full_mnist_without_raw_network_errors(tmp_path):
+    env = {"TINYGRAD_NP_DATA": None, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "TINYGRAD_NP_MNIST_MIRRORS": "http://127.0.0.1:9/"}
+    result = run_example("--dry-run", "--no-plots", "--out", tmp_path / "run", env=env)
+    banner = result.stderr
+    assert "--data-dir" in banner and "TINYGRAD_NP_DATA" in banner and str(tmp_path / "cache") in banner
+    assert "Errno" not in banner and "127.0.0.1" not in banner and "the download failed" in banner
+
+
+def test_main_called_from_a_notebook_does_not_read_the_kernels_argv(monkeypatch):
+    example = load_example_module()
+    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "/tmp/kernel-1234.json"])
+    args = example.parse_args()
+    assert args.epochs == 10 and args.hidden == 800
+
+
+def test_autoencoder_refuses_no_epochs(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "mnist_autoencoder.py"), "--epochs", "0"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2 and "argument --epochs: must be at least 1, got 0" in result.stderr
+    assert not (tmp_path / "runs").exists()
