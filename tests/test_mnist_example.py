@@ -264,3 +264,11 @@ def test_autoencoder_refuses_no_epochs(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and "argument --epochs: must be at least 1, got 0" in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_each_optimizer_gets_its_own_default_learning_rate():
+    example = load_example_module()
+    assert [example.parse_args(["--optimizer", o]).lr for o in ("momentum", "sgd", "adam", "rmsprop")] == [
+        0.1, 0.3, 1e-3, 1e-3]
+    assert example.parse_args(["--optimizer", "adam", "--lr", "0.01"]).lr == 0.01
+    assert example.parse_args(["--preset", "seed"]).lr == 0.002
