@@ -71,7 +71,8 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=3e-3, help="with a cosine decay (default: %(default)s)")
     p.add_argument("--clip", type=float, default=1.0, help="max gradient norm")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="folder for metrics.json and model.npz (default: runs/lstm-<timestamp>)")
+    p.add_argument("--out", help="folder for metrics.json, model.npz and loss.png (default: runs/lstm-<timestamp>)")
+    p.add_argument("--no-plots", action="store_true")
     p.add_argument("--quick", action="store_true", help="length 8, 600 steps, for CI")
     args = p.parse_args(argv)
     if args.quick:
@@ -109,7 +110,25 @@ def main(argv=None):
     model.save(os.path.join(args.out, "model.npz"))
     with atomic_write(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump({"losses": losses, "seconds": seconds, "results": results, "args": vars(args)}, f)
+    if not args.no_plots:
+        draw_losses(losses, os.path.join(args.out, "loss.png"))
     print(f"trained in {seconds:.0f} s; guessing the mean would give mse 0.167")
+
+
+def draw_losses(losses, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(np.arange(1, len(losses) + 1), losses, lw=0.5, alpha=0.6, label="per batch")
+    ax.axhline(1 / 6, color="gray", ls="--", label="guessing the mean (1/6)")
+    ax.set(xlabel="step", ylabel="mean squared error", yscale="log", title="The adding problem: training loss")
+    ax.legend()
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ def test_the_cnns_forward_pass_is_the_convolution_written_as_loops():
 
 def test_lstm_learns_the_adding_problem_in_its_quick_mode(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "lstm_sequence.py"), "--quick", "--out", tmp_path],
-                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                            env=dict(os.environ, MPLBACKEND="Agg"))
     assert result.returncode == 0, result.stderr
     import json
 
@@ -118,6 +119,7 @@ def test_lstm_learns_the_adding_problem_in_its_quick_mode(tmp_path):
     assert trained["mse"] < 0.12, result.stdout
     losses = metrics["losses"]
     assert np.mean(losses[-50:]) < 0.6 * np.mean(losses[:50])
+    assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_tiny_transformer_reverses_held_out_strings(tmp_path):
