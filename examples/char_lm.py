@@ -132,6 +132,7 @@ def draw_losses(history, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import mnist_plots as plots  # beside this script: save_png
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
     epochs = [h["epoch"] for h in history]
@@ -139,9 +140,7 @@ def draw_losses(history, path):
     ax.plot(epochs, [h["val_loss"] for h in history], "s-", label="validation")
     ax.set(xlabel="epoch", ylabel="cross-entropy (nats per character)", title="Character-level model of names")
     ax.legend()
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    plots.save_png(fig, path, dpi=100)
 
 
 if __name__ == "__main__":

@@ -120,15 +120,14 @@ def draw_losses(losses, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import mnist_plots as plots  # beside this script: save_png
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.plot(np.arange(1, len(losses) + 1), losses, lw=0.5, alpha=0.6, label="per batch")
     ax.axhline(1 / 6, color="gray", ls="--", label="guessing the mean (1/6)")
     ax.set(xlabel="step", ylabel="mean squared error", yscale="log", title="The adding problem: training loss")
     ax.legend()
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    plots.save_png(fig, path, dpi=100)
 
 
 if __name__ == "__main__":

@@ -43,8 +43,7 @@ def plot(model, x, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from tinygrad_np.fileio import atomic_write
+    import mnist_plots as plots  # beside this script: save_png
 
     with tg.no_grad():
         recon = model(tg.Tensor(x[:10])).data
@@ -55,9 +54,7 @@ def plot(model, x, path):
             axes[row, k].axis("off")
     axes[0, 0].set_title("input", fontsize=8, loc="left")
     axes[1, 0].set_title("reconstruction from 32 numbers", fontsize=8, loc="left")
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    plots.save_png(fig, path, dpi=100)
 
 
 def main(argv=None):

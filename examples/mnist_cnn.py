@@ -154,15 +154,7 @@ def draw_plots(out, model, history, step_losses, steps_per_epoch, x_test, y_test
         ax.imshow(f, cmap="seismic", vmin=-lim, vmax=lim)
         ax.axis("off")
     fig.suptitle("First-layer filters (5x5)")
-    _save(fig, os.path.join(out, "filters.png"))
-
-
-def _save(fig, path):
-    import matplotlib.pyplot as plt
-
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    plots.save_png(fig, os.path.join(out, "filters.png"), dpi=100)
 
 
 def main(argv=None):

@@ -1,11 +1,13 @@
-"""The pictures examples/mnist_dnn.py draws. Each function writes one PNG, atomically."""
+"""The pictures the MNIST examples draw, and ``save_png``, which every example's plots go through.
+Each function writes one PNG, atomically."""
 import matplotlib.pyplot as plt
 import numpy as np
 
 from tinygrad_np.fileio import atomic_write
 
 
-def _save(fig, path, dpi=110):
+def save_png(fig, path, dpi=110):
+    """Write the figure as a PNG, atomically, and close it (every example's plots go through here)."""
     try:
         with atomic_write(path) as f:  # an interrupted run never leaves half a PNG
             fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
@@ -20,7 +22,7 @@ def loss_curves(step_losses, history, steps_per_epoch, path):
     ax.plot([h["epoch"] for h in history], [h["train_loss"] for h in history], "o-", label="epoch mean")
     ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="Training loss", yscale="log")
     ax.legend()
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def accuracy_curves(history, path):
@@ -30,7 +32,7 @@ def accuracy_curves(history, path):
     ax.plot(epochs, [100 * h["test_accuracy"] for h in history], "s-", label="test")
     ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     ax.legend()
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def one_prediction(image, true, predicted, path):
@@ -38,7 +40,7 @@ def one_prediction(image, true, predicted, path):
     ax.imshow(image, cmap="gray")
     ax.set_title(f"label {true}, predicted {predicted}", color="black" if true == predicted else "red")
     ax.axis("off")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def prediction_grid(images, true, predicted, path, rows=6, cols=10):
@@ -51,7 +53,7 @@ def prediction_grid(images, true, predicted, path, rows=6, cols=10):
     for ax in axes.flat[len(images):]:
         ax.axis("off")
     fig.suptitle("Test predictions (mistakes in red)")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def confusion(cm, path):
@@ -64,7 +66,7 @@ def confusion(cm, path):
                     color="white" if cm[i, j] > cm.max() / 3 else "black")
     ax.set(xticks=range(n), yticks=range(n), xlabel="predicted", ylabel="true", title="Confusion matrix (test)")
     fig.colorbar(im, ax=ax, label="log(1 + count)")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def first_layer_weights(w1, path, count=64):
@@ -80,4 +82,4 @@ def first_layer_weights(w1, path, count=64):
             lim = np.abs(w).max() or 1.0
             ax.imshow(w, cmap="seismic", vmin=-lim, vmax=lim)
     fig.suptitle(f"First-layer weights of {count} hidden units")
-    _save(fig, path, dpi=80)
+    save_png(fig, path, dpi=80)

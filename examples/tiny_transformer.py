@@ -117,6 +117,7 @@ def draw_attention(model, digits, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import mnist_plots as plots  # beside this script: save_png
 
     lines = np.concatenate([digits, [SEP], digits[::-1]])[None]
     with tg.no_grad():
@@ -129,9 +130,7 @@ def draw_attention(model, digits, path):
         ax.set(xticks=range(len(labels)), yticks=range(len(labels)), xticklabels=labels, yticklabels=labels,
                title=f"layer {i + 1}, mean over heads", xlabel="attends to", ylabel="position")
     fig.suptitle("Attention weights while reversing " + "".join(map(str, digits)))
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    plots.save_png(fig, path, dpi=100)
 
 
 def main(argv=None):
