@@ -61,10 +61,10 @@ def mnist_like_batch(rng, batch=64):
 
     folder = os.environ.get("TINYGRAD_NP_DATA")
     if folder:
-        from tinygrad_np.data import load_mnist
+        from tinygrad_np.data import load_mnist, normalize
 
         images, labels = load_mnist(folder)[:2]
         rows = rng.choice(len(images), batch, replace=False)
-        x = ((images[rows] / 255.0 - 0.1307) / 0.3081).astype(np.float32)[:, None]
+        x = normalize(images[rows])[:, None]
         return x, labels[rows].astype(np.int64)
     return rng.standard_normal((batch, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int64)

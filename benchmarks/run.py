@@ -29,6 +29,7 @@ from tinygrad_mlp import TinygradMLP  # noqa: E402
 from torch_mlp import TorchMLP, torch  # noqa: E402
 
 import tinygrad_np as tg  # noqa: E402
+from tinygrad_np.nn.init import kaiming_uniform_  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = [(b, h) for h in (128, 1000) for b in (32, 128, 512)]
@@ -40,19 +41,18 @@ def mnist_batch(batch, rng):
     """A batch of real MNIST when TINYGRAD_NP_DATA is set, else random data of the same shape."""
     folder = os.environ.get("TINYGRAD_NP_DATA")
     if folder:
-        from tinygrad_np.data import load_mnist
+        from tinygrad_np.data import load_mnist, normalize
 
         images, labels = load_mnist(folder)[:2]
         rows = rng.choice(len(images), batch, replace=False)
-        x = (images[rows].reshape(batch, -1) / 255.0 - 0.1307) / 0.3081
-        return x.astype(np.float32), labels[rows].astype(np.int64), "MNIST"
+        return normalize(images[rows].reshape(batch, -1)), labels[rows].astype(np.int64), "MNIST"
     x = rng.standard_normal((batch, 784)).astype(np.float32)
     return x, rng.integers(0, 10, batch).astype(np.int64), "random"
 
 
 def initial_params(hidden, rng):
-    def he(n_in, n_out):
-        return rng.uniform(-1, 1, (n_in, n_out)).astype(np.float32) * np.float32(np.sqrt(6 / n_in))
+    def he(n_in, n_out):  # as the MNIST example initialises its (in, out) weights
+        return kaiming_uniform_(tg.zeros(n_in, n_out), mode="fan_out", nonlinearity="relu", rng=rng).data
 
     return [he(784, hidden), np.zeros(hidden, np.float32), he(hidden, 10), np.zeros(10, np.float32)]
 

@@ -22,18 +22,15 @@ import numpy as np
 
 import tinygrad_np as tg
 from tinygrad_np import viz
-from tinygrad_np.data import MnistNotFound, load_mnist, load_mnist_sample
+from tinygrad_np.data import load_mnist_or_sample
 
 
 def load_columns(data_dir, m, rng):
     """m random training images as columns (784, m) in [0, 1], and their labels."""
-    try:
-        x, y = load_mnist(data_dir)[:2]
-    except MnistNotFound:
-        print("(MNIST not found: using the bundled sample)")
-        x, y = load_mnist_sample()[:2]
+    data = load_mnist_or_sample(data_dir)
+    x, y = data.x_train, data.y_train
     rows = rng.choice(len(x), m, replace=False)
-    return x[rows].reshape(m, -1).T / 255.0, y[rows].astype(np.int64)
+    return x[rows].reshape(m, -1).T / 255.0, y[rows]
 
 
 def section(title):

@@ -12,16 +12,14 @@ import sys
 import numpy as np
 
 import tinygrad_np as tg
-from tinygrad_np.data import MnistNotFound, load_mnist, load_mnist_sample
+from tinygrad_np.data import load_mnist_or_sample, normalize
 
 
 def mnist_batch(data_dir, n, rng):
-    try:
-        x, y = load_mnist(data_dir)[:2]
-    except MnistNotFound:
-        x, y = load_mnist_sample()[:2]
+    data = load_mnist_or_sample(data_dir)
+    x, y = data.x_train, data.y_train
     rows = rng.choice(len(x), n, replace=False)
-    return (x[rows].reshape(n, -1) / 255.0 - 0.1307) / 0.3081, y[rows].astype(np.int64)
+    return normalize(x[rows].reshape(n, -1)).astype(np.float64), y[rows]
 
 
 def hessian_vector_product(loss_fn, params, vs):

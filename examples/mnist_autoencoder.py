@@ -17,7 +17,7 @@ import numpy as np
 
 import tinygrad_np as tg
 from tinygrad_np import nn, optim
-from tinygrad_np.data import DataLoader, MnistNotFound, load_mnist, load_mnist_sample
+from tinygrad_np.data import DataLoader, load_mnist_or_sample
 
 
 def build(rng, code_size=32):
@@ -68,11 +68,7 @@ def main(argv=None):
         parser.error(f"argument --epochs: must be at least 1, got {args.epochs}")
     args.out = args.out or os.path.join("runs", "autoencoder-" + time.strftime("%Y%m%d-%H%M%S"))
     tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
-    try:
-        x_train, _, x_test, _ = load_mnist(args.data_dir)
-    except MnistNotFound:
-        print("(MNIST not found: using the bundled sample)")
-        x_train, _, x_test, _ = load_mnist_sample()
+    x_train, _, x_test, _ = load_mnist_or_sample(args.data_dir)
     x_train = x_train.reshape(len(x_train), -1).astype(np.float32) / 255
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255
     rng = np.random.default_rng(0)

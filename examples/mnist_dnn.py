@@ -4,9 +4,11 @@
     python examples/mnist_dnn.py --preset seed   # the original notebook's setup
     python examples/mnist_dnn.py --help
 
-The network is two tensor expressions (``MLP.forward``), trained by the
-generic loop ``loss.backward(); opt.step(); opt.zero_grad()``. Results go to
-``--out``: metrics.json, model.npz and PNG plots.
+The file reads top to bottom: the arguments, the data, the model (two tensor
+expressions, ``MLP.forward``), the generic training loop
+``loss.backward(); opt.step(); opt.zero_grad()``, and the results. They go to
+``--out``: metrics.json, the model (model.npz, and model.safetensors with
+PyTorch's names) and PNG plots. ``examples/predict.py`` reads the model back.
 """
 import argparse
 import datetime
@@ -20,12 +22,9 @@ import numpy as np
 
 import tinygrad_np as tg
 from tinygrad_np import nn, optim
-from tinygrad_np.data import DataLoader, MnistNotFound, load_mnist, load_mnist_sample
-from tinygrad_np.data.mnist import cache_dir
+from tinygrad_np.data import MNIST_MEAN, MNIST_STD, DataLoader, load_mnist_or_sample, normalize
 from tinygrad_np.fileio import atomic_write
 from tinygrad_np.metrics import accuracy, confusion_matrix, precision_recall_f1
-
-MEAN, STD = 0.1307, 0.3081  # MNIST's training-set pixel statistics, after /255
 
 # Each optimizer's learning rate unless --lr is given, measured on this network (README): the SGD family
 # wants about a hundred times Adam's and RMSprop's.
@@ -35,28 +34,10 @@ DEFAULT_LR = {"momentum": 0.1, "sgd": 0.3, "adam": 1e-3, "rmsprop": 1e-3}
 # descent on raw 0-255 pixels, lr 0.002, 500 iterations, 1,000 / 350 images.
 SEED_PRESET = dict(hidden=1000, optimizer="sgd", lr=0.002, epochs=500, batch_size=0, schedule="none",
                    normalize=False, init_scale=0.001, train_size=1000, test_size=350)
+DRY_RUN_BATCHES = 5
 
 
-class MLP(nn.Module):
-    """784 -> hidden -> 10 with a ReLU: logits = relu(x @ W1 + b1) @ W2 + b2."""
-
-    def __init__(self, hidden, rng, init_scale=None):
-        def weight(n_in, n_out):
-            if init_scale is not None:  # the notebook's plain scaled normal
-                w = rng.standard_normal((n_in, n_out)) * init_scale
-            else:  # He-uniform, suited to ReLU
-                bound = np.sqrt(6.0 / n_in)
-                w = rng.uniform(-bound, bound, (n_in, n_out))
-            return tg.Tensor(w.astype(np.float32), requires_grad=True)
-
-        self.W1, self.b1 = weight(784, hidden), tg.zeros(hidden, requires_grad=True)
-        self.W2, self.b2 = weight(hidden, 10), tg.zeros(10, requires_grad=True)
-
-    def forward(self, x):
-        return (x @ self.W1 + self.b1).relu() @ self.W2 + self.b2
-
-
-# ---- command line -------------------------------------------------------------------------
+# ---- arguments -------------------------------------------------------------------------------
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -85,71 +66,117 @@ folder = checked(str, lambda v: v.strip() != "", "a folder name, not empty")
 def parse_args(argv=()):
     """The flags in ``argv`` (a list; the command line passes sys.argv[1:]). The default is no flags, never
     this process's own sys.argv: called from a notebook, that would be the kernel's arguments."""
-    p = OneLineParser(description="Train a 784-hidden-10 MLP on MNIST with tinygrad_np.")
+    preset = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in SEED_PRESET.items())
+    p = OneLineParser(description="Train a 784-hidden-10 MLP on MNIST with tinygrad_np.",
+                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--epochs", type=positive_int, default=10)
     p.add_argument("--batch-size", type=non_negative_int, default=128, help="0 means full batch")
     p.add_argument("--lr", type=positive_float, default=None,
-                   help="default: the optimizer's own, " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()))
-    p.add_argument("--hidden", type=positive_int, default=800)
+                   help="learning rate; None means the optimizer's own: "
+                        + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()))
+    p.add_argument("--hidden", type=positive_int, default=800, help="hidden units")
     p.add_argument("--optimizer", choices=list(DEFAULT_LR), default="momentum",
-                   help="momentum: SGD with momentum 0.9 (default: %(default)s)")
-    p.add_argument("--schedule", choices=["none", "cosine", "step"], default="cosine")
-    p.add_argument("--seed", type=non_negative_int, default=0)
-    p.add_argument("--data-dir", type=folder, help="folder with the four MNIST-format files (default: $TINYGRAD_NP_DATA, "
-                                      "the cache, or a download)")
-    p.add_argument("--out", type=folder, help="output folder (default: runs/mnist-<timestamp>)")
-    p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--show", action="store_true", help="show the plots in a window at the end")
-    p.add_argument("--dry-run", action="store_true", help="one epoch of 5 batches, to check that everything runs")
-    p.add_argument("--preset", choices=["seed"], help="seed: the original notebook's setup")
+                   help="momentum is SGD with momentum 0.9")
+    p.add_argument("--schedule", choices=["none", "cosine", "step"], default="cosine", help="learning-rate schedule")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="for the weights and the batch order")
+    p.add_argument("--data-dir", type=folder, help="folder with the four MNIST-format files; None means "
+                                                   "$TINYGRAD_NP_DATA, the cache, or a download")
+    p.add_argument("--out", type=folder, help="output folder; None means runs/mnist-<timestamp>")
+    p.add_argument("--no-plots", action="store_true", help="write no PNGs (and need no matplotlib)")
+    p.add_argument("--show", action="store_true", help="also show the plots in windows at the end")
+    p.add_argument("--dry-run", action="store_true",
+                   help=f"one epoch of {DRY_RUN_BATCHES} batches, to check that everything runs")
+    p.add_argument("--preset", choices=["seed"], help=f"seed: the original notebook's setup ({preset}); "
+                                                      "flags given explicitly still win")
     p.set_defaults(normalize=True, init_scale=None, train_size=None, test_size=None)
     args = p.parse_args(argv)
     if args.preset == "seed":
-        # The preset supplies defaults; flags given explicitly still win.
         p.set_defaults(**SEED_PRESET)
         args = p.parse_args(argv)
     if args.dry_run:
         args.epochs = 1
     if args.lr is None:
         args.lr = DEFAULT_LR[args.optimizer]
+    # How pixels become inputs, x = (pixels / 255 - mean) / std; the notebook fed raw pixels, which is mean 0,
+    # std 1/255. The saved model records both, so that predict.py prepares a new digit the same way.
+    args.input_mean, args.input_std = (MNIST_MEAN, MNIST_STD) if args.normalize else (0.0, 1 / 255)
     return args
 
 
-# ---- data ------------------------------------------------------------------------------------
+# ---- data --------------------------------------------------------------------------------------
 def load_data(args):
-    """Images as float32 rows of 784, labels as int64, and a description of where they came from."""
-    try:
-        x_train, y_train, x_test, y_test = load_mnist(args.data_dir)
-        source = args.data_dir or os.environ.get("TINYGRAD_NP_DATA") or "download cache"
-        dataset = {"name": "MNIST", "source": str(source), "sample": False}
-    except MnistNotFound as err:
-        print(offline_banner(err), file=sys.stderr)
-        x_train, y_train, x_test, y_test = load_mnist_sample()
-        dataset = {"name": "MNIST sample (bundled offline subset)", "source": "tinygrad_np/data", "sample": True}
+    """Inputs as float32 rows of 784 and int64 labels, the test images as pixels, and which set was used."""
+    data = load_mnist_or_sample(args.data_dir)
+    x_train, y_train, x_test, y_test = data
     if args.train_size:
         x_train, y_train = x_train[: args.train_size], y_train[: args.train_size]
     if args.test_size:
         x_test, y_test = x_test[: args.test_size], y_test[: args.test_size]
 
-    def prepare(images):
-        x = images.reshape(len(images), -1).astype(np.float32)
-        return (x / 255.0 - MEAN) / STD if args.normalize else x
+    def inputs(images):
+        return normalize(images.reshape(len(images), -1), args.input_mean, args.input_std)
 
-    dataset.update(train_size=len(x_train), test_size=len(x_test))
-    return prepare(x_train), y_train.astype(np.int64), prepare(x_test), y_test.astype(np.int64), x_test, dataset
-
-
-def offline_banner(err):
-    """Loud, short, and saying how to get full MNIST; a failed download is one phrase, not a page of DNS errors."""
-    why = "the download failed (no network?)" if str(err).startswith("could not download") else str(err)
-    line = "!" * 78
-    return (f"{line}\n! Training on the small offline SAMPLE shipped with tinygrad_np: 2,000 training and 1,000\n"
-            f"! test images, so accuracy will be lower than on full MNIST. MNIST was not found: {why}.\n"
-            "! To train on full MNIST, pass --data-dir FOLDER or set TINYGRAD_NP_DATA=FOLDER, FOLDER holding the\n"
-            f"! four MNIST files (train-images-idx3-ubyte.gz, ...), or put them in {cache_dir()}.\n{line}")
+    dataset = {"name": data.name, "source": data.source, "sample": data.is_sample,
+               "train_size": len(x_train), "test_size": len(x_test)}
+    return inputs(x_train), y_train, inputs(x_test), y_test, x_test, dataset
 
 
-# ---- training ----------------------------------------------------------------------------------
+# ---- model -------------------------------------------------------------------------------------
+class MLP(nn.Module):
+    """784 -> hidden -> 10 with a ReLU: logits = relu(x @ W1 + b1) @ W2 + b2.
+
+    W1 is (784, hidden), so that x @ W1 reads as the math does; PyTorch's
+    nn.Linear stores the transpose, which ``pytorch_state_dict`` gives.
+    """
+
+    def __init__(self, hidden, rng=None, init_scale=None):
+        self.W1, self.b1 = tg.zeros(784, hidden, requires_grad=True), tg.zeros(hidden, requires_grad=True)
+        self.W2, self.b2 = tg.zeros(hidden, 10, requires_grad=True), tg.zeros(10, requires_grad=True)
+        for w in (self.W1, self.W2):
+            if init_scale is not None:  # the notebook's plain scaled normal
+                nn.init.normal_(w, 0.0, init_scale, rng=rng)
+            else:  # He-uniform, suited to ReLU. Our (in, out) layout is PyTorch's transposed: fan-in is its fan_out
+                nn.init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu", rng=rng)
+
+    def forward(self, x):
+        return (x @ self.W1 + self.b1).relu() @ self.W2 + self.b2
+
+    def pytorch_state_dict(self):
+        """The weights under the names and in the layout of
+        ``torch.nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))``."""
+        return {"0.weight": self.W1.data.T, "0.bias": self.b1.data, "2.weight": self.W2.data.T, "2.bias": self.b2.data}
+
+
+def save_model(model, args, out):
+    """model.npz and model.safetensors, each recording what using the model needs besides its weights."""
+    metadata = {"model": "mnist_dnn.MLP", "hidden": str(model.W1.shape[1]),
+                "input_mean": repr(args.input_mean), "input_std": repr(args.input_std),
+                "input": "x = (pixels / 255 - input_mean) / input_std: a 28x28 MNIST-style image (light digit on "
+                         "black, 20x20 box centred by mass), row by row"}
+    model.save(os.path.join(out, "model.npz"), metadata)
+    try:
+        nn.save(model.pytorch_state_dict(), os.path.join(out, "model.safetensors"), metadata)
+    except ModuleNotFoundError as err:  # an optional extra: the run still has model.npz
+        print(f"note: model.safetensors not written: {err}", file=sys.stderr)
+
+
+def load_model(path):
+    """A model saved by this script, and the (mean, std) its inputs need: ``(model, input_mean, input_std)``."""
+    metadata = nn.load_metadata(path)
+    if metadata.get("model") != "mnist_dnn.MLP":
+        raise ValueError(f"{os.fspath(path)}: not a model saved by mnist_dnn.py (it does not record the network's "
+                         "size and input normalisation); use the model.npz of a run of mnist_dnn.py")
+    model = MLP(int(metadata["hidden"]))
+    if os.fspath(path).endswith(".safetensors"):  # PyTorch's names and layout
+        state = nn.load(path)
+        model.load_state_dict({"W1": state["0.weight"].T, "b1": state["0.bias"],
+                               "W2": state["2.weight"].T, "b2": state["2.bias"]})
+    else:
+        model.load(path)
+    return model, float(metadata["input_mean"]), float(metadata["input_std"])
+
+
+# ---- training loop -----------------------------------------------------------------------------
 def make_optimizer(args, params):
     if args.optimizer == "sgd":
         return optim.SGD(params, lr=args.lr)
@@ -169,9 +196,14 @@ def make_schedule(args, opt):
 
 
 @tg.no_grad()
-def predict(model, x, batch_size=2000):
-    return np.concatenate([model(tg.Tensor(x[i:i + batch_size])).data.argmax(axis=1)
-                           for i in range(0, len(x), batch_size)])
+def evaluate(model, x, y, batch_size=2000):
+    """The mean cross-entropy on (x, y) and the softmax probabilities (N, 10), in evaluation mode."""
+    was_training = model.training
+    model.eval()
+    logits = tg.Tensor(np.concatenate([model(tg.Tensor(x[i:i + batch_size])).data
+                                       for i in range(0, len(x), batch_size)]))
+    model.train(was_training)
+    return logits.cross_entropy(y).item(), logits.softmax(axis=1).data
 
 
 def progress(loader, description):
@@ -183,14 +215,15 @@ def progress(loader, description):
 
 
 def train(args, model, x_train, y_train, x_test, y_test):
+    """The loop. Returns the history (one dict an epoch), every step's loss, the steps an epoch, and seconds."""
     opt = make_optimizer(args, model.parameters())
     schedule = make_schedule(args, opt)
     batch_size = args.batch_size or len(x_train)
     loader = DataLoader(x_train, y_train, batch_size=batch_size, shuffle=batch_size < len(x_train),
                         rng=np.random.default_rng(args.seed))
-    max_batches = 5 if args.dry_run else None
+    steps_per_epoch = DRY_RUN_BATCHES if args.dry_run else len(loader)
     log_every = max(1, args.epochs // 25)  # full-batch runs have hundreds of one-step epochs
-    history, step_losses, steps_per_epoch = [], [], len(loader) if max_batches is None else max_batches
+    history, step_losses = [], []
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
@@ -198,7 +231,7 @@ def train(args, model, x_train, y_train, x_test, y_test):
         total_loss, correct, seen = 0.0, 0, 0
         bar = progress(loader, f"epoch {epoch}/{args.epochs}")
         for i, (xb, yb) in enumerate(bar):
-            if max_batches is not None and i >= max_batches:
+            if i == steps_per_epoch:
                 break
             logits = model(tg.Tensor(xb))
             loss = logits.cross_entropy(yb)
@@ -215,20 +248,21 @@ def train(args, model, x_train, y_train, x_test, y_test):
             seen += len(yb)
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(loss=f"{total_loss / seen:.4f}")
+        test_loss, test_probabilities = evaluate(model, x_test, y_test)
         record = {"epoch": epoch, "train_loss": total_loss / seen, "train_accuracy": correct / seen,
-                  "test_accuracy": accuracy(y_test, predict(model, x_test)), "lr": opt.lr,
-                  "seconds": time.perf_counter() - t0}
+                  "test_loss": test_loss, "test_accuracy": accuracy(y_test, test_probabilities.argmax(axis=1)),
+                  "lr": opt.lr, "seconds": time.perf_counter() - t0}
         history.append(record)
         if schedule is not None:
             schedule.step()
         if epoch % log_every == 0 or epoch == args.epochs:
             print(f"epoch {epoch:3d}/{args.epochs}  loss {record['train_loss']:.4f}  "
-                  f"train acc {100 * record['train_accuracy']:6.2f}%  test acc {100 * record['test_accuracy']:6.2f}%  "
-                  f"{record['seconds']:.2f} s", flush=True)
+                  f"train acc {100 * record['train_accuracy']:6.2f}%  test loss {test_loss:.4f}  "
+                  f"test acc {100 * record['test_accuracy']:6.2f}%  {record['seconds']:.2f} s", flush=True)
     return history, step_losses, steps_per_epoch, time.perf_counter() - start
 
 
-# ---- reporting ----------------------------------------------------------------------------------
+# ---- results -----------------------------------------------------------------------------------
 def write_json(obj, path):
     with atomic_write(path, "w") as f:
         json.dump(obj, f, indent=2)
@@ -244,21 +278,14 @@ def class_table(precision, recall, f1, cm):
     return "\n".join(lines)
 
 
-def draw_plots(out, model, history, step_losses, steps_per_epoch, images, y_test, test_pred, cm, seed):
-    import mnist_plots as plots
-
-    plots.loss_curves(step_losses, history, steps_per_epoch, os.path.join(out, "loss.png"))
-    plots.accuracy_curves(history, os.path.join(out, "accuracy.png"))
-    rng = np.random.default_rng(seed)
-    k = int(rng.integers(len(images)))
-    plots.one_prediction(images[k], int(y_test[k]), int(test_pred[k]), os.path.join(out, "prediction.png"))
-    # A grid that always shows some mistakes, if there are any, among random picks.
-    wrong = np.flatnonzero(test_pred != y_test)
-    picks = np.concatenate([rng.permutation(wrong)[:12], rng.permutation(len(images))[:60]])[:60]
-    picks = rng.permutation(np.unique(picks))
-    plots.prediction_grid(images[picks], y_test[picks], test_pred[picks], os.path.join(out, "predictions.png"))
-    plots.confusion(cm, os.path.join(out, "confusion_matrix.png"))
-    plots.first_layer_weights(model.W1.data, os.path.join(out, "weights.png"))
+def caveats(args, dataset):
+    """What every plot title and the last lines say, so that no one takes these numbers for what they are not."""
+    notes = []
+    if args.dry_run:
+        notes.append(f"DRY RUN: 1 epoch of {DRY_RUN_BATCHES} batches")
+    if dataset["sample"]:
+        notes.append("the bundled offline sample, not full MNIST")
+    return notes
 
 
 def default_out():
@@ -268,26 +295,6 @@ def default_out():
         n += 1
         out = os.path.join("runs", f"mnist-{stamp}-{n}")
     return out
-
-
-def main(argv=()):
-    args = parse_args(argv)
-    tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
-    if not args.no_plots:
-        try:
-            import matplotlib
-        except ImportError:
-            raise ModuleNotFoundError("the plots need matplotlib: pip install -e \".[examples]\", "
-                                      "or pass --no-plots") from None
-        if not args.show:
-            matplotlib.use("Agg")  # files only; --show asks for a window
-    out = args.out or default_out()
-    created = make_out_folder(out)
-    try:
-        run(args, out)
-    except BaseException:  # Ctrl-C included: leave no empty run folder behind
-        remove_if_empty(created)
-        raise
 
 
 def make_out_folder(out):
@@ -317,12 +324,34 @@ def remove_if_empty(folders):
             break
 
 
+def main(argv=()):
+    """Run as the command line would with the flags in ``argv``; returns the metrics written to metrics.json."""
+    args = parse_args(argv)
+    tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
+    if not args.no_plots:
+        try:
+            import matplotlib
+        except ImportError:
+            raise ModuleNotFoundError("the plots need matplotlib: pip install -e \".[examples]\", "
+                                      "or pass --no-plots") from None
+        if not args.show and "ipykernel" not in sys.modules:
+            matplotlib.use("Agg")  # files only; --show asks for windows, and a notebook draws inline
+    out = args.out or default_out()
+    created = make_out_folder(out)
+    try:
+        return run(args, out)
+    except BaseException:  # Ctrl-C included: leave no empty run folder behind
+        remove_if_empty(created)
+        raise
+
+
 def run(args, out):
     x_train, y_train, x_test, y_test, test_images, dataset = load_data(args)
     print(f"data: {dataset['name']} from {dataset['source']}: {dataset['train_size']} train, "
-          f"{dataset['test_size']} test images; writing to {out}", flush=True)
+          f"{dataset['test_size']} test images", flush=True)
+    notes = caveats(args, dataset)
     if args.dry_run:
-        print("DRY RUN: one epoch of 5 batches, to check that everything runs; the numbers mean nothing", flush=True)
+        print(f"{notes[0]}, to check that everything runs: the accuracies will mean nothing", flush=True)
 
     model = MLP(args.hidden, np.random.default_rng(args.seed), init_scale=args.init_scale)
     # A diverging run overflows before its loss turns NaN: train() reports the NaN in one line,
@@ -330,47 +359,48 @@ def run(args, out):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         history, step_losses, steps_per_epoch, seconds = train(args, model, x_train, y_train, x_test, y_test)
 
-    train_acc = accuracy(y_train, predict(model, x_train))
-    test_pred = predict(model, x_test)
+    train_acc = accuracy(y_train, evaluate(model, x_train, y_train)[1].argmax(axis=1))
+    test_loss, test_probabilities = evaluate(model, x_test, y_test)
+    test_pred = test_probabilities.argmax(axis=1)
     test_acc = accuracy(y_test, test_pred)
     cm = confusion_matrix(y_test, test_pred, 10)
     precision, recall, f1 = precision_recall_f1(cm)
     print(f"\ntrained in {seconds:.1f} s\n{class_table(precision, recall, f1, cm)}\n")
 
-    model.save(os.path.join(out, "model.npz"))
-    write_json({
-        "test_accuracy": test_acc, "train_accuracy": train_acc, "epochs": args.epochs, "seconds": seconds,
-        "dataset": dataset, "history": history, "step_losses": step_losses,
+    save_model(model, args, out)
+    metrics = {
+        "test_accuracy": test_acc, "train_accuracy": train_acc, "test_loss": test_loss, "epochs": args.epochs,
+        "seconds": seconds, "dataset": dataset, "notes": notes, "history": history, "step_losses": step_losses,
         "per_class": {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist()},
         "confusion_matrix": cm.tolist(), "args": vars(args),
-    }, os.path.join(out, "metrics.json"))
+    }
+    write_json(metrics, os.path.join(out, "metrics.json"))
     if not args.no_plots:
-        draw_plots(out, model, history, step_losses, steps_per_epoch, test_images, y_test, test_pred, cm, args.seed)
-        if args.show:
-            import matplotlib.pyplot as plt
+        import mnist_plots  # beside this script
 
-            for name in ("loss", "accuracy", "predictions", "confusion_matrix", "weights"):
-                plt.figure(name)
-                plt.imshow(plt.imread(os.path.join(out, f"{name}.png")))
-                plt.axis("off")
-            plt.show()
+        results = mnist_plots.Results(history, step_losses, steps_per_epoch, test_images, y_test, test_probabilities,
+                                      note="; ".join(notes))
+        mnist_plots.draw_report(out, results, first_layer=model.W1.data, seed=args.seed, show=args.show)
     print(f"results in {out}")
-    if args.dry_run:
-        print("DRY RUN: one epoch of 5 batches; these accuracies mean nothing")
+    for note in notes:
+        print(f"NOTE: {note}: not a real result")
     print(f"train accuracy: {100 * train_acc:.2f}%")
-    if dataset["sample"]:
-        print("NOTE: trained on the bundled offline sample, not full MNIST")
     print(f"test accuracy: {100 * test_acc:.2f}%")
+    return metrics
 
 
-if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for mnist_plots
+def command_line():
+    """``main`` with the command line's flags; an error is one line, not a traceback."""
+    name = os.path.basename(sys.argv[0])
     try:
         main(sys.argv[1:])
     except (OSError, ValueError, FloatingPointError, ModuleNotFoundError) as err:
-        sys.exit(f"{os.path.basename(sys.argv[0])}: error: {err}")
+        sys.exit(f"{name}: error: {err}")
     except MemoryError as err:
-        sys.exit(f"{os.path.basename(sys.argv[0])}: error: not enough memory ({err}); "
-                 "try a smaller --hidden or --batch-size")
+        sys.exit(f"{name}: error: not enough memory ({err}); try a smaller --hidden or --batch-size")
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    command_line()

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from idx_files import write_idx, write_mnist_folder
 
-from tinygrad_np.data import MnistNotFound, load_mnist, load_mnist_sample
+from tinygrad_np.data import (MNIST_MEAN, MNIST_STD, MnistNotFound, load_mnist, load_mnist_or_sample,
+                              load_mnist_sample, normalize)
 from tinygrad_np.data import mnist as mnist_module
 
 
@@ -193,7 +194,10 @@ def test_real_mnist_facts():
     assert list(y_train[:8]) == [5, 0, 4, 1, 9, 2, 1, 3]
     assert list(y_test[:8]) == [7, 2, 1, 0, 4, 1, 4, 9]
     pixels = x_train / 255.0
-    assert abs(pixels.mean() - 0.1307) < 1e-4 and abs(pixels.std() - 0.3081) < 1e-4
+    assert abs(pixels.mean() - MNIST_MEAN) < 1e-4 and abs(pixels.std() - MNIST_STD) < 1e-4
+    inputs = normalize(x_train)
+    assert inputs.dtype == np.float32 and inputs.shape == x_train.shape
+    assert abs(inputs.mean()) < 1e-3 and abs(inputs.std() - 1) < 1e-3
     sums = Path(REAL, "SHA256SUMS")
     if sums.exists():
         expected = dict(line.split()[::-1] for line in sums.read_text().splitlines() if line.strip())
@@ -234,3 +238,32 @@ def test_a_cache_folder_that_cannot_be_created_is_reported_as_not_found(mirror, 
     with pytest.raises(MnistNotFound, match="the cache folder .*a-file/tinygrad_np/mnist cannot be created or written"):
         load_mnist(mirrors=[mirror.url("good")], progress=False)
     assert mirror.requests == [], "nothing should be fetched when there is nowhere to put it"
+
+
+@needs_real_data
+def test_mnist_or_sample_says_it_found_mnist(capsys):
+    data = load_mnist_or_sample(REAL)
+    assert (data.name, data.source, data.is_sample, data.why_sample) == ("MNIST", REAL, False, "")
+    assert data.x_train.shape == (60000, 28, 28) and data.y_train.dtype == np.int64
+    assert capsys.readouterr().err == ""
+
+
+def test_mnist_or_sample_falls_back_loudly_and_says_why(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("TINYGRAD_NP_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv(mnist_module.MIRRORS_ENV, "http://127.0.0.1:9/")  # closed: fails at once
+    data = load_mnist_or_sample(normalized=True)
+    assert data.is_sample and data.name.startswith("MNIST sample") and data.why_sample.startswith("the download failed")
+    assert data.x_train.shape == (2000, 28, 28) and data.x_train.dtype == np.float32
+    np.testing.assert_array_equal(data.x_test, normalize(load_mnist_sample()[2]))
+    x_train, y_train, x_test, y_test = data  # unpacks as load_mnist's tuple does
+    assert y_test.dtype == np.int64
+    banner = capsys.readouterr().err
+    assert "offline SAMPLE" in banner and "--data-dir" in banner and str(tmp_path / "cache") in banner
+    load_mnist_or_sample(announce=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_named_folder_that_is_wrong_is_an_error_not_the_sample(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        load_mnist_or_sample(tmp_path / "nowhere")

@@ -11,6 +11,7 @@ import pytest
 from idx_files import write_idx, write_mnist_folder
 
 import tinygrad_np as tg
+from tinygrad_np import nn
 from tinygrad_np.data import load_mnist
 from tinygrad_np.metrics import confusion_matrix
 
@@ -18,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "mnist_dnn.py"
 REAL = os.environ.get("TINYGRAD_NP_DATA")
 needs_real_data = pytest.mark.skipif(not REAL, reason="TINYGRAD_NP_DATA is not set")
-PLOTS = ["loss.png", "accuracy.png", "prediction.png", "predictions.png", "confusion_matrix.png", "weights.png"]
+PLOTS = ["loss.png", "accuracy.png", "prediction.png", "predictions.png", "mistakes.png", "confusion_matrix.png",
+         "weights.png"]
 
 
 def run_example(*args, env=None, check=True):
@@ -42,7 +44,7 @@ def load_example_module():
 def assert_valid_outputs(out, plots=True):
     metrics = json.loads((out / "metrics.json").read_text())
     with np.load(out / "model.npz", allow_pickle=False) as model:
-        assert set(model.files) == {"W1", "b1", "W2", "b2"}
+        assert set(model.files) == {"W1", "b1", "W2", "b2", "__metadata__"}
     if plots:
         import matplotlib.image
 
@@ -69,12 +71,13 @@ def test_one_epoch_on_real_mnist(tmp_path):
                                   "train_size": 60000, "test_size": 10000}
     assert len(metrics["per_class"]["f1"]) == 10 and metrics["history"][0]["epoch"] == 1
 
-    # The saved model, reloaded into a fresh network, makes exactly the predictions the run reported.
+    # The saved model, reloaded from what the file alone records, makes exactly the predictions the run reported.
     example = load_example_module()
-    model = example.MLP(metrics["args"]["hidden"], np.random.default_rng(123)).load(out / "model.npz")
+    model, mean, std = example.load_model(out / "model.npz")
+    assert (model.W1.shape, mean, std) == ((784, 800), 0.1307, 0.3081)
     _, _, x_test, y_test = load_mnist(REAL)
-    x = ((x_test.reshape(-1, 784) / 255.0 - example.MEAN) / example.STD).astype(np.float32)
-    predictions = example.predict(model, x)
+    x = ((x_test.reshape(-1, 784) / 255.0 - mean) / std).astype(np.float32)
+    predictions = example.evaluate(model, x, y_test.astype(np.int64))[1].argmax(axis=1)
     assert confusion_matrix(y_test, predictions, 10).tolist() == metrics["confusion_matrix"]
 
 
@@ -102,7 +105,8 @@ def test_offline_fallback_uses_the_bundled_sample_and_says_so(tmp_path):
     assert "offline SAMPLE" in "\n".join(result.stderr.splitlines()[:4])  # loud, at the start
     metrics = assert_valid_outputs(out)
     assert metrics["dataset"]["sample"] is True and metrics["dataset"]["train_size"] == 2000
-    assert "bundled offline sample" in result.stdout
+    assert "NOTE: the bundled offline sample, not full MNIST" in result.stdout
+    assert metrics["notes"] == ["DRY RUN: 1 epoch of 5 batches", "the bundled offline sample, not full MNIST"]
 
 
 def test_preset_seed_is_the_notebooks_setup(tmp_path):
@@ -272,3 +276,108 @@ def test_each_optimizer_gets_its_own_default_learning_rate():
         0.1, 0.3, 1e-3, 1e-3]
     assert example.parse_args(["--optimizer", "adam", "--lr", "0.01"]).lr == 0.01
     assert example.parse_args(["--preset", "seed"]).lr == 0.002
+
+
+def test_the_model_files_record_the_network_and_safetensors_has_pytorchs_names_and_layout(tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    write_mnist_folder(tmp_path / "data", n_train=300, n_test=50)
+    run_example("--dry-run", "--hidden", 16, "--data-dir", tmp_path / "data", "--out", tmp_path / "run", "--no-plots")
+    ours = nn.load(tmp_path / "run" / "model.npz")
+    metadata = nn.load_metadata(tmp_path / "run" / "model.npz")
+    assert (metadata["model"], metadata["hidden"], metadata["input_mean"], metadata["input_std"]) == (
+        "mnist_dnn.MLP", "16", "0.1307", "0.3081")
+
+    path = tmp_path / "run" / "model.safetensors"
+    theirs = load_file(path)
+    assert {k: v.shape for k, v in theirs.items()} == {
+        "0.weight": (16, 784), "0.bias": (16,), "2.weight": (10, 16), "2.bias": (10,)}
+    assert all(v.dtype == np.float32 for v in theirs.values())
+    np.testing.assert_array_equal(theirs["0.weight"], ours["W1"].T)
+    np.testing.assert_array_equal(theirs["2.weight"], ours["W2"].T)
+    np.testing.assert_array_equal(theirs["0.bias"], ours["b1"])
+    np.testing.assert_array_equal(theirs["2.bias"], ours["b2"])
+    with safe_open(path, framework="np") as f:
+        assert f.metadata() == metadata
+
+    # What nn.Linear computes, x @ weight.T + bias, from the file alone gives our network's predictions.
+    x = np.random.default_rng(0).standard_normal((64, 784)).astype(np.float32)
+    hidden = np.maximum(x @ theirs["0.weight"].T + theirs["0.bias"], 0)
+    example = load_example_module()
+    model, _, _ = example.load_model(path)
+    with tg.no_grad():
+        expected = model(tg.Tensor(x)).data
+    np.testing.assert_allclose(hidden @ theirs["2.weight"].T + theirs["2.bias"], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_readmes_pytorch_lines_reproduce_our_predictions(tmp_path):
+    torch = pytest.importorskip("torch")
+    write_mnist_folder(tmp_path / "data", n_train=300, n_test=50)
+    run_example("--dry-run", "--hidden", 16, "--data-dir", tmp_path / "data", "--out", tmp_path / "run", "--no-plots")
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("import safetensors.torch")
+    lines = readme[start:readme.index("```", start)].replace("runs/mnist-<timestamp>", str(tmp_path / "run"))
+    lines = lines.replace("H = 800", "H = 16")
+    namespace = {}
+    exec("import torch\n" + lines, namespace)  # noqa: S102 - the README's own lines
+    x = np.random.default_rng(1).standard_normal((64, 784)).astype(np.float32)
+    with torch.no_grad():
+        theirs = namespace["net"](torch.from_numpy(x)).numpy()
+    model, _, _ = load_example_module().load_model(tmp_path / "run" / "model.npz")
+    with tg.no_grad():
+        ours = model(tg.Tensor(x)).data
+    np.testing.assert_allclose(theirs, ours, rtol=1e-4, atol=1e-4)
+    assert (theirs.argmax(1) == ours.argmax(1)).all()
+
+
+def test_a_file_that_is_not_an_mnist_dnn_model_is_refused_by_name(tmp_path):
+    nn.Linear(3, 2).save(tmp_path / "linear.npz")
+    with pytest.raises(ValueError, match=r"linear.npz: not a model saved by mnist_dnn.py"):
+        load_example_module().load_model(tmp_path / "linear.npz")
+
+
+def test_every_plot_says_dry_run_or_sample_and_reads_well(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import mnist_plots
+
+    rng = np.random.default_rng(0)
+    epochs = 40
+    history = [{"epoch": e, "train_loss": 1 / e, "test_loss": 1.2 / e, "train_accuracy": 0.9, "test_accuracy": 0.8}
+               for e in range(1, epochs + 1)]
+    labels = rng.integers(0, 10, 200)
+    probabilities = rng.dirichlet(np.ones(10), 200)
+    results = mnist_plots.Results(history, list(rng.random(80)), 2, rng.random((200, 28, 28)), labels, probabilities,
+                                  note="DRY RUN: 1 epoch of 5 batches")
+    figures = {"loss": mnist_plots.loss_figure(results), "accuracy": mnist_plots.accuracy_figure(results),
+               "prediction": mnist_plots.one_prediction_figure(results, 3),
+               "predictions": mnist_plots.random_predictions_figure(results, rng),
+               "mistakes": mnist_plots.confident_mistakes_figure(results),
+               "confusion": mnist_plots.confusion_figure(results),
+               "weights": mnist_plots.first_layer_figure(rng.standard_normal((784, 16)), results.note)}
+    for name, fig in figures.items():
+        titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
+        assert any("DRY RUN" in t for t in titles), (name, titles)
+
+    # 40 epochs: lines without markers; the test loss is drawn beside the training loss.
+    loss_lines = figures["loss"].axes[0].get_lines()
+    assert [line.get_label() for line in loss_lines] == ["train, each step", "train, epoch mean", "test, end of epoch"]
+    assert all(line.get_marker() in ("None", "", None) for line in loss_lines)
+    # The one prediction shows a probability for each of the ten digits.
+    bars = figures["prediction"].axes[1].patches
+    np.testing.assert_allclose([b.get_width() for b in bars], probabilities[3])
+    # The weights share one colour scale, shown by a colour bar.
+    assert any(ax.get_label() == "<colorbar>" for ax in figures["weights"].axes)
+    # The random sample says it is random and how many mistakes it holds.
+    assert "at random" in figures["predictions"]._suptitle.get_text()
+    # The confusion matrix colours are row shares on a linear 0-100 scale.
+    image = figures["confusion"].axes[0].get_images()[0]
+    assert image.get_clim() == (0, 100)
+    np.testing.assert_allclose(image.get_array().sum(axis=1), 100)
+    assert "most confident" in figures["mistakes"]._suptitle.get_text()
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -1,4 +1,5 @@
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -193,3 +194,41 @@ def test_a_save_in_progress_elsewhere_is_left_alone(tmp_path):
         f.write(b"x")
         nn.save({"w": np.ones(2)}, path)
         assert len([p for p in tmp_path.iterdir() if p.name.endswith(".part")]) == 1
+
+
+def test_safetensors_round_trip_with_metadata(tmp_path):
+    pytest.importorskip("safetensors")
+    model = nn.Linear(3, 2)
+    model.save(tmp_path / "m.safetensors", metadata={"hidden": "3"})
+    assert (tmp_path / "m.safetensors").read_bytes()[8:9] == b"{"  # a safetensors header, not a zip
+    fresh = nn.Linear(3, 2).load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(fresh.weight.data, model.weight.data)
+    assert nn.load_metadata(tmp_path / "m.safetensors") == {"hidden": "3"}
+    model.save(tmp_path / "m.npz", metadata={"hidden": "3"})
+    assert nn.load_metadata(tmp_path / "m.npz") == {"hidden": "3"} and list(nn.load(tmp_path / "m.npz")) == [
+        "weight", "bias"]
+    model.save(tmp_path / "plain.npz")
+    assert nn.load_metadata(tmp_path / "plain.npz") == {}
+    with pytest.raises(TypeError, match="metadata must map strings to strings"):
+        model.save(tmp_path / "bad.npz", metadata={"hidden": 3})
+
+
+def test_a_broken_safetensors_file_is_named(tmp_path):
+    pytest.importorskip("safetensors")
+    (tmp_path / "empty.safetensors").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty.safetensors: not a complete .safetensors file \(the file is empty"):
+        nn.Linear(3, 2).load(tmp_path / "empty.safetensors")
+    nn.Linear(3, 2).save(tmp_path / "cut.safetensors")
+    data = (tmp_path / "cut.safetensors").read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(data[:-5])
+    with pytest.raises(ValueError, match=r"cut.safetensors: not a complete .safetensors file"):
+        nn.load(tmp_path / "cut.safetensors")
+
+
+def test_without_the_safetensors_package_the_error_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ModuleNotFoundError, match=r"pip install safetensors"):
+        nn.Linear(3, 2).save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+    nn.Linear(3, 2).save(tmp_path / "m.npz")  # .npz needs nothing extra

@@ -7,10 +7,11 @@ from .layers import (
 )
 from .module import Module
 from .recurrent import GRUCell, LSTMCell, RNNCell
-from .serialization import load, save
+from .serialization import load, load_metadata, save
 
 __all__ = [
     "Module", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU", "Sequential", "Dropout",
     "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load",
+    "load_metadata",
 ]

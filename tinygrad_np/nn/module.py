@@ -114,8 +114,13 @@ class Module:
             t.data[...] = converted[name]
             t.bump_version()
 
-    def save(self, path):
-        serialization.save(self.state_dict(), path)
+    def save(self, path, metadata=None):
+        """Write ``state_dict()`` to ``path``: safetensors if it ends in .safetensors, .npz otherwise.
+
+        ``metadata``, a dict of strings, is stored beside the arrays
+        (``nn.load_metadata`` reads it back).
+        """
+        serialization.save(self.state_dict(), path, metadata)
 
     def load(self, path):
         """Load parameters saved by ``save``; an error names the file, and loads nothing."""

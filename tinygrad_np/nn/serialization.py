@@ -1,4 +1,11 @@
-"""Saving and loading state dicts as .npz: atomic writes, any key names, never a pickle."""
+"""Saving and loading state dicts: .npz, or .safetensors for PyTorch and friends; atomic writes, never a pickle.
+
+A file may also carry metadata, a dict of strings (what a model needs besides
+its weights: its sizes, how its inputs were prepared). In a .safetensors file
+it is the format's own ``__metadata__``; in a .npz it is one entry of that
+name holding the dict as JSON text.
+"""
+import json
 import os
 import zipfile
 import zlib
@@ -10,27 +17,101 @@ from ..fileio import atomic_write
 from ..tensor import Tensor
 
 
-def save(state_dict, path):
-    """Write a state dict to ``path`` as .npz, atomically: a temporary file renamed into place.
+METADATA = "__metadata__"
+INSTALL_SAFETENSORS = "pip install safetensors (or pip install -e \".[safetensors]\")"
 
-    Any name is kept as it is, ``allow_pickle`` or ``file`` included (``np.savez``
-    would take those as its own arguments), and nothing is pickled.
+
+def save(state_dict, path, metadata=None):
+    """Write a state dict to ``path``, atomically: a temporary file renamed into place.
+
+    A path ending in ``.safetensors`` gets that format (the optional
+    ``safetensors`` package writes it); any other path gets .npz. Any name is
+    kept as it is, ``allow_pickle`` or ``file`` included (``np.savez`` would
+    take those as its own arguments), and nothing is pickled. ``metadata`` is a
+    dict of strings stored beside the arrays (``load_metadata`` reads it back).
     """
     arrays = {}
     for name, value in state_dict.items():
         array = value.data if isinstance(value, Tensor) else np.asarray(value)
         if array.dtype.hasobject:  # would need pickling
             raise TypeError(f"save: {name!r} is not a numeric array (dtype {array.dtype}); refusing to pickle")
+        if name == METADATA:
+            raise ValueError(f"save: {METADATA!r} is reserved for the metadata; rename that entry")
         arrays[name] = array
+    metadata = _checked_metadata(metadata)
+    if os.fspath(path).endswith(".safetensors"):
+        _save_safetensors(arrays, path, metadata)
+        return
+    if metadata:
+        arrays[METADATA] = np.array(json.dumps(metadata))  # a unicode array: text without pickling
     with atomic_write(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for name, array in arrays.items():  # the .npz layout: one .npy member an entry
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
+def _checked_metadata(metadata):
+    metadata = dict(metadata or {})
+    for key, value in metadata.items():
+        if not (isinstance(key, str) and isinstance(value, str)):
+            raise TypeError(f"save: metadata must map strings to strings (as safetensors' does); "
+                            f"got {key!r}: {value!r}, write str(value)")
+    return metadata
+
+
+def _safetensors():
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ModuleNotFoundError(f".safetensors files need the safetensors package: {INSTALL_SAFETENSORS}") from None
+    return safetensors
+
+
+def _save_safetensors(arrays, path, metadata):
+    safetensors = _safetensors()
+    contiguous = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
+    data = safetensors.numpy.save(contiguous, metadata=metadata or None)
+    with atomic_write(path) as f:
+        f.write(data)
+
+
+def _load_safetensors(path):
+    safetensors = _safetensors()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
+    try:
+        state = safetensors.numpy.load(data)
+        with safetensors.safe_open(path, framework="np") as f:
+            metadata = f.metadata() or {}
+    except Exception as err:  # safetensors raises its own error types (SafetensorError, ...)
+        reason = "the file is empty" if not data else str(err) or type(err).__name__
+        raise ValueError(f"{path}: not a complete .safetensors file ({reason})") from None
+    return OrderedDict(state), dict(metadata)
+
+
 def load(path):
-    """Read a state dict written by ``save``. Never unpickles; an error names the file and what is wrong."""
+    """Read a state dict written by ``save`` (.npz, or .safetensors by its name).
+
+    Never unpickles; an error names the file and what is wrong. The metadata,
+    if any, is not part of the state dict: ``load_metadata`` reads it.
+    """
+    return _load_with_metadata(path)[0]
+
+
+def load_metadata(path):
+    """The dict of strings saved with ``save(..., metadata=)``; empty if none was."""
+    return _load_with_metadata(path)[1]
+
+
+def _load_with_metadata(path):
     path = os.fspath(path)
+    if path.endswith(".safetensors"):
+        return _load_safetensors(path)
     try:
         with open(path, "rb") as f:
             magic = f.read(6)
@@ -54,7 +135,12 @@ def load(path):
             except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
                 raise ValueError(f"{path}: not a tinygrad_np model file: entry {name!r} cannot be read "
                                  f"({_reason(path, err)})") from None
-    return state
+    metadata = state.pop(METADATA, None)
+    try:
+        metadata = {} if metadata is None else json.loads(str(metadata[()]))
+    except (ValueError, IndexError, TypeError):
+        raise ValueError(f"{path}: its {METADATA} entry is not the JSON text that save writes") from None
+    return state, metadata
 
 
 def _reason(path, err):

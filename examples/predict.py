@@ -1,0 +1,89 @@
+"""Read your own handwritten digits with a network trained by mnist_dnn.py.
+
+    python examples/mnist_dnn.py --out runs/mine             # train once, ~20 s
+    python examples/predict.py runs/mine/model.npz my_7.png  # then ask it
+
+Draw a digit in any paint program (any colours, any size, one digit an image)
+or photograph one on paper. Each image is made to look like an MNIST digit
+(``tinygrad_np.data.to_mnist_layout``: greyscale, light on black, cropped,
+fitted in a 20x20 box and centred by mass in 28x28), normalised as the model
+records in its file, and classified. For each image this prints the digit
+and the three most probable digits; ``--show`` also draws what the network saw.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+import tinygrad_np as tg
+from tinygrad_np.data import normalize, to_mnist_layout
+
+
+def read_image(path):
+    """The image at ``path`` as an array; PNG, JPEG and the other formats Pillow reads."""
+    try:
+        from PIL import Image, ImageOps, UnidentifiedImageError  # Pillow comes with matplotlib (the examples extra)
+    except ImportError:
+        raise ModuleNotFoundError("reading images needs Pillow: pip install -e \".[examples]\"") from None
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)  # a phone photo's "this way up"
+            return np.asarray(image.convert("RGBA" if "A" in image.getbands() else "RGB"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path}: is a folder, not an image") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:  # Pillow's errors for broken files vary
+        raise ValueError(f"{path}: not an image that can be read ({err})") from None
+
+
+def classify(model, mean, std, images):
+    """Probabilities (N, 10) for 28x28 images in [0, 1], light on black."""
+    pixels = np.stack(images).reshape(len(images), -1) * 255
+    with tg.no_grad():
+        return model(tg.Tensor(normalize(pixels, mean, std))).softmax(axis=1).data
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="model.npz (or model.safetensors) written by mnist_dnn.py")
+    parser.add_argument("images", nargs="+", metavar="image", help="a PNG or JPEG of one digit")
+    parser.add_argument("--show", action="store_true", help="also show each image as the network saw it")
+    args = parser.parse_args(argv)
+
+    from mnist_dnn import load_model  # beside this script
+
+    model, mean, std = load_model(args.model)
+    laid_out = []
+    for path in args.images:
+        image = read_image(path)  # its errors name the file already
+        try:
+            laid_out.append(to_mnist_layout(image))
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+    probabilities = classify(model, mean, std, laid_out)
+    for path, p in zip(args.images, probabilities):
+        top = np.argsort(-p, kind="stable")[:3]
+        print(f"{path}: {top[0]}  (" + ", ".join(f"{d}: {100 * p[d]:.1f}%" for d in top) + ")")
+    if args.show:
+        show(args.images, laid_out, probabilities)
+    return probabilities
+
+
+def show(paths, images, probabilities):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(images), figsize=(2 * len(images), 2.4), squeeze=False)
+    for ax, path, image, p in zip(axes.flat, paths, images, probabilities):
+        ax.imshow(image, cmap="gray")
+        ax.set_title(f"{os.path.basename(path)}\n{p.argmax()} ({100 * p.max():.0f}%)", fontsize=8)
+        ax.axis("off")
+    plt.show()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (OSError, ValueError, ModuleNotFoundError) as err:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: error: {err}")

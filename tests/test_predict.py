@@ -1,0 +1,123 @@
+"""examples/predict.py and the layout it gives a user's digit: drawn or photographed digits are read as MNIST's."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_np.data import load_mnist, to_mnist_layout
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = os.environ.get("TINYGRAD_NP_DATA")
+needs_real_data = pytest.mark.skipif(not REAL, reason="TINYGRAD_NP_DATA is not set")
+
+
+def run(script, *args, cwd=None):
+    return subprocess.run([sys.executable, str(ROOT / "examples" / script), *map(str, args)], capture_output=True,
+                          text=True, env=dict(os.environ, MPLBACKEND="Agg"), timeout=600, cwd=cwd)
+
+
+def as_a_user_would_draw_it(digit, rng):
+    """An MNIST digit as a paint program would save it: big, dark on white, off centre, with a wide margin."""
+    big = np.kron(digit.astype(np.float64), np.ones((9, 9)))  # 252 x 252, blocky strokes
+    canvas = np.full((400, 360), 255.0)
+    top, left = rng.integers(0, 400 - 252), rng.integers(0, 360 - 252)
+    canvas[top: top + 252, left: left + 252] = 255 - big
+    return canvas.astype(np.uint8)
+
+
+def test_an_mnist_digit_keeps_its_layout():
+    """MNIST's own digits are already in the layout: laying one out again changes little."""
+    rng = np.random.default_rng(0)
+    images = load_mnist(REAL)[2][:50] if REAL else np.load(ROOT / "tinygrad_np/data/mnist_sample.npz")["x_test"][:50]
+    again, drawn = [], []
+    for image in images:
+        out = to_mnist_layout(image)
+        assert out.shape == (28, 28) and out.dtype == np.float32 and out.min() >= 0 and out.max() == 1
+        again.append(np.corrcoef(out.ravel(), image.ravel())[0, 1])
+        drawn.append(np.corrcoef(to_mnist_layout(as_a_user_would_draw_it(image, rng)).ravel(), image.ravel())[0, 1])
+    for name, similarity in (("again", again), ("drawn", drawn)):
+        assert np.median(similarity) > 0.99 and min(similarity) > 0.8, (name, np.round(similarity, 3))
+
+
+def test_a_digit_is_centred_by_mass_and_fits_a_20_pixel_box():
+    canvas = np.zeros((300, 100))
+    canvas[20:280, 10:40] = 1.0  # a tall bar, far to the left
+    out = to_mnist_layout(canvas)
+    rows, cols = np.nonzero(out > 0.05)
+    assert rows.max() - rows.min() + 1 == 20 and cols.max() - cols.min() + 1 <= 4
+    centre = [(np.indices(out.shape)[i] * out).sum() / out.sum() for i in (0, 1)]
+    np.testing.assert_allclose(centre, [14, 14], atol=0.5)  # where MNIST's centres of mass are
+
+
+def test_transparent_paper_counts_as_white():
+    rgba = np.zeros((100, 100, 4), np.uint8)
+    rgba[30:70, 45:55, 3] = 255  # black ink, opaque, on a transparent background
+    assert to_mnist_layout(rgba).max() == 1 and to_mnist_layout(rgba)[0, 0] == 0
+
+
+def test_a_blank_image_is_refused():
+    with pytest.raises(ValueError, match="no digit found"):
+        to_mnist_layout(np.full((50, 50), 255, np.uint8))
+
+
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    result = run("mnist_dnn.py", "--epochs", 1, "--hidden", 64, "--no-plots", "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out / "model.npz"
+
+
+@needs_real_data
+def test_predict_reads_digits_drawn_as_png_and_jpeg(trained_model, tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    _, _, x_test, y_test = load_mnist(REAL)
+    picks = rng.choice(len(x_test), 40, replace=False)
+    paths = []
+    for n, k in enumerate(picks):
+        drawing = as_a_user_would_draw_it(x_test[k], rng)
+        if n % 3 == 0:  # a colour JPEG, with its compression noise
+            path = tmp_path / f"digit{n}.jpg"
+            Image.fromarray(np.stack([drawing] * 3, axis=-1)).save(path, quality=85)
+        elif n % 3 == 1:  # a PNG with ink on a transparent background
+            path = tmp_path / f"digit{n}.png"
+            Image.fromarray(np.stack([np.zeros_like(drawing)] * 3 + [255 - drawing], axis=-1), "RGBA").save(path)
+        else:
+            path = tmp_path / f"digit{n}.png"
+            Image.fromarray(drawing).save(path)
+        paths.append(path)
+    result = run("predict.py", trained_model, *paths)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(paths)
+    predicted = [int(line.split(": ", 1)[1].split()[0]) for line in lines]
+    for line in lines:  # "path: 7  (7: 97.1%, 1: 1.8%, 2: 0.6%)": the digit and the top three probabilities
+        assert line.count("%") == 3, line
+    correct = np.mean(np.array(predicted) == y_test[picks])
+    assert correct >= 0.85, (correct, lines)  # the model itself: ~95% on MNIST's own test images
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda d: d / "missing.png", "missing.png: no such file"),
+    (lambda d: (d / "notes.png").write_text("not an image") and d / "notes.png", "notes.png: not an image"),
+    (lambda d: d, "is a folder, not an image"),
+])
+def test_predict_errors_are_one_line_naming_the_file(trained_model, tmp_path, make, fragment):
+    result = run("predict.py", trained_model, make(tmp_path))
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert fragment in result.stderr
+
+
+def test_predict_refuses_a_model_file_of_another_kind(tmp_path):
+    from tinygrad_np import nn
+
+    nn.Linear(4, 2).save(tmp_path / "other.npz")
+    (tmp_path / "x.png").write_bytes(b"")
+    result = run("predict.py", tmp_path / "other.npz", tmp_path / "x.png")
+    assert result.returncode == 1 and "other.npz: not a model saved by mnist_dnn.py" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
