@@ -1,5 +1,6 @@
 """Graph drawing: DOT text with the right nodes and edges, the text tree, and rendering."""
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -94,7 +95,7 @@ def test_draw_without_graphviz_writes_dot_and_says_how(tmp_path, monkeypatch, ca
     monkeypatch.setattr(shutil, "which", lambda name: None)
     _, _, loss = small_graph()
     written = viz.draw(loss, tmp_path / "graph.png")
-    assert written.endswith("graph.dot")
+    assert written.path.endswith("graph.dot") and os.fspath(written) == written.path
     parse_dot((tmp_path / "graph.dot").read_text())
     assert "dot -Tpng" in capsys.readouterr().err
 
@@ -105,3 +106,34 @@ def test_graphviz_accepts_the_dot_and_draw_renders(tmp_path):
     subprocess.run(["dot", "-Tsvg"], input=viz.to_dot(loss).encode(), check=True, capture_output=True)
     path = viz.draw(loss, tmp_path / "graph.png")
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_drawing_shows_inline_in_jupyter_as_svg_with_graphviz(monkeypatch):
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz is not installed")
+    _, _, loss = small_graph()
+    drawing = viz.draw(loss)
+    assert drawing.path is None and drawing._repr_html_() is None
+    svg = drawing._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "relu" in svg
+    with pytest.raises(TypeError, match="not written to a file"):
+        os.fspath(drawing)
+
+
+def test_a_drawing_shows_inline_as_a_text_tree_without_graphviz(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    _, _, loss = small_graph()
+    drawing = viz.draw(loss)
+    loss.backward()  # releases the graph: the drawing, made before, keeps it as it was
+    assert drawing._repr_svg_() is None
+    page = drawing._repr_html_()
+    assert page.startswith("<pre") and "#1 sum ()" in page and "Install Graphviz" in page
+    assert str(drawing) == drawing.tree and "Drawing of" in repr(drawing)
+
+
+def test_ipython_displays_a_drawing_with_its_richest_format():
+    IPython = pytest.importorskip("IPython")
+    _, _, loss = small_graph()
+    formats, _ = IPython.core.formatters.DisplayFormatter().format(viz.draw(loss))
+    assert ("image/svg+xml" in formats) == (shutil.which("dot") is not None)
+    assert "image/svg+xml" in formats or "text/html" in formats

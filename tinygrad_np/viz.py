@@ -10,7 +10,12 @@ them at once: ``retain_grads(output)``).
 Nodes are of four kinds, drawn differently: ops (tensors an op made),
 parameters (leaves that require grad), inputs (other leaves) and constants
 (0-d leaves, such as the 2 in ``2 * x``).
+
+In Jupyter, ``draw(loss)`` as the last line of a cell shows the graph inline:
+as SVG when Graphviz is installed, as the indented tree when it is not.
 """
+import html
+import io
 import os
 import shutil
 import subprocess
@@ -95,24 +100,70 @@ def to_dot(root, names=None):
     return "\n".join(lines) + "\n"
 
 
-def draw(root, path, names=None):
-    """Render the graph to ``path`` (.svg or .png) with Graphviz's ``dot`` if it is installed.
+class Drawing:
+    """What ``draw`` returns: the graph as it was when drawn, which Jupyter shows inline.
 
-    Without Graphviz, writes the DOT text beside it (``path`` with suffix
-    .dot), says how to render it, and returns that path instead.
+    ``path`` is the file written (None if none was asked for); a Drawing can
+    be passed wherever a path can (``open(drawing)``). ``dot`` is the DOT
+    text and ``tree`` the indented tree of ``print_graph``.
+    """
+
+    def __init__(self, dot, tree, path=None):
+        self.dot, self.tree, self.path = dot, tree, path
+        self._svg = None
+
+    def _repr_svg_(self):  # Jupyter's rich display; None makes it fall back to _repr_html_
+        if self._svg is None and shutil.which("dot"):
+            self._svg = _render(self.dot, "svg").decode()
+        return self._svg
+
+    def _repr_html_(self):
+        if shutil.which("dot"):
+            return None  # the SVG is shown
+        return ("<pre style=\"line-height: 1.25\">" + html.escape(self.tree) + "</pre>"
+                "<p><i>Install Graphviz (e.g. apt-get install graphviz) to see this graph drawn.</i></p>")
+
+    def __fspath__(self):
+        if self.path is None:
+            raise TypeError("this drawing was not written to a file; pass draw(root, path) to write one")
+        return self.path
+
+    def __str__(self):
+        return self.path if self.path is not None else self.tree
+
+    def __repr__(self):
+        where = f", written to {self.path}" if self.path else ""
+        return f"<Drawing of {self.dot.count(' [label=')} nodes{where}>"
+
+
+def _render(dot_text, fmt):
+    return subprocess.run([shutil.which("dot"), f"-T{fmt}"], input=dot_text.encode(), capture_output=True,
+                          check=True).stdout
+
+
+def draw(root, path=None, names=None):
+    """The graph of ``root`` as a ``Drawing``: shown inline in Jupyter, and written to ``path`` if given.
+
+    ``path`` (.svg, .png or .pdf) is rendered with Graphviz's ``dot`` if it
+    is installed. Without Graphviz, the DOT text goes beside it (``path``
+    with suffix .dot), a message says how to render it, and the drawing's
+    ``path`` is that file.
     """
     from .fileio import atomic_write
 
-    path = os.fspath(path)
     text = to_dot(root, names)
+    buffer = io.StringIO()
+    print_graph(root, names, file=buffer)
+    if path is None:
+        return Drawing(text, buffer.getvalue())
+    path = os.fspath(path)
     stem, suffix = os.path.splitext(path)
     fmt = suffix.lstrip(".").lower()
-    dot = shutil.which("dot")
-    if dot and fmt in ("svg", "png", "pdf"):
-        rendered = subprocess.run([dot, f"-T{fmt}"], input=text.encode(), capture_output=True, check=True).stdout
+    if shutil.which("dot") and fmt in ("svg", "png", "pdf"):
+        rendered = _render(text, fmt)
         with atomic_write(path) as f:
             f.write(rendered)
-        return path
+        return Drawing(text, buffer.getvalue(), path)
     dot_path = stem + ".dot"
     with atomic_write(dot_path, "w") as f:
         f.write(text)
@@ -120,7 +171,7 @@ def draw(root, path, names=None):
         print(f"Graphviz's 'dot' program is not installed, so wrote {dot_path}; render it with "
               f"`dot -T{fmt or 'svg'} {dot_path} -o {stem}.{fmt or 'svg'}` once Graphviz is installed "
               "(e.g. apt-get install graphviz)", file=sys.stderr)
-    return dot_path
+    return Drawing(text, buffer.getvalue(), dot_path)
 
 
 def print_graph(root, names=None, file=None):
