@@ -207,11 +207,13 @@ def evaluate(model, x, y, batch_size=2000):
 
 
 def progress(loader, description):
+    """A progress bar over ``loader``: a widget in a notebook, a text bar in a terminal, none in a log file."""
     try:
-        from tqdm.auto import tqdm  # a widget in notebooks, a text bar in terminals
+        from tqdm.auto import tqdm
     except ImportError:
         return loader
-    return tqdm(loader, desc=description, leave=False, disable=None, dynamic_ncols=True)  # None: off unless a TTY
+    in_notebook = "ipykernel" in sys.modules  # a kernel's stdout is no TTY, but a person is watching it
+    return tqdm(loader, desc=description, leave=False, disable=False if in_notebook else None, dynamic_ncols=True)
 
 
 def train(args, model, x_train, y_train, x_test, y_test):

@@ -1,0 +1,59 @@
+"""examples/mnist_dnn.ipynb runs top to bottom on a real Jupyter kernel and shows what it promises.
+
+The notebook is kept in git without outputs (this test checks that too); it is
+executed here, in CI, on every run.
+"""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "mnist_dnn.ipynb"
+
+
+def test_the_notebook_is_kept_without_outputs():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+@pytest.fixture(scope="module")
+def executed():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()  # raises CellExecutionError, naming the cell, on any error
+    return notebook
+
+
+def text_of(notebook):
+    return "\n".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_the_notebook_runs_top_to_bottom_and_checks_the_hand_derived_gradients(executed):
+    text = text_of(executed)
+    differences = [float(d) for d in re.findall(r"max \|hand - engine\| = ([\d.e+-]+)", text)]
+    assert len(differences) == 4 and max(differences) < 1e-5, differences
+
+
+def test_the_notebook_learns_mnist(executed):
+    text = text_of(executed)
+    test_accuracy = float(re.search(r"train accuracy [\d.]+%, test accuracy ([\d.]+)%", text).group(1))
+    sample = "(the bundled sample, not full MNIST)" in text
+    assert test_accuracy >= (85 if sample else 97.5), test_accuracy  # 3 epochs: ~98.2% on MNIST
+    assert re.search(r"one epoch of the script: test accuracy [\d.]+%", text)
+
+
+def test_the_notebook_shows_its_pictures_inline(executed):
+    shown = [set(o.get("data", {})) for c in executed.cells if c.cell_type == "code" for o in c.outputs
+             if o.output_type in ("display_data", "execute_result")]
+    assert sum("image/png" in kinds for kinds in shown) >= 5  # digits, cost curve, prediction, confusion, own digit
+    # The loss graph: drawn by Graphviz when it is installed, a text tree as HTML when not.
+    expected = "image/svg+xml" if shutil.which("dot") else "text/html"
+    assert any(expected in kinds for kinds in shown), f"the loss graph was not shown inline as {expected}"
