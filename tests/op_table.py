@@ -107,6 +107,15 @@ def matmul_inputs(draw):
 
 
 @st.composite
+def linear_inputs(draw, bias=True):
+    """x (..., in) with 0 to 2 leading axes, weight (out, in) and, with ``bias``, bias (out,)."""
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    lead = draw(shapes(max_dims=2))
+    arrays_ = (draw(arrays(lead + (n_in,))), draw(arrays((n_out, n_in))))
+    return Case(arrays_ + ((draw(arrays((n_out,))),) if bias else ()))
+
+
+@st.composite
 def permutation_inputs(draw):
     shape = draw(shapes())
     perm = draw(st.permutations(range(len(shape))))
@@ -388,6 +397,8 @@ OPS = [
     Op("scalars", lambda x: 2 * x - 1 / (x * x + 1) + 3 - x / 4, lambda x: 2 * x - 1 / (x * x + 1) + 3 - x / 4,
        unary()),
     Op("matmul", lambda x, y: x @ y, np.matmul, matmul_inputs()),
+    Op("F.linear", F.linear, lambda x, w, b: x @ w.T + b, linear_inputs()),
+    Op("F.linear (no bias)", F.linear, lambda x, w: x @ w.T, linear_inputs(bias=False)),
     # elementwise functions
     Op("exp", lambda x: x.exp(), np.exp, unary()),
     Op("log", lambda x: x.log(), np.log, unary(positive)),

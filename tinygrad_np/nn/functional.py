@@ -52,6 +52,11 @@ def elu(x, alpha=1.0):
     return x.elu(alpha)
 
 
+def linear(x, weight, bias=None):
+    """x @ weightᵀ + bias, as one op (ops.Linear): weight (out, in), bias (out,) or None, as in PyTorch."""
+    return ops.Linear.apply(x, weight) if bias is None else ops.Linear.apply(x, weight, bias)
+
+
 def softmax(x, axis=-1):
     return x.softmax(axis)
 

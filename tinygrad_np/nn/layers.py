@@ -44,8 +44,7 @@ class Linear(Module):
             raise ValueError(f"Linear: init must be 'pytorch', 'he' or a callable, got {init!r}")
 
     def forward(self, x):
-        y = x @ self.weight.T
-        return y + self.bias if self.bias is not None else y
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return f"{self.in_features} -> {self.out_features}, bias={self.bias is not None}"

@@ -6,7 +6,7 @@ sliding windows, and losses.
 """
 from .arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from .elementwise import Abs, Cos, Exp, Log, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
-from .linalg import MatMul
+from .linalg import Linear, MatMul
 from .loss import CrossEntropy, LogSoftmax
 from .reduce import BroadcastTo, Max, Sum, SumTo
 from .select import Maximum, Where
@@ -18,7 +18,7 @@ __all__ = [
     "Exp", "Log", "Sqrt", "Relu", "Abs", "Tanh", "Sigmoid", "Sin", "Cos", "Softplus",
     "Maximum", "Where",
     "Sum", "Max", "SumTo", "BroadcastTo",
-    "MatMul",
+    "MatMul", "Linear",
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
     "Unfold", "Fold", "WindowMax",
     "LogSoftmax", "CrossEntropy",

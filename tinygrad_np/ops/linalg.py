@@ -59,3 +59,41 @@ class MatMul(Function):
         if self.needs_input_grad[1]:
             dy = (xm.swapaxes(-1, -2) @ dzm).sum_to(ym.shape).reshape(y.shape)
         return dx, dy
+
+
+class Linear(Function):
+    """z = x @ wᵀ + b, PyTorch's layout: x (..., in), w (out, in), b (out,) or absent.
+
+    With the leading axes of x flattened into rows X (n, in) and dL/dz into G (n, out):
+        dL/dx = G @ w,   dL/dw = Gᵀ @ X,   dL/db = G summed over the rows.
+    The same as matmul, transpose and add, as one op: one node instead of three,
+    and the matmul's result is not kept alive for the add.
+    """
+
+    def forward(self, x, w, b=None):
+        if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1] or (b is not None and b.shape != w.shape[:1]):
+            bias = "" if b is None else f" + {b.shape}"
+            raise ValueError(f"linear: x {x.shape} @ weight {w.shape}ᵀ{bias}: expected x (..., in), weight (out, in) "
+                             "and bias (out,)")
+        z = x.reshape(-1, x.shape[-1]) @ w.T
+        if b is not None:
+            z += b
+        return z.reshape(x.shape[:-1] + w.shape[:1])
+
+    def backward(self, dz):
+        x, w = self.inputs[:2]
+        rows, grad_rows = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
+        dx = (grad_rows @ w).reshape(x.shape) if self.needs_input_grad[0] else None
+        dw = grad_rows.T @ rows if self.needs_input_grad[1] else None
+        if len(self.inputs) == 2:
+            return dx, dw
+        return dx, dw, grad_rows.sum(axis=0) if self.needs_input_grad[2] else None
+
+    def backward_arrays(self, dz):
+        x, w = self.inputs[0].data, self.inputs[1].data
+        grad_rows = dz.reshape(-1, dz.shape[-1])
+        dx = (grad_rows @ w).reshape(x.shape) if self.needs_input_grad[0] else None
+        dw = grad_rows.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
+        if len(self.inputs) == 2:
+            return dx, dw
+        return dx, dw, grad_rows.sum(axis=0) if self.needs_input_grad[2] else None
