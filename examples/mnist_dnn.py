@@ -216,8 +216,10 @@ def progress(loader, description):
     return tqdm(loader, desc=description, leave=False, disable=False if in_notebook else None, dynamic_ncols=True)
 
 
-def train(args, model, x_train, y_train, x_test, y_test):
-    """The loop. Returns the history (one dict an epoch), every step's loss, the steps an epoch, and seconds."""
+def train(args, model, x_train, y_train, x_test, y_test, verbose=True):
+    """The loop. Returns the history (one dict an epoch), every step's loss, the steps an epoch, and seconds.
+
+    ``verbose`` prints a line an epoch (every few epochs for long runs) and shows a progress bar."""
     opt = make_optimizer(args, model.parameters())
     schedule = make_schedule(args, opt)
     batch_size = args.batch_size or len(x_train)
@@ -231,7 +233,7 @@ def train(args, model, x_train, y_train, x_test, y_test):
         t0 = time.perf_counter()
         model.train()
         total_loss, correct, seen = 0.0, 0, 0
-        bar = progress(loader, f"epoch {epoch}/{args.epochs}")
+        bar = progress(loader, f"epoch {epoch}/{args.epochs}") if verbose else loader
         for i, (xb, yb) in enumerate(bar):
             if i == steps_per_epoch:
                 break
@@ -257,7 +259,7 @@ def train(args, model, x_train, y_train, x_test, y_test):
         history.append(record)
         if schedule is not None:
             schedule.step()
-        if epoch % log_every == 0 or epoch == args.epochs:
+        if verbose and (epoch % log_every == 0 or epoch == args.epochs):
             print(f"epoch {epoch:3d}/{args.epochs}  loss {record['train_loss']:.4f}  "
                   f"train acc {100 * record['train_accuracy']:6.2f}%  test loss {test_loss:.4f}  "
                   f"test acc {100 * record['test_accuracy']:6.2f}%  {record['seconds']:.2f} s", flush=True)

@@ -1,6 +1,7 @@
 """The learning examples run in their quick modes, and the docs' code blocks run as written."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,46 @@ def test_the_names_list_ships_with_the_package():
     names = load_names()
     assert len(names) == 5163 and len(set(names)) == len(names)
     assert names[:3] == ["mary", "patricia", "linda"] and all(n.isalpha() and n.islower() for n in names)
+
+
+def test_the_sweep_trains_every_cell_and_writes_a_table_and_a_heatmap(tmp_path):
+    out = run("sweep.py", "--out", tmp_path / "sweep", cwd=tmp_path)
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "sweep" / "sweep.csv").open()))
+    cells = {(r["optimizer"], float(r["lr"]), int(r["hidden"])) for r in rows}
+    assert cells == {(o, lr, h) for o, lrs in (("momentum", (0.01, 0.1)), ("adam", (1e-4, 1e-3)))
+                     for lr in lrs for h in (16, 64)}
+    accuracy = {(r["optimizer"], float(r["lr"]), int(r["hidden"])): float(r["test_accuracy"]) for r in rows}
+    # Two epochs on 6,000 images: the default learning rates reach about 90%, far above chance.
+    assert accuracy[("momentum", 0.1, 64)] > 0.85 and accuracy[("adam", 1e-3, 64)] > 0.85, accuracy
+    assert (tmp_path / "sweep" / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
+    table = (tmp_path / "sweep" / "sweep.md").read_text()
+    assert table.count("\n") == 2 + len(rows)
+    best = max(accuracy.values())
+    assert f"test accuracy {100 * best:.2f}%" in out.strip().splitlines()[-1]
+    assert "QUICK" in out
+
+
+def test_make_docs_images_rewrites_every_image_and_the_readme_tables_from_its_runs(tmp_path):
+    """--quick: dry runs, so it tests the script's machinery; the numbers it writes say they are not real."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz is needed to draw the loss graph")
+    readme = tmp_path / "README.md"
+    shutil.copyfile(ROOT / "README.md", readme)
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_docs_images.py"), "--quick",
+                             "--images", str(tmp_path / "images"), "--readme", str(readme)],
+                            capture_output=True, text=True, timeout=600, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    images = {p.name for p in (tmp_path / "images").iterdir()}
+    in_docs = {p.name for p in (ROOT / "docs" / "images").iterdir()}
+    assert images == in_docs, "every image in docs/images is made by the script, and no other"
+    referenced = set(re.findall(r"docs/images/([\w.]+\.png)", (ROOT / "README.md").read_text()))
+    assert referenced == in_docs, "every image is used in the README, and every one it uses exists"
+    text = readme.read_text()
+    block = text.split("<!-- mnist-results:begin -->")[1].split("<!-- mnist-results:end -->")[0]
+    metrics_line = [line for line in block.splitlines() if line.startswith("| default, seed 0")][0]
+    assert "DRY RUN" in block and "not real results" in block
+    assert re.search(r"\| \d+\.\d\d% \| \d+\.\d\d% \|", metrics_line), metrics_line
+    outside = lambda t: t.split("<!-- mnist-results:begin -->")[0] + t.split("<!-- mnist-results:end -->")[1]  # noqa: E731
+    assert outside(text) == outside((ROOT / "README.md").read_text()), "only the tables change"
