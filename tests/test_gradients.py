@@ -70,3 +70,21 @@ def test_composite_two_layer_net(data):
 
     check_gradients(loss, w1, b1, w2)
 
+
+
+def test_every_grad_is_its_own_array():
+    """Add hands one array to both inputs, Sum a read-only broadcast view, and a seed passed to backward could
+    be passed straight through: changing one .grad in place must change no other, nor the caller's seed."""
+    a, b = (tg.Tensor(np.ones(3), requires_grad=True) for _ in range(2))
+    seed = np.full(3, 2.0)
+    (a + b).backward(seed)
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.data, seed) and not np.shares_memory(b.grad.data, seed)
+    c = tg.Tensor(np.ones(3), requires_grad=True)
+    (c + 1).backward(seed)
+    assert not np.shares_memory(c.grad.data, seed)
+    c.grad.data[...] = 0  # writeable, and the seed is untouched
+    assert (seed == 2).all()
+    d = tg.Tensor(np.ones((2, 3)), requires_grad=True)
+    d.sum().backward()
+    assert d.grad.data.flags.writeable

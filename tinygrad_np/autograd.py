@@ -17,7 +17,6 @@ Two promises the loop keeps:
 """
 import heapq
 import threading
-from collections import Counter
 
 import numpy as np
 
@@ -167,19 +166,25 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
     finally:
         _state.enabled = previous_mode
     if arrays:
-        shared = Counter(id(g) for g in finished.values())
-        return {t: Tensor._make(_owned(g, shared), False) for t, g in finished.items()}
+        return _owned(finished, [g._data for g in root_grads])
     return finished
 
 
-def _owned(g, shared):
-    """g, or a copy where writing into it could change something else: a .grad must be the tensor's own.
+def _owned(finished, seeds):
+    """The gradient arrays as Tensors, each array its own: a .grad must not share memory with another.
 
-    A rule may hand the same array to two inputs (Add does), or a read-only
-    broadcast view (Sum does); a user clipping one gradient in place must
-    not change another.
+    A rule may hand the same array to two inputs (Add does), pass on the
+    caller's seed gradient, or return a read-only broadcast view (Sum does);
+    a user clipping one gradient in place must not change another, or the
+    array they passed to backward(). The second holder of an array gets a copy.
     """
-    return g.copy() if shared[id(g)] > 1 or not g.flags.writeable else g
+    owned, taken = {}, {id(g) for g in seeds}
+    for t, g in finished.items():
+        if id(g) in taken or not g.flags.writeable:
+            g = g.copy()
+        taken.add(id(g))
+        owned[t] = Tensor._make(g, False)
+    return owned
 
 
 def _checked(fn, input_grads, as_arrays=False):

@@ -63,7 +63,7 @@ class Relu(Function):
         return dz * Tensor._make(self.inputs[0].data > 0, False)
 
     def backward_arrays(self, dz):
-        return dz * (self.inputs[0].data > 0)
+        return dz * (self.inputs[0]._data > 0)
 
 
 class Abs(Function):

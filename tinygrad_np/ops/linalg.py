@@ -36,7 +36,9 @@ class MatMul(Function):
         return self._batched_backward(dz, x, y)
 
     def backward_arrays(self, dz):
-        x, y = self.inputs[0].data, self.inputs[1].data
+        x, y = self.inputs[0]._data, self.inputs[1]._data
+        if x.ndim == 2 and y.ndim == 2:  # the common case: two products, no reshaping, no summing
+            return (dz @ y.T if self.needs_input_grad[0] else None), (x.T @ dz if self.needs_input_grad[1] else None)
         if x.ndim < 2 or y.ndim < 2:
             return NotImplemented  # a 1-D operand goes through the Tensor rule
         if x.ndim > 2 and y.ndim == 2:  # as in forward: the stacked rows as one matrix, one product each way
@@ -90,7 +92,7 @@ class Linear(Function):
         return dx, dw, grad_rows.sum(axis=0) if self.needs_input_grad[2] else None
 
     def backward_arrays(self, dz):
-        x, w = self.inputs[0].data, self.inputs[1].data
+        x, w = self.inputs[0]._data, self.inputs[1]._data
         grad_rows = dz.reshape(-1, dz.shape[-1])
         dx = (grad_rows @ w).reshape(x.shape) if self.needs_input_grad[0] else None
         dw = grad_rows.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
