@@ -66,10 +66,11 @@ folder = checked(str, lambda v: v.strip() != "", "a folder name, not empty")
 def parse_args(argv=()):
     """The flags in ``argv`` (a list; the command line passes sys.argv[1:]). The default is no flags, never
     this process's own sys.argv: called from a notebook, that would be the kernel's arguments."""
-    preset = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in SEED_PRESET.items())
+    preset = ("--hidden 1000 --optimizer sgd --lr 0.002 --epochs 500 --batch-size 0 --schedule none, weights "
+              "N(0,1) x 0.001, raw 0-255 pixels, the first 1,000 training and 350 test images")
     p = OneLineParser(description="Train a 784-hidden-10 MLP on MNIST with tinygrad_np.",
                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--epochs", type=positive_int, default=10)
+    p.add_argument("--epochs", type=positive_int, default=10, help="passes over the training set")
     p.add_argument("--batch-size", type=non_negative_int, default=128, help="0 means full batch")
     p.add_argument("--lr", type=positive_float, default=None,
                    help="learning rate; None means the optimizer's own: "
@@ -87,7 +88,7 @@ def parse_args(argv=()):
     p.add_argument("--dry-run", action="store_true",
                    help=f"one epoch of {DRY_RUN_BATCHES} batches, to check that everything runs")
     p.add_argument("--preset", choices=["seed"], help=f"seed: the original notebook's setup ({preset}); "
-                                                      "flags given explicitly still win")
+                                                      "flags given explicitly still win; None means no preset")
     p.set_defaults(normalize=True, init_scale=None, train_size=None, test_size=None)
     args = p.parse_args(argv)
     if args.preset == "seed":

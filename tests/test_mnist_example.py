@@ -381,3 +381,36 @@ def test_every_plot_says_dry_run_or_sample_and_reads_well(tmp_path, monkeypatch)
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_help_shows_every_default_and_what_the_seed_preset_sets():
+    result = subprocess.run([sys.executable, str(EXAMPLE), "--help"], capture_output=True, text=True)
+    text = " ".join(result.stdout.split())
+    for default in ("(default: 10)", "(default: 128)", "(default: 800)", "(default: momentum)", "(default: cosine)",
+                    "momentum 0.1, sgd 0.3, adam 0.001, rmsprop 0.001"):
+        assert default in text, default
+    assert "--hidden 1000 --optimizer sgd --lr 0.002 --epochs 500 --batch-size 0 --schedule none" in text
+    example = load_example_module()  # and the help says what the preset really sets
+    preset = example.parse_args(["--preset", "seed"])
+    assert (preset.hidden, preset.optimizer, preset.lr, preset.epochs, preset.batch_size, preset.schedule) == (
+        1000, "sgd", 0.002, 500, 0, "none")
+
+
+def test_show_shows_the_figures_it_made(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append([plt.figure(n).get_suptitle() or
+                                                                    plt.figure(n).axes[0].get_title()
+                                                                    for n in plt.get_fignums()]))
+    write_mnist_folder(tmp_path / "data", n_train=300, n_test=50)
+    example = load_example_module()
+    example.main(["--dry-run", "--show", "--hidden", "8", "--data-dir", str(tmp_path / "data"),
+                  "--out", str(tmp_path / "run")])
+    assert len(shown) == 1 and len(shown[0]) == len(PLOTS)  # every figure it drew, still open, none re-read
+    assert all("DRY RUN" in title for title in shown[0]), shown
+    plt.close("all")
