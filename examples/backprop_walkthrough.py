@@ -16,7 +16,6 @@
 """
 import argparse
 import os
-import sys
 
 import numpy as np
 
@@ -167,4 +166,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from command_line import run_main  # beside this script
+
+    run_main(main)

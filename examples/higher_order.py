@@ -7,7 +7,6 @@ the backward pass as a graph of its own, so a gradient can be differentiated
 again. Each result here is checked against central differences.
 """
 import argparse
-import sys
 
 import numpy as np
 
@@ -122,4 +121,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from command_line import run_main  # beside this script
+
+    run_main(main)

@@ -10,7 +10,6 @@ from primitive ops, mean((x̂ − x)²), so no new op or derivative was needed.
 """
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
@@ -95,4 +94,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from command_line import run_main  # beside this script
+
+    run_main(main)

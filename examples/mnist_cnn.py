@@ -16,7 +16,6 @@ import argparse
 import datetime
 import json
 import os
-import sys
 import time
 
 import numpy as np
@@ -156,9 +155,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (OSError, ValueError, FloatingPointError) as err:
-        sys.exit(f"{os.path.basename(sys.argv[0])}: error: {err}")
-    except KeyboardInterrupt:
-        sys.exit(130)
+    from command_line import run_main  # beside this script
+
+    run_main(main)

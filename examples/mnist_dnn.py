@@ -394,18 +394,7 @@ def run(args, out):
     return metrics
 
 
-def command_line():
-    """``main`` with the command line's flags; an error is one line, not a traceback."""
-    name = os.path.basename(sys.argv[0])
-    try:
-        main(sys.argv[1:])
-    except (OSError, ValueError, FloatingPointError, ModuleNotFoundError) as err:
-        sys.exit(f"{name}: error: {err}")
-    except MemoryError as err:
-        sys.exit(f"{name}: error: not enough memory ({err}); try a smaller --hidden or --batch-size")
-    except KeyboardInterrupt:
-        sys.exit(130)
-
-
 if __name__ == "__main__":
-    command_line()
+    from command_line import run_main  # beside this script
+
+    run_main(main, memory_hint="try a smaller --hidden or --batch-size")

@@ -12,7 +12,6 @@ and the three most probable digits; ``--show`` also draws what the network saw.
 """
 import argparse
 import os
-import sys
 
 import numpy as np
 
@@ -83,7 +82,6 @@ def show(paths, images, probabilities):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (OSError, ValueError, ModuleNotFoundError) as err:
-        sys.exit(f"{os.path.basename(sys.argv[0])}: error: {err}")
+    from command_line import run_main  # beside this script
+
+    run_main(main)

@@ -187,9 +187,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (OSError, ValueError, FloatingPointError) as err:
-        raise SystemExit(f"{os.path.basename(__file__)}: error: {err}") from None
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    from command_line import run_main  # beside this script
+
+    run_main(main)
