@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chain import per_node_microseconds  # noqa: E402
 from lenet import TinygradLeNet, TorchLeNet, initial_state, mnist_like_batch  # noqa: E402
 from numpy_mlp import NumpyMLP  # noqa: E402
-from tinygrad_mlp import TinygradMLP  # noqa: E402
+from tinygrad_mlp import TinygradLinearMLP, TinygradMLP  # noqa: E402
 from torch_mlp import TorchMLP, torch  # noqa: E402
 
 import tinygrad_np as tg  # noqa: E402
@@ -101,6 +101,7 @@ def paired_ratio(samples, a, b):
 
 
 def training_steps(configs, repeats, target, pause, rng):
+    """Wall time with every library's default threads (2 on CI's machines), implementations taking turns."""
     rows = []
     for batch, hidden in configs:
         x, y, source = mnist_batch(batch, rng)
@@ -121,6 +122,59 @@ def training_steps(configs, repeats, target, pause, rng):
         rows.append(row)
         print(format_step_row(row), flush=True)
     return rows
+
+
+def training_steps_one_thread(configs, repeats, target, rng):
+    """The steadier measurement: BLAS pinned to one thread, each implementation's thread CPU time
+    (time.thread_time, which a busy neighbour on a shared machine does not inflate), the implementations
+    alternating within every round. tinygrad_np in the MNIST example's form (x @ W1 + b1) and with
+    nn.Linear layers, each against hand-written NumPy. Returns None without threadpoolctl to pin BLAS."""
+    limiter = _one_blas_thread()
+    if limiter is None:
+        return None
+    rows = []
+    try:
+        for batch, hidden in configs:
+            x, y, _ = mnist_batch(batch, rng)
+            params = initial_params(hidden, rng)
+            impls = [TinygradMLP(params, LR), TinygradLinearMLP(params, LR), NumpyMLP(params, LR)]
+            for m in impls:
+                m.step(x, y)
+            calls = max(3, int(target / max(1e-9, _thread_seconds(lambda: impls[2].step(x, y), 3))))
+            samples = {m.name: [] for m in impls}
+            for r in range(repeats):
+                for m in impls[r % 3:] + impls[:r % 3]:
+                    samples[m.name].append(_thread_seconds(lambda m=m: m.step(x, y), calls))
+            row = {"batch": batch, "hidden": hidden, "ms": {k: 1e3 * statistics.median(v) for k, v in samples.items()},
+                   "vs_numpy": {k: paired_ratio(samples, k, "numpy") for k in samples if k != "numpy"}}
+            rows.append(row)
+            print(f"one thread, CPU time: batch {batch:4d} hidden {hidden:4d}: "
+                  + "  ".join(f"{k} / numpy {v:.3f}" for k, v in row["vs_numpy"].items()), flush=True)
+    finally:
+        limiter.__exit__(None, None, None)
+    return rows
+
+
+def _thread_seconds(fn, calls):
+    start = time.thread_time()
+    for _ in range(calls):
+        fn()
+    return (time.thread_time() - start) / calls
+
+
+def peak_memory_of_a_step(batch, hidden, rng):
+    """Peak traced memory (MB) above what was held before, during one training step, after a warm-up step."""
+    x, y, _ = mnist_batch(batch, rng)
+    params = initial_params(hidden, rng)
+    result = {}
+    for m in (TinygradMLP(params, LR), TinygradLinearMLP(params, LR), NumpyMLP(params, LR)):
+        m.step(x, y)
+        tracemalloc.start()
+        held = tracemalloc.get_traced_memory()[0]
+        m.step(x, y)
+        result[m.name] = (tracemalloc.get_traced_memory()[1] - held) / 1e6
+        tracemalloc.stop()
+    return {"batch": batch, "hidden": hidden, "peak_mb": result}
 
 
 def chain_cost(repeats, length, calls):
@@ -326,6 +380,16 @@ def markdown(report):
         lines.append(f"| {r['batch']} | {r['hidden']} | {1e3 * s['tinygrad_np']:.3f} | {1e3 * s['numpy']:.3f} | "
                      f"{torch_ms} | {r['vs_numpy']:.3f} | {vs_torch} | {1e3 * r['gemm_limit_seconds']:.3f} | "
                      f"{100 * r['fraction_of_limit']['tinygrad_np']:.0f}% |")
+    if report.get("steps_one_thread"):
+        names = list(report["steps_one_thread"][0]["ms"])
+        lines += ["", "The same steps, steadier: BLAS pinned to one thread, each implementation's thread CPU time, "
+                      "alternating in every round (milliseconds; ratios are medians of per-round ratios):", "",
+                  "| batch | hidden | " + " | ".join(names) + " | "
+                  + " | ".join(f"{k} / NumPy" for k in names if k != "numpy") + " |",
+                  "| --- | --- |" + " --- |" * (2 * len(names) - 1)]
+        for r in report["steps_one_thread"]:
+            lines.append(f"| {r['batch']} | {r['hidden']} | " + " | ".join(f"{r['ms'][k]:.3f}" for k in names) + " | "
+                         + " | ".join(f"{v:.3f}" for v in r["vs_numpy"].values()) + " |")
     lines += ["", "**Per-op overhead**, microseconds per op on a 4-element tensor:", ""]
     columns = list(next(iter(report["per_op"].values())))
     lines.append("| op | " + " | ".join(columns) + " |")
@@ -361,6 +425,11 @@ def markdown(report):
     mem = report["memory"]
     epochs = ", ".join(f"epoch {e['epoch']}: peak {e['peak_mb']:.1f} MB, retained {e['retained_mb']:.1f} MB"
                        for e in mem["epochs"])
+    peak = report.get("step_memory")
+    if peak:
+        lines += ["", f"**Peak memory of one training step** (tracemalloc, above what the model holds; batch "
+                      f"{peak['batch']}, hidden {peak['hidden']}): "
+                  + ", ".join(f"{k} {v:.1f} MB" for k, v in peak["peak_mb"].items()) + "."]
     lines += ["", f"**Memory** (tracemalloc, batch {mem['batch']}, hidden {mem['hidden']}, {mem['examples']} examples "
                   f"an epoch): {epochs}; retained memory {'GROWS' if mem['grows'] else 'does not grow'} "
                   f"({mem['retained_growth_mb']:+.2f} MB from the first epoch to the last)."]
@@ -398,6 +467,9 @@ def main(argv=None):
     print(json.dumps(report["machine"]))
     report["steps"] = training_steps([(32, 128)] if quick else GRID, repeats, 0.02 if quick else 0.1,
                                      0.02 if quick else 0.5, rng)
+    report["steps_one_thread"] = training_steps_one_thread([(32, 128)] if quick else GRID, repeats,
+                                                           0.02 if quick else 0.1, rng)
+    report["step_memory"] = peak_memory_of_a_step(64 if quick else 512, 128 if quick else 1000, rng)
     report["per_op"] = per_op_overhead(repeats, 200 if quick else 5000)
     report["chain_length"] = 100 if quick else 1000
     report["chain"] = chain_cost(repeats, report["chain_length"], 2 if quick else 5)

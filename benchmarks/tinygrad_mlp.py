@@ -17,3 +17,26 @@ class TinygradMLP:
         self.opt.step()
         self.opt.zero_grad()
         return loss.item()
+
+
+class TinygradLinearMLP:
+    """The same network built from nn.Linear layers (one fused linear op each, PyTorch's weight layout)."""
+
+    name = "tinygrad_np nn.Linear"
+
+    def __init__(self, params, lr):
+        from tinygrad_np import nn
+
+        W1, b1, W2, b2 = params
+        self.layers = [nn.Linear(*W1.shape), nn.Linear(*W2.shape)]
+        self.layers[0].load_state_dict({"weight": W1.T, "bias": b1})
+        self.layers[1].load_state_dict({"weight": W2.T, "bias": b2})
+        self.opt = optim.SGD([p for layer in self.layers for p in layer.parameters()], lr=lr)
+
+    def step(self, x, y):
+        first, second = self.layers
+        loss = second(first(tg.Tensor(x)).relu()).cross_entropy(y)
+        loss.backward()
+        self.opt.step()
+        self.opt.zero_grad()
+        return loss.item()
