@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def example(name):
+    if str(ROOT / "examples") not in sys.path:  # as when run: an example imports the modules beside it
+        sys.path.insert(0, str(ROOT / "examples"))
     spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
