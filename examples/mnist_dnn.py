@@ -170,8 +170,14 @@ def load_model(path):
     model = MLP(int(metadata["hidden"]))
     if os.fspath(path).endswith(".safetensors"):  # PyTorch's names and layout
         state = nn.load(path)
-        model.load_state_dict({"W1": state["0.weight"].T, "b1": state["0.bias"],
-                               "W2": state["2.weight"].T, "b2": state["2.bias"]})
+        ours = {"W1": "0.weight", "b1": "0.bias", "W2": "2.weight", "b2": "2.bias"}
+        missing = [theirs for theirs in ours.values() if theirs not in state]
+        if missing:
+            raise ValueError(f"{os.fspath(path)}: missing {', '.join(missing)}")
+        try:
+            model.load_state_dict({name: state[theirs].T for name, theirs in ours.items()})
+        except ValueError as err:
+            raise ValueError(f"{os.fspath(path)}: {err}") from None
     else:
         model.load(path)
     return model, float(metadata["input_mean"]), float(metadata["input_std"])
