@@ -240,7 +240,11 @@ def normalize(images, mean=MNIST_MEAN, std=MNIST_STD):
     Centred and scaled to unit variance, the inputs let plain SGD train the
     network quickly; the original notebook fed raw 0-255 pixels instead.
     """
-    return ((np.asarray(images, np.float32) / np.float32(255) - np.float32(mean)) / np.float32(std)).astype(np.float32)
+    x = np.array(images, dtype=np.float32)  # the one copy: the steps below work in place, not in temporaries
+    x /= 255
+    x -= mean
+    x /= std
+    return x
 
 
 @dataclass(frozen=True)
