@@ -110,7 +110,7 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
 
     def accumulate(t, g):
         """Add one contribution to t's gradient: leaves' are final, others wait in the queue."""
-        if t.is_leaf:  # nothing comes after it
+        if t.op is None:  # a leaf: nothing comes after it
             if capture is None or t in capture:
                 finished[t] = g if t not in finished else finished[t] + g
             return

@@ -24,7 +24,8 @@ class Add(Function):
 
     def backward_arrays(self, dz):
         x, y = self.inputs
-        return sum_to_array(dz, x.shape), sum_to_array(dz, y.shape)
+        need_x, need_y = self.needs_input_grad
+        return sum_to_array(dz, x.shape) if need_x else None, sum_to_array(dz, y.shape) if need_y else None
 
 
 class Sub(Function):
