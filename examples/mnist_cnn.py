@@ -141,7 +141,7 @@ def main(argv=None):
         json.dump({"test_accuracy": test_accuracy, "seconds": seconds, "dataset": data.name, "history": history,
                    "step_losses": step_losses, "args": vars(args)}, f, indent=1)
     notes = (["QUICK: one epoch of at most 200 steps"] if args.quick else []) + (
-        ["the bundled offline sample, not full MNIST"] if data.is_sample else [])
+        [data.SAMPLE_NOTE] if data.is_sample else [])
     if not args.no_plots:
         import mnist_plots  # beside this script
 

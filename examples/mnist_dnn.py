@@ -22,7 +22,7 @@ import numpy as np
 
 import tinygrad_np as tg
 from tinygrad_np import nn, optim
-from tinygrad_np.data import MNIST_MEAN, MNIST_STD, DataLoader, load_mnist_or_sample, normalize
+from tinygrad_np.data import MNIST_MEAN, MNIST_STD, DataLoader, MnistData, load_mnist_or_sample, normalize
 from tinygrad_np.fileio import atomic_write
 from tinygrad_np.metrics import accuracy, confusion_matrix, precision_recall_f1
 
@@ -295,7 +295,7 @@ def caveats(args, dataset):
     if args.dry_run:
         notes.append(f"DRY RUN: 1 epoch of {DRY_RUN_BATCHES} batches")
     if dataset["sample"]:
-        notes.append("the bundled offline sample, not full MNIST")
+        notes.append(MnistData.SAMPLE_NOTE)
     return notes
 
 

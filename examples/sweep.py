@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 import tinygrad_np as tg
+from tinygrad_np.data import MnistData
 from tinygrad_np.fileio import atomic_write
 
 import mnist_dnn  # beside this script: its arguments, data, model and loop
@@ -112,7 +113,7 @@ def main(argv=None):
         data_args.train_size, data_args.test_size = 6000, 1000
     x_train, y_train, x_test, y_test, _, dataset = mnist_dnn.load_data(data_args)
     notes = (["QUICK: 2 epochs on 6,000 images"] if sweep.quick else []) + (
-        ["the bundled offline sample, not full MNIST"] if dataset["sample"] else [])
+        [MnistData.SAMPLE_NOTE] if dataset["sample"] else [])
     cells = [(o, float(f"{mnist_dnn.DEFAULT_LR[o] * s:.6g}"), h)  # 0.001 * 0.1 printed as 0.0001, not 0.00010000000000000002
              for o in sweep.optimizers for s in sweep.lr_scales for h in sweep.hidden]
     print(f"data: {dataset['name']}, {len(x_train)} train, {len(x_test)} test images; {len(cells)} runs of "

@@ -264,6 +264,8 @@ class MnistData:
     is_sample: bool
     why_sample: str = ""  # why MNIST itself could not be had, when is_sample
 
+    SAMPLE_NOTE = "the bundled offline sample, not full MNIST"  # what results on the sample must say
+
     def __iter__(self):  # x_train, y_train, x_test, y_test = data
         return iter((self.x_train, self.y_train, self.x_test, self.y_test))
 
