@@ -64,19 +64,27 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays; record the call if any input needs a gradient."""
         fn = cls()
+        # One and two inputs, nearly every op, spelled out: apply runs for every op, and in CPython 3.11
+        # each comprehension is a function call of its own.
+        if len(inputs) == 2:
+            x, y = inputs
+            arrays, needs = (x._data, y._data), (x.requires_grad, y.requires_grad)
+        elif len(inputs) == 1:
+            arrays, needs = (inputs[0]._data,), (inputs[0].requires_grad,)
+        else:
+            arrays, needs = [t._data for t in inputs], tuple([t.requires_grad for t in inputs])
         try:
-            data = fn.forward(*[t._data for t in inputs], **params)
+            data = fn.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as err:
             raise _with_context(err, fn.name, inputs) from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # full reductions hand back NumPy scalars
-        if inputs and data.dtype is not inputs[0]._data.dtype and cls.preserves_dtype and data.dtype.kind == "f":
+        if arrays and data.dtype is not arrays[0].dtype and cls.preserves_dtype and data.dtype.kind == "f":
             data = _keep_input_dtype(data, inputs)
         if forward_hooks_in_use and hooks.forward:
             for hook in hooks.forward:
                 hook(fn, inputs, data)
-        needs = tuple([t.requires_grad for t in inputs]) if _state.enabled else ()
-        if True not in needs:  # every op under no_grad, and every op of a plain backward
+        if True not in needs or not _state.enabled:  # every op under no_grad, and every op of a plain backward
             return Tensor._make(data, False)
         out = Tensor._make(data, True)
         fn.inputs = inputs
