@@ -15,7 +15,7 @@ Two promises the loop keeps:
   (an optimizer step before ``backward``) is refused, not differentiated at
   the new value.
 """
-import heapq
+from heapq import heappop, heappush
 import threading
 
 import numpy as np
@@ -112,13 +112,12 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
         """Add one contribution to t's gradient: leaves' are final, others wait in the queue."""
         if t.op is None:  # a leaf: nothing comes after it
             if capture is None or t in capture:
-                finished[t] = g if t not in finished else finished[t] + g
-            return
-        if t not in pending:
-            pending[t] = g
-            heapq.heappush(queue, (-t.op.seq, t))
-        else:
+                finished[t] = finished[t] + g if t in finished else g
+        elif t in pending:
             pending[t] = pending[t] + g
+        else:
+            pending[t] = g
+            heappush(queue, (-t.op.seq, t))
 
     previous_mode = _state.enabled
     _state.enabled = create_graph
@@ -127,14 +126,14 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
         for root, g in zip(roots, root_grads):
             accumulate(root, g._data if arrays else g)
         while queue:
-            t = heapq.heappop(queue)[1]
+            t = heappop(queue)[1]
             g = pending.pop(t)
             fn = t.op
             if fn.released:
                 raise RuntimeError(f"backward: {fn.name} can't be differentiated again: {fn.released_because}. "
                                    "Pass retain_graph=True to the first backward() to go through a graph "
                                    "twice, or recompute the forward pass.")
-            if (t.retains_grad and capture is None) or (capture is not None and t in capture):
+            if t.retains_grad if capture is None else t in capture:
                 finished[t] = g
             check_unchanged(fn, t)
             if arrays:
@@ -149,11 +148,13 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
                 if pg is None or not parent.requires_grad:
                     continue
                 data = pg if arrays else pg._data
-                if data.shape != parent._data.shape:
+                expected = parent._data
+                if data.shape != expected.shape:
                     raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {data.shape} "
                                        f"for an input of shape {parent.shape}")
-                if data.dtype != parent._data.dtype:  # mixed precision: a gradient takes its input's dtype
-                    pg = data.astype(parent._data.dtype) if arrays else pg.astype(parent._data.dtype)
+                if data.dtype is not expected.dtype and data.dtype != expected.dtype:
+                    # mixed precision: a gradient takes its input's dtype
+                    pg = data.astype(expected.dtype) if arrays else pg.astype(expected.dtype)
                 accumulate(parent, pg)
             if not retain_graph:
                 fn.release()
@@ -214,8 +215,11 @@ def backward(tensor, grad=None, retain_graph=False, create_graph=False):
                 f"backward: grad can be omitted only for a scalar output; this one has shape "
                 f"{tensor.shape}, so pass grad= of that shape (e.g. ones for a sum)"
             )
-        grad = Tensor._make(np.ones(tensor.shape, dtype=tensor.dtype), False)
-    grad = _as_grad(grad, tensor, "backward")
+        # np.array(1) is a quarter of np.ones(()) in time, and backward() of a scalar loss runs every step
+        seed = np.array(1, dtype=tensor.dtype) if tensor.ndim == 0 else np.ones(tensor.shape, dtype=tensor.dtype)
+        grad = Tensor._make(seed, False)
+    else:
+        grad = _as_grad(grad, tensor, "backward")
     finished = _backpropagate([tensor], [grad], retain_graph or create_graph, create_graph)
     with _grad_lock:  # the pass succeeded: now, and only now, every .grad changes
         for t, g in finished.items():
