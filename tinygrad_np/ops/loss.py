@@ -47,7 +47,7 @@ class CrossEntropy(Function):
         picked = shifted[rows, labels]  # the label's logit, before shifted is reused below
         exp = np.exp(shifted, out=shifted)
         total = exp.sum(axis=1, keepdims=True)
-        self.labels = labels
+        self.rows, self.labels = rows, labels
         self.probs = np.divide(exp, total, out=exp)  # softmax, kept for the fused backward
         # -log p[label] = log(sum(exp)) - shifted[label]: only the picked log-probabilities are needed.
         loss = (np.log(total).sum() - picked.sum()) / n
@@ -60,10 +60,9 @@ class CrossEntropy(Function):
         return (x.softmax(axis=1) - onehot) * (dz / n)
 
     def backward_arrays(self, dz):
-        n = self.probs.shape[0]
-        grad = self.probs.copy()  # a copy: with retain_graph, backward may run again
-        grad[np.arange(n), self.labels] -= 1
-        grad *= dz / n
+        scale = dz.item() / len(self.labels)  # dL/dz is one number: a Python float keeps x's dtype
+        grad = self.probs * scale  # a new array: with retain_graph, backward may run again
+        grad[self.rows, self.labels] -= scale
         return grad
 
 
