@@ -1,4 +1,6 @@
 """Bad input gets an error that names the op and the values involved."""
+import re
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,17 @@ import tinygrad_np as tg
 def test_matmul_shape_mismatch_names_op_and_both_shapes():
     with pytest.raises(ValueError, match=r"matmul: \(128, 784\) @ \(100, 10\): inner dimensions 784 and 100 differ"):
         tg.zeros(128, 784) @ tg.zeros(100, 10)
+
+
+@pytest.mark.parametrize("left, right, why", [
+    ((), (3,), "operands must have at least one dimension"),
+    ((3,), (4,), "inner dimensions 3 and 4 differ"),
+    ((2, 3, 4), (5, 2), "inner dimensions 4 and 5 differ"),
+    ((2, 3, 4), (5, 4, 2), r"the batch axes \(2,\) and \(5,\) do not broadcast"),
+])
+def test_every_matmul_mismatch_says_why_in_the_shapes_terms(left, right, why):
+    with pytest.raises(ValueError, match=rf"matmul: {re.escape(str(left))} @ {re.escape(str(right))}: {why}"):
+        tg.zeros(*left) @ tg.zeros(*right)
 
 
 def test_broadcast_mismatch_names_op_and_both_shapes():

@@ -16,16 +16,12 @@ class MatMul(Function):
     name = "matmul"
 
     def forward(self, x, y):
-        if x.ndim == 0 or y.ndim == 0:
-            raise ValueError(f"matmul: {x.shape} @ {y.shape}: operands must have at least one dimension")
-        inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
-        if x.shape[-1] != inner_y:
-            raise ValueError(
-                f"matmul: {x.shape} @ {y.shape}: inner dimensions {x.shape[-1]} and {inner_y} differ"
-            )
-        if x.ndim > 2 and y.ndim == 2:  # a stack of rows times one matrix (a Linear on sequences): one product
-            return (x.reshape(-1, x.shape[-1]) @ y).reshape(x.shape[:-1] + (y.shape[1],))
-        return np.matmul(x, y)
+        try:  # the shapes are looked at only when NumPy refuses them: forward runs for every product
+            if x.ndim > 2 and y.ndim == 2:  # a stack of rows times one matrix (a Linear on sequences): one product
+                return (x.reshape(-1, x.shape[-1]) @ y).reshape(x.shape[:-1] + (y.shape[1],))
+            return np.matmul(x, y)
+        except ValueError:
+            raise ValueError(_mismatch(x, y)) from None
 
     def backward(self, dz):
         x, y = self.inputs
@@ -61,6 +57,16 @@ class MatMul(Function):
         if self.needs_input_grad[1]:
             dy = (xm.swapaxes(-1, -2) @ dzm).sum_to(ym.shape).reshape(y.shape)
         return dx, dy
+
+
+def _mismatch(x, y):
+    """Why ``x @ y`` has no value, in the shapes' terms."""
+    if x.ndim == 0 or y.ndim == 0:
+        return f"matmul: {x.shape} @ {y.shape}: operands must have at least one dimension"
+    inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if x.shape[-1] != inner_y:
+        return f"matmul: {x.shape} @ {y.shape}: inner dimensions {x.shape[-1]} and {inner_y} differ"
+    return f"matmul: {x.shape} @ {y.shape}: the batch axes {x.shape[:-2]} and {y.shape[:-2]} do not broadcast"
 
 
 class Linear(Function):
