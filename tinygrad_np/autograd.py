@@ -129,7 +129,7 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
             t = heappop(queue)[1]
             g = pending.pop(t)
             fn = t.op
-            if fn.released:
+            if fn.inputs is None:  # fn.released, read directly: this runs for every op
                 raise RuntimeError(f"backward: {fn.name} can't be differentiated again: {fn.released_because}. "
                                    "Pass retain_graph=True to the first backward() to go through a graph "
                                    "twice, or recompute the forward pass.")
@@ -166,9 +166,7 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
         raise
     finally:
         _state.enabled = previous_mode
-    if arrays:
-        return _owned(finished, [g._data for g in root_grads])
-    return finished
+    return _owned(finished, root_grads) if arrays else finished
 
 
 def _owned(finished, seeds):
@@ -177,13 +175,18 @@ def _owned(finished, seeds):
     A rule may hand the same array to two inputs (Add does), pass on the
     caller's seed gradient, or return a read-only broadcast view (Sum does);
     a user clipping one gradient in place must not change another, or the
-    array they passed to backward(). The second holder of an array gets a copy.
+    array they passed to backward() (``seeds``, the Tensors backward started
+    from). The second holder of an array gets a copy.
     """
-    owned, taken = {}, {id(g) for g in seeds}
+    owned, taken = {}, set()
+    for seed in seeds:
+        taken.add(id(seed._data))
     for t, g in finished.items():
-        if id(g) in taken or not g.flags.writeable:
+        key = id(g)
+        if key in taken or (g.base is not None and not g.flags.writeable):  # only views can be read-only
             g = g.copy()
-        taken.add(id(g))
+            key = id(g)
+        taken.add(key)
         owned[t] = Tensor._make(g, False)
     return owned
 

@@ -31,8 +31,7 @@ class Function:
     seq = -1  # when this op ran: the engine visits ops newest first, and checks inputs against it
     _output = None  # weak reference to the result, set when the call is recorded
     preserves_dtype = True  # the result keeps the inputs' float dtype (Cast is the one op that may not)
-    released = False  # True once release() has dropped what backward needs
-    released_because = None  # why the saved arrays are gone, once they are
+    released_because = "backward() has already run through it"  # why the saved arrays are gone, once they are
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{self.name}.forward")
@@ -94,11 +93,15 @@ class Function:
         out.op = fn
         return out
 
-    def release(self, because="backward() has already run through it"):
-        """Drop everything saved for backward so its arrays can be freed, and remember why."""
-        self.__dict__.clear()  # inputs and _output fall back to the class defaults, None
-        self.released = True
-        self.released_because = because
+    @property
+    def released(self):
+        """True once release() has dropped what backward needs (a recorded op keeps its inputs until then)."""
+        return self.inputs is None
+
+    def release(self):
+        """Drop everything saved for backward so its arrays can be freed. One dict clear: it runs for every
+        op of every backward. Whoever releases for another reason than the default says so in released_because."""
+        self.__dict__.clear()  # inputs, _output and released_because fall back to the class defaults
 
     def __repr__(self):
         return f"<{self.name}>"
