@@ -43,14 +43,16 @@ class CrossEntropy(Function):
         labels = _checked_labels(x, labels)
         n = x.shape[0]
         rows = np.arange(n)
-        shifted = x - x.max(axis=1, keepdims=True)
+        # np.maximum.reduce and np.add.reduce are x.max and x.sum without their Python wrapper, which
+        # costs as much as the reduction itself on a small batch.
+        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
         picked = shifted[rows, labels]  # the label's logit, before shifted is reused below
         exp = np.exp(shifted, out=shifted)
-        total = exp.sum(axis=1, keepdims=True)
+        total = np.add.reduce(exp, axis=1, keepdims=True)
         self.rows, self.labels = rows, labels
         self.probs = np.divide(exp, total, out=exp)  # softmax, kept for the fused backward
         # -log p[label] = log(sum(exp)) - shifted[label]: only the picked log-probabilities are needed.
-        loss = (np.log(total).sum() - picked.sum()) / n
+        loss = np.add.reduce(np.log(total[:, 0]) - picked) / n
         return np.asarray(loss, dtype=x.dtype)  # NumPy 1.x would make a float32 scalar / int float64
 
     def backward(self, dz):
@@ -64,6 +66,9 @@ class CrossEntropy(Function):
         grad = self.probs * scale  # a new array: with retain_graph, backward may run again
         grad[self.rows, self.labels] -= scale
         return grad
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
 
 
 def _checked_labels(logits, labels):
@@ -83,7 +88,7 @@ def _checked_labels(logits, labels):
         raise TypeError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
     classes = logits.shape[1]
     # One reduction instead of min and max: read as unsigned, a negative label is huge, so >= classes.
-    if labels.size and labels.view(f"u{labels.itemsize}").max() >= classes:
+    if labels.size and np.maximum.reduce(labels.view(_UNSIGNED[labels.itemsize])) >= classes:
         bad = labels[(labels < 0) | (labels >= classes)][0]
         raise ValueError(f"cross_entropy: label {bad} is out of range for {classes} classes (0..{classes - 1})")
     return labels
