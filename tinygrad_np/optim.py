@@ -61,8 +61,9 @@ class Optimizer:
 
     def zero_grad(self):
         """Clear every parameter's gradient (backward accumulates into .grad)."""
-        for p in self.params:
-            p._grad = None  # None always passes the .grad setter's shape check: skip it
+        for group in self.param_groups:
+            for p in group["params"]:
+                p._grad = None  # None always passes the .grad setter's shape check: skip it
 
     def step(self):
         # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
@@ -189,7 +190,7 @@ class SGD(Optimizer):
         step = state.get("scratch")
         if step is None:
             step = state["scratch"] = np.empty_like(w)
-        np.multiply(g, group["lr"], out=step, casting="same_kind")
+        np.multiply(g, group["lr"], out=step)
         w -= step
 
 
