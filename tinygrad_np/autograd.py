@@ -108,24 +108,34 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
     active_hooks = hooks.backward
     arrays = not create_graph and not active_hooks
 
-    def accumulate(t, g):
-        """Add one contribution to t's gradient: leaves' are final, others wait in the queue."""
-        if t.op is None:  # a leaf: nothing comes after it
-            if capture is None or t in capture:
-                finished[t] = finished[t] + g if t in finished else g
-        elif t in pending:
-            pending[t] = pending[t] + g
-        else:
-            pending[t] = g
-            heappush(queue, (-t.op.seq, t))
-
     previous_mode = _state.enabled
     _state.enabled = create_graph
     visited = []
+    # The seeds are the first contributions; after that, each op's rule gives its inputs theirs.
+    fn, contributions = None, zip(roots, [g._data for g in root_grads] if arrays else root_grads)
     try:
-        for root, g in zip(roots, root_grads):
-            accumulate(root, g._data if arrays else g)
-        while queue:
+        while True:
+            for parent, pg in contributions:  # accumulate: add each contribution to its tensor's gradient
+                if pg is None or not parent.requires_grad:
+                    continue
+                data = pg if arrays else pg._data
+                expected = parent._data
+                if data.shape != expected.shape:
+                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {data.shape} "
+                                       f"for an input of shape {parent.shape}")
+                if data.dtype is not expected.dtype and data.dtype != expected.dtype:
+                    # mixed precision: a gradient takes its input's dtype
+                    pg = data.astype(expected.dtype) if arrays else pg.astype(expected.dtype)
+                if parent.op is None:  # a leaf: its gradient is final
+                    if capture is None or parent in capture:
+                        finished[parent] = finished[parent] + pg if parent in finished else pg
+                elif parent in pending:
+                    pending[parent] = pending[parent] + pg
+                else:  # the first contribution to a tensor an op made: it joins the queue
+                    pending[parent] = pg
+                    heappush(queue, (-parent.op.seq, parent))
+            if not queue:
+                break
             t = heappop(queue)[1]
             g = pending.pop(t)
             fn = t.op
@@ -144,20 +154,9 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
                     input_grads = (input_grads,)
             else:
                 input_grads = _checked(fn, _run_watched(fn, g, active_hooks) if active_hooks else fn.backward(g))
-            for parent, pg in zip(fn.inputs, input_grads):
-                if pg is None or not parent.requires_grad:
-                    continue
-                data = pg if arrays else pg._data
-                expected = parent._data
-                if data.shape != expected.shape:
-                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {data.shape} "
-                                       f"for an input of shape {parent.shape}")
-                if data.dtype is not expected.dtype and data.dtype != expected.dtype:
-                    # mixed precision: a gradient takes its input's dtype
-                    pg = data.astype(expected.dtype) if arrays else pg.astype(expected.dtype)
-                accumulate(parent, pg)
+            contributions = zip(fn.inputs, input_grads)
             if not retain_graph:
-                fn.release()
+                fn.release()  # contributions keeps the inputs it needs
                 visited.append(fn)
     except BaseException as err:
         for fn in visited:  # their arrays are gone: say why, for whoever tries this graph again
