@@ -64,6 +64,27 @@ def while_another_thread_holds(mode, work):
     return result["value"]
 
 
+def test_in_place_changes_from_many_threads_are_all_seen_by_backward():
+    """backward skips an op's version check when no tensor changed after the op ran (tensor.changes.newest):
+    that is right only while newest is at least every tensor's version, whatever the threads interleave."""
+    from tinygrad_np.tensor import changes
+
+    old = tg.Tensor(np.ones(3), requires_grad=True)
+    loss = (old * old).sum()  # recorded before any of the changes below
+    params = [tg.Tensor(np.zeros(2), requires_grad=True) for _ in range(8)]
+    sys_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        errors = run_in_threads(lambda i: [params[i].bump_version() for _ in range(2000)], 8)
+    finally:
+        sys.setswitchinterval(sys_interval)
+    assert errors == []
+    assert changes.newest >= max(p._version for p in params)
+    old.bump_version()  # the last change, made after the graph: backward must refuse
+    with pytest.raises(RuntimeError, match="mul: input 0 .* was modified in place"):
+        loss.backward()
+
+
 def test_detect_anomaly_in_one_thread_does_not_reach_another():
     def make_a_nan():
         with np.errstate(invalid="ignore"):

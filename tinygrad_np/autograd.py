@@ -21,7 +21,7 @@ import threading
 import numpy as np
 
 from .grad_mode import _state
-from .tensor import Tensor
+from .tensor import Tensor, changes
 
 
 class _Hooks(threading.local):
@@ -120,12 +120,8 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
                     continue
                 data = pg if arrays else pg._data
                 expected = parent._data
-                if data.shape != expected.shape:
-                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {data.shape} "
-                                       f"for an input of shape {parent.shape}")
-                if data.dtype is not expected.dtype and data.dtype != expected.dtype:
-                    # mixed precision: a gradient takes its input's dtype
-                    pg = data.astype(expected.dtype) if arrays else pg.astype(expected.dtype)
+                if data.dtype is not expected.dtype or data.shape != expected.shape:
+                    pg = _fitted(fn, pg, data, parent, arrays)
                 if parent.op is None:  # a leaf: its gradient is final
                     if capture is None or parent in capture:
                         finished[parent] = finished[parent] + pg if parent in finished else pg
@@ -145,7 +141,8 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
                                    "twice, or recompute the forward pass.")
             if t.retains_grad if capture is None else t in capture:
                 finished[t] = g
-            check_unchanged(fn, t)
+            if changes.newest > fn.seq:  # something changed in place after fn ran: was it one of fn's?
+                check_unchanged(fn, t)
             if arrays:
                 input_grads = fn.backward_arrays(g)
                 if input_grads is NotImplemented:  # this op states its rule in Tensor operations only
@@ -166,6 +163,18 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
     finally:
         _state.enabled = previous_mode
     return _owned(finished, root_grads) if arrays else finished
+
+
+def _fitted(fn, pg, data, parent, arrays):
+    """A gradient whose dtype or shape differs from its input's: cast it (mixed precision: a gradient takes its
+    input's dtype), or, for a shape, refuse the rule that returned it."""
+    expected = parent._data
+    if data.shape != expected.shape:
+        raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {data.shape} "
+                           f"for an input of shape {parent.shape}")
+    if data.dtype == expected.dtype:
+        return pg
+    return data.astype(expected.dtype) if arrays else pg.astype(expected.dtype)
 
 
 def _owned(finished, seeds):

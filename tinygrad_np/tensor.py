@@ -7,6 +7,7 @@ Function's inputs: the graph ``backward`` walks (docs/how_it_works.md).
 import itertools
 import math
 import numbers
+import threading
 
 import numpy as np
 
@@ -16,6 +17,18 @@ from .arguments import axes_arg, axis_arg, permutation_arg, refuse_pytorch_names
 # changed in place" (Tensor._version): an op whose input changed after it ran
 # sees a version newer than its own seq, and backward refuses it.
 clock = itertools.count(1)
+
+
+class _Changes:
+    """The clock reading of the newest in-place change to any tensor. An op that ran after it cannot have
+    a changed input, so backward looks at an op's inputs one by one only when this is newer than the op:
+    in a training loop, never (the optimizer's step comes before the next forward)."""
+
+    newest = 0
+    lock = threading.Lock()  # newest must never go backwards, whichever threads bump
+
+
+changes = _Changes()
 
 
 def _as_array(data, dtype):
@@ -105,7 +118,9 @@ class Tensor:
 
     def bump_version(self):
         """Record that this tensor's values changed in place (optimizers call it after each update)."""
-        self._version = next(clock)
+        with changes.lock:
+            changes.newest = version = next(clock)  # raised before the tensor's own, never after
+            self._version = version
 
     @property
     def grad(self):
