@@ -23,7 +23,7 @@ class Add(Function):
         return dz.sum_to(x.shape), dz.sum_to(y.shape)
 
     def backward_arrays(self, dz):
-        x, y = self.inputs
+        x, y = self.inputs[0]._data, self.inputs[1]._data
         need_x, need_y = self.needs_input_grad
         return sum_to_array(dz, x.shape) if need_x else None, sum_to_array(dz, y.shape) if need_y else None
 
@@ -40,7 +40,7 @@ class Sub(Function):
         return dz.sum_to(x.shape), dy
 
     def backward_arrays(self, dz):
-        x, y = self.inputs
+        x, y = self.inputs[0]._data, self.inputs[1]._data
         return sum_to_array(dz, x.shape), -sum_to_array(dz, y.shape) if self.needs_input_grad[1] else None
 
 
@@ -57,10 +57,9 @@ class Mul(Function):
         return dx, dy
 
     def backward_arrays(self, dz):
-        x, y = self.inputs
-        dx = sum_to_array(dz * y.data, x.shape) if self.needs_input_grad[0] else None
-        dy = sum_to_array(dz * x.data, y.shape) if self.needs_input_grad[1] else None
-        return dx, dy
+        x, y = self.inputs[0]._data, self.inputs[1]._data
+        need_x, need_y = self.needs_input_grad
+        return sum_to_array(dz * y, x.shape) if need_x else None, sum_to_array(dz * x, y.shape) if need_y else None
 
 
 class Div(Function):
@@ -76,7 +75,7 @@ class Div(Function):
         return dx, dy
 
     def backward_arrays(self, dz):
-        x, y = self.inputs[0].data, self.inputs[1].data
+        x, y = self.inputs[0]._data, self.inputs[1]._data
         dx = sum_to_array(dz / y, x.shape) if self.needs_input_grad[0] else None
         dy = sum_to_array(-dz * x / (y * y), y.shape) if self.needs_input_grad[1] else None
         return dx, dy
