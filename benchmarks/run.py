@@ -289,17 +289,22 @@ def per_op_overhead(repeats, calls):
 
 
 def safety_check_cost(repeats, calls, steps):
-    """What refusing in-place changes costs: the version check backward makes per op, the optimizer's
-    version bump per parameter, and the .data property, in microseconds; and per MNIST training step,
-    as a fraction of the batch-128, hidden-128 step measured above."""
+    """What refusing in-place changes costs: the version check backward makes per op (one comparison with
+    the newest in-place change, and a look at each input for an op recorded before that change), the
+    optimizer's version bump per parameter, and the .data property, in microseconds; and per MNIST
+    training step, as a fraction of the batch-128, hidden-128 step measured above."""
     from tinygrad_np.autograd import check_unchanged
+    from tinygrad_np.tensor import changes
 
-    a, b = (tg.Tensor(np.ones(4, np.float32), requires_grad=True) for _ in range(2))
+    a, b, c = (tg.Tensor(np.ones(4, np.float32), requires_grad=True) for _ in range(3))
     out = a * b
-    array = a.data
-    candidates = {"version check per op": lambda: check_unchanged(out.op, out),
-                  "version bump per parameter": a.bump_version,
-                  ".data read": lambda: a.data, ".data assignment": lambda: setattr(a, "data", array)}
+    op = out.op
+    array = c.data
+    candidates = {"version check per op": lambda: changes.newest > op.seq and check_unchanged(op, out),
+                  "inputs checked after a change": lambda: check_unchanged(op, out),
+                  # c is not in the graph: changing it leaves the checks above passing, in any order
+                  "version bump per parameter": c.bump_version,
+                  ".data read": lambda: c.data, ".data assignment": lambda: setattr(c, "data", array)}
     costs = {k: statistics.median(seconds_per_call(fn, calls) for _ in range(repeats)) * 1e6
              for k, fn in candidates.items()}
     x, y = mnist_batch(128, np.random.default_rng(0))[:2]
@@ -380,16 +385,15 @@ def markdown(report):
         lines.append(f"| {r['batch']} | {r['hidden']} | {1e3 * s['tinygrad_np']:.3f} | {1e3 * s['numpy']:.3f} | "
                      f"{torch_ms} | {r['vs_numpy']:.3f} | {vs_torch} | {1e3 * r['gemm_limit_seconds']:.3f} | "
                      f"{100 * r['fraction_of_limit']['tinygrad_np']:.0f}% |")
-    if report.get("steps_one_thread"):
-        names = list(report["steps_one_thread"][0]["ms"])
-        lines += ["", "The same steps, steadier: BLAS pinned to one thread, each implementation's thread CPU time, "
-                      "alternating in every round (milliseconds; ratios are medians of per-round ratios):", "",
-                  "| batch | hidden | " + " | ".join(names) + " | "
-                  + " | ".join(f"{k} / NumPy" for k in names if k != "numpy") + " |",
-                  "| --- | --- |" + " --- |" * (2 * len(names) - 1)]
-        for r in report["steps_one_thread"]:
-            lines.append(f"| {r['batch']} | {r['hidden']} | " + " | ".join(f"{r['ms'][k]:.3f}" for k in names) + " | "
-                         + " | ".join(f"{v:.3f}" for v in r["vs_numpy"].values()) + " |")
+    captions = {"steps_one_thread": "The same steps, steadier: BLAS pinned to one thread, each implementation's "
+                                    "thread CPU time, alternating in every round (milliseconds; ratios are medians "
+                                    "of per-round ratios):",
+                "steps_one_thread_reusing_memory": "And so again with freed memory kept for reuse "
+                                                   "(`tinygrad_np.reuse_freed_memory()`, which every example calls), "
+                                                   "for all three implementations alike:"}
+    for key, caption in captions.items():
+        if report.get(key):
+            lines += ["", caption, ""] + _one_thread_table(report[key])
     lines += ["", "**Per-op overhead**, microseconds per op on a 4-element tensor:", ""]
     columns = list(next(iter(report["per_op"].values())))
     lines.append("| op | " + " | ".join(columns) + " |")
@@ -418,6 +422,8 @@ def markdown(report):
     cost = report["safety"]
     us = cost["microseconds"]
     lines += ["", f"**Refusing in-place changes** costs {us['version check per op']:.2f} µs per op in backward "
+                  f"(one comparison with the newest in-place change; {us['inputs checked after a change']:.2f} µs "
+                  "for an op recorded before such a change, whose inputs are then looked at one by one) "
                   f"and {us['version bump per parameter']:.2f} µs per parameter in the optimizer: "
                   f"{cost['per_step_us']:.1f} µs for the {cost['ops_per_step']} ops and 4 parameters of the "
                   f"{cost['step']} training step, {100 * cost['fraction_of_step']:.2f}% of it. Reading `.data` "
@@ -434,6 +440,16 @@ def markdown(report):
                   f"an epoch): {epochs}; retained memory {'GROWS' if mem['grows'] else 'does not grow'} "
                   f"({mem['retained_growth_mb']:+.2f} MB from the first epoch to the last)."]
     return "\n".join(lines) + "\n"
+
+
+def _one_thread_table(rows):
+    names = list(rows[0]["ms"])
+    lines = ["| batch | hidden | " + " | ".join(names) + " | " + " | ".join(f"{k} / NumPy" for k in names if k != "numpy")
+             + " |", "| --- | --- |" + " --- |" * (2 * len(names) - 1)]
+    for r in rows:
+        lines.append(f"| {r['batch']} | {r['hidden']} | " + " | ".join(f"{r['ms'][k]:.3f}" for k in names) + " | "
+                     + " | ".join(f"{v:.3f}" for v in r["vs_numpy"].values()) + " |")
+    return lines
 
 
 def update_readme(table):
@@ -476,7 +492,10 @@ def main(argv=None):
     report["lenet"] = lenet_step(repeats, 2 if quick else 10)
     # Last, since it changes the whole process's malloc for good: the same LeNet step with freed memory kept
     # for reuse (tinygrad_np.reuse_freed_memory), as the examples run.
-    report["lenet_reusing_memory"] = lenet_step(repeats, 2 if quick else 10) if tg.reuse_freed_memory() else None
+    reusing = tg.reuse_freed_memory()
+    report["lenet_reusing_memory"] = lenet_step(repeats, 2 if quick else 10) if reusing else None
+    report["steps_one_thread_reusing_memory"] = training_steps_one_thread(
+        [(32, 128)] if quick else GRID, repeats, 0.02 if quick else 0.1, rng) if reusing else None
     report["safety"] = safety_check_cost(repeats, 2000 if quick else 100000, report["steps"])
     report["memory"] = memory_per_epoch(2 if quick else 3, 1024 if quick else 20000, 128, 128 if quick else 1000, rng)
     table = markdown(report)
