@@ -91,6 +91,26 @@ def test_backward_returning_too_few_gradients_names_both_counts():
         ReturnsTooFew.apply(x, y).sum().backward()
 
 
+class ArrayRuleReturnsTooFew(tg.Function):
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, dz):
+        x, y = self.inputs
+        return dz * y, dz * x
+
+    def backward_arrays(self, dz):
+        return (dz * self.inputs[1].data,)  # forgot y's
+
+
+def test_an_array_rule_returning_too_few_gradients_is_refused_not_truncated():
+    x, y = leaf([1.0]), leaf([2.0])
+    with pytest.raises(TypeError, match=r"array_rule_returns_too_few.backward_arrays returned 1 gradients for 2 "
+                                        r"inputs"):
+        ArrayRuleReturnsTooFew.apply(x, y).sum().backward()
+    assert x.grad is None and y.grad is None  # all or nothing
+
+
 def test_a_grad_of_the_wrong_shape_is_refused_on_assignment():
     x = leaf([1.0, 2.0])
     with pytest.raises(ValueError, match=r"assigned a gradient of shape \(1,\) to a tensor of shape \(2,\)"):

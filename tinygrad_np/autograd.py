@@ -62,10 +62,10 @@ def _modified_in_place(fn, t):
     )
 
 
-def _broken_contract(fn, input_grads):
+def _broken_contract(fn, input_grads, rule="backward"):
     """The error for a backward rule that returned something other than one Tensor or None per input."""
     if len(input_grads) != len(fn.inputs):
-        return TypeError(f"{fn.name}.backward returned {len(input_grads)} gradients for "
+        return TypeError(f"{fn.name}.{rule} returned {len(input_grads)} gradients for "
                          f"{len(fn.inputs)} inputs; return one per input (None where there is none)")
     i, g = next((i, g) for i, g in enumerate(input_grads) if g is not None and not isinstance(g, Tensor))
     return TypeError(f"{fn.name}.backward returned a {type(g).__name__} for input {i}; "
@@ -149,6 +149,8 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
                     input_grads = _checked(fn, fn.backward(Tensor._make(g, False)), as_arrays=True)
                 elif type(input_grads) is not tuple:
                     input_grads = (input_grads,)
+                if len(input_grads) != len(fn.inputs):  # zip would silently drop the inputs left over
+                    raise _broken_contract(fn, input_grads, "backward_arrays")
             else:
                 input_grads = _checked(fn, _run_watched(fn, g, active_hooks) if active_hooks else fn.backward(g))
             contributions = zip(fn.inputs, input_grads)
