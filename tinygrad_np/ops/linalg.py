@@ -83,10 +83,12 @@ class Linear(Function):
             bias = "" if b is None else f" + {b.shape}"
             raise ValueError(f"linear: x {x.shape} @ weight {w.shape}ᵀ{bias}: expected x (..., in), weight (out, in) "
                              "and bias (out,)")
-        z = x.reshape(-1, x.shape[-1]) @ w.T
+        if x.ndim != 2:  # 2-D, a batch of rows, is the common case and needs no reshaping
+            return self.forward(x.reshape(-1, x.shape[-1]), w, b).reshape(x.shape[:-1] + w.shape[:1])
+        z = x @ w.T
         if b is not None:
             z += b
-        return z.reshape(x.shape[:-1] + w.shape[:1])
+        return z
 
     def backward(self, dz):
         x, w = self.inputs[:2]
@@ -99,9 +101,10 @@ class Linear(Function):
 
     def backward_arrays(self, dz):
         x, w = self.inputs[0]._data, self.inputs[1]._data
-        grad_rows = dz.reshape(-1, dz.shape[-1])
-        dx = (grad_rows @ w).reshape(x.shape) if self.needs_input_grad[0] else None
-        dw = grad_rows.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
+        rows, grad_rows = (x, dz) if x.ndim == 2 else (x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1]))
+        need = self.needs_input_grad
+        dx = (grad_rows @ w).reshape(x.shape) if need[0] else None  # for 2-D x, a view of the same shape
+        dw = grad_rows.T @ rows if need[1] else None
         if len(self.inputs) == 2:
             return dx, dw
-        return dx, dw, grad_rows.sum(axis=0) if self.needs_input_grad[2] else None
+        return dx, dw, np.add.reduce(grad_rows, axis=0) if need[2] else None
