@@ -57,6 +57,27 @@ def test_gradients_first_and_second_order(name, data):
     check_gradients(lambda *ts: op.ours(*ts, **case.params), *case.arrays, second_order=op.second_order)
 
 
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=15)
+@given(data=st.data())
+def test_the_array_rule_and_the_tensor_rule_give_the_same_gradient(name, data):
+    """A plain backward runs an op's backward_arrays where it has one; create_graph runs its Tensor rule.
+    gradcheck checks the first and gradgradcheck differentiates the second, so this holds them to each other."""
+    op = BY_NAME[name]
+    case = data.draw(op.inputs, label="case")
+    tensors, out = run(op, case.arrays, case.params, np.float64, requires_grad=True)
+    if not out.requires_grad:
+        return
+    v = np.random.default_rng(0).standard_normal(out.shape)
+    plain = tg.grad(out, tensors, v, retain_graph=True, allow_unused=True)
+    recorded = tg.grad(out, tensors, v, create_graph=True, allow_unused=True)
+    for i, (a, t) in enumerate(zip(plain, recorded)):
+        assert (a is None) == (t is None), f"{name}: input {i} has a gradient in one lane only"
+        if a is not None:
+            np.testing.assert_allclose(a.data, t.data, rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{name}: input {i}, array rule against Tensor rule, on {case}")
+
+
 @pytest.mark.parametrize("name", AXIS_OPS)
 @settings(max_examples=15)
 @given(data=st.data())
