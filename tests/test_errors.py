@@ -141,3 +141,12 @@ def test_mean_over_an_empty_axis_is_nan_as_in_numpy():
     m.sum().backward()
     assert x.grad.shape == (0, 3)
     assert np.isnan(tg.zeros(0).mean().item())
+
+
+def test_cross_entropy_of_an_empty_batch_is_nan_with_an_empty_gradient_as_in_pytorch():
+    x = tg.Tensor(np.zeros((0, 3), np.float32), requires_grad=True)
+    with np.errstate(invalid="ignore"):  # 0 / 0, as NumPy's mean of nothing
+        loss = x.cross_entropy(np.zeros(0, np.int64))
+    assert np.isnan(loss.item())
+    loss.backward()
+    assert x.grad.shape == (0, 3) and x.grad.dtype == np.float32

@@ -62,8 +62,9 @@ class CrossEntropy(Function):
         return (x.softmax(axis=1) - onehot) * (dz / n)
 
     def backward_arrays(self, dz):
-        scale = dz.item() / len(self.labels)  # dL/dz is one number: a Python float keeps x's dtype
-        grad = self.probs * scale  # a new array: with retain_graph, backward may run again
+        n = len(self.labels)
+        scale = dz.item() / n if n else 0.0  # dL/dz is one number: a Python float keeps x's dtype
+        grad = self.probs * scale  # a new array: with retain_graph, backward may run again (empty for no rows)
         grad[self.rows, self.labels] -= scale
         return grad
 
