@@ -15,8 +15,8 @@ Two promises the loop keeps:
   (an optimizer step before ``backward``) is refused, not differentiated at
   the new value.
 """
-from heapq import heappop, heappush
 import threading
+from heapq import heappop, heappush
 
 import numpy as np
 
