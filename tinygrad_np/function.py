@@ -99,8 +99,8 @@ class Function:
         return self.inputs is None
 
     def release(self):
-        """Drop everything saved for backward so its arrays can be freed. One dict clear: it runs for every
-        op of every backward. Whoever releases for another reason than the default says so in released_because."""
+        """Drop everything saved for backward so its arrays can be freed: one dict clear, as it runs for every
+        op of every backward. released_because keeps its class default unless the caller sets another reason."""
         self.__dict__.clear()  # inputs, _output and released_because fall back to the class defaults
 
     def __repr__(self):
