@@ -127,8 +127,8 @@ def three_layers(X, labels, rng, hidden):
         def forward(self, x):
             return np.tanh(x)
 
-        def backward(self, dz):
-            return dz * tg.Tensor(1 - np.tan(self.inputs[0].data) ** 2)
+        def backward(self, dz, z, x):
+            return dz * (1 - np.tan(np.asarray(x)) ** 2)
 
     try:
         tg.gradcheck(lambda x: HandWithTan.apply(x), [np.linspace(-1.5, 1.5, 7)])

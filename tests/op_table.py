@@ -144,6 +144,14 @@ def array_index_inputs(draw):
 
 
 @st.composite
+def scatter_add_inputs(draw):
+    """Rows (repeats and negatives among them) of a target shape, and values for them: the adjoint of indexing."""
+    shape = draw(shapes(min_dims=1))
+    rows = draw(st.lists(st.integers(-shape[0], shape[0] - 1), min_size=1, max_size=6))
+    return Case((draw(arrays((len(rows),) + shape[1:])),), {"index": np.array(rows), "shape": shape})
+
+
+@st.composite
 def join_inputs(draw, new_axis):
     shape = draw(shapes(min_dims=1))
     ndim = len(shape) + (1 if new_axis else 0)
@@ -338,6 +346,12 @@ def np_batch_norm(x, w, b, eps=1e-5):
     return (x - mean) / np.sqrt(var + eps) * w.reshape(shape) + b.reshape(shape)
 
 
+def np_scatter_add(x, index, shape):
+    z = np.zeros(shape)
+    np.add.at(z, index, x)
+    return z
+
+
 def np_sum_to(x, shape):
     """Sum x down to ``shape``: the adjoint of broadcasting ``shape`` up to x.shape."""
     while x.ndim > len(shape):
@@ -457,6 +471,7 @@ OPS = [
        lambda x, axis, n: np_split(x, axis, max(1, -(-x.shape[axis] // n))), split_inputs(True), axis_param="axis"),
     Op("getitem", lambda x, index: x[index], lambda x, index: x[index], basic_index_inputs()),
     Op("getitem array", lambda x, index: x[index], lambda x, index: x[index], array_index_inputs()),
+    Op("scatter_add", lambda x, index, shape: x.scatter_add(index, shape), np_scatter_add, scatter_add_inputs()),
     Op("concatenate", lambda x, y, axis: tg.concatenate([x, y, x], axis=axis),
        lambda x, y, axis: np.concatenate([x, y, x], axis=axis), join_inputs(False), axis_param="axis"),
     Op("stack", lambda x, y, axis: tg.stack([x, y], axis=axis), lambda x, y, axis: np.stack([x, y], axis=axis),

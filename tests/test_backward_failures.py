@@ -16,7 +16,7 @@ class FailingIdentity(tg.Function):
     def forward(self, x):
         return x.copy()
 
-    def backward(self, dz):
+    def backward(self, dz, z, x):
         raise ValueError("my rule is broken")
 
 
@@ -66,49 +66,45 @@ class ReturnsArrays(tg.Function):
     def forward(self, x):
         return x * 2
 
-    def backward(self, dz):
-        return dz.data * 2  # an ndarray, not a Tensor
+    def backward(self, dz, z, x):
+        return np.asarray(dz) * 2  # an ndarray even when dz is a Tensor
 
 
 class ReturnsTooFew(tg.Function):
     def forward(self, x, y):
         return x * y
 
-    def backward(self, dz):
-        return (dz * self.inputs[1],)
+    def backward(self, dz, z, x, y):
+        return (dz * y,)  # forgot x's
 
 
-def test_backward_returning_arrays_is_a_type_error_naming_the_op():
+def test_a_rule_returning_arrays_on_a_recorded_pass_is_a_type_error_naming_the_op():
+    """On a plain pass arrays are what a rule is given and returns; on a recorded one an array would be a
+    first derivative that create_graph cannot differentiate again: refused, not silently wrong."""
     x = leaf([1.0])
-    with pytest.raises(TypeError, match=r"returns_arrays.backward returned a ndarray for input 0; backward must "
-                                        r"return Tensors"):
-        ReturnsArrays.apply(x).sum().backward()
+    ReturnsArrays.apply(x).sum().backward()
+    assert x.grad.data.tolist() == [2.0]
+    with pytest.raises(TypeError, match=r"returns_arrays.backward returned a ndarray for input 0 on a recorded "
+                                        r"pass, where it is given Tensors"):
+        tg.grad(ReturnsArrays.apply(x).sum(), [x], create_graph=True)
 
 
-def test_backward_returning_too_few_gradients_names_both_counts():
+@pytest.mark.parametrize("create_graph", [False, True], ids=["plain", "recorded"])
+def test_a_rule_returning_too_few_gradients_is_refused_not_truncated(create_graph):
     x, y = leaf([1.0]), leaf([2.0])
     with pytest.raises(TypeError, match=r"returns_too_few.backward returned 1 gradients for 2 inputs"):
-        ReturnsTooFew.apply(x, y).sum().backward()
-
-
-class ArrayRuleReturnsTooFew(tg.Function):
-    def forward(self, x, y):
-        return x * y
-
-    def backward(self, dz):
-        x, y = self.inputs
-        return dz * y, dz * x
-
-    def backward_arrays(self, dz):
-        return (dz * self.inputs[1].data,)  # forgot y's
-
-
-def test_an_array_rule_returning_too_few_gradients_is_refused_not_truncated():
-    x, y = leaf([1.0]), leaf([2.0])
-    with pytest.raises(TypeError, match=r"array_rule_returns_too_few.backward_arrays returned 1 gradients for 2 "
-                                        r"inputs"):
-        ArrayRuleReturnsTooFew.apply(x, y).sum().backward()
+        ReturnsTooFew.apply(x, y).sum().backward(create_graph=create_graph)
     assert x.grad is None and y.grad is None  # all or nothing
+
+
+def test_a_rule_in_the_old_one_argument_form_is_refused_when_its_class_is_made():
+    with pytest.raises(TypeError, match=r"OldForm.backward takes \(dz\); a rule takes \(dz, z, \*inputs\)"):
+        class OldForm(tg.Function):
+            def forward(self, x):
+                return x
+
+            def backward(self, dz):
+                return dz
 
 
 def test_a_grad_of_the_wrong_shape_is_refused_on_assignment():
@@ -126,7 +122,7 @@ class AddsAFloat64Constant(tg.Function):
     def forward(self, x):
         return x * np.float64(2.0)  # NumPy 2 promotes float32 * float64 scalar to float64
 
-    def backward(self, dz):
+    def backward(self, dz, z, x):
         return dz * 2.0
 
 

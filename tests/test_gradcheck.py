@@ -12,9 +12,8 @@ class TanhWithTanDerivative(Function):
     def forward(self, x):
         return np.tanh(x)
 
-    def backward(self, dz):
-        x = self.inputs[0]
-        return dz * (1.0 - tg.Tensor(np.tan(x.data) ** 2))
+    def backward(self, dz, z, x):
+        return dz * (1.0 - np.tan(np.asarray(x)) ** 2)
 
 
 class SquareWithWrongSecondDerivative(Function):
@@ -23,8 +22,8 @@ class SquareWithWrongSecondDerivative(Function):
     def forward(self, x):
         return x * x
 
-    def backward(self, dz):
-        return dz * tg.Tensor(2 * self.inputs[0].data)
+    def backward(self, dz, z, x):
+        return dz * (2 * np.asarray(x))  # np.asarray: the values as a constant, on either pass
 
 
 X = np.array([[0.3, -0.7], [1.1, 0.05]])
@@ -74,9 +73,8 @@ class WrongSecondDerivative(tg.Function):
     def forward(self, x):
         return x ** 3
 
-    def backward(self, dz):
-        x = self.inputs[0]
-        return dz * tg.Tensor(3 * x.data ** 2)
+    def backward(self, dz, z, x):
+        return dz * (3 * np.asarray(x) ** 2)
 
 
 def test_gradgradcheck_says_the_second_derivative_failed():

@@ -17,6 +17,7 @@ Two promises the loop keeps:
 """
 import threading
 from heapq import heappop, heappush
+from operator import attrgetter
 
 import numpy as np
 
@@ -41,6 +42,122 @@ def _as_grad(grad, like, who):
     return grad if isinstance(grad, Tensor) else Tensor._make(data, False)
 
 
+def _backpropagate(roots, seeds, run_rule, keep, retain_graph, recording):
+    """The backward pass. Returns {tensor: its gradient} for every leaf reached and every tensor that ``keep``
+    says to keep. ``run_rule`` runs an op's rule on arrays or on Tensors; the loop is the same for both."""
+    pending, queue, finished = {}, [], {}  # gradients so far; (-seq, tensor), newest op first; kept gradients
+    fn, contributions = None, zip(roots, seeds)  # the seeds are the first contributions
+    with _Guarded(recording) as freed:
+        while True:
+            _accumulate(contributions, fn, pending, queue)
+            if not queue:
+                finished.update(pending)  # all that is left are the leaves' gradients
+                return finished
+            t = heappop(queue)[1]  # the newest op's output: every consumer has passed its share back
+            fn, g = t.op, pending.pop(t)
+            if fn.inputs is None or changes.newest > fn.seq:  # released, or something changed in place since
+                _refuse_if_stale(fn, t)
+            if keep(t):
+                finished[t] = g
+            contributions = zip(fn.inputs, run_rule(fn, g, t))
+            if not retain_graph:
+                fn.release()  # contributions holds the inputs it still needs
+                freed.append(fn)
+
+
+def _accumulate(contributions, fn, pending, queue):
+    """Add each (tensor, gradient) that ``fn``'s rule returned to the tensor's gradient so far, in the tensor's
+    dtype. With its first, a tensor an op made joins the queue; a leaf's waits in ``pending`` to the end."""
+    for x, gx in contributions:
+        if gx is None or not x.requires_grad:
+            continue
+        if gx.dtype is not x._data.dtype or gx.shape != x._data.shape:
+            gx = _fitted(fn, gx, x)
+        if x in pending:
+            pending[x] = pending[x] + gx
+        else:
+            pending[x] = gx
+            if x.op is not None:
+                heappush(queue, (-x.op.seq, x))
+
+
+def _rule_runner(create_graph):
+    """How each op's rule is run, chosen once per pass: on arrays (a plain backward), on Tensors with
+    recording on (create_graph), or on Tensors with the thread's backward hooks around it."""
+    if hooks.backward:
+        return _run_watched
+    return _run_recorded if create_graph else _run_plain
+
+
+def _run_plain(fn, g, t):
+    saved = fn.arrays
+    # One and two inputs spelled out, as in Function.apply: a call with *saved builds a tuple and takes
+    # CPython's slow path (measured: 5% of a 1,000-op mul chain).
+    if len(saved) == 2:
+        grads = fn.backward(g, t._data, saved[0], saved[1])
+    elif len(saved) == 1:
+        grads = fn.backward(g, t._data, saved[0])
+    else:
+        grads = fn.backward(g, t._data, *saved)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(saved):  # zip would silently drop the inputs left over
+        raise _broken_contract(fn, grads)
+    return grads
+
+
+def _run_recorded(fn, g, t):
+    return _checked(fn, fn.backward(g, t, *fn.inputs))
+
+
+def _run_watched(fn, g, t):
+    """The rule on Tensors, with the thread's backward hooks around it (see ``_Hooks``)."""
+    watchers = [hook(fn, g) for hook in hooks.backward]
+    for w in watchers:
+        next(w)
+    try:
+        grads = _checked(fn, fn.backward(g, t, *fn.inputs))
+    except BaseException:
+        for w in watchers:
+            w.close()
+        raise
+    for w in watchers:
+        try:
+            w.send(grads)
+        except StopIteration:
+            pass
+    return grads
+
+
+class _Guarded:
+    """Around one backward pass: recording switched on only for create_graph, and put back after; and if the
+    pass fails part-way, the ops whose saved arrays it had freed (``freed``) are told why, for whoever tries
+    this graph again. A class rather than @contextmanager: half the cost, and backward runs every step."""
+
+    def __init__(self, create_graph):
+        self.recording, self.freed = create_graph, []
+
+    def __enter__(self):
+        self.previous, _state.enabled = _state.enabled, self.recording
+        return self.freed
+
+    def __exit__(self, kind, err, traceback):
+        _state.enabled = self.previous
+        for fn in self.freed if err is not None else ():
+            fn.released_because = (f"an earlier backward() stopped part-way with {kind.__name__} "
+                                    "and had already freed its saved arrays; no .grad was changed")
+
+
+def _refuse_if_stale(fn, output):
+    """Refuse an op that was released by an earlier backward, or whose inputs or ``output`` changed in place
+    after it ran (Tensor.data)."""
+    if fn.inputs is None:
+        raise RuntimeError(f"backward: {fn.name} can't be differentiated again: {fn.released_because}. "
+                           "Pass retain_graph=True to the first backward() to go through a graph "
+                           "twice, or recompute the forward pass.")
+    check_unchanged(fn, output)
+
+
 def check_unchanged(fn, output):
     """Refuse to differentiate ``fn`` if its inputs or ``output`` changed in place after it ran (Tensor.data)."""
     seq = fn.seq
@@ -62,121 +179,49 @@ def _modified_in_place(fn, t):
     )
 
 
-def _broken_contract(fn, input_grads, rule="backward"):
-    """The error for a backward rule that returned something other than one Tensor or None per input."""
+def _broken_contract(fn, input_grads):
+    """The error for a rule that returned something other than one gradient or None per input."""
     if len(input_grads) != len(fn.inputs):
-        return TypeError(f"{fn.name}.{rule} returned {len(input_grads)} gradients for "
+        return TypeError(f"{fn.name}.backward returned {len(input_grads)} gradients for "
                          f"{len(fn.inputs)} inputs; return one per input (None where there is none)")
     i, g = next((i, g) for i, g in enumerate(input_grads) if g is not None and not isinstance(g, Tensor))
-    return TypeError(f"{fn.name}.backward returned a {type(g).__name__} for input {i}; "
-                     "backward must return Tensors (or None), computed with Tensor operations")
+    return TypeError(f"{fn.name}.backward returned a {type(g).__name__} for input {i} on a recorded pass, where "
+                     "it is given Tensors; a rule must compute with operations Tensors have, so that "
+                     "create_graph can differentiate it again")
 
 
-def _run_watched(fn, grad, active_hooks):
-    """fn.backward(grad) with the thread's backward hooks around it (see ``_Hooks``)."""
-    watchers = [hook(fn, grad) for hook in active_hooks]
-    for w in watchers:
-        next(w)
-    try:
-        input_grads = fn.backward(grad)
-    except BaseException:
-        for w in watchers:
-            w.close()
-        raise
-    for w in watchers:
-        try:
-            w.send(input_grads)
-        except StopIteration:
-            pass
+def _checked(fn, input_grads):
+    """A recorded rule's result as a tuple of one Tensor or None per input, or an error naming the op."""
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(fn.inputs):
+        raise _broken_contract(fn, input_grads)
+    for g in input_grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise _broken_contract(fn, input_grads)
     return input_grads
 
 
-def _backpropagate(roots, root_grads, retain_graph, create_graph, capture=None):
-    """The backward pass: returns {tensor: gradient} for the leaves (and tensors that retain their gradient),
-    or, with ``capture`` (a set of tensors), for exactly those tensors.
-
-    Two lanes through the same loop. Recording the pass (create_graph) or
-    watching it (trace, detect_anomaly) runs every op's ``backward``, the rule
-    in Tensor operations. A plain backward runs ``backward_arrays`` where an op
-    has one: the same rule on NumPy arrays, with no Tensor or graph machinery
-    around each step; gradients then travel as arrays and become Tensors at
-    the end.
-    """
-    pending = {}  # tensor -> its gradient so far, for tensors waiting in the queue
-    queue = []  # (-seq, tensor): newest op first
-    finished = {}  # tensor -> its complete gradient, for the caller to store or return
-    active_hooks = hooks.backward
-    arrays = not create_graph and not active_hooks
-
-    previous_mode = _state.enabled
-    _state.enabled = create_graph
-    visited = []
-    # The seeds are the first contributions; after that, each op's rule gives its inputs theirs.
-    fn, contributions = None, zip(roots, [g._data for g in root_grads] if arrays else root_grads)
-    try:
-        while True:
-            for parent, pg in contributions:  # accumulate: add each contribution to its tensor's gradient
-                if pg is None or not parent.requires_grad:
-                    continue
-                data = pg if arrays else pg._data
-                expected = parent._data
-                if data.dtype is not expected.dtype or data.shape != expected.shape:
-                    pg = _fitted(fn, pg, data, parent, arrays)
-                if parent.op is None:  # a leaf: its gradient is final
-                    if capture is None or parent in capture:
-                        finished[parent] = finished[parent] + pg if parent in finished else pg
-                elif parent in pending:
-                    pending[parent] = pending[parent] + pg
-                else:  # the first contribution to a tensor an op made: it joins the queue
-                    pending[parent] = pg
-                    heappush(queue, (-parent.op.seq, parent))
-            if not queue:
-                break
-            t = heappop(queue)[1]
-            g = pending.pop(t)
-            fn = t.op
-            if fn.inputs is None:  # fn.released, read directly: this runs for every op
-                raise RuntimeError(f"backward: {fn.name} can't be differentiated again: {fn.released_because}. "
-                                   "Pass retain_graph=True to the first backward() to go through a graph "
-                                   "twice, or recompute the forward pass.")
-            if t.retains_grad if capture is None else t in capture:
-                finished[t] = g
-            if changes.newest > fn.seq:  # something changed in place after fn ran: was it one of fn's?
-                check_unchanged(fn, t)
-            if arrays:
-                input_grads = fn.backward_arrays(g)
-                if input_grads is NotImplemented:  # this op states its rule in Tensor operations only
-                    input_grads = _checked(fn, fn.backward(Tensor._make(g, False)), as_arrays=True)
-                elif type(input_grads) is not tuple:
-                    input_grads = (input_grads,)
-                if len(input_grads) != len(fn.inputs):  # zip would silently drop the inputs left over
-                    raise _broken_contract(fn, input_grads, "backward_arrays")
-            else:
-                input_grads = _checked(fn, _run_watched(fn, g, active_hooks) if active_hooks else fn.backward(g))
-            contributions = zip(fn.inputs, input_grads)
-            if not retain_graph:
-                fn.release()  # contributions keeps the inputs it needs
-                visited.append(fn)
-    except BaseException as err:
-        for fn in visited:  # their arrays are gone: say why, for whoever tries this graph again
-            fn.released_because = (f"an earlier backward() stopped part-way with {type(err).__name__} "
-                                   "and had already freed its saved arrays; no .grad was changed")
-        raise
-    finally:
-        _state.enabled = previous_mode
-    return _owned(finished, root_grads) if arrays else finished
-
-
-def _fitted(fn, pg, data, parent, arrays):
+def _fitted(fn, g, x):
     """A gradient whose dtype or shape differs from its input's: cast it (mixed precision: a gradient takes its
     input's dtype), or, for a shape, refuse the rule that returned it."""
-    expected = parent._data
-    if data.shape != expected.shape:
-        raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {data.shape} "
-                           f"for an input of shape {parent.shape}")
-    if data.dtype == expected.dtype:
-        return pg
-    return data.astype(expected.dtype) if arrays else pg.astype(expected.dtype)
+    if g.shape != x.shape:
+        raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {g.shape} for an input of shape "
+                           f"{x.shape}")
+    return g if g.dtype == x.dtype else g.astype(x.dtype)
+
+
+def _run_backward(roots, seeds, retain_graph, create_graph, capture=None):
+    """Choose, once, how each rule runs and which gradients to keep, then run the pass: {tensor: gradient
+    Tensor} for the leaves and the tensors that retain their gradient, or, with ``capture``, for those."""
+    run_rule = _rule_runner(create_graph)  # plain, recorded, or watched by trace/detect_anomaly
+    keep = capture.__contains__ if capture is not None else attrgetter("retains_grad")
+    as_arrays = run_rule is _run_plain  # gradients travel as arrays, and become Tensors at the end
+    finished = _backpropagate(roots, [s._data for s in seeds] if as_arrays else seeds, run_rule, keep,
+                              retain_graph, create_graph)
+    if capture is not None:
+        finished = {t: g for t, g in finished.items() if t in capture}
+    return _owned(finished, seeds) if as_arrays else finished
 
 
 def _owned(finished, seeds):
@@ -186,12 +231,15 @@ def _owned(finished, seeds):
     caller's seed gradient, or return a read-only broadcast view (Sum does);
     a user clipping one gradient in place must not change another, or the
     array they passed to backward() (``seeds``, the Tensors backward started
-    from). The second holder of an array gets a copy.
+    from). The second holder of an array gets a copy. A rule that built a
+    Tensor on a plain pass gets its array taken: nothing was recorded.
     """
     owned, taken = {}, set()
     for seed in seeds:
         taken.add(id(seed._data))
     for t, g in finished.items():
+        if isinstance(g, Tensor):
+            g = g._data
         key = id(g)
         if key in taken or (g.base is not None and not g.flags.writeable):  # only views can be read-only
             g = g.copy()
@@ -199,20 +247,6 @@ def _owned(finished, seeds):
         taken.add(key)
         owned[t] = Tensor._make(g, False)
     return owned
-
-
-def _checked(fn, input_grads, as_arrays=False):
-    """A rule's result as a tuple of one Tensor (or its array) or None per input, or an error naming the op."""
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if len(input_grads) != len(fn.inputs):
-        raise _broken_contract(fn, input_grads)
-    for g in input_grads:
-        if g is not None and not isinstance(g, Tensor):
-            raise _broken_contract(fn, input_grads)
-    if as_arrays:
-        return tuple(None if g is None else g._data for g in input_grads)
-    return input_grads
 
 
 def backward(tensor, grad=None, retain_graph=False, create_graph=False):
@@ -233,7 +267,7 @@ def backward(tensor, grad=None, retain_graph=False, create_graph=False):
         grad = Tensor._make(seed, False)
     else:
         grad = _as_grad(grad, tensor, "backward")
-    finished = _backpropagate([tensor], [grad], retain_graph or create_graph, create_graph)
+    finished = _run_backward([tensor], [grad], retain_graph or create_graph, create_graph)
     with _grad_lock:  # the pass succeeded: now, and only now, every .grad changes
         for t, g in finished.items():
             t._grad = g if t._grad is None else _accumulated(t, g)
@@ -255,35 +289,32 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
+    roots, seeds = _seeds(outputs, grad_outputs)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    captured = _run_backward(roots, seeds, retain_graph, create_graph, capture=set(inputs))
+    for i, x in enumerate(inputs):
+        if x not in captured and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+    return tuple(captured.get(x) for x in inputs)
+
+
+def _seeds(outputs, grad_outputs):
+    """The outputs that require grad (the others contribute nothing), and dL/d(output) for each as a Tensor."""
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, (Tensor, np.ndarray)):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    for i, x in enumerate(inputs):
-        if not x.requires_grad:
-            raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
     roots, seeds = [], []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
-            continue  # contributes nothing to any input
-        if g is None:
-            if out.size != 1:
+        if out.requires_grad:
+            if g is None and out.size != 1:
                 raise RuntimeError(f"grad: output {i} has shape {out.shape}; pass grad_outputs for it")
-            g = np.ones(out.shape, dtype=out.dtype)
-        roots.append(out)
-        seeds.append(_as_grad(g, out, f"grad: output {i}"))
-    if retain_graph is None:
-        retain_graph = create_graph
-    captured = _backpropagate(roots, seeds, retain_graph, create_graph, capture=set(inputs))
-    result = []
-    for i, x in enumerate(inputs):
-        g = captured.get(x)
-        if g is None and not allow_unused:
-            raise RuntimeError(
-                f"grad: input {i} (shape {x.shape}) was not used to compute the outputs; "
-                "pass allow_unused=True to get None for it"
-            )
-        result.append(g)
-    return tuple(result)
+            roots.append(out)
+            seeds.append(_as_grad(np.ones(out.shape, dtype=out.dtype) if g is None else g, out, f"grad: output {i}"))
+    return roots, seeds

@@ -8,8 +8,8 @@ receives the sum of the gradients of every position it was stretched to.
 import numpy as np
 
 from ..function import Function
-from .reduce import sum_to_array
-from ..tensor import Tensor
+from .elementwise import Log
+from .reduce import sum_to
 
 
 class Add(Function):
@@ -18,14 +18,9 @@ class Add(Function):
     def forward(self, x, y):
         return x + y
 
-    def backward(self, dz):
-        x, y = self.inputs
-        return dz.sum_to(x.shape), dz.sum_to(y.shape)
-
-    def backward_arrays(self, dz):
-        x, y = self.inputs[0]._data, self.inputs[1]._data
+    def backward(self, dz, z, x, y):
         need_x, need_y = self.needs_input_grad
-        return sum_to_array(dz, x.shape) if need_x else None, sum_to_array(dz, y.shape) if need_y else None
+        return sum_to(dz, x.shape) if need_x else None, sum_to(dz, y.shape) if need_y else None
 
 
 class Sub(Function):
@@ -34,14 +29,9 @@ class Sub(Function):
     def forward(self, x, y):
         return x - y
 
-    def backward(self, dz):
-        x, y = self.inputs
-        dy = -dz.sum_to(y.shape) if self.needs_input_grad[1] else None
-        return dz.sum_to(x.shape), dy
-
-    def backward_arrays(self, dz):
-        x, y = self.inputs[0]._data, self.inputs[1]._data
-        return sum_to_array(dz, x.shape), -sum_to_array(dz, y.shape) if self.needs_input_grad[1] else None
+    def backward(self, dz, z, x, y):
+        need_x, need_y = self.needs_input_grad
+        return sum_to(dz, x.shape) if need_x else None, -sum_to(dz, y.shape) if need_y else None
 
 
 class Mul(Function):
@@ -50,16 +40,9 @@ class Mul(Function):
     def forward(self, x, y):
         return x * y
 
-    def backward(self, dz):
-        x, y = self.inputs
-        dx = (dz * y).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = (dz * x).sum_to(y.shape) if self.needs_input_grad[1] else None
-        return dx, dy
-
-    def backward_arrays(self, dz):
-        x, y = self.inputs[0]._data, self.inputs[1]._data
+    def backward(self, dz, z, x, y):
         need_x, need_y = self.needs_input_grad
-        return sum_to_array(dz * y, x.shape) if need_x else None, sum_to_array(dz * x, y.shape) if need_y else None
+        return sum_to(dz * y, x.shape) if need_x else None, sum_to(dz * x, y.shape) if need_y else None
 
 
 class Div(Function):
@@ -68,17 +51,9 @@ class Div(Function):
     def forward(self, x, y):
         return x / y
 
-    def backward(self, dz):
-        x, y = self.inputs
-        dx = (dz / y).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = (-dz * x / (y * y)).sum_to(y.shape) if self.needs_input_grad[1] else None
-        return dx, dy
-
-    def backward_arrays(self, dz):
-        x, y = self.inputs[0]._data, self.inputs[1]._data
-        dx = sum_to_array(dz / y, x.shape) if self.needs_input_grad[0] else None
-        dy = sum_to_array(-dz * x / (y * y), y.shape) if self.needs_input_grad[1] else None
-        return dx, dy
+    def backward(self, dz, z, x, y):
+        need_x, need_y = self.needs_input_grad
+        return sum_to(dz / y, x.shape) if need_x else None, sum_to(-dz * x / (y * y), y.shape) if need_y else None
 
 
 class Pow(Function):
@@ -108,22 +83,17 @@ class Pow(Function):
                 return np.sqrt(x)
         return np.power(x, y)
 
-    def backward(self, dz):
-        x, y = self.inputs
+    def backward(self, dz, z, x, y):
+        need_x, need_y = self.needs_input_grad
+        xs, ys = np.asarray(x), np.asarray(y)  # the values, as constants for the masks
         dx = dy = None
-        if self.needs_input_grad[0]:
-            shift = y.data == 0
-            if y.requires_grad:
-                shift = shift & (x.data == 0)
-            dx = (dz * y * x ** (y - 1 + _constant(shift, x.dtype))).sum_to(x.shape)
-        if self.needs_input_grad[1]:
-            base_is_zero = _constant((x.data == 0) & (y.data >= 0), x.dtype)  # log(0 + 1) = 0 there
-            dy = (dz * self.output * (x + base_is_zero).log()).sum_to(y.shape)
+        if need_x:
+            shift = (ys == 0) & (xs == 0) if need_y else ys == 0
+            dx = sum_to(dz * y * x ** (y - 1 + shift.astype(xs.dtype)), x.shape)
+        if need_y:
+            base_is_zero = ((xs == 0) & (ys >= 0)).astype(xs.dtype)  # log(0 + 1) = 0 there
+            dy = sum_to(dz * z * Log.of(x + base_is_zero), y.shape)
         return dx, dy
-
-
-def _constant(mask, dtype):
-    return Tensor._make(mask.astype(dtype), False)
 
 
 class Neg(Function):
@@ -132,8 +102,5 @@ class Neg(Function):
     def forward(self, x):
         return -x
 
-    def backward(self, dz):
-        return -dz
-
-    def backward_arrays(self, dz):
+    def backward(self, dz, z, x):
         return -dz

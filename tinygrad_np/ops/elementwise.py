@@ -1,12 +1,11 @@
 """Elementwise functions of one tensor: z = f(x), so dL/dx = dL/dz * f'(x).
 
 Where f'(x) is cheaper in terms of the output z (exp, sqrt, tanh, sigmoid),
-backward reads ``self.output`` instead of recomputing f.
+the rule reads the output z instead of recomputing f.
 """
 import numpy as np
 
 from ..function import Function
-from ..tensor import Tensor
 
 
 class Exp(Function):
@@ -15,11 +14,8 @@ class Exp(Function):
     def forward(self, x):
         return np.exp(x)
 
-    def backward(self, dz):
-        return dz * self.output
-
-    def backward_arrays(self, dz):
-        return dz * self.output.data
+    def backward(self, dz, z, x):
+        return dz * z
 
 
 class Log(Function):
@@ -28,11 +24,8 @@ class Log(Function):
     def forward(self, x):
         return np.log(x)
 
-    def backward(self, dz):
-        return dz / self.inputs[0]
-
-    def backward_arrays(self, dz):
-        return dz / self.inputs[0].data
+    def backward(self, dz, z, x):
+        return dz / x
 
 
 class Sqrt(Function):
@@ -41,11 +34,8 @@ class Sqrt(Function):
     def forward(self, x):
         return np.sqrt(x)
 
-    def backward(self, dz):
-        return dz / (self.output * 2.0)
-
-    def backward_arrays(self, dz):
-        return dz / (self.output.data * 2.0)
+    def backward(self, dz, z, x):
+        return dz / (z * 2.0)
 
 
 class Relu(Function):
@@ -58,12 +48,8 @@ class Relu(Function):
     def forward(self, x):
         return np.maximum(x, 0)
 
-    def backward(self, dz):
-        # A boolean mask: NumPy multiplies it in without a float copy of it.
-        return dz * Tensor._make(self.inputs[0].data > 0, False)
-
-    def backward_arrays(self, dz):
-        return dz * (self.inputs[0]._data > 0)
+    def backward(self, dz, z, x):
+        return dz * (np.asarray(x) > 0)  # a boolean mask: NumPy multiplies it in without a float copy
 
 
 class Abs(Function):
@@ -76,8 +62,8 @@ class Abs(Function):
     def forward(self, x):
         return np.abs(x)
 
-    def backward(self, dz):
-        return dz * Tensor._make(np.sign(self.inputs[0].data), False)
+    def backward(self, dz, z, x):
+        return dz * np.sign(np.asarray(x))
 
 
 class Tanh(Function):
@@ -90,33 +76,24 @@ class Tanh(Function):
     def forward(self, x):
         return np.tanh(x)
 
-    def backward(self, dz):
-        z = self.output
-        return dz * (1.0 - z * z)
-
-    def backward_arrays(self, dz):
-        z = self.output.data
+    def backward(self, dz, z, x):
         return dz * (1.0 - z * z)
 
 
 class Sigmoid(Function):
     """z = 1 / (1 + exp(-x)).   dL/dx = dL/dz * z * (1 - z).
 
-    Forward never exponentiates a positive number, so it neither overflows nor
-    warns for any finite x: with e = exp(-|x|), z = 1/(1+e) for x >= 0 and
-    e/(1+e) for x < 0.
+    Fused rather than composed from exp and division for stability: forward
+    never exponentiates a positive number, so it neither overflows nor warns
+    for any finite x: with e = exp(-|x|), z = 1/(1+e) for x >= 0 and e/(1+e)
+    for x < 0.
     """
 
     def forward(self, x):
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1.0, e) / (1.0 + e)
 
-    def backward(self, dz):
-        z = self.output
-        return dz * z * (1.0 - z)
-
-    def backward_arrays(self, dz):
-        z = self.output.data
+    def backward(self, dz, z, x):
         return dz * z * (1.0 - z)
 
 
@@ -126,8 +103,8 @@ class Sin(Function):
     def forward(self, x):
         return np.sin(x)
 
-    def backward(self, dz):
-        return dz * self.inputs[0].cos()
+    def backward(self, dz, z, x):
+        return dz * Cos.of(x)
 
 
 class Cos(Function):
@@ -136,18 +113,18 @@ class Cos(Function):
     def forward(self, x):
         return np.cos(x)
 
-    def backward(self, dz):
-        return -dz * self.inputs[0].sin()
+    def backward(self, dz, z, x):
+        return -dz * Sin.of(x)
 
 
 class Softplus(Function):
     """z = log(1 + exp(x)).   dL/dx = dL/dz * sigmoid(x).
 
-    ``np.logaddexp(0, x)`` computes it without overflow for any finite x.
+    Fused for stability: ``np.logaddexp(0, x)`` computes it without overflow for any finite x.
     """
 
     def forward(self, x):
         return np.logaddexp(0, x)
 
-    def backward(self, dz):
-        return dz * self.inputs[0].sigmoid()
+    def backward(self, dz, z, x):
+        return dz * Sigmoid.of(x)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..function import Function
-from .reduce import sum_to_array
+from .reduce import sum_to
 
 
 class MatMul(Function):
@@ -23,39 +23,20 @@ class MatMul(Function):
         except ValueError:
             raise ValueError(_mismatch(x, y)) from None
 
-    def backward(self, dz):
-        x, y = self.inputs
-        if x.ndim == 2 and y.ndim == 2:  # the common case, without reshaping
-            dx = dz @ y.T if self.needs_input_grad[0] else None
-            dy = x.T @ dz if self.needs_input_grad[1] else None
-            return dx, dy
-        return self._batched_backward(dz, x, y)
-
-    def backward_arrays(self, dz):
-        x, y = self.inputs[0]._data, self.inputs[1]._data
+    def backward(self, dz, z, x, y):
+        need_x, need_y = self.needs_input_grad
         if x.ndim == 2 and y.ndim == 2:  # the common case: two products, no reshaping, no summing
-            return (dz @ y.T if self.needs_input_grad[0] else None), (x.T @ dz if self.needs_input_grad[1] else None)
-        if x.ndim < 2 or y.ndim < 2:
-            return NotImplemented  # a 1-D operand goes through the Tensor rule
+            return (dz @ y.T if need_x else None), (x.T @ dz if need_y else None)
         if x.ndim > 2 and y.ndim == 2:  # as in forward: the stacked rows as one matrix, one product each way
             rows, dz_rows = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
-            dx = (dz_rows @ y.T).reshape(x.shape) if self.needs_input_grad[0] else None
-            dy = rows.T @ dz_rows if self.needs_input_grad[1] else None
-            return dx, dy
-        dx = sum_to_array(dz @ np.swapaxes(y, -1, -2), x.shape) if self.needs_input_grad[0] else None
-        dy = sum_to_array(np.swapaxes(x, -1, -2) @ dz, y.shape) if self.needs_input_grad[1] else None
-        return dx, dy
-
-    def _batched_backward(self, dz, x, y):
+            return ((dz_rows @ y.T).reshape(x.shape) if need_x else None), (rows.T @ dz_rows if need_y else None)
+        # A 1-D x is a row (1, n) and a 1-D y a column (n, 1); the batch axes broadcast, so sum back.
         xm = x.reshape((1,) + x.shape) if x.ndim == 1 else x
         ym = y.reshape(y.shape + (1,)) if y.ndim == 1 else y
         batch = np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
         dzm = dz.reshape(batch + (xm.shape[-2], ym.shape[-1]))
-        dx = dy = None
-        if self.needs_input_grad[0]:
-            dx = (dzm @ ym.swapaxes(-1, -2)).sum_to(xm.shape).reshape(x.shape)
-        if self.needs_input_grad[1]:
-            dy = (xm.swapaxes(-1, -2) @ dzm).sum_to(ym.shape).reshape(y.shape)
+        dx = sum_to(dzm @ ym.swapaxes(-1, -2), xm.shape).reshape(x.shape) if need_x else None
+        dy = sum_to(xm.swapaxes(-1, -2) @ dzm, ym.shape).reshape(y.shape) if need_y else None
         return dx, dy
 
 
@@ -90,21 +71,11 @@ class Linear(Function):
             z += b
         return z
 
-    def backward(self, dz):
-        x, w = self.inputs[:2]
-        rows, grad_rows = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
-        dx = (grad_rows @ w).reshape(x.shape) if self.needs_input_grad[0] else None
-        dw = grad_rows.T @ rows if self.needs_input_grad[1] else None
-        if len(self.inputs) == 2:
-            return dx, dw
-        return dx, dw, grad_rows.sum(axis=0) if self.needs_input_grad[2] else None
-
-    def backward_arrays(self, dz):
-        x, w = self.inputs[0]._data, self.inputs[1]._data
-        rows, grad_rows = (x, dz) if x.ndim == 2 else (x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1]))
+    def backward(self, dz, z, x, w, b=None):
         need = self.needs_input_grad
-        dx = (grad_rows @ w).reshape(x.shape) if need[0] else None  # for 2-D x, a view of the same shape
+        rows, grad_rows = (x, dz) if x.ndim == 2 else (x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1]))
+        dx = (grad_rows @ w).reshape(x.shape) if need[0] else None
         dw = grad_rows.T @ rows if need[1] else None
-        if len(self.inputs) == 2:
+        if b is None:
             return dx, dw
-        return dx, dw, np.add.reduce(grad_rows, axis=0) if need[2] else None
+        return dx, dw, grad_rows.sum(axis=0) if need[2] else None

@@ -4,6 +4,7 @@ import numpy as np
 from ..arguments import axis_arg
 from ..function import Function
 from ..tensor import Tensor
+from .elementwise import Exp
 
 
 def _log_softmax(x, axis):
@@ -20,11 +21,8 @@ class LogSoftmax(Function):
         self.axis = axis_arg(axis, x.ndim, "log_softmax")
         return _log_softmax(x, self.axis)
 
-    def backward(self, dz):
-        return dz - self.output.exp() * dz.sum(axis=self.axis, keepdims=True)
-
-    def backward_arrays(self, dz):
-        return dz - np.exp(self.output.data) * dz.sum(axis=self.axis, keepdims=True)
+    def backward(self, dz, z, x):
+        return dz - Exp.of(z) * dz.sum(axis=self.axis, keepdims=True)
 
 
 class CrossEntropy(Function):
@@ -36,7 +34,7 @@ class CrossEntropy(Function):
     = log Σ exp(x - m) - (x[label] - m), with m the row's max, so no exponent
     is positive and any finite logits are safe. Backward is fused: one pass
     over the probabilities saved in forward instead of the chain
-    log-softmax -> index -> mean (``backward_arrays``; the recorded rule goes through x.softmax).
+    log-softmax -> index -> mean.
     """
 
     def forward(self, x, labels):
@@ -55,18 +53,14 @@ class CrossEntropy(Function):
         loss = np.add.reduce(np.log(total[:, 0]) - picked) / n
         return np.asarray(loss, dtype=x.dtype)  # NumPy 1.x would make a float32 scalar / int float64
 
-    def backward(self, dz):
-        x = self.inputs[0]
-        n, classes = x.shape
-        onehot = Tensor._make(np.eye(classes, dtype=x.dtype)[self.labels], False)
-        return (x.softmax(axis=1) - onehot) * (dz / n)
-
-    def backward_arrays(self, dz):
+    def backward(self, dz, z, x):
         n = len(self.labels)
-        scale = dz.item() / n if n else 0.0  # dL/dz is one number: a Python float keeps x's dtype
-        grad = self.probs * scale  # a new array: with retain_graph, backward may run again (empty for no rows)
-        grad[self.rows, self.labels] -= scale
-        return grad
+        # softmax(x): saved by forward for a plain pass; a recorded pass needs it as a function of x, so that
+        # this rule can be differentiated again.
+        probs = Exp.of(LogSoftmax.of(x, axis=1)) if isinstance(x, Tensor) else self.probs
+        onehot = np.zeros(probs.shape, dtype=x.dtype)
+        onehot[self.rows, self.labels] = 1
+        return (probs - onehot) * (dz * (1.0 / n if n else 0.0))
 
 
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize

@@ -8,7 +8,6 @@ import numpy as np
 
 from ..arguments import axes_arg
 from ..function import Function
-from ..tensor import Tensor
 
 
 def sum_to_array(a, shape):
@@ -23,6 +22,17 @@ def sum_to_array(a, shape):
     return a.sum(axis=axes, keepdims=True).reshape(shape)
 
 
+def sum_to(g, shape):
+    """``g`` summed down to ``shape`` (the adjoint of broadcasting), an array or a Tensor as ``g`` is; ``g``
+    itself when nothing was broadcast. Every rule of an op that broadcasts ends with it."""
+    return g if g.shape == shape else SumTo.of(g, shape=shape)
+
+
+def broadcast_to(g, shape):
+    """``g`` broadcast to ``shape`` (the adjoint of summing), an array or a Tensor as ``g`` is."""
+    return g if g.shape == shape else BroadcastTo.of(g, shape=shape)
+
+
 def kept_shape(shape, axes):
     """The shape a reduction over ``axes`` has with keepdims=True."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
@@ -35,13 +45,8 @@ class Sum(Function):
         self.axes = axes_arg(axis, x.ndim, "sum")
         return x.sum(axis=self.axes, keepdims=keepdims)
 
-    def backward(self, dz):
-        x = self.inputs[0]
-        return dz.reshape(kept_shape(x.shape, self.axes)).broadcast_to(x.shape)
-
-    def backward_arrays(self, dz):
-        x = self.inputs[0]
-        return np.broadcast_to(dz.reshape(kept_shape(x.shape, self.axes)), x.shape)
+    def backward(self, dz, z, x):
+        return broadcast_to(dz.reshape(kept_shape(x.shape, self.axes)), x.shape)
 
 
 class Max(Function):
@@ -56,15 +61,11 @@ class Max(Function):
         self.axes = axes_arg(axis, x.ndim, "max")
         return x.max(axis=self.axes, keepdims=keepdims)
 
-    def backward(self, dz):
-        x = self.inputs[0]
+    def backward(self, dz, z, x):
         shape = kept_shape(x.shape, self.axes)
-        is_max = x.data == self.output.data.reshape(shape)
-        share = is_max / is_max.sum(axis=self.axes, keepdims=True)
-        return dz.reshape(shape) * Tensor._make(share.astype(x.dtype), False)
-
-    def backward_arrays(self, dz):
-        return self.backward(Tensor._make(dz, False)).data
+        is_max = np.asarray(x) == np.asarray(z).reshape(shape)
+        share = (is_max / is_max.sum(axis=self.axes, keepdims=True)).astype(x.dtype)
+        return dz.reshape(shape) * share
 
 
 class BroadcastTo(Function):
@@ -73,11 +74,8 @@ class BroadcastTo(Function):
     def forward(self, x, shape):
         return np.broadcast_to(x, shape)
 
-    def backward(self, dz):
-        return dz.sum_to(self.inputs[0].shape)
-
-    def backward_arrays(self, dz):
-        return sum_to_array(dz, self.inputs[0].shape)
+    def backward(self, dz, z, x):
+        return sum_to(dz, x.shape)
 
 
 class SumTo(Function):
@@ -90,8 +88,5 @@ class SumTo(Function):
     def forward(self, x, shape):
         return sum_to_array(x, shape)
 
-    def backward(self, dz):
-        return dz.broadcast_to(self.inputs[0].shape)
-
-    def backward_arrays(self, dz):
-        return np.broadcast_to(dz, self.inputs[0].shape)
+    def backward(self, dz, z, x):
+        return broadcast_to(dz, x.shape)

@@ -7,7 +7,7 @@ choice does not change.
 import numpy as np
 
 from ..function import Function
-from ..tensor import Tensor
+from .reduce import sum_to
 
 
 class Maximum(Function):
@@ -19,12 +19,11 @@ class Maximum(Function):
     def forward(self, x, y):
         return np.maximum(x, y)
 
-    def backward(self, dz):
-        x, y = self.inputs
-        share = (x.data > y.data) + 0.5 * (x.data == y.data)  # x's share of each element's gradient
-        dx = (dz * _constant(share, dz.dtype)).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = (dz * _constant(1.0 - share, dz.dtype)).sum_to(y.shape) if self.needs_input_grad[1] else None
-        return dx, dy
+    def backward(self, dz, z, x, y):
+        need_x, need_y = self.needs_input_grad
+        xs, ys = np.asarray(x), np.asarray(y)
+        share = ((xs > ys) + 0.5 * (xs == ys)).astype(dz.dtype)  # x's share of each element's gradient
+        return sum_to(dz * share, x.shape) if need_x else None, sum_to(dz * (1 - share), y.shape) if need_y else None
 
 
 class Where(Function):
@@ -37,13 +36,7 @@ class Where(Function):
         self.condition = condition
         return np.where(condition, x, y)
 
-    def backward(self, dz):
-        x, y = self.inputs
-        chosen = _constant(self.condition, dz.dtype)
-        dx = (dz * chosen).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = (dz * (1.0 - chosen)).sum_to(y.shape) if self.needs_input_grad[1] else None
-        return dx, dy
-
-
-def _constant(array, dtype):
-    return Tensor._make(np.asarray(array, dtype=dtype), False)
+    def backward(self, dz, z, x, y):
+        need_x, need_y = self.needs_input_grad
+        chosen = self.condition
+        return sum_to(dz * chosen, x.shape) if need_x else None, sum_to(dz * ~chosen, y.shape) if need_y else None

@@ -14,11 +14,8 @@ class Reshape(Function):
     def forward(self, x, shape):
         return x.reshape(shape)
 
-    def backward(self, dz):
-        return dz.reshape(self.inputs[0].shape)
-
-    def backward_arrays(self, dz):
-        return dz.reshape(self.inputs[0].shape)
+    def backward(self, dz, z, x):
+        return dz.reshape(x.shape)
 
 
 class Transpose(Function):
@@ -33,14 +30,8 @@ class Transpose(Function):
         self.axes = axes
         return x.transpose(axes)
 
-    def backward(self, dz):
-        return dz.transpose(*self._inverse())
-
-    def backward_arrays(self, dz):
-        return dz.transpose(self._inverse())
-
-    def _inverse(self):
-        return sorted(range(len(self.axes)), key=self.axes.__getitem__)
+    def backward(self, dz, z, x):
+        return dz.transpose(sorted(range(len(self.axes)), key=self.axes.__getitem__))  # the inverse permutation
 
 
 def is_advanced_index(index):
@@ -62,8 +53,8 @@ class GetItem(Function):
         self.index = index
         return x[index]
 
-    def backward(self, dz):
-        return ScatterAdd.apply(dz, index=self.index, shape=self.inputs[0].shape)
+    def backward(self, dz, z, x):
+        return ScatterAdd.of(dz, index=self.index, shape=x.shape)
 
 
 class ScatterAdd(Function):
@@ -78,8 +69,8 @@ class ScatterAdd(Function):
             z[index] = x  # basic indexing never repeats an element: plain assignment is enough
         return z
 
-    def backward(self, dz):
-        return GetItem.apply(dz, index=self.index)
+    def backward(self, dz, z, x):
+        return GetItem.of(dz, index=self.index)
 
 
 class Concatenate(Function):
@@ -89,10 +80,10 @@ class Concatenate(Function):
         self.axis = axis
         return np.concatenate(xs, axis=axis)
 
-    def backward(self, dz):
+    def backward(self, dz, z, *xs):
         axis = self.axis
         grads, start = [], 0
-        for x, needed in zip(self.inputs, self.needs_input_grad):
+        for x, needed in zip(xs, self.needs_input_grad):
             stop = start + x.shape[axis]
             index = (slice(None),) * axis + (slice(start, stop),)
             grads.append(dz[index] if needed else None)
@@ -107,8 +98,8 @@ class Pad(Function):
         self.inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
         return np.pad(x, pad_width, constant_values=value)
 
-    def backward(self, dz):
-        return GetItem.apply(dz, index=self.inner)
+    def backward(self, dz, z, x):
+        return GetItem.of(dz, index=self.inner)
 
 
 class Cast(Function):
@@ -119,5 +110,5 @@ class Cast(Function):
     def forward(self, x, dtype):
         return x.astype(dtype)
 
-    def backward(self, dz):
-        return dz.astype(self.inputs[0].dtype)
+    def backward(self, dz, z, x):
+        return dz.astype(x.dtype)

@@ -10,7 +10,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..function import Function
-from ..tensor import Tensor
 
 
 def output_size(size, kernel, stride, dilation):
@@ -34,8 +33,8 @@ class Unfold(Function):
         windows = sliding_window_view(x, span, axis=(2, 3))  # (N, C, H - span + 1, W - span + 1, *span)
         return windows[:, :, ::sh, ::sw, ::dh, ::dw]
 
-    def backward(self, dz):
-        return Fold.apply(dz, shape=self.inputs[0].shape, stride=self.stride, dilation=self.dilation)
+    def backward(self, dz, z, x):
+        return Fold.of(dz, shape=x.shape, stride=self.stride, dilation=self.dilation)
 
 
 class Fold(Function):
@@ -60,8 +59,8 @@ class Fold(Function):
                 z[:, :, rows, cols] += x[:, :, :, :, p, q]
         return z
 
-    def backward(self, dz):
-        return Unfold.apply(dz, kernel=self.kernel, stride=self.stride, dilation=self.dilation)
+    def backward(self, dz, z, x):
+        return Unfold.of(dz, kernel=self.kernel, stride=self.stride, dilation=self.dilation)
 
 
 class WindowMax(Function):
@@ -93,8 +92,8 @@ class WindowMax(Function):
                 index[a], index[b] = p, q
                 yield tuple(index)
 
-    def backward(self, dz):
-        x, best = self.inputs[0].data, self.output.data
+    def backward(self, dz, z, x):
+        x, best = np.asarray(x), np.asarray(z)
         chosen = np.empty(x.shape, dtype=bool)
         equal = np.empty(best.shape, dtype=bool)
         seen = np.zeros(best.shape, dtype=bool)  # windows whose first maximum is already found
@@ -105,4 +104,4 @@ class WindowMax(Function):
         expanded = list(dz.shape)
         for a in self.axes:
             expanded.insert(a, 1)
-        return dz.reshape(tuple(expanded)) * Tensor._make(chosen, False)
+        return dz.reshape(tuple(expanded)) * chosen
