@@ -6,9 +6,9 @@
     >>> x.grad.numpy()
     array([2., 4., 6.], dtype=float32)
 """
-from .tensor import (  # noqa: I001  (first: defines Tensor)
-    Tensor, concatenate, maximum, minimum, ones, randn, stack, uniform, where, zeros,
-)
+from .tensor import Tensor, concatenate, maximum, where  # noqa: I001  (first: defines Tensor)
+from .composed import minimum, stack
+from .factories import ones, randn, uniform, zeros
 from .function import Function
 from .autograd import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -6,6 +6,8 @@ no error. Every op that takes a shape or an axis goes through these instead.
 """
 import operator
 
+import numpy as np
+
 
 def _integer(value, op, what):
     try:
@@ -50,6 +52,46 @@ def permutation_arg(axes, ndim, op):
     if len(set(perm)) != ndim:
         raise ValueError(f"{op}: axes {tuple(axes)} is not a permutation of the tensor's {ndim} axes")
     return perm
+
+
+
+def pad_width_arg(pad_width, ndim, op):
+    """``pad_width`` in NumPy's forms (n, (before, after), or one pair per axis) as one (before, after) pair
+    of non-negative ints per axis."""
+    if ndim == 0:
+        raise ValueError(f"{op}: a 0-d tensor has no axis to pad")
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+    except ValueError:
+        raise ValueError(f"{op}: pad_width {pad_width!r} does not fit a tensor of {ndim} dimensions; "
+                         "give n, (before, after), or one (before, after) per axis") from None
+    if (widths < 0).any():
+        raise ValueError(f"{op}: pad_width {pad_width!r} has a negative width")
+    return tuple(map(tuple, widths.tolist()))
+
+
+def data_arg(data, dtype):
+    """The data of a new Tensor as a numeric ndarray: float arrays keep their dtype; lists, scalars and integers become
+    float32. Anything that is not numbers (None, strings, ragged lists, objects, complex) is refused."""
+    if data is None or isinstance(data, (str, bytes)):
+        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}; pass numbers, "
+                        "a (nested) list of numbers or a NumPy array")
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind == "f" and dtype is None:
+        return np.asarray(data)  # the common case, checked first: no copy, dtype kept
+    try:
+        array = np.asarray(data)
+    except ValueError as err:  # NumPy's message for ragged nested lists
+        raise ValueError(f"Tensor: cannot make a tensor from this {type(data).__name__}: {err}") from None
+    if array.dtype.kind not in "biuf":
+        what = "complex numbers" if array.dtype.kind == "c" else f"dtype {array.dtype}"
+        raise TypeError(f"Tensor: cannot make a tensor from a {type(data).__name__} of {what}; "
+                        "tensors hold real numbers (None, strings and objects are not numbers)")
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "biuf":
+            raise TypeError(f"Tensor: dtype must be a real numeric dtype, got {dtype}")
+        return array.astype(dtype, copy=False)
+    return array if isinstance(data, np.ndarray) and array.dtype.kind == "f" else array.astype(np.float32)
 
 
 PYTORCH_SPELLINGS = {"dim": "axis", "keepdim": "keepdims", "correction": "ddof", "unbiased": "ddof"}

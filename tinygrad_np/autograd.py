@@ -22,6 +22,7 @@ from operator import attrgetter
 import numpy as np
 
 from .grad_mode import _state
+from .backward_checks import broken_contract, checked, fitted, refuse_if_stale
 from .tensor import Tensor, changes
 
 
@@ -56,7 +57,7 @@ def _backpropagate(roots, seeds, run_rule, keep, retain_graph, recording):
             t = heappop(queue)[1]  # the newest op's output: every consumer has passed its share back
             fn, g = t.op, pending.pop(t)
             if fn.inputs is None or changes.newest > fn.seq:  # released, or something changed in place since
-                _refuse_if_stale(fn, t)
+                refuse_if_stale(fn, t)
             if keep(t):
                 finished[t] = g
             contributions = zip(fn.inputs, run_rule(fn, g, t))
@@ -72,21 +73,13 @@ def _accumulate(contributions, fn, pending, queue):
         if gx is None or not x.requires_grad:
             continue
         if gx.dtype is not x._data.dtype or gx.shape != x._data.shape:
-            gx = _fitted(fn, gx, x)
+            gx = fitted(fn, gx, x)
         if x in pending:
             pending[x] = pending[x] + gx
         else:
             pending[x] = gx
             if x.op is not None:
                 heappush(queue, (-x.op.seq, x))
-
-
-def _rule_runner(create_graph):
-    """How each op's rule is run, chosen once per pass: on arrays (a plain backward), on Tensors with
-    recording on (create_graph), or on Tensors with the thread's backward hooks around it."""
-    if hooks.backward:
-        return _run_watched
-    return _run_recorded if create_graph else _run_plain
 
 
 def _run_plain(fn, g, t):
@@ -102,12 +95,12 @@ def _run_plain(fn, g, t):
     if type(grads) is not tuple:
         grads = (grads,)
     if len(grads) != len(saved):  # zip would silently drop the inputs left over
-        raise _broken_contract(fn, grads)
+        raise broken_contract(fn, grads)
     return grads
 
 
 def _run_recorded(fn, g, t):
-    return _checked(fn, fn.backward(g, t, *fn.inputs))
+    return checked(fn, fn.backward(g, t, *fn.inputs))
 
 
 def _run_watched(fn, g, t):
@@ -116,7 +109,7 @@ def _run_watched(fn, g, t):
     for w in watchers:
         next(w)
     try:
-        grads = _checked(fn, fn.backward(g, t, *fn.inputs))
+        grads = checked(fn, fn.backward(g, t, *fn.inputs))
     except BaseException:
         for w in watchers:
             w.close()
@@ -148,73 +141,10 @@ class _Guarded:
                                     "and had already freed its saved arrays; no .grad was changed")
 
 
-def _refuse_if_stale(fn, output):
-    """Refuse an op that was released by an earlier backward, or whose inputs or ``output`` changed in place
-    after it ran (Tensor.data)."""
-    if fn.inputs is None:
-        raise RuntimeError(f"backward: {fn.name} can't be differentiated again: {fn.released_because}. "
-                           "Pass retain_graph=True to the first backward() to go through a graph "
-                           "twice, or recompute the forward pass.")
-    check_unchanged(fn, output)
-
-
-def check_unchanged(fn, output):
-    """Refuse to differentiate ``fn`` if its inputs or ``output`` changed in place after it ran (Tensor.data)."""
-    seq = fn.seq
-    if output._version > seq:
-        raise _modified_in_place(fn, output)
-    for x in fn.inputs:
-        if x._version > seq:
-            raise _modified_in_place(fn, x)
-
-
-def _modified_in_place(fn, t):
-    """The error for an op whose input or output ``t`` changed after the op ran."""
-    i = next((i for i, x in enumerate(fn.inputs) if x is t), None)
-    what = f"input {i}" if i is not None else "its output"
-    return RuntimeError(
-        f"{fn.name}: {what} (shape {t.shape}) was modified in place after {fn.name} used it (an optimizer "
-        "step or an assignment to .data before backward()), so its gradient would be computed at the new "
-        "values. Call backward() before changing it, or recompute the forward pass after the change."
-    )
-
-
-def _broken_contract(fn, input_grads):
-    """The error for a rule that returned something other than one gradient or None per input."""
-    if len(input_grads) != len(fn.inputs):
-        return TypeError(f"{fn.name}.backward returned {len(input_grads)} gradients for "
-                         f"{len(fn.inputs)} inputs; return one per input (None where there is none)")
-    i, g = next((i, g) for i, g in enumerate(input_grads) if g is not None and not isinstance(g, Tensor))
-    return TypeError(f"{fn.name}.backward returned a {type(g).__name__} for input {i} on a recorded pass, where "
-                     "it is given Tensors; a rule must compute with operations Tensors have, so that "
-                     "create_graph can differentiate it again")
-
-
-def _checked(fn, input_grads):
-    """A recorded rule's result as a tuple of one Tensor or None per input, or an error naming the op."""
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if len(input_grads) != len(fn.inputs):
-        raise _broken_contract(fn, input_grads)
-    for g in input_grads:
-        if g is not None and not isinstance(g, Tensor):
-            raise _broken_contract(fn, input_grads)
-    return input_grads
-
-
-def _fitted(fn, g, x):
-    """A gradient whose dtype or shape differs from its input's: cast it (mixed precision: a gradient takes its
-    input's dtype), or, for a shape, refuse the rule that returned it."""
-    if g.shape != x.shape:
-        raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {g.shape} for an input of shape "
-                           f"{x.shape}")
-    return g if g.dtype == x.dtype else g.astype(x.dtype)
-
-
 def _run_backward(roots, seeds, retain_graph, create_graph, capture=None):
     """Choose, once, how each rule runs and which gradients to keep, then run the pass: {tensor: gradient
     Tensor} for the leaves and the tensors that retain their gradient, or, with ``capture``, for those."""
-    run_rule = _rule_runner(create_graph)  # plain, recorded, or watched by trace/detect_anomaly
+    run_rule = _run_watched if hooks.backward else _run_recorded if create_graph else _run_plain
     keep = capture.__contains__ if capture is not None else attrgetter("retains_grad")
     as_arrays = run_rule is _run_plain  # gradients travel as arrays, and become Tensors at the end
     finished = _backpropagate(roots, [s._data for s in seeds] if as_arrays else seeds, run_rule, keep,
@@ -256,18 +186,8 @@ def backward(tensor, grad=None, retain_graph=False, create_graph=False):
             "backward: this tensor does not require grad: none of the tensors it was "
             "computed from has requires_grad=True, or it was computed under no_grad()"
         )
-    if grad is None:
-        if tensor.size != 1:
-            raise RuntimeError(
-                f"backward: grad can be omitted only for a scalar output; this one has shape "
-                f"{tensor.shape}, so pass grad= of that shape (e.g. ones for a sum)"
-            )
-        # np.array(1) is a quarter of np.ones(()) in time, and backward() of a scalar loss runs every step
-        seed = np.array(1, dtype=tensor.dtype) if tensor.ndim == 0 else np.ones(tensor.shape, dtype=tensor.dtype)
-        grad = Tensor._make(seed, False)
-    else:
-        grad = _as_grad(grad, tensor, "backward")
-    finished = _run_backward([tensor], [grad], retain_graph or create_graph, create_graph)
+    roots, seeds = _seeds([tensor], [grad], "backward", "grad=")
+    finished = _run_backward(roots, seeds, retain_graph or create_graph, create_graph)
     with _grad_lock:  # the pass succeeded: now, and only now, every .grad changes
         for t, g in finished.items():
             t._grad = g if t._grad is None else _accumulated(t, g)
@@ -289,10 +209,14 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
-    roots, seeds = _seeds(outputs, grad_outputs)
+    roots, seeds = _seeds(outputs, grad_outputs, "grad", "grad_outputs")
     retain_graph = create_graph if retain_graph is None else retain_graph
     captured = _run_backward(roots, seeds, retain_graph, create_graph, capture=set(inputs))
     for i, x in enumerate(inputs):
@@ -302,19 +226,16 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     return tuple(captured.get(x) for x in inputs)
 
 
-def _seeds(outputs, grad_outputs):
-    """The outputs that require grad (the others contribute nothing), and dL/d(output) for each as a Tensor."""
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+def _seeds(outputs, grads, who, argument):
+    """The outputs that require grad (the others contribute nothing), and dL/d(output) for each as a Tensor:
+    the one given, or 1 for a one-element output."""
     roots, seeds = [], []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+    for i, (out, g) in enumerate(zip(outputs, grads)):
         if out.requires_grad:
             if g is None and out.size != 1:
-                raise RuntimeError(f"grad: output {i} has shape {out.shape}; pass grad_outputs for it")
+                which = "this one" if len(outputs) == 1 else f"output {i}"
+                raise RuntimeError(f"{who}: {argument} can be omitted only for a scalar output; {which} has shape "
+                                   f"{out.shape}, so pass {argument} of that shape (e.g. ones for a sum)")
             roots.append(out)
-            seeds.append(_as_grad(np.ones(out.shape, dtype=out.dtype) if g is None else g, out, f"grad: output {i}"))
+            seeds.append(_as_grad(np.ones(out.shape, dtype=out.dtype) if g is None else g, out, f"{who}: output {i}"))
     return roots, seeds

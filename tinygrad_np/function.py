@@ -16,12 +16,12 @@ methods both have (reshape, sum, transpose, astype, ...), another op through
 ``Op.of(...)``, and constants read with ``np.asarray``. docs/how_it_works.md
 tells the whole story; docs/adding_an_op.md shows how to add one.
 """
-import inspect
 import re
 import threading
 
 import numpy as np
 
+from .backward_checks import check_rule_signature
 from .grad_mode import _state
 from .tensor import Tensor, clock
 
@@ -53,7 +53,7 @@ class Function:
         if "name" not in vars(cls):  # the op's name as a user writes it: cross_entropy for CrossEntropy
             cls.name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__).lower()
         if "backward" in vars(cls):
-            _check_rule_signature(cls)
+            check_rule_signature(cls)
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -108,27 +108,11 @@ class Function:
         return f"<{self.name}>"
 
 
-def _check_rule_signature(cls):
-    """A rule written as backward(self, dz), the form before one rule served both passes, is refused when
-    its class is made: called with (dz, z, *inputs) it would fail later, with a message about arguments."""
-    params = list(inspect.signature(cls.backward).parameters.values())[1:]
-    if len(params) < 2 and not any(p.kind is p.VAR_POSITIONAL for p in params):
-        raise TypeError(f"{cls.__name__}.backward takes ({', '.join(p.name for p in params)}); a rule takes "
-                        "(dz, z, *inputs): dL/dz, the output and the inputs, all arrays on a plain backward "
-                        "pass and all Tensors on a recorded one (docs/adding_an_op.md)")
-
-
 def _keep_input_dtype(data, arrays):
     """A float result takes the inputs' float dtype: a float64 NumPy scalar inside a forward must not
     turn float32 in into float64 out."""
-    dtype = data.dtype
-    floats = []
-    for a in arrays:
-        if a.dtype == dtype:
-            return data
-        if a.dtype.kind == "f":
-            floats.append(a.dtype)
-    return data.astype(np.result_type(*floats)) if floats else data
+    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    return data if not floats or data.dtype in floats else data.astype(np.result_type(*floats))
 
 
 def _with_context(err, name, inputs):

@@ -5,13 +5,13 @@ result links to the Function that made it (``.op``), and through it to that
 Function's inputs: the graph ``backward`` walks (docs/how_it_works.md).
 """
 import itertools
-import math
 import numbers
 import threading
 
 import numpy as np
 
-from .arguments import axes_arg, axis_arg, permutation_arg, refuse_pytorch_names, shape_arg
+from .arguments import (axes_arg, axis_arg, data_arg, pad_width_arg, permutation_arg, refuse_pytorch_names,
+                        shape_arg)
 
 # One clock for "when an op ran" (Function.seq) and "when a tensor was last
 # changed in place" (Tensor._version): an op whose input changed after it ran
@@ -29,30 +29,6 @@ class _Changes:
 
 
 changes = _Changes()
-
-
-def _as_array(data, dtype):
-    """``data`` as a numeric ndarray: float arrays keep their dtype; lists, scalars and integers become
-    float32. Anything that is not numbers (None, strings, ragged lists, objects, complex) is refused."""
-    if data is None or isinstance(data, (str, bytes)):
-        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}; pass numbers, "
-                        "a (nested) list of numbers or a NumPy array")
-    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind == "f" and dtype is None:
-        return np.asarray(data)  # the common case, checked first: no copy, dtype kept
-    try:
-        array = np.asarray(data)
-    except ValueError as err:  # NumPy's message for ragged nested lists
-        raise ValueError(f"Tensor: cannot make a tensor from this {type(data).__name__}: {err}") from None
-    if array.dtype.kind not in "biuf":
-        what = "complex numbers" if array.dtype.kind == "c" else f"dtype {array.dtype}"
-        raise TypeError(f"Tensor: cannot make a tensor from a {type(data).__name__} of {what}; "
-                        "tensors hold real numbers (None, strings and objects are not numbers)")
-    if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype.kind not in "biuf":
-            raise TypeError(f"Tensor: dtype must be a real numeric dtype, got {dtype}")
-        return array.astype(dtype, copy=False)
-    return array if isinstance(data, np.ndarray) and array.dtype.kind == "f" else array.astype(np.float32)
 
 
 class Tensor:
@@ -81,7 +57,7 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
             data = data._data
-        self._data = _as_array(data, dtype)
+        self._data = data_arg(data, dtype)
         if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(
                 f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype}"
@@ -322,39 +298,6 @@ class Tensor:
     def softplus(self):
         return _ops.Softplus.apply(self)
 
-    def silu(self):
-        """x * sigmoid(x) (composed).   d/dx = s + x s (1 - s), with s = sigmoid(x)."""
-        return self * self.sigmoid()
-
-    def gelu(self):
-        """The tanh approximation of GELU (PyTorch's ``approximate="tanh"``), composed:
-        0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))); the derivative follows from the parts."""
-        return 0.5 * self * (1.0 + (math.sqrt(2.0 / math.pi) * (self + 0.044715 * self ** 3)).tanh())
-
-    def leaky_relu(self, negative_slope=0.01):
-        """x for x > 0, else negative_slope * x (composed from where).   d/dx = 1 or negative_slope,
-        negative_slope at 0, as in PyTorch."""
-        return where(self._data > 0, self, self * negative_slope)
-
-    def elu(self, alpha=1.0):
-        """x for x > 0, else alpha (exp(x) - 1) (composed).   d/dx = 1 or alpha exp(x), alpha at 0.
-
-        The exponential only ever sees min(x, 0), so large x cannot overflow it.
-        """
-        negative_part = where(self._data > 0, 0.0, self)
-        return where(self._data > 0, self, alpha * (negative_part.exp() - 1.0))
-
-    def clip(self, min=None, max=None):
-        """x limited to [min, max] (either may be None; composed from where).
-
-        d/dx = 1 where min <= x <= max (bounds included, as PyTorch's clamp), else 0.
-        """
-        low = -np.inf if min is None else min
-        high = np.inf if max is None else max
-        inside = (self._data >= low) & (self._data <= high)
-        bound = np.clip(self._data, low, high).astype(self._data.dtype, copy=False)  # NumPy 1.x would upcast 0-d
-        return where(inside, self, Tensor._make(bound, False))
-
     # ---- comparisons: boolean tensors, outside the graph (PyTorch's semantics) --------------------
     def _compare(self, other, compare):
         other = other._data if isinstance(other, Tensor) else other
@@ -385,60 +328,14 @@ class Tensor:
         refuse_pytorch_names("sum", pytorch_names)
         return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False, **pytorch_names):
-        """The sum divided by the number of elements summed (composed from sum and *).
-
-        Over an empty axis it is NaN, as in NumPy (0 / 0), not an error.
-        """
-        refuse_pytorch_names("mean", pytorch_names)
-        axes = axes_arg(axis, self.ndim, "mean")
-        count = math.prod(self.shape[a] for a in axes)
-        return self.sum(axis=axes, keepdims=keepdims) * (1.0 / count if count else math.nan)
-
     def max(self, axis=None, keepdims=False, **pytorch_names):
         refuse_pytorch_names("max", pytorch_names)
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False, **pytorch_names):
-        """-max(-x): composed, so ties share the gradient as in max."""
-        refuse_pytorch_names("min", pytorch_names)
-        return -(-self).max(axis=axes_arg(axis, self.ndim, "min"), keepdims=keepdims)
 
     def argmax(self, axis=None, **pytorch_names):
         """Indices of the maxima, as an int64 Tensor (not differentiable)."""
         refuse_pytorch_names("argmax", pytorch_names)
         return Tensor(np.argmax(self._data, axis=axis), dtype=np.int64)
-
-    def logsumexp(self, axis=None, keepdims=False, **pytorch_names):
-        """log(sum(exp(x), axis)), computed as m + log(sum(exp(x - m))) with m the max (composed).
-
-        d/dx = softmax(x) along the axes. m is held constant: it cancels in the
-        value, and treating it so keeps its ties out of the gradient. Rows that
-        are all -inf give -inf, as in NumPy and PyTorch.
-        """
-        refuse_pytorch_names("logsumexp", pytorch_names)
-        axes = axes_arg(axis, self.ndim, "logsumexp")
-        m = self._data.max(axis=axes, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0).astype(self.dtype)
-        shifted = (self - Tensor._make(m, False)).exp().sum(axis=axes, keepdims=True).log()
-        out = shifted + Tensor._make(m, False)
-        return out if keepdims else out.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
-
-    def var(self, axis=None, keepdims=False, ddof=0, **pytorch_names):
-        """mean((x - mean(x))²) over the axes, times n / (n - ddof) (composed, NumPy's ddof).
-
-        d/dx = 2 (x - mean(x)) / (n - ddof).
-        """
-        refuse_pytorch_names("var", pytorch_names)
-        axes = axes_arg(axis, self.ndim, "var")
-        count = math.prod(self.shape[a] for a in axes) - ddof
-        centred = self - self.mean(axis=axes, keepdims=True)
-        return (centred * centred).sum(axis=axes, keepdims=keepdims) * (1.0 / count if count > 0 else math.nan)
-
-    def std(self, axis=None, keepdims=False, ddof=0, **pytorch_names):
-        """sqrt(var(...)) (composed).   d/dx = (x - mean(x)) / ((n - ddof) std)."""
-        refuse_pytorch_names("std", pytorch_names)
-        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
 
     # ---- broadcasting ---------------------------------------------------------------
     def broadcast_to(self, shape):
@@ -461,7 +358,7 @@ class Tensor:
     def transpose(self, *axes):
         """Permute the axes; with none given, reverse them (as NumPy does)."""
         if not axes:
-            return _ops.Transpose.apply(self, axes=_REVERSED_AXES[self._data.ndim])
+            return _ops.Transpose.apply(self, axes=tuple(reversed(range(self._data.ndim))))
         return _ops.Transpose.apply(self, axes=permutation_arg(shape_arg(axes, "transpose"), self.ndim, "transpose"))
 
     @property
@@ -493,53 +390,10 @@ class Tensor:
         """The axes in a new order: the same as ``transpose(*axes)``."""
         return self.transpose(*axes)
 
-    def split(self, size_or_sections, axis=0):
-        """A list of pieces along ``axis``: of ``size_or_sections`` each (the last may be shorter), or of
-        the listed sizes, which must add up to the axis's length (PyTorch's split; slices, composed)."""
-        axis = axis_arg(axis, self.ndim, "split")
-        length = self.shape[axis]
-        if isinstance(size_or_sections, (list, tuple)):
-            sizes = [int(n) for n in size_or_sections]
-            if sum(sizes) != length or min(sizes, default=0) < 0:
-                raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {length}, "
-                                 f"the length of axis {axis}")
-        else:
-            size = shape_arg((size_or_sections,), "split")[0]
-            if size < 1:
-                raise ValueError(f"split: the piece size must be positive, got {size}")
-            sizes = [min(size, length - start) for start in range(0, length, size)]
-        pieces, start = [], 0
-        for n in sizes:
-            pieces.append(self[(slice(None),) * axis + (slice(start, start + n),)])
-            start += n
-        return pieces
-
-    def chunk(self, n, axis=0):
-        """``n`` pieces along ``axis`` of ceil(length / n) each (fewer if they run out), as PyTorch's chunk."""
-        n = shape_arg((n,), "chunk")[0]
-        if n < 1:
-            raise ValueError(f"chunk: the number of pieces must be positive, got {n}")
-        axis = axis_arg(axis, self.ndim, "chunk")
-        return self.split(max(1, -(-self.shape[axis] // n)), axis=axis)
-
     def pad(self, pad_width, value=0.0):
         """numpy.pad with a constant: ``pad_width`` in NumPy's forms (n, (before, after), or one pair per
         axis).   d/dx = dL/dz with the padding cut off."""
-        if self.ndim == 0:
-            raise ValueError("pad: a 0-d tensor has no axis to pad")
-        try:
-            widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
-        except ValueError:
-            raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor of {self.ndim} dimensions; "
-                             "give n, (before, after), or one (before, after) per axis") from None
-        if (widths < 0).any():
-            raise ValueError(f"pad: pad_width {pad_width!r} has a negative width")
-        return _ops.Pad.apply(self, pad_width=tuple(map(tuple, widths.tolist())), value=value)
-
-    def flip(self, axis=None):
-        """Reverse the order along ``axis`` (all axes for None; a reversed slice, composed)."""
-        axes = axes_arg(axis, self.ndim, "flip")
-        return self[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))]
+        return _ops.Pad.apply(self, pad_width=pad_width_arg(pad_width, self.ndim, "pad"), value=value)
 
     def __getitem__(self, index):
         return _ops.GetItem.apply(self, index=_index_arg(index))
@@ -556,11 +410,6 @@ class Tensor:
     def log_softmax(self, axis=-1, **pytorch_names):
         refuse_pytorch_names("log_softmax", pytorch_names)
         return _ops.LogSoftmax.apply(self, axis=axis)
-
-    def softmax(self, axis=-1, **pytorch_names):
-        """exp(log_softmax(x)): composed, so it is as stable as log_softmax."""
-        refuse_pytorch_names("softmax", pytorch_names)
-        return self.log_softmax(axis_arg(axis, self.ndim, "softmax")).exp()
 
     def cross_entropy(self, labels):
         """Mean over rows of -log softmax(self)[row, label]; self is (N, C) logits, labels N ints in [0, C)."""
@@ -588,37 +437,10 @@ def _index_arg(index):
     return convert(index)
 
 
-# ---- factories -------------------------------------------------------------------------
-def zeros(*shape, dtype=np.float32, requires_grad=False):
-    return Tensor(np.zeros(shape_arg(shape, "zeros"), dtype=dtype), requires_grad=requires_grad)
-
-
-def ones(*shape, dtype=np.float32, requires_grad=False):
-    return Tensor(np.ones(shape_arg(shape, "ones"), dtype=dtype), requires_grad=requires_grad)
-
-
-def randn(*shape, rng=None, dtype=np.float32, requires_grad=False):
-    """Standard normal samples. ``rng``: a numpy Generator, a seed, or None for fresh entropy."""
-    data = np.random.default_rng(rng).standard_normal(shape_arg(shape, "randn"), dtype=np.dtype(dtype).type)
-    return Tensor(data, requires_grad=requires_grad)
-
-
-def uniform(*shape, low=0.0, high=1.0, rng=None, dtype=np.float32, requires_grad=False):
-    """Samples uniform on [low, high). ``rng``: a numpy Generator, a seed, or None."""
-    data = np.random.default_rng(rng).uniform(low, high, shape_arg(shape, "uniform")).astype(dtype)
-    return Tensor(data, requires_grad=requires_grad)
-
-
 def maximum(x, y):
     """The elementwise larger of x and y (tensors or numbers); ties split the gradient equally."""
     x, y = _operands(x, y, "maximum")
     return _ops.Maximum.apply(x, y)
-
-
-def minimum(x, y):
-    """The elementwise smaller of x and y: -maximum(-x, -y) (composed; ties split the gradient equally)."""
-    x, y = _operands(x, y, "minimum")
-    return -maximum(-x, -y)
 
 
 def where(condition, x, y):
@@ -654,22 +476,6 @@ def concatenate(tensors, axis=0, **pytorch_names):
     return _ops.Concatenate.apply(*tensors, axis=axis_arg(axis, tensors[0].ndim, "concatenate"))
 
 
-def stack(tensors, axis=0, **pytorch_names):
-    """Join same-shaped tensors along a new axis (composed: reshape each, then concatenate)."""
-    refuse_pytorch_names("stack", pytorch_names)
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack: needs at least one tensor")
-    shape = tensors[0].shape
-    for i, t in enumerate(tensors):
-        if t.shape != shape:
-            raise ValueError(f"stack: tensor 0 has shape {shape} but tensor {i} has shape {t.shape}")
-    axis = axis_arg(axis, len(shape) + 1, "stack")
-    new_shape = shape[:axis] + (1,) + shape[axis:]
-    return concatenate([t.reshape(new_shape) for t in tensors], axis=axis)
-
-
-_REVERSED_AXES = [tuple(range(n - 1, -1, -1)) for n in range(65)]  # .T's permutation, for each ndim NumPy allows
-
 from . import autograd as _autograd  # noqa: E402  (these need Tensor defined first)
 from . import ops as _ops  # noqa: E402
+from . import composed  # noqa: E402, F401  (attaches the methods composed from several primitives)

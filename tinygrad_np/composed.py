@@ -1,0 +1,195 @@
+"""Operations composed from the primitives: a few lines each, with no derivative rule of their own.
+
+The engine differentiates the parts (ops/), so each derivative follows from
+theirs; the docstrings state what it comes to. Each function here is also a
+Tensor method (``x.softmax()`` is ``softmax(x)``), attached by ``@method``,
+and each has an op-table row against NumPy (tests/op_table.py).
+
+Where a composition was too slow or not stable enough, it became a fused
+primitive instead: docs/how_it_works.md lists those and why.
+"""
+import math
+
+import numpy as np
+
+from .arguments import axes_arg, axis_arg, refuse_pytorch_names, shape_arg
+from .tensor import Tensor, _operands, concatenate, maximum, where
+
+
+def method(f=None, *, name=None):
+    """Make ``f(x, ...)`` a Tensor method as well: ``x.f(...)``, or ``x.<name>(...)`` where a name is given."""
+    def attach(f):
+        setattr(Tensor, name or f.__name__, f)
+        return f
+
+    return attach if f is None else attach(f)
+
+
+# ---- activations ------------------------------------------------------------------------------------
+@method
+def silu(x):
+    """x * sigmoid(x).   d/dx = s + x s (1 - s), with s = sigmoid(x)."""
+    return x * x.sigmoid()
+
+
+@method
+def gelu(x):
+    """The tanh approximation of GELU (PyTorch's ``approximate="tanh"``):
+    0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))); the derivative follows from the parts."""
+    return 0.5 * x * (1.0 + (math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)).tanh())
+
+
+@method
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, else negative_slope * x (from where).   d/dx = 1 or negative_slope, negative_slope at 0,
+    as in PyTorch."""
+    return where(x.data > 0, x, x * negative_slope)
+
+
+@method
+def elu(x, alpha=1.0):
+    """x for x > 0, else alpha (exp(x) - 1).   d/dx = 1 or alpha exp(x), alpha at 0.
+
+    The exponential only ever sees min(x, 0), so large x cannot overflow it.
+    """
+    negative_part = where(x.data > 0, 0.0, x)
+    return where(x.data > 0, x, alpha * (negative_part.exp() - 1.0))
+
+
+@method
+def clip(x, min=None, max=None):
+    """x limited to [min, max] (either may be None; from where).
+
+    d/dx = 1 where min <= x <= max (bounds included, as PyTorch's clamp), else 0.
+    """
+    low = -np.inf if min is None else min
+    high = np.inf if max is None else max
+    inside = (x.data >= low) & (x.data <= high)
+    bound = np.clip(x.data, low, high).astype(x.dtype, copy=False)  # NumPy 1.x would upcast 0-d
+    return where(inside, x, Tensor(bound))
+
+
+@method
+def softmax(x, axis=-1, **pytorch_names):
+    """exp(log_softmax(x)): as stable as log_softmax.   dL/dx = z * (dL/dz - sum(dL/dz * z, axis))."""
+    refuse_pytorch_names("softmax", pytorch_names)
+    return x.log_softmax(axis_arg(axis, x.ndim, "softmax")).exp()
+
+
+def minimum(x, y):
+    """The elementwise smaller of x and y: -maximum(-x, -y) (ties split the gradient equally)."""
+    x, y = _operands(x, y, "minimum")
+    return -maximum(-x, -y)
+
+
+# ---- reductions -------------------------------------------------------------------------------------
+@method
+def mean(x, axis=None, keepdims=False, **pytorch_names):
+    """The sum divided by the number of elements summed.   d/dx = dL/dz / n, broadcast back.
+
+    Over an empty axis it is NaN, as in NumPy (0 / 0), not an error.
+    """
+    refuse_pytorch_names("mean", pytorch_names)
+    axes = axes_arg(axis, x.ndim, "mean")
+    count = math.prod(x.shape[a] for a in axes)
+    return x.sum(axis=axes, keepdims=keepdims) * (1.0 / count if count else math.nan)
+
+
+@method(name="min")  # not called min here: that would hide Python's min from this module
+def reduce_min(x, axis=None, keepdims=False, **pytorch_names):
+    """-max(-x), so ties share the gradient as in max."""
+    refuse_pytorch_names("min", pytorch_names)
+    return -(-x).max(axis=axes_arg(axis, x.ndim, "min"), keepdims=keepdims)
+
+
+@method
+def logsumexp(x, axis=None, keepdims=False, **pytorch_names):
+    """log(sum(exp(x), axis)), computed as m + log(sum(exp(x - m))) with m the max.
+
+    d/dx = softmax(x) along the axes. m is held constant: it cancels in the
+    value, and treating it so keeps its ties out of the gradient. Rows that
+    are all -inf give -inf, as in NumPy and PyTorch.
+    """
+    refuse_pytorch_names("logsumexp", pytorch_names)
+    axes = axes_arg(axis, x.ndim, "logsumexp")
+    m = x.data.max(axis=axes, keepdims=True)
+    m = Tensor(np.where(np.isfinite(m), m, 0).astype(x.dtype))
+    out = (x - m).exp().sum(axis=axes, keepdims=True).log() + m
+    return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+@method
+def var(x, axis=None, keepdims=False, ddof=0, **pytorch_names):
+    """mean((x - mean(x))²) over the axes, times n / (n - ddof) (NumPy's ddof).
+
+    d/dx = 2 (x - mean(x)) / (n - ddof).
+    """
+    refuse_pytorch_names("var", pytorch_names)
+    axes = axes_arg(axis, x.ndim, "var")
+    count = math.prod(x.shape[a] for a in axes) - ddof
+    centred = x - x.mean(axis=axes, keepdims=True)
+    return (centred * centred).sum(axis=axes, keepdims=keepdims) * (1.0 / count if count > 0 else math.nan)
+
+
+@method
+def std(x, axis=None, keepdims=False, ddof=0, **pytorch_names):
+    """sqrt(var(...)).   d/dx = (x - mean(x)) / ((n - ddof) std)."""
+    refuse_pytorch_names("std", pytorch_names)
+    return x.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+
+
+# ---- pieces and order -------------------------------------------------------------------------------
+@method
+def split(x, size_or_sections, axis=0):
+    """A list of pieces along ``axis``: of ``size_or_sections`` each (the last may be shorter), or of the listed
+    sizes, which must add up to the axis's length (PyTorch's split; slices).   Each piece's gradient lands in
+    its slice of dL/dx."""
+    axis = axis_arg(axis, x.ndim, "split")
+    length = x.shape[axis]
+    if isinstance(size_or_sections, (list, tuple)):
+        sizes = [int(n) for n in size_or_sections]
+        if sum(sizes) != length or min(sizes, default=0) < 0:
+            raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {length}, "
+                             f"the length of axis {axis}")
+    else:
+        size = shape_arg((size_or_sections,), "split")[0]
+        if size < 1:
+            raise ValueError(f"split: the piece size must be positive, got {size}")
+        sizes = [min(size, length - start) for start in range(0, length, size)]
+    pieces, start = [], 0
+    for n in sizes:
+        pieces.append(x[(slice(None),) * axis + (slice(start, start + n),)])
+        start += n
+    return pieces
+
+
+@method
+def chunk(x, n, axis=0):
+    """``n`` pieces along ``axis`` of ceil(length / n) each (fewer if they run out), as PyTorch's chunk."""
+    n = shape_arg((n,), "chunk")[0]
+    if n < 1:
+        raise ValueError(f"chunk: the number of pieces must be positive, got {n}")
+    axis = axis_arg(axis, x.ndim, "chunk")
+    return x.split(max(1, -(-x.shape[axis] // n)), axis=axis)
+
+
+@method
+def flip(x, axis=None):
+    """Reverse the order along ``axis`` (all axes for None; a reversed slice).   dL/dx = dL/dz flipped back."""
+    axes = axes_arg(axis, x.ndim, "flip")
+    return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))]
+
+
+def stack(tensors, axis=0, **pytorch_names):
+    """Join same-shaped tensors along a new axis: reshape each, then concatenate."""
+    refuse_pytorch_names("stack", pytorch_names)
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    shape = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.shape != shape:
+            raise ValueError(f"stack: tensor 0 has shape {shape} but tensor {i} has shape {t.shape}")
+    axis = axis_arg(axis, len(shape) + 1, "stack")
+    new_shape = shape[:axis] + (1,) + shape[axis:]
+    return concatenate([t.reshape(new_shape) for t in tensors], axis=axis)
