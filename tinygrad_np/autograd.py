@@ -231,11 +231,16 @@ def _seeds(outputs, grads, who, argument):
     the one given, or 1 for a one-element output."""
     roots, seeds = [], []
     for i, (out, g) in enumerate(zip(outputs, grads)):
-        if out.requires_grad:
-            if g is None and out.size != 1:
-                which = "this one" if len(outputs) == 1 else f"output {i}"
-                raise RuntimeError(f"{who}: {argument} can be omitted only for a scalar output; {which} has shape "
-                                   f"{out.shape}, so pass {argument} of that shape (e.g. ones for a sum)")
-            roots.append(out)
-            seeds.append(_as_grad(np.ones(out.shape, dtype=out.dtype) if g is None else g, out, f"{who}: output {i}"))
+        if not out.requires_grad:
+            continue
+        if g is not None:
+            g = _as_grad(g, out, f"{who}: output {i}")
+        elif out.size == 1:
+            g = Tensor._make(np.array(1, dtype=out.dtype).reshape(out.shape), False)
+        else:
+            which = "this one" if len(outputs) == 1 else f"output {i}"
+            raise RuntimeError(f"{who}: {argument} can be omitted only for a scalar output; {which} has shape "
+                               f"{out.shape}, so pass {argument} of that shape (e.g. ones for a sum)")
+        roots.append(out)
+        seeds.append(g)
     return roots, seeds
