@@ -41,16 +41,14 @@ class CrossEntropy(Function):
         labels = _checked_labels(x, labels)
         n = x.shape[0]
         rows = np.arange(n)
-        # np.maximum.reduce and np.add.reduce are x.max and x.sum without their Python wrapper, which
-        # costs as much as the reduction itself on a small batch.
-        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
+        shifted = x - x.max(axis=1, keepdims=True)
         picked = shifted[rows, labels]  # the label's logit, before shifted is reused below
         exp = np.exp(shifted, out=shifted)
-        total = np.add.reduce(exp, axis=1, keepdims=True)
+        total = exp.sum(axis=1, keepdims=True)
         self.rows, self.labels = rows, labels
         self.probs = np.divide(exp, total, out=exp)  # softmax, kept for the fused backward
         # -log p[label] = log(sum(exp)) - shifted[label]: only the picked log-probabilities are needed.
-        loss = np.add.reduce(np.log(total[:, 0]) - picked) / n
+        loss = (np.log(total[:, 0]) - picked).sum() / n
         return np.asarray(loss, dtype=x.dtype)  # NumPy 1.x would make a float32 scalar / int float64
 
     def backward(self, dz, z, x):
@@ -61,9 +59,6 @@ class CrossEntropy(Function):
         onehot = np.zeros(probs.shape, dtype=x.dtype)
         onehot[self.rows, self.labels] = 1
         return (probs - onehot) * (dz * (1.0 / n if n else 0.0))
-
-
-_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
 
 
 def _checked_labels(logits, labels):
@@ -82,8 +77,7 @@ def _checked_labels(logits, labels):
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
     classes = logits.shape[1]
-    # One reduction instead of min and max: read as unsigned, a negative label is huge, so >= classes.
-    if labels.size and np.maximum.reduce(labels.view(_UNSIGNED[labels.itemsize])) >= classes:
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
         bad = labels[(labels < 0) | (labels >= classes)][0]
         raise ValueError(f"cross_entropy: label {bad} is out of range for {classes} classes (0..{classes - 1})")
     return labels

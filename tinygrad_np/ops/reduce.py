@@ -17,7 +17,7 @@ def sum_to_array(a, shape):
         return a
     lead = a.ndim - len(shape)
     if a.shape[lead:] == shape:  # only leading axes to sum, as for a bias: no keepdims, no reshape
-        return np.add.reduce(a, axis=0 if lead == 1 else tuple(range(lead)))  # a.sum without its Python wrapper
+        return a.sum(axis=tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
     return a.sum(axis=axes, keepdims=True).reshape(shape)
 
