@@ -8,6 +8,7 @@ import numpy as np
 
 from ..arguments import axes_arg
 from ..function import Function
+from ..tensor import Tensor
 
 
 def sum_to_array(a, shape):
@@ -25,7 +26,9 @@ def sum_to_array(a, shape):
 def sum_to(g, shape):
     """``g`` summed down to ``shape`` (the adjoint of broadcasting), an array or a Tensor as ``g`` is; ``g``
     itself when nothing was broadcast. Every rule of an op that broadcasts ends with it."""
-    return g if g.shape == shape else SumTo.of(g, shape=shape)
+    if g.shape == shape:
+        return g
+    return SumTo.apply(g, shape=shape) if isinstance(g, Tensor) else sum_to_array(g, shape)
 
 
 def broadcast_to(g, shape):
