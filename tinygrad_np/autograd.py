@@ -33,6 +33,7 @@ class _Hooks(threading.local):
 
 hooks = _Hooks()
 _grad_lock = threading.Lock()  # .grad is read, added to and written back: one thread at a time
+_retains_grad = attrgetter("retains_grad")  # which gradients of ops' outputs backward() keeps
 
 
 def _as_grad(grad, like, who):
@@ -145,7 +146,7 @@ def _run_backward(roots, seeds, retain_graph, create_graph, capture=None):
     """Choose, once, how each rule runs and which gradients to keep, then run the pass: {tensor: gradient
     Tensor} for the leaves and the tensors that retain their gradient, or, with ``capture``, for those."""
     run_rule = _run_watched if hooks.backward else _run_recorded if create_graph else _run_plain
-    keep = capture.__contains__ if capture is not None else attrgetter("retains_grad")
+    keep = capture.__contains__ if capture is not None else _retains_grad
     as_arrays = run_rule is _run_plain  # gradients travel as arrays, and become Tensors at the end
     finished = _backpropagate(roots, [s._data for s in seeds] if as_arrays else seeds, run_rule, keep,
                               retain_graph, create_graph)
@@ -186,8 +187,8 @@ def backward(tensor, grad=None, retain_graph=False, create_graph=False):
             "backward: this tensor does not require grad: none of the tensors it was "
             "computed from has requires_grad=True, or it was computed under no_grad()"
         )
-    roots, seeds = _seeds([tensor], [grad], "backward", "grad=")
-    finished = _run_backward(roots, seeds, retain_graph or create_graph, create_graph)
+    seed = _seed(tensor, grad, "backward", "grad=")
+    finished = _run_backward([tensor], [seed], retain_graph or create_graph, create_graph)
     with _grad_lock:  # the pass succeeded: now, and only now, every .grad changes
         for t, g in finished.items():
             t._grad = g if t._grad is None else _accumulated(t, g)
@@ -216,7 +217,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
-    roots, seeds = _seeds(outputs, grad_outputs, "grad", "grad_outputs")
+    roots = [out for out in outputs if out.requires_grad]  # the others contribute nothing
+    seeds = [_seed(out, g, f"grad: output {i}", "grad_outputs")
+             for i, (out, g) in enumerate(zip(outputs, grad_outputs)) if out.requires_grad]
     retain_graph = create_graph if retain_graph is None else retain_graph
     captured = _run_backward(roots, seeds, retain_graph, create_graph, capture=set(inputs))
     for i, x in enumerate(inputs):
@@ -226,21 +229,11 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     return tuple(captured.get(x) for x in inputs)
 
 
-def _seeds(outputs, grads, who, argument):
-    """The outputs that require grad (the others contribute nothing), and dL/d(output) for each as a Tensor:
-    the one given, or 1 for a one-element output."""
-    roots, seeds = [], []
-    for i, (out, g) in enumerate(zip(outputs, grads)):
-        if not out.requires_grad:
-            continue
-        if g is not None:
-            g = _as_grad(g, out, f"{who}: output {i}")
-        elif out.size == 1:
-            g = Tensor._make(np.array(1, dtype=out.dtype).reshape(out.shape), False)
-        else:
-            which = "this one" if len(outputs) == 1 else f"output {i}"
-            raise RuntimeError(f"{who}: {argument} can be omitted only for a scalar output; {which} has shape "
-                               f"{out.shape}, so pass {argument} of that shape (e.g. ones for a sum)")
-        roots.append(out)
-        seeds.append(g)
-    return roots, seeds
+def _seed(out, g, who, argument):
+    """dL/d(out) as a Tensor: the one given, or 1 for a one-element output."""
+    if g is not None:
+        return _as_grad(g, out, who)
+    if out.size != 1:
+        raise RuntimeError(f"{who}: {argument} can be omitted only for a scalar output; this one has shape "
+                           f"{out.shape}, so pass {argument} of that shape (e.g. ones for a sum)")
+    return Tensor._make(np.array(1, dtype=out.dtype).reshape(out.shape), False)

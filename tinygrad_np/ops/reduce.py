@@ -11,24 +11,19 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-def sum_to_array(a, shape):
-    """The array ``a`` summed down to ``shape``: over the leading axes it has and ``shape`` lacks, and over
-    the axes where ``shape`` has size 1 and ``a`` does not (undoing NumPy's broadcasting)."""
-    if a.shape == shape:
-        return a
-    lead = a.ndim - len(shape)
-    if a.shape[lead:] == shape:  # only leading axes to sum, as for a bias: no keepdims, no reshape
-        return a.sum(axis=tuple(range(lead)))
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
-    return a.sum(axis=axes, keepdims=True).reshape(shape)
-
-
 def sum_to(g, shape):
-    """``g`` summed down to ``shape`` (the adjoint of broadcasting), an array or a Tensor as ``g`` is; ``g``
-    itself when nothing was broadcast. Every rule of an op that broadcasts ends with it."""
+    """``g`` summed down to ``shape`` (the adjoint of broadcasting), an array or a Tensor as ``g`` is: over the
+    leading axes it has and ``shape`` lacks, and over the axes where ``shape`` has size 1 and ``g`` does not.
+    ``g`` itself when nothing was broadcast. Every rule of an op that broadcasts ends with it."""
     if g.shape == shape:
         return g
-    return SumTo.apply(g, shape=shape) if isinstance(g, Tensor) else sum_to_array(g, shape)
+    if isinstance(g, Tensor):
+        return SumTo.apply(g, shape=shape)
+    lead = g.ndim - len(shape)
+    if g.shape[lead:] == shape:  # only leading axes to sum, as for a bias: no keepdims, no reshape
+        return g.sum(axis=0 if lead == 1 else tuple(range(lead)))  # axis 0 alone needs no tuple built
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
 
 
 def broadcast_to(g, shape):
@@ -89,7 +84,7 @@ class SumTo(Function):
     """
 
     def forward(self, x, shape):
-        return sum_to_array(x, shape)
+        return sum_to(x, shape)
 
     def backward(self, dz, z, x):
         return broadcast_to(dz, x.shape)
