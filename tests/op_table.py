@@ -526,3 +526,36 @@ OPS = [
 
 BY_NAME = {op.name: op for op in OPS}
 assert len(BY_NAME) == len(OPS), "two rows share a name"
+
+
+# ---- fused ops against their compositions ----------------------------------------------------------
+# Each fused op is one Function where a chain of primitives would do, for speed or numerical stability
+# (docs/how_it_works.md says why, op by op). tests/test_ops.py holds each to its composition: the same
+# values, the same gradients, and the same second derivatives.
+@dataclass
+class Fused:
+    name: str
+    fused: object
+    composed: object
+    inputs: object
+
+
+def pooled(x, kernel_size, stride, padding):
+    """max_pool2d as the composition: pad with -inf, lay the windows out, take the max over each."""
+    from tinygrad_np.ops import Unfold
+    (ph, pw), k = padding, kernel_size
+    padded = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)), value=-np.inf) if ph or pw else x
+    return Unfold.apply(padded, kernel=k, stride=stride or k, dilation=(1, 1)).max(axis=(4, 5))
+
+
+FUSED = [
+    Fused("linear", F.linear, lambda x, w, b: x @ w.T + b, linear_inputs()),
+    Fused("cross_entropy", lambda x, labels: x.cross_entropy(labels),
+          lambda x, labels: -x.log_softmax(axis=1)[np.arange(len(labels)), labels].mean(),
+          classifier_inputs(targets=False)),
+    Fused("log_softmax", lambda x, axis: x.log_softmax(axis), lambda x, axis: x - x.logsumexp(axis, keepdims=True),
+          along_axis(lambda s: arrays(s, low=-5, high=5))),
+    Fused("sigmoid", lambda x: x.sigmoid(), lambda x: 1 / (1 + (-x).exp()), unary()),
+    Fused("softplus", lambda x: x.softplus(), lambda x: (1 + x.exp()).log(), unary()),
+    Fused("max_pool2d", lambda x, **p: F.max_pool2d(x, **p), pooled, pool_inputs(distinct)),
+]

@@ -67,3 +67,42 @@ def test_anomaly_mode_ends_with_the_block():
         pass
     with np.errstate(divide="ignore"):
         tg.Tensor([0.0]).log()  # no error outside the block
+
+
+def test_trace_gives_one_norm_per_input_for_single_input_and_0_d_ops():
+    """A single-input rule returns its gradient bare; trace once read that Tensor row by row, printing
+    '|grad| 2, 2, 2' for a (3, 4) ones gradient where the norm is 3.464, and nothing for a 0-d one."""
+    x = tg.Tensor(np.ones((3, 4)), requires_grad=True)
+    s = tg.Tensor(np.array(2.0), requires_grad=True)
+    buffer = io.StringIO()
+    with tg.trace(file=buffer) as t:
+        ((x * 1.0).exp().sum() + s.exp() * s).backward()
+    by_op = {}
+    for step in t.steps:
+        by_op.setdefault(step["op"], []).append(step)
+    assert [len(s["input_grad_norms"]) for s in t.steps] == [len(s["input_shapes"]) for s in t.steps]
+    big_exp, small_exp = sorted(by_op["exp"], key=lambda s: s["output_shape"], reverse=True)
+    assert big_exp["input_grad_norms"] == pytest.approx([np.e * np.sqrt(12)])  # one norm, of the whole (3, 4)
+    assert small_exp["output_shape"] == () and small_exp["input_grad_norms"] == pytest.approx([2 * np.exp(2.0)])
+    times_s = next(s for s in by_op["mul"] if s["output_shape"] == ())
+    assert times_s["input_grad_norms"] == pytest.approx([2.0, np.exp(2.0)])  # two inputs, one norm each
+    assert f"passes |grad| {np.e * np.sqrt(12):.4g}\n" in buffer.getvalue()
+
+
+class InfInRowOne(tg.Function):
+    """A rule that hands back a gradient made outside any op, with inf in its second row."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, dz, z, x):
+        return tg.Tensor(np.array([[0.0], [np.inf]]))
+
+
+def test_detect_anomaly_names_input_0_of_a_single_input_op_whatever_row_holds_the_inf():
+    """detect_anomaly once read a single-input rule's gradient row by row, and named the row as the input."""
+    x = tg.Tensor(np.array([[1.0], [2.0]]), requires_grad=True)
+    with pytest.raises(tg.AnomalyError, match=r"inf_in_row_one \(backward\) produced inf in the gradient for its "
+                                              r"input 0 \(shape \(2, 1\)\)"):
+        with tg.detect_anomaly():
+            InfInRowOne.apply(x).sum().backward()

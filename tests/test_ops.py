@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from op_table import OPS
+from op_table import FUSED, OPS
 
 import tinygrad_np as tg
 from tinygrad_np.testing import check_gradients
@@ -136,3 +136,33 @@ def test_the_table_covers_every_primitive(data):
         function.forward_hooks_in_use -= 1
     missing = set(ops.__all__) - seen
     assert not missing, f"no row of the op table runs {sorted(missing)}"
+
+
+@pytest.mark.parametrize("row", FUSED, ids=[f.name for f in FUSED])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_a_fused_op_equals_its_composition(row, data):
+    """Value, gradient and second derivative (the gradient of v . grad, in float64) of each fused op against
+    the chain of primitives it stands for."""
+    case = data.draw(row.inputs, label="case")
+    rng = np.random.default_rng(0)
+    results = []
+    for f in (row.fused, row.composed):
+        tensors = [tg.Tensor(a.astype(np.float64), requires_grad=True) for a in case.arrays]
+        out = f(*tensors, **case.params)
+        v = tg.Tensor(rng.standard_normal(out.shape))
+        grads = tg.grad(out, tensors, v, create_graph=True)
+        w = [rng.standard_normal(t.shape) for t in tensors]
+        second = tg.grad(sum((g * wi).sum() for g, wi in zip(grads, w)), tensors, allow_unused=True)
+        results.append((out.data, [g.data for g in grads], [None if s is None else s.data for s in second]))
+        rng = np.random.default_rng(0)  # the same v and w for the composition
+    (value, grads, second), (value_c, grads_c, second_c) = results
+    np.testing.assert_allclose(value, value_c, rtol=1e-9, atol=1e-12, err_msg=f"{row.name}: value, on {case}")
+    for i, (g, gc) in enumerate(zip(grads, grads_c)):
+        np.testing.assert_allclose(g, gc, rtol=1e-9, atol=1e-12,
+                                   err_msg=f"{row.name}: gradient of input {i}, on {case}")
+    for i, (s2, sc) in enumerate(zip(second, second_c)):
+        s2 = np.zeros_like(case.arrays[i]) if s2 is None else s2
+        sc = np.zeros_like(case.arrays[i]) if sc is None else sc
+        np.testing.assert_allclose(s2, sc, rtol=1e-7, atol=1e-10,
+                                   err_msg=f"{row.name}: second derivative, input {i}, on {case}")

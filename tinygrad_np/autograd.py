@@ -5,7 +5,8 @@ its share back, so consumers are visited before producers. Ops are numbered
 as they run (``Function.seq``) and an op always runs after the ops that made
 its inputs, so "newest first" is such an order: the walk is a loop over a
 priority queue keyed by that number. No recursion, no separate sort.
-See docs/how_it_works.md.
+See docs/how_it_works.md. The checks each op passes on the way (released
+graphs, in-place changes, the rule's contract) are in backward_checks.py.
 
 Two promises the loop keeps:
 * all or nothing: leaves' gradients are collected first and written to
@@ -85,8 +86,8 @@ def _accumulate(contributions, fn, pending, queue):
 
 def _run_plain(fn, g, t):
     saved = fn.arrays
-    # One and two inputs spelled out, as in Function.apply: a call with *saved builds a tuple and takes
-    # CPython's slow path (measured: 5% of a 1,000-op mul chain).
+    # The second speed trick (see Function.apply): one and two inputs spelled out. A call with *saved builds
+    # a tuple and takes CPython's slow path: 5% of a 1,000-op mul chain, 0.2% of the batch-32 MNIST step.
     if len(saved) == 2:
         grads = fn.backward(g, t._data, saved[0], saved[1])
     elif len(saved) == 1:
@@ -126,7 +127,8 @@ def _run_watched(fn, g, t):
 class _Guarded:
     """Around one backward pass: recording switched on only for create_graph, and put back after; and if the
     pass fails part-way, the ops whose saved arrays it had freed (``freed``) are told why, for whoever tries
-    this graph again. A class rather than @contextmanager: half the cost, and backward runs every step."""
+    this graph again. A class rather than two @contextmanager blocks, which cost 3 µs a backward (1% of the
+    batch-32 MNIST step); this costs 0.5."""
 
     def __init__(self, create_graph):
         self.recording, self.freed = create_graph, []

@@ -21,7 +21,7 @@ def sum_to(g, shape):
         return SumTo.apply(g, shape=shape)
     lead = g.ndim - len(shape)
     if g.shape[lead:] == shape:  # only leading axes to sum, as for a bias: no keepdims, no reshape
-        return g.sum(axis=0 if lead == 1 else tuple(range(lead)))  # axis 0 alone needs no tuple built
+        return g.sum(axis=tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     return g.sum(axis=axes, keepdims=True).reshape(shape)
 
