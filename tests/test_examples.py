@@ -51,7 +51,8 @@ def python_blocks(path):
     return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/adding_an_op.md", "docs/how_it_works.md", "docs/writing_a_model.md"])
+@pytest.mark.parametrize("doc", ["README.md", "docs/adding_an_op.md", "docs/how_it_works.md", "docs/writing_a_model.md",
+                                 "docs/forward_and_reverse.md"])
 def test_doc_code_blocks_run(doc, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # blocks may write files (a drawn graph)
     namespace = {}
@@ -205,3 +206,11 @@ def test_make_docs_images_rewrites_every_image_and_the_readme_tables_from_its_ru
     assert re.search(r"\| \d+\.\d\d% \| \d+\.\d\d% \|", metrics_line), metrics_line
     outside = lambda t: t.split("<!-- mnist-results:begin -->")[0] + t.split("<!-- mnist-results:end -->")[1]  # noqa: E731
     assert outside(text) == outside((ROOT / "README.md").read_text()), "only the tables change"
+
+
+def test_jacobians_checks_both_modes_and_each_wins_where_it_should(tmp_path):
+    out = run("jacobians.py", cwd=tmp_path)
+    assert out.strip().splitlines()[-1] == "all checks passed", out
+    ratios = {m.group(1): float(m.group(2)) for m in re.finditer(r"^  (wide|tall):.*?([\d.]+)x   \(", out, re.M)}
+    assert ratios["wide"] > 3, out  # one backward pass against one pass per input
+    assert ratios["tall"] < 1 / 3, out  # one pass per output against one forward-mode pass

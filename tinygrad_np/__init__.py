@@ -15,7 +15,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .debug import AnomalyError, detect_anomaly, trace
 from .memory import reuse_freed_memory
-from . import viz
+from . import func, viz
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,7 @@ __all__ = [
     "maximum", "minimum", "where",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
-    "trace", "detect_anomaly", "AnomalyError", "viz", "reuse_freed_memory",
+    "trace", "detect_anomaly", "AnomalyError", "viz", "func", "reuse_freed_memory",
 ]
 
 
