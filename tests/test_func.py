@@ -180,7 +180,11 @@ def test_a_tuple_of_outputs_gives_a_tuple_of_jacobians():
 
 def test_results_at_the_top_level_are_plain_but_stay_differentiable_through_what_f_closes_over():
     x = np.array([1.0, 2.0])
-    assert not func.grad(lambda t: (t * t).sum())(x).requires_grad
+    f = lambda t: (t.sin() * t).exp()  # noqa: E731
+    scalar = lambda t: f(t).sum()  # noqa: E731
+    results = [func.grad(scalar)(x), func.vjp(f, x)[0], func.vjp(f, x)[1](np.ones(2))[0], func.jvp(f, (x,), (x,))[1],
+               func.jacrev(f)(x), func.jacfwd(f)(x), func.hessian(scalar)(x)]
+    assert not any(r.requires_grad for r in results)
     w = tg.Tensor(np.array([3.0, 4.0]), requires_grad=True)
     g = func.grad(lambda t: (w * t * t).sum())(x)  # 2 w x
     assert g.requires_grad

@@ -190,6 +190,7 @@ class _Call:
         # Arrays among the other arguments become (constant) Tensors too: f is written for Tensors.
         args = [Tensor(a) if isinstance(a, np.ndarray) and i not in self.argnums else a for i, a in enumerate(args)]
         self.inputs, self.rebuild = [], []
+        self.stand_ins = []  # leaves a transform makes for itself (jvp's stand-in cotangents): private too
         for a in self.argnums:
             leaves, build = _flatten(args[a]) if trees else ([args[a]], lambda new: new[0])
             fresh = [_fresh_input(v, who, f"argument {a}") for v in leaves]
@@ -229,7 +230,7 @@ class _Call:
             return tuple(self.lowered(v) for v in value)
         if not isinstance(value, Tensor) or not value.requires_grad:
             return value
-        own = {id(x) for x in self.inputs if x.op is None}
+        own = {id(x) for x in self.inputs + self.stand_ins if x.op is None}
         stack, seen = [value], set()
         while stack:
             t = stack.pop()
@@ -264,6 +265,7 @@ class _Transposed:
     def __init__(self, call):
         self.call = call
         self.cotangents = [Tensor(np.zeros(o.shape, dtype=o.dtype), requires_grad=True) for o in call.outputs]
+        call.stand_ins += self.cotangents
         roots = [(o, u) for o, u in zip(call.outputs, self.cotangents) if o.requires_grad]
         self.transposed = [None] * len(call.inputs)  # uᵀJ for each input
         if roots:
@@ -276,7 +278,8 @@ class _Transposed:
             return [Tensor(np.zeros(u.shape, dtype=u.dtype)) for u in self.cotangents]
         grads = autograd.grad(scalar, self.cotangents, create_graph=self.call.create_graph, retain_graph=True,
                               allow_unused=True)
-        return [Tensor(np.zeros(u.shape, dtype=u.dtype)) if g is None else g for g, u in zip(grads, self.cotangents)]
+        return [Tensor(np.zeros(u.shape, dtype=u.dtype)) if g is None else self.call.lowered(g)
+                for g, u in zip(grads, self.cotangents)]
 
     def directional(self, tangents):
         """J t for the tangents t, one per input: d⟨uᵀJ, t⟩/du."""
