@@ -116,8 +116,9 @@ def test_the_table_covers_every_primitive(data):
 
     seen = set()
 
-    def record(fn, inputs, array):
+    def record(fn, inputs):
         seen.add(type(fn).__name__)
+        yield
 
     function.hooks.forward = (record,)
     function.forward_hooks_in_use += 1

@@ -14,6 +14,7 @@ from .autograd import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .debug import AnomalyError, detect_anomaly, trace
+from .profiler import profile
 from .memory import reuse_freed_memory
 from . import func, viz
 
@@ -24,7 +25,7 @@ __all__ = [
     "maximum", "minimum", "where",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
-    "trace", "detect_anomaly", "AnomalyError", "viz", "func", "reuse_freed_memory",
+    "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory",
 ]
 
 

@@ -19,20 +19,16 @@ Two promises the loop keeps:
 import threading
 from heapq import heappop, heappush
 from operator import attrgetter
+from time import perf_counter_ns
 
 import numpy as np
 
 from .grad_mode import _state
 from .backward_checks import broken_contract, checked, fitted, refuse_if_stale
+from .hooks import finish, hooks, watch
 from .tensor import Tensor, changes
 
 
-class _Hooks(threading.local):
-    backward = ()  # generator functions hook(fn, grad): code before their yield runs before the rule,
-    # ``input_grads = yield`` receives what it returned (debug.py's trace and detect_anomaly)
-
-
-hooks = _Hooks()
 _grad_lock = threading.Lock()  # .grad is read, added to and written back: one thread at a time
 _retains_grad = attrgetter("retains_grad")  # which gradients of ops' outputs backward() keeps
 
@@ -106,21 +102,24 @@ def _run_recorded(fn, g, t):
 
 
 def _run_watched(fn, g, t):
-    """The rule on Tensors, with the thread's backward hooks around it (see ``_Hooks``)."""
-    watchers = [hook(fn, g) for hook in hooks.backward]
-    for w in watchers:
-        next(w)
+    """The rule on Tensors, with the thread's backward hooks around it (hooks.py)."""
+    watchers = watch(hooks.backward, fn, g)
     try:
         grads = checked(fn, fn.backward(g, t, *fn.inputs))
     except BaseException:
         for w in watchers:
-            w.close()
+            w.close()  # each hook's cleanup runs now, not whenever the traceback lets go of it
         raise
-    for w in watchers:
-        try:
-            w.send(grads)
-        except StopIteration:
-            pass
+    finish(watchers, grads)
+    return grads
+
+
+def _run_timed(fn, g, t):
+    """The plain rule, timed for the thread's profilers (profiler.py)."""
+    start = perf_counter_ns()
+    grads = _run_plain(fn, g, t)
+    for record in hooks.timed:
+        record(fn, g, start, perf_counter_ns() - start)
     return grads
 
 
@@ -147,9 +146,11 @@ class _Guarded:
 def _run_backward(roots, seeds, retain_graph, create_graph, capture=None):
     """Choose, once, how each rule runs and which gradients to keep, then run the pass: {tensor: gradient
     Tensor} for the leaves and the tensors that retain their gradient, or, with ``capture``, for those."""
-    run_rule = _run_watched if hooks.backward else _run_recorded if create_graph else _run_plain
+    run_rule = (_run_watched if hooks.backward else _run_recorded if create_graph else
+                _run_timed if hooks.timed else _run_plain)
     keep = capture.__contains__ if capture is not None else _retains_grad
-    as_arrays = run_rule is _run_plain  # gradients travel as arrays, and become Tensors at the end
+    # On a plain or timed pass gradients travel as arrays, and become Tensors at the end.
+    as_arrays = run_rule is _run_plain or run_rule is _run_timed
     finished = _backpropagate(roots, [s._data for s in seeds] if as_arrays else seeds, run_rule, keep,
                               retain_graph, create_graph)
     if capture is not None:

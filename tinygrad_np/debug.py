@@ -1,40 +1,20 @@
 """Watching the engine: ``trace()`` prints backward op by op; ``detect_anomaly()`` stops at the first NaN or inf.
 
-Both hang on the engine's hook lists (``function.hooks.forward``,
-``autograd.hooks.backward``), which are per thread: a thread that did not
-ask to be traced or checked is not.
+Both hang on the engine's hook lists (hooks.py), which are per thread: a
+thread that did not ask to be traced or checked is not.
 """
 import sys
 import threading
 
 import numpy as np
 
-from . import autograd, function
+from .hooks import add, remove
 
 __all__ = ["trace", "detect_anomaly", "AnomalyError"]
 
 
 class AnomalyError(FloatingPointError):
     """An op produced NaN or infinity, in forward or in backward, under ``detect_anomaly()``."""
-
-
-_count_lock = threading.Lock()
-
-
-def _add(registry, kind, hook):
-    setattr(registry, kind, getattr(registry, kind) + (hook,))
-    if registry is function.hooks:
-        with _count_lock:
-            function.forward_hooks_in_use += 1
-
-
-def _remove(registry, kind, hook):
-    hooks = list(getattr(registry, kind))
-    hooks.remove(hook)
-    setattr(registry, kind, tuple(hooks))
-    if registry is function.hooks:
-        with _count_lock:
-            function.forward_hooks_in_use -= 1
 
 
 def _norm(t):
@@ -56,11 +36,11 @@ class trace:
         self.steps = []
 
     def __enter__(self):
-        _add(autograd.hooks, "backward", self._visit)
+        add("backward", self._visit)
         return self
 
     def __exit__(self, *exc):
-        _remove(autograd.hooks, "backward", self._visit)
+        remove("backward", self._visit)
         return False
 
     def _visit(self, fn, grad):
@@ -101,19 +81,20 @@ class detect_anomaly:
     def __enter__(self):
         self._errstate = np.errstate(divide="ignore", invalid="ignore", over="ignore")
         self._errstate.__enter__()
-        _add(function.hooks, "forward", _check_forward)
-        _add(autograd.hooks, "backward", _check_backward)
+        add("forward", _check_forward)
+        add("backward", _check_backward)
         return self
 
     def __exit__(self, *exc):
-        _remove(autograd.hooks, "backward", _check_backward)
-        _remove(function.hooks, "forward", _check_forward)
+        remove("backward", _check_backward)
+        remove("forward", _check_forward)
         self._errstate.__exit__(*exc)
         return False
 
 
-def _check_forward(fn, inputs, data):
+def _check_forward(fn, inputs):
     fn.created_at = _creation_site()
+    data = yield
     bad = _nonfinite(data)
     if bad is None:
         return

@@ -17,20 +17,15 @@ methods both have (reshape, sum, transpose, astype, ...), another op through
 tells the whole story; docs/adding_an_op.md shows how to add one.
 """
 import re
-import threading
 
 import numpy as np
 
 from .backward_checks import check_rule_signature
 from .grad_mode import _state
+from .hooks import finish, hooks, watch
 from .tensor import Tensor, clock
 
 
-class _Hooks(threading.local):
-    forward = ()  # callables hook(fn, inputs, output_array), run after every forward in this thread
-
-
-hooks = _Hooks()
 forward_hooks_in_use = 0  # across all threads: apply reads its own thread's (thread-local, slower) list only when
 # some exist, which saves about 1% of a 1,000-op chain
 
@@ -71,6 +66,7 @@ class Function:
             arrays, needs = (inputs[0]._data,), (inputs[0].requires_grad,)
         else:
             arrays, needs = tuple([t._data for t in inputs]), tuple([t.requires_grad for t in inputs])
+        watchers = watch(hooks.forward, fn, inputs) if forward_hooks_in_use and hooks.forward else None
         try:
             data = fn.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as err:
@@ -79,9 +75,8 @@ class Function:
             data = np.asarray(data)  # full reductions hand back NumPy scalars
         if arrays and data.dtype is not arrays[0].dtype and cls.preserves_dtype and data.dtype.kind == "f":
             data = _keep_input_dtype(data, arrays)
-        if forward_hooks_in_use and hooks.forward:
-            for hook in hooks.forward:
-                hook(fn, inputs, data)
+        if watchers is not None:
+            finish(watchers, data)
         if True not in needs or not _state.enabled:  # every op under no_grad, and every op of a plain backward
             return Tensor._make(data, False)
         out = Tensor._make(data, True)

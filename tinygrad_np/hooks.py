@@ -1,0 +1,60 @@
+"""The one seam where tools watch the engine: trace and detect_anomaly (debug.py), and profile (profiler.py).
+
+The lists are per thread, so a thread that did not ask to be watched is not. Function.apply looks at them only
+when ``function.forward_hooks_in_use`` says some thread has a forward hook, and the backward pass chooses its
+rule runner once per pass, so a watched-for engine costs nothing when nobody watches.
+"""
+import threading
+
+
+class _Hooks(threading.local):
+    forward = ()  # generator functions hook(fn, inputs): code before their yield runs before the op's forward,
+    # ``output_array = yield`` receives its result
+    backward = ()  # generator functions hook(fn, grad): code before their yield runs before the rule,
+    # ``input_grads = yield`` receives what it returned (rules run on Tensors while these watch)
+    timed = ()  # callables record(fn, grad, start_ns, duration_ns), after each rule of a plain pass
+
+
+hooks = _Hooks()
+
+
+def watch(hook_list, *args):
+    """Start each generator hook in ``hook_list`` on ``args``: the code before its yield runs now."""
+    watchers = [hook(*args) for hook in hook_list]
+    for w in watchers:
+        next(w)
+    return watchers
+
+
+def finish(watchers, result):
+    """Send each started hook the result, running the code after its yield."""
+    for w in watchers:
+        try:
+            w.send(result)
+        except StopIteration:
+            pass
+
+
+_count_lock = threading.Lock()
+
+
+def add(kind, hook):
+    """Add ``hook`` to this thread's ``kind`` list ("forward", "backward" or "timed")."""
+    from . import function  # the counter apply reads lives beside apply
+
+    setattr(hooks, kind, getattr(hooks, kind) + (hook,))
+    if kind == "forward":
+        with _count_lock:
+            function.forward_hooks_in_use += 1
+
+
+def remove(kind, hook):
+    """Take ``hook`` out of this thread's ``kind`` list again."""
+    from . import function
+
+    remaining = list(getattr(hooks, kind))
+    remaining.remove(hook)
+    setattr(hooks, kind, tuple(remaining))
+    if kind == "forward":
+        with _count_lock:
+            function.forward_hooks_in_use -= 1
