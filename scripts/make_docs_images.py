@@ -134,6 +134,35 @@ def draw_loss_graph(path):
         raise RuntimeError("Graphviz's dot is needed to draw the loss graph (apt-get install graphviz)")
 
 
+def screenshot_backward_player(path):
+    """The backward player on a tiny MLP, five steps in, as headless Chromium draws it: the README's picture.
+    Needs Debian's chromium and Playwright (the dev extra)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise RuntimeError("Chromium is needed to photograph the backward player (apt-get install chromium)")
+    rng = np.random.default_rng(0)
+    W1, b1 = tg.Tensor(rng.standard_normal((4, 3)) * 0.8, requires_grad=True), tg.zeros(3, requires_grad=True)
+    W2 = tg.Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    x = tg.Tensor(rng.standard_normal((5, 4)))
+    h = (x @ W1 + b1).relu()
+    loss = (h @ W2).cross_entropy(np.array([0, 1, 1, 0, 1])) + (h * h).mean()
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = viz.play_backward(loss, names={W1: "W1", b1: "b1", W2: "W2", x: "x"}).save(Path(tmp) / "p.html")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"])
+            page = browser.new_page(viewport={"width": 1200, "height": 660})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+            page.goto(Path(page_path).as_uri())
+            for _ in range(7):
+                page.keyboard.press("ArrowRight")
+            page.screenshot(path=str(path))
+            browser.close()
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", type=Path, default=ROOT / "docs" / "images", help="the folder of images to rewrite")
@@ -157,9 +186,10 @@ def main(argv=None):
         run("sweep.py", "--out", work / "sweep", *(["--quick"] if quick else []))
         shutil.copyfile(work / "sweep" / "heatmap.png", args.images / "sweep_heatmap.png")
     draw_loss_graph(args.images / "mnist_loss_graph.png")
+    screenshot_backward_player(args.images / "backward_player.png")
     notes = seeds[0]["notes"] + (["--quick"] if quick else [])
     replace_block(args.readme, results_block(seeds, preset, optimizers, notes))
-    print(f"wrote {len(MLP_IMAGES) + 4} images to {args.images} and the tables in {args.readme}")
+    print(f"wrote {len(MLP_IMAGES) + 5} images to {args.images} and the tables in {args.readme}")
 
 
 if __name__ == "__main__":

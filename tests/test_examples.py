@@ -188,6 +188,9 @@ def test_make_docs_images_rewrites_every_image_and_the_readme_tables_from_its_ru
     """--quick: dry runs, so it tests the script's machinery; the numbers it writes say they are not real."""
     if shutil.which("dot") is None:
         pytest.skip("Graphviz is needed to draw the loss graph")
+    if shutil.which("chromium") is None:
+        pytest.skip("Chromium is needed to photograph the backward player (apt-get install chromium)")
+    pytest.importorskip("playwright", reason="Playwright (the dev extra) photographs the backward player")
     readme = tmp_path / "README.md"
     shutil.copyfile(ROOT / "README.md", readme)
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_docs_images.py"), "--quick",

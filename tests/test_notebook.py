@@ -57,3 +57,11 @@ def test_the_notebook_shows_its_pictures_inline(executed):
     # The loss graph: drawn by Graphviz when it is installed, a text tree as HTML when not.
     expected = "image/svg+xml" if shutil.which("dot") else "text/html"
     assert any(expected in kinds for kinds in shown), f"the loss graph was not shown inline as {expected}"
+
+
+def test_the_notebook_plays_backward_on_a_tiny_network(executed):
+    pages = [o["data"]["text/html"] for c in executed.cells if c.cell_type == "code" for o in c.outputs
+             if o.output_type in ("display_data", "execute_result") and "backwardPlayer" in o.get("data", {}).get(
+                 "text/html", "")]
+    assert len(pages) == 1 and pages[0].startswith("<iframe srcdoc=")
+    assert "W1" in pages[0] and "cross_entropy" in pages[0]

@@ -198,3 +198,6 @@ def print_graph(root, names=None, file=None):
             last = i == len(children) - 1
             stack.append((children[i], child_prefix + ("└─ " if last else "├─ "),
                           child_prefix + ("   " if last else "│  "), last))
+
+
+from .backward_player import BackwardPlayer, play_backward  # noqa: E402, F401  (stepping through backward)
