@@ -16,7 +16,8 @@ CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-br
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright is not installed (pip install -e '.[dev]')")
     if CHROMIUM is None:
         pytest.skip("no Chromium on this machine: apt-get install chromium (as .ci/run does)")
     with sync_api.sync_playwright() as p:
