@@ -167,3 +167,28 @@ def test_in_jupyter_the_page_shows_inline_in_a_sandboxed_frame_and_names_can_be_
         assert fetches not in player.html, f"the page would load something: {fetches}"
     assert set(player.data["named"]) == {"weight", "bias"}
     assert model.weight.grad is None  # the player's backward pass leaves .grad alone
+
+
+def test_lenet_plays_smoothly_and_ends_at_the_engines_gradients(open_page):
+    import sys
+    import time
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    from mnist_cnn import lenet5
+
+    rng = np.random.default_rng(2)
+    model = lenet5(rng)
+    x = tg.Tensor(rng.standard_normal((8, 1, 28, 28)).astype(np.float32))
+    loss = model(x).cross_entropy(rng.integers(0, 10, 8))
+    page = open_page(tg.viz.play_backward(loss, names=model))
+    steps = page.evaluate("window.backwardPlayer.steps")
+    start = time.perf_counter()
+    for _ in range(steps):
+        page.keyboard.press("ArrowRight")
+    per_step = (time.perf_counter() - start) / steps
+    assert per_step < 0.25, f"{per_step:.3f} s a step"  # each step redraws in a few milliseconds here
+    grads = page.evaluate("window.backwardPlayer.grads()")
+    params = dict(model.named_parameters())
+    for (name, p), g in zip(params.items(), tg.grad(loss, list(params.values()))):
+        np.testing.assert_allclose(np.array(grads[name]), g.data, rtol=2e-5, atol=1e-6, err_msg=name)
