@@ -133,13 +133,19 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if x.ndim != 3 or weight.ndim != 3:
         raise ValueError(f"conv1d: input must be (N, C, L) and weight (out, in / groups, k), "
                          f"got {x.shape} and {weight.shape}")
-    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, _single(stride)),
-                 padding=(0, _single(padding)), dilation=(1, _single(dilation)), groups=groups)
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, _single(stride, "stride")),
+                 padding=(0, _single(padding, "padding")), dilation=(1, _single(dilation, "dilation")),
+                 groups=groups)
     return out.squeeze(2)
 
 
-def _single(value):
-    return value[0] if isinstance(value, (tuple, list)) else value
+def _single(value, name):
+    """conv1d's stride, padding or dilation: an int or a 1-tuple. A longer tuple is refused, not cut short."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise TypeError(f"conv1d: {name} must be an int or a 1-tuple, got {tuple(value)}")
+        value = value[0]
+    return value
 
 
 def _concatenate(tensors, axis):
@@ -157,6 +163,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     ``Unfold`` lays the windows out.
     """
     stride = kernel_size if stride is None else stride
+    _pool_args(kernel_size, stride, padding, "max_pool2d")
     if x.ndim == 4 and _tiles(x, kernel_size, stride, padding):
         (kh, kw), (n, c, h, w) = _pair(kernel_size, "kernel_size", "max_pool2d"), x.shape
         return ops.WindowMax.apply(x.reshape(n, c, h // kh, kh, w // kw, kw), axes=(3, 5))
@@ -177,7 +184,19 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     d/dx = dL/dz / (kh kw), spread over the window.
     """
     stride = kernel_size if stride is None else stride
+    _pool_args(kernel_size, stride, padding, "avg_pool2d")
     return _windows(x, kernel_size, stride, padding, 1, "avg_pool2d").mean(axis=(4, 5))
+
+
+def _pool_args(kernel_size, stride, padding, op):
+    """Positive kernel and stride, and padding at most half the kernel (PyTorch's rule): a wider pad would
+    make windows of padding alone, whose max is -inf."""
+    kernel, stride, padding = (_pair(kernel_size, "kernel_size", op), _pair(stride, "stride", op),
+                               _pair(padding, "padding", op))
+    if min(kernel) < 1 or min(stride) < 1:
+        raise ValueError(f"{op}: kernel_size and stride must be positive, got {kernel} and {stride}")
+    if any(p < 0 or p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be between 0 and half the kernel size {kernel}")
 
 
 # ---- normalisation ------------------------------------------------------------------------------
@@ -185,6 +204,9 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes, then * weight + bias
     (composed; var without Bessel's correction, as PyTorch)."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.dtype == np.float16:  # squares of values near 1,000 overflow float16: compute in float32, as PyTorch
+        cast = [None if t is None else t.astype(np.float32) for t in (weight, bias)]
+        return layer_norm(x.astype(np.float32), normalized_shape, *cast, eps=eps).astype(np.float16)
     if x.shape[x.ndim - len(normalized_shape):] != normalized_shape:
         raise ValueError(f"layer_norm: input {x.shape} does not end in normalized_shape {normalized_shape}")
     axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
@@ -289,6 +311,8 @@ def _reduce(loss, reduction, op, count=None):
         return loss
     if reduction == "sum":
         return loss.sum()
+    if reduction == "mean" and count == 0:  # nothing counts: NaN, as PyTorch, with a gradient of exactly 0
+        return loss.sum() + Tensor(np.array(math.nan, dtype=loss.dtype))
     if reduction == "mean":
         return loss.sum() * (1.0 / count) if count is not None else loss.mean()
     raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -304,7 +328,7 @@ def nll_loss(log_probs, target, ignore_index=-100, reduction="mean"):
     # The target's class picked out by a one-hot mask (a constant): the sum over classes keeps one term.
     picked = (log_probs * Tensor._make(_one_hot_mask(np.where(keep, target, 0), log_probs), False)).sum(axis=1)
     loss = -picked * Tensor._make(keep.astype(log_probs.dtype), False)
-    return _reduce(loss, reduction, "nll_loss", count=int(keep.sum()) if keep.sum() else math.nan)
+    return _reduce(loss, reduction, "nll_loss", count=int(keep.sum()))
 
 
 def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
@@ -325,7 +349,7 @@ def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduct
     nll = nll_loss(log_probs, target, ignore_index=ignore_index, reduction="none")
     uniform = -log_probs.mean(axis=1) * Tensor._make(keep.astype(logits.dtype), False)
     loss = nll * (1.0 - label_smoothing) + uniform * label_smoothing
-    return _reduce(loss, reduction, "cross_entropy", count=int(keep.sum()) if keep.sum() else math.nan)
+    return _reduce(loss, reduction, "cross_entropy", count=int(keep.sum()))
 
 
 def _targets(scores, target, op):
@@ -352,18 +376,30 @@ def _one_hot_mask(target, scores):
     return np.ascontiguousarray(mask)
 
 
+def _same_shape(x, target, op):
+    """Input and target must have one shape: broadcasting (4, 1) against (4,) would compare every input with
+    every target and average 16 pairs, a wrong answer with no error (PyTorch only warns)."""
+    shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    if tuple(shape) != x.shape:
+        raise ValueError(f"{op}: input {x.shape} and target {tuple(shape)} differ in shape; give the target the "
+                         "input's shape (reshape one of them)")
+
+
 def mse_loss(x, target, reduction="mean"):
     """(x - target)², as ``torch.nn.functional.mse_loss``.   d/dx = 2 (x - target) (then reduced)."""
+    _same_shape(x, target, "mse_loss")
     diff = x - target
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
 def l1_loss(x, target, reduction="mean"):
     """|x - target|, as ``torch.nn.functional.l1_loss``.   d/dx = sign(x - target), 0 where equal."""
+    _same_shape(x, target, "l1_loss")
     return _reduce((x - target).abs(), reduction, "l1_loss")
 
 
 def binary_cross_entropy_with_logits(x, target, reduction="mean"):
     """-(t log σ(x) + (1 - t) log(1 - σ(x))), as PyTorch's, computed as softplus(x) - t x
     (no overflow for any x).   d/dx = σ(x) - t."""
+    _same_shape(x, target, "binary_cross_entropy_with_logits")
     return _reduce(x.softplus() - x * target, reduction, "binary_cross_entropy_with_logits")

@@ -34,6 +34,13 @@ def _fans(tensor, op):
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
+def _mode_index(mode, op):
+    """0 for "fan_in", 1 for "fan_out"; anything else is refused (it was read as fan_out)."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    return 0 if mode == "fan_in" else 1
+
+
 def _fill(tensor, values):
     tensor.data[...] = values
     tensor.bump_version()
@@ -59,14 +66,14 @@ def ones_(tensor):
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """U(-b, b), b = gain * sqrt(3 / fan), He et al. 2015. a = 0 is He's choice for ReLU networks; a = √5 gives
     PyTorch's default for Linear and Conv (b = 1 / sqrt(fan_in))."""
-    fan = _fans(tensor, "kaiming_uniform_")[0 if mode == "fan_in" else 1]
+    fan = _fans(tensor, "kaiming_uniform_")[_mode_index(mode, "kaiming_uniform_")]
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound, rng)
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """N(0, std²), std = gain / sqrt(fan)."""
-    fan = _fans(tensor, "kaiming_normal_")[0 if mode == "fan_in" else 1]
+    fan = _fans(tensor, "kaiming_normal_")[_mode_index(mode, "kaiming_normal_")]
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), rng)
 
 

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..arguments import axis_arg
 from ..tensor import Tensor
 from . import functional as F
 from .init import kaiming_uniform_, normal_, uniform_
@@ -84,7 +85,7 @@ class Conv1d(_Conv):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, rng=None, dtype=np.float32):
-        kernel = (F._single(kernel_size),)
+        kernel = (F._single(kernel_size, "kernel_size"),)
         super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, dtype)
 
     def forward(self, x):
@@ -185,8 +186,12 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
-        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+        start = axis_arg(self.start_dim, x.ndim, "Flatten", "start_dim")
+        end = axis_arg(self.end_dim, x.ndim, "Flatten", "end_dim")
+        if start > end:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim}")
+        # The flattened length written out, not -1: an empty batch has no -1 to infer (PyTorch gives (0, n)).
+        return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
 class ReLU(Module):
@@ -249,8 +254,8 @@ class Dropout(Module):
     """In training, zero each element with probability p and scale the rest by 1/(1-p); in eval, identity."""
 
     def __init__(self, p=0.5, rng=None):
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = p
         self.rng = np.random.default_rng(rng)  # a Generator passes through as it is
 

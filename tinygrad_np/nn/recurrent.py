@@ -38,6 +38,23 @@ class _Cell(Module):
     def _zeros(self, x):
         return Tensor(np.zeros((x.shape[0], self.hidden_size), dtype=x.dtype))
 
+    def _state(self, x, h, what="the hidden state"):
+        """``h``, or zeros when it is None, after checking it against the input: broadcasting a state of another
+        batch size or width would be a silent wrong answer (PyTorch refuses both)."""
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(f"{type(self).__name__}: input must be (batch, {self.input_size}), got {x.shape}")
+        if h is None:
+            return self._zeros(x)
+        if not isinstance(h, Tensor):
+            raise TypeError(f"{type(self).__name__}: {what} must be a Tensor, got {type(h).__name__}")
+        if x.ndim == 2 and h.ndim == 2 and h.shape[0] != x.shape[0]:
+            raise ValueError(f"{type(self).__name__}: the input has batch size {x.shape[0]} but {what} has batch "
+                             f"size {h.shape[0]}")
+        if h.shape != (x.shape[0], self.hidden_size):
+            raise ValueError(f"{type(self).__name__}: {what} must be (batch, {self.hidden_size}) = "
+                             f"({x.shape[0]}, {self.hidden_size}), got {h.shape}")
+        return h
+
     def _gate(self, projection, i):
         return projection[:, i * self.hidden_size:(i + 1) * self.hidden_size]
 
@@ -55,7 +72,7 @@ class RNNCell(_Cell):
         self.nonlinearity = nonlinearity
 
     def forward(self, x, h=None):
-        xi, hh = self._projections(x, self._zeros(x) if h is None else h)
+        xi, hh = self._projections(x, self._state(x, h))
         return (xi + hh).tanh() if self.nonlinearity == "tanh" else (xi + hh).relu()
 
 
@@ -69,7 +86,12 @@ class LSTMCell(_Cell):
     gates = 4
 
     def forward(self, x, state=None):
-        h, c = (self._zeros(x), self._zeros(x)) if state is None else state
+        if state is not None and not (isinstance(state, (tuple, list)) and len(state) == 2):
+            shape = f" of shape {state.shape}" if isinstance(state, Tensor) else ""
+            raise TypeError(f"LSTMCell: the state must be a tuple (h, c) of two Tensors, got "
+                            f"{type(state).__name__}{shape}")
+        h, c = (None, None) if state is None else state
+        h, c = self._state(x, h, "h"), self._state(x, c, "c")
         xi, hh = self._projections(x, h)
         z = xi + hh
         i, f = self._gate(z, 0).sigmoid(), self._gate(z, 1).sigmoid()
@@ -88,7 +110,7 @@ class GRUCell(_Cell):
     gates = 3
 
     def forward(self, x, h=None):
-        h = self._zeros(x) if h is None else h
+        h = self._state(x, h)
         xi, hh = self._projections(x, h)
         r = (self._gate(xi, 0) + self._gate(hh, 0)).sigmoid()
         z = (self._gate(xi, 1) + self._gate(hh, 1)).sigmoid()

@@ -16,7 +16,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
 
     The total norm is that of all gradients joined into one vector. Scaling
     uses max_norm / (norm + 1e-6), only when that is below 1, as PyTorch does.
+    A NaN or infinite norm is not hidden: the scale is then NaN or 0, and the
+    gradients become NaN (where infinite) as in PyTorch, so the step fails
+    visibly instead of taking unclipped gradients.
     """
+    if not (norm_type > 0):
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive (or math.inf), got {norm_type}")
     grads = [p.grad.data for p in _with_grads(parameters)]
     if not grads:
         return 0.0
@@ -25,9 +30,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     else:
         total = float(sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum()) for g in grads) ** (1 / norm_type))
     scale = max_norm / (total + 1e-6)
-    if scale < 1:
-        for g in grads:
-            g *= scale
+    if scale < 1 or math.isnan(scale):
+        with np.errstate(invalid="ignore"):  # inf * 0 is NaN on purpose
+            for g in grads:
+                g *= scale
     return total
 
 

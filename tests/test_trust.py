@@ -1,0 +1,137 @@
+"""Silent wrong answers a hostile review found on the layers and losses, each now refused or answered as
+PyTorch answers (issue 21). Each test fails on the code before its fix."""
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+from tinygrad_np import nn
+from tinygrad_np.nn import functional as F
+
+
+def tensor(*shape):
+    return tg.Tensor(np.random.default_rng(0).standard_normal(shape))
+
+
+@pytest.mark.parametrize("cell", [nn.RNNCell, nn.GRUCell, nn.LSTMCell])
+def test_a_cell_refuses_a_hidden_state_of_another_batch_size_naming_both(cell):
+    c = cell(3, 4)
+    h = tensor(1, 4)  # broadcast against a batch of 2 it would give an answer, and a wrong one
+    state = (h, tensor(2, 4)) if cell is nn.LSTMCell else h
+    with pytest.raises(ValueError, match=r"the input has batch size 2 but (the hidden state|h) has batch size 1"):
+        c(tensor(2, 3), state)
+
+
+@pytest.mark.parametrize("cell", [nn.RNNCell, nn.GRUCell, nn.LSTMCell])
+def test_a_cell_refuses_a_hidden_state_of_another_width(cell):
+    c = cell(3, 4)
+    h = tensor(2, 1)
+    state = (tensor(2, 4), h) if cell is nn.LSTMCell else h
+    with pytest.raises(ValueError, match=r"must be \(batch, 4\) = \(2, 4\), got \(2, 1\)"):
+        c(tensor(2, 3), state)
+
+
+def test_an_lstm_cell_given_a_bare_tensor_for_its_state_is_a_type_error():
+    """A (2, 4) Tensor unpacks into two rows, which then broadcast as h and c: a silent wrong answer."""
+    with pytest.raises(TypeError, match=r"LSTMCell: the state must be a tuple \(h, c\) of two Tensors, got Tensor"):
+        nn.LSTMCell(3, 4)(tensor(2, 3), tensor(2, 4))
+
+
+def test_cells_still_take_their_state_and_default_it_to_zeros():
+    for cell in (nn.RNNCell(3, 4), nn.GRUCell(3, 4)):
+        np.testing.assert_array_equal(cell(tensor(2, 3)).data, cell(tensor(2, 3), tg.zeros(2, 4, dtype=np.float64)).data)
+    lstm = nn.LSTMCell(3, 4)
+    h, c = lstm(tensor(2, 3))
+    h2, c2 = lstm(tensor(2, 3), (tg.zeros(2, 4, dtype=np.float64), tg.zeros(2, 4, dtype=np.float64)))
+    np.testing.assert_array_equal(h.data, h2.data)
+
+
+@pytest.mark.parametrize("loss", [F.mse_loss, F.l1_loss, F.binary_cross_entropy_with_logits])
+def test_a_loss_refuses_input_and_target_of_different_shapes_naming_both(loss):
+    """Input (4, 1) against target (4,) broadcasts to (4, 4): mse of x = t gives 2.5 where the answer is 0."""
+    x = tg.Tensor(np.arange(4.0).reshape(4, 1))
+    with pytest.raises(ValueError, match=r"input \(4, 1\) and target \(4,\) differ in shape"):
+        loss(x, np.arange(4.0))
+    assert loss(x, np.arange(4.0).reshape(4, 1)).shape == ()
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_with_every_target_ignored_is_nan_with_a_gradient_of_exactly_zero(smoothing):
+    logits = tg.Tensor(np.random.default_rng(1).standard_normal((3, 4)), requires_grad=True)
+    loss = F.cross_entropy(logits, np.full(3, -100), label_smoothing=smoothing)
+    assert np.isnan(loss.item())
+    loss.backward()
+    assert np.array_equal(logits.grad.data, np.zeros((3, 4)))
+
+
+def test_int8_labels_of_minus_one_are_refused_not_read_as_255():
+    """Read as unsigned, an int8 -1 is 255: a valid class when there are more than 255."""
+    logits = tg.Tensor(np.zeros((2, 300)))
+    with pytest.raises(ValueError, match="label -1 is out of range for 300 classes"):
+        logits.cross_entropy(np.array([3, -1], dtype=np.int8))
+
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d])
+def test_a_pool_refuses_padding_over_half_the_kernel_and_a_zero_kernel(pool):
+    x = tensor(1, 1, 6, 6)
+    with pytest.raises(ValueError, match=r"padding \(2, 2\) must be between 0 and half the kernel size \(3, 3\)"):
+        pool(x, 3, padding=2)
+    with pytest.raises(ValueError, match=r"kernel_size and stride must be positive, got \(0, 0\)"):
+        pool(x, 0)  # was a ZeroDivisionError
+    assert pool(x, 3, padding=1).shape == (1, 1, 2, 2)
+
+
+def test_conv1d_refuses_a_two_element_stride_instead_of_keeping_the_first():
+    x, w = tensor(1, 2, 7), tensor(3, 2, 2)
+    for name in ("stride", "padding", "dilation"):
+        with pytest.raises(TypeError, match=rf"conv1d: {name} must be an int or a 1-tuple, got \(1, 2\)"):
+            F.conv1d(x, w, **{name: (1, 2)})
+    np.testing.assert_array_equal(F.conv1d(x, w, stride=(2,)).data, F.conv1d(x, w, stride=2).data)
+
+
+def test_flatten_refuses_an_axis_out_of_range_and_flattens_an_empty_batch():
+    with pytest.raises(ValueError, match="Flatten: start_dim 5 is out of range for a tensor of 4 dimensions"):
+        nn.Flatten(5)(tensor(2, 3, 4, 5))  # was wrapped round to axis 1
+    assert nn.Flatten()(tg.Tensor(np.zeros((0, 2, 3)))).shape == (0, 6)  # PyTorch's answer; was an error
+
+
+@pytest.mark.parametrize("init", [nn.init.kaiming_uniform_, nn.init.kaiming_normal_])
+def test_kaiming_refuses_a_mode_or_nonlinearity_it_does_not_know(init):
+    with pytest.raises(ValueError, match=r"mode must be 'fan_in' or 'fan_out', got 'fanin'"):
+        init(tg.zeros(3, 4), mode="fanin")  # was treated as fan_out
+    with pytest.raises(ValueError, match="unknown nonlinearity 'swish'"):
+        init(tg.zeros(3, 4), nonlinearity="swish")
+
+
+def test_layer_norm_of_float16_is_computed_in_float32_and_returned_as_float16():
+    x = np.array([[990.0, 1000.0, 1010.0, 1020.0]], dtype=np.float16)  # squares overflow float16
+    out = F.layer_norm(tg.Tensor(x), 4)
+    assert out.dtype == np.float16
+    x64 = x.astype(np.float64)
+    expected = (x64 - x64.mean()) / np.sqrt(x64.var() + 1e-5)
+    np.testing.assert_allclose(out.data.astype(np.float64), expected, atol=2e-3)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_clip_grad_norm_does_not_hide_a_nan_or_inf_gradient(bad):
+    a, b = tg.Tensor(np.ones(2), requires_grad=True), tg.Tensor(np.ones(2), requires_grad=True)
+    a.grad, b.grad = tg.Tensor(np.array([bad, 1.0])), tg.Tensor(np.array([3.0, 4.0]))
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    assert np.isnan(total) if np.isnan(bad) else np.isinf(total)
+    assert np.isnan(a.grad.data[0])  # as in PyTorch: NaN, not the unclipped gradient
+    if np.isnan(bad):
+        assert np.isnan(b.grad.data).all()
+    else:
+        assert b.grad.data.tolist() == [0.0, 0.0]
+
+
+def test_clip_grad_norm_refuses_norm_type_zero():
+    a = tg.Tensor(np.ones(2), requires_grad=True)
+    a.grad = tg.Tensor(np.ones(2))
+    with pytest.raises(ValueError, match=r"clip_grad_norm_: norm_type must be positive \(or math.inf\), got 0"):
+        nn.utils.clip_grad_norm_([a], 1.0, norm_type=0)
+
+
+def test_dropout_of_one_is_accepted_by_the_layer_as_by_the_function():
+    x = tensor(3, 4)
+    assert np.array_equal(nn.Dropout(1.0)(x).data, F.dropout(x, p=1.0).data)
+    assert not nn.Dropout(1.0)(x).data.any()
