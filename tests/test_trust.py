@@ -38,7 +38,8 @@ def test_an_lstm_cell_given_a_bare_tensor_for_its_state_is_a_type_error():
 
 def test_cells_still_take_their_state_and_default_it_to_zeros():
     for cell in (nn.RNNCell(3, 4), nn.GRUCell(3, 4)):
-        np.testing.assert_array_equal(cell(tensor(2, 3)).data, cell(tensor(2, 3), tg.zeros(2, 4, dtype=np.float64)).data)
+        zeros = tg.zeros(2, 4, dtype=np.float64)
+        np.testing.assert_array_equal(cell(tensor(2, 3)).data, cell(tensor(2, 3), zeros).data)
     lstm = nn.LSTMCell(3, 4)
     h, c = lstm(tensor(2, 3))
     h2, c2 = lstm(tensor(2, 3), (tg.zeros(2, 4, dtype=np.float64), tg.zeros(2, 4, dtype=np.float64)))
