@@ -104,7 +104,7 @@ def test_kaiming_refuses_a_mode_or_nonlinearity_it_does_not_know(init):
 
 
 def test_layer_norm_of_float16_is_computed_in_float32_and_returned_as_float16():
-    x = np.array([[990.0, 1000.0, 1010.0, 1020.0]], dtype=np.float16)  # squares overflow float16
+    x = np.array([[-1000.0, -300.0, 300.0, 1000.0]], dtype=np.float16)  # 1000² overflows float16 (max 65504)
     out = F.layer_norm(tg.Tensor(x), 4)
     assert out.dtype == np.float16
     x64 = x.astype(np.float64)
@@ -136,3 +136,140 @@ def test_dropout_of_one_is_accepted_by_the_layer_as_by_the_function():
     x = tensor(3, 4)
     assert np.array_equal(nn.Dropout(1.0)(x).data, F.dropout(x, p=1.0).data)
     assert not nn.Dropout(1.0)(x).data.any()
+
+
+# ---- files -------------------------------------------------------------------------------------------------
+def test_a_batchnorm_model_round_trips_through_safetensors_with_its_0_d_counter(tmp_path):
+    pytest.importorskip("safetensors")
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 3))
+    model(tensor(2, 1, 4, 4).astype(np.float32))  # a training step moves the running statistics and the count
+    for suffix in (".safetensors", ".npz"):
+        path = tmp_path / f"model{suffix}"
+        model.save(path)
+        twin = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 3))
+        twin.load(path)  # np.ascontiguousarray made the 0-d num_batches_tracked (1,), and this failed
+        for (name, a), (_, b) in zip(model.state_dict().items(), twin.state_dict().items()):
+            assert np.asarray(a).shape == np.asarray(b).shape, name
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)
+
+
+def test_an_optimizer_state_round_trips_through_both_formats(tmp_path):
+    pytest.importorskip("safetensors")
+    from tinygrad_np import optim
+
+    w = tg.Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    opt = optim.Adam([w], lr=0.01)
+    (w * w).sum().backward()
+    opt.step()
+    for suffix in (".safetensors", ".npz"):
+        nn.save(opt.state_dict(), tmp_path / f"opt{suffix}")
+        loaded = nn.load(tmp_path / f"opt{suffix}")
+        assert {k: np.asarray(v).shape for k, v in loaded.items()} == \
+            {k: np.asarray(v).shape for k, v in opt.state_dict().items()}
+        fresh = optim.Adam([tg.Tensor(np.ones((2, 3), np.float32), requires_grad=True)], lr=0.5)
+        fresh.load_state_dict(loaded)
+        assert fresh.state[0]["t"] == 1 and fresh.param_groups[0]["lr"] == 0.01
+
+
+def test_npz_entries_named_a_and_a_npy_are_both_read_back_as_themselves(tmp_path):
+    nn.save({"a": np.zeros(2), "a.npy": np.ones(3)}, tmp_path / "m.npz")
+    loaded = nn.load(tmp_path / "m.npz")
+    assert loaded["a"].tolist() == [0.0, 0.0] and loaded["a.npy"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_an_npz_whose_header_claims_a_huge_shape_is_an_error_naming_the_file_not_a_memory_error(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.npz"
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
+    header["shape"] = (10 ** 6, 10 ** 6)
+    with zipfile.ZipFile(path, "w") as archive, archive.open("w.npy", "w") as member:
+        np.lib.format.write_array_header_1_0(member, header)
+        member.write(np.zeros(1).tobytes())
+    with pytest.raises(ValueError, match=r"bomb.npz: not a tinygrad_np model file: entry 'w' cannot be read \(its "
+                                         r"header claims shape \(1000000, 1000000\)"):
+        nn.load(path)
+
+
+def test_saving_over_a_file_keeps_its_permissions(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "private.npz"
+    nn.save({"w": np.zeros(2)}, path)
+    os.chmod(path, 0o600)
+    nn.save({"w": np.ones(2)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_saving_into_a_missing_folder_names_the_folder_not_a_hidden_temporary_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"model.npz: the folder .*nowhere does not exist"):
+        nn.save({"w": np.zeros(2)}, tmp_path / "nowhere" / "model.npz")
+
+
+def test_load_metadata_refuses_metadata_that_is_not_a_dict_of_strings(tmp_path):
+    import json
+    import zipfile
+
+    path = tmp_path / "m.npz"
+    nn.save({"w": np.zeros(2)}, path)
+    with zipfile.ZipFile(path, "a") as archive, archive.open("__metadata__.npy", "w") as member:
+        np.lib.format.write_array(member, np.array(json.dumps([1, 2])), allow_pickle=False)
+    with pytest.raises(ValueError, match=r"m.npz: its __metadata__ entry is not a dict of strings"):
+        nn.load_metadata(path)
+
+
+# ---- resuming ----------------------------------------------------------------------------------------------
+def test_a_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path):
+    """Model, optimizer and learning-rate schedule saved at step 5 and loaded into fresh objects: steps 6-10
+    then give exactly the parameters an uninterrupted run gives. Without the schedule's state the resumed run
+    restarted its warm-up."""
+    from tinygrad_np import optim
+
+    rng = np.random.default_rng(3)
+    x, y = tg.Tensor(rng.standard_normal((16, 4)).astype(np.float32)), rng.integers(0, 3, 16)
+
+    def fresh():
+        model = nn.Linear(4, 3, rng=np.random.default_rng(0))
+        opt = optim.AdamW(model.parameters(), lr=0.05)
+        return model, opt, optim.CosineLR(opt, total=10, warmup=3)
+
+    def train(model, opt, schedule, steps):
+        for _ in range(steps):
+            model(x).cross_entropy(y).backward()
+            opt.step()
+            opt.zero_grad()
+            schedule.step()
+
+    model, opt, schedule = fresh()
+    train(model, opt, schedule, 10)
+    resumed, opt2, schedule2 = fresh()
+    train(resumed, opt2, schedule2, 5)
+    resumed.save(tmp_path / "model.npz")
+    nn.save(opt2.state_dict(), tmp_path / "opt.npz")
+    nn.save(schedule2.state_dict(), tmp_path / "schedule.npz")
+    resumed, opt2, schedule2 = fresh()
+    resumed.load(tmp_path / "model.npz")
+    opt2.load_state_dict(nn.load(tmp_path / "opt.npz"))
+    schedule2.load_state_dict(nn.load(tmp_path / "schedule.npz"))
+    train(resumed, opt2, schedule2, 5)
+    for (name, a), (_, b) in zip(model.state_dict().items(), resumed.state_dict().items()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)
+
+
+def test_an_optimizer_refuses_another_models_state_before_changing_anything():
+    from tinygrad_np import optim
+
+    three = [tg.Tensor(np.ones(2), requires_grad=True) for _ in range(3)]
+    opt3 = optim.Adam(three, lr=0.1)
+    for p in three:
+        p.grad = tg.Tensor(np.ones(2))
+    opt3.step()
+    two = [tg.Tensor(np.ones(2), requires_grad=True) for _ in range(2)]
+    opt2 = optim.Adam(two, lr=0.7)
+    with pytest.raises(ValueError, match="group 0 was saved with 3 parameters but has 2: the state of another model"):
+        opt2.load_state_dict(opt3.state_dict())
+    state = {k: v for k, v in opt3.state_dict().items() if k != "state.1.m"}
+    with pytest.raises(ValueError, match=r"parameter 1's state has \['t', 'v'\] but the others have \['m', 't', 'v'\]"):
+        optim.Adam([tg.Tensor(np.ones(2), requires_grad=True) for _ in range(3)], lr=0.7).load_state_dict(state)
+    assert opt2.param_groups[0]["lr"] == 0.7 and opt2.state == [{}, {}]  # nothing changed

@@ -1,6 +1,7 @@
 """Writing files so that a reader never sees half of one."""
 import contextlib
 import os
+import stat
 import tempfile
 
 
@@ -24,12 +25,16 @@ def atomic_write(path, mode="wb"):
     """
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):  # mkstemp's own error would name only the hidden temporary file
+        raise FileNotFoundError(f"{path}: the folder {folder} does not exist")
     _remove_stale_parts(folder, name)
+    # A file written over keeps its permissions, as torch.save's does; a new one gets open()'s.
+    file_mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.isfile(path) else _FILE_MODE
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.{os.getpid()}.", suffix=".part")
     try:
         with os.fdopen(fd, mode) as f:
             yield f
-        os.chmod(tmp, _FILE_MODE)  # mkstemp makes files private; give the usual permissions
+        os.chmod(tmp, file_mode)  # mkstemp makes files private
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -91,6 +91,7 @@ class Optimizer:
         ``group.<i>.<hyperparameter>`` for each group, ``state.<k>.<name>`` for parameter k's state."""
         out = {}
         for i, group in enumerate(self.param_groups):
+            out[f"group.{i}.params"] = np.asarray(len(group["params"]))  # to refuse another model's state
             for key in self.defaults:
                 out[f"group.{i}.{key}"] = np.asarray(group[key])
         for k, state in enumerate(self.state):
@@ -109,7 +110,11 @@ class Optimizer:
             parts = key.split(".")
             try:
                 kind, index, field = parts[0], int(parts[1]), ".".join(parts[2:])
-                if kind == "group" and field in self.defaults:
+                if kind == "group" and field == "params":
+                    if int(np.asarray(value)) != len(self.param_groups[index]["params"]):
+                        raise ValueError(f"group {index} was saved with {int(np.asarray(value))} parameters but "
+                                         f"has {len(self.param_groups[index]['params'])}: the state of another model")
+                elif kind == "group" and field in self.defaults:
                     groups[index][field] = _hyperparameter(value, self.defaults[field])
                 elif kind == "state" and field in self.state_arrays:
                     value = np.asarray(value)
@@ -125,6 +130,12 @@ class Optimizer:
             missing = set(self.defaults) - set(group)
             if missing:
                 raise ValueError(f"{name}.load_state_dict: group {i} lacks {sorted(missing)}")
+        fields = {frozenset(s) for s in per_param if s}
+        if len(fields) > 1:  # one parameter's state lacks an entry the others have: step() would fail part-way
+            complete = max(fields, key=len)
+            k = next(k for k, s in enumerate(per_param) if s and frozenset(s) != complete)
+            raise ValueError(f"{name}.load_state_dict: parameter {k}'s state has {sorted(per_param[k])} but the "
+                             f"others have {sorted(complete)}: an entry is missing")
         for group, loaded in zip(self.param_groups, groups):
             group.update(loaded)
         self.state = [{k: (int(v) if k == "t" else v) for k, v in s.items()} for s in per_param]
@@ -290,6 +301,23 @@ class LRSchedule:
 
     def step(self):
         self.t += 1
+        self._apply()
+
+    def state_dict(self):
+        """What a resumed run needs to continue the schedule where it stopped: the step count and base lrs."""
+        return {"t": np.asarray(self.t), "base_lrs": np.asarray(self.base_lrs, dtype=np.float64)}
+
+    def load_state_dict(self, state):
+        """Continue from ``state_dict()``'s step; checked before anything changes. Sets the lr at once."""
+        name = type(self).__name__
+        unknown = sorted(set(state) - {"t", "base_lrs"})
+        if unknown or "t" not in state or "base_lrs" not in state:
+            raise ValueError(f"{name}.load_state_dict: expected the keys t and base_lrs, got {sorted(state)}")
+        base_lrs = [float(v) for v in np.asarray(state["base_lrs"]).ravel()]
+        if len(base_lrs) != len(self.optimizer.param_groups):
+            raise ValueError(f"{name}.load_state_dict: {len(base_lrs)} base lrs for "
+                             f"{len(self.optimizer.param_groups)} parameter groups")
+        self.t, self.base_lrs = int(np.asarray(state["t"])), base_lrs
         self._apply()
 
     def _apply(self):

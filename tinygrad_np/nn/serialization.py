@@ -69,7 +69,8 @@ def _safetensors():
 
 def _save_safetensors(arrays, path, metadata):
     safetensors = _safetensors()
-    contiguous = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
+    # Not np.ascontiguousarray: it makes a 0-d array (1,), and a BatchNorm's num_batches_tracked would not load back.
+    contiguous = {name: np.require(array, requirements="C") for name, array in arrays.items()}
     data = safetensors.numpy.save(contiguous, metadata=metadata or None)
     with atomic_write(path) as f:
         f.write(data)
@@ -127,20 +128,44 @@ def _load_with_metadata(path):
     if not isinstance(contents, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
                          "write model files with Module.save or tinygrad_np.nn.save")
-    with contents:
-        state = OrderedDict()
-        for name in contents.files:
-            try:
-                state[name] = contents[name]
-            except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
-                raise ValueError(f"{path}: not a tinygrad_np model file: entry {name!r} cannot be read "
-                                 f"({_reason(path, err)})") from None
+    contents.close()
+    state = _read_npz(path)
     metadata = state.pop(METADATA, None)
     try:
         metadata = {} if metadata is None else json.loads(str(metadata[()]))
     except (ValueError, IndexError, TypeError):
         raise ValueError(f"{path}: its {METADATA} entry is not the JSON text that save writes") from None
+    if not (isinstance(metadata, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
+        raise ValueError(f"{path}: its {METADATA} entry is not a dict of strings, as save writes it")
     return state, metadata
+
+
+def _read_npz(path):
+    """The entries of a .npz, read member by member: by their own names (NumPy's NpzFile would hand back entry
+    ``a`` for ``a.npy`` when both exist), and each header checked against the member's size before an array
+    is made (a small file claiming a huge shape would otherwise be a MemoryError)."""
+    state = OrderedDict()
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            name = info.filename[:-len(".npy")]
+            try:
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, fortran, dtype = read_header(member)
+                    needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                    if needed > info.file_size:
+                        raise ValueError(f"its header claims shape {shape} of {dtype} ({needed:,} bytes) but it "
+                                         f"holds {info.file_size:,} bytes")
+                with archive.open(info) as member:
+                    state[name] = np.lib.format.read_array(member, allow_pickle=False)
+            except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
+                raise ValueError(f"{path}: not a tinygrad_np model file: entry {name!r} cannot be read "
+                                 f"({_reason(path, err)})") from None
+    return state
 
 
 def _reason(path, err):
