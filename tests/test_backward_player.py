@@ -158,7 +158,7 @@ def test_a_graph_of_thousands_of_ops_says_why_it_will_not_play():
 
 def test_in_jupyter_the_page_shows_inline_in_a_sandboxed_frame_and_names_can_be_a_module():
     model = nn.Linear(3, 2)
-    loss = model(tg.Tensor(np.ones((1, 3)))).sum()
+    loss = model(tg.Tensor(np.ones((1, 3), np.float32))).sum()
     player = tg.viz.play_backward(loss, names=model)
     frame = player._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in frame

@@ -213,7 +213,7 @@ def test_functional_call_uses_the_given_tensors_and_leaves_the_module_untouched(
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Linear(3, 4, rng=rng), nn.Tanh(), nn.Linear(4, 2, rng=rng))
     own = {name: (p, p.data.copy()) for name, p in model.named_parameters()}
-    x = tg.Tensor(rng.standard_normal((5, 3)))
+    x = tg.Tensor(rng.standard_normal((5, 3)).astype(np.float32))
     new = {name: p.data * 2 for name, p in model.named_parameters()}
     twin = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     twin.load_state_dict(new)

@@ -37,12 +37,12 @@ def test_an_lstm_cell_given_a_bare_tensor_for_its_state_is_a_type_error():
 
 
 def test_cells_still_take_their_state_and_default_it_to_zeros():
+    x = tensor(2, 3).astype(np.float32)
     for cell in (nn.RNNCell(3, 4), nn.GRUCell(3, 4)):
-        zeros = tg.zeros(2, 4, dtype=np.float64)
-        np.testing.assert_array_equal(cell(tensor(2, 3)).data, cell(tensor(2, 3), zeros).data)
+        np.testing.assert_array_equal(cell(x).data, cell(x, tg.zeros(2, 4)).data)
     lstm = nn.LSTMCell(3, 4)
-    h, c = lstm(tensor(2, 3))
-    h2, c2 = lstm(tensor(2, 3), (tg.zeros(2, 4, dtype=np.float64), tg.zeros(2, 4, dtype=np.float64)))
+    h, c = lstm(x)
+    h2, c2 = lstm(x, (tg.zeros(2, 4), tg.zeros(2, 4)))
     np.testing.assert_array_equal(h.data, h2.data)
 
 
@@ -305,3 +305,31 @@ def test_a_change_made_to_the_output_itself_is_refused():
     y.data = np.zeros(2)
     with pytest.raises(RuntimeError, match=r"exp: its output \(shape \(2,\)\) was modified in place"):
         y.backward(np.ones(2))
+
+
+def test_batchnorm_with_momentum_none_keeps_the_cumulative_average_as_pytorch():
+    """It raised, after it had already counted the batch."""
+    bn = nn.BatchNorm1d(2, momentum=None, dtype=np.float64)
+    batches = [np.random.default_rng(i).standard_normal((4, 2)) * (i + 1) for i in range(3)]
+    for b in batches:
+        bn(tg.Tensor(b))
+    assert int(bn.num_batches_tracked.data) == 3
+    np.testing.assert_allclose(bn.running_mean.data, np.mean([b.mean(axis=0) for b in batches], axis=0))
+    np.testing.assert_allclose(bn.running_var.data, np.mean([b.var(axis=0, ddof=1) for b in batches], axis=0))
+
+
+
+@pytest.mark.parametrize("op", [lambda a, b: a @ b, lambda a, b: F.linear(a, b.T)], ids=["matmul", "linear"])
+def test_a_float32_and_a_float64_operand_are_refused_naming_both_dtypes(op):
+    """NumPy computes float32 @ float64 in float64: every layer after it silently twice the memory and time."""
+    a, b = tg.Tensor(np.ones((4, 3), np.float64)), tg.Tensor(np.ones((3, 2), np.float32))
+    with pytest.raises(TypeError, match=r"float64 \(4, 3\) and float32 \((3, 2|2, 3)\) differ in dtype"):
+        op(a, b)
+    assert op(a.astype(np.float32), b).dtype == np.float32
+
+
+def test_a_conv_of_float64_input_and_float32_weights_is_refused():
+    conv = nn.Conv2d(1, 2, 3)
+    with pytest.raises(TypeError, match=r"conv2d: input float64 \(1, 1, 5, 5\) and weight float32 \(2, 1, 3, 3\) "
+                                        r"differ in dtype"):
+        conv(tg.Tensor(np.ones((1, 1, 5, 5))))

@@ -16,6 +16,8 @@ class MatMul(Function):
     name = "matmul"
 
     def forward(self, x, y):
+        if x.dtype is not y.dtype:
+            _check_same_float(x, y, "matmul")
         try:  # the shapes are looked at only when NumPy refuses them: forward runs for every product
             if x.ndim > 2 and y.ndim == 2:  # a stack of rows times one matrix (a Linear on sequences): one product
                 return (x.reshape(-1, x.shape[-1]) @ y).reshape(x.shape[:-1] + (y.shape[1],))
@@ -40,6 +42,14 @@ class MatMul(Function):
         return dx, dy
 
 
+def _check_same_float(x, y, op):
+    """Two float dtypes that differ are refused: NumPy would compute float32 @ float64 in float64, quietly
+    doubling the memory and time of every layer after it (PyTorch refuses too). Integer constants are fine."""
+    if x.dtype.kind == "f" and y.dtype.kind == "f" and x.dtype != y.dtype:
+        raise TypeError(f"{op}: {x.dtype} {x.shape} and {y.dtype} {y.shape} differ in dtype; convert one "
+                        f"(x.astype(np.{y.dtype}) or Tensor(..., dtype=np.{x.dtype}))")
+
+
 def _mismatch(x, y):
     """Why ``x @ y`` has no value, in the shapes' terms."""
     if x.ndim == 0 or y.ndim == 0:
@@ -60,6 +70,8 @@ class Linear(Function):
     """
 
     def forward(self, x, w, b=None):
+        if x.dtype is not w.dtype:
+            _check_same_float(x, w, "linear")
         if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1] or (b is not None and b.shape != w.shape[:1]):
             bias = "" if b is None else f" + {b.shape}"
             raise ValueError(f"linear: x {x.shape} @ weight {w.shape}ᵀ{bias}: expected x (..., in), weight (out, in) "
