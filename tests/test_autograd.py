@@ -62,11 +62,18 @@ def test_saved_arrays_are_released_after_backward():
 
 
 def test_saved_arrays_are_kept_with_retain_graph():
-    x = leaf(np.ones(10))
-    loss = (x * 2).exp().sum()
+    """Kept, and still right: a second backward through the same graph gives the same gradient again (the
+    saved arrays were neither freed nor overwritten by the first pass)."""
+    x = leaf(np.linspace(-1, 1, 10))
+    loss = (x * 2).exp().sum() + (x * x).sum()
     intermediate = weakref.ref(loss.op.inputs[0])
     loss.backward(retain_graph=True)
     assert intermediate() is not None
+    first = x.grad.data.copy()
+    np.testing.assert_allclose(first, 2 * np.exp(2 * x.data) + 2 * x.data)
+    x.grad = None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, first)
 
 
 def test_no_grad_records_nothing():

@@ -43,7 +43,9 @@ def test_higher_order(tmp_path):
 def test_autoencoder(tmp_path):
     out = run("mnist_autoencoder.py", "--out", tmp_path, cwd=tmp_path)
     errors = [float(m) for m in re.findall(r"test reconstruction error (?:before training: )?([\d.]+)", out)]
-    assert errors[-1] < errors[0]  # it learned something in 20 batches
+    # 20 batches take the error from 0.233 to about 0.073, on full MNIST and on the bundled sample alike:
+    # held to at most half, not merely to any decrease.
+    assert errors[-1] < 0.5 * errors[0], errors
     assert (tmp_path / "reconstructions.png").read_bytes()[:4] == b"\x89PNG"
 
 

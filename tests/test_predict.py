@@ -52,6 +52,27 @@ def test_a_digit_is_centred_by_mass_and_fits_a_20_pixel_box():
     np.testing.assert_allclose(centre, [14, 14], atol=0.5)  # where MNIST's centres of mass are
 
 
+def test_a_lopsided_digit_is_centred_by_its_mass_not_its_bounding_box():
+    """A uniform bar is centred alike by mass and by bounding box; an L with a heavy foot is not."""
+    canvas = np.zeros((300, 200))
+    canvas[20:280, 20:40] = 1.0  # the upright
+    canvas[200:280, 40:180] = 1.0  # a heavy foot to the right, at the bottom
+    out = to_mnist_layout(canvas)
+    centre = [(np.indices(out.shape)[i] * out).sum() / out.sum() for i in (0, 1)]
+    np.testing.assert_allclose(centre, [14, 14], atol=0.5)
+    rows, cols = np.nonzero(out > 0.05)
+    box_centre = [(rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2]
+    assert max(abs(c - 14) for c in box_centre) > 1.5, box_centre  # so centring the box would have failed
+
+
+def test_nan_pixels_are_refused_naming_where():
+    canvas = np.zeros((40, 40))
+    canvas[10:30, 15:25] = 1.0
+    canvas[5, 7] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinite pixels \(the first at row 5, column 7\)"):
+        to_mnist_layout(canvas)
+
+
 def test_transparent_paper_counts_as_white():
     rgba = np.zeros((100, 100, 4), np.uint8)
     rgba[30:70, 45:55, 3] = 255  # black ink, opaque, on a transparent background

@@ -22,6 +22,10 @@ def to_mnist_layout(image):
     ratio; centring by mass in 28x28. Raises ValueError if there is no ink.
     """
     grey = _greyscale(np.asarray(image))
+    if not np.isfinite(grey).all():  # a NaN would make every comparison below false, and the digit vanish
+        bad = np.argwhere(~np.isfinite(grey))[0]
+        raise ValueError(f"to_mnist_layout: the image holds NaN or infinite pixels (the first at row {bad[0]}, "
+                         f"column {bad[1]}); an image is finite numbers")
     paper = float(np.median(_border(grey)))
     if paper > 0.5:  # dark ink on light paper: MNIST is the other way round
         grey, paper = 1.0 - grey, 1.0 - paper
