@@ -167,7 +167,8 @@ def load_model(path):
     if metadata.get("model") != "mnist_dnn.MLP":
         raise ValueError(f"{os.fspath(path)}: not a model saved by mnist_dnn.py (it does not record the network's "
                          "size and input normalisation); use the model.npz of a run of mnist_dnn.py")
-    model = MLP(int(metadata["hidden"]))
+    numbers = _metadata_numbers(path, metadata)
+    model = MLP(int(numbers["hidden"]))
     if os.fspath(path).endswith(".safetensors"):  # PyTorch's names and layout
         state = nn.load(path)
         ours = {"W1": "0.weight", "b1": "0.bias", "W2": "2.weight", "b2": "2.bias"}
@@ -180,7 +181,27 @@ def load_model(path):
             raise ValueError(f"{os.fspath(path)}: {err}") from None
     else:
         model.load(path)
-    return model, float(metadata["input_mean"]), float(metadata["input_std"])
+    return model, numbers["input_mean"], numbers["input_std"]
+
+
+def _metadata_numbers(path, metadata):
+    """hidden, input_mean and input_std from a model file's metadata, each present and usable: a missing entry
+    was a KeyError, and an input_std of 0 made every pixel NaN and the prediction a guess from NaN."""
+    numbers = {}
+    for key in ("hidden", "input_mean", "input_std"):
+        try:
+            numbers[key] = float(metadata[key])
+        except KeyError:
+            raise ValueError(f"{os.fspath(path)}: its metadata lacks {key!r}; save the model with mnist_dnn.py"
+                             ) from None
+        except ValueError:
+            raise ValueError(f"{os.fspath(path)}: its metadata's {key} is {metadata[key]!r}, not a number") from None
+    if not (numbers["input_std"] > 0 and np.isfinite(numbers["input_std"]) and np.isfinite(numbers["input_mean"])):
+        raise ValueError(f"{os.fspath(path)}: its metadata's input_std is {metadata['input_std']} (input_mean "
+                         f"{metadata['input_mean']}); inputs are divided by it, so it must be a positive number")
+    if numbers["hidden"] < 1 or numbers["hidden"] != int(numbers["hidden"]):
+        raise ValueError(f"{os.fspath(path)}: its metadata's hidden is {metadata['hidden']!r}, not a layer size")
+    return numbers
 
 
 # ---- training loop -----------------------------------------------------------------------------

@@ -337,6 +337,22 @@ def test_a_file_that_is_not_an_mnist_dnn_model_is_refused_by_name(tmp_path):
         load_example_module().load_model(tmp_path / "linear.npz")
 
 
+@pytest.mark.parametrize("metadata, message", [
+    ({"model": "mnist_dnn.MLP", "hidden": "16", "input_mean": "0.13"}, r"its metadata lacks 'input_std'"),
+    ({"model": "mnist_dnn.MLP", "hidden": "16", "input_mean": "0.13", "input_std": "0"},
+     r"its metadata's input_std is 0 .*must be a positive number"),
+    ({"model": "mnist_dnn.MLP", "hidden": "many", "input_mean": "0.13", "input_std": "0.3"},
+     r"its metadata's hidden is 'many', not a number"),
+], ids=["missing entry", "std 0", "not a number"])
+def test_model_metadata_missing_or_unusable_is_refused_naming_the_file(tmp_path, metadata, message):
+    """A missing entry was a KeyError; an input_std of 0 made predict.py name a digit from NaN probabilities."""
+    example = load_example_module()
+    path = tmp_path / "model.npz"
+    example.MLP(16).save(path, metadata=metadata)
+    with pytest.raises(ValueError, match=rf"model.npz: {message}"):
+        example.load_model(path)
+
+
 def test_every_plot_says_dry_run_or_sample_and_reads_well(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "examples"))
     import matplotlib
