@@ -333,3 +333,23 @@ def test_a_conv_of_float64_input_and_float32_weights_is_refused():
     with pytest.raises(TypeError, match=r"conv2d: input float64 \(1, 1, 5, 5\) and weight float32 \(2, 1, 3, 3\) "
                                         r"differ in dtype"):
         conv(tg.Tensor(np.ones((1, 1, 5, 5))))
+
+
+def test_a_bfloat16_safetensors_file_is_read_as_float32_exactly(tmp_path):
+    """PyTorch's usual export; it was reported as an incomplete file. Each bfloat16 is a float32's top half."""
+    import json
+    import struct
+
+    values = np.array([[1.0, -2.5, 3.140625], [0.0, 65280.0, -0.0078125]], dtype=np.float32)  # exact in bf16
+    bf16 = (values.view(np.uint32) >> 16).astype("<u2").tobytes()
+    bias = np.array([0.5, 1.5], dtype="<f4").tobytes()
+    header = {"w": {"dtype": "BF16", "shape": [2, 3], "data_offsets": [0, len(bf16)]},
+              "b": {"dtype": "F32", "shape": [2], "data_offsets": [len(bf16), len(bf16) + len(bias)]},
+              "__metadata__": {"format": "pt"}}
+    text = json.dumps(header).encode()
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(struct.pack("<Q", len(text)) + text + bf16 + bias)
+    pytest.importorskip("safetensors")
+    state = nn.load(path)
+    assert state["w"].dtype == np.float32 and np.array_equal(state["w"], values)
+    assert state["b"].tolist() == [0.5, 1.5] and nn.load_metadata(path) == {"format": "pt"}

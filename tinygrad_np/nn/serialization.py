@@ -86,6 +86,8 @@ def _load_safetensors(path):
     except IsADirectoryError:
         raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
     try:
+        if b'"BF16"' in data[8:8 + int.from_bytes(data[:8], "little")]:
+            return _load_with_bfloat16(data, path)
         state = safetensors.numpy.load(data)
         with safetensors.safe_open(path, framework="np") as f:
             metadata = f.metadata() or {}
@@ -93,6 +95,31 @@ def _load_safetensors(path):
         reason = "the file is empty" if not data else str(err) or type(err).__name__
         raise ValueError(f"{path}: not a complete .safetensors file ({reason})") from None
     return OrderedDict(state), dict(metadata)
+
+
+_SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+                       "I8": "i1", "U8": "u1", "BOOL": "?"}
+
+
+def _load_with_bfloat16(data, path):
+    """A .safetensors file holding bfloat16 tensors (PyTorch's usual export), which NumPy has no dtype for: each
+    bfloat16 is the top half of a float32, so it is read as one, exactly. Other tensors keep their dtypes."""
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + size])
+    metadata = header.pop("__metadata__", None) or {}
+    buffer = memoryview(data)[8 + size:]
+    state = OrderedDict()
+    for name, info in header.items():
+        start, end = info["data_offsets"]
+        raw = buffer[start:end]
+        if info["dtype"] == "BF16":
+            array = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        elif info["dtype"] in _SAFETENSORS_DTYPES:
+            array = np.frombuffer(raw, dtype=_SAFETENSORS_DTYPES[info["dtype"]]).copy()
+        else:
+            raise ValueError(f"tensor {name!r} has dtype {info['dtype']}, which tinygrad_np does not read")
+        state[name] = array.reshape(info["shape"])
+    return state, dict(metadata)
 
 
 def load(path):
