@@ -12,11 +12,16 @@ and the three most probable digits; ``--show`` also draws what the network saw.
 """
 import argparse
 import os
+import warnings
 
 import numpy as np
 
 import tinygrad_np as tg
 from tinygrad_np.data import normalize, to_mnist_layout
+
+
+MAX_PIXELS = 60_000_000  # more than any phone camera's; past it an image is refused before it is decoded
+READ_SIDE = 1024  # images are read at most this wide and tall: a 28x28 digit needs no more
 
 
 def read_image(path):
@@ -26,9 +31,24 @@ def read_image(path):
     except ImportError:
         raise ModuleNotFoundError("reading images needs Pillow: pip install -e \".[examples]\"") from None
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)  # a phone photo's "this way up"
-            return np.asarray(image.convert("RGBA" if "A" in image.getbands() else "RGB"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # our own limit, below, says more
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise ValueError(f"{path}: {image.width}x{image.height} is more than {MAX_PIXELS:,} pixels; "
+                                     "a photo of one digit needs far fewer: downscale it first")
+                image.draft("RGB", (READ_SIDE, READ_SIDE))  # JPEG: decode at a reduced size straight away
+                image = ImageOps.exif_transpose(image)  # a phone photo's "this way up"
+                if max(image.size) > READ_SIDE:  # bound the memory the layout steps use
+                    image.thumbnail((READ_SIDE, READ_SIDE), Image.Resampling.BOX)
+                if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: convert("RGB") clips at 255
+                    grey = np.asarray(image, dtype=np.float64)
+                    return grey / (65535.0 if grey.max(initial=0) > 255 or image.mode != "I" else 255.0)
+                transparent = "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info)
+                return np.asarray(image.convert("RGBA" if transparent else "RGB"))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError(f"{path}: more than {MAX_PIXELS:,} pixels (Pillow refuses it as a decompression bomb); "
+                         "a photo of one digit needs far fewer: downscale it first") from None
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file") from None
     except IsADirectoryError:

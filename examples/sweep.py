@@ -80,19 +80,20 @@ def heatmap(rows, sweep, path, note):
     optimizers = sweep.optimizers
     fig, axes = plt.subplots(1, len(optimizers), figsize=(3.6 * len(optimizers), 3.9), squeeze=False,
                              layout="constrained")
-    best = max(rows, key=lambda r: -1 if np.isnan(r["test_accuracy"]) else r["test_accuracy"])
+    best = best_run(rows)
     for ax, optimizer in zip(axes[0], optimizers):
         cells = [r for r in rows if r["optimizer"] == optimizer]
         grid = np.array([[next(r["test_accuracy"] for r in cells if r["hidden"] == h and r["lr"] == lr)
                           for lr in sorted({r["lr"] for r in cells})] for h in sweep.hidden])
-        low, high = 100 * np.nanmin([r["test_accuracy"] for r in rows] + [1]), 100 * best["test_accuracy"]
+        low = 100 * np.nanmin([r["test_accuracy"] for r in rows] + [1])
+        high = 100 * best["test_accuracy"] if best else 100.0
         im = ax.imshow(100 * grid, cmap="viridis", vmin=low, vmax=high)
         lrs = sorted({r["lr"] for r in cells})
         for i, h in enumerate(sweep.hidden):
             for j, lr in enumerate(lrs):
                 value = grid[i, j]
                 text = "diverged" if np.isnan(value) else f"{100 * value:.1f}"
-                star = "*" if (optimizer, lr, h) == (best["optimizer"], best["lr"], best["hidden"]) else ""
+                star = "*" if best and (optimizer, lr, h) == (best["optimizer"], best["lr"], best["hidden"]) else ""
                 bright = not np.isnan(value) and 100 * value > low + 0.6 * (high - low)  # viridis turns yellow
                 ax.text(j, i, text + star, ha="center", va="center", fontsize=8, color="black" if bright else "white")
         ax.set(xticks=range(len(lrs)), xticklabels=[f"{lr:g}" for lr in lrs], yticks=range(len(sweep.hidden)),
@@ -131,13 +132,25 @@ def main(argv=None):
     with atomic_write(os.path.join(out, "sweep.md"), "w") as f:
         f.write(table(rows))
     heatmap(rows, sweep, os.path.join(out, "heatmap.png"), "; ".join(notes))
-    best = max(rows, key=lambda r: -1 if np.isnan(r["test_accuracy"]) else r["test_accuracy"])
     print(f"\n{table(rows)}\nswept in {time.perf_counter() - start:.0f} s; results in {out}")
     for note in notes:
         print(f"NOTE: {note}: not a real result")
-    print(f"best: {best['optimizer']} lr {best['lr']:g} hidden {best['hidden']}: "
-          f"test accuracy {100 * best['test_accuracy']:.2f}%")
+    print(best_line(rows))
     return rows
+
+
+def best_run(rows):
+    """The row with the highest test accuracy, or None when every run diverged (there is no best then)."""
+    finished = [r for r in rows if not np.isnan(r["test_accuracy"])]
+    return max(finished, key=lambda r: r["test_accuracy"]) if finished else None
+
+
+def best_line(rows):
+    best = best_run(rows)
+    if best is None:
+        return f"every one of the {len(rows)} runs diverged: there is no best; try smaller learning rates"
+    return (f"best: {best['optimizer']} lr {best['lr']:g} hidden {best['hidden']}: "
+            f"test accuracy {100 * best['test_accuracy']:.2f}%")
 
 
 if __name__ == "__main__":

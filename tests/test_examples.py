@@ -222,3 +222,16 @@ def test_jacobians_checks_both_modes_and_each_wins_where_it_should(tmp_path):
     ratios = {m.group(1): float(m.group(2)) for m in re.finditer(r"^  (wide|tall):.*?([\d.]+)x   \(", out, re.M)}
     assert ratios["wide"] > 3, out  # one backward pass against one pass per input
     assert ratios["tall"] < 1 / 3, out  # one pass per output against one forward-mode pass
+
+
+def test_the_sweep_names_no_best_when_every_run_diverged(tmp_path, monkeypatch):
+    """It named the first diverged run "best", with a test accuracy of nan%."""
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    import sweep
+
+    rows = [{"optimizer": o, "lr": lr, "hidden": 16, "test_accuracy": float("nan"), "seconds": 0.1}
+            for o in ("momentum", "adam") for lr in (1.0, 10.0)]
+    assert sweep.best_run(rows) is None
+    assert sweep.best_line(rows) == "every one of the 4 runs diverged: there is no best; try smaller learning rates"
+    rows[1]["test_accuracy"] = 0.5
+    assert sweep.best_run(rows) is rows[1] and "test accuracy 50.00%" in sweep.best_line(rows)

@@ -142,3 +142,96 @@ def test_predict_refuses_a_model_file_of_another_kind(tmp_path):
     result = run("predict.py", tmp_path / "other.npz", tmp_path / "x.png")
     assert result.returncode == 1 and "other.npz: not a model saved by mnist_dnn.py" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def load_predict():
+    import importlib.util
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    spec = importlib.util.spec_from_file_location("predict", ROOT / "examples" / "predict.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def a_bar(shape, ink, paper):
+    image = np.full(shape, paper)
+    image[shape[0] // 5: 4 * shape[0] // 5, shape[1] // 2 - 3: shape[1] // 2 + 3] = ink
+    return image
+
+
+def test_a_16_bit_png_keeps_its_levels_instead_of_clipping_at_255(tmp_path):
+    """Dark ink at 1,000 on paper at 60,000: clipped at 255 both were white, and there was no digit."""
+    from PIL import Image
+
+    path = tmp_path / "deep.png"
+    Image.fromarray(a_bar((60, 40), 1000, 60000).astype(np.uint16)).save(path)
+    image = load_predict().read_image(path)
+    assert image.max() > 0.9 and image.min() < 0.05
+    out = to_mnist_layout(image)
+    assert out.max() == 1.0 and out[0, 0] == 0.0
+
+
+def test_a_palette_png_keeps_its_transparency(tmp_path):
+    """Black ink on a transparent background: without the alpha channel the background was palette black."""
+    from PIL import Image
+
+    palette_image = Image.new("P", (40, 40), 0)
+    palette_image.putpalette([0, 0, 0, 0, 0, 0] + [0] * 762)
+    pixels = np.zeros((40, 40), np.uint8)
+    pixels[8:32, 17:23] = 1  # ink: palette entry 1 (black, opaque); background: entry 0 (black, transparent)
+    palette_image.putdata(pixels.ravel().tolist())
+    path = tmp_path / "palette.png"
+    palette_image.save(path, transparency=0)
+    out = to_mnist_layout(load_predict().read_image(path))
+    assert out[0, 0] == 0.0 and out.max() == 1.0 and (out > 0.5).sum() < 200
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(tmp_path):
+    """A PNG whose header claims 20000x20000: refused naming the file, not a raw traceback or 5 GB later."""
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    path = tmp_path / "bomb.png"
+    Image.new("L", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"IHDR")
+    data[start + 4:start + 12] = struct.pack(">II", 20000, 20000)
+    data[start + 17:start + 21] = struct.pack(">I", zlib.crc32(bytes(data[start:start + 17])))
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"bomb.png: .*more than 60,000,000 pixels"):
+        load_predict().read_image(path)
+    data[start + 4:start + 12] = struct.pack(">II", 10000, 10000)  # Pillow only warns of this one
+    data[start + 17:start + 21] = struct.pack(">I", zlib.crc32(bytes(data[start:start + 17])))
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"bomb.png: .*more than 60,000,000 pixels"):
+        load_predict().read_image(path)
+
+
+def test_a_large_photo_is_read_downscaled(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "large.jpg"
+    Image.fromarray(a_bar((3000, 2400), 20, 235).astype(np.uint8)).convert("RGB").save(path, quality=90)
+    image = load_predict().read_image(path)
+    assert max(image.shape[:2]) <= 1024
+    assert to_mnist_layout(image).max() == 1.0
+
+
+def test_an_image_over_our_limit_but_under_pillows_is_refused_by_size(tmp_path):
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    path = tmp_path / "wide.png"
+    Image.new("L", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"IHDR")
+    data[start + 4:start + 12] = struct.pack(">II", 8000, 8000)  # 64 million pixels
+    data[start + 17:start + 21] = struct.pack(">I", zlib.crc32(bytes(data[start:start + 17])))
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"wide.png: 8000x8000 is more than 60,000,000 pixels"):
+        load_predict().read_image(path)
