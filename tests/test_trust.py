@@ -353,3 +353,44 @@ def test_a_bfloat16_safetensors_file_is_read_as_float32_exactly(tmp_path):
     state = nn.load(path)
     assert state["w"].dtype == np.float32 and np.array_equal(state["w"], values)
     assert state["b"].tolist() == [0.5, 1.5] and nn.load_metadata(path) == {"format": "pt"}
+
+
+def gallery_models():
+    """Every model in the gallery, built as its example builds it, with its training state moved (BatchNorm's
+    running statistics and counter), so that a round trip has something to lose."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import char_lm
+    import lstm_sequence
+    import mnist_cnn
+    import mnist_dnn
+    import tiny_transformer
+
+    rng = np.random.default_rng(0)
+    lenet = mnist_cnn.lenet5(rng)
+    lenet(tg.Tensor(rng.standard_normal((4, 1, 28, 28)).astype(np.float32)))  # moves the BatchNorm buffers
+    return {"mlp": lambda: mnist_dnn.MLP(16), "lenet": lambda: mnist_cnn.lenet5(np.random.default_rng(1)),
+            "char_lm": lambda: char_lm.NameModel(3, 4, 8, np.random.default_rng(1)),
+            "transformer": lambda: tiny_transformer.Transformer(6, width=8, heads=2, layers=1, rng=1),
+            "lstm": lambda: lstm_sequence.Adder(5, np.random.default_rng(1))}, {"lenet": lenet}
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_every_gallery_model_round_trips_through_both_formats(tmp_path, suffix):
+    if suffix == ".safetensors":
+        pytest.importorskip("safetensors")
+    makers, trained = gallery_models()
+    for name, make in makers.items():
+        model = trained.get(name) or make()
+        path = tmp_path / f"{name}{suffix}"
+        model.save(path)
+        twin = make()
+        twin.load(path)
+        ours, theirs = model.state_dict(), twin.state_dict()
+        assert list(ours) == list(theirs), name
+        for key in ours:
+            a, b = np.asarray(ours[key]), np.asarray(theirs[key])
+            assert a.shape == b.shape and a.dtype == b.dtype, (name, key, a.shape, b.shape)
+            np.testing.assert_array_equal(a, b, err_msg=f"{name}: {key}")
