@@ -8,7 +8,7 @@
 """
 from .tensor import Tensor, concatenate, maximum, where  # noqa: I001  (first: defines Tensor)
 from .composed import minimum, stack
-from .factories import ones, randn, uniform, zeros
+from .factories import arange, eye, full, full_like, ones, ones_like, randn, uniform, zeros, zeros_like
 from .function import Function
 from .autograd import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -21,7 +21,8 @@ from . import func, viz
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Function", "zeros", "ones", "randn", "uniform", "concatenate", "stack",
+    "Tensor", "Function", "zeros", "ones", "randn", "uniform", "full", "eye", "arange", "zeros_like", "ones_like",
+    "full_like", "concatenate", "stack",
     "maximum", "minimum", "where",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",

@@ -1,4 +1,4 @@
-"""New tensors made from nothing but a shape: zeros, ones and random samples."""
+"""New tensors made from a shape (zeros, ones, full, eye, arange, random samples) or like another tensor."""
 import numpy as np
 
 from .arguments import shape_arg
@@ -23,3 +23,47 @@ def uniform(*shape, low=0.0, high=1.0, rng=None, dtype=np.float32, requires_grad
     """Samples uniform on [low, high). ``rng``: a numpy Generator, a seed, or None."""
     data = np.random.default_rng(rng).uniform(low, high, shape_arg(shape, "uniform")).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
+
+
+def full(shape, fill_value, dtype=np.float32, requires_grad=False):
+    """A tensor of ``shape`` holding ``fill_value`` everywhere (PyTorch's and NumPy's full)."""
+    shape = shape_arg((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape), "full")
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=np.float32, requires_grad=False):
+    """The n x m identity (m defaults to n)."""
+    n, m = shape_arg((n, n if m is None else m), "eye")
+    return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
+    """Evenly spaced values in [start, stop), as NumPy's and PyTorch's arange: integers give int64, any float
+    gives float32 (PyTorch's default float), unless ``dtype`` says otherwise."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        integral = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+        dtype = np.int64 if integral else np.float32
+    return Tensor(np.arange(start, stop, step, dtype=dtype), dtype=dtype, requires_grad=requires_grad)
+
+
+def _like(t, what):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what}: expects a Tensor, got {type(t).__name__}")
+    return t
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    t = _like(t, "zeros_like")
+    return Tensor(np.zeros(t.shape, dtype=dtype or t.dtype), requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    t = _like(t, "ones_like")
+    return Tensor(np.ones(t.shape, dtype=dtype or t.dtype), requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    t = _like(t, "full_like")
+    return Tensor(np.full(t.shape, fill_value, dtype=dtype or t.dtype), requires_grad=requires_grad)

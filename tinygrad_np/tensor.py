@@ -125,10 +125,6 @@ class Tensor:
     def dtype(self):
         return self._data.dtype
 
-    @property
-    def size(self):
-        return self._data.size
-
     def __len__(self):
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -479,3 +475,4 @@ def concatenate(tensors, axis=0, **pytorch_names):
 from . import autograd as _autograd  # noqa: E402  (these need Tensor defined first)
 from . import ops as _ops  # noqa: E402
 from . import composed  # noqa: E402, F401  (attaches the methods composed from several primitives)
+from . import pytorch_spellings  # noqa: E402, F401  (size, and PyTorch's spellings: accepted, or our name)

@@ -1,0 +1,131 @@
+"""PyTorch's spellings on a Tensor: accepted where PyTorch's meaning costs our NumPy names nothing, and
+otherwise an error that names ours.
+
+Accepted: ``t.size(0)`` and ``t.size()`` (``t.size`` is still NumPy's element count), ``numel()``, ``dim()``,
+``t()``, ``pow(e)``, ``clamp(min, max)``, ``maximum(other)``, ``minimum(other)``, ``float()``, ``double()``.
+Refused with our name: ``view`` (reshape), ``cat`` (concatenate), ``permute`` is ours already, and the rest
+in ``OURS`` below. docs/api.md has the whole table.
+"""
+import numpy as np
+
+from .arguments import axis_arg
+from .composed import method, minimum as _minimum
+from .tensor import Tensor, maximum as _maximum
+
+# PyTorch's name -> ours, for the spellings that are not accepted as they are.
+OURS = {
+    "view": "reshape (it may copy; PyTorch's view never does)",
+    "view_as": "reshape(other.shape)",
+    "expand": "broadcast_to",
+    "expand_as": "broadcast_to(other.shape)",
+    "cat": "tinygrad_np.concatenate",
+    "amax": "max",
+    "amin": "min",
+    "clamp_min": "clip(min=...)",
+    "clamp_max": "clip(max=...)",
+    "masked_fill": "tinygrad_np.where(mask, value, t)",
+    "contiguous": "nothing: arrays here need no contiguous()",
+    "cuda": "nothing: tinygrad_np runs on NumPy, on the CPU",
+    "to": "astype (for a dtype)",
+    "type": "astype",
+    "long": "astype(np.int64) (indices are NumPy arrays here)",
+    "int": "astype(np.int32)",
+    "half": "astype(np.float16)",
+    "backward_hook": "register_hook",
+    "zero_": "t.data[...] = 0 or an optimizer's zero_grad()",
+    "fill_": "t.data[...] = value",
+    "norm": "(t * t).sum().sqrt() or np.linalg.norm(t.data)",
+}
+
+
+class _Size(int):
+    """NumPy's ``size`` (the number of elements) that PyTorch's ``size(axis)`` can also be called on."""
+
+    def __new__(cls, n, shape):
+        size = super().__new__(cls, n)
+        size.shape = shape
+        return size
+
+    def __call__(self, axis=None, **pytorch_names):
+        if "dim" in pytorch_names:
+            axis = pytorch_names.pop("dim")
+        if pytorch_names:
+            raise TypeError(f"size: unexpected keyword argument {next(iter(pytorch_names))!r}")
+        if axis is None:
+            return self.shape
+        return self.shape[axis_arg(axis, len(self.shape), "size")]
+
+
+def _size(t):
+    return _Size(t._data.size, t._data.shape)
+
+
+Tensor.size = property(_size, doc="The number of elements, as NumPy's; ``t.size(axis)`` and ``t.size()`` "
+                                  "give PyTorch's answer (a length, or the shape).")
+
+
+@method
+def numel(x):
+    """The number of elements (PyTorch's name for size)."""
+    return x._data.size
+
+
+@method
+def dim(x):
+    """The number of axes (PyTorch's name for ndim)."""
+    return x._data.ndim
+
+
+@method
+def t(x):
+    """PyTorch's t(): a 2-D tensor transposed; 0-d and 1-d tensors as they are."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}; use transpose(*axes) "
+                         "or swapaxes(a, b)")
+    return x.T if x.ndim == 2 else x
+
+
+@method
+def pow(x, exponent):
+    """x ** exponent (PyTorch's method name)."""
+    return x ** exponent
+
+
+@method
+def clamp(x, min=None, max=None):
+    """clip(min, max) (PyTorch's name): d/dx = 1 where min <= x <= max, else 0."""
+    return x.clip(min, max)
+
+
+@method(name="maximum")
+def maximum_method(x, other):
+    """The elementwise larger of x and other (tinygrad_np.maximum as a method; ties split the gradient)."""
+    return _maximum(x, other)
+
+
+@method(name="minimum")
+def minimum_method(x, other):
+    """The elementwise smaller of x and other (tinygrad_np.minimum as a method)."""
+    return _minimum(x, other)
+
+
+@method(name="float")
+def as_float32(x):
+    """astype(np.float32), PyTorch's float()."""
+    return x.astype(np.float32)
+
+
+@method(name="double")
+def as_float64(x):
+    """astype(np.float64), PyTorch's double()."""
+    return x.astype(np.float64)
+
+
+def _refuse_pytorch_spelling(self, name):
+    """Reached only when normal lookup fails: a PyTorch spelling gets our name, anything else the usual error."""
+    if name in OURS:
+        raise AttributeError(f"Tensor has no {name} (PyTorch's name); use {OURS[name]}")
+    raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+
+
+Tensor.__getattr__ = _refuse_pytorch_spelling
