@@ -105,7 +105,7 @@ def _run_watched(fn, g, t):
     """The rule on Tensors, with the thread's backward hooks around it (hooks.py)."""
     watchers = watch(hooks.backward, fn, g)
     try:
-        grads = checked(fn, fn.backward(g, t, *fn.inputs))
+        grads = _run_recorded(fn, g, t)
     except BaseException:
         for w in watchers:
             w.close()  # each hook's cleanup runs now, not whenever the traceback lets go of it
@@ -213,8 +213,10 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for i, x in enumerate(inputs):

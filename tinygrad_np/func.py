@@ -24,6 +24,7 @@ torch.func hands back a plain tensor.
 import numpy as np
 
 from . import autograd
+from .factories import zeros_like
 from .grad_mode import enable_grad, is_grad_enabled
 from .ops import Reshape
 from .tensor import Tensor
@@ -71,7 +72,7 @@ def vjp(f, *primals, has_aux=False):
 
     def vjp_fn(cotangents):
         outputs = call.outputs
-        cotangents = _as_tuple(cotangents, "vjp", "vjp_fn's cotangents")
+        cotangents = _as_tuple(cotangents)
         if len(cotangents) != len(outputs):
             raise ValueError(f"vjp: f returned {len(outputs)} outputs but vjp_fn got {len(cotangents)} cotangents")
         seeds = []
@@ -151,7 +152,8 @@ def hessian(f, argnums=0):
 def functional_call(module, parameters_and_buffers, args, kwargs=None):
     """``module(*args, **kwargs)`` with the named tensors in ``parameters_and_buffers`` (a dict, or a tuple
     of dicts, by state_dict name) in place of the module's own, which are left untouched and are back in
-    place afterwards, even if the call raises. A name the module does not have is an error."""
+    place afterwards, even if the call raises. A name the module does not have is an error. As in PyTorch, the
+    swap is on the module itself: another thread calling the same module meanwhile sees the given tensors."""
     dicts = parameters_and_buffers if isinstance(parameters_and_buffers, (tuple, list)) else (parameters_and_buffers,)
     given = {}
     for d in dicts:
@@ -183,7 +185,7 @@ class _Call:
     ``inputs`` (flat), ``outputs`` (a tuple of Tensors), ``aux``, and ways to differentiate and shape."""
 
     def __init__(self, f, args, kwargs, argnums, has_aux, who, trees=True):
-        self.who, self.has_aux = who, has_aux
+        self.has_aux = has_aux
         self.many = isinstance(argnums, tuple)  # a tuple of argnums gives a tuple of results
         self.argnums = _checked_argnums(argnums, len(args), who)
         self.create_graph = is_grad_enabled()
@@ -206,7 +208,7 @@ class _Call:
                                 f"got {type(result).__name__}")
             result, self.aux = result
         self.result = result
-        self.outputs = _as_tuple(result, who, "f's output")
+        self.outputs = _as_tuple(result)
         for i, out in enumerate(self.outputs):
             if not isinstance(out, Tensor):
                 raise TypeError(f"{who}: f must return a Tensor (or a tuple of Tensors); output {i} is a "
@@ -220,8 +222,7 @@ class _Call:
             grads = autograd.grad([o for o, _ in roots], self.inputs, [s for _, s in roots],
                                   create_graph=self.create_graph, retain_graph=keep_graph or self.create_graph,
                                   allow_unused=True)
-        return [self.lowered(g) if g is not None else Tensor(np.zeros(x.shape, dtype=x.dtype))
-                for g, x in zip(grads, self.inputs)]
+        return [zeros_like(x) if g is None else self.lowered(g) for g, x in zip(grads, self.inputs)]
 
     def lowered(self, value):
         """``value`` as the caller sees it: still in the graph if it depends on a tensor from outside this
@@ -264,7 +265,7 @@ class _Transposed:
 
     def __init__(self, call):
         self.call = call
-        self.cotangents = [Tensor(np.zeros(o.shape, dtype=o.dtype), requires_grad=True) for o in call.outputs]
+        self.cotangents = [zeros_like(o, requires_grad=True) for o in call.outputs]
         call.stand_ins += self.cotangents
         roots = [(o, u) for o, u in zip(call.outputs, self.cotangents) if o.requires_grad]
         self.transposed = [None] * len(call.inputs)  # uᵀJ for each input
@@ -275,11 +276,10 @@ class _Transposed:
     def _by_cotangent(self, scalar):
         """d(scalar)/du for each stand-in cotangent u: one Jacobian-vector product per output."""
         if scalar is None or not scalar.requires_grad:
-            return [Tensor(np.zeros(u.shape, dtype=u.dtype)) for u in self.cotangents]
+            return [zeros_like(u) for u in self.cotangents]
         grads = autograd.grad(scalar, self.cotangents, create_graph=self.call.create_graph, retain_graph=True,
                               allow_unused=True)
-        return [Tensor(np.zeros(u.shape, dtype=u.dtype)) if g is None else self.call.lowered(g)
-                for g, u in zip(grads, self.cotangents)]
+        return [zeros_like(u) if g is None else self.call.lowered(g) for g, u in zip(grads, self.cotangents)]
 
     def directional(self, tangents):
         """J t for the tangents t, one per input: d⟨uᵀJ, t⟩/du."""
@@ -343,7 +343,7 @@ def _flatten(tree):
     return leaves, build
 
 
-def _as_tuple(value, who, what):
+def _as_tuple(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 

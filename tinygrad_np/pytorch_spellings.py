@@ -3,8 +3,8 @@ otherwise an error that names ours.
 
 Accepted: ``t.size(0)`` and ``t.size()`` (``t.size`` is still NumPy's element count), ``numel()``, ``dim()``,
 ``t()``, ``pow(e)``, ``clamp(min, max)``, ``maximum(other)``, ``minimum(other)``, ``float()``, ``double()``.
-Refused with our name: ``view`` (reshape), ``cat`` (concatenate), ``permute`` is ours already, and the rest
-in ``OURS`` below. docs/api.md has the whole table.
+Refused with our name: ``view`` (reshape), ``expand`` (broadcast_to), and the rest in ``OURS`` below
+(``torch.cat`` at the module level is refused in tinygrad_np/__init__.py). docs/api.md has the whole table.
 """
 import numpy as np
 
@@ -18,7 +18,6 @@ OURS = {
     "view_as": "reshape(other.shape)",
     "expand": "broadcast_to",
     "expand_as": "broadcast_to(other.shape)",
-    "cat": "tinygrad_np.concatenate",
     "amax": "max",
     "amin": "min",
     "clamp_min": "clip(min=...)",
@@ -31,7 +30,6 @@ OURS = {
     "long": "astype(np.int64) (indices are NumPy arrays here)",
     "int": "astype(np.int32)",
     "half": "astype(np.float16)",
-    "backward_hook": "register_hook",
     "zero_": "t.data[...] = 0 or an optimizer's zero_grad()",
     "fill_": "t.data[...] = value",
     "norm": "(t * t).sum().sqrt() or np.linalg.norm(t.data)",

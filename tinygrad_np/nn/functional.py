@@ -101,9 +101,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     came from), the weight's a matrix product of the windows with dL/dz.
     """
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype and t.dtype.kind == "f" and x.dtype.kind == "f":
-            raise TypeError(f"conv2d: input {x.dtype} {x.shape} and {name} {t.dtype} {t.shape} differ in dtype; "
-                            f"convert the input (x.astype(np.{t.dtype}))")
+        if t is not None:
+            ops.linalg.check_same_float(x, t, "conv2d", "input ", name + " ")
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be (out, in / groups, kh, kw), got shape {weight.shape}")
     out_channels, per_group, kh, kw = weight.shape

@@ -17,7 +17,7 @@ class MatMul(Function):
 
     def forward(self, x, y):
         if x.dtype is not y.dtype:
-            _check_same_float(x, y, "matmul")
+            check_same_float(x, y, "matmul")
         try:  # the shapes are looked at only when NumPy refuses them: forward runs for every product
             if x.ndim > 2 and y.ndim == 2:  # a stack of rows times one matrix (a Linear on sequences): one product
                 return (x.reshape(-1, x.shape[-1]) @ y).reshape(x.shape[:-1] + (y.shape[1],))
@@ -42,12 +42,13 @@ class MatMul(Function):
         return dx, dy
 
 
-def _check_same_float(x, y, op):
+def check_same_float(x, y, op, x_name="", y_name=""):
     """Two float dtypes that differ are refused: NumPy would compute float32 @ float64 in float64, quietly
-    doubling the memory and time of every layer after it (PyTorch refuses too). Integer constants are fine."""
+    doubling the memory and time of every layer after it (PyTorch refuses too). Integer constants are fine.
+    matmul, linear and conv2d (on its weight and bias) all refuse through this one check."""
     if x.dtype.kind == "f" and y.dtype.kind == "f" and x.dtype != y.dtype:
-        raise TypeError(f"{op}: {x.dtype} {x.shape} and {y.dtype} {y.shape} differ in dtype; convert one "
-                        f"(x.astype(np.{y.dtype}) or Tensor(..., dtype=np.{x.dtype}))")
+        raise TypeError(f"{op}: {x_name}{x.dtype} {x.shape} and {y_name}{y.dtype} {y.shape} differ in dtype; "
+                        f"convert one (x.astype(np.{y.dtype}) or Tensor(..., dtype=np.{x.dtype}))")
 
 
 def _mismatch(x, y):
@@ -71,7 +72,7 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         if x.dtype is not w.dtype:
-            _check_same_float(x, w, "linear")
+            check_same_float(x, w, "linear")
         if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1] or (b is not None and b.shape != w.shape[:1]):
             bias = "" if b is None else f" + {b.shape}"
             raise ValueError(f"linear: x {x.shape} @ weight {w.shape}ᵀ{bias}: expected x (..., in), weight (out, in) "
