@@ -6,7 +6,8 @@
     >>> x.grad.numpy()
     array([2., 4., 6.], dtype=float32)
 """
-from .tensor import Tensor, concatenate, maximum, where  # noqa: I001  (first: defines Tensor)
+from .tensor import Tensor  # noqa: I001  (first: defines Tensor)
+from .tensor_functions import concatenate, maximum, where
 from .composed import minimum, stack
 from .factories import arange, eye, full, full_like, ones, ones_like, randn, uniform, zeros, zeros_like
 from .function import Function

@@ -8,6 +8,8 @@ import operator
 
 import numpy as np
 
+from .tracing import note
+
 
 def _integer(value, op, what):
     try:
@@ -106,3 +108,23 @@ def refuse_pytorch_names(op, keywords):
     if ours is None:
         raise TypeError(f"{op}: unexpected keyword argument {name!r}")
     raise TypeError(f"{op}: got {name}=, PyTorch's spelling; tinygrad_np keeps NumPy's names: use {ours}=")
+
+
+def index_arg(index):
+    """An index with any Tensors or lists in it turned into ndarrays, ready for NumPy.
+
+    Arrays are copied: the op keeps the index for backward, and a caller
+    changing its array afterwards must not change the gradient. The copies go
+    through ``note`` so that a jit replay copies each call's own index.
+    """
+    def convert(part):
+        data = getattr(part, "_data", None)  # a Tensor's array
+        if data is not None:
+            return note(np.ndarray.copy, data)
+        if isinstance(part, (list, np.ndarray)):
+            return note(np.array, part)
+        return part
+
+    if isinstance(index, tuple):
+        return tuple(convert(p) for p in index)
+    return convert(index)

@@ -185,6 +185,8 @@ def _owned(finished, seeds):
 
 def backward(tensor, grad=None, retain_graph=False, create_graph=False):
     """See ``Tensor.backward``."""
+    if hooks.passes:  # a jit trace runs the pass itself, and records it (jit_trace.py)
+        return hooks.passes[-1](tensor, grad, retain_graph, create_graph)
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad: none of the tensors it was "

@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from .arguments import axes_arg, axis_arg, refuse_pytorch_names, shape_arg
-from .tensor import Tensor, _operands, concatenate, maximum, where
+from .tensor import Tensor
+from .tensor_functions import _operands, concatenate, maximum, where
 
 
 def method(f=None, *, name=None):

@@ -92,7 +92,7 @@ class detect_anomaly:
         return False
 
 
-def _check_forward(fn, inputs):
+def _check_forward(fn, inputs, params):
     fn.created_at = _creation_site()
     data = yield
     bad = _nonfinite(data)

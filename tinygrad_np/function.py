@@ -66,7 +66,7 @@ class Function:
             arrays, needs = (inputs[0]._data,), (inputs[0].requires_grad,)
         else:
             arrays, needs = tuple([t._data for t in inputs]), tuple([t.requires_grad for t in inputs])
-        watchers = watch(hooks.forward, fn, inputs) if forward_hooks_in_use and hooks.forward else None
+        watchers = watch(hooks.forward, fn, inputs, params) if forward_hooks_in_use and hooks.forward else None
         try:
             data = fn.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as err:

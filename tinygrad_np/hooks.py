@@ -8,10 +8,12 @@ import threading
 
 
 class _Hooks(threading.local):
-    forward = ()  # generator functions hook(fn, inputs): code before their yield runs before the op's forward,
+    forward = ()  # generator functions hook(fn, inputs, params): code before their yield runs before the op's forward,
     # ``output_array = yield`` receives its result
     backward = ()  # generator functions hook(fn, grad): code before their yield runs before the rule,
     # ``input_grads = yield`` receives what it returned (rules run on Tensors while these watch)
+    passes = ()  # callables pass(tensor, grad, retain_graph, create_graph) that run Tensor.backward instead
+    # (a jit trace, jit_trace.py); the newest runs it
     timed = ()  # callables record(fn, grad, start_ns, duration_ns), after each rule of a plain pass
 
 
@@ -39,7 +41,7 @@ _count_lock = threading.Lock()
 
 
 def add(kind, hook):
-    """Add ``hook`` to this thread's ``kind`` list ("forward", "backward" or "timed")."""
+    """Add ``hook`` to this thread's ``kind`` list ("forward", "backward", "passes" or "timed")."""
     from . import function  # the counter apply reads lives beside apply
 
     setattr(hooks, kind, getattr(hooks, kind) + (hook,))

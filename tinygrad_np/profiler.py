@@ -53,7 +53,7 @@ class profile:
         return False
 
     # ---- recording -------------------------------------------------------------------------------------
-    def _forward(self, fn, inputs):
+    def _forward(self, fn, inputs, params):
         start = perf_counter_ns()
         data = yield
         duration = perf_counter_ns() - start

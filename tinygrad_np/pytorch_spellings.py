@@ -10,7 +10,8 @@ import numpy as np
 
 from .arguments import axis_arg
 from .composed import method, minimum as _minimum
-from .tensor import Tensor, maximum as _maximum
+from .tensor import Tensor
+from .tensor_functions import maximum as _maximum
 
 # PyTorch's name -> ours, for the spellings that are not accepted as they are.
 OURS = {

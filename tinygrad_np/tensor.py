@@ -10,8 +10,9 @@ import threading
 
 import numpy as np
 
-from .arguments import (axes_arg, axis_arg, data_arg, pad_width_arg, permutation_arg, refuse_pytorch_names,
-                        shape_arg)
+from .arguments import (axes_arg, axis_arg, data_arg, index_arg, pad_width_arg, permutation_arg,
+                        refuse_pytorch_names, shape_arg)
+from .tracing import current, note, refuse_assignment, refuse_read
 
 # One clock for "when an op ran" (Function.seq) and "when a tensor was last
 # changed in place" (Tensor._version): an op whose input changed after it ran
@@ -82,6 +83,7 @@ class Tensor:
 
     @property
     def data(self):
+        refuse_read(self, ".data")
         return self._data
 
     @data.setter
@@ -89,6 +91,7 @@ class Tensor:
         # Reached by ``t.data = a`` and by ``t.data -= x`` (Python reads, updates in place, assigns back).
         if not isinstance(array, np.ndarray):
             raise TypeError(f"Tensor.data: assign an ndarray, got {type(array).__name__}")
+        refuse_assignment(self)
         self._data = array
         self.bump_version()
 
@@ -110,6 +113,8 @@ class Tensor:
             if value.shape != self._data.shape:
                 raise ValueError(f"Tensor.grad: assigned a gradient of shape {value.shape} "
                                  f"to a tensor of shape {self._data.shape}")
+        if current.trace is not None:
+            current.trace.assigned_grad(self, value)
         self._grad = value
 
     # ---- array-like attributes -------------------------------------------------
@@ -132,10 +137,12 @@ class Tensor:
 
     def numpy(self):
         """The underlying ndarray (shared, not copied)."""
+        refuse_read(self, ".numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)`` gives the data (a copy only if a dtype change or ``copy=True`` needs one)."""
+        refuse_read(self, "np.asarray(tensor)")
         if copy:
             return np.array(self._data, dtype=dtype, copy=True)
         return self._data if dtype is None else self._data.astype(dtype, copy=False)
@@ -147,6 +154,7 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors have an item, this one has shape {self.shape}")
+        refuse_read(self, ".item() (or float())")
         return self._data.item()
 
     @property
@@ -183,6 +191,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        refuse_read(self, "bool() (an if or while on a tensor)")
         return bool(self._data)
 
     # ---- autograd ----------------------------------------------------------------
@@ -297,7 +306,7 @@ class Tensor:
     # ---- comparisons: boolean tensors, outside the graph (PyTorch's semantics) --------------------
     def _compare(self, other, compare):
         other = other._data if isinstance(other, Tensor) else other
-        return Tensor._make(np.asarray(compare(self._data, other)), False)
+        return Tensor._make(note(_compared, compare, self._data, other), False)
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -331,7 +340,7 @@ class Tensor:
     def argmax(self, axis=None, **pytorch_names):
         """Indices of the maxima, as an int64 Tensor (not differentiable)."""
         refuse_pytorch_names("argmax", pytorch_names)
-        return Tensor(np.argmax(self._data, axis=axis), dtype=np.int64)
+        return Tensor._make(note(_argmax, self._data, axis), False)
 
     # ---- broadcasting ---------------------------------------------------------------
     def broadcast_to(self, shape):
@@ -392,11 +401,11 @@ class Tensor:
         return _ops.Pad.apply(self, pad_width=pad_width_arg(pad_width, self.ndim, "pad"), value=value)
 
     def __getitem__(self, index):
-        return _ops.GetItem.apply(self, index=_index_arg(index))
+        return _ops.GetItem.apply(self, index=index_arg(index))
 
     def scatter_add(self, index, shape):
         """zeros(shape) with self added at ``index``: the adjoint of ``__getitem__``."""
-        return _ops.ScatterAdd.apply(self, index=_index_arg(index), shape=tuple(shape))
+        return _ops.ScatterAdd.apply(self, index=index_arg(index), shape=tuple(shape))
 
     def astype(self, dtype):
         dtype = np.dtype(dtype)
@@ -415,64 +424,16 @@ class Tensor:
 _new_tensor = object.__new__
 
 
-def _index_arg(index):
-    """An index with any Tensors or lists in it turned into ndarrays, ready for NumPy.
-
-    Arrays are copied: the op keeps the index for backward, and a caller
-    changing its array afterwards must not change the gradient.
-    """
-    def convert(part):
-        if isinstance(part, Tensor):
-            return part._data.copy()
-        if isinstance(part, (list, np.ndarray)):
-            return np.array(part)
-        return part
-
-    if isinstance(index, tuple):
-        return tuple(convert(p) for p in index)
-    return convert(index)
+def _compared(compare, x, y):
+    return np.asarray(compare(x, y))
 
 
-def maximum(x, y):
-    """The elementwise larger of x and y (tensors or numbers); ties split the gradient equally."""
-    x, y = _operands(x, y, "maximum")
-    return _ops.Maximum.apply(x, y)
-
-
-def where(condition, x, y):
-    """x where ``condition`` holds, else y, elementwise with broadcasting (x, y tensors or numbers).
-
-    ``condition`` is a boolean tensor or array (a comparison, say) and gets no
-    gradient; x gets dL/dz where it was chosen, y where it was not.
-    """
-    condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    if condition.dtype != bool:
-        raise TypeError(f"where: condition must be boolean (a comparison, say), got dtype {condition.dtype}")
-    x, y = _operands(x, y, "where")
-    return _ops.Where.apply(x, y, condition=condition)
-
-
-def _operands(x, y, op):
-    """Two operands as Tensors: numbers take the dtype of the tensor beside them."""
-    if isinstance(x, Tensor):
-        return x, x._operand(y)
-    if isinstance(y, Tensor):
-        return y._operand(x), y
-    raise TypeError(f"{op}: at least one of the two operands must be a Tensor")
-
-
-def concatenate(tensors, axis=0, **pytorch_names):
-    """Join tensors along an existing axis."""
-    refuse_pytorch_names("concatenate", pytorch_names)
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("concatenate: needs at least one tensor")
-    if tensors[0].ndim == 0:
-        raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
-    return _ops.Concatenate.apply(*tensors, axis=axis_arg(axis, tensors[0].ndim, "concatenate"))
+def _argmax(x, axis):
+    return np.asarray(np.argmax(x, axis=axis), dtype=np.int64)
 
 
 from . import autograd as _autograd  # noqa: E402  (these need Tensor defined first)
 from . import ops as _ops  # noqa: E402
+from . import tensor_functions  # noqa: E402, F401  (where, maximum, concatenate)
 from . import composed  # noqa: E402, F401  (attaches the methods composed from several primitives)
 from . import pytorch_spellings  # noqa: E402, F401  (size, and PyTorch's spellings: accepted, or our name)

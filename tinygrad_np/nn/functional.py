@@ -152,7 +152,7 @@ def _single(value, name):
 
 
 def _concatenate(tensors, axis):
-    from ..tensor import concatenate
+    from ..tensor_functions import concatenate
 
     return concatenate(tensors, axis=axis)
 

@@ -1,0 +1,99 @@
+"""What the rest of the library tells a jit trace (jit.py) about work it does outside the ops.
+
+A trace records every op through the engine's forward hook. A few things
+happen outside any op, and each says so here, at no cost when nothing traces:
+
+* ``note(f, *args)``: an array made from others without an op (a comparison,
+  an index copy). If it depends on what the trace knows, a replay runs it again.
+* ``draw(f, *args)``: a random array (a dropout mask, ``randn``). A replay
+  always runs it again, so each replay draws fresh values.
+* ``@replayable``: a Python call that changes state (an optimizer step,
+  ``zero_grad``, gradient clipping, batch norm's running statistics). It runs
+  untraced, and a replay calls it again with that call's own values.
+* ``refuse_read(tensor, what)``: a tensor's value taken into Python or NumPy
+  (``.item()``, ``float()``, ``bool()``, ``.numpy()``, ``np.asarray``). A replay
+  could not see what Python did with it, so tracing refuses it.
+"""
+import functools
+import linecache
+import os
+import sys
+import threading
+
+
+class JitError(RuntimeError):
+    """Something a jit replay could not reproduce faithfully; the message says what to do instead."""
+
+
+class _Current(threading.local):
+    trace = None  # the Trace recording in this thread; None when nothing traces, or while a trace pauses
+
+
+current = _Current()
+
+
+def note(func, *args):
+    """``func(*args)``, an array computed without an op; a trace records it if it depends on traced arrays."""
+    result = func(*args)
+    if current.trace is not None:
+        current.trace.noted(func, args, result, random=False)
+    return result
+
+
+def draw(func, *args):
+    """``func(*args)``, a random array; a trace records it so that every replay draws again."""
+    result = func(*args)
+    if current.trace is not None:
+        current.trace.noted(func, args, result, random=True)
+    return result
+
+
+def replayable(func):
+    """A call with effects outside the graph: while tracing it runs untraced and joins the program, so that
+    each replay makes it again with that replay's values (hyperparameters, gradients, statistics)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        trace = current.trace
+        if trace is None:
+            return func(*args, **kwargs)
+        with trace.paused():
+            result = func(*args, **kwargs)
+        trace.called(func, args, kwargs, result)
+        return result
+
+    return wrapper
+
+
+def refuse_read(tensor, what):
+    """Refuse, while tracing, to hand a traced tensor's value to Python or NumPy."""
+    trace = current.trace
+    if trace is not None and trace.knows(tensor._data):
+        raise JitError(f"jit: {what} reads a tensor's value while tracing, at {user_line()}. A replay runs only "
+                       "the recorded array operations: it would not run the Python that uses this value, and would "
+                       "keep the value from the trace. Return the tensor from the jitted function and read it "
+                       "outside, use tensor operations (tg.where for a choice), or run this function without jit")
+
+
+def refuse_assignment(tensor):
+    """Refuse, while tracing, ``t.data = ...``: NumPy work on arrays is invisible to a replay."""
+    if current.trace is not None:
+        raise JitError(f"jit: .data is assigned inside the jitted function, at {user_line()}. A replay runs only "
+                       "the recorded array operations, so this update would happen once, while tracing. Update "
+                       "parameters with an optimizer from tinygrad_np.optim (its step() is replayed), or do it "
+                       "outside the jitted function")
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_line(skip=1):
+    """``file:line: source`` of the innermost frame outside this package: where the user's code is."""
+    frame = sys._getframe(skip)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown line"
+    source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+    return f"{where} ({source})" if source else where
