@@ -56,7 +56,7 @@ class SelfAttention(nn.Module):
         self.heads = heads
         self.qkv = nn.Linear(width, 3 * width, rng=rng)
         self.proj = nn.Linear(width, width, rng=rng)
-        self.last_weights = None  # kept for the picture
+        self.last_weights = None  # kept for the picture (a Tensor; under jit, the traced call's)
 
     def forward(self, x):
         b, t, width = x.shape
@@ -67,7 +67,7 @@ class SelfAttention(nn.Module):
         positions = tg.Tensor(np.arange(t), dtype=np.int64)
         causal = positions.reshape(t, 1) >= positions.reshape(1, t)  # a comparison: may position i see j?
         weights = tg.where(causal, scores, -1e9).softmax(axis=-1)
-        self.last_weights = weights.data
+        self.last_weights = weights.detach()  # not .data: under jit, reading a value while tracing is refused
         out = (weights @ v).transpose(0, 2, 1, 3).reshape(b, t, width)
         return self.proj(out)
 
@@ -126,7 +126,7 @@ def draw_attention(model, digits, path):
     layers = len(model.blocks)
     fig, axes = plt.subplots(1, layers, figsize=(4.2 * layers, 4))
     for i, (ax, block) in enumerate(zip(np.atleast_1d(axes), model.blocks)):
-        ax.imshow(block.attention.last_weights[0].mean(axis=0), cmap="viridis", vmin=0, vmax=1)
+        ax.imshow(block.attention.last_weights.data[0].mean(axis=0), cmap="viridis", vmin=0, vmax=1)
         ax.set(xticks=range(len(labels)), yticks=range(len(labels)), xticklabels=labels, yticklabels=labels,
                title=f"layer {i + 1}, mean over heads", xlabel="attends to", ylabel="position")
     fig.suptitle("Attention weights while reversing " + "".join(map(str, digits)))

@@ -116,7 +116,7 @@ def test_layer_norm_of_float16_is_computed_in_float32_and_returned_as_float16():
 def test_clip_grad_norm_does_not_hide_a_nan_or_inf_gradient(bad):
     a, b = tg.Tensor(np.ones(2), requires_grad=True), tg.Tensor(np.ones(2), requires_grad=True)
     a.grad, b.grad = tg.Tensor(np.array([bad, 1.0])), tg.Tensor(np.array([3.0, 4.0]))
-    total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    total = float(nn.utils.clip_grad_norm_([a, b], max_norm=1.0))
     assert np.isnan(total) if np.isnan(bad) else np.isinf(total)
     assert np.isnan(a.grad.data[0])  # as in PyTorch: NaN, not the unclipped gradient
     if np.isnan(bad):

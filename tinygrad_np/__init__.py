@@ -17,6 +17,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .debug import AnomalyError, detect_anomaly, trace
 from .profiler import profile
 from .memory import reuse_freed_memory
+from .jit import JitError, jit
 from . import func, viz
 
 __version__ = "0.1.0"
@@ -27,7 +28,7 @@ __all__ = [
     "maximum", "minimum", "where",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
-    "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory",
+    "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory", "jit", "JitError",
 ]
 
 

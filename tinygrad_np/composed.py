@@ -15,6 +15,7 @@ import numpy as np
 from .arguments import axes_arg, axis_arg, refuse_pytorch_names, shape_arg
 from .tensor import Tensor
 from .tensor_functions import _operands, concatenate, maximum, where
+from .tracing import note
 
 
 def method(f=None, *, name=None):
@@ -44,7 +45,7 @@ def gelu(x):
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, else negative_slope * x (from where).   d/dx = 1 or negative_slope, negative_slope at 0,
     as in PyTorch."""
-    return where(x.data > 0, x, x * negative_slope)
+    return where(x > 0, x, x * negative_slope)
 
 
 @method
@@ -53,8 +54,9 @@ def elu(x, alpha=1.0):
 
     The exponential only ever sees min(x, 0), so large x cannot overflow it.
     """
-    negative_part = where(x.data > 0, 0.0, x)
-    return where(x.data > 0, x, alpha * (negative_part.exp() - 1.0))
+    positive = x > 0
+    negative_part = where(positive, 0.0, x)
+    return where(positive, x, alpha * (negative_part.exp() - 1.0))
 
 
 @method
@@ -65,9 +67,17 @@ def clip(x, min=None, max=None):
     """
     low = -np.inf if min is None else min
     high = np.inf if max is None else max
-    inside = (x.data >= low) & (x.data <= high)
-    bound = np.clip(x.data, low, high).astype(x.dtype, copy=False)  # NumPy 1.x would upcast 0-d
-    return where(inside, x, Tensor(bound))
+    inside = note(_between, x._data, low, high)
+    bound = note(_clipped, x._data, low, high)
+    return where(Tensor._make(inside, False), x, Tensor._make(bound, False))
+
+
+def _between(x, low, high):
+    return np.asarray((x >= low) & (x <= high))
+
+
+def _clipped(x, low, high):
+    return np.asarray(np.clip(x, low, high)).astype(x.dtype, copy=False)  # NumPy 1.x would upcast 0-d
 
 
 @method
@@ -113,10 +123,16 @@ def logsumexp(x, axis=None, keepdims=False, **pytorch_names):
     """
     refuse_pytorch_names("logsumexp", pytorch_names)
     axes = axes_arg(axis, x.ndim, "logsumexp")
-    m = x.data.max(axis=axes, keepdims=True)
-    m = Tensor(np.where(np.isfinite(m), m, 0).astype(x.dtype))
+    m = Tensor._make(note(_finite_max, x._data, axes), False)
     out = (x - m).exp().sum(axis=axes, keepdims=True).log() + m
     return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+
+def _finite_max(x, axes):
+    """The max along the axes, 0 where it is not finite: logsumexp's shift, a constant for the gradient."""
+    m = x.max(axis=axes, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(x.dtype)
 
 
 @method

@@ -3,6 +3,7 @@ import numpy as np
 
 from .arguments import shape_arg
 from .tensor import Tensor
+from .tracing import draw
 
 
 def zeros(*shape, dtype=np.float32, requires_grad=False):
@@ -15,14 +16,22 @@ def ones(*shape, dtype=np.float32, requires_grad=False):
 
 def randn(*shape, rng=None, dtype=np.float32, requires_grad=False):
     """Standard normal samples. ``rng``: a numpy Generator, a seed, or None for fresh entropy."""
-    data = np.random.default_rng(rng).standard_normal(shape_arg(shape, "randn"), dtype=np.dtype(dtype).type)
+    data = draw(_normal, rng, shape_arg(shape, "randn"), np.dtype(dtype).type)  # a jit replay draws again
     return Tensor(data, requires_grad=requires_grad)
+
+
+def _normal(rng, shape, dtype):
+    return np.random.default_rng(rng).standard_normal(shape, dtype=dtype)
 
 
 def uniform(*shape, low=0.0, high=1.0, rng=None, dtype=np.float32, requires_grad=False):
     """Samples uniform on [low, high). ``rng``: a numpy Generator, a seed, or None."""
-    data = np.random.default_rng(rng).uniform(low, high, shape_arg(shape, "uniform")).astype(dtype)
+    data = draw(_uniform, rng, low, high, shape_arg(shape, "uniform"), dtype)  # a jit replay draws again
     return Tensor(data, requires_grad=requires_grad)
+
+
+def _uniform(rng, low, high, shape, dtype):
+    return np.random.default_rng(rng).uniform(low, high, shape).astype(dtype)
 
 
 def full(shape, fill_value, dtype=np.float32, requires_grad=False):

@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from .tracing import replayable
+
 
 class Optimizer:
     hyperparameters = ()  # the names of the keyword arguments a group may set
@@ -59,12 +61,14 @@ class Optimizer:
         for group in self.param_groups:
             group["lr"] = value
 
+    @replayable
     def zero_grad(self):
         """Clear every parameter's gradient (backward accumulates into .grad)."""
         for group in self.param_groups:
             for p in group["params"]:
                 p._grad = None  # None always passes the .grad setter's shape check: skip it
 
+    @replayable
     def step(self):
         # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
         # nothing here is recorded: no need for no_grad().
@@ -299,6 +303,7 @@ class LRSchedule:
     def lr(self, base_lr, t):
         return base_lr * self.factor(t)
 
+    @replayable
     def step(self):
         self.t += 1
         self._apply()

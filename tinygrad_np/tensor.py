@@ -12,7 +12,7 @@ import numpy as np
 
 from .arguments import (axes_arg, axis_arg, data_arg, index_arg, pad_width_arg, permutation_arg,
                         refuse_pytorch_names, shape_arg)
-from .tracing import current, note, refuse_assignment, refuse_read
+from .tracing import current, note, refuse_assignment, refuse_in_trace, refuse_read
 
 # One clock for "when an op ran" (Function.seq) and "when a tensor was last
 # changed in place" (Tensor._version): an op whose input changed after it ran
@@ -170,6 +170,8 @@ class Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: this tensor does not require grad")
+        refuse_in_trace("retain_grad()", "a replay makes no intermediate Tensors to keep a .grad on; return the "
+                        "value you need")
         self.retains_grad = True
         return self
 

@@ -75,6 +75,12 @@ def refuse_read(tensor, what):
                        "outside, use tensor operations (tg.where for a choice), or run this function without jit")
 
 
+def refuse_in_trace(what, why):
+    """Refuse, while tracing, something a replay cannot do; ``why`` says what a replay lacks."""
+    if current.trace is not None:
+        raise JitError(f"jit: {what} inside a jitted function, at {user_line()}: {why}. Or run it without jit")
+
+
 def refuse_assignment(tensor):
     """Refuse, while tracing, ``t.data = ...``: NumPy work on arrays is invisible to a replay."""
     if current.trace is not None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
+from ..tracing import draw, note, replayable
 
 __all__ = [
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot",
@@ -220,13 +221,16 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     return out + bias if bias is not None else out
 
 
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5, *,
+               num_batches_tracked=None):
     """Normalise each channel (axis 1) by the batch's statistics (training) or the running ones (eval).
 
     In training, the running statistics (arrays or Tensors, updated in place)
     move toward the batch's: r <- (1 - momentum) r + momentum * stat, with the
     variance unbiased (n / (n - 1)) there, and biased in the normalisation, as
     in PyTorch. The gradient flows through the batch statistics (composed).
+    ``num_batches_tracked`` (BatchNorm's counter) is counted up in training;
+    with ``momentum=None`` the n-th batch then weighs 1/n (a cumulative average).
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {x.shape}")
@@ -239,24 +243,40 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         count = x.size // x.shape[1]
         if count < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input {x.shape}")
-        if running_mean is not None:
-            _move_toward(running_mean, mean.data.reshape(-1), momentum)
-        if running_var is not None:
-            _move_toward(running_var, var.data.reshape(-1) * (count / (count - 1)), momentum)
+        _update_running(running_mean, running_var, mean._data, var._data, count, momentum, num_batches_tracked)
         out = centred / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation needs running_mean and running_var")
-        mean = _array(running_mean).reshape(shape).astype(x.dtype)
-        std = np.sqrt(_array(running_var).reshape(shape) + eps).astype(x.dtype)
-        out = (x - Tensor._make(mean, False)) / Tensor._make(std, False)
+        # Tensor ops on the running statistics, not NumPy on their arrays: a jit replay reads them afresh.
+        mean = _as_tensor(running_mean).reshape(shape).astype(x.dtype)
+        std = (_as_tensor(running_var).reshape(shape) + eps).sqrt().astype(x.dtype)
+        out = (x - mean) / std
     if weight is not None:
         out = out * weight.reshape(shape)
     return out + bias.reshape(shape) if bias is not None else out
 
 
 def _array(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value._data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _as_tensor(value):
+    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), False)
+
+
+@replayable
+def _update_running(running_mean, running_var, mean, var, count, momentum, num_batches_tracked):
+    """Move the running statistics toward the batch's (a jit replay makes this call again, with its own)."""
+    if num_batches_tracked is not None:
+        num_batches_tracked._data += 1
+        num_batches_tracked.bump_version()
+        if momentum is None:  # PyTorch's cumulative average: the n-th batch weighs 1/n
+            momentum = 1.0 / int(num_batches_tracked._data)
+    if running_mean is not None:
+        _move_toward(running_mean, mean.reshape(-1), momentum)
+    if running_var is not None:
+        _move_toward(running_var, var.reshape(-1) * (count / (count - 1)), momentum)
 
 
 def _move_toward(running, stat, momentum):
@@ -277,10 +297,15 @@ def embedding(indices, weight):
     indices = _array(indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
-    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
-        raise IndexError(f"embedding: index {indices.max() if indices.max() >= weight.shape[0] else indices.min()} "
-                         f"is out of range for {weight.shape[0]} rows")
-    return weight[indices]
+    # The range check is a note, so that a jit replay checks each call's indices too.
+    return weight[Tensor._make(note(_rows_in_range, indices, weight.shape[0]), False)]
+
+
+def _rows_in_range(indices, rows):
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        raise IndexError(f"embedding: index {indices.max() if indices.max() >= rows else indices.min()} "
+                         f"is out of range for {rows} rows")
+    return indices
 
 
 def one_hot(labels, num_classes):
@@ -290,7 +315,11 @@ def one_hot(labels, num_classes):
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got {labels.min()}..{labels.max()}")
-    return Tensor(np.eye(num_classes, dtype=np.int64)[labels], dtype=np.int64)
+    return Tensor._make(note(_one_hot, labels, num_classes), False)
+
+
+def _one_hot(labels, num_classes):
+    return np.eye(num_classes, dtype=np.int64)[labels]
 
 
 def dropout(x, p=0.5, training=True, rng=None):
@@ -301,8 +330,13 @@ def dropout(x, p=0.5, training=True, rng=None):
         return x
     if p == 1:
         return x * 0.0
-    keep = np.random.default_rng(rng).random(x.shape) >= p
-    return x * Tensor._make((keep / (1 - p)).astype(x.dtype), False)
+    return x * Tensor._make(draw(_dropout_scale, rng, x.shape, p, x.dtype), False)
+
+
+def _dropout_scale(rng, shape, p, dtype):
+    """0 with probability p, else 1 / (1 - p): drawn again on every jit replay (tracing.draw)."""
+    keep = np.random.default_rng(rng).random(shape) >= p
+    return (keep / (1 - p)).astype(dtype)
 
 
 # ---- losses ---------------------------------------------------------------------------------------
@@ -314,10 +348,13 @@ def _reduce(loss, reduction, op, count=None):
         return loss
     if reduction == "sum":
         return loss.sum()
-    if reduction == "mean" and count == 0:  # nothing counts: NaN, as PyTorch, with a gradient of exactly 0
-        return loss.sum() + Tensor(np.array(math.nan, dtype=loss.dtype))
+    if reduction == "mean" and count is not None:
+        # 1 / count and, when nothing counts, a NaN added (as PyTorch) whose gradient is exactly 0. Notes
+        # (tracing.py) rather than Python numbers: under jit, each replay counts its own targets.
+        scale = Tensor._make(note(_mean_scale, count, loss.dtype), False)
+        return loss.sum() * scale + Tensor._make(note(_nan_if_empty, count, loss.dtype), False)
     if reduction == "mean":
-        return loss.sum() * (1.0 / count) if count is not None else loss.mean()
+        return loss.mean()
     raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
@@ -326,12 +363,12 @@ def nll_loss(log_probs, target, ignore_index=-100, reduction="mean"):
     (N, C, d1, ...), target (N,) or (N, d1, ...). Positions whose target is ``ignore_index`` count for
     nothing; "mean" divides by the positions that count (NaN if none do, as in PyTorch)."""
     target = _targets(log_probs, target, "nll_loss")
-    keep = target != ignore_index
-    _check_classes(target[keep], log_probs.shape[1], "nll_loss")
+    keep = note(np.not_equal, target, ignore_index)
     # The target's class picked out by a one-hot mask (a constant): the sum over classes keeps one term.
-    picked = (log_probs * Tensor._make(_one_hot_mask(np.where(keep, target, 0), log_probs), False)).sum(axis=1)
-    loss = -picked * Tensor._make(keep.astype(log_probs.dtype), False)
-    return _reduce(loss, reduction, "nll_loss", count=int(keep.sum()))
+    mask = note(_one_hot_mask, target, keep, log_probs.shape[1], log_probs.dtype, "nll_loss")
+    picked = (log_probs * Tensor._make(mask, False)).sum(axis=1)
+    loss = -picked * Tensor._make(note(_as_dtype, keep, log_probs.dtype), False)
+    return _reduce(loss, reduction, "nll_loss", count=keep)
 
 
 def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
@@ -348,11 +385,11 @@ def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduct
     log_probs = logits.log_softmax(axis=1)
     if not label_smoothing:
         return nll_loss(log_probs, target, ignore_index=ignore_index, reduction=reduction)
-    keep = target != ignore_index
+    keep = note(np.not_equal, target, ignore_index)
     nll = nll_loss(log_probs, target, ignore_index=ignore_index, reduction="none")
-    uniform = -log_probs.mean(axis=1) * Tensor._make(keep.astype(logits.dtype), False)
+    uniform = -log_probs.mean(axis=1) * Tensor._make(note(_as_dtype, keep, logits.dtype), False)
     loss = nll * (1.0 - label_smoothing) + uniform * label_smoothing
-    return _reduce(loss, reduction, "cross_entropy", count=int(keep.sum()))
+    return _reduce(loss, reduction, "cross_entropy", count=keep)
 
 
 def _targets(scores, target, op):
@@ -364,25 +401,37 @@ def _targets(scores, target, op):
     expected = scores.shape[:1] + scores.shape[2:]
     if target.shape != expected:
         raise ValueError(f"{op}: input {scores.shape} needs a target of shape {expected}, got {target.shape}")
-    return np.array(target)  # a copy: backward must not see the caller's later changes
+    return note(np.array, target)  # a copy: backward must not see the caller's later changes
 
 
-def _check_classes(target, classes, op):
-    if target.size and (target.min() < 0 or target.max() >= classes):
-        bad = target[(target < 0) | (target >= classes)][0]
+def _one_hot_mask(target, keep, classes, dtype, op):
+    """A mask shaped like the scores, 1 at each kept position's target class (on axis 1). The range check is
+    here, in a note (tracing.py), so that a jit replay checks each call's targets too."""
+    kept = target[keep]
+    if kept.size and (kept.min() < 0 or kept.max() >= classes):
+        bad = kept[(kept < 0) | (kept >= classes)][0]
         raise ValueError(f"{op}: target {bad} is out of range for {classes} classes (0..{classes - 1})")
-
-
-def _one_hot_mask(target, scores):
-    """A mask shaped like scores, 1 at each position's target class (on axis 1)."""
-    mask = np.moveaxis(np.eye(scores.shape[1], dtype=scores.dtype)[target], -1, 1)
+    mask = np.moveaxis(np.eye(classes, dtype=dtype)[np.where(keep, target, 0)], -1, 1)
     return np.ascontiguousarray(mask)
+
+
+def _as_dtype(array, dtype):
+    return array.astype(dtype)
+
+
+def _mean_scale(keep, dtype):
+    count = int(keep.sum())
+    return np.asarray(1.0 / count if count else 0.0, dtype=dtype)
+
+
+def _nan_if_empty(keep, dtype):
+    return np.asarray(0.0 if keep.any() else math.nan, dtype=dtype)
 
 
 def _same_shape(x, target, op):
     """Input and target must have one shape: broadcasting (4, 1) against (4,) would compare every input with
     every target and average 16 pairs, a wrong answer with no error (PyTorch only warns)."""
-    shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    shape = np.shape(target._data if isinstance(target, Tensor) else target)
     if tuple(shape) != x.shape:
         raise ValueError(f"{op}: input {x.shape} and target {tuple(shape)} differ in shape; give the target the "
                          "input's shape (reshape one of them)")

@@ -131,15 +131,10 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected input of {' or '.join(map(str, self.dims))} dimensions with "
                              f"{self.num_features} channels on axis 1, got shape {x.shape}")
         use_batch = self.training or not self.track_running_stats
-        momentum = self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            self.num_batches_tracked.bump_version()
-            if momentum is None:  # PyTorch's cumulative average: the n-th batch weighs 1/n
-                momentum = 1.0 / int(self.num_batches_tracked.data)
         running = (self.running_mean, self.running_var) if self.track_running_stats else (None, None)
-        return F.batch_norm(x, *running, self.weight, self.bias, training=use_batch, momentum=momentum,
-                            eps=self.eps)
+        counter = self.num_batches_tracked if self.training and self.track_running_stats else None
+        return F.batch_norm(x, *running, self.weight, self.bias, training=use_batch, momentum=self.momentum,
+                            eps=self.eps, num_batches_tracked=counter)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

@@ -12,13 +12,25 @@ from collections import OrderedDict
 import numpy as np
 
 from ..tensor import Tensor
+from ..tracing import current
 from . import serialization
 
 
 class Module:
     """Base class: subclass it, set parameters and sub-modules as attributes, define ``forward``."""
 
-    training = True
+    @property
+    def training(self):
+        """True in training mode (``train()``), False in evaluation mode (``eval()``). A jit trace that reads it
+        keeps the value it saw, and replays only while the module still has it (jit.py)."""
+        mode = self.__dict__.get("_training", True)
+        if current.trace is not None:
+            current.trace.guard(self, "training", mode)
+        return mode
+
+    @training.setter
+    def training(self, mode):
+        self.__dict__["_training"] = mode
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__}.forward")

@@ -3,6 +3,9 @@ import math
 
 import numpy as np
 
+from ..tensor import Tensor
+from ..tracing import replayable
+
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
@@ -11,8 +14,10 @@ def _with_grads(parameters):
     return [p for p in parameters if p.grad is not None]
 
 
+@replayable
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
-    """Scale all gradients together so their total norm is at most ``max_norm``; return the norm before.
+    """Scale all gradients together so their total norm is at most ``max_norm``; return the norm before,
+    as a 0-d float64 Tensor (as PyTorch returns a Tensor; ``float()`` of it is the number).
 
     The total norm is that of all gradients joined into one vector. Scaling
     uses max_norm / (norm + 1e-6), only when that is below 1, as PyTorch does.
@@ -22,9 +27,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     """
     if not (norm_type > 0):
         raise ValueError(f"clip_grad_norm_: norm_type must be positive (or math.inf), got {norm_type}")
-    grads = [p.grad.data for p in _with_grads(parameters)]
+    grads = [p._grad._data for p in _with_grads(parameters)]
     if not grads:
-        return 0.0
+        return Tensor(np.array(0.0))
     if norm_type == math.inf:
         total = max(float(np.abs(g).max()) for g in grads)
     else:
@@ -34,10 +39,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
         with np.errstate(invalid="ignore"):  # inf * 0 is NaN on purpose
             for g in grads:
                 g *= scale
-    return total
+    return Tensor(np.array(total))
 
 
+@replayable
 def clip_grad_value_(parameters, clip_value):
     """Clip every gradient element into [-clip_value, clip_value], in place."""
     for p in _with_grads(parameters):
-        np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        np.clip(p._grad._data, -clip_value, clip_value, out=p._grad._data)

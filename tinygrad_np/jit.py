@@ -1,0 +1,260 @@
+"""``tg.jit``: run a training step once under a trace, then replay its array operations, nothing else.
+
+    step = tg.jit(step)          # or @tg.jit above the def
+    loss = step(x_batch, y_batch)
+    print(step.program())        # the captured step as straight-line NumPy
+
+Eagerly, each op makes a Function, a Tensor, a graph link and a version
+check, and backward walks a priority queue: Python work that, at small sizes,
+costs as much as the arithmetic. A jitted function runs eagerly under a trace
+on its first two calls with a new signature (jit_trace.py), checks that both
+did the same thing, and from then on replays the program made from the trace
+(jit_program.py): each op's own ``forward`` and its one ``backward`` rule on
+arrays, in the engine's order, so the numbers are the ones eager gives.
+
+What is an input and what is fixed:
+
+* NumPy arrays and Tensors among the arguments are inputs: their values may
+  change from call to call (inside the function, arrays arrive as Tensors).
+  Their shapes and dtypes are part of the signature.
+* Every other argument (numbers, strings, None, objects such as a model) is
+  part of the signature: a new value traces again. The cache of traces is
+  bounded (``cache_size``, least recently used goes first).
+* Parameters, buffers and optimizer state are read where they live on every
+  replay: ``p.data = ...`` or ``load_state_dict`` between calls is seen, and an
+  optimizer's ``step()`` is called again, so its learning rate, its step count
+  and a scheduler's changes are the current ones.
+* ``model.train()`` / ``.eval()`` between calls traces again (the trace keeps
+  the ``training`` flags it read, and is used only while they hold).
+* Dropout masks and ``tg.randn`` draw fresh values on every replay.
+
+What a replay cannot do, and is refused while tracing, with the line: reading
+a value into Python (``.item()``, ``float()``, ``bool()``, ``if loss > 1``,
+``.numpy()``, ``.data``, ``np.asarray``), assigning ``.data``,
+``backward(create_graph=True)``, ``retain_graph``'s intermediate ``.grad``.
+A tensor made inside the function from Python or NumPy values that differ
+between the first two calls is refused too. Plain Python side effects
+(printing, appending to a list) run only while tracing.
+
+A replay returns fresh Tensors with no graph: call ``backward`` inside the
+jitted function, not on what it returns.
+"""
+import functools
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from .grad_mode import is_grad_enabled
+from .jit_program import Program
+from .jit_trace import Slot, Trace
+from .tensor import Tensor
+from .tracing import JitError
+
+__all__ = ["jit", "JitError"]
+
+
+def jit(fn=None, *, cache_size=8):
+    """Trace ``fn`` on its first calls with a new signature; replay the recorded program after that.
+
+    Usable as ``tg.jit(fn)``, ``@tg.jit`` or ``@tg.jit(cache_size=4)``. See the module's doc for what is
+    an input, what is fixed, and what is refused."""
+    if fn is None:
+        return lambda f: Jitted(f, cache_size)
+    return Jitted(fn, cache_size)
+
+
+class _Entry:
+    """The traces and program of one signature, valid while its guards (training flags read) hold."""
+
+    def __init__(self, trace):
+        self.first, self.program, self.guards = trace, None, trace.guards
+
+    def holds(self):
+        return all(getattr(obj, attribute) == value for obj, attribute, value in self.guards)
+
+
+class Jitted:
+    """A jitted function: call it as the function. ``program()`` shows the last signature's program;
+    ``traces`` counts the calls that ran eagerly under a trace."""
+
+    def __init__(self, fn, cache_size):
+        if not callable(fn):
+            raise TypeError(f"jit: expected a function, got {type(fn).__name__}")
+        if not (isinstance(cache_size, int) and cache_size >= 1):
+            raise ValueError(f"jit: cache_size must be a positive integer, got {cache_size!r}")
+        functools.update_wrapper(self, fn)
+        self.fn, self.cache_size, self.traces = fn, cache_size, 0
+        self._cache = OrderedDict()  # signature -> [_Entry], least recently used first
+        self._lock = threading.RLock()  # a program's Function instances hold one replay's saved arrays
+        self._last = None
+
+    def __call__(self, *args, **kwargs):
+        args, kwargs, tensors, key = _signature(args, kwargs, self.__name__)
+        with self._lock:
+            entries = self._cache.get(key)
+            if entries is None:
+                entries = self._cache[key] = []
+                while sum(len(e) for e in self._cache.values()) > self.cache_size or len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
+            entry = next((e for e in entries if e.holds()), None)
+            if entry is not None and entry.program is not None:
+                self._last = entry
+                return entry.program.run(*tensors)
+            return self._trace(entry, entries, args, kwargs, tensors)
+
+    def _trace(self, entry, entries, args, kwargs, tensors):
+        trace = Trace(tensors)
+        trace.start()
+        try:
+            result = self.fn(*args, **kwargs)
+            trace.result = trace.describe_result(result)
+        finally:
+            trace.stop()
+        self.traces += 1
+        if entry is None:  # the first call: keep the trace, to hold the second against it
+            entry = _Entry(trace)
+            entries.append(entry)
+        else:
+            _check_same(entry.first, trace, self.__name__)
+            entry.program, entry.first = Program(trace), None
+        self._last = entry
+        return result
+
+    def program(self):
+        """The program of the signature called last, as text: one line per array operation, forward, then
+        backward (each rule the engine ran, in its order), then the update, with shapes."""
+        entry = self._last
+        if entry is None:
+            raise RuntimeError(f"jit: {self.__name__} has not been called yet, so there is no program to show")
+        program = entry.program or Program(entry.first)
+        steps = program.trace.steps
+        counts = {kind: sum(s.kind == kind for s in steps) for kind in ("op", "note", "call", "backward")}
+        header = (f"# {self.__name__}: {counts['op']} ops, {counts['backward']} backward pass(es), "
+                  f"{counts['call']} calls, {counts['note']} arrays made outside ops")
+        return "\n".join([header] + program.text)
+
+
+def _signature(args, kwargs, name):
+    """The arguments with arrays made Tensors, the flat list of argument Tensors, and the hashable key: each
+    Tensor's shape, dtype and requires_grad, which arguments are the same array, every other value itself."""
+    tensors, index = [], {}
+
+    def walk(value, where):
+        if isinstance(value, (Tensor, np.ndarray)):
+            array = value._data if isinstance(value, Tensor) else value
+            if id(array) in index:  # the same array twice must stay one array on a replay
+                i = index[id(array)]
+                return tensors[i], ("same", i)
+            t = value if isinstance(value, Tensor) else Tensor._make(value, False)
+            index[id(array)] = len(tensors)
+            tensors.append(t)
+            return t, ("tensor", array.shape, array.dtype.str, t.requires_grad)
+        if isinstance(value, (tuple, list)):
+            walked = [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
+            return type(value)(v for v, _ in walked), (type(value).__name__,) + tuple(k for _, k in walked)
+        if isinstance(value, dict):
+            walked = {k: walk(v, f"{where}[{k!r}]") for k, v in value.items()}
+            return {k: v for k, (v, _) in walked.items()}, ("dict",) + tuple((k, s) for k, (_, s) in walked.items())
+        try:
+            hash(value)
+        except TypeError:
+            raise JitError(f"jit: {name}'s {where} is a {type(value).__name__}, which is neither an array nor a "
+                           "value jit can compare from call to call; pass arrays, Tensors, numbers, strings, "
+                           "tuples, lists or dicts of these, or hashable objects") from None
+        return value, ("value", type(value), value)
+
+    new_args = [walk(a, f"argument {i}") for i, a in enumerate(args)]
+    new_kwargs = {k: walk(v, f"argument {k}=") for k, v in sorted(kwargs.items())}
+    key = (tuple(s for _, s in new_args), tuple((k, s) for k, (_, s) in new_kwargs.items()), is_grad_enabled())
+    return [v for v, _ in new_args], {k: v for k, (v, _) in new_kwargs.items()}, tensors, key
+
+
+# ---- the first two traces must agree -------------------------------------------------------------------------
+def _check_same(a, b, name):
+    """Refuse a function whose second trace differs from its first: it depends on something jit cannot see."""
+    for i, (x, y) in enumerate(zip(a.steps, b.steps)):
+        if not _same_step(x, y):
+            raise JitError(f"jit: {name} did different things on two calls with the same signature: step {i + 1} "
+                           f"was {_what(x)} at {x.line}, then {_what(y)} at {y.line}. Its work depends on something "
+                           "jit does not see (a global, a counter, a value read from a tensor). Pass that as an "
+                           "argument, or run this function without jit")
+    if len(a.steps) != len(b.steps):
+        longer = a if len(a.steps) > len(b.steps) else b
+        extra = longer.steps[min(len(a.steps), len(b.steps))]
+        raise JitError(f"jit: {name} did different things on two calls with the same signature: one call also did "
+                       f"{_what(extra)} at {extra.line}. Its work depends on something jit does not see; pass that "
+                       "as an argument, or run this function without jit")
+    for slot, tb in b.leaves.items():
+        ta = a.leaves.get(slot)
+        if ta is not tb and not (ta is not None and _same_array(ta._data, tb._data)):
+            raise JitError(f"jit: a tensor made inside {name} from Python numbers or NumPy data had different "
+                           f"values on two calls (first used at {b.leaf_lines.get(slot)}). A replay would use "
+                           "the traced value every time. Pass it as an argument, make it from the arguments with "
+                           "tensor operations, or draw random values with tg.randn or nn.Dropout (a replay draws "
+                           "those again)")
+    if _result_shape(a.result) != _result_shape(b.result):
+        raise JitError(f"jit: {name} returned differently shaped results on two calls with the same signature")
+
+
+def _what(step):
+    if step.kind == "op":
+        return f"the op {step.cls.name}"
+    if step.kind in ("note", "call"):
+        return f"{getattr(step.func, '__qualname__', 'a call')}"
+    return "a backward pass" if step.kind == "backward" else "an assignment to .grad"
+
+
+def _same_step(x, y):
+    if x.kind != y.kind:
+        return False
+    if x.kind == "op":
+        return (x.cls is y.cls and x.inputs == y.inputs and x.needs == y.needs and x.recorded == y.recorded
+                and _same(x.params, y.params))
+    if x.kind == "note":
+        return x.func is y.func and x.random == y.random and _same(x.args, y.args)
+    if x.kind == "call":
+        return x.func is y.func and _same(x.args, y.args) and _same(x.kwargs, y.kwargs)
+    if x.kind == "grad":
+        return _same(x.tensor, y.tensor) and _same(x.value, y.value)
+    return _same(x.seed, y.seed) and _same(x.root, y.root) and len(x.leaves) == len(y.leaves)
+
+
+def _same(u, v):
+    if isinstance(u, Slot) or isinstance(v, Slot):
+        return type(u) is type(v) and int(u) == int(v)
+    if isinstance(u, np.ndarray) or isinstance(v, np.ndarray):
+        return isinstance(u, np.ndarray) and isinstance(v, np.ndarray) and _same_array(u, v)
+    if isinstance(u, Tensor) or isinstance(v, Tensor):
+        return u is v or (isinstance(u, Tensor) and isinstance(v, Tensor) and not u.requires_grad
+                          and not v.requires_grad and _same_array(u._data, v._data))
+    if isinstance(u, (tuple, list)):
+        return type(u) is type(v) and len(u) == len(v) and all(_same(p, q) for p, q in zip(u, v))
+    if isinstance(u, dict):
+        return isinstance(v, dict) and u.keys() == v.keys() and all(_same(u[k], v[k]) for k in u)
+    if u is v:
+        return True
+    try:
+        return type(u) is type(v) and bool(u == v)
+    except Exception:  # an object whose == is not a truth value
+        return False
+
+
+def _same_array(x, y):
+    return x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
+
+
+def _result_shape(template):
+    from .jit_trace import Out, Value
+
+    if isinstance(template, Out):
+        return ("out", int(template.slot), template.as_tensor)
+    if isinstance(template, Value):
+        return ("value", repr(template.value))
+    if isinstance(template, (tuple, list)):
+        return (type(template).__name__,) + tuple(_result_shape(t) for t in template)
+    if isinstance(template, dict):
+        return ("dict",) + tuple((k, _result_shape(t)) for k, t in template.items())
+    return None
