@@ -167,3 +167,33 @@ def test_a_fused_op_equals_its_composition(row, data):
         sc = np.zeros_like(case.arrays[i]) if sc is None else sc
         np.testing.assert_allclose(s2, sc, rtol=1e-7, atol=1e-10,
                                    err_msg=f"{row.name}: second derivative, input {i}, on {case}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_a_jit_replay_of_forward_and_backward_equals_eager(name, data):
+    """Every row through tg.jit: the first two calls trace, the third replays the op's forward and its rule on
+    arrays; output and gradients must be eager's, bit for bit, on each call's own values."""
+    op = BY_NAME[name]
+    case = data.draw(op.inputs, label="case")
+
+    def f(*tensors):
+        out = op.ours(*tensors, **case.params)
+        if out.requires_grad:
+            (out * tg.Tensor(np.random.default_rng(0).standard_normal(out.shape))).sum().backward()
+        return out
+
+    jitted = tg.jit(f)
+    for k in range(4):
+        arrays = [a * (1 + 1e-3 * k) for a in case.arrays]  # each call its own values, same signs
+        eager_inputs = [tg.Tensor(a, requires_grad=True) for a in arrays]
+        jit_inputs = [tg.Tensor(a, requires_grad=True) for a in arrays]
+        expected, got = f(*eager_inputs), jitted(*jit_inputs)
+        np.testing.assert_array_equal(got.data, expected.data, err_msg=f"{name}: call {k + 1}'s output on {case}")
+        for i, (e, g) in enumerate(zip(eager_inputs, jit_inputs)):
+            assert (e.grad is None) == (g.grad is None), f"{name}: input {i} has a gradient only one way"
+            if e.grad is not None:
+                np.testing.assert_array_equal(g.grad.data, e.grad.data,
+                                              err_msg=f"{name}: call {k + 1}, input {i}'s gradient on {case}")
+    assert jitted.traces == 2

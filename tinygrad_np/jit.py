@@ -90,7 +90,12 @@ class Jitted:
         self._last = None
 
     def __call__(self, *args, **kwargs):
-        args, kwargs, tensors, key = _signature(args, kwargs, self.__name__)
+        fast = None if kwargs else _array_signature(args)
+        if fast is None:
+            args, kwargs, tensors, key = _signature(args, kwargs, self.__name__)
+        else:
+            key, tensors = fast
+            args = tensors
         with self._lock:
             entries = self._cache.get(key)
             if entries is None:
@@ -135,6 +140,25 @@ class Jitted:
         header = (f"# {self.__name__}: {counts['op']} ops, {counts['backward']} backward pass(es), "
                   f"{counts['call']} calls, {counts['note']} arrays made outside ops")
         return "\n".join([header] + program.text)
+
+
+def _array_signature(args):
+    """The common case, quickly: every argument an array or a Tensor, no two the same array. Returns the key
+    and the argument Tensors, or None for the general path (_signature)."""
+    tensors, key = [], ["arrays", is_grad_enabled()]
+    for a in args:
+        kind = type(a)
+        if kind is np.ndarray:
+            tensors.append(Tensor._make(a, False))
+            key.append((a.shape, a.dtype, False))
+        elif kind is Tensor:
+            tensors.append(a)
+            key.append((a._data.shape, a._data.dtype, a.requires_grad))
+        else:
+            return None
+    if len(tensors) > 1 and len({id(t._data) for t in tensors}) < len(tensors):
+        return None
+    return tuple(key), tensors
 
 
 def _signature(args, kwargs, name):

@@ -29,14 +29,6 @@ def _output(data, arrays, preserves_dtype):
     return data
 
 
-def _finish_backward(targets, grads, seed):
-    """The end of autograd.backward: each gradient its own array, added to ``.grad`` under the lock."""
-    owned = autograd._owned(dict(zip(targets, grads)), (Tensor._make(seed, False),))
-    with autograd._grad_lock:
-        for t, g in owned.items():
-            t._grad = g if t._grad is None else autograd._accumulated(t, g)
-
-
 def _wrap(array):
     return Tensor._make(array, False)
 
@@ -47,7 +39,8 @@ class Program:
 
     def __init__(self, trace, check_only=False):
         self.trace = trace
-        self.namespace = {"_output": _output, "_finish_backward": _finish_backward, "_wrap": _wrap}
+        self.namespace = {"_output": _output, "_wrap": _wrap, "_grad_lock": autograd._grad_lock,
+                          "_accumulated": autograd._accumulated}
         self.names = {}  # id(object) -> its name in the namespace
         self.code, self.text = [], []
         self.loaded = set()  # leaf slots read into a local since the last call that may have replaced them
@@ -221,17 +214,27 @@ class Program:
                 passed.append(f"d{_short(Slot(op.inputs[i]))}")
             self.text.append(f"{', '.join(passed) or '_'} = {op.cls.name}.backward(d{_short(op.out)}, "
                              f"v{op.out}, {', '.join(f'v{s}' for s in op.inputs)})")
-        targets = [self.expr(step.leaves[id(t)][0]) for t in leaves]
-        grads = [names[("leaf", t)] for t in leaves]
-        seed_code = self.expr(step.seed)
-        self.code.append(f"_finish_backward(({', '.join(targets)}{',' if len(targets) == 1 else ''}), "
-                         f"({', '.join(grads)}{',' if len(grads) == 1 else ''}), {seed_code})")
+        self._finish(step, leaves, names, pending, seed)
         for t in leaves:
             described, slot = step.leaves[id(t)]
             self.code.append(f"v{slot} = {self.expr(described)}._grad._data")
             self.dry[int(slot)] = self.trace.values[int(slot)]
             self.text.append(f"{_short(described)}.grad += d{_short(described)}")
         self.loaded.clear()
+
+    def _finish(self, step, leaves, names, pending, seed):
+        """The end of autograd.backward, written out: each gradient its own array (autograd._owned: the dry run
+        shows which share one, since sharing is decided by the rules, not the values), then added to .grad."""
+        taken = {id(seed)}
+        self.code.append("with _grad_lock:")
+        for t in leaves:
+            g, code = pending[("leaf", t)], names[("leaf", t)]
+            if id(g) in taken or (g.base is not None and not g.flags.writeable):
+                g, code = g.copy(), code + ".copy()"
+            taken.add(id(g))
+            target = self.expr(step.leaves[id(t)][0])
+            self.code.append(f"    t = {target}")
+            self.code.append(f"    t._grad = _wrap({code}) if t._grad is None else _accumulated(t, _wrap({code}))")
 
     def _root_slot(self, node):
         return self.trace.steps[node[1]].out if node[0] == "op" else self.trace.slot_of[id(node[1]._data)]

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from .tensor import bump_versions
 from .tracing import replayable
 
 
@@ -72,18 +73,20 @@ class Optimizer:
     def step(self):
         # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
         # nothing here is recorded: no need for no_grad().
-        k = 0
+        k, updated = 0, []
         for group in self.param_groups:
+            coupled_decay = group["weight_decay"] and not self.decoupled
             for p in group["params"]:
                 grad, state = p._grad, self.state[k]
                 k += 1
                 if grad is None:
                     continue
                 g = grad._data
-                if group["weight_decay"] and not self.decoupled:
+                if coupled_decay:
                     g = g + group["weight_decay"] * p._data  # a new array: p.grad is left as it was
                 self.update(p._data, g, state, group)
-                p.bump_version()  # a graph built before this step can no longer be differentiated
+                updated.append(p)
+        bump_versions(updated)  # a graph built before this step can no longer be differentiated
 
     def update(self, w, g, state, group):
         """Update the array ``w`` in place, given its gradient ``g``, its ``state`` and its ``group``."""
