@@ -83,6 +83,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="folder for metrics.json, model.npz and loss.png (default: runs/charlm-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
     p.add_argument("--quick", action="store_true", help="2 epochs, for CI")
     args = p.parse_args(argv)
     if args.quick:
@@ -101,16 +102,22 @@ def main(argv=None):
     loader = DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=True, rng=rng)
     opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=args.epochs * len(loader), min_lr=args.lr / 20)
+
+    def step(contexts, targets):
+        loss = model(contexts).cross_entropy(targets)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    step = step if args.no_jit else tg.jit(step)
     history = [{"epoch": 0, "train_loss": mean_loss(model, x_train, y_train), "val_loss": mean_loss(model, x_val, y_val)}]
     print(f"epoch  0  train {history[0]['train_loss']:.4f}  validation {history[0]['val_loss']:.4f}  "
           f"(uniform guessing: {np.log(len(SYMBOLS)):.4f})")
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         for xb, yb in loader:
-            loss = model(xb).cross_entropy(yb)
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
+            step(xb, yb)
             schedule.step()
         history.append({"epoch": epoch, "train_loss": mean_loss(model, x_train, y_train),
                         "val_loss": mean_loss(model, x_val, y_val), "seconds": time.perf_counter() - start})

@@ -73,6 +73,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="folder for metrics.json, model.npz and loss.png (default: runs/lstm-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
     p.add_argument("--quick", action="store_true", help="length 8, 600 steps, for CI")
     args = p.parse_args(argv)
     if args.quick:
@@ -84,16 +85,22 @@ def main(argv=None):
     model = Adder(args.hidden, rng)
     opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=args.steps, warmup=min(100, args.steps // 10))
+    def train_step(x, y):
+        error = model(x) - y
+        loss = (error * error).mean()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), args.clip)  # replayed: each step's own norm
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    # Each sequence length is a signature of its own (the loop over time unrolls into the program): room for all.
+    train_step = train_step if args.no_jit else tg.jit(train_step, cache_size=args.length + 1)
     losses, start = [], time.perf_counter()
     for step in range(1, args.steps + 1):
         # Lengths vary from batch to batch, so the model cannot count on a fixed distance to the end.
         x, y = adding_problem(args.batch_size, int(rng.integers(args.length // 2, args.length + 1)), rng)
-        error = model(tg.Tensor(x)) - tg.Tensor(y)
-        loss = (error * error).mean()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-        opt.step()
-        opt.zero_grad()
+        loss = train_step(tg.Tensor(x), tg.Tensor(y))
         schedule.step()
         losses.append(loss.item())
         if step % max(1, args.steps // 10) == 0:

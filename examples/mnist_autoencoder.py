@@ -62,6 +62,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a few batches, for CI")
     parser.add_argument("--data-dir")
     parser.add_argument("--out", help="output folder (default: runs/autoencoder-<timestamp>)")
+    parser.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f"argument --epochs: must be at least 1, got {args.epochs}")
@@ -74,17 +75,22 @@ def main(argv=None):
     model = build(rng)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader(x_train, batch_size=128, shuffle=True, rng=rng)
+
+    def step(batch):
+        loss = mse(model(batch), batch)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    step = step if args.no_jit else tg.jit(step)
     print(f"test reconstruction error before training: {evaluate(model, x_test):.4f}")
     for epoch in range(1, (1 if args.quick else args.epochs) + 1):
         start = time.perf_counter()
         for i, xb in enumerate(loader):
             if args.quick and i == 20:
                 break
-            batch = tg.Tensor(xb)
-            loss = mse(model(batch), batch)
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
+            step(xb)
         print(f"epoch {epoch}: test reconstruction error {evaluate(model, x_test):.4f} "
               f"({time.perf_counter() - start:.1f} s)")
     os.makedirs(args.out, exist_ok=True)

@@ -53,6 +53,7 @@ def parse_args(argv=None):
                                       "or a download; offline, the bundled sample)")
     p.add_argument("--out", help="output folder (default: runs/cnn-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
     p.add_argument("--quick", action="store_true", help="one epoch of at most 200 steps, for CI")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size"):
@@ -76,6 +77,16 @@ def train(model, args, x_train, y_train, x_test, y_test):
     epochs = 1 if args.quick else args.epochs
     opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=epochs * steps_per_epoch, warmup=min(100, steps_per_epoch // 2))
+
+    def step(x, y):  # replayed by tg.jit after two traced calls: the schedule's lr is read at each replay
+        logits = model(x)
+        loss = logits.cross_entropy(y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss, logits
+
+    step = step if getattr(args, "no_jit", False) else tg.jit(step)
     history, step_losses = [], []
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
@@ -84,11 +95,7 @@ def train(model, args, x_train, y_train, x_test, y_test):
         for i, (xb, yb) in enumerate(progress(loader, f"epoch {epoch}/{epochs}")):
             if i == steps_per_epoch:
                 break
-            logits = model(tg.Tensor(xb))
-            loss = logits.cross_entropy(yb)
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
+            loss, logits = step(tg.Tensor(xb), yb)
             schedule.step()
             value = loss.item()
             if not np.isfinite(value):

@@ -84,6 +84,7 @@ def parse_args(argv=()):
                                                    "$TINYGRAD_NP_DATA, the cache, or a download")
     p.add_argument("--out", type=folder, help="output folder; None means runs/mnist-<timestamp>")
     p.add_argument("--no-plots", action="store_true", help="write no PNGs (and need no matplotlib)")
+    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
     p.add_argument("--show", action="store_true", help="also show the plots in windows at the end")
     p.add_argument("--dry-run", action="store_true",
                    help=f"one epoch of {DRY_RUN_BATCHES} batches, to check that everything runs")
@@ -244,6 +245,20 @@ def progress(loader, description):
     return tqdm(loader, desc=description, leave=False, disable=False if in_notebook else None, dynamic_ncols=True)
 
 
+def make_step(model, opt, jit=True):
+    """One training step on a batch: forward, backward, update. Returns the loss and the logits. With ``jit``
+    its first two calls run eagerly under a trace and later calls replay the recorded NumPy program (tg.jit)."""
+    def step(x, y):
+        logits = model(x)
+        loss = logits.cross_entropy(y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss, logits
+
+    return tg.jit(step) if jit else step
+
+
 def train(args, model, x_train, y_train, x_test, y_test, verbose=True):
     """The loop. Returns the history (one dict an epoch), every step's loss, the steps an epoch, and seconds.
 
@@ -254,6 +269,7 @@ def train(args, model, x_train, y_train, x_test, y_test, verbose=True):
     loader = DataLoader(x_train, y_train, batch_size=batch_size, shuffle=batch_size < len(x_train),
                         rng=np.random.default_rng(args.seed))
     steps_per_epoch = DRY_RUN_BATCHES if args.dry_run else len(loader)
+    step = make_step(model, opt, jit=not getattr(args, "no_jit", False))
     log_every = max(1, args.epochs // 25)  # full-batch runs have hundreds of one-step epochs
     history, step_losses = [], []
     start = time.perf_counter()
@@ -265,11 +281,7 @@ def train(args, model, x_train, y_train, x_test, y_test, verbose=True):
         for i, (xb, yb) in enumerate(bar):
             if i == steps_per_epoch:
                 break
-            logits = model(tg.Tensor(xb))
-            loss = logits.cross_entropy(yb)
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
+            loss, logits = step(tg.Tensor(xb), yb)
             value = loss.item()
             if not np.isfinite(value):
                 raise FloatingPointError(f"the loss became {value} at step {i + 1} of epoch {epoch}; "

@@ -144,6 +144,7 @@ def main(argv=None):
     p.add_argument("--out", help="folder for metrics.json, model.npz and attention.png "
                                  "(default: runs/transformer-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
     p.add_argument("--quick", action="store_true", help="4 digits, 300 steps, for CI")
     args = p.parse_args(argv)
     if args.quick:
@@ -155,19 +156,24 @@ def main(argv=None):
     model = Transformer(2 * args.digits + 1, rng=rng)
     opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=args.steps, warmup=min(100, args.steps // 10))
-    losses, start = [], time.perf_counter()
-    for step in range(1, args.steps + 1):
-        lines, targets = batch_of_strings(args.digits, args.batch_size, rng)
+    def step(lines, targets):
         logits = model(lines)  # (b, t, vocab); cross_entropy wants the classes on axis 1
         loss = F.cross_entropy(logits.transpose(0, 2, 1), targets)
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # replayed: each step's own norm
         opt.step()
         opt.zero_grad()
+        return loss
+
+    step = step if args.no_jit else tg.jit(step)
+    losses, start = [], time.perf_counter()
+    for i in range(1, args.steps + 1):
+        lines, targets = batch_of_strings(args.digits, args.batch_size, rng)
+        loss = step(lines, targets)
         schedule.step()
         losses.append(loss.item())
-        if step % max(1, args.steps // 10) == 0:
-            print(f"step {step:5d}  loss {np.mean(losses[-50:]):.4f}  ({time.perf_counter() - start:.0f} s)", flush=True)
+        if i % max(1, args.steps // 10) == 0:
+            print(f"step {i:5d}  loss {np.mean(losses[-50:]):.4f}  ({time.perf_counter() - start:.0f} s)", flush=True)
     seconds = time.perf_counter() - start
     test_lines, _ = batch_of_strings(args.digits, 1000, np.random.default_rng(12345), test=True)
     digits = test_lines[:, :args.digits]

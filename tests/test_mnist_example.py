@@ -430,3 +430,16 @@ def test_show_shows_the_figures_it_made(tmp_path, monkeypatch):
     assert len(shown) == 1 and len(shown[0]) == len(PLOTS)  # every figure it drew, still open, none re-read
     assert all("DRY RUN" in title for title in shown[0]), shown
     plt.close("all")
+
+
+def test_jit_and_no_jit_train_to_the_same_numbers(tmp_path):
+    """The example replays its step with tg.jit by default; --no-jit runs it eagerly. The results must not move.
+    The dry run's five batches of 128 from 1,000 images: two traced calls, then three replays."""
+    write_mnist_folder(tmp_path / "data", n_train=1000, n_test=50)
+    runs = {}
+    for flag in ([], ["--no-jit"]):
+        out = tmp_path / ("eager" if flag else "jit")
+        run_example("--dry-run", "--hidden", 16, "--data-dir", tmp_path / "data", "--out", out, "--no-plots", *flag)
+        metrics = json.loads((out / "metrics.json").read_text())
+        runs[bool(flag)] = [{k: v for k, v in epoch.items() if k != "seconds"} for epoch in metrics["history"]]
+    assert runs[True] == runs[False] and runs[True][0]["train_loss"] > 0
