@@ -13,7 +13,7 @@ import tinygrad_np as tg
 OPS = ("mul", "add", "exp", "tanh")
 
 
-def tinygrad_chain(op, length):
+def tinygrad_chain(op, length, jit=False):
     x = tg.Tensor(np.linspace(-1, 1, 4), requires_grad=True)
     k = tg.Tensor(np.full(4, 0.999))
 
@@ -24,7 +24,7 @@ def tinygrad_chain(op, length):
         y.backward(np.ones(4))
         x.grad = None
 
-    return run
+    return tg.jit(run) if jit else run
 
 
 def torch_chain(op, length):
@@ -84,14 +84,17 @@ def per_node_microseconds(repeats, length, calls, take_turns, torch_available):
     results = {}
     with np.errstate(over="ignore", invalid="ignore"):  # the exp chain overflows; its cost does not change
         for op in OPS:
-            candidates = {"tinygrad_np": tinygrad_chain(op, length), "minimal tape": tape_chain(op, length)}
+            candidates = {"tinygrad_np": tinygrad_chain(op, length),
+                          "tinygrad_np jit": tinygrad_chain(op, length, jit=True),
+                          "minimal tape": tape_chain(op, length)}
             if torch_available:
                 candidates["pytorch"] = torch_chain(op, length)
             samples = take_turns(candidates, repeats, calls)
             results[op] = {name: 1e6 * sorted(s)[len(s) // 2] / length for name, s in samples.items()}
             results[op]["ratios"] = {
-                f"tinygrad_np / {other}": _median_ratio(samples["tinygrad_np"], samples[other])
-                for other in samples if other != "tinygrad_np"}
+                f"{ours} / {other}": _median_ratio(samples[ours], samples[other])
+                for ours in ("tinygrad_np", "tinygrad_np jit")
+                for other in samples if not other.startswith("tinygrad_np")}
     return results
 
 

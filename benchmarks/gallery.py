@@ -13,6 +13,7 @@ script would.
 import argparse
 import importlib.util
 import math
+import os
 import statistics
 import sys
 import time
@@ -131,7 +132,7 @@ def models(rng):
     return out
 
 
-def measure(repeats, calls):
+def measure(repeats, calls, clock=time.perf_counter):
     rows = {}
     for name, (ours, theirs, batch, our_loss, their_loss) in models(np.random.default_rng(0)).items():
         theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.state_dict().items()})
@@ -144,6 +145,18 @@ def measure(repeats, calls):
             our_opt.zero_grad()
             return loss.item()
 
+        def jit_body(*batch):
+            loss = our_loss(ours, batch)
+            loss.backward()
+            our_opt.step()
+            our_opt.zero_grad()
+            return loss
+
+        jitted = tg.jit(jit_body)
+
+        def our_jit_step():  # the same step on the same model, replayed by tg.jit
+            return jitted(*batch).item()
+
         def their_step():
             loss = their_loss(theirs, batch)
             loss.backward()
@@ -152,29 +165,46 @@ def measure(repeats, calls):
             return loss.item()
 
         first = (our_step(), their_step())
-        samples = {"tinygrad_np": [], "pytorch": []}
+        our_jit_step(), our_jit_step()  # the two traced calls
+        steps = [("tinygrad_np", our_step), ("tinygrad_np jit", our_jit_step), ("pytorch", their_step)]
+        samples = {label: [] for label, _ in steps}
         for r in range(repeats):
-            for label, fn in ((("tinygrad_np", our_step), ("pytorch", their_step)) if r % 2 else
-                              (("pytorch", their_step), ("tinygrad_np", our_step))):
+            for label, fn in steps[r % 3:] + steps[:r % 3]:
                 fn()
-                start = time.perf_counter()
+                start = clock()
                 for _ in range(calls):
                     fn()
-                samples[label].append((time.perf_counter() - start) / calls)
+                samples[label].append((clock() - start) / calls)
         ratio = statistics.median(a / b for a, b in zip(samples["tinygrad_np"], samples["pytorch"]))
+        jit_ratio = statistics.median(a / b for a, b in zip(samples["tinygrad_np jit"], samples["pytorch"]))
         rows[name] = {"first_losses": first, "ms": {k: 1e3 * statistics.median(v) for k, v in samples.items()},
-                      "ratio": ratio}
-        print(f"{name}: first losses {first[0]:.6f} / {first[1]:.6f}; tinygrad_np {rows[name]['ms']['tinygrad_np']:.2f} "
-              f"ms, PyTorch {rows[name]['ms']['pytorch']:.2f} ms, ratio {ratio:.2f}", flush=True)
+                      "ratio": ratio, "jit_ratio": jit_ratio}
+        ms = rows[name]["ms"]
+        print(f"{name}: first losses {first[0]:.6f} / {first[1]:.6f}; tinygrad_np {ms['tinygrad_np']:.2f} ms, "
+              f"jit {ms['tinygrad_np jit']:.2f} ms, PyTorch {ms['pytorch']:.2f} ms; ratio {ratio:.2f}, "
+              f"jit ratio {jit_ratio:.2f}", flush=True)
     return rows
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--one-thread", action="store_true",
+                   help="one BLAS and one PyTorch thread, each step timed in this thread's CPU time (steadier on a "
+                        "shared machine); start it with OPENBLAS_NUM_THREADS=1 (or have threadpoolctl installed)")
     args = p.parse_args(argv)
     tg.reuse_freed_memory()  # as the examples run
-    measure(3 if args.quick else 15, 2 if args.quick else 10)
+    clock = time.perf_counter
+    if args.one_thread:
+        torch.set_num_threads(1)
+        clock = time.thread_time
+        try:
+            from threadpoolctl import threadpool_limits
+            threadpool_limits(1)
+        except ImportError:
+            if os.environ.get("OPENBLAS_NUM_THREADS") != "1" and os.environ.get("OMP_NUM_THREADS") != "1":
+                print("warning: NumPy's BLAS may use several threads: set OPENBLAS_NUM_THREADS=1", file=sys.stderr)
+    measure(3 if args.quick else 15, 2 if args.quick else 10, clock)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,27 @@ class TinygradLeNet:
         return loss.item()
 
 
+class TinygradJitLeNet(TinygradLeNet):
+    """The same step, replayed by tg.jit after two traced calls."""
+
+    name = "tinygrad_np jit"
+
+    def __init__(self, state, lr):
+        super().__init__(state, lr)
+
+        def step(x, y):
+            loss = self.model(x).cross_entropy(y)
+            loss.backward()
+            self.opt.step()
+            self.opt.zero_grad()
+            return loss
+
+        self.jitted = tg.jit(step)
+
+    def step(self, x, y):
+        return self.jitted(x, y).item()
+
+
 class TorchLeNet:
     name = "pytorch"
 

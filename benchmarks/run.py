@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chain import per_node_microseconds  # noqa: E402
-from lenet import TinygradLeNet, TorchLeNet, initial_state, mnist_like_batch  # noqa: E402
+from lenet import TinygradJitLeNet, TinygradLeNet, TorchLeNet, initial_state, mnist_like_batch  # noqa: E402
 from numpy_mlp import NumpyMLP  # noqa: E402
-from tinygrad_mlp import TinygradLinearMLP, TinygradMLP  # noqa: E402
+from tinygrad_mlp import TinygradJitMLP, TinygradLinearMLP, TinygradMLP  # noqa: E402
 from torch_mlp import TorchMLP, torch  # noqa: E402
 
 import tinygrad_np as tg  # noqa: E402
@@ -137,13 +137,14 @@ def training_steps_one_thread(configs, repeats, target, rng):
         for batch, hidden in configs:
             x, y, _ = mnist_batch(batch, rng)
             params = initial_params(hidden, rng)
-            impls = [TinygradMLP(params, LR), TinygradLinearMLP(params, LR), NumpyMLP(params, LR)]
+            impls = [TinygradMLP(params, LR), TinygradJitMLP(params, LR), TinygradLinearMLP(params, LR),
+                     NumpyMLP(params, LR)]
             for m in impls:
-                m.step(x, y)
-            calls = max(3, int(target / max(1e-9, _thread_seconds(lambda: impls[2].step(x, y), 3))))
+                m.step(x, y), m.step(x, y)  # the jitted step traces on its first two calls
+            calls = max(3, int(target / max(1e-9, _thread_seconds(lambda: impls[-1].step(x, y), 3))))
             samples = {m.name: [] for m in impls}
             for r in range(repeats):
-                for m in impls[r % 3:] + impls[:r % 3]:
+                for m in impls[r % len(impls):] + impls[:r % len(impls)]:
                     samples[m.name].append(_thread_seconds(lambda m=m: m.step(x, y), calls))
             row = {"batch": batch, "hidden": hidden, "ms": {k: 1e3 * statistics.median(v) for k, v in samples.items()},
                    "vs_numpy": {k: paired_ratio(samples, k, "numpy") for k in samples if k != "numpy"}}
@@ -203,8 +204,9 @@ def lenet_step(repeats, calls):
         return None
     x, y = mnist_like_batch(np.random.default_rng(0))
     state = initial_state()
-    impls = [TinygradLeNet(state, LR), TorchLeNet(state, LR)]
+    impls = [TinygradLeNet(state, LR), TinygradJitLeNet(state, LR), TorchLeNet(state, LR)]
     first = [m.step(x, y) for m in impls]
+    impls[1].step(x, y)  # its second traced call: from here on it replays
     result = {"first_losses": first}
     for mode in ("wall", "cpu, one thread"):
         clock = time.perf_counter if mode == "wall" else time.thread_time
@@ -215,7 +217,7 @@ def lenet_step(repeats, calls):
         try:
             samples = {m.name: [] for m in impls}
             for r in range(repeats):
-                for m in (impls if r % 2 else impls[::-1]):
+                for m in impls[r % len(impls):] + impls[:r % len(impls)]:
                     m.step(x, y)
                     start = clock()
                     for _ in range(calls):
@@ -227,6 +229,7 @@ def lenet_step(repeats, calls):
                 limiter.__exit__(None, None, None)
         result[mode] = {"ms": {k: 1e3 * statistics.median(v) for k, v in samples.items()},
                         "ratio": paired_ratio(samples, "tinygrad_np", "pytorch"),
+                        "jit_ratio": paired_ratio(samples, "tinygrad_np jit", "pytorch"),
                         "blas_pinned": limiter is not None or mode == "wall"}
     return result
 
@@ -412,13 +415,14 @@ def markdown(report):
     if report.get("lenet"):
         lenet = report["lenet"]
         lines += ["", f"**LeNet-5 training step** (batch 64, milliseconds, from the same weights: first losses "
-                      f"{lenet['first_losses'][0]:.6f} and {lenet['first_losses'][1]:.6f}):", "",
-                  "| malloc | timing | tinygrad_np | PyTorch | tinygrad_np / PyTorch |", "| --- | --- | --- | --- | --- |"]
+                      f"{lenet['first_losses'][0]:.6f} and {lenet['first_losses'][-1]:.6f}):", "",
+                  "| malloc | timing | tinygrad_np | tinygrad_np jit | PyTorch | tinygrad_np / PyTorch "
+                  "| jit / PyTorch |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for label, key in (("default", "lenet"), ("freed memory reused", "lenet_reusing_memory")):
             for mode, v in (report.get(key) or {}).items():
                 if mode != "first_losses":
-                    lines.append(f"| {label} | {mode} | {v['ms']['tinygrad_np']:.2f} | {v['ms']['pytorch']:.2f} | "
-                                 f"{v['ratio']:.2f} |")
+                    lines.append(f"| {label} | {mode} | {v['ms']['tinygrad_np']:.2f} | {v['ms']['tinygrad_np jit']:.2f} | "
+                                 f"{v['ms']['pytorch']:.2f} | {v['ratio']:.2f} | {v['jit_ratio']:.2f} |")
     cost = report["safety"]
     us = cost["microseconds"]
     lines += ["", f"**Refusing in-place changes** costs {us['version check per op']:.2f} µs per op in backward "

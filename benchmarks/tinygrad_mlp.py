@@ -40,3 +40,24 @@ class TinygradLinearMLP:
         self.opt.step()
         self.opt.zero_grad()
         return loss.item()
+
+
+class TinygradJitMLP(TinygradMLP):
+    """The same step as TinygradMLP, replayed by tg.jit: traced on its first two calls, then the program."""
+
+    name = "tinygrad_np jit"
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr)
+
+        def step(x, y):
+            loss = ((x @ self.W1 + self.b1).relu() @ self.W2 + self.b2).cross_entropy(y)
+            loss.backward()
+            self.opt.step()
+            self.opt.zero_grad()
+            return loss
+
+        self.jitted = tg.jit(step)
+
+    def step(self, x, y):
+        return self.jitted(x, y).item()

@@ -73,7 +73,9 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="folder for metrics.json, model.npz and loss.png (default: runs/lstm-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
+    p.add_argument("--no-jit", action="store_true",
+                   help="run each step eagerly, op by op, instead of replaying it with tg.jit "
+                   "(the same numbers, slower)")
     p.add_argument("--quick", action="store_true", help="length 8, 600 steps, for CI")
     args = p.parse_args(argv)
     if args.quick:

@@ -62,7 +62,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a few batches, for CI")
     parser.add_argument("--data-dir")
     parser.add_argument("--out", help="output folder (default: runs/autoencoder-<timestamp>)")
-    parser.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
+    parser.add_argument("--no-jit", action="store_true",
+                        help="run each step eagerly, op by op, instead of replaying it with tg.jit "
+                        "(the same numbers, slower)")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f"argument --epochs: must be at least 1, got {args.epochs}")

@@ -53,7 +53,9 @@ def parse_args(argv=None):
                                       "or a download; offline, the bundled sample)")
     p.add_argument("--out", help="output folder (default: runs/cnn-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
+    p.add_argument("--no-jit", action="store_true",
+                   help="run each step eagerly, op by op, instead of replaying it with tg.jit "
+                   "(the same numbers, slower)")
     p.add_argument("--quick", action="store_true", help="one epoch of at most 200 steps, for CI")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size"):

@@ -84,7 +84,9 @@ def parse_args(argv=()):
                                                    "$TINYGRAD_NP_DATA, the cache, or a download")
     p.add_argument("--out", type=folder, help="output folder; None means runs/mnist-<timestamp>")
     p.add_argument("--no-plots", action="store_true", help="write no PNGs (and need no matplotlib)")
-    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
+    p.add_argument("--no-jit", action="store_true",
+                   help="run each step eagerly, op by op, instead of replaying it with tg.jit "
+                   "(the same numbers, slower)")
     p.add_argument("--show", action="store_true", help="also show the plots in windows at the end")
     p.add_argument("--dry-run", action="store_true",
                    help=f"one epoch of {DRY_RUN_BATCHES} batches, to check that everything runs")

@@ -144,7 +144,9 @@ def main(argv=None):
     p.add_argument("--out", help="folder for metrics.json, model.npz and attention.png "
                                  "(default: runs/transformer-<timestamp>)")
     p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--no-jit", action="store_true", help="run each step eagerly, op by op, instead of replaying it with tg.jit (the same numbers, slower)")
+    p.add_argument("--no-jit", action="store_true",
+                   help="run each step eagerly, op by op, instead of replaying it with tg.jit "
+                   "(the same numbers, slower)")
     p.add_argument("--quick", action="store_true", help="4 digits, 300 steps, for CI")
     args = p.parse_args(argv)
     if args.quick:

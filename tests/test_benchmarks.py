@@ -24,7 +24,11 @@ def test_quick_benchmark_smoke(tmp_path):
     assert "| batch | hidden | tinygrad_np |" in table and "Per-op overhead" in table and "Memory" in table
     assert "Refusing in-place changes" in table and "Per node on a long chain" in table
     assert set(report["chain"]) == {"mul", "add", "exp", "tanh"}
-    assert all(v["tinygrad_np"] > 0 and v["minimal tape"] > 0 for v in report["chain"].values())
+    assert all(v["tinygrad_np"] > 0 and v["tinygrad_np jit"] > 0 and v["minimal tape"] > 0
+               for v in report["chain"].values())
+    assert all("tinygrad_np jit / minimal tape" in v["ratios"] for v in report["chain"].values())
+    for row in report.get("steps_one_thread") or ():  # with threadpoolctl, to pin BLAS to one thread
+        assert row["vs_numpy"]["tinygrad_np jit"] > 0
 
 
 def test_reuse_freed_memory_is_accepted_by_glibc_in_a_fresh_process():

@@ -49,7 +49,7 @@ from .grad_mode import is_grad_enabled
 from .jit_program import Program
 from .jit_trace import Slot, Trace
 from .tensor import Tensor
-from .tracing import JitError
+from .tracing import JitError, current
 
 __all__ = ["jit", "JitError"]
 
@@ -90,6 +90,9 @@ class Jitted:
         self._last = None
 
     def __call__(self, *args, **kwargs):
+        if current.trace is not None:  # called inside another jitted function's trace: its ops belong to that one
+            args, kwargs, _, _ = _signature(args, kwargs, self.__name__)
+            return self.fn(*args, **kwargs)
         fast = None if kwargs else _array_signature(args)
         if fast is None:
             args, kwargs, tensors, key = _signature(args, kwargs, self.__name__)
@@ -128,17 +131,25 @@ class Jitted:
         self._last = entry
         return result
 
-    def program(self):
+    def program(self, names=None):
         """The program of the signature called last, as text: one line per array operation, forward, then
-        backward (each rule the engine ran, in its order), then the update, with shapes."""
+        backward (each rule the engine ran, in its order), then the update, with shapes. ``names`` labels the
+        tensors the function did not make: a Module (its parameters' and buffers' names) or {name: Tensor}."""
         entry = self._last
         if entry is None:
             raise RuntimeError(f"jit: {self.__name__} has not been called yet, so there is no program to show")
         program = entry.program or Program(entry.first)
+        if names is not None:
+            pairs = names.named_parameters() if hasattr(names, "named_parameters") else names.items()
+            labels = {id(t): name for name, t in pairs}
+            if hasattr(names, "named_buffers"):
+                labels.update({id(t): name for name, t in names.named_buffers()})
+            program = Program(program.trace, labels)
         steps = program.trace.steps
         counts = {kind: sum(s.kind == kind for s in steps) for kind in ("op", "note", "call", "backward")}
-        header = (f"# {self.__name__}: {counts['op']} ops, {counts['backward']} backward pass(es), "
-                  f"{counts['call']} calls, {counts['note']} arrays made outside ops")
+        header = (f"# {self.__name__}: {counts['op']} ops, {counts['backward']} backward "
+                  f"pass{'es' if counts['backward'] != 1 else ''}, {counts['call']} replayed calls, "
+                  f"{counts['note']} arrays made outside ops")
         return "\n".join([header] + program.text)
 
 

@@ -37,12 +37,14 @@ class Program:
     """The code of one trace. ``run(*tensors)`` replays it on a call's argument Tensors; ``text`` is what
     ``step.program()`` shows."""
 
-    def __init__(self, trace, check_only=False):
+    def __init__(self, trace, names=None):
         self.trace = trace
+        self.labels = {slot: names[id(t)] for slot, t in trace.leaves.items() if names and id(t) in names}
         self.namespace = {"_output": _output, "_wrap": _wrap, "_grad_lock": autograd._grad_lock,
                           "_accumulated": autograd._accumulated}
         self.names = {}  # id(object) -> its name in the namespace
         self.code, self.text = [], []
+        self.shown = set()  # leaf slots the text has introduced
         self.loaded = set()  # leaf slots read into a local since the last call that may have replaced them
         self.dry = {}  # slot -> array, on the dry run
         self.fns = {}  # op step index -> the Function instance the replay runs
@@ -86,6 +88,10 @@ class Program:
         slot = int(slot)
         if slot in self.trace.leaves and slot not in self.loaded:
             self.code.append(f"v{slot} = {self.name(self.trace.leaves[slot], 'leaf')}._data")
+            if slot not in self.shown:
+                self.shown.add(slot)
+                what = f"{self.label(slot)}.data" if slot in self.labels else "the .data of a tensor made elsewhere"
+                self.text.append(f"{self.label(slot)} = {what}, read on every replay{_shape(self.trace.values[slot])}")
             self.loaded.add(slot)
         return f"v{slot}"
 
@@ -114,6 +120,7 @@ class Program:
                 read.add(slot)
                 self.code.append(f"v{slot} = t{i}._data")
                 self.text.append(f"v{slot} = argument {i}{_shape(t._data)}")
+        self.text.append("# forward")
         for index, step in enumerate(trace.steps):
             getattr(self, "_" + step.kind)(index, step)
         self.code.append("return " + self._result(trace.result))
@@ -134,32 +141,34 @@ class Program:
             inputs = ", ".join(self.slot(s) for s in step.inputs)
             call = f"_output({call}, ({inputs}{',' if len(step.inputs) == 1 else ''}), {step.cls.preserves_dtype})"
         self.code.append(f"v{step.out} = {call}")
-        shown = ", ".join([f"v{s}" for s in step.inputs] + [f"{k}={_short(v)}" for k, v in step.params.items()])
+        shown = ", ".join([self.label(s) for s in step.inputs]
+                          + [f"{k}={self.short(v)}" for k, v in step.params.items()])
         self.text.append(f"v{step.out} = {step.cls.name}({shown}){_shape(fixed)}")
 
     def _note(self, index, step):
         self.dry[int(step.out)] = self.trace.values[int(step.out)]  # the traced draw: the dry run draws nothing
-        self.code.append(f"v{step.out} = {self.name(step.func, 'n')}({', '.join(self.expr(a) for a in step.args)})")
-        what = getattr(step.func, "__name__", "note")
-        self.text.append(f"v{step.out} = {what}({', '.join(_short(a) for a in step.args)}){_shape(self.dry[int(step.out)])}"
+        args = ", ".join(self.expr(a) for a in step.args)
+        self.code.append(f"v{step.out} = {self.name(step.func, 'n')}({args})")
+        what, shown = getattr(step.func, "__name__", "note"), ", ".join(self.short(a) for a in step.args)
+        self.text.append(f"v{step.out} = {what}({shown}){_shape(self.dry[int(step.out)])}"
                          + ("   (random: drawn again on each replay)" if step.random else ""))
 
     def _call(self, index, step):
         args = [self.expr(a) for a in step.args] + [f"{k}={self.expr(v)}" for k, v in step.kwargs.items()]
         call = f"{self.name(step.func, 'call')}({', '.join(args)})"
-        what = getattr(step.func, "__qualname__", "call")
+        what = _call_text(step)
         if step.out is None:
             self.code.append(call)
-            self.text.append(f"{what}(...)")
+            self.text.append(what)
         else:
             self.code.append(f"v{step.out} = {call}" + ("._data" if step.returns_tensor else ""))
-            self.text.append(f"v{step.out} = {what}(...)")
+            self.text.append(f"v{step.out} = {what}")
         self.loaded.clear()  # the call may have given a tensor a new array (p.data = ...)
 
     def _grad(self, index, step):
         value = "None" if step.value is None else self.expr(step.value)
         self.code.append(f"{self.expr(step.tensor)}.grad = {value}")
-        self.text.append(f"{_short(step.tensor)}.grad = {'None' if step.value is None else _short(step.value)}")
+        self.text.append(f"{self.short(step.tensor)}.grad = {'None' if step.value is None else self.short(step.value)}")
 
     def _backward(self, index, step):
         """The engine's walk over the recorded graph (autograd._backpropagate), written out."""
@@ -180,8 +189,11 @@ class Program:
                 leaves.append(node[1])
             return first
 
-        self.text.append(f"# backward from v{self._root_slot(step.root)}  ({step.line})")
+        self.text.append(f"# backward from {self.label(self._root_slot(step.root))}, at {step.line}: each op's rule, "
+                         "newest op first")
         seed = self.dry_value(step.seed)
+        seed_text = "1" if isinstance(step.seed, np.ndarray) and step.seed.size == 1 else self.short(step.seed)
+        self.text.append(f"d{self.label(self._root_slot(step.root))} = {seed_text}")
         queue = []
         if contribute(step.root, self.expr(step.seed), seed) and step.root[0] == "op":
             queue.append(step.root[1])
@@ -211,15 +223,17 @@ class Program:
                     code, gx = f"{code}.astype({self.name(target.dtype, 'dtype')})", gx.astype(target.dtype)
                 if contribute(in_node, code, gx) and in_node[0] == "op":
                     queue.append(in_node[1])
-                passed.append(f"d{_short(Slot(op.inputs[i]))}")
-            self.text.append(f"{', '.join(passed) or '_'} = {op.cls.name}.backward(d{_short(op.out)}, "
-                             f"v{op.out}, {', '.join(f'v{s}' for s in op.inputs)})")
+                passed.append("d" + self.label(op.inputs[i]))
+            inputs_shown = ", ".join(self.label(s) for s in op.inputs)
+            self.text.append(f"{', '.join(passed) or '_'} = {op.cls.name}.backward(dv{op.out}, v{op.out}, "
+                             f"{inputs_shown})")
         self._finish(step, leaves, names, pending, seed)
         for t in leaves:
             described, slot = step.leaves[id(t)]
             self.code.append(f"v{slot} = {self.expr(described)}._grad._data")
             self.dry[int(slot)] = self.trace.values[int(slot)]
-            self.text.append(f"{_short(described)}.grad += d{_short(described)}")
+            shown = self.short(described)
+            self.text.append(f"{shown}.grad = d{shown}   (added to it if it already has one)")
         self.loaded.clear()
 
     def _finish(self, step, leaves, names, pending, seed):
@@ -235,6 +249,21 @@ class Program:
             target = self.expr(step.leaves[id(t)][0])
             self.code.append(f"    t = {target}")
             self.code.append(f"    t._grad = _wrap({code}) if t._grad is None else _accumulated(t, _wrap({code}))")
+
+    def label(self, slot):
+        return self.labels.get(int(slot), f"v{int(slot)}")
+
+    def short(self, value):
+        """A step's argument as the program's text shows it."""
+        if isinstance(value, Tensor):
+            slot = self.trace.slot_of.get(id(value._data))
+            if slot is not None and self.trace.leaves.get(slot) is value:
+                return self.label(slot)
+        if isinstance(value, (Slot, TensorOf)):
+            return self.label(value)
+        if isinstance(value, tuple):
+            return "(" + ", ".join(self.short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return _short(value)
 
     def _root_slot(self, node):
         return self.trace.steps[node[1]].out if node[0] == "op" else self.trace.slot_of[id(node[1]._data)]
@@ -258,6 +287,16 @@ class Program:
 def _shape(array):
     array = np.asarray(array)
     return f"   # {tuple(array.shape)} {array.dtype}"
+
+
+def _call_text(step):
+    """A replayed call as the text shows it: ``SGD.step()`` and the first line of SGD's doc (its update)."""
+    name = getattr(step.func, "__name__", "call")
+    owner = step.args[0] if step.args else None
+    if owner is not None and getattr(type(owner), name, None) is not None and not isinstance(owner, (list, tuple)):
+        doc = (type(owner).__doc__ or "").strip().splitlines()
+        return f"{type(owner).__name__}.{name}()" + (f"   # {doc[0]}" if doc and name == "step" else "")
+    return f"{name}(...)"
 
 
 def _short(value):
