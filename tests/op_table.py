@@ -555,6 +555,11 @@ def pooled(x, kernel_size, stride, padding):
     return Unfold.apply(padded, kernel=k, stride=stride or k, dilation=(1, 1)).max(axis=(4, 5))
 
 
+def _normalized(x, axes):
+    centred = x - x.mean(axis=axes, keepdims=True)
+    return centred / ((centred * centred).mean(axis=axes, keepdims=True) + 1e-5).sqrt()
+
+
 FUSED = [
     Fused("linear", F.linear, lambda x, w, b: x @ w.T + b, linear_inputs()),
     Fused("cross_entropy", lambda x, labels: x.cross_entropy(labels),
@@ -564,5 +569,10 @@ FUSED = [
           along_axis(lambda s: arrays(s, low=-5, high=5))),
     Fused("sigmoid", lambda x: x.sigmoid(), lambda x: 1 / (1 + (-x).exp()), unary()),
     Fused("softplus", lambda x: x.softplus(), lambda x: (1 + x.exp()).log(), unary()),
+    Fused("layer_norm (Normalize)", lambda x, normalized_shape: F.layer_norm(x, normalized_shape),
+          lambda x, normalized_shape: _normalized(x, tuple(range(x.ndim - len(normalized_shape), x.ndim))),
+          layer_norm_inputs().map(lambda case: Case(case.arrays[:1], case.params))),
+    Fused("gelu", lambda x: x.gelu(),
+          lambda x: 0.5 * x * (1.0 + (np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)).tanh()), unary()),
     Fused("max_pool2d", lambda x, **p: F.max_pool2d(x, **p), pooled, pool_inputs(distinct)),
 ]

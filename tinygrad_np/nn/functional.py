@@ -205,8 +205,8 @@ def _pool_args(kernel_size, stride, padding, op):
 
 # ---- normalisation ------------------------------------------------------------------------------
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes, then * weight + bias
-    (composed; var without Bessel's correction, as PyTorch)."""
+    """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes (the fused op ops.Normalize;
+    var without Bessel's correction, as PyTorch), then * weight + bias."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.dtype == np.float16:  # squares of values near 1,000 overflow float16: compute in float32, as PyTorch
         cast = [None if t is None else t.astype(np.float32) for t in (weight, bias)]
@@ -214,8 +214,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     if x.shape[x.ndim - len(normalized_shape):] != normalized_shape:
         raise ValueError(f"layer_norm: input {x.shape} does not end in normalized_shape {normalized_shape}")
     axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
-    centred = x - x.mean(axis=axes, keepdims=True)
-    out = centred / ((centred * centred).mean(axis=axes, keepdims=True) + eps).sqrt()
+    out = ops.Normalize.apply(x, axes=axes, eps=eps)
     if weight is not None:
         out = out * weight
     return out + bias if bias is not None else out

@@ -6,6 +6,7 @@ the rule reads the output z instead of recomputing f.
 import numpy as np
 
 from ..function import Function
+from ..tensor import Tensor
 
 
 class Exp(Function):
@@ -128,3 +129,27 @@ class Softplus(Function):
 
     def backward(self, dz, z, x):
         return dz * Sigmoid.of(x)
+
+
+_GELU_C, _GELU_A = float(np.sqrt(2.0 / np.pi)), 0.044715
+
+
+class Gelu(Function):
+    """z = 0.5 x (1 + t), t = tanh(c (x + a x³)), c = √(2/π), a = 0.044715 (PyTorch's approximate="tanh").
+
+    dL/dx = dL/dz * (0.5 (1 + t) + 0.5 x (1 - t²) c (1 + 3 a x²)).
+
+    Fused rather than composed from eight primitives: forward and backward
+    are each a few passes over the activation, which is the widest array of
+    a transformer's MLP, instead of a node and a temporary per primitive.
+    """
+
+    def forward(self, x):
+        t = np.tanh(_GELU_C * (x + _GELU_A * x * x * x))
+        self.t = t  # for the plain pass's rule
+        return 0.5 * x * (1.0 + t)
+
+    def backward(self, dz, z, x):
+        # t: saved by forward for a plain pass; a recorded pass needs it as a function of x, to differentiate again.
+        t = Tanh.of(_GELU_C * (x + _GELU_A * x * x * x)) if isinstance(x, Tensor) else self.t
+        return dz * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * _GELU_A * x * x))
