@@ -408,3 +408,39 @@ def test_how_it_works_shows_the_program_the_jit_prints_today():
     quoted = section[section.index("```\n# step") + 4:]
     quoted = quoted[:quoted.index("```")]
     assert quoted == printed.getvalue(), "docs/how_it_works.md's program is stale: regenerate it from its block"
+
+
+def test_replacing_a_layer_or_changing_its_settings_traces_again():
+    model = nn.Sequential(nn.Linear(4, 3, rng=np.random.default_rng(0)), nn.Dropout(0.0))
+    f = tg.jit(lambda x: model(x))
+    x = np.ones((2, 4), np.float32)
+    with tg.no_grad():
+        f(x), f(x), f(x)
+        assert f.traces == 2
+        model.layers[0] = nn.Linear(4, 3, rng=np.random.default_rng(1))  # a new layer in the same list
+        np.testing.assert_array_equal(f(x).data, model(tg.Tensor(x)).data)
+        model.layers[1].p = 1.0  # dropout now drops everything
+        assert np.array_equal(f(x).data, np.zeros((2, 3))) and f.traces == 4
+
+
+def test_a_new_optimizer_or_a_changed_global_number_the_function_uses_traces_again():
+    global SCALE
+    SCALE = 2.0
+    w = tg.Tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def step(x):
+        (w * x * SCALE).sum().backward()
+        opt.step()
+        opt.zero_grad()
+
+    f = tg.jit(step)
+    for _ in range(3):
+        f(np.ones(2))
+    np.testing.assert_allclose(w.data, 1 - 3 * 0.1 * 2.0)
+    SCALE = 10.0
+    f(np.ones(2))
+    np.testing.assert_allclose(w.data, 1 - 3 * 0.1 * 2.0 - 0.1 * 10.0)
+    opt = optim.SGD([w], lr=1.0)  # noqa: F841  (rebinds the name step closes over)
+    f(np.ones(2))
+    np.testing.assert_allclose(w.data, 1 - 3 * 0.1 * 2.0 - 0.1 * 10.0 - 1.0 * 10.0)

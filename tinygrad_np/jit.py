@@ -24,9 +24,16 @@ What is an input and what is fixed:
   replay: ``p.data = ...`` or ``load_state_dict`` between calls is seen, and an
   optimizer's ``step()`` is called again, so its learning rate, its step count
   and a scheduler's changes are the current ones.
-* ``model.train()`` / ``.eval()`` between calls traces again (the trace keeps
-  the ``training`` flags it read, and is used only while they hold).
+* A trace is replayed only while what it saw still holds, checked on every
+  call: the ``training`` flags it read (``model.train()`` / ``.eval()``); every
+  attribute of every module it called (a replaced layer or parameter,
+  dropout's ``p``); the values the function closes over and the globals it
+  names (a new optimizer bound to the same name, a changed global number).
+  Anything else traces again.
 * Dropout masks and ``tg.randn`` draw fresh values on every replay.
+* Still frozen at the trace: Python values reached any other way (an attribute
+  of an object that is not a Module, an item of a dict). Pass such a value as
+  an argument.
 
 What a replay cannot do, and is refused while tracing, with the line: reading
 a value into Python (``.item()``, ``float()``, ``bool()``, ``if loss > 1``,
@@ -65,13 +72,60 @@ def jit(fn=None, *, cache_size=8):
 
 
 class _Entry:
-    """The traces and program of one signature, valid while its guards (training flags read) hold."""
+    """The traces and program of one signature, valid while its guards hold: the training flags it read, and
+    the attributes of the modules it called, as they were when it was traced."""
 
-    def __init__(self, trace):
-        self.first, self.program, self.guards = trace, None, trace.guards
+    def __init__(self, trace, fn):
+        self.first, self.program, self.fn = trace, None, fn
+        self.guard(trace)
+
+    def guard(self, trace):
+        self.guards, self.modules, self.captured = trace.guards, trace.module_guards(), _captured(self.fn)
 
     def holds(self):
-        return all(getattr(obj, attribute) == value for obj, attribute, value in self.guards)
+        if not all(getattr(obj, attribute) == value for obj, attribute, value in self.guards):
+            return False
+        now = _captured(self.fn)
+        if len(now) != len(self.captured) or not all(map(_same_setting, now, self.captured)):
+            return False
+        for module, attributes in self.modules:
+            now = vars(module)
+            if len(now) != len(attributes):
+                return False
+            for name, value in attributes.items():
+                if not _same_setting(now.get(name, _MISSING), value):
+                    return False
+        return True
+
+
+_MISSING = object()
+
+
+def _captured(fn):
+    """The values ``fn`` closes over and the globals its code names: a new optimizer bound to the name
+    the function uses, or a changed global number, traces again. (A list counts as itself, whatever it holds:
+    the function may append to it.)"""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ()
+    values = []
+    for cell in fn.__closure__ or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # a cell not yet filled
+            values.append(_MISSING)
+    namespace = fn.__globals__
+    return values + [namespace.get(name, _MISSING) for name in code.co_names]
+
+
+def _same_setting(now, then):
+    """A module attribute unchanged since the trace: the same object, an equal plain value, or a list with
+    the same items."""
+    if now is then:
+        return True
+    if type(now) is list and type(then) is tuple:
+        return len(now) == len(then) and all(a is b for a, b in zip(now, then))
+    return type(now) is type(then) and type(now) in (bool, int, float, str) and now == then
 
 
 class Jitted:
@@ -123,11 +177,12 @@ class Jitted:
             trace.stop()
         self.traces += 1
         if entry is None:  # the first call: keep the trace, to hold the second against it
-            entry = _Entry(trace)
+            entry = _Entry(trace, self.fn)
             entries.append(entry)
         else:
             _check_same(entry.first, trace, self.__name__)
             entry.program, entry.first = Program(trace), None
+            entry.guard(trace)  # as the second trace left them: replays change no attribute
         self._last = entry
         return result
 

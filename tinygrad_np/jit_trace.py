@@ -71,6 +71,7 @@ class Trace:
         self.leaves = {}  # slot -> the Tensor a replay reads it from
         self.op_index = {}  # id(Function) -> its step's index, for the graph's links
         self.guards = []  # (object, attribute, value): the trace holds only while each still has that value
+        self.modules = {}  # id -> each Module called while tracing (see module_guards)
         self.args = args  # the argument Tensors, in order
         self.arg_index = {id(t): i for i, t in enumerate(args)}
         self.result = None
@@ -185,6 +186,15 @@ class Trace:
         if value is not None:
             value = self.describe(value)
         self.steps.append(Step("grad", user_line(), tensor=self.describe(tensor), value=value))
+
+    def saw_module(self, module):
+        self.modules[id(module)] = module
+
+    def module_guards(self):
+        """What each module that ran holds now, attribute by attribute (lists as copies): a replay is valid
+        while every one is the same object or an equal number, string or flag. Replacing a layer or a parameter
+        (``model.fc = nn.Linear(...)``), or changing dropout's ``p``, then traces again."""
+        return [(m, {k: tuple(v) if type(v) is list else v for k, v in vars(m).items()}) for m in self.modules.values()]
 
     def guard(self, obj, attribute, value):
         if not any(o is obj and a == attribute for o, a, _ in self.guards):

@@ -36,6 +36,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
     def __call__(self, *args, **kwargs):
+        if current.trace is not None:  # a jit trace keeps this module's settings, to replay only while they hold
+            current.trace.saw_module(self)
         return self.forward(*args, **kwargs)
 
     def register_buffer(self, name, value):
