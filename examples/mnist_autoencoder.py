@@ -89,7 +89,7 @@ def main(argv=None):
     print(f"test reconstruction error before training: {evaluate(model, x_test):.4f}")
     for epoch in range(1, (1 if args.quick else args.epochs) + 1):
         start = time.perf_counter()
-        for i, xb in enumerate(loader):
+        for i, (xb,) in enumerate(loader):  # one array: 1-tuples, as PyTorch's TensorDataset
             if args.quick and i == 20:
                 break
             step(xb)

@@ -41,18 +41,19 @@ def lenet5(rng):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description="Train LeNet-5 on MNIST with tinygrad_np.")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--batch-size", type=int, default=64)
+    p = argparse.ArgumentParser(description="Train LeNet-5 on MNIST with tinygrad_np.",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--epochs", type=int, default=8, help="passes over the training set")
+    p.add_argument("--batch-size", type=int, default=64, help="images a step")
     p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="momentum",
-                   help="momentum is SGD with Nesterov momentum 0.9 (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=None, help="default: the optimizer's own (optim.DEFAULT_LR); "
-                                                          "a warm-up, then a cosine, per step")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", help="folder with the four MNIST files (default: $TINYGRAD_NP_DATA, the cache, "
-                                      "or a download; offline, the bundled sample)")
-    p.add_argument("--out", help="output folder (default: runs/cnn-<timestamp>)")
-    p.add_argument("--no-plots", action="store_true")
+                   help="momentum is SGD with Nesterov momentum 0.9")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate, after a warm-up, then a cosine, per "
+                                                          "step; None means the optimizer's own (optim.DEFAULT_LR)")
+    p.add_argument("--seed", type=int, default=0, help="for the weights and the batch order")
+    p.add_argument("--data-dir", help="folder with the four MNIST files; None means $TINYGRAD_NP_DATA, the cache, "
+                                      "or a download (offline, the bundled sample)")
+    p.add_argument("--out", help="output folder; None means runs/cnn-<timestamp>")
+    p.add_argument("--no-plots", action="store_true", help="write no PNGs")
     p.add_argument("--no-jit", action="store_true",
                    help="run each step eagerly, op by op, instead of replaying it with tg.jit "
                    "(the same numbers, slower)")

@@ -36,7 +36,8 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", type=mnist_dnn.folder)
     p.add_argument("--out", type=mnist_dnn.folder, help="output folder; None means runs/sweep-<timestamp>")
     p.add_argument("--quick", action="store_true",
-                   help="2 optimizers x 2 learning rates x 2 hidden sizes, 2 epochs on 6,000 images, for CI")
+                   help="2 optimizers x 2 learning rates x 2 hidden sizes, 2 epochs on 6,000 images (all 2,000 "
+                        "of the bundled sample without MNIST), for CI")
     args = p.parse_args(argv)
     if args.quick:
         args.optimizers, args.lr_scales, args.hidden, args.epochs = ["momentum", "adam"], [0.1, 1.0], [16, 64], 2
@@ -113,7 +114,7 @@ def main(argv=None):
     if sweep.quick:
         data_args.train_size, data_args.test_size = 6000, 1000
     x_train, y_train, x_test, y_test, _, dataset = mnist_dnn.load_data(data_args)
-    notes = (["QUICK: 2 epochs on 6,000 images"] if sweep.quick else []) + (
+    notes = ([f"QUICK: 2 epochs on {len(x_train):,} images"] if sweep.quick else []) + (
         [MnistData.SAMPLE_NOTE] if dataset["sample"] else [])
     cells = [(o, float(f"{mnist_dnn.DEFAULT_LR[o] * s:.6g}"), h)  # 0.001 * 0.1 printed as 0.0001, not 0.00010000000000000002
              for o in sweep.optimizers for s in sweep.lr_scales for h in sweep.hidden]

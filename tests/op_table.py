@@ -395,6 +395,68 @@ def var_case(values=distinct):
 
 
 # ---- the table -------------------------------------------------------------------------------------
+
+# ---- inputs for a PyTorch user's first-day ops (issue 22) ------------------------------------------------------
+def off_grid(shape, low=-4.0, high=4.0):
+    """Values on a grid of step 0.05 offset by 0.025: never an integer, never 0, ±1, ±3 or 6, the jumps and kinks
+    of sign, floor, ceil, trunc, relu6, hardtanh and hardswish."""
+    from hypothesis.extra import numpy as hnp
+    return hnp.arrays(np.float64, shape, elements=st.integers(round(low / 0.05), round(high / 0.05) - 1).map(
+        lambda i: i * 0.05 + 0.025))
+
+
+@st.composite
+def triangle_inputs(draw):
+    shape = draw(shapes(min_dims=2, max_dims=3))
+    return Case((draw(arrays(shape)),), {"k": draw(st.integers(-2, 2))})
+
+
+@st.composite
+def tile_inputs(draw):
+    shape = draw(shapes(max_dims=2, max_side=3))
+    reps = draw(st.one_of(st.integers(1, 3), st.lists(st.integers(1, 2), min_size=1, max_size=3).map(tuple)))
+    return Case((draw(arrays(shape)),), {"reps": reps})
+
+
+@st.composite
+def repeat_inputs(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=3))
+    return Case((draw(arrays(shape)),), {"repeats": draw(st.integers(0, 3)), "axis": draw(signed_axis(len(shape)))})
+
+
+@st.composite
+def along_axis_index_inputs(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=3))
+    axis = draw(signed_axis(len(shape)))
+    picked = list(shape)
+    picked[axis] = draw(st.integers(1, 4))
+    from hypothesis.extra import numpy as hnp
+    indices = draw(hnp.arrays(np.int64, tuple(picked), elements=st.integers(0, shape[axis] - 1)))
+    return Case((draw(arrays(shape)),), {"indices": indices, "axis": axis})
+
+
+@st.composite
+def attention_inputs(draw):
+    batch = tuple(draw(st.lists(st.integers(1, 2), max_size=2)))
+    length, source, width = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    causal = draw(st.booleans())
+    source = length if causal else source
+    q, k, v = (draw(arrays(batch + (n, width))) for n in (length, source, source))
+    return Case((q, k, v), {"is_causal": causal})
+
+
+def np_attention(q, k, v, is_causal):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if is_causal:
+        scores = np.where(np.tri(q.shape[-2], k.shape[-2], dtype=bool), scores, -np.inf)
+    return np.exp(np_log_softmax(scores, -1)) @ v
+
+
+def np_binary_cross_entropy(p, t, reduction):
+    loss = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
 OPS = [
     # arithmetic, with broadcasting and scalars on either side
     Op("add", lambda x, y: x + y, np.add, binary()),
@@ -529,6 +591,36 @@ OPS = [
     Op("F.batch_norm (training)", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
        np_batch_norm, batch_norm_inputs()),
     Op("F.embedding", lambda w, indices: F.embedding(indices, w), lambda w, indices: w[indices], embedding_inputs()),
+    # what a PyTorch user reaches for on the first day (issue 22)
+    Op("tan", lambda x: x.tan(), np.tan, unary(lambda s: arrays(s, low=-1.2, high=1.2))),
+    Op("log2", lambda x: x.log2(), np.log2, unary(positive)),
+    Op("exp2", lambda x: x.exp2(), np.exp2, unary()),
+    Op("rsqrt", lambda x: x.rsqrt(), lambda x: 1 / np.sqrt(x), unary(positive)),
+    Op("sign", lambda x: x.sign(), np.sign, unary(off_grid)),
+    Op("floor", lambda x: x.floor(), np.floor, unary(off_grid)),
+    Op("ceil", lambda x: x.ceil(), np.ceil, unary(off_grid)),
+    Op("trunc", lambda x: x.trunc(), np.trunc, unary(off_grid)),
+    Op("relu6", lambda x: F.relu6(x), lambda x: np.clip(x, 0, 6), unary(lambda s: off_grid(s, -2, 8))),
+    Op("hardtanh", lambda x: F.hardtanh(x), lambda x: np.clip(x, -1, 1), unary(off_grid)),
+    Op("hardswish", lambda x: F.hardswish(x), lambda x: x * np.clip(x + 3, 0, 6) / 6, unary(off_grid)),
+    Op("softsign", lambda x: F.softsign(x), lambda x: x / (1 + np.abs(x)), unary(away_from_zero)),
+    Op("mish", lambda x: F.mish(x), lambda x: x * np.tanh(np.logaddexp(0, x)), unary()),
+    Op("celu", lambda x: F.celu(x, 0.5), lambda x: np.where(x > 0, x, 0.5 * (np.exp(np.minimum(x, 0) / 0.5) - 1)),
+       unary(away_from_zero)),
+    Op("tril", lambda x, k: x.tril(k), lambda x, k: np.tril(x, k), triangle_inputs()),
+    Op("triu", lambda x, k: x.triu(k), lambda x, k: np.triu(x, k), triangle_inputs()),
+    Op("tile", lambda x, reps: x.tile(reps), lambda x, reps: np.tile(x, reps), tile_inputs()),
+    Op("repeat_interleave", lambda x, repeats, axis: x.repeat_interleave(repeats, axis),
+       lambda x, repeats, axis: np.repeat(x, repeats, axis), repeat_inputs(), axis_param="axis"),
+    Op("cumsum", lambda x, axis: x.cumsum(axis), lambda x, axis: np.cumsum(x, axis), along_axis(),
+       axis_param="axis"),
+    Op("take_along_axis", lambda x, indices, axis: tg.take_along_axis(x, indices, axis),
+       lambda x, indices, axis: np.take_along_axis(x, indices, axis), along_axis_index_inputs(), axis_param="axis"),
+    Op("F.binary_cross_entropy", lambda p, t, reduction: F.binary_cross_entropy(p, t, reduction),
+       np_binary_cross_entropy, two_same_shape(lambda s: arrays(s, low=0.05, high=0.95),
+                                               lambda s: arrays(s, low=0.0, high=1.0))),
+    Op("F.scaled_dot_product_attention", lambda q, k, v, is_causal: F.scaled_dot_product_attention(
+        q, k, v, is_causal=is_causal), np_attention, attention_inputs()),
 ]
 
 BY_NAME = {op.name: op for op in OPS}

@@ -32,11 +32,9 @@ TEMPLATE = Path(__file__).with_name("backward_player.html")
 def play_backward(root, names=None, grad=None):
     """A player for the backward pass from ``root`` (a scalar, or give ``grad``). ``names`` maps tensors to
     labels, or is a Module (its parameters' names). Shows inline in Jupyter; ``.save(path)`` writes the page."""
-    from .viz import kind, walk
+    from .viz import kind, labels, walk
 
-    if hasattr(names, "named_parameters"):
-        names = {p: name for name, p in names.named_parameters()}
-    names = dict(names or {})
+    names = labels(names)
     if not root.requires_grad:
         raise RuntimeError("play_backward: the root does not require grad, so backward has nothing to show")
     nodes, edges = walk(root)

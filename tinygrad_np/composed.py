@@ -211,3 +211,142 @@ def stack(tensors, axis=0, **pytorch_names):
     axis = axis_arg(axis, len(shape) + 1, "stack")
     new_shape = shape[:axis] + (1,) + shape[axis:]
     return concatenate([t.reshape(new_shape) for t in tensors], axis=axis)
+
+
+# ---- more of what PyTorch users reach for ------------------------------------------------------------------
+@method
+def tan(x):
+    """sin(x) / cos(x).   d/dx = 1 / cos²(x)."""
+    return x.sin() / x.cos()
+
+
+@method
+def log2(x):
+    """log(x) / log(2).   d/dx = 1 / (x log 2)."""
+    return x.log() * (1.0 / math.log(2.0))
+
+
+@method
+def exp2(x):
+    """exp(x log 2).   d/dx = 2^x log 2."""
+    return (x * math.log(2.0)).exp()
+
+
+@method
+def rsqrt(x):
+    """1 / sqrt(x).   d/dx = -1 / (2 x^(3/2))."""
+    return 1.0 / x.sqrt()
+
+
+def _piecewise_constant(kind):
+    def f(x):
+        return _ops.PiecewiseConstant.apply(x, kind=kind)
+
+    f.__name__ = kind
+    f.__doc__ = f"numpy.{kind} of each element (ops.PiecewiseConstant).   d/dx = 0."
+    return f
+
+
+for _kind in _ops.PiecewiseConstant.kinds:
+    method(_piecewise_constant(_kind))
+
+
+@method
+def relu6(x):
+    """min(max(x, 0), 6) (clip).   d/dx = 1 between 0 and 6, else 0."""
+    return x.clip(0.0, 6.0)
+
+
+@method
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """x limited to [min_val, max_val] (clip; PyTorch's argument names).   d/dx = 1 inside, else 0."""
+    return x.clip(min_val, max_val)
+
+
+@method
+def hardswish(x):
+    """x relu6(x + 3) / 6.   d/dx follows from the parts: 0 below -3, 1 above 3, (2x + 3) / 6 between."""
+    return x * (x + 3.0).relu6() * (1.0 / 6.0)
+
+
+@method
+def softsign(x):
+    """x / (1 + |x|).   d/dx = 1 / (1 + |x|)²."""
+    return x / (1.0 + abs(x))
+
+
+@method
+def mish(x):
+    """x tanh(softplus(x)).   d/dx follows from the parts."""
+    return x * x.softplus().tanh()
+
+
+@method
+def celu(x, alpha=1.0):
+    """x for x > 0, else alpha (exp(x / alpha) - 1): alpha elu(x / alpha).   d/dx = 1, or exp(x / alpha)."""
+    return (x * (1.0 / alpha)).elu(1.0) * alpha
+
+
+def _triangle(x, k, lower, op):
+    if x.ndim < 2:
+        raise ValueError(f"{op}: needs at least 2 dimensions, got shape {x.shape}")
+    keep = np.tri(x.shape[-2], x.shape[-1], k, dtype=bool)
+    return where(keep if lower else ~np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=bool), x, 0.0)
+
+
+@method
+def tril(x, k=0):
+    """x on and below the k-th diagonal of its last two axes, 0 above (where).   d/dx = the same mask."""
+    return _triangle(x, k, True, "tril")
+
+
+@method
+def triu(x, k=0):
+    """x on and above the k-th diagonal of its last two axes, 0 below (where).   d/dx = the same mask."""
+    return _triangle(x, k, False, "triu")
+
+
+@method
+def tile(x, reps):
+    """x repeated ``reps`` times along each axis, as numpy.tile and PyTorch's tile (and PyTorch's repeat): a
+    broadcast and a reshape.   dL/dx = dL/dz summed over the copies."""
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    reps = (1,) * (x.ndim - len(reps)) + reps
+    x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
+    spread = x.reshape(tuple(n for pair in zip((1,) * x.ndim, x.shape) for n in pair))
+    copies = spread.broadcast_to(tuple(n for pair in zip(reps, x.shape) for n in pair))
+    return copies.reshape(tuple(r * n for r, n in zip(reps, x.shape)))
+
+
+@method
+def repeat_interleave(x, repeats, axis=None):
+    """Each element repeated ``repeats`` times along ``axis`` (flattened for None): numpy.repeat with one count,
+    PyTorch's repeat_interleave.   dL/dx = dL/dz summed over each element's copies."""
+    if not isinstance(repeats, (int, np.integer)) or repeats < 0:
+        raise TypeError(f"repeat_interleave: repeats must be a non-negative integer, got {repeats!r}")
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    axis = axis_arg(axis, x.ndim, "repeat_interleave")
+    spread = x.reshape(x.shape[:axis + 1] + (1,) + x.shape[axis + 1:])
+    copies = spread.broadcast_to(x.shape[:axis + 1] + (repeats,) + x.shape[axis + 1:])
+    return copies.reshape(x.shape[:axis] + (x.shape[axis] * repeats,) + x.shape[axis + 1:])
+
+
+@method
+def cumsum(x, axis=None, **pytorch_names):
+    """Running sums along ``axis`` (of the flattened tensor for None, as NumPy) (ops.Cumsum)."""
+    refuse_pytorch_names("cumsum", pytorch_names)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return _ops.Cumsum.apply(x, axis=axis_arg(axis, x.ndim, "cumsum"))
+
+
+@method
+def argmin(x, axis=None, keepdims=False, **pytorch_names):
+    """Indices of the minima, as an int64 Tensor (not differentiable)."""
+    refuse_pytorch_names("argmin", pytorch_names)
+    return Tensor._make(note(_argmin, x._data, axis, keepdims), False)
+
+
+def _argmin(x, axis, keepdims):
+    return np.asarray(np.argmin(x, axis=axis, keepdims=keepdims), dtype=np.int64)

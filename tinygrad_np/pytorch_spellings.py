@@ -34,6 +34,8 @@ OURS = {
     "zero_": "t.data[...] = 0 or an optimizer's zero_grad()",
     "fill_": "t.data[...] = value",
     "norm": "(t * t).sum().sqrt() or np.linalg.norm(t.data)",
+    "gather": "tinygrad_np.take_along_axis(t, indices, axis)",
+    "repeat": "tile(reps) (PyTorch's repeat is NumPy's tile; NumPy's repeat is repeat_interleave(n, axis))",
 }
 
 

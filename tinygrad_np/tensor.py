@@ -339,10 +339,10 @@ class Tensor:
         refuse_pytorch_names("max", pytorch_names)
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis=None, **pytorch_names):
+    def argmax(self, axis=None, keepdims=False, **pytorch_names):
         """Indices of the maxima, as an int64 Tensor (not differentiable)."""
         refuse_pytorch_names("argmax", pytorch_names)
-        return Tensor._make(note(_argmax, self._data, axis), False)
+        return Tensor._make(note(_argmax, self._data, axis, keepdims), False)
 
     # ---- broadcasting ---------------------------------------------------------------
     def broadcast_to(self, shape):
@@ -437,8 +437,8 @@ def _compared(compare, x, y):
     return np.asarray(compare(x, y))
 
 
-def _argmax(x, axis):
-    return np.asarray(np.argmax(x, axis=axis), dtype=np.int64)
+def _argmax(x, axis, keepdims):
+    return np.asarray(np.argmax(x, axis=axis, keepdims=keepdims), dtype=np.int64)
 
 
 from . import autograd as _autograd  # noqa: E402  (these need Tensor defined first)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .arguments import axis_arg, refuse_pytorch_names
 from .tensor import Tensor
+from .tracing import note
 from . import ops as _ops
 
 
@@ -20,11 +21,14 @@ def where(condition, x, y):
     """x where ``condition`` holds, else y, elementwise with broadcasting (x, y tensors or numbers).
 
     ``condition`` is a boolean tensor or array (a comparison, say) and gets no
-    gradient; x gets dL/dz where it was chosen, y where it was not.
+    gradient; x gets dL/dz where it was chosen, y where it was not. With two
+    numbers the result is float32 (PyTorch's default dtype) and needs no gradient.
     """
     condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be boolean (a comparison, say), got dtype {condition.dtype}")
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = Tensor._make(np.asarray(x, dtype=np.float32), False)
     x, y = _operands(x, y, "where")
     return _ops.Where.apply(x, y, condition=condition)
 
@@ -47,3 +51,25 @@ def concatenate(tensors, axis=0, **pytorch_names):
     if tensors[0].ndim == 0:
         raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
     return _ops.Concatenate.apply(*tensors, axis=axis_arg(axis, tensors[0].ndim, "concatenate"))
+
+
+def take_along_axis(x, indices, axis, **pytorch_names):
+    """numpy.take_along_axis (PyTorch's gather): z[..., i, ...] = x[..., indices[..., i, ...], ...] along
+    ``axis``, with ``indices`` an integer array or Tensor of x's number of dimensions (a GetItem).
+    dL/dx = dL/dz added back at the indices taken."""
+    refuse_pytorch_names("take_along_axis", pytorch_names)
+    indices = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if indices.dtype.kind not in "iu" or indices.ndim != x.ndim:
+        raise TypeError(f"take_along_axis: indices must be integers with x's {x.ndim} dimensions, got "
+                        f"{indices.dtype} {indices.shape}")
+    axis = axis_arg(axis, x.ndim, "take_along_axis")
+    index = note(_along_axis_index, indices, axis, x.shape)
+    return x[index]
+
+
+def _along_axis_index(indices, axis, shape):
+    """The fancy index that numpy.take_along_axis builds: ``indices`` on ``axis``, a broadcast range elsewhere."""
+    if (indices < -shape[axis]).any() or (indices >= shape[axis]).any():
+        raise IndexError(f"take_along_axis: an index is out of range for axis {axis} of length {shape[axis]}")
+    grids = np.ogrid[tuple(slice(n) for n in indices.shape)]
+    return tuple(indices if a == axis else grids[a] for a in range(len(shape)))

@@ -71,8 +71,18 @@ def retain_grads(root):
     return root
 
 
+def labels(names):
+    """``names`` as {Tensor: label}: a dict as it is, or a Module's parameters and buffers by their names."""
+    if hasattr(names, "named_parameters"):
+        pairs = list(names.named_parameters()) + list(names.named_buffers())
+        return {t: name for name, t in pairs}
+    return dict(names or {})
+
+
 def describe(t, names=None, sep=" "):
-    """What the tensor is, its shape and dtype, and its gradient's norm if it has one, joined by ``sep``."""
+    """What the tensor is, its shape and dtype, and its gradient's norm if it has one, joined by ``sep``.
+    ``names``: {Tensor: label}, or a Module (its parameters' and buffers' names)."""
+    names = labels(names) if hasattr(names, "named_parameters") else names
     k = kind(t)
     if k == "constant":
         return f"{t.data.item():.4g}"
@@ -85,9 +95,10 @@ def describe(t, names=None, sep=" "):
 def to_dot(root, names=None):
     """Graphviz DOT text for the graph that produced ``root``.
 
-    ``names`` optionally maps tensors to labels (e.g. ``{W1: "W1"}``); by
-    default leaves are labelled by their kind.
+    ``names`` optionally maps tensors to labels (e.g. ``{W1: "W1"}``), or is a
+    Module (its parameters' names); by default leaves are labelled by their kind.
     """
+    names = labels(names)
     nodes, edges = walk(root)
     ids = {t: f"t{i}" for i, t in enumerate(nodes)}
     lines = ["digraph tinygrad_np {", "  rankdir=BT;", '  node [fontname="Helvetica", fontsize=10];']
@@ -178,9 +189,9 @@ def print_graph(root, names=None, file=None):
     """Print the graph as an indented tree: each op above its inputs. Needs nothing installed.
 
     A tensor used more than once is printed in full the first time and
-    referred to by number after that.
+    referred to by number after that. ``names`` as in ``to_dot``.
     """
-    file = file or sys.stdout
+    file, names = file or sys.stdout, labels(names)
     numbers = {}
     stack = [(root, "", "", True)]  # tensor, prefix for its line, prefix for its children, is last child
     while stack:

@@ -5,6 +5,8 @@ import numpy as np
 class DataLoader:
     """Iterate over aligned arrays in batches: ``for x, y in DataLoader(x, y, batch_size=128): ...``
 
+    Each batch is a tuple of arrays, one per array given: a 1-tuple for one
+    array (``for (x,) in DataLoader(x)``), as PyTorch's TensorDataset gives.
     Each iteration is one epoch. With ``shuffle=True`` every epoch draws a new
     order from ``rng`` (a numpy Generator or a seed), so a seeded run is
     repeatable. ``drop_last`` skips a final batch smaller than ``batch_size``.
@@ -36,5 +38,4 @@ class DataLoader:
             rows = slice(b * self.batch_size, min((b + 1) * self.batch_size, n))
             if order is not None:
                 rows = order[rows]
-            batch = tuple(a[rows] for a in self.arrays)
-            yield batch if len(batch) > 1 else batch[0]
+            yield tuple(a[rows] for a in self.arrays)  # a 1-tuple for one array, as PyTorch's TensorDataset

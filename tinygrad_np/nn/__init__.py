@@ -5,6 +5,10 @@ from .layers import (
     GELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout, Embedding, Flatten, LayerNorm, LeakyReLU,
     Linear, MaxPool2d, ReLU, Sequential, Sigmoid, SiLU, Tanh,
 )
+from .containers import (
+    BCEWithLogitsLoss, CrossEntropyLoss, Identity, L1Loss, ModuleDict, ModuleList, MSELoss, NLLLoss, Parameter,
+    Softmax,
+)
 from .module import Module
 from .recurrent import GRUCell, LSTMCell, RNNCell
 from .serialization import load, load_metadata, save
@@ -13,5 +17,6 @@ __all__ = [
     "Module", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU", "Sequential", "Dropout",
     "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load",
-    "load_metadata",
+    "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
+    "MSELoss", "L1Loss", "BCEWithLogitsLoss",
 ]

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import ops
+from ..arguments import refuse_pytorch_names
 from ..tensor import Tensor
 from ..tracing import draw, note, replayable
 
@@ -16,6 +17,8 @@ __all__ = [
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot",
     "dropout", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
     "relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "leaky_relu", "elu", "softmax", "log_softmax",
+    "relu6", "hardtanh", "hardswish", "softsign", "mish", "celu", "binary_cross_entropy",
+    "scaled_dot_product_attention",
 ]
 
 
@@ -53,16 +56,71 @@ def elu(x, alpha=1.0):
     return x.elu(alpha)
 
 
+def relu6(x):
+    return x.relu6()
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return x.hardtanh(min_val, max_val)
+
+
+def hardswish(x):
+    return x.hardswish()
+
+
+def softsign(x):
+    return x.softsign()
+
+
+def mish(x):
+    return x.mish()
+
+
+def celu(x, alpha=1.0):
+    return x.celu(alpha)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 rng=None):
+    """softmax(q kᵀ · scale + mask) v, as PyTorch's: q (..., L, E), k (..., S, E), v (..., S, Ev); scale
+    1/√E by default. ``attn_mask``: boolean (True = may attend) or added to the scores; ``is_causal``: position
+    i attends to j <= i. Composed from matmul, where and softmax, so its derivative is theirs."""
+    if attn_mask is not None and is_causal:
+        raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both (as PyTorch)")
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = query @ key.swapaxes(-1, -2) * scale
+    if is_causal:
+        attn_mask = np.tri(query.shape[-2], key.shape[-2], dtype=bool)
+    if attn_mask is not None:
+        mask = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        scores = _masked(scores, attn_mask, mask)
+    weights = scores.softmax(axis=-1)
+    if dropout_p:
+        weights = dropout(weights, dropout_p, True, rng)
+    return weights @ value
+
+
+def _masked(scores, attn_mask, mask):
+    """A boolean mask keeps the scores where it is True and makes the rest -inf; any other mask is added."""
+    from ..tensor_functions import where
+
+    if mask.dtype == bool:
+        return where(attn_mask if isinstance(attn_mask, Tensor) else mask, scores, -np.inf)
+    return scores + attn_mask
+
+
 def linear(x, weight, bias=None):
     """x @ weightᵀ + bias, as one op (ops.Linear): weight (out, in), bias (out,) or None, as in PyTorch."""
     return ops.Linear.apply(x, weight) if bias is None else ops.Linear.apply(x, weight, bias)
 
 
-def softmax(x, axis=-1):
+def softmax(x, axis=-1, **pytorch_names):
+    refuse_pytorch_names("F.softmax", pytorch_names)
     return x.softmax(axis)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x, axis=-1, **pytorch_names):
+    refuse_pytorch_names("F.log_softmax", pytorch_names)
     return x.log_softmax(axis)
 
 
@@ -108,9 +166,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d: weight must be (out, in / groups, kh, kw), got shape {weight.shape}")
     out_channels, per_group, kh, kw = weight.shape
     if x.ndim == 4 and (x.shape[1] != per_group * groups or out_channels % groups):
+        nhwc = "" if x.shape[-1] != per_group * groups else (
+            f"; its last axis has {x.shape[-1]}: channels last (N, H, W, C)? conv2d expects the channels on axis "
+            "1, (N, C, H, W): x.transpose(0, 3, 1, 2)")
         raise ValueError(f"conv2d: input {x.shape} and weight {weight.shape} with groups={groups}: the input "
-                         f"needs {per_group * groups} channels and the weight's {out_channels} outputs must "
-                         f"divide into {groups} groups")
+                         f"needs {per_group * groups} channels on axis 1 and the weight's {out_channels} outputs "
+                         f"must divide into {groups} groups{nhwc}")
     cols = _windows(x, (kh, kw), stride, padding, dilation, "conv2d")  # (N, C, OH, OW, kh, kw)
     n, _, oh, ow = cols.shape[:4]
     # The columns as one matrix (C * kh * kw, N * OH * OW), one column per output position: one matrix
@@ -447,6 +508,24 @@ def l1_loss(x, target, reduction="mean"):
     """|x - target|, as ``torch.nn.functional.l1_loss``.   d/dx = sign(x - target), 0 where equal."""
     _same_shape(x, target, "l1_loss")
     return _reduce((x - target).abs(), reduction, "l1_loss")
+
+
+def binary_cross_entropy(p, target, reduction="mean"):
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1], as PyTorch's, which clamps each log at
+    -100 so that p = 0 or 1 gives a finite loss (clip).   d/dp = (p - t) / (p (1 - p)) where no log is clamped.
+    For logits, binary_cross_entropy_with_logits is exact and stable."""
+    _same_shape(p, target, "binary_cross_entropy")
+    note(_check_probabilities, p._data)
+    target = target if isinstance(target, Tensor) else p._operand(target)
+    loss = -(target * p.log().clip(min=-100.0) + (1.0 - target) * (1.0 - p).log().clip(min=-100.0))
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def _check_probabilities(p):
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(f"binary_cross_entropy: inputs must be probabilities in [0, 1], got values from {p.min()} "
+                         f"to {p.max()}; for logits use binary_cross_entropy_with_logits")
+    return p
 
 
 def binary_cross_entropy_with_logits(x, target, reduction="mean"):

@@ -98,6 +98,32 @@ class Module:
         """Evaluation mode (Dropout off, BatchNorm on running statistics); returns self."""
         return self.train(False)
 
+    def to(self, dtype):
+        """Every floating-point parameter and buffer cast to ``dtype``, in place (the same Tensors), as
+        PyTorch's ``module.to(dtype)``; returns self. ``"cpu"`` is accepted and changes nothing."""
+        if isinstance(dtype, str) and dtype.startswith("cpu"):
+            return self
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Module.to: expected a NumPy float dtype or 'cpu', got {dtype!r} (tinygrad_np runs "
+                            "on the CPU, with NumPy)") from None
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: parameters must stay floating-point, got {dtype}")
+        for _, t in self._named_state():
+            if t.dtype.kind == "f" and t.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                t.grad = None
+        return self
+
+    def double(self):
+        """``to(np.float64)``."""
+        return self.to(np.float64)
+
+    def float(self):
+        """``to(np.float32)``."""
+        return self.to(np.float32)
+
     def state_dict(self):
         """An ordered dict of name -> a copy of the array, for every parameter and buffer."""
         return OrderedDict((name, t.data.copy()) for name, t in self._named_state())
@@ -123,7 +149,8 @@ class Module:
                     problems.append(f"{name}: {problem}")
                 converted[name] = value
         if problems:
-            raise ValueError(f"load_state_dict ({type(self).__name__}): " + "; ".join(problems))
+            shown = problems[:5] + ([f"and {len(problems) - 5} more"] if len(problems) > 5 else [])
+            raise ValueError(f"load_state_dict ({type(self).__name__}): " + "; ".join(shown))
         for name, t in targets.items():
             t.data[...] = converted[name]
             t.bump_version()

@@ -5,20 +5,20 @@ where), reductions and broadcasting, matrix products, shape and indexing,
 sliding windows, and losses.
 """
 from .arithmetic import Add, Div, Mul, Neg, Pow, Sub
-from .elementwise import Abs, Cos, Exp, Gelu, Log, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
+from .elementwise import Abs, Cos, Exp, Gelu, Log, PiecewiseConstant, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
 from .linalg import Linear, MatMul
 from .loss import CrossEntropy, LogSoftmax
 from .norm import Normalize
-from .reduce import BroadcastTo, Max, Sum, SumTo
+from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
 from .select import Maximum, Where
 from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
 from .window import Fold, Unfold, WindowMax
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg",
-    "Exp", "Log", "Sqrt", "Relu", "Abs", "Tanh", "Sigmoid", "Sin", "Cos", "Softplus", "Gelu",
+    "Exp", "Log", "Sqrt", "Relu", "Abs", "Tanh", "Sigmoid", "Sin", "Cos", "Softplus", "Gelu", "PiecewiseConstant",
     "Maximum", "Where",
-    "Sum", "Max", "SumTo", "BroadcastTo",
+    "Sum", "Max", "SumTo", "BroadcastTo", "Cumsum",
     "MatMul", "Linear",
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
     "Unfold", "Fold", "WindowMax",

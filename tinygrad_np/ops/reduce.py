@@ -88,3 +88,16 @@ class SumTo(Function):
 
     def backward(self, dz, z, x):
         return broadcast_to(dz, x.shape)
+
+
+class Cumsum(Function):
+    """z = the running sum of x along ``axis`` (numpy.cumsum).   dL/dx = the running sum of dL/dz along the
+    axis taken from the end: x[i] counts in every z[j] with j >= i."""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    def backward(self, dz, z, x):
+        reverse = (slice(None),) * self.axis + (slice(None, None, -1),)
+        return Cumsum.of(dz[reverse], axis=self.axis)[reverse]

@@ -1,0 +1,121 @@
+"""A PyTorch user's first day (issue 22): the containers, layers, losses and small behaviours they reach for."""
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+from tinygrad_np import nn
+from tinygrad_np.nn import functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        self.blocks = nn.ModuleList([nn.Linear(4, 4, rng=0), nn.Linear(4, 4, rng=1)])
+        self.heads = nn.ModuleDict({"digit": nn.Linear(4, 10, rng=2), "parity": nn.Linear(4, 2, rng=3)})
+        self.skip = nn.Identity()
+        self.scale = nn.Parameter(np.ones(1, np.float32))
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x).relu() + self.skip(x)
+        return {k: head(x) * self.scale for k, head in self.heads.items()}
+
+
+def test_containers_name_their_state_as_pytorch_does():
+    names = [n for n, _ in Net().named_parameters()]
+    assert names == ["scale", "blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.1.bias",
+                     "heads.digit.weight", "heads.digit.bias", "heads.parity.weight", "heads.parity.bias"]
+    net = Net()
+    out = net(tg.Tensor(np.ones((3, 4), np.float32)))
+    assert out["digit"].shape == (3, 10) and out["parity"].shape == (3, 2)
+    (out["digit"].sum() + out["parity"].sum()).backward()
+    assert all(p.grad is not None for p in net.parameters())
+    assert isinstance(net.scale, tg.Tensor) and net.scale.requires_grad
+    with pytest.raises(TypeError, match="ModuleList: can only hold Modules, got int"):
+        nn.ModuleList([1])
+
+
+@pytest.mark.parametrize("module, function, target", [
+    (nn.CrossEntropyLoss(), F.cross_entropy, np.array([1, 0, 2])),
+    (nn.CrossEntropyLoss(label_smoothing=0.1, reduction="sum"),
+     lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1, reduction="sum"), np.array([1, 0, 2])),
+    (nn.NLLLoss(), lambda x, t: F.nll_loss(x.log_softmax(axis=1), t), np.array([1, 0, 2])),
+    (nn.MSELoss(), F.mse_loss, np.full((3, 3), 0.5, np.float32)),
+    (nn.L1Loss(reduction="none"), lambda x, t: F.l1_loss(x, t, reduction="none"), np.full((3, 3), 0.5, np.float32)),
+    (nn.BCEWithLogitsLoss(), F.binary_cross_entropy_with_logits, np.eye(3, dtype=np.float32)),
+])
+def test_the_loss_modules_are_the_functions(module, function, target):
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((3, 3)).astype(np.float32))
+    if isinstance(module, nn.NLLLoss):
+        x = x.log_softmax(axis=1)
+        function = F.nll_loss
+    np.testing.assert_array_equal(module(x, target).data, function(x, target).data)
+
+
+def test_softmax_takes_pytorchs_dim_and_f_softmax_names_axis():
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((2, 3)))
+    np.testing.assert_allclose(nn.Softmax(dim=0)(x).data.sum(axis=0), 1.0)
+    with pytest.raises(TypeError, match="F.softmax: got dim=, PyTorch's spelling; .* use axis="):
+        F.softmax(x, dim=1)
+    with pytest.raises(TypeError, match="F.log_softmax: got dim="):
+        F.log_softmax(x, dim=1)
+
+
+def test_module_to_double_and_float_cast_in_place():
+    model = nn.Sequential(nn.Linear(3, 2, rng=0), nn.BatchNorm1d(2))
+    weight = model.layers[0].weight
+    assert model.double() is model and weight.dtype == np.float64 and model.layers[1].running_mean.dtype == np.float64
+    assert model.layers[1].num_batches_tracked.dtype == np.int64  # not floating point: left alone, as PyTorch
+    assert model.to(np.float32).layers[0].weight is weight and weight.dtype == np.float32
+    assert model.to("cpu") is model
+    with pytest.raises(TypeError, match="Module.to: expected a NumPy float dtype or 'cpu', got 'cuda'"):
+        model.to("cuda")
+
+
+def test_a_state_dict_mismatch_lists_a_few_keys_and_counts_the_rest():
+    model = nn.Sequential(*[nn.Linear(2, 2, rng=i) for i in range(6)])
+    with pytest.raises(ValueError) as err:
+        model.load_state_dict({})
+    message = str(err.value)
+    assert message.count("missing") == 5 and "and 7 more" in message
+
+
+def test_a_conv_on_channels_last_input_says_which_axis_it_expected():
+    conv = nn.Conv2d(3, 4, 3, rng=0)
+    with pytest.raises(ValueError, match=r"channels on axis 1 .* its last axis has 3: channels last \(N, H, W, C\)"):
+        conv(tg.Tensor(np.zeros((1, 8, 8, 3), np.float32)))
+
+
+def test_viz_names_may_be_a_module():
+    model = nn.Linear(3, 2, rng=0)
+    loss = model(tg.Tensor(np.ones((1, 3), np.float32))).sum()
+    text = tg.viz.to_dot(loss, names=model)
+    assert "weight" in text and "bias" in text
+
+
+def test_mnist_cnn_help_shows_the_defaults(capsys):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import mnist_cnn
+
+    with pytest.raises(SystemExit):
+        mnist_cnn.parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 8)" in text and "(default: 64)" in text and "(default: momentum)" in text
+
+
+def test_argmin_argmax_keepdims_and_where_with_two_numbers():
+    x = tg.Tensor(np.array([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]))
+    assert x.argmax(axis=1, keepdims=True).data.tolist() == [[0], [1]]
+    assert x.argmin(axis=0).data.tolist() == [1, 0, 0] and x.argmin().item() == 3
+    chosen = tg.where(x > 2.0, 1.0, 0.0)
+    assert chosen.dtype == np.float32 and chosen.data.tolist() == [[1, 0, 0], [0, 1, 1]]
+
+
+def test_pytorchs_repeat_and_gather_name_ours():
+    x = tg.Tensor(np.ones((2, 2)))
+    with pytest.raises(AttributeError, match=r"use tile\(reps\)"):
+        x.repeat(2, 2)
+    with pytest.raises(AttributeError, match="take_along_axis"):
+        x.gather(1, np.zeros((2, 1), np.int64))

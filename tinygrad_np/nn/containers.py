@@ -1,0 +1,165 @@
+"""PyTorch's containers and the small modules a model reaches for: ``Identity``, ``ModuleList``, ``ModuleDict``,
+``Parameter``, ``Softmax``, and the loss modules (each a thin wrapper of ``nn.functional``)."""
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module
+
+
+class Parameter(Tensor):
+    """A Tensor that requires grad (by default): set as a Module attribute, it is one of the module's
+    parameters, as ``torch.nn.Parameter``. ``data`` is used as it is, as ``Tensor`` uses it."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data._data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+
+
+class Identity(Module):
+    """Returns its input: a placeholder where a layer is optional (a skip connection's projection)."""
+
+    def __init__(self, *args, **kwargs):  # PyTorch's Identity takes and ignores any arguments
+        pass
+
+    def forward(self, x):
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent finds, named by position (``blocks.0.weight``)."""
+
+    def __init__(self, modules=()):
+        self._modules = []
+        self.extend(modules)
+
+    def _children(self):
+        return ((str(i), m) for i, m in enumerate(self._modules))
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: can only hold Modules, got {type(module).__name__}")
+        self._modules.append(module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __getitem__(self, i):
+        return ModuleList(self._modules[i]) if isinstance(i, slice) else self._modules[i]
+
+    def __setitem__(self, i, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: can only hold Modules, got {type(module).__name__}")
+        self._modules[i] = module
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def forward(self, *args):
+        raise NotImplementedError("ModuleList has no forward: iterate over it in your module's forward")
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters the parent finds, named by key (``heads.digit.weight``)."""
+
+    def __init__(self, modules=None):
+        self._modules = {}
+        for key, module in dict(modules or {}).items():
+            self[key] = module
+
+    def _children(self):
+        return iter(self._modules.items())
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str) or not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: keys are strings and values Modules, got {type(key).__name__} -> "
+                            f"{type(module).__name__}")
+        self._modules[key] = module
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def forward(self, *args):
+        raise NotImplementedError("ModuleDict has no forward: look its modules up in your module's forward")
+
+
+class Softmax(Module):
+    """softmax along ``dim`` (PyTorch's constructor argument; the Tensor method calls it ``axis``)."""
+
+    def __init__(self, dim=-1):
+        self.dim = dim
+
+    def forward(self, x):
+        return x.softmax(axis=self.dim)
+
+
+class _Loss(Module):
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+
+class CrossEntropyLoss(_Loss):
+    """``F.cross_entropy(input, target)``: logits (N, C) or (N, C, d1, ...), class indices as targets."""
+
+    def __init__(self, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, ignore_index=self.ignore_index, label_smoothing=self.label_smoothing,
+                               reduction=self.reduction)
+
+
+class NLLLoss(_Loss):
+    """``F.nll_loss(input, target)``: log-probabilities in, class indices as targets."""
+
+    def __init__(self, ignore_index=-100, reduction="mean"):
+        super().__init__(reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    """``F.mse_loss(input, target)``: the mean (or sum) of squared differences."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """``F.l1_loss(input, target)``: the mean (or sum) of absolute differences."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """``F.binary_cross_entropy_with_logits(input, target)``: a sigmoid and binary cross-entropy, stably."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
