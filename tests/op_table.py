@@ -457,6 +457,73 @@ def np_binary_cross_entropy(p, t, reduction):
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
+
+@st.composite
+def conv_transpose_inputs(draw):
+    groups, stride, dilation = draw(st.sampled_from([1, 2])), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    c, per_group = groups * draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kh, kw, h, w = (draw(st.integers(1, 3)) for _ in range(4))
+    padding = draw(st.integers(0, (min(kh, kw) - 1) * dilation // 2))
+    output_padding = draw(st.integers(0, max(stride, dilation) - 1))
+    x, weight, bias = (draw(arrays(s)) for s in ((draw(st.integers(1, 2)), c, h, w), (c, per_group, kh, kw),
+                                                 (groups * per_group,)))
+    return Case((x, weight, bias), {"stride": stride, "padding": padding, "output_padding": output_padding,
+                                    "groups": groups, "dilation": dilation})
+
+
+def np_conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation):
+    """The definition, loop by loop: each input pixel adds weight * its value where its window lands."""
+    n, c, h, w = x.shape
+    _, per_group, kh, kw = weight.shape
+    full = [(size - 1) * stride + dilation * (k - 1) + 1 + output_padding for size, k in ((h, kh), (w, kw))]
+    out = np.zeros((n, groups * per_group, *full))
+    for ci in range(c):
+        g = ci // (c // groups)
+        for i in range(h):
+            for j in range(w):
+                for p in range(kh):
+                    for q in range(kw):
+                        out[:, g * per_group:(g + 1) * per_group, i * stride + p * dilation,
+                            j * stride + q * dilation] += x[:, ci, i, j, None] * weight[ci, :, p, q]
+    out = out[:, :, padding:full[0] - padding, padding:full[1] - padding]
+    return out + bias.reshape(-1, 1, 1)
+
+
+@st.composite
+def adaptive_pool_inputs(draw):
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    size = (draw(st.integers(1, shape[2])), draw(st.integers(1, shape[3])))
+    return Case((draw(arrays(shape)),), {"output_size": size})
+
+
+def np_adaptive_avg_pool2d(x, output_size):
+    (h, w), (oh, ow) = x.shape[2:], output_size
+    out = np.empty(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            rows = slice(i * h // oh, -(-(i + 1) * h // oh))
+            cols = slice(j * w // ow, -(-(j + 1) * w // ow))
+            out[:, :, i, j] = x[:, :, rows, cols].mean(axis=(2, 3))
+    return out
+
+
+@st.composite
+def interpolate_inputs(draw):
+    shape = (1, draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    params = draw(st.one_of(
+        st.integers(1, 3).map(lambda f: {"scale_factor": f}),
+        st.tuples(st.integers(1, 7), st.integers(1, 7)).map(lambda size: {"size": size})))
+    return Case((draw(arrays(shape)),), params)
+
+
+def np_nearest(x, size=None, scale_factor=None):
+    h, w = x.shape[2:]
+    out = size or (h * scale_factor, w * scale_factor)
+    rows = [min(int(np.floor(i * h / out[0])), h - 1) for i in range(out[0])]
+    cols = [min(int(np.floor(j * w / out[1])), w - 1) for j in range(out[1])]
+    return x[:, :, rows][:, :, :, cols]
+
+
 OPS = [
     # arithmetic, with broadcasting and scalars on either side
     Op("add", lambda x, y: x + y, np.add, binary()),
@@ -621,6 +688,11 @@ OPS = [
                                                lambda s: arrays(s, low=0.0, high=1.0))),
     Op("F.scaled_dot_product_attention", lambda q, k, v, is_causal: F.scaled_dot_product_attention(
         q, k, v, is_causal=is_causal), np_attention, attention_inputs()),
+    Op("F.conv_transpose2d", lambda x, w, b, **p: F.conv_transpose2d(x, w, b, **p), np_conv_transpose2d,
+       conv_transpose_inputs()),
+    Op("F.adaptive_avg_pool2d", lambda x, output_size: F.adaptive_avg_pool2d(x, output_size),
+       np_adaptive_avg_pool2d, adaptive_pool_inputs()),
+    Op("F.interpolate (nearest)", lambda x, **p: F.interpolate(x, **p), np_nearest, interpolate_inputs()),
 ]
 
 BY_NAME = {op.name: op for op in OPS}

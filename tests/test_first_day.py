@@ -119,3 +119,74 @@ def test_pytorchs_repeat_and_gather_name_ours():
         x.repeat(2, 2)
     with pytest.raises(AttributeError, match="take_along_axis"):
         x.gather(1, np.zeros((2, 1), np.int64))
+
+
+# ---- PyTorch modules, loaded by state_dict, name for name: outputs and gradients agree -------------------------
+def _gallery(framework):
+    """A residual CNN and a small U-Net, written once against either framework's nn (tinygrad_np's or torch's)."""
+    nn_, cat = framework
+
+    class Block(nn_.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv1, self.bn1 = nn_.Conv2d(c, c, 3, padding=1), nn_.BatchNorm2d(c)
+            self.conv2, self.bn2 = nn_.Conv2d(c, c, 3, padding=1), nn_.BatchNorm2d(c)
+            self.shortcut = nn_.Identity()
+
+        def forward(self, x):
+            h = self.bn1(self.conv1(x)).relu()
+            return (self.bn2(self.conv2(h)) + self.shortcut(x)).relu()
+
+    class ResidualCNN(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn_.Sequential(nn_.Conv2d(1, 4, 3, padding=1), nn_.BatchNorm2d(4), nn_.ReLU())
+            self.blocks = nn_.ModuleList([Block(4), Block(4)])
+            self.pool, self.head = nn_.AdaptiveAvgPool2d((1, 1)), nn_.Linear(4, 10)
+
+        def forward(self, x):
+            x = self.stem(x)
+            for block in self.blocks:
+                x = block(x)
+            return self.head(self.pool(x).reshape(x.shape[0], -1))
+
+    class UNet(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.down = nn_.Sequential(nn_.Conv2d(1, 4, 3, stride=2, padding=1), nn_.ReLU())
+            self.bottom = nn_.Sequential(nn_.Conv2d(4, 8, 3, stride=2, padding=1), nn_.ReLU())
+            self.up = nn_.ConvTranspose2d(8, 4, 2, stride=2)
+            self.upsample = nn_.Upsample(scale_factor=2)
+            self.out = nn_.ModuleDict({"mask": nn_.Conv2d(5, 1, 1), "edges": nn_.Conv2d(5, 2, 3, padding=1)})
+
+        def forward(self, x):
+            skip = self.down(x)
+            joined = cat([self.upsample(self.up(self.bottom(skip)) + skip), x], 1)
+            return {k: head(joined) for k, head in self.out.items()}
+
+    return {"residual": ResidualCNN, "unet": UNet}
+
+
+@pytest.mark.parametrize("name", ["residual", "unet"])
+def test_pytorch_modules_load_by_state_dict_and_agree_in_outputs_and_gradients(name):
+    torch = pytest.importorskip("torch")
+    theirs = _gallery((torch.nn, torch.cat))[name]().double().train()
+    ours = _gallery((nn, lambda ts, axis: tg.concatenate(ts, axis=axis)))[name]().double().train()
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    assert [k for k, _ in ours.state_dict().items()] == list(state), "the names match, in PyTorch's order"
+    ours.load_state_dict(state)
+    x = np.random.default_rng(0).standard_normal((2, 1, 8, 8))
+    their_x, our_x = torch.tensor(x, requires_grad=True), tg.Tensor(x, requires_grad=True)
+    their_out, our_out = theirs(their_x), ours(our_x)
+    pairs = ([(their_out, our_out)] if name == "residual" else
+             [(their_out[k], our_out[k]) for k in ("mask", "edges")])
+    for t, o in pairs:
+        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    sum((t * t).sum() for t, _ in pairs).backward()
+    sum((o * o).sum() for _, o in pairs).backward()
+    np.testing.assert_allclose(our_x.grad.data, their_x.grad.numpy(), rtol=1e-9, atol=1e-11)
+    for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=n)
+    for (n, b), (_, c) in zip(ours.named_buffers(), theirs.named_buffers()):
+        np.testing.assert_allclose(b.data, c.numpy(), rtol=1e-10, err_msg=n)  # running statistics moved alike
+

@@ -10,7 +10,9 @@ import numpy as np
 
 from .. import ops
 from ..arguments import refuse_pytorch_names
+from ..composed import stack
 from ..tensor import Tensor
+from ..tensor_functions import concatenate, where
 from ..tracing import draw, note, replayable
 
 __all__ = [
@@ -18,7 +20,7 @@ __all__ = [
     "dropout", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
     "relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "leaky_relu", "elu", "softmax", "log_softmax",
     "relu6", "hardtanh", "hardswish", "softsign", "mish", "celu", "binary_cross_entropy",
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate",
 ]
 
 
@@ -102,8 +104,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 def _masked(scores, attn_mask, mask):
     """A boolean mask keeps the scores where it is True and makes the rest -inf; any other mask is added."""
-    from ..tensor_functions import where
-
     if mask.dtype == bool:
         return where(attn_mask if isinstance(attn_mask, Tensor) else mask, scores, -np.inf)
     return scores + attn_mask
@@ -185,7 +185,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         part = columns if groups == 1 else columns[g * per_group:(g + 1) * per_group]
         w = weight if groups == 1 else weight[g * size:(g + 1) * size]
         outs.append(w.reshape(size, per_group * kh * kw) @ part.reshape(per_group * kh * kw, n * oh * ow))
-    out = outs[0] if groups == 1 else _concatenate(outs, axis=0)  # (out, N * OH * OW)
+    out = outs[0] if groups == 1 else concatenate(outs, axis=0)  # (out, N * OH * OW)
     out = out.reshape(out_channels, n, oh * ow).transpose(1, 0, 2).reshape(n, out_channels, oh, ow)
     return out + bias.reshape(out_channels, 1, 1) if bias is not None else out
 
@@ -211,12 +211,6 @@ def _single(value, name):
             raise TypeError(f"conv1d: {name} must be an int or a 1-tuple, got {tuple(value)}")
         value = value[0]
     return value
-
-
-def _concatenate(tensors, axis):
-    from ..tensor_functions import concatenate
-
-    return concatenate(tensors, axis=axis)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
@@ -262,6 +256,90 @@ def _pool_args(kernel_size, stride, padding, op):
         raise ValueError(f"{op}: kernel_size and stride must be positive, got {kernel} and {stride}")
     if any(p < 0 or p > k // 2 for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} must be between 0 and half the kernel size {kernel}")
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv2d, as ``torch.nn.functional.conv_transpose2d``: x (N, C, H, W), weight (C, out /
+    groups, kh, kw); each input pixel adds weight times its value into the output window it maps to.
+
+    H_out = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1. Composed: one matrix product
+    per group gives every window's values, ``Fold`` adds them where they land (col2im), and the padding is
+    cut off; the derivative is the chain rule through those.
+    """
+    op = "conv_transpose2d"
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            ops.linalg.check_same_float(x, t, op, "input ", name + " ")
+    if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+        raise ValueError(f"{op}: input (N, C, H, W) {x.shape} and weight (C, out / groups, kh, kw) {weight.shape} "
+                         f"with groups={groups}: the input's C must be the weight's first axis, divisible by groups")
+    stride, padding = _pair(stride, "stride", op), _pair(padding, "padding", op)
+    extra, dilation = _pair(output_padding, "output_padding", op), _pair(dilation, "dilation", op)
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(extra) < 0:
+        raise ValueError(f"{op}: stride and dilation must be at least 1, padding and output_padding at least 0")
+    if extra[0] >= max(stride[0], dilation[0]) or extra[1] >= max(stride[1], dilation[1]):
+        raise ValueError(f"{op}: output_padding {extra} must be smaller than stride {stride} or dilation {dilation}")
+    n, c, h, w = x.shape
+    per_group, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    covered = tuple((size - 1) * s + d * (k - 1) + 1 for size, s, d, k in zip((h, w), stride, dilation, (kh, kw)))
+    full = (covered[0] + extra[0], covered[1] + extra[1])
+    rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, c)  # one row per input pixel
+    c_group = c // groups
+    windows = [rows[:, g * c_group:(g + 1) * c_group] @ weight[g * c_group:(g + 1) * c_group].reshape(
+        c_group, per_group * kh * kw) for g in range(groups)]
+    windows = windows[0] if groups == 1 else concatenate(windows, axis=1)
+    windows = windows.reshape(n, h, w, groups * per_group, kh, kw).transpose(0, 3, 1, 2, 4, 5)
+    out = ops.Fold.apply(windows, shape=(n, groups * per_group) + covered, stride=stride, dilation=dilation)
+    if extra != (0, 0):  # output_padding: rows and columns no window reaches, at the bottom and right
+        out = out.pad(((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
+    (top, left), size = padding, (full[0] - 2 * padding[0], full[1] - 2 * padding[1])
+    if min(size) < 1:
+        raise ValueError(f"{op}: padding {padding} leaves no output from an input of {h}x{w}")
+    if top or left:
+        out = out[:, :, top:top + size[0], left:left + size[1]]
+    return out + bias.reshape(-1, 1, 1) if bias is not None else out
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """The mean over PyTorch's adaptive windows: output (oh, ow), row window i covering input rows
+    floor(i H / oh) to ceil((i + 1) H / oh). avg_pool2d when the sizes divide; slices, means and a stack
+    otherwise (composed).   d/dx = dL/dz spread evenly over each window the element falls in."""
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d: input must be (N, C, H, W), got shape {x.shape}")
+    oh, ow = _pair(output_size, "output_size", "adaptive_avg_pool2d")
+    h, w = x.shape[2:]
+    if min(oh, ow) < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {(oh, ow)}")
+    if h % oh == 0 and w % ow == 0:
+        return avg_pool2d(x, (h // oh, w // ow))
+    def bins(size, out):
+        return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+    rows = [stack([x[:, :, r0:r1, c0:c1].mean(axis=(2, 3)) for c0, c1 in bins(w, ow)], axis=-1)
+            for r0, r1 in bins(h, oh)]
+    return stack(rows, axis=-2)
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest"):
+    """Nearest-neighbour resizing of (N, C, H, W), as ``torch.nn.functional.interpolate(mode="nearest")``:
+    output pixel (i, j) copies input (floor(i / scale_h), floor(j / scale_w)) (an index, so its derivative
+    adds each output's gradient back into the pixel it copied)."""
+    if mode != "nearest":
+        raise ValueError(f"interpolate: only mode='nearest' is here, got {mode!r}")
+    if x.ndim != 4 or (size is None) == (scale_factor is None):
+        raise ValueError(f"interpolate: give (N, C, H, W) input and exactly one of size and scale_factor, "
+                         f"got shape {x.shape}, size={size}, scale_factor={scale_factor}")
+    h, w = x.shape[2:]
+    if size is not None:
+        out = _pair(size, "size", "interpolate")
+        scale = (h / out[0], w / out[1])
+    else:
+        factors = (scale_factor, scale_factor) if np.isscalar(scale_factor) else tuple(scale_factor)
+        out = (int(h * factors[0]), int(w * factors[1]))
+        scale = (1 / factors[0], 1 / factors[1])
+    rows = np.minimum(np.floor(np.arange(out[0]) * scale[0]).astype(np.int64), h - 1)
+    cols = np.minimum(np.floor(np.arange(out[1]) * scale[1]).astype(np.int64), w - 1)
+    return x[:, :, rows[:, None], cols[None, :]]
 
 
 # ---- normalisation ------------------------------------------------------------------------------

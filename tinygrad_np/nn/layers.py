@@ -92,6 +92,49 @@ class Conv1d(_Conv):
         return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
+class ConvTranspose2d(Module):
+    """F.conv_transpose2d with weight (in_channels, out_channels / groups, kh, kw) and bias (out_channels,),
+    PyTorch's layout and initialisation (its fan-in is the weight's second axis times the kernel)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, rng=None, dtype=np.float32):
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose2d: in_channels {in_channels} and out_channels {out_channels} must "
+                             f"both divide into groups={groups}")
+        kernel = F._pair(kernel_size, "kernel_size", "ConvTranspose2d")
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
+        self.groups, self.dilation = groups, dilation
+        self.weight = _parameter((in_channels, out_channels // groups) + kernel, dtype)
+        self.bias = _parameter((out_channels,), dtype) if bias else None
+        _pytorch_default(self.weight, self.bias, out_channels // groups * math.prod(kernel),
+                         np.random.default_rng(rng))
+
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+
+class AdaptiveAvgPool2d(Module):
+    """F.adaptive_avg_pool2d to ``output_size`` ((1, 1): global average pooling)."""
+
+    def __init__(self, output_size):
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+
+class Upsample(Module):
+    """F.interpolate with ``size`` or ``scale_factor``, nearest neighbour (PyTorch's default mode)."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest"):
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+
+    def forward(self, x):
+        return F.interpolate(x, self.size, self.scale_factor, self.mode)
+
+
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
