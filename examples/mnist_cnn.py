@@ -16,6 +16,7 @@ import argparse
 import datetime
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -135,6 +136,22 @@ def draw_plots(out, model, results, seed):
     plots.save_png(fig, os.path.join(out, "filters.png"), dpi=100)
 
 
+def save_model(model, out):
+    """model.npz and model.safetensors (PyTorch's names: the layers' positions in the Sequential), each recording
+    its architecture as JSON and its input normalisation, so that predict.py can rebuild and use it."""
+    from tinygrad_np.data.mnist import MNIST_MEAN, MNIST_STD
+
+    metadata = {"model": "architecture", "architecture": json.dumps(nn.architecture.describe(model)),
+                "input_mean": repr(MNIST_MEAN), "input_std": repr(MNIST_STD), "input_shape": "[1, 28, 28]",
+                "input": "x = (pixels / 255 - input_mean) / input_std: a 28x28 MNIST-style image (light digit on "
+                         "black, 20x20 box centred by mass), as (1, 28, 28)"}
+    model.save(os.path.join(out, "model.npz"), metadata)
+    try:
+        model.save(os.path.join(out, "model.safetensors"), metadata)
+    except ModuleNotFoundError as err:  # an optional extra: the run still has model.npz
+        print(f"note: model.safetensors not written: {err}", file=sys.stderr)
+
+
 def main(argv=None):
     args = parse_args(argv)
     tg.reuse_freed_memory()  # each step frees and reallocates the same arrays: keep their pages (memory.py)
@@ -146,7 +163,7 @@ def main(argv=None):
     history, step_losses, steps_per_epoch, seconds, test_probabilities = train(
         model, args, x_train, y_train, x_test, y_test)
     test_accuracy = history[-1]["test_accuracy"]
-    model.save(os.path.join(out, "model.npz"))
+    save_model(model, out)
     with atomic_write(os.path.join(out, "metrics.json"), "w") as f:
         json.dump({"test_accuracy": test_accuracy, "seconds": seconds, "dataset": data.name, "history": history,
                    "step_losses": step_losses, "args": vars(args)}, f, indent=1)

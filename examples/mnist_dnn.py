@@ -153,7 +153,10 @@ class MLP(nn.Module):
 
 def save_model(model, args, out):
     """model.npz and model.safetensors, each recording what using the model needs besides its weights."""
-    metadata = {"model": "mnist_dnn.MLP", "hidden": str(model.W1.shape[1]),
+    hidden = model.W1.shape[1]
+    torch_layout = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))  # model.safetensors'
+    metadata = {"model": "mnist_dnn.MLP", "hidden": str(hidden), "input_shape": "[784]",
+                "architecture": json.dumps(nn.architecture.describe(torch_layout)),
                 "input_mean": repr(args.input_mean), "input_std": repr(args.input_std),
                 "input": "x = (pixels / 255 - input_mean) / input_std: a 28x28 MNIST-style image (light digit on "
                          "black, 20x20 box centred by mass), row by row"}
@@ -239,11 +242,16 @@ def evaluate(model, x, y, batch_size=2000):
 
 def progress(loader, description):
     """A progress bar over ``loader``: a widget in a notebook, a text bar in a terminal, none in a log file."""
+    in_notebook = "ipykernel" in sys.modules  # a kernel's stdout is no TTY, but a person is watching it
     try:
+        if in_notebook:
+            import ipywidgets  # noqa: F401  (tqdm's notebook bar is a widget; without one it warns: use the text bar)
         from tqdm.auto import tqdm
     except ImportError:
-        return loader
-    in_notebook = "ipykernel" in sys.modules  # a kernel's stdout is no TTY, but a person is watching it
+        try:
+            from tqdm.std import tqdm
+        except ImportError:
+            return loader
     return tqdm(loader, desc=description, leave=False, disable=False if in_notebook else None, dynamic_ncols=True)
 
 

@@ -1,7 +1,11 @@
-"""Read your own handwritten digits with a network trained by mnist_dnn.py.
+"""Read your own handwritten digits with a network trained by mnist_dnn.py or mnist_cnn.py.
 
     python examples/mnist_dnn.py --out runs/mine             # train once, ~20 s
     python examples/predict.py runs/mine/model.npz my_7.png  # then ask it
+
+Any model file whose metadata records its architecture (``nn.architecture``,
+as mnist_cnn.py's model.npz and model.safetensors do) and its input
+normalisation works the same way.
 
 Draw a digit in any paint program (any colours, any size, one digit an image)
 or photograph one on paper. Each image is made to look like an MNIST digit
@@ -11,6 +15,7 @@ records in its file, and classified. For each image this prints the digit
 and the three most probable digits; ``--show`` also draws what the network saw.
 """
 import argparse
+import json
 import os
 import warnings
 
@@ -57,23 +62,47 @@ def read_image(path):
         raise ValueError(f"{path}: not an image that can be read ({err})") from None
 
 
-def classify(model, mean, std, images):
-    """Probabilities (N, 10) for 28x28 images in [0, 1], light on black."""
-    pixels = np.stack(images).reshape(len(images), -1) * 255
+def classify(model, mean, std, images, input_shape=(784,)):
+    """Probabilities (N, 10) for 28x28 images in [0, 1], light on black, shaped as the model takes them."""
+    pixels = np.stack(images).reshape((len(images),) + tuple(input_shape)) * 255
     with tg.no_grad():
         return model(tg.Tensor(normalize(pixels, mean, std))).softmax(axis=1).data
 
 
+def load_any_model(path):
+    """``(model, input_mean, input_std, input_shape)`` from mnist_dnn.py's model files, or from any model file
+    whose metadata records its architecture as JSON (mnist_cnn.py's), its input_mean and input_std."""
+    from tinygrad_np import nn
+
+    from mnist_dnn import load_model  # beside this script
+
+    metadata = nn.load_metadata(path)
+    if metadata.get("model") == "mnist_dnn.MLP":
+        model, mean, std = load_model(path)
+        return model, mean, std, (784,)
+    if "architecture" not in metadata:
+        raise ValueError(f"{os.fspath(path)}: its metadata records no architecture, so the network cannot be "
+                         "rebuilt; use a model.npz or model.safetensors written by mnist_dnn.py or mnist_cnn.py")
+    try:
+        model = nn.architecture.build(metadata["architecture"])
+        mean, std = float(metadata["input_mean"]), float(metadata["input_std"])
+        shape = tuple(json.loads(metadata.get("input_shape", "[784]")))
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{os.fspath(path)}: its metadata does not describe a usable model: {err}") from None
+    if not (std > 0 and np.isfinite(std) and np.isfinite(mean)):
+        raise ValueError(f"{os.fspath(path)}: its metadata's input_std is {std}; it must be a positive number")
+    model.load(path)
+    return model.eval(), mean, std, shape
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", help="model.npz (or model.safetensors) written by mnist_dnn.py")
+    parser.add_argument("model", help="model.npz or model.safetensors written by mnist_dnn.py or mnist_cnn.py")
     parser.add_argument("images", nargs="+", metavar="image", help="a PNG or JPEG of one digit")
     parser.add_argument("--show", action="store_true", help="also show each image as the network saw it")
     args = parser.parse_args(argv)
 
-    from mnist_dnn import load_model  # beside this script
-
-    model, mean, std = load_model(args.model)
+    model, mean, std, input_shape = load_any_model(args.model)
     laid_out = []
     for path in args.images:
         image = read_image(path)  # its errors name the file already
@@ -81,7 +110,7 @@ def main(argv=None):
             laid_out.append(to_mnist_layout(image))
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
-    probabilities = classify(model, mean, std, laid_out)
+    probabilities = classify(model, mean, std, laid_out, input_shape)
     for path, p in zip(args.images, probabilities):
         top = np.argsort(-p, kind="stable")[:3]
         print(f"{path}: {top[0]}  (" + ", ".join(f"{d}: {100 * p[d]:.1f}%" for d in top) + ")")

@@ -524,6 +524,78 @@ def np_nearest(x, size=None, scale_factor=None):
     return x[:, :, rows][:, :, :, cols]
 
 
+
+@st.composite
+def torch_pad_inputs(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    widths = []
+    for axis in reversed(range(draw(st.integers(1, len(shape))))):
+        n = shape[len(shape) - 1 - len(widths) // 2]
+        before = draw(st.integers(-(n // 2), 2))
+        widths += [before, draw(st.integers(-(n - max(-before, 0)) // 2, 2))]
+    return Case((draw(arrays(shape)),), {"pad": tuple(widths), "value": draw(st.sampled_from([0.0, 1.5]))})
+
+
+def np_torch_pad(x, pad, value):
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    x = np.pad(x, [(max(b, 0), max(a, 0)) for b, a in widths], constant_values=value)
+    return x[tuple(slice(-min(b, 0), x.shape[i] + min(a, 0) if a < 0 else None) for i, (b, a) in enumerate(widths))]
+
+
+@st.composite
+def same_conv_inputs(draw):
+    kh, kw, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    x = draw(arrays((draw(st.integers(1, 2)), 2, draw(st.integers(2, 5)), draw(st.integers(2, 5)))))
+    return Case((x, draw(arrays((2, 2, kh, kw)))), {"dilation": dilation})
+
+
+def np_same_conv(x, w, dilation):
+    kh, kw = w.shape[2:]
+    th, tw = dilation * (kh - 1), dilation * (kw - 1)
+    padded = np.pad(x, ((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2)))
+    out = np.zeros((x.shape[0], w.shape[0]) + x.shape[2:])
+    for i in range(x.shape[2]):
+        for j in range(x.shape[3]):
+            window = padded[:, :, i:i + th + 1:dilation, j:j + tw + 1:dilation]
+            out[:, :, i, j] = np.einsum("nchw,ochw->no", window, w)
+    return out
+
+
+@st.composite
+def dilated_pool_inputs(draw):
+    k, dilation, stride = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    reach = dilation * (k - 1) + 1
+    height, width = draw(st.integers(reach, reach + 3)), draw(st.integers(reach, reach + 3))
+    x = draw(distinct((1, draw(st.integers(1, 2)), height, width)))
+    return Case((x,), {"kernel_size": k, "stride": stride, "dilation": dilation})
+
+
+def np_dilated_max_pool(x, kernel_size, stride, dilation):
+    reach = dilation * (kernel_size - 1) + 1
+    oh, ow = ((n - reach) // stride + 1 for n in x.shape[2:])
+    out = np.empty(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            rows = slice(i * stride, i * stride + reach, dilation)
+            out[:, :, i, j] = x[:, :, rows, j * stride:j * stride + reach:dilation].max(axis=(2, 3))
+    return out
+
+
+
+EINSUM_SPECS = ["ij,jk->ik", "ij,jk", "ij->", "ij->j", "ij->ji", "bij,bjk->bik", "i,i->", "ij,ij->i", "ijk,jk->i",
+                "i,j->ij"]
+
+
+@st.composite
+def einsum_inputs(draw):
+    spec = draw(st.sampled_from(EINSUM_SPECS))
+    sizes = {c: draw(st.integers(1, 3)) for c in sorted(set(spec) - set(",->"))}
+    operands = tuple(draw(arrays(tuple(sizes[c] for c in own))) for own in spec.split("->")[0].split(","))
+    return Case(operands, {"subscripts": spec})
+
+
 OPS = [
     # arithmetic, with broadcasting and scalars on either side
     Op("add", lambda x, y: x + y, np.add, binary()),
@@ -693,6 +765,13 @@ OPS = [
     Op("F.adaptive_avg_pool2d", lambda x, output_size: F.adaptive_avg_pool2d(x, output_size),
        np_adaptive_avg_pool2d, adaptive_pool_inputs()),
     Op("F.interpolate (nearest)", lambda x, **p: F.interpolate(x, **p), np_nearest, interpolate_inputs()),
+    Op("F.pad (PyTorch's form, negative widths cut)", lambda x, pad, value: F.pad(x, pad, value=value),
+       np_torch_pad, torch_pad_inputs()),
+    Op("F.conv2d padding='same'", lambda x, w, dilation: F.conv2d(x, w, padding="same", dilation=dilation),
+       np_same_conv, same_conv_inputs()),
+    Op("F.max_pool2d dilation", lambda x, **p: F.max_pool2d(x, **p), np_dilated_max_pool, dilated_pool_inputs()),
+    Op("einsum", lambda *ts, subscripts: tg.einsum(subscripts, *ts), lambda *a, subscripts: np.einsum(subscripts, *a),
+       einsum_inputs()),
 ]
 
 BY_NAME = {op.name: op for op in OPS}

@@ -190,3 +190,76 @@ def test_pytorch_modules_load_by_state_dict_and_agree_in_outputs_and_gradients(n
     for (n, b), (_, c) in zip(ours.named_buffers(), theirs.named_buffers()):
         np.testing.assert_allclose(b.data, c.numpy(), rtol=1e-10, err_msg=n)  # running statistics moved alike
 
+
+
+def test_register_hook_sees_and_may_replace_a_gradient_on_either_kind_of_pass():
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 3.0
+    seen = []
+    handle = h.register_hook(lambda g: seen.append(g.data.copy()) or g * 10.0)  # dL/dh, then replaced
+    x.register_hook(lambda g: g + 1.0)  # a leaf's hook runs before .grad is written
+    (h * h).sum().backward()
+    np.testing.assert_allclose(seen[0], 2 * 3.0 * x.data)
+    np.testing.assert_allclose(x.grad.data, 10 * 2 * 3.0 * x.data * 3.0 + 1.0)
+    handle.remove()
+    h = x * 3.0  # a new tensor: no hook; x's hook stays
+    (gx,) = tg.grad((h * h).sum(), x, create_graph=True)  # a recorded pass: hooks get Tensors in the graph
+    np.testing.assert_allclose(gx.data, 2 * 3.0 * x.data * 3.0 + 1.0)
+    gx.sum().backward()  # the hook's + 1 has derivative 0: d/dx of 18 x is 18 each, then x's hook adds 1
+    np.testing.assert_allclose(x.grad.data, 10 * 18.0 * x.data + 1.0 + 18.0 + 1.0)
+
+
+def test_a_hook_returning_the_wrong_shape_is_refused_and_jit_refuses_hooks():
+    x = tg.Tensor(np.ones(3), requires_grad=True)
+    handle = x.register_hook(lambda g: np.ones(2))
+    with pytest.raises(RuntimeError, match=r"returned a gradient of shape \(2,\) for a tensor of shape \(3,\)"):
+        (x * 2.0).sum().backward()
+    handle.remove()
+    x.register_hook(lambda g: g)
+    with pytest.raises(tg.JitError, match="register_hook"):
+        tg.jit(lambda v: (x * v).sum().backward())(np.ones(3))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.Tensor(np.ones(2)).register_hook(lambda g: g)
+
+
+def test_einsum_refuses_what_it_does_not_do_naming_it():
+    a = tg.Tensor(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="'...' is not supported"):
+        tg.einsum("...ij->...ji", a)
+    with pytest.raises(ValueError, match="'ii' repeats a letter"):
+        tg.einsum("ii->i", a)
+    with pytest.raises(ValueError, match="names 2 operands, got 1"):
+        tg.einsum("ij,jk->ik", a)
+    with pytest.raises(ValueError, match="'ijk' has 3 letters for an operand of shape \\(2, 2\\)"):
+        tg.einsum("ijk->i", a)
+    assert tg.einsum("ij,jk", [a, a]).data.tolist() == [[2, 2], [2, 2]]  # torch's list form
+
+
+def test_an_architecture_round_trips_through_json_for_every_layer_it_knows():
+    import json
+
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, stride=2, padding=1, dilation=1, groups=1, bias=False), nn.BatchNorm2d(4, momentum=0.2),
+        nn.ReLU(), nn.MaxPool2d(2, stride=1, dilation=1), nn.AvgPool2d(1), nn.AdaptiveAvgPool2d((2, 2)),
+        nn.Flatten(), nn.Dropout(0.1), nn.Linear(16, 8), nn.LayerNorm(8, eps=1e-4), nn.Tanh(), nn.GELU(),
+        nn.Sequential(nn.Linear(8, 8, bias=False), nn.SiLU(), nn.LeakyReLU(0.2), nn.Sigmoid(), nn.Identity()),
+        nn.BatchNorm1d(8, affine=False), nn.Linear(8, 3), nn.Softmax(dim=1))
+    text = json.dumps(nn.architecture.describe(model))
+    rebuilt = nn.architecture.build(text)
+    assert [k for k in rebuilt.state_dict()] == [k for k in model.state_dict()]
+    rebuilt.load_state_dict(model.state_dict())
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((2, 1, 8, 8)).astype(np.float32))
+    model.eval(), rebuilt.eval()
+    np.testing.assert_array_equal(rebuilt(x).data, model(x).data)
+    assert json.dumps(nn.architecture.describe(rebuilt)) == text
+
+
+def test_an_architecture_names_what_it_cannot_record_or_build():
+    with pytest.raises(ValueError, match="describe: LSTMCell is not a layer an architecture can record"):
+        nn.architecture.describe(nn.Sequential(nn.LSTMCell(2, 2)))
+    with pytest.raises(ValueError, match="unknown layer type 'Transformer'"):
+        nn.architecture.build({"type": "Transformer"})
+    with pytest.raises(ValueError, match="Linear takes no color"):
+        nn.architecture.build({"type": "Linear", "in_features": 2, "out_features": 2, "color": "red"})
+    with pytest.raises(ValueError, match="not valid JSON"):
+        nn.architecture.build("{")

@@ -267,3 +267,12 @@ def test_mnist_or_sample_falls_back_loudly_and_says_why(tmp_path, monkeypatch, c
 def test_a_named_folder_that_is_wrong_is_an_error_not_the_sample(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such folder"):
         load_mnist_or_sample(tmp_path / "nowhere")
+
+
+def test_the_offline_banner_speaks_to_a_notebook_user_in_python_not_flags():
+    from tinygrad_np.data.mnist import offline_banner
+
+    notebook, shell = offline_banner("offline", in_notebook=True), offline_banner("offline", in_notebook=False)
+    assert "--data-dir" not in notebook and 'load_mnist_or_sample("FOLDER")' in notebook
+    assert "TINYGRAD_NP_DATA" in notebook
+    assert "--data-dir" in shell and "the the" not in shell

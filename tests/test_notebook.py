@@ -65,3 +65,18 @@ def test_the_notebook_plays_backward_on_a_tiny_network(executed):
                  "text/html", "")]
     assert len(pages) == 1 and pages[0].startswith("<iframe srcdoc=")
     assert "W1" in pages[0] and "cross_entropy" in pages[0]
+
+
+def test_the_notebook_prints_no_tqdm_warning(executed):
+    streams = [o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
+               if o.get("output_type") == "stream"]
+    assert not any("TqdmWarning" in s or "IProgress not found" in s for s in streams)
+
+
+def test_the_notebook_runs_from_the_repository_root_too():
+    """Started from the root (``jupyter notebook examples/mnist_dnn.ipynb``), not only from examples/."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK.parents[1])}})
+    client.execute()
+    assert "max |hand - engine|" in text_of(notebook)

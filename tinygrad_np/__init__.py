@@ -7,7 +7,7 @@
     array([2., 4., 6.], dtype=float32)
 """
 from .tensor import Tensor  # noqa: I001  (first: defines Tensor)
-from .tensor_functions import concatenate, maximum, take_along_axis, where
+from .tensor_functions import concatenate, einsum, maximum, take_along_axis, where
 from .composed import minimum, stack
 from .factories import arange, eye, full, full_like, ones, ones_like, randn, uniform, zeros, zeros_like
 from .function import Function
@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Function", "zeros", "ones", "randn", "uniform", "full", "eye", "arange", "zeros_like", "ones_like",
     "full_like", "concatenate", "stack",
-    "maximum", "minimum", "where", "take_along_axis",
+    "maximum", "minimum", "where", "take_along_axis", "einsum",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory", "jit", "JitError",

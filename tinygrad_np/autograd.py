@@ -25,6 +25,7 @@ import numpy as np
 
 from .grad_mode import _state
 from .backward_checks import broken_contract, checked, fitted, refuse_if_stale
+from .gradient_hooks import registry, run_hooks
 from .hooks import finish, hooks, watch
 from .tensor import Tensor, changes
 
@@ -50,10 +51,14 @@ def _backpropagate(roots, seeds, run_rule, keep, retain_graph, recording):
         while True:
             _accumulate(contributions, fn, pending, queue)
             if not queue:
+                if registry:  # some tensor has a gradient hook (gradient_hooks.py): the leaves' run here
+                    pending = {t: run_hooks(t, g) for t, g in pending.items()}
                 finished.update(pending)  # all that is left are the leaves' gradients
                 return finished
             t = heappop(queue)[1]  # the newest op's output: every consumer has passed its share back
             fn, g = t.op, pending.pop(t)
+            if registry:  # some tensor has a gradient hook (gradient_hooks.py)
+                g = run_hooks(t, g)
             if fn.inputs is None or changes.newest > fn.seq:  # released, or something changed in place since
                 refuse_if_stale(fn, t)
             if keep(t):

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import autograd, hooks as engine_hooks
+from . import autograd, gradient_hooks, hooks as engine_hooks
 from .grad_mode import _state
 from .hooks import hooks
 from .tensor import Tensor
@@ -208,6 +208,10 @@ class Trace:
         if create_graph:
             raise JitError(f"jit: backward(create_graph=True) inside a jitted function, at {line}: a replay "
                            "records no graph to differentiate again. Run higher-order derivatives without jit")
+        if gradient_hooks.registry:
+            raise JitError(f"jit: a tensor has a gradient hook (register_hook) while backward is traced, at {line}: "
+                           "a replay runs only the recorded array operations, not the hook. Remove it with its "
+                           "handle's remove(), or run without jit")
         candidates = [node[1] for step in self.steps if step.kind == "op" for node in step.nodes
                       if node[0] == "leaf" and node[1].requires_grad]
         root = self.node(tensor)

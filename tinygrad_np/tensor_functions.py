@@ -73,3 +73,29 @@ def _along_axis_index(indices, axis, shape):
         raise IndexError(f"take_along_axis: an index is out of range for axis {axis} of length {shape[axis]}")
     grids = np.ogrid[tuple(slice(n) for n in indices.shape)]
     return tuple(indices if a == axis else grids[a] for a in range(len(shape)))
+
+
+def einsum(subscripts, *operands):
+    """numpy.einsum (and torch.einsum) on Tensors: "ij,jk->ik", "bij,bjk->bik", "i,i->", "ij->ji", ... (ops.Einsum,
+    whose docstring states its derivative). Without "->" the output is NumPy's: the letters used once, sorted.
+    Not here: "..." and a letter twice in one operand (a diagonal); write those with reshape and indexing."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])  # torch.einsum("ij,jk", [a, b]) also works
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise ValueError(f"einsum: '...' is not supported here, got {subscripts!r}; write the axes out")
+    inputs, _, output = spec.partition("->")
+    letters = inputs.split(",")
+    if len(letters) != len(operands):
+        raise ValueError(f"einsum: {subscripts!r} names {len(letters)} operands, got {len(operands)}")
+    if "->" not in spec:
+        counts = {c: inputs.count(c) for c in inputs if c.isalpha()}
+        output = "".join(sorted(c for c, n in counts.items() if n == 1))
+    for own in letters:
+        if len(set(own)) != len(own):
+            raise ValueError(f"einsum: {own!r} repeats a letter (a diagonal), which is not supported here")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in operands]
+    for own, t in zip(letters, tensors):
+        if len(own) != t.ndim:
+            raise ValueError(f"einsum: {own!r} has {len(own)} letters for an operand of shape {t.shape}")
+    return _ops.Einsum.apply(*tensors, subscripts=",".join(letters) + "->" + output)

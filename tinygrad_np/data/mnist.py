@@ -299,10 +299,14 @@ def _why(err):
     return "the download failed (no network?)" if str(err).startswith("could not download") else str(err)
 
 
-def offline_banner(why):
-    """Loud, short, and saying how to get full MNIST."""
+def offline_banner(why, in_notebook=None):
+    """Loud, short, and saying how to get full MNIST: in the words of a command line, or, in a notebook (a
+    Jupyter kernel is running), of a Python call. ``in_notebook`` None means: look."""
+    in_notebook = "ipykernel" in sys.modules if in_notebook is None else in_notebook
     line = "!" * 78
+    how = ("! To use full MNIST, call load_mnist_or_sample(\"FOLDER\") or set TINYGRAD_NP_DATA=FOLDER before starting\n"
+           "! Jupyter, FOLDER holding" if in_notebook else
+           "! To use full MNIST, pass --data-dir FOLDER or set TINYGRAD_NP_DATA=FOLDER, FOLDER holding\n!")
     return (f"{line}\n! Using the small offline SAMPLE shipped with tinygrad_np: 2,000 training and 1,000 test\n"
             f"! images, so accuracy will be lower than on full MNIST. MNIST was not found: {why}.\n"
-            "! To use full MNIST, pass --data-dir FOLDER or set TINYGRAD_NP_DATA=FOLDER, FOLDER holding the\n"
-            f"! four MNIST files (train-images-idx3-ubyte.gz, ...), or put them in {cache_dir()}.\n{line}")
+            f"{how} the four MNIST files (train-images-idx3-ubyte.gz, ...), or put them in {cache_dir()}.\n{line}")

@@ -1,6 +1,6 @@
 """Layers and models: ``Module``, the layers (PyTorch's names and parameter layouts), ``functional``
 (import it as ``F``), ``init``, ``utils`` (gradient clipping), and saving and loading."""
-from . import functional, init, utils
+from . import architecture, functional, init, utils
 from .layers import (
     GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout, Embedding,
     Flatten, LayerNorm, LeakyReLU, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, SiLU, Tanh, Upsample,
@@ -18,5 +18,5 @@ __all__ = [
     "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU", "Sequential", "Dropout",
     "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load",
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
-    "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample",
+    "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]

@@ -20,7 +20,7 @@ __all__ = [
     "dropout", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
     "relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "leaky_relu", "elu", "softmax", "log_softmax",
     "relu6", "hardtanh", "hardswish", "softsign", "mish", "celu", "binary_cross_entropy",
-    "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate",
+    "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate", "pad",
 ]
 
 
@@ -152,7 +152,9 @@ def _windows(x, kernel, stride, padding, dilation, op, pad_value=0.0):
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``: x (N, C, H, W), weight
-    (out, C / groups, kh, kw), bias (out,); the result is (N, out, OH, OW).
+    (out, C / groups, kh, kw), bias (out,); the result is (N, out, OH, OW). ``padding`` is an int, a pair,
+    or PyTorch's "valid" (none) or "same" (the output as large as the input; stride 1 only; an odd total pad
+    puts the extra row and column at the end, as PyTorch).
 
     Computed as im2col: every window laid out by ``Unfold`` (a strided view),
     then one matrix product per group. Its derivative is the chain rule through
@@ -162,6 +164,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None:
             ops.linalg.check_same_float(x, t, "conv2d", "input ", name + " ")
+    if isinstance(padding, str):
+        x, padding = _string_padding(x, weight.shape[2:], stride, dilation, padding), 0
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be (out, in / groups, kh, kw), got shape {weight.shape}")
     out_channels, per_group, kh, kw = weight.shape
@@ -213,8 +217,9 @@ def _single(value, name):
     return value
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """The largest value of each window, as ``torch.nn.functional.max_pool2d`` (padding counts as -inf).
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    """The largest value of each window, as ``torch.nn.functional.max_pool2d`` (padding counts as -inf; a
+    ``dilation`` spreads each window's taps that far apart).
 
     d/dx = dL/dz at each window's first maximum, 0 elsewhere: PyTorch's rule
     (``ops.WindowMax``). When the windows tile the image (stride = kernel, no
@@ -223,10 +228,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """
     stride = kernel_size if stride is None else stride
     _pool_args(kernel_size, stride, padding, "max_pool2d")
-    if x.ndim == 4 and _tiles(x, kernel_size, stride, padding):
+    dilated = _pair(dilation, "dilation", "max_pool2d") != (1, 1)
+    if x.ndim == 4 and not dilated and _tiles(x, kernel_size, stride, padding):
         (kh, kw), (n, c, h, w) = _pair(kernel_size, "kernel_size", "max_pool2d"), x.shape
         return ops.WindowMax.apply(x.reshape(n, c, h // kh, kh, w // kw, kw), axes=(3, 5))
-    windows = _windows(x, kernel_size, stride, padding, 1, "max_pool2d", pad_value=-np.inf)
+    windows = _windows(x, kernel_size, stride, padding, dilation, "max_pool2d", pad_value=-np.inf)
     return ops.WindowMax.apply(windows, axes=(4, 5))
 
 
@@ -245,6 +251,46 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     stride = kernel_size if stride is None else stride
     _pool_args(kernel_size, stride, padding, "avg_pool2d")
     return _windows(x, kernel_size, stride, padding, 1, "avg_pool2d").mean(axis=(4, 5))
+
+
+def _string_padding(x, kernel, stride, dilation, padding):
+    """x padded for conv2d's padding="valid" or "same"."""
+    if padding == "valid":
+        return x
+    if padding != "same":
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if _pair(stride, "stride", "conv2d") != (1, 1):
+        raise ValueError("conv2d: padding='same' needs stride 1 (as PyTorch)")
+    total = [d * (k - 1) for d, k in zip(_pair(dilation, "dilation", "conv2d"), kernel)]
+    if not any(total):
+        return x
+    (th, tw) = total
+    return x.pad(((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2)))
+
+
+def pad(x, pad, value=0.0, mode="constant"):
+    """PyTorch's ``F.pad``: ``pad`` lists (before, after) pairs starting from the LAST axis, (left, right, top,
+    bottom, ...); a negative width cuts that many elements off instead (composed from Tensor.pad and
+    indexing, so its derivative is theirs: the padding's gradient dropped, a cut part's zero)."""
+    if mode != "constant":
+        raise ValueError(f"F.pad: only mode='constant' is here, got {mode!r}")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim or not all(isinstance(p, (int, np.integer)) for p in pad):
+        raise ValueError(f"F.pad: pad must be an even number of ints, at most two per axis of the {x.ndim}, "
+                         f"got {pad}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    for axis, (before, after) in enumerate(widths):
+        if x.shape[axis] + min(before, 0) + min(after, 0) < 0:
+            raise ValueError(f"F.pad: cutting {-min(before, 0) - min(after, 0)} from axis {axis} of length "
+                             f"{x.shape[axis]}")
+    if any(b > 0 or a > 0 for b, a in widths):
+        x = x.pad([(max(b, 0), max(a, 0)) for b, a in widths], value=value)
+    if any(b < 0 or a < 0 for b, a in widths):
+        x = x[tuple(slice(-min(b, 0), x.shape[i] + min(a, 0) if a < 0 else None)
+                    for i, (b, a) in enumerate(widths))]
+    return x
 
 
 def _pool_args(kernel_size, stride, padding, op):

@@ -6,7 +6,7 @@ sliding windows, and losses.
 """
 from .arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from .elementwise import Abs, Cos, Exp, Gelu, Log, PiecewiseConstant, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
-from .linalg import Linear, MatMul
+from .linalg import Einsum, Linear, MatMul
 from .loss import CrossEntropy, LogSoftmax
 from .norm import Normalize
 from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
@@ -19,7 +19,7 @@ __all__ = [
     "Exp", "Log", "Sqrt", "Relu", "Abs", "Tanh", "Sigmoid", "Sin", "Cos", "Softplus", "Gelu", "PiecewiseConstant",
     "Maximum", "Where",
     "Sum", "Max", "SumTo", "BroadcastTo", "Cumsum",
-    "MatMul", "Linear",
+    "MatMul", "Linear", "Einsum",
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
     "Unfold", "Fold", "WindowMax",
     "LogSoftmax", "CrossEntropy", "Normalize",

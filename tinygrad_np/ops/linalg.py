@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..function import Function
-from .reduce import sum_to
+from .reduce import broadcast_to, sum_to
 
 
 class MatMul(Function):
@@ -92,3 +92,33 @@ class Linear(Function):
         if b is None:
             return dx, dw
         return dx, dw, grad_rows.sum(axis=0) if need[2] else None
+
+
+class Einsum(Function):
+    """z = numpy.einsum(subscripts, *operands), subscripts written out ("ij,jk->ik"; see ``tinygrad_np.einsum``).
+
+    dL/d(operand i) = einsum of dL/dz with the other operands, into operand i's letters: each element of
+    operand i meets dL/dz at the places it was multiplied into. A letter of operand i that is in neither the
+    output nor another operand was summed away, so its gradient is broadcast back along it.
+    """
+
+    def forward(self, *operands, subscripts):
+        self.subscripts = subscripts
+        return np.einsum(subscripts, *operands)
+
+    def backward(self, dz, z, *operands):
+        inputs, output = self.subscripts.split("->")
+        letters = inputs.split(",")
+        grads = []
+        for i, (own, x) in enumerate(zip(letters, operands)):
+            if not self.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [(spec, operand) for j, (spec, operand) in enumerate(zip(letters, operands)) if j != i]
+            kept = "".join(c for c in own if c in output or any(c in spec for spec, _ in others))
+            spec = ",".join([output] + [spec for spec, _ in others]) + "->" + kept
+            g = Einsum.of(dz, *[operand for _, operand in others], subscripts=spec)
+            if kept != own:  # letters summed away inside this operand: broadcast the gradient back along them
+                g = broadcast_to(g.reshape(tuple(n if c in kept else 1 for c, n in zip(own, x.shape))), x.shape)
+            grads.append(g)
+        return tuple(grads)
