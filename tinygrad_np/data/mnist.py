@@ -299,10 +299,17 @@ def _why(err):
     return "the download failed (no network?)" if str(err).startswith("could not download") else str(err)
 
 
+def _in_notebook():
+    """True inside a Jupyter kernel (an IPython shell talking over ZMQ), not merely with ipykernel imported."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def offline_banner(why, in_notebook=None):
     """Loud, short, and saying how to get full MNIST: in the words of a command line, or, in a notebook (a
     Jupyter kernel is running), of a Python call. ``in_notebook`` None means: look."""
-    in_notebook = "ipykernel" in sys.modules if in_notebook is None else in_notebook
+    in_notebook = _in_notebook() if in_notebook is None else in_notebook
     line = "!" * 78
     how = ("! To use full MNIST, call load_mnist_or_sample(\"FOLDER\") or set TINYGRAD_NP_DATA=FOLDER before starting\n"
            "! Jupyter, FOLDER holding" if in_notebook else
