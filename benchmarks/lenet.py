@@ -34,16 +34,10 @@ class TinygradJitLeNet(TinygradLeNet):
     name = "tinygrad_np jit"
 
     def __init__(self, state, lr):
+        from tinygrad_mlp import jitted_step  # beside this file
+
         super().__init__(state, lr)
-
-        def step(x, y):
-            loss = self.model(x).cross_entropy(y)
-            loss.backward()
-            self.opt.step()
-            self.opt.zero_grad()
-            return loss
-
-        self.jitted = tg.jit(step)
+        self.jitted = jitted_step(lambda x, y: self.model(x).cross_entropy(y), self.opt)
 
     def step(self, x, y):
         return self.jitted(x, y).item()

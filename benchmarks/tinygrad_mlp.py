@@ -49,15 +49,21 @@ class TinygradJitMLP(TinygradMLP):
 
     def __init__(self, params, lr):
         super().__init__(params, lr)
-
-        def step(x, y):
-            loss = ((x @ self.W1 + self.b1).relu() @ self.W2 + self.b2).cross_entropy(y)
-            loss.backward()
-            self.opt.step()
-            self.opt.zero_grad()
-            return loss
-
-        self.jitted = tg.jit(step)
+        self.jitted = jitted_step(lambda x, y: ((x @ self.W1 + self.b1).relu() @ self.W2 + self.b2).cross_entropy(y),
+                                  self.opt)
 
     def step(self, x, y):
         return self.jitted(x, y).item()
+
+
+def jitted_step(loss_of, opt):
+    """The benchmarks' training step under tg.jit: the loss ``loss_of(x, y)``, backward, ``opt`` steps and
+    zeroes the gradients; returns the loss (a Tensor)."""
+    def step(x, y):
+        loss = loss_of(x, y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    return tg.jit(step)

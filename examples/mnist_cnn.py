@@ -27,7 +27,7 @@ from tinygrad_np.data import DataLoader, load_mnist_or_sample, normalize
 from tinygrad_np.fileio import atomic_write
 from tinygrad_np.metrics import accuracy
 
-from mnist_dnn import evaluate, progress  # beside this script: the MLP example's, which fit any classifier
+from mnist_dnn import evaluate, make_step, progress  # beside this script: the MLP example's, which fit any classifier
 
 
 def lenet5(rng):
@@ -82,15 +82,8 @@ def train(model, args, x_train, y_train, x_test, y_test):
     opt = optim.by_name(args.optimizer, model.parameters(), args.lr)
     schedule = optim.CosineLR(opt, total=epochs * steps_per_epoch, warmup=min(100, steps_per_epoch // 2))
 
-    def step(x, y):  # replayed by tg.jit after two traced calls: the schedule's lr is read at each replay
-        logits = model(x)
-        loss = logits.cross_entropy(y)
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-        return loss, logits
-
-    step = step if getattr(args, "no_jit", False) else tg.jit(step)
+    # The MLP example's step: replayed by tg.jit after two traced calls, reading the schedule's lr each time.
+    step = make_step(model, opt, jit=not getattr(args, "no_jit", False))
     history, step_losses = [], []
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):

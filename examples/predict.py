@@ -12,7 +12,8 @@ or photograph one on paper. Each image is made to look like an MNIST digit
 (``tinygrad_np.data.to_mnist_layout``: greyscale, light on black, cropped,
 fitted in a 20x20 box and centred by mass in 28x28), normalised as the model
 records in its file, and classified. For each image this prints the digit
-and the three most probable digits; ``--show`` also draws what the network saw.
+and the three most probable digits, and "unsure" when even the most probable
+has less than half the probability; ``--show`` also draws what the network saw.
 """
 import argparse
 import json
@@ -113,7 +114,8 @@ def main(argv=None):
     probabilities = classify(model, mean, std, laid_out, input_shape)
     for path, p in zip(args.images, probabilities):
         top = np.argsort(-p, kind="stable")[:3]
-        print(f"{path}: {top[0]}  (" + ", ".join(f"{d}: {100 * p[d]:.1f}%" for d in top) + ")")
+        unsure = "  unsure: no digit has half the probability" if p[top[0]] < 0.5 else ""
+        print(f"{path}: {top[0]}  (" + ", ".join(f"{d}: {100 * p[d]:.1f}%" for d in top) + ")" + unsure)
     if args.show:
         show(args.images, laid_out, probabilities)
     return probabilities

@@ -72,13 +72,8 @@ class Program:
             return f"t{int(value)}"
         if isinstance(value, Slot):
             return self.slot(value)
-        if isinstance(value, tuple):
-            items = [self.expr(v) for v in value]
-            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-        if isinstance(value, list):
-            return "[" + ", ".join(self.expr(v) for v in value) + "]"
-        if isinstance(value, dict):
-            return "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (tuple, list, dict)):
+            return _container(value, self.expr)
         if value is None or type(value) in (bool, int, str) or type(value) is float and np.isfinite(value):
             return repr(value)
         return self.name(value)
@@ -274,14 +269,19 @@ class Program:
             return f"_wrap({slot})" if template.as_tensor else slot
         if isinstance(template, Value):
             return self.expr(template.value) if template.value is not None else "None"
-        if isinstance(template, tuple):
-            items = [self._result(v) for v in template]
-            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-        if isinstance(template, list):
-            return "[" + ", ".join(self._result(v) for v in template) + "]"
-        if isinstance(template, dict):
-            return "{" + ", ".join(f"{k!r}: {self._result(v)}" for k, v in template.items()) + "}"
+        if isinstance(template, (tuple, list, dict)):
+            return _container(template, self._result)
         raise TypeError(f"jit: cannot return {type(template).__name__}")
+
+
+def _container(value, code_of):
+    """Code for a tuple, list or dict, each item's code from ``code_of``."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {code_of(v)}" for k, v in value.items()) + "}"
+    items = [code_of(v) for v in value]
+    if isinstance(value, list):
+        return "[" + ", ".join(items) + "]"
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 def _shape(array):
