@@ -2,7 +2,8 @@
 
     python benchmarks/run.py            # the full grid; writes benchmarks/results/latest.{md,json}
     python benchmarks/run.py --quick    # seconds: a smoke test for CI
-    python benchmarks/run.py --readme   # also put the table into README.md
+    python benchmarks/run.py --readme   # also write docs/benchmarks.md and the short table in README.md
+    python benchmarks/run.py --readme --from benchmarks/results/latest.json   # the same from a saved run
 
 The implementations take turns within each of many rounds, with a pause
 between libraries so one library's idle BLAS/OpenMP threads do not slow the
@@ -421,8 +422,9 @@ def markdown(report):
         for label, key in (("default", "lenet"), ("freed memory reused", "lenet_reusing_memory")):
             for mode, v in (report.get(key) or {}).items():
                 if mode != "first_losses":
-                    lines.append(f"| {label} | {mode} | {v['ms']['tinygrad_np']:.2f} | {v['ms']['tinygrad_np jit']:.2f} | "
-                                 f"{v['ms']['pytorch']:.2f} | {v['ratio']:.2f} | {v['jit_ratio']:.2f} |")
+                    ms = v["ms"]
+                    lines.append(f"| {label} | {mode} | {ms['tinygrad_np']:.2f} | {ms['tinygrad_np jit']:.2f} | "
+                                 f"{ms['pytorch']:.2f} | {v['ratio']:.2f} | {v['jit_ratio']:.2f} |")
     cost = report["safety"]
     us = cost["microseconds"]
     lines += ["", f"**Refusing in-place changes** costs {us['version check per op']:.2f} µs per op in backward "
@@ -456,6 +458,37 @@ def _one_thread_table(rows):
     return lines
 
 
+def summary(report):
+    """The README's short table: the MNIST step at three sizes, eager and replayed by tg.jit, against hand-written
+    NumPy (one thread, CPU time), and a long chain's node against a minimal tape. (LeNet-5 against PyTorch is in
+    docs/benchmarks.md; the README's gallery table has the example's own CNN step, from benchmarks/gallery.py.)"""
+    rows = {(r["batch"], r["hidden"]): r["vs_numpy"] for r in report.get("steps_one_thread") or ()}
+    lines = ["| measure (one BLAS thread, thread CPU time; ratios, lower is faster) | eager | `tg.jit` |",
+             "| --- | --- | --- |"]
+    for batch, hidden in ((32, 128), (128, 128), (512, 1000)):
+        r = rows.get((batch, hidden))
+        if r and "tinygrad_np jit" in r:
+            lines.append(f"| MNIST step, batch {batch}, hidden {hidden}, ÷ hand-written NumPy | "
+                         f"{r['tinygrad_np']:.2f} | {r['tinygrad_np jit']:.2f} |")
+    for op in ("mul", "tanh"):
+        ratios = report["chain"][op]["ratios"]
+        lines.append(f"| {report['chain_length']:,}-op `{op}` chain, per node, ÷ a minimal Python tape | "
+                     f"{ratios['tinygrad_np / minimal tape']:.2f} | {ratios['tinygrad_np jit / minimal tape']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(table, report):
+    """docs/benchmarks.md, every table of the run; README.md's block, the short table and a link to it."""
+    from tinygrad_np.fileio import atomic_write
+
+    intro = ("# Benchmarks\n\nWritten by `python benchmarks/run.py --readme` (see its docstring for what each "
+             "measurement is and how the implementations take turns). The latest run, from the machine it names:\n\n")
+    with atomic_write(ROOT / "docs" / "benchmarks.md", "w") as f:
+        f.write(intro + table)
+    update_readme(summary(report) + "\nEvery table of that run, with the machine, is in "
+                  "[docs/benchmarks.md](docs/benchmarks.md).\n")
+
+
 def update_readme(table):
     readme = ROOT / "README.md"
     text = readme.read_text()
@@ -476,8 +509,17 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, help="repeats per measurement (default 21, quick 3)")
     parser.add_argument("--out", help="folder for latest.md and latest.json (default benchmarks/results; "
                                       "with --quick, nothing is written unless given)")
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--readme", action="store_true",
+                        help="write every table into docs/benchmarks.md and the short one into README.md")
+    parser.add_argument("--from", dest="saved", help="a saved latest.json to write the tables from, measuring nothing")
     args = parser.parse_args(argv)
+    if args.saved:
+        report = json.loads(Path(args.saved).read_text())
+        table = markdown(report)
+        print(table)
+        if args.readme:
+            write_docs(table, report)
+        return 0
     rng = np.random.default_rng(0)
     if torch is not None:
         torch.set_num_threads(os.cpu_count())  # the same thread count as NumPy's BLAS uses by default
@@ -514,7 +556,7 @@ def main(argv=None):
         with atomic_write(out / "latest.md", "w") as f:
             f.write(table)
     if args.readme:
-        update_readme(table)
+        write_docs(table, report)
     if report["memory"]["grows"]:
         print("memory grows from epoch to epoch", file=sys.stderr)
         return 1

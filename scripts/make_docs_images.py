@@ -1,4 +1,4 @@
-"""Regenerate every image in docs/images and the README's MNIST result tables from one set of runs.
+"""Regenerate every image in docs/images, the README's MNIST result tables and its gallery table from one set of runs.
 
     python scripts/make_docs_images.py            # 3 seeds, 3 more optimizers, the preset, the sweep and
                                                   # two gallery examples: about 8 minutes on 2 cores
@@ -7,12 +7,16 @@
 Each example runs as a user runs it, in its own process, so the numbers and
 the pictures in the README always come from the same runs. The README's
 tables live between the markers ``<!-- mnist-results:begin -->`` and
-``<!-- mnist-results:end -->``; the rest of the file is left alone. Run it
-alone on the machine: the training times it reports are wall-clock.
+``<!-- mnist-results:end -->``, and ``<!-- gallery:begin -->`` and
+``<!-- gallery:end -->`` (each example's result and training time, and, with
+PyTorch installed, its step against PyTorch's from ``benchmarks/gallery.py
+--one-thread``); the rest of the file is left alone. Run it alone on the
+machine: the training times it reports are wall-clock.
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +34,7 @@ from tinygrad_np.fileio import atomic_write
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 BEGIN, END = "<!-- mnist-results:begin -->", "<!-- mnist-results:end -->"
+GALLERY_BEGIN, GALLERY_END = "<!-- gallery:begin -->", "<!-- gallery:end -->"
 MLP_IMAGES = ["loss.png", "accuracy.png", "prediction.png", "predictions.png", "mistakes.png", "confusion_matrix.png"]
 
 
@@ -107,14 +112,68 @@ def results_block(seeds, preset, optimizers, notes):
     return "\n".join(lines)
 
 
-def replace_block(readme, block):
+def replace_block(readme, block, begin=BEGIN, end=END):
     text = readme.read_text()
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"{readme}: the markers {BEGIN} and {END} are missing")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    if begin not in text or end not in text:
+        raise ValueError(f"{readme}: the markers {begin} and {end} are missing")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
     with atomic_write(readme, "w") as f:
-        f.write(f"{head}{BEGIN}\n{block}\n{END}{tail}")
+        f.write(f"{head}{begin}\n{block}\n{end}{tail}")
+
+
+def step_ratios(quick):
+    """{example: "eager / jit"} from benchmarks/gallery.py --one-thread, or {} without PyTorch or with --quick."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return {}
+    if quick:
+        return {}
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gallery.py"), "--one-thread"], check=True,
+                         capture_output=True, text=True, env=env).stdout
+    ratios = {}
+    for line in out.splitlines():
+        match = re.search(r"\((\w+)\.py\).*; ratio ([\d.]+), jit ratio ([\d.]+)", line)
+        if match:
+            ratios[match.group(1)] = f"{match.group(2)} / {match.group(3)}"
+    return ratios
+
+
+def gallery_block(seeds, cnn, char_lm, transformer, lstm, ratios, quick):
+    """The README's gallery table, from the runs' metrics.json."""
+    accuracies = [m["test_accuracy"] for m in seeds]
+    times = [m["seconds"] for m in seeds]
+    mlp_times = f"{min(times):.0f}-{max(times):.0f} s" if len(times) > 1 else f"{times[0]:.0f} s"
+    accuracy = (f"{percent(min(accuracies))[:-1]}-{percent(max(accuracies))} test accuracy ({len(seeds)} seeds)"
+                if len(seeds) > 1 else f"{percent(accuracies[0])} test accuracy")
+    lstm_mse = ", ".join(f"{lstm['results'][n]['mse']:.2g} at {n}" for n in lstm["results"])
+    na = "n/a (--quick)" if quick else "n/a (no PyTorch)"
+    lines = [f"**{'--quick: dry runs, these numbers are not real results'}**", ""] if quick else []
+    lines += [
+        "| example | model | data | result | training time | step time / PyTorch, eager / jit |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| `mnist_dnn.py` | 784-800-10 MLP | MNIST | {accuracy} | {mlp_times} | in the speed table |",
+        f"| `mnist_cnn.py` | LeNet-5 (2 conv + max pool, 3 linear) | MNIST | {percent(cnn['test_accuracy'])} test "
+        f"accuracy | {cnn['seconds']:.0f} s | {ratios.get('mnist_cnn', na)} |",
+        f"| `char_lm.py` | embedding, context 3, tanh hidden 200 | 5,163 census first names | validation loss "
+        f"{char_lm['history'][-1]['val_loss']:.3f} nats/char (uniform: 3.296) | "
+        f"{char_lm['history'][-1]['seconds']:.0f} s | {ratios.get('char_lm', na)} |",
+        f"| `tiny_transformer.py` | 2-layer decoder-only transformer, width 64, 4 heads | reversing "
+        f"{transformer['args']['digits']}-digit strings | {100 * transformer['exact']:.0f}% exact on held-out "
+        f"strings | {transformer['seconds']:.0f} s | {ratios.get('tiny_transformer', na)} |",
+        f"| `lstm_sequence.py` | LSTMCell, hidden 32, unrolled over the sequence | the adding problem | MSE "
+        f"{lstm_mse} (lengths past the trained ones never seen) | {lstm['seconds']:.0f} s | "
+        f"{ratios.get('lstm_sequence', na)} (length 20) |",
+    ]
+    return "\n".join(lines)
+
+
+def example_metrics(work, script, *flags):
+    out = work / script
+    run(f"{script}.py", "--out", out, *flags)
+    return json.loads((out / "metrics.json").read_text())
 
 
 def draw_loss_graph(path):
@@ -181,14 +240,20 @@ def main(argv=None):
             shutil.copyfile(work / "seed0" / name, args.images / name)
         run("mnist_autoencoder.py", "--out", work / "autoencoder", *(["--quick"] if quick else []))
         shutil.copyfile(work / "autoencoder" / "reconstructions.png", args.images / "autoencoder_reconstructions.png")
-        run("tiny_transformer.py", "--out", work / "transformer", *(["--quick"] if quick else []))
-        shutil.copyfile(work / "transformer" / "attention.png", args.images / "transformer_attention.png")
+        transformer = example_metrics(work, "tiny_transformer", *(["--quick"] if quick else []))
+        shutil.copyfile(work / "tiny_transformer" / "attention.png", args.images / "transformer_attention.png")
+        data = ["--data-dir", os.environ["TINYGRAD_NP_DATA"]] if os.environ.get("TINYGRAD_NP_DATA") else []
+        cnn = example_metrics(work, "mnist_cnn", "--no-plots", *data, *(["--quick"] if quick else []))
+        char_lm = example_metrics(work, "char_lm", "--no-plots", *(["--quick"] if quick else []))
+        lstm = example_metrics(work, "lstm_sequence", "--no-plots", *(["--quick"] if quick else []))
         run("sweep.py", "--out", work / "sweep", *(["--quick"] if quick else []))
         shutil.copyfile(work / "sweep" / "heatmap.png", args.images / "sweep_heatmap.png")
     draw_loss_graph(args.images / "mnist_loss_graph.png")
     screenshot_backward_player(args.images / "backward_player.png")
     notes = seeds[0]["notes"] + (["--quick"] if quick else [])
     replace_block(args.readme, results_block(seeds, preset, optimizers, notes))
+    replace_block(args.readme, gallery_block(seeds, cnn, char_lm, transformer, lstm, step_ratios(quick), quick),
+                  GALLERY_BEGIN, GALLERY_END)
     print(f"wrote {len(MLP_IMAGES) + 5} images to {args.images} and the tables in {args.readme}")
 
 

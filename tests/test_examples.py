@@ -212,7 +212,15 @@ def test_make_docs_images_rewrites_every_image_and_the_readme_tables_from_its_ru
     metrics_line = [line for line in block.splitlines() if line.startswith("| default, seed 0")][0]
     assert "DRY RUN" in block and "not real results" in block
     assert re.search(r"\| \d+\.\d\d% \| \d+\.\d\d% \|", metrics_line), metrics_line
-    outside = lambda t: t.split("<!-- mnist-results:begin -->")[0] + t.split("<!-- mnist-results:end -->")[1]  # noqa: E731
+    gallery = text.split("<!-- gallery:begin -->")[1].split("<!-- gallery:end -->")[0]
+    assert "not real results" in gallery and "| `lstm_sequence.py` |" in gallery, gallery
+
+    def outside(t):
+        for begin, end in (("<!-- mnist-results:begin -->", "<!-- mnist-results:end -->"),
+                           ("<!-- gallery:begin -->", "<!-- gallery:end -->")):
+            t = t.split(begin)[0] + t.split(end)[1]
+        return t
+
     assert outside(text) == outside((ROOT / "README.md").read_text()), "only the tables change"
 
 

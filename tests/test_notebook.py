@@ -80,3 +80,14 @@ def test_the_notebook_runs_from_the_repository_root_too():
                                      resources={"metadata": {"path": str(NOTEBOOK.parents[1])}})
     client.execute()
     assert "max |hand - engine|" in text_of(notebook)
+
+
+def test_each_cells_progress_output_stays_a_few_lines(executed):
+    """A progress bar redraws in place (carriage returns, not new lines), so a training cell's output is its
+    report, not hundreds of bar updates: a bar takes one line an epoch (at most 5 here), no cell passes 40."""
+    for cell in executed.cells:
+        if cell.cell_type != "code":
+            continue
+        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        bar_lines = [line for line in text.split("\n") if "%|" in line]
+        assert len(bar_lines) <= 5 and text.count("\n") <= 40, cell.source[:80]

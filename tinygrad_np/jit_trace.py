@@ -69,6 +69,7 @@ class Trace:
     def __init__(self, args):
         self.steps, self.values, self.kinds, self.slot_of = [], [], [], {}
         self.leaves = {}  # slot -> the Tensor a replay reads it from
+        self.leaf_lines = {}  # slot -> where the function first used that leaf, for the messages
         self.op_index = {}  # id(Function) -> its step's index, for the graph's links
         self.guards = []  # (object, attribute, value): the trace holds only while each still has that value
         self.modules = {}  # id -> each Module called while tracing (see module_guards)
@@ -103,11 +104,10 @@ class Trace:
             self.leaf_lines[slot] = user_line()
         return Slot(slot)
 
-    leaf_lines = None  # set in start(): slot -> where the function first used that leaf
-
     def describe(self, value):
-        """A step's argument as the program keeps it: arrays it knows as Slots, Tensors it made as
-        ("tensor", slot), containers item by item, anything else as it is."""
+        """A step's argument as the program keeps it: arrays it knows as Slots, the call's argument Tensors as
+        ArgOf, Tensors it made as TensorOf, containers item by item, anything else (a parameter, an optimizer,
+        a number) as it is."""
         if isinstance(value, np.ndarray):
             slot = self.slot_of.get(id(value))
             return value if slot is None else Slot(slot)
@@ -129,7 +129,6 @@ class Trace:
 
     # ---- recording ------------------------------------------------------------------------------------------
     def start(self):
-        self.leaf_lines = {}
         self._saved_passes = hooks.passes
         engine_hooks.add("forward", self._forward_hook)
         engine_hooks.add("passes", self._backward)
