@@ -444,3 +444,15 @@ def test_a_new_optimizer_or_a_changed_global_number_the_function_uses_traces_aga
     opt = optim.SGD([w], lr=1.0)  # noqa: F841  (rebinds the name step closes over)
     f(np.ones(2))
     np.testing.assert_allclose(w.data, 1 - 3 * 0.1 * 2.0 - 0.1 * 10.0 - 1.0 * 10.0)
+
+
+ROWS = [0, 2]
+
+
+def test_a_list_used_as_an_index_is_read_at_each_replay():
+    f = tg.jit(lambda x: x[ROWS] * 1.0)
+    x = np.arange(8.0).reshape(4, 2)
+    f(x), f(x), f(x)
+    ROWS[:] = [1, 3]  # changed in place: the same list object, so no guard sees it; the replay must
+    np.testing.assert_array_equal(f(x).data, x[[1, 3]])
+    assert f.traces == 2

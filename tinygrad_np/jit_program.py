@@ -72,6 +72,8 @@ class Program:
             return f"t{int(value)}"
         if isinstance(value, Slot):
             return self.slot(value)
+        if isinstance(value, list) and not _refers(value):
+            return self.name(value)  # the user's list itself: what they put in it later is what a replay reads
         if isinstance(value, (tuple, list, dict)):
             return _container(value, self.expr)
         if value is None or type(value) in (bool, int, str) or type(value) is float and np.isfinite(value):
@@ -272,6 +274,17 @@ class Program:
         if isinstance(template, (tuple, list, dict)):
             return _container(template, self._result)
         raise TypeError(f"jit: cannot return {type(template).__name__}")
+
+
+def _refers(value):
+    """True if ``value`` holds a reference into the trace (a slot, an argument, a Tensor it made)."""
+    if isinstance(value, (Slot, ArgOf, TensorOf)):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_refers(v) for v in value)
+    if isinstance(value, dict):
+        return any(_refers(v) for v in value.values())
+    return False
 
 
 def _container(value, code_of):

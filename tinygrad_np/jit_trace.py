@@ -118,7 +118,10 @@ class Trace:
             made_here = slot is not None and self.kinds[slot] not in ("leaf", "input")
             return TensorOf(slot) if made_here else value
         if isinstance(value, (tuple, list)):
-            return type(value)(self.describe(v) for v in value)
+            items = [self.describe(v) for v in value]
+            if isinstance(value, list) and all(a is b for a, b in zip(items, value)):
+                return value  # the list itself, not a copy: a replay sees what the user puts in it later
+            return type(value)(items)
         if isinstance(value, dict):
             return {k: self.describe(v) for k, v in value.items()}
         return value
@@ -166,8 +169,10 @@ class Trace:
 
     def noted(self, func, args, result, random):
         described = self.describe(args)
-        if not random and not _mentions_slot(described):
+        if not random and not _mentions_slot(described) and not any(isinstance(a, list) for a in args):
             return  # made from constants only: a constant, read from where it lives if an op uses it
+        # (a list is not a constant: the user may change it in place between calls, so a replay makes the array
+        # again from it)
         step = Step("note", user_line(), func=func, args=described, random=random)
         self.steps.append(step)
         step.out = self._new_slot(result, "note")
