@@ -54,7 +54,7 @@ import numpy as np
 
 from .grad_mode import is_grad_enabled
 from .jit_program import Program
-from .jit_trace import Slot, Trace
+from .jit_trace import Out, Slot, Trace, Value
 from .tensor import Tensor
 from .tracing import JitError, current
 
@@ -337,8 +337,6 @@ def _same_array(x, y):
 
 
 def _result_shape(template):
-    from .jit_trace import Out, Value
-
     if isinstance(template, Out):
         return ("out", int(template.slot), template.as_tensor)
     if isinstance(template, Value):

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import autograd
 from .function import _keep_input_dtype
-from .jit_trace import ArgOf, Out, Slot, TensorOf, Value
+from .jit_trace import ArgOf, Out, Slot, TensorOf, Value, refers
 from .tensor import Tensor
 
 
@@ -48,6 +48,7 @@ class Program:
         self.loaded = set()  # leaf slots read into a local since the last call that may have replaced them
         self.dry = {}  # slot -> array, on the dry run
         self.fns = {}  # op step index -> the Function instance the replay runs
+        self.dry_fns = {}  # op step index -> the instance the dry run ran (its saved state feeds its rule there)
         with np.errstate(all="ignore"):
             self._write(trace)
         source = "def replay({}):\n".format(", ".join(f"t{i}" for i in range(len(trace.args))))
@@ -72,7 +73,7 @@ class Program:
             return f"t{int(value)}"
         if isinstance(value, Slot):
             return self.slot(value)
-        if isinstance(value, list) and not _refers(value):
+        if isinstance(value, list) and not refers(value):
             return self.name(value)  # the user's list itself: what they put in it later is what a replay reads
         if isinstance(value, (tuple, list, dict)):
             return _container(value, self.expr)
@@ -123,13 +124,13 @@ class Program:
         self.code.append("return " + self._result(trace.result))
 
     def _op(self, index, step):
-        fn = self.fns[index] = step.cls()
+        fn = self.fns[index] = step.cls()  # the instance the replay runs
         fn.needs_input_grad = step.needs
         dry = step.cls()
         dry.needs_input_grad = step.needs
         arrays = [self.dry_slot(s) for s in step.inputs]
         raw = dry.forward(*arrays, **self.dry_value(step.params))
-        self.fns[index, "dry"] = dry
+        self.dry_fns[index] = dry
         fixed = _output(raw, tuple(arrays), step.cls.preserves_dtype)
         self.dry[int(step.out)] = fixed
         args = [self.slot(s) for s in step.inputs] + [f"{k}={self.expr(v)}" for k, v in step.params.items()]
@@ -197,7 +198,7 @@ class Program:
         while queue:
             k = max(queue)  # the newest op: every consumer has passed its share back
             queue.remove(k)
-            op, fn, dry = steps[k], self.fns[k], self.fns[k, "dry"]
+            op, fn, dry = steps[k], self.fns[k], self.dry_fns[k]
             node = ("op", k)
             g, g_dry = names[node], pending[node]
             inputs = [self.slot(s) for s in op.inputs]
@@ -274,17 +275,6 @@ class Program:
         if isinstance(template, (tuple, list, dict)):
             return _container(template, self._result)
         raise TypeError(f"jit: cannot return {type(template).__name__}")
-
-
-def _refers(value):
-    """True if ``value`` holds a reference into the trace (a slot, an argument, a Tensor it made)."""
-    if isinstance(value, (Slot, ArgOf, TensorOf)):
-        return True
-    if isinstance(value, (tuple, list)):
-        return any(_refers(v) for v in value)
-    if isinstance(value, dict):
-        return any(_refers(v) for v in value.values())
-    return False
 
 
 def _container(value, code_of):

@@ -169,7 +169,7 @@ class Trace:
 
     def noted(self, func, args, result, random):
         described = self.describe(args)
-        if not random and not _mentions_slot(described) and not any(isinstance(a, list) for a in args):
+        if not random and not refers(described) and not any(isinstance(a, list) for a in args):
             return  # made from constants only: a constant, read from where it lives if an op uses it
         # (a list is not a constant: the user may change it in place between calls, so a replay makes the array
         # again from it)
@@ -253,11 +253,13 @@ class Trace:
         return Value(value)
 
 
-def _mentions_slot(value):
-    if isinstance(value, Slot):
+def refers(value):
+    """True if a described value (see Trace.describe) holds a reference into the trace: a slot, an argument or
+    a Tensor the function made, so that a replay must work it out again."""
+    if isinstance(value, (Slot, ArgOf, TensorOf)):
         return True
     if isinstance(value, (tuple, list)):
-        return any(_mentions_slot(v) for v in value)
+        return any(refers(v) for v in value)
     if isinstance(value, dict):
-        return any(_mentions_slot(v) for v in value.values())
+        return any(refers(v) for v in value.values())
     return False

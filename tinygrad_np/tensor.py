@@ -97,9 +97,7 @@ class Tensor:
 
     def bump_version(self):
         """Record that this tensor's values changed in place (optimizers call it after each update)."""
-        with changes.lock:
-            changes.newest = version = next(clock)  # raised before the tensor's own, never after
-            self._version = version
+        bump_versions((self,))
 
     @property
     def grad(self):
@@ -430,7 +428,7 @@ def bump_versions(tensors):
     """``bump_version`` for many tensors under one lock: an optimizer's step changes every parameter."""
     with changes.lock:
         for t in tensors:
-            changes.newest = t._version = next(clock)
+            changes.newest = t._version = next(clock)  # the newest change first, the tensor's after: never behind
 
 
 def _compared(compare, x, y):

@@ -83,11 +83,9 @@ def refuse_in_trace(what, why):
 
 def refuse_assignment(tensor):
     """Refuse, while tracing, ``t.data = ...``: NumPy work on arrays is invisible to a replay."""
-    if current.trace is not None:
-        raise JitError(f"jit: .data is assigned inside the jitted function, at {user_line()}. A replay runs only "
-                       "the recorded array operations, so this update would happen once, while tracing. Update "
-                       "parameters with an optimizer from tinygrad_np.optim (its step() is replayed), or do it "
-                       "outside the jitted function")
+    refuse_in_trace(".data is assigned", "a replay runs only the recorded array operations, so this update would "
+                    "happen once, while tracing. Update parameters with an optimizer from tinygrad_np.optim (its "
+                    "step() is replayed), or do it outside the jitted function")
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
