@@ -297,8 +297,8 @@ def safety_check_cost(repeats, calls, steps):
     the newest in-place change, and a look at each input for an op recorded before that change), the
     optimizer's version bump per parameter, and the .data property, in microseconds; and per MNIST
     training step, as a fraction of the batch-128, hidden-128 step measured above."""
-    from tinygrad_np.backward_checks import check_unchanged
-    from tinygrad_np.tensor import changes
+    from tinygrad_np.core.backward_checks import check_unchanged
+    from tinygrad_np.core.tensor import changes
 
     a, b, c = (tg.Tensor(np.ones(4, np.float32), requires_grad=True) for _ in range(3))
     out = a * b

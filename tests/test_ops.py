@@ -112,7 +112,7 @@ def test_the_table_covers_every_primitive(data):
     (Fold and ScatterAdd are Unfold's and GetItem's derivatives). Rules run on Tensors here, with recording
     on, so the ops they call go through apply and are seen; the second backward runs those ops' own rules."""
     import tinygrad_np.ops as ops
-    from tinygrad_np import function
+    from tinygrad_np.core import hooks
 
     seen = set()
 
@@ -120,8 +120,7 @@ def test_the_table_covers_every_primitive(data):
         seen.add(type(fn).__name__)
         yield
 
-    function.hooks.forward = (record,)
-    function.forward_hooks_in_use += 1
+    hooks.add("forward", record)
     try:
         for op in OPS:
             case = data.draw(op.inputs, label=op.name)
@@ -133,8 +132,7 @@ def test_the_table_covers_every_primitive(data):
                 if grads:
                     sum(g.sum() for g in grads).backward()
     finally:
-        function.hooks.forward = ()
-        function.forward_hooks_in_use -= 1
+        hooks.remove("forward", record)
     missing = set(ops.__all__) - seen
     assert not missing, f"no row of the op table runs {sorted(missing)}"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import tinygrad_np as tg
-from tinygrad_np import function
-from tinygrad_np.hooks import hooks
+from tinygrad_np.core.hooks import in_use
+from tinygrad_np.core.hooks import hooks
 
 
 def mlp_step(rng=None):
@@ -84,7 +84,7 @@ def test_nothing_is_recorded_outside_the_block_and_the_hooks_are_gone():
         pass
     step()
     assert prof.events == []
-    assert function.forward_hooks_in_use == 0 and hooks.forward == () and hooks.timed == ()
+    assert in_use.forward == 0 and hooks.forward == () and hooks.timed == ()
 
 
 def test_another_threads_ops_are_not_recorded():

@@ -67,7 +67,7 @@ def while_another_thread_holds(mode, work):
 def test_in_place_changes_from_many_threads_are_all_seen_by_backward():
     """backward skips an op's version check when no tensor changed after the op ran (tensor.changes.newest):
     that is right only while newest is at least every tensor's version, whatever the threads interleave."""
-    from tinygrad_np.tensor import changes
+    from tinygrad_np.core.tensor import changes
 
     old = tg.Tensor(np.ones(3), requires_grad=True)
     loss = (old * old).sum()  # recorded before any of the changes below
@@ -116,6 +116,6 @@ def test_no_grad_in_one_thread_does_not_stop_another():
 def test_modes_end_with_their_block(mode):
     with getattr(tg, mode)(*([io.StringIO()] if mode == "trace" else [])):
         pass
-    from tinygrad_np import autograd, function
+    from tinygrad_np.core import autograd, function
 
     assert autograd.hooks.backward == () and function.hooks.forward == ()

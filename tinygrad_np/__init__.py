@@ -6,19 +6,33 @@
     >>> x.grad.numpy()
     array([2., 4., 6.], dtype=float32)
 """
-from .tensor import Tensor  # noqa: I001  (first: defines Tensor)
+import sys
+
+from .core import autograd as _autograd, tensor as _tensor  # noqa: I001  (the order here matters: see below)
+from . import ops as _ops
+
+# Tensor's methods call the ops and the backward pass, which import Tensor: bind them once all exist.
+_tensor._ops, _tensor._autograd = _ops, _autograd
+from .core.tensor import Tensor
+# Modules that attach methods to Tensor (x.softmax(), x.size(0), x.register_hook), imported for that.
+from . import composed, pytorch_spellings  # noqa: F401
+from .core import gradient_hooks  # noqa: F401
 from .tensor_functions import concatenate, einsum, maximum, take_along_axis, where
 from .composed import minimum, stack
 from .factories import arange, eye, full, full_like, ones, ones_like, randn, uniform, zeros, zeros_like
-from .function import Function
-from .autograd import grad
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .core.function import Function
+from .core.autograd import grad
+from .core.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .debug import AnomalyError, detect_anomaly, trace
-from .profiler import profile
+from .see.debug import AnomalyError, detect_anomaly, trace
+from .see.profiler import profile
 from .memory import reuse_freed_memory
 from .jit import JitError, jit
-from . import func, viz
+from . import func
+from .see import viz
+
+# ``import tinygrad_np.viz`` (and ``from tinygrad_np.viz import draw``) keeps working now that it lives in see/.
+sys.modules[__name__ + ".viz"] = viz
 
 __version__ = "0.1.0"
 

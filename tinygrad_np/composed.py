@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 
-from .arguments import axes_arg, axis_arg, refuse_pytorch_names, shape_arg
-from .tensor import Tensor
+from .core.arguments import axes_arg, axis_arg, refuse_pytorch_names, shape_arg
+from .core.tensor import Tensor
 from .tensor_functions import _operands, concatenate, maximum, where
-from .tracing import note
+from .core.tracing import note
 from . import ops as _ops
 
 

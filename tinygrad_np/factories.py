@@ -1,9 +1,9 @@
 """New tensors made from a shape (zeros, ones, full, eye, arange, random samples) or like another tensor."""
 import numpy as np
 
-from .arguments import shape_arg
-from .tensor import Tensor
-from .tracing import draw
+from .core.arguments import shape_arg
+from .core.tensor import Tensor
+from .core.tracing import draw
 
 
 def zeros(*shape, dtype=np.float32, requires_grad=False):

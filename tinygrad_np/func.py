@@ -23,11 +23,11 @@ torch.func hands back a plain tensor.
 """
 import numpy as np
 
-from . import autograd
+from .core import autograd
 from .factories import zeros_like
-from .grad_mode import enable_grad, is_grad_enabled
+from .core.grad_mode import enable_grad, is_grad_enabled
 from .ops import Reshape
-from .tensor import Tensor
+from .core.tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call"]
 

@@ -14,8 +14,8 @@ of the inputs, which checks the backward rules' own derivatives (what
 """
 import numpy as np
 
-from .autograd import grad
-from .tensor import Tensor
+from .core.autograd import grad
+from .core.tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -12,8 +12,8 @@ import numbers
 
 import numpy as np
 
-from .tensor import bump_versions
-from .tracing import replayable
+from .core.tensor import bump_versions
+from .core.tracing import replayable
 
 
 class Optimizer:
@@ -161,7 +161,7 @@ def _as_groups(params, name):
 
 
 def _param_list(params, name, i):
-    from .tensor import Tensor
+    from .core.tensor import Tensor
 
     params = [params] if isinstance(params, Tensor) else list(params)
     for p in params:

@@ -8,9 +8,9 @@ Refused with our name: ``view`` (reshape), ``expand`` (broadcast_to), and the re
 """
 import numpy as np
 
-from .arguments import axis_arg
+from .core.arguments import axis_arg
 from .composed import method, minimum as _minimum
-from .tensor import Tensor
+from .core.tensor import Tensor
 from .tensor_functions import maximum as _maximum
 
 # PyTorch's name -> ours, for the spellings that are not accepted as they are.

@@ -5,9 +5,9 @@ as ``tg.where``, ``tg.maximum`` and ``tg.concatenate``.
 """
 import numpy as np
 
-from .arguments import axis_arg, refuse_pytorch_names
-from .tensor import Tensor
-from .tracing import note
+from .core.arguments import axis_arg, refuse_pytorch_names
+from .core.tensor import Tensor
+from .core.tracing import note
 from . import ops as _ops
 
 

@@ -1,6 +1,6 @@
 """PyTorch's containers and the small modules a model reaches for: ``Identity``, ``ModuleList``, ``ModuleDict``,
 ``Parameter``, ``Softmax``, and the loss modules (each a thin wrapper of ``nn.functional``)."""
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from . import functional as F
 from .module import Module
 

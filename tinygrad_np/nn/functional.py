@@ -9,11 +9,11 @@ import math
 import numpy as np
 
 from .. import ops
-from ..arguments import refuse_pytorch_names
+from ..core.arguments import refuse_pytorch_names
 from ..composed import stack
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from ..tensor_functions import concatenate, where
-from ..tracing import draw, note, replayable
+from ..core.tracing import draw, note, replayable
 
 __all__ = [
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot",

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
-from ..arguments import axis_arg
-from ..tensor import Tensor
+from ..core.arguments import axis_arg
+from ..core.tensor import Tensor
 from . import functional as F
 from .init import kaiming_uniform_, normal_, uniform_
 from .module import Module

@@ -11,8 +11,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..tensor import Tensor
-from ..tracing import current
+from ..core.tensor import Tensor
+from ..core.tracing import current
 from . import serialization
 
 

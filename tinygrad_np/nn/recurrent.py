@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from .init import uniform_
 from .module import Module
 

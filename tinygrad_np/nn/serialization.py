@@ -14,7 +14,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..fileio import atomic_write
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 
 
 METADATA = "__metadata__"

@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
-from ..tracing import replayable
+from ..core.tensor import Tensor
+from ..core.tracing import replayable
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 

@@ -7,7 +7,7 @@ receives the sum of the gradients of every position it was stretched to.
 """
 import numpy as np
 
-from ..function import Function
+from ..core.function import Function
 from .elementwise import Log
 from .reduce import sum_to
 

@@ -5,8 +5,8 @@ the rule reads the output z instead of recomputing f.
 """
 import numpy as np
 
-from ..function import Function
-from ..tensor import Tensor
+from ..core.function import Function
+from ..core.tensor import Tensor
 
 
 class Exp(Function):

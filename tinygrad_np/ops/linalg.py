@@ -1,7 +1,7 @@
 """Matrix products."""
 import numpy as np
 
-from ..function import Function
+from ..core.function import Function
 from .reduce import broadcast_to, sum_to
 
 

@@ -1,9 +1,9 @@
 """log-softmax and cross-entropy, the classifier's output layer and loss."""
 import numpy as np
 
-from ..arguments import axis_arg
-from ..function import Function
-from ..tensor import Tensor
+from ..core.arguments import axis_arg
+from ..core.function import Function
+from ..core.tensor import Tensor
 from .elementwise import Exp
 
 

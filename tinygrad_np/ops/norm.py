@@ -1,8 +1,8 @@
 """Normalisation: layer norm's core, as one op."""
 import numpy as np
 
-from ..function import Function
-from ..tensor import Tensor
+from ..core.function import Function
+from ..core.tensor import Tensor
 
 
 class Normalize(Function):

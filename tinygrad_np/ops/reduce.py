@@ -6,9 +6,9 @@ broadcasting along an axis collects the gradients of all the copies (a sum).
 """
 import numpy as np
 
-from ..arguments import axes_arg
-from ..function import Function
-from ..tensor import Tensor
+from ..core.arguments import axes_arg
+from ..core.function import Function
+from ..core.tensor import Tensor
 
 
 def sum_to(g, shape):

@@ -6,7 +6,7 @@ choice does not change.
 """
 import numpy as np
 
-from ..function import Function
+from ..core.function import Function
 from .reduce import sum_to
 
 

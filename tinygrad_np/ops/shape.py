@@ -5,7 +5,7 @@ Each one's derivative moves the gradient back the way the values came.
 """
 import numpy as np
 
-from ..function import Function
+from ..core.function import Function
 
 
 class Reshape(Function):

@@ -9,7 +9,7 @@ derivatives of every order follow.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..function import Function
+from ..core.function import Function
 
 
 def output_size(size, kernel, stride, dilation):

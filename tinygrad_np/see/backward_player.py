@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import autograd
-from .fileio import atomic_write
-from .hooks import add, remove
+from ..core import autograd
+from ..fileio import atomic_write
+from ..core.hooks import add, remove
+from .graph import kind, labels, walk
 
 MAX_TENSORS = 600  # more than this and the page is no longer a picture a learner can follow
 SMALL = 16  # tensors with at most this many elements show their numbers
@@ -32,8 +33,6 @@ TEMPLATE = Path(__file__).with_name("backward_player.html")
 def play_backward(root, names=None, grad=None):
     """A player for the backward pass from ``root`` (a scalar, or give ``grad``). ``names`` maps tensors to
     labels, or is a Module (its parameters' names). Shows inline in Jupyter; ``.save(path)`` writes the page."""
-    from .viz import kind, labels, walk
-
     names = labels(names)
     if not root.requires_grad:
         raise RuntimeError("play_backward: the root does not require grad, so backward has nothing to show")

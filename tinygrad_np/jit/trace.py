@@ -21,11 +21,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import autograd, gradient_hooks, hooks as engine_hooks
-from .grad_mode import _state
-from .hooks import hooks
-from .tensor import Tensor
-from .tracing import JitError, current, user_line
+from ..core import autograd, gradient_hooks, hooks as engine_hooks
+from ..core.grad_mode import _state
+from ..core.hooks import hooks
+from ..core.tensor import Tensor
+from ..core.tracing import JitError, current, user_line
 
 
 class Slot(int):

@@ -14,6 +14,11 @@ from .arguments import (axes_arg, axis_arg, data_arg, index_arg, pad_width_arg, 
                         refuse_pytorch_names, shape_arg)
 from .tracing import current, note, refuse_assignment, refuse_in_trace, refuse_read
 
+# The primitive ops (ops/) and the backward pass (autograd.py) import Tensor, so Tensor's methods reach them
+# through these two names, which the package's __init__ binds once all three exist: no import circle, and the
+# same one module-global lookup per op as an import would give.
+_ops = _autograd = None
+
 # One clock for "when an op ran" (Function.seq) and "when a tensor was last
 # changed in place" (Tensor._version): an op whose input changed after it ran
 # sees a version newer than its own seq, and backward refuses it.
@@ -438,9 +443,3 @@ def _compared(compare, x, y):
 def _argmax(x, axis, keepdims):
     return np.asarray(np.argmax(x, axis=axis, keepdims=keepdims), dtype=np.int64)
 
-
-from . import autograd as _autograd  # noqa: E402  (these need Tensor defined first)
-from . import ops as _ops  # noqa: E402
-from . import tensor_functions  # noqa: E402, F401  (where, maximum, concatenate)
-from . import composed  # noqa: E402, F401  (attaches the methods composed from several primitives)
-from . import pytorch_spellings  # noqa: E402, F401  (size, and PyTorch's spellings: accepted, or our name)

