@@ -9,7 +9,7 @@ import pytest
 
 import tinygrad_np as tg
 from tinygrad_np import nn
-from tinygrad_np.core.tracing import in_library, user_line
+from tinygrad_np.core.user_frames import in_library, user_line
 
 PACKAGE = Path(tg.__file__).resolve().parent
 

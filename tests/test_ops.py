@@ -112,7 +112,7 @@ def test_the_table_covers_every_primitive(data):
     (Fold and ScatterAdd are Unfold's and GetItem's derivatives). Rules run on Tensors here, with recording
     on, so the ops they call go through apply and are seen; the second backward runs those ops' own rules."""
     import tinygrad_np.ops as ops
-    from tinygrad_np.core import hooks
+    from tinygrad_np.core import engine_hooks as hooks
 
     seen = set()
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import tinygrad_np as tg
-from tinygrad_np.core.hooks import in_use
-from tinygrad_np.core.hooks import hooks
+from tinygrad_np.core.engine_hooks import in_use
+from tinygrad_np.core.engine_hooks import hooks
 
 
 def mlp_step(rng=None):

@@ -17,14 +17,15 @@ from .core.tensor import Tensor
 # Modules that attach methods to Tensor (x.softmax(), x.size(0), x.register_hook), imported for that.
 from . import composed, pytorch_spellings  # noqa: F401
 from .core import gradient_hooks  # noqa: F401
-from .tensor_functions import concatenate, einsum, maximum, take_along_axis, where
+from .numpy_functions import concatenate, einsum, maximum, take_along_axis, where
 from .composed import minimum, stack
 from .factories import arange, eye, full, full_like, ones, ones_like, randn, uniform, zeros, zeros_like
 from .core.function import Function
 from .core.autograd import grad
 from .core.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .see.debug import AnomalyError, detect_anomaly, trace
+from .see.anomaly import AnomalyError, detect_anomaly
+from .see.backward_log import trace
 from .see.profiler import profile
 from .memory import reuse_freed_memory
 from .jit import JitError, jit

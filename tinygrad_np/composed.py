@@ -14,8 +14,8 @@ import numpy as np
 
 from .core.arguments import axes_arg, axis_arg, refuse_pytorch_names, shape_arg
 from .core.tensor import Tensor
-from .tensor_functions import _operands, concatenate, maximum, where
-from .core.tracing import note
+from .numpy_functions import _operands, concatenate, maximum, where
+from .core.jit_seam import note
 from . import ops as _ops
 
 

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .core.tensor import bump_versions
-from .core.tracing import replayable
+from .core.jit_seam import replayable
 
 
 class Optimizer:

@@ -11,7 +11,7 @@ import numpy as np
 from .core.arguments import axis_arg
 from .composed import method, minimum as _minimum
 from .core.tensor import Tensor
-from .tensor_functions import maximum as _maximum
+from .numpy_functions import maximum as _maximum
 
 # PyTorch's name -> ours, for the spellings that are not accepted as they are.
 OURS = {

@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from .tracing import note
+from .jit_seam import note
 
 
 def _integer(value, op, what):

@@ -26,7 +26,7 @@ import numpy as np
 from .grad_mode import _state
 from .backward_checks import broken_contract, checked, fitted, refuse_if_stale
 from .gradient_hooks import registry, run_hooks
-from .hooks import finish, hooks, watch
+from .engine_hooks import finish, hooks, watch
 from .tensor import Tensor, changes
 
 
@@ -107,7 +107,7 @@ def _run_recorded(fn, g, t):
 
 
 def _run_watched(fn, g, t):
-    """The rule on Tensors, with the thread's backward hooks around it (hooks.py)."""
+    """The rule on Tensors, with the thread's backward hooks around it (engine_hooks.py)."""
     watchers = watch(hooks.backward, fn, g)
     try:
         grads = _run_recorded(fn, g, t)
@@ -120,7 +120,7 @@ def _run_watched(fn, g, t):
 
 
 def _run_timed(fn, g, t):
-    """The plain rule, timed for the thread's profilers (profiler.py)."""
+    """The plain rule, timed for the thread's profilers (see/profiler.py)."""
     start = perf_counter_ns()
     grads = _run_plain(fn, g, t)
     for record in hooks.timed:
@@ -190,7 +190,7 @@ def _owned(finished, seeds):
 
 def backward(tensor, grad=None, retain_graph=False, create_graph=False):
     """See ``Tensor.backward``."""
-    if hooks.passes:  # a jit trace runs the pass itself, and records it (jit_trace.py)
+    if hooks.passes:  # a jit trace runs the pass itself, and records it (jit/trace.py)
         return hooks.passes[-1](tensor, grad, retain_graph, create_graph)
     if not tensor.requires_grad:
         raise RuntimeError(

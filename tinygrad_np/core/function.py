@@ -22,7 +22,7 @@ import numpy as np
 
 from .backward_checks import check_rule_signature
 from .grad_mode import _state
-from .hooks import finish, hooks, in_use, watch
+from .engine_hooks import finish, hooks, in_use, watch
 from .tensor import Tensor, clock
 
 

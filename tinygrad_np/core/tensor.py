@@ -12,7 +12,7 @@ import numpy as np
 
 from .arguments import (axes_arg, axis_arg, data_arg, index_arg, pad_width_arg, permutation_arg,
                         refuse_pytorch_names, shape_arg)
-from .tracing import current, note, refuse_assignment, refuse_in_trace, refuse_read
+from .jit_seam import current, note, refuse_assignment, refuse_in_trace, refuse_read
 
 # The primitive ops (ops/) and the backward pass (autograd.py) import Tensor, so Tensor's methods reach them
 # through these two names, which the package's __init__ binds once all three exist: no import circle, and the

@@ -7,9 +7,9 @@
 Eagerly, each op makes a Function, a Tensor, a graph link and a version
 check, and backward walks a priority queue: Python work that, at small sizes,
 costs as much as the arithmetic. A jitted function runs eagerly under a trace
-on its first two calls with a new signature (jit_trace.py), checks that both
+on its first two calls with a new signature (trace.py), checks that both
 did the same thing, and from then on replays the program made from the trace
-(jit_program.py): each op's own ``forward`` and its one ``backward`` rule on
+(program.py): each op's own ``forward`` and its one ``backward`` rule on
 arrays, in the engine's order, so the numbers are the ones eager gives.
 
 What is an input and what is fixed:
@@ -53,10 +53,10 @@ from collections import OrderedDict
 import numpy as np
 
 from ..core.grad_mode import is_grad_enabled
+from ..core.jit_seam import JitError, current
+from ..core.tensor import Tensor
 from .program import Program
 from .trace import Out, Slot, Trace, Value
-from ..core.tensor import Tensor
-from ..core.tracing import JitError, current
 
 __all__ = ["jit", "JitError"]
 

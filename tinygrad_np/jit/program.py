@@ -1,4 +1,4 @@
-"""A trace made into a program: one straight Python function of NumPy calls, and its text (jit.py).
+"""A trace made into a program: one straight Python function of NumPy calls, and its text (jit/__init__.py).
 
 Each op of the trace becomes one line that calls the op's own ``forward`` on
 arrays; each op the backward pass visits, one line that calls its one rule

@@ -1,13 +1,13 @@
-"""Recording one call of a jitted function: the array operations it performs, in order (jit.py).
+"""Recording one call of a jitted function: the array operations it performs, in order (jit/__init__.py).
 
 The function runs eagerly, as it would without jit, while a ``Trace`` watches:
 
-* every op, through the engine's forward hook (hooks.py): its class, its
+* every op, through the engine's forward hook (core/engine_hooks.py): its class, its
   parameters, which arrays went in and which came out;
 * every ``Tensor.backward``: the trace runs the pass itself and works out, from
   the recorded graph, the order in which the engine visited the ops and where
   each gradient went, the same walk as autograd._backpropagate;
-* what the rest of the library reports through tracing.py: arrays made
+* what the rest of the library reports through core/jit_seam.py: arrays made
   without an op, random draws, calls with effects (optimizer steps), the
   ``training`` flags the function read (guards), and assignments to ``.grad``.
 
@@ -15,17 +15,18 @@ Each array gets a slot number. A slot is filled on a replay by the step that
 made it, or read from where it lives: an argument, or a tensor the function
 did not make (a parameter, a buffer, a constant). Reading through the tensor
 on every replay is what makes ``p.data = ...`` and ``load_state_dict`` between
-calls visible. jit_program.py turns the steps into straight-line code.
+calls visible. program.py turns the steps into straight-line code.
 """
 from contextlib import contextmanager
 
 import numpy as np
 
-from ..core import autograd, gradient_hooks, hooks as engine_hooks
+from ..core import autograd, engine_hooks, gradient_hooks
 from ..core.grad_mode import _state
-from ..core.hooks import hooks
+from ..core.engine_hooks import hooks
 from ..core.tensor import Tensor
-from ..core.tracing import JitError, current, user_line
+from ..core.jit_seam import JitError, current
+from ..core.user_frames import user_line
 
 
 class Slot(int):
@@ -207,7 +208,7 @@ class Trace:
     # ---- backward -------------------------------------------------------------------------------------------
     def _backward(self, tensor, grad, retain_graph, create_graph):
         """Tensor.backward while tracing: run it, then record which tensors it gave gradients to. The walk itself
-        is worked out again from the graph when the program is made (jit_program.py)."""
+        is worked out again from the graph when the program is made (program.py)."""
         line = user_line()
         if create_graph:
             raise JitError(f"jit: backward(create_graph=True) inside a jitted function, at {line}: a replay "

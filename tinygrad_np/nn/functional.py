@@ -12,8 +12,8 @@ from .. import ops
 from ..core.arguments import refuse_pytorch_names
 from ..composed import stack
 from ..core.tensor import Tensor
-from ..tensor_functions import concatenate, where
-from ..core.tracing import draw, note, replayable
+from ..numpy_functions import concatenate, where
+from ..core.jit_seam import draw, note, replayable
 
 __all__ = [
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot",
@@ -534,7 +534,7 @@ def _reduce(loss, reduction, op, count=None):
         return loss.sum()
     if reduction == "mean" and count is not None:
         # 1 / count and, when nothing counts, a NaN added (as PyTorch) whose gradient is exactly 0. Notes
-        # (tracing.py) rather than Python numbers: under jit, each replay counts its own targets.
+        # (core/jit_seam.py) rather than Python numbers: under jit, each replay counts its own targets.
         scale = Tensor._make(note(_mean_scale, count, loss.dtype), False)
         return loss.sum() * scale + Tensor._make(note(_nan_if_empty, count, loss.dtype), False)
     if reduction == "mean":
@@ -590,7 +590,7 @@ def _targets(scores, target, op):
 
 def _one_hot_mask(target, keep, classes, dtype, op):
     """A mask shaped like the scores, 1 at each kept position's target class (on axis 1). The range check is
-    here, in a note (tracing.py), so that a jit replay checks each call's targets too."""
+    here, in a note (core/jit_seam.py), so that a jit replay checks each call's targets too."""
     kept = target[keep]
     if kept.size and (kept.min() < 0 or kept.max() >= classes):
         bad = kept[(kept < 0) | (kept >= classes)][0]

@@ -12,7 +12,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..core.tensor import Tensor
-from ..core.tracing import current
+from ..core.jit_seam import current
 from . import serialization
 
 
@@ -22,7 +22,7 @@ class Module:
     @property
     def training(self):
         """True in training mode (``train()``), False in evaluation mode (``eval()``). A jit trace that reads it
-        keeps the value it saw, and replays only while the module still has it (jit.py)."""
+        keeps the value it saw, and replays only while the module still has it (tinygrad_np/jit/)."""
         mode = self.__dict__.get("_training", True)
         if current.trace is not None:
             current.trace.guard(self, "training", mode)

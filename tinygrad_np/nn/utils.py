@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..core.tensor import Tensor
-from ..core.tracing import replayable
+from ..core.jit_seam import replayable
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..core import autograd
 from ..fileio import atomic_write
-from ..core.hooks import add, remove
+from ..core.engine_hooks import add, remove
 from .graph import kind, labels, walk
 
 MAX_TENSORS = 600  # more than this and the page is no longer a picture a learner can follow

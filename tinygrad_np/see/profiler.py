@@ -10,7 +10,7 @@ It records every op this thread runs inside the block: its name, shapes, start, 
 output and the bytes it keeps for backward (its inputs' arrays when the op is recorded, and whatever its
 forward saved, such as cross-entropy's probabilities). Backward rules are timed on the plain pass, as
 they normally run. Outside the block nothing is recorded and nothing is paid: the engine looks at the
-hook lists (hooks.py) only while some thread has one.
+hook lists (core/engine_hooks.py) only while some thread has one.
 """
 import json
 import os
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..core.grad_mode import is_grad_enabled
-from ..core.hooks import add, remove
+from ..core.engine_hooks import add, remove
 
 __all__ = ["profile"]
 

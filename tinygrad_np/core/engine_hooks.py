@@ -1,4 +1,5 @@
-"""The one seam where tools watch the engine: trace and detect_anomaly (debug.py), and profile (profiler.py).
+"""The one seam where tools watch the engine: trace (see/backward_log.py), detect_anomaly
+(see/anomaly.py), profile (see/profiler.py), the backward player (see/backward_player.py) and the jit (jit/trace.py).
 
 The lists are per thread, so a thread that did not ask to be watched is not. Function.apply looks at them only
 when ``in_use.forward`` says some thread has a forward hook, and the backward pass chooses its
@@ -13,7 +14,7 @@ class _Hooks(threading.local):
     backward = ()  # generator functions hook(fn, grad): code before their yield runs before the rule,
     # ``input_grads = yield`` receives what it returned (rules run on Tensors while these watch)
     passes = ()  # callables pass(tensor, grad, retain_graph, create_graph) that run Tensor.backward instead
-    # (a jit trace, jit_trace.py); the newest runs it
+    # (a jit trace, jit/trace.py); the newest runs it
     timed = ()  # callables record(fn, grad, start_ns, duration_ns), after each rule of a plain pass
 
 

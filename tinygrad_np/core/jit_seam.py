@@ -1,4 +1,4 @@
-"""What the rest of the library tells a jit trace (jit.py) about work it does outside the ops.
+"""What the rest of the library tells a jit trace (tinygrad_np/jit/) about work it does outside the ops.
 
 A trace records every op through the engine's forward hook. A few things
 happen outside any op, and each says so here, at no cost when nothing traces:
@@ -15,10 +15,9 @@ happen outside any op, and each says so here, at no cost when nothing traces:
   could not see what Python did with it, so tracing refuses it.
 """
 import functools
-import linecache
-import os
-import sys
 import threading
+
+from .user_frames import user_line
 
 
 class JitError(RuntimeError):
@@ -86,32 +85,3 @@ def refuse_assignment(tensor):
     refuse_in_trace(".data is assigned", "a replay runs only the recorded array operations, so this update would "
                     "happen once, while tracing. Update parameters with an optimizer from tinygrad_np.optim (its "
                     "step() is replayed), or do it outside the jitted function")
-
-
-# The package's folder, tinygrad_np/ (this file is in tinygrad_np/core/): every file under it, in any subfolder, is
-# library code; the first frame outside it is the user's.
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def in_library(filename):
-    """True for a file of this package, in any of its folders."""
-    return os.path.abspath(filename).startswith(_PACKAGE + os.sep)
-
-
-def user_frame():
-    """The innermost frame of the current call stack whose code is not in this package: where the user's code
-    is (None if there is none)."""
-    frame = sys._getframe(1)
-    while frame is not None and in_library(frame.f_code.co_filename):
-        frame = frame.f_back
-    return frame
-
-
-def user_line():
-    """``file:line: source`` of the innermost frame outside this package: where the user's code is."""
-    frame = user_frame()
-    if frame is None:
-        return "an unknown line"
-    source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
-    return f"{where} ({source})" if source else where

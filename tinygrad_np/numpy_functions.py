@@ -7,7 +7,7 @@ import numpy as np
 
 from .core.arguments import axis_arg, refuse_pytorch_names
 from .core.tensor import Tensor
-from .core.tracing import note
+from .core.jit_seam import note
 from . import ops as _ops
 
 
