@@ -99,5 +99,5 @@ def per_node_microseconds(repeats, length, calls, take_turns, torch_available):
 
 
 def _median_ratio(a, b):
-    ratios = sorted(x / y for x, y in zip(a, b))
+    ratios = sorted(x / y for x, y in zip(a, b, strict=True))
     return ratios[len(ratios) // 2] if ratios else math.nan

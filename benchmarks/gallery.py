@@ -44,7 +44,8 @@ def example(name):
 class TorchNames(tnn.Module):
     def __init__(self, context, embedding, hidden):
         super().__init__()
-        self.embed, self.hidden, self.out = tnn.Embedding(27, embedding), tnn.Linear(context * embedding, hidden), tnn.Linear(hidden, 27)
+        self.embed = tnn.Embedding(27, embedding)
+        self.hidden, self.out = tnn.Linear(context * embedding, hidden), tnn.Linear(hidden, 27)
 
     def forward(self, x):
         return self.out(torch.tanh(self.hidden(self.embed(x).reshape(len(x), -1))))
@@ -68,7 +69,8 @@ class TorchBlock(tnn.Module):
         super().__init__()
         self.ln1, self.ln2 = tnn.LayerNorm(width), tnn.LayerNorm(width)
         self.attention = TorchAttention(width, heads)
-        self.mlp = tnn.Sequential(tnn.Linear(width, 4 * width), tnn.GELU(approximate="tanh"), tnn.Linear(4 * width, width))
+        self.mlp = tnn.Sequential(tnn.Linear(width, 4 * width), tnn.GELU(approximate="tanh"),
+                                  tnn.Linear(4 * width, width))
 
     def forward(self, x):
         x = x + self.attention(self.ln1(x))
@@ -181,8 +183,8 @@ def measure(repeats, calls, clock=time.perf_counter):
                 for _ in range(calls):
                     fn()
                 samples[label].append((clock() - start) / calls)
-        ratio = statistics.median(a / b for a, b in zip(samples["tinygrad_np"], samples["pytorch"]))
-        jit_ratio = statistics.median(a / b for a, b in zip(samples["tinygrad_np jit"], samples["pytorch"]))
+        ratio, jit_ratio = (statistics.median(a / b for a, b in zip(samples[k], samples["pytorch"], strict=True))
+                            for k in ("tinygrad_np", "tinygrad_np jit"))
         rows[name] = {"first_losses": first, "ms": {k: 1e3 * statistics.median(v) for k, v in samples.items()},
                       "ratio": ratio, "jit_ratio": jit_ratio}
         ms = rows[name]["ms"]

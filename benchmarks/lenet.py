@@ -9,7 +9,8 @@ from tinygrad_np import nn, optim
 def tinygrad_lenet():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, rng=0), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5, rng=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(256, 120, rng=2), nn.ReLU(), nn.Linear(120, 84, rng=3), nn.ReLU(), nn.Linear(84, 10, rng=4))
+        nn.Flatten(), nn.Linear(256, 120, rng=2), nn.ReLU(), nn.Linear(120, 84, rng=3), nn.ReLU(),
+        nn.Linear(84, 10, rng=4))
 
 
 class TinygradLeNet:

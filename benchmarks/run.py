@@ -98,7 +98,7 @@ def take_turns(candidates, repeats, target, pause, same_library=()):
 
 def paired_ratio(samples, a, b):
     """Median over rounds of a's time / b's time in the same round: drift on a shared machine cancels."""
-    return statistics.median(x / y for x, y in zip(samples[a], samples[b]))
+    return statistics.median(x / y for x, y in zip(samples[a], samples[b], strict=True))
 
 
 def training_steps(configs, repeats, target, pause, rng):
@@ -256,7 +256,9 @@ def gemm_limit(batch, hidden, repeats, target):
     total, flops = 0.0, 0
     for a, b in products:
         out = np.empty((a.shape[0], b.shape[1]), np.float32)
-        fn = (lambda a=a, b=b, out=out: np.matmul(a, b, out=out))
+        def fn(a=a, b=b, out=out):
+            return np.matmul(a, b, out=out)
+
         calls = calibrate(fn, target / 5)
         total += statistics.median(seconds_per_call(fn, calls) for _ in range(repeats))
         flops += 2 * a.shape[0] * a.shape[1] * b.shape[1]
@@ -450,7 +452,8 @@ def markdown(report):
 
 def _one_thread_table(rows):
     names = list(rows[0]["ms"])
-    lines = ["| batch | hidden | " + " | ".join(names) + " | " + " | ".join(f"{k} / NumPy" for k in names if k != "numpy")
+    lines = ["| batch | hidden | " + " | ".join(names) + " | "
+             + " | ".join(f"{k} / NumPy" for k in names if k != "numpy")
              + " |", "| --- | --- |" + " --- |" * (2 * len(names) - 1)]
     for r in rows:
         lines.append(f"| {r['batch']} | {r['hidden']} | " + " | ".join(f"{r['ms'][k]:.3f}" for k in names) + " | "

@@ -110,7 +110,7 @@ def three_layers(X, labels, rng, hidden):
     wrong = by_hand(*params, tanh_prime=lambda Z, A: 1 - np.tan(Z) ** 2)  # the notebook's slip
     print("The engine's gradients against two hand derivations:")
     print(f"{'param':<6}{'|engine - hand, 1-tanh²|':>28}{'|engine - hand, 1-tan²|':>28}")
-    for name, t, r, w in zip(["W1", "b1", "W2", "b2", "W3", "b3"], tensors, right, wrong):
+    for name, t, r, w in zip(["W1", "b1", "W2", "b2", "W3", "b3"], tensors, right, wrong, strict=True):
         print(f"{name:<6}{np.abs(t.grad.data - r).max():>28.3e}{np.abs(t.grad.data - w).max():>28.3e}")
 
     # gradcheck: the engine against central differences, on a slice small enough to

@@ -113,7 +113,8 @@ def main(argv=None):
         return loss
 
     step = step if args.no_jit else tg.jit(step)
-    history = [{"epoch": 0, "train_loss": mean_loss(model, x_train, y_train), "val_loss": mean_loss(model, x_val, y_val)}]
+    history = [{"epoch": 0, "train_loss": mean_loss(model, x_train, y_train),
+                "val_loss": mean_loss(model, x_val, y_val)}]
     print(f"epoch  0  train {history[0]['train_loss']:.4f}  validation {history[0]['val_loss']:.4f}  "
           f"(uniform guessing: {np.log(len(SYMBOLS)):.4f})")
     start = time.perf_counter()

@@ -24,7 +24,7 @@ def mnist_batch(data_dir, n, rng):
 def hessian_vector_product(loss_fn, params, vs):
     """H·v for the Hessian of loss_fn at params: the gradient of <∇loss, v>."""
     grads = tg.grad(loss_fn(*params), params, create_graph=True)
-    dot = sum((g * v).sum() for g, v in zip(grads, vs))
+    dot = sum((g * v).sum() for g, v in zip(grads, vs, strict=True))
     return [h.data for h in tg.grad(dot, params)]
 
 
@@ -45,10 +45,10 @@ def hvp_of_mnist_loss(x, y, hidden, rng):
     hv = hessian_vector_product(loss_fn, [tg.Tensor(a, requires_grad=True) for a in arrays], vs)
     # Central difference of the gradient along v: (∇L(w + εv) − ∇L(w − εv)) / 2ε ≈ H·v.
     eps = 1e-5
-    plus = gradients(loss_fn, [a + eps * v for a, v in zip(arrays, vs)])
-    minus = gradients(loss_fn, [a - eps * v for a, v in zip(arrays, vs)])
-    numerical = [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
-    error = max(np.abs(h - n).max() for h, n in zip(hv, numerical))
+    plus = gradients(loss_fn, [a + eps * v for a, v in zip(arrays, vs, strict=True)])
+    minus = gradients(loss_fn, [a - eps * v for a, v in zip(arrays, vs, strict=True)])
+    numerical = [(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
+    error = max(np.abs(h - n).max() for h, n in zip(hv, numerical, strict=True))
     scale = max(np.abs(n).max() for n in numerical)
     print(f"   {sum(a.size for a in arrays)} parameters, {len(y)} images: "
           f"max |Hv − finite differences| = {error:.2e} (largest entry {scale:.2e})")

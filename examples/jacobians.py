@@ -102,7 +102,8 @@ def main(argv=None):
     ratios = {}
     for name, fn, point, passes in ((f"wide: {n} inputs, 1 output", f, x, "1 row vs %d columns" % n),
                                     (f"tall: 1 input, {n} outputs", g, s, "%d rows vs 1 column" % n)):
-        times = take_turns({"rev": lambda: func.jacrev(fn)(point), "fwd": lambda: func.jacfwd(fn)(point)}, rounds)
+        times = take_turns({"rev": lambda fn=fn, point=point: func.jacrev(fn)(point),
+                            "fwd": lambda fn=fn, point=point: func.jacfwd(fn)(point)}, rounds)
         ratios[name.split(":")[0]] = times["fwd"] / times["rev"]
         print(f"  {name:<32}{times['rev'] * 1e3:>13.2f} ms{times['fwd'] * 1e3:>15.2f} ms"
               f"{times['fwd'] / times['rev']:>16.2f}x   ({passes})")

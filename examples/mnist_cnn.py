@@ -20,14 +20,13 @@ import sys
 import time
 
 import numpy as np
+from mnist_dnn import evaluate, make_step, progress  # beside this script: the MLP example's, which fit any classifier
 
 import tinygrad_np as tg
 from tinygrad_np import nn, optim
 from tinygrad_np.data import DataLoader, load_mnist_or_sample, normalize
 from tinygrad_np.fileio import atomic_write
 from tinygrad_np.metrics import accuracy
-
-from mnist_dnn import evaluate, make_step, progress  # beside this script: the MLP example's, which fit any classifier
 
 
 def lenet5(rng):
@@ -96,7 +95,8 @@ def train(model, args, x_train, y_train, x_test, y_test):
             schedule.step()
             value = loss.item()
             if not np.isfinite(value):
-                raise FloatingPointError(f"the loss became {value} at step {i + 1} of epoch {epoch}; try a smaller --lr")
+                raise FloatingPointError(f"the loss became {value} at step {i + 1} of epoch {epoch}; "
+                                         "try a smaller --lr")
             step_losses.append(value)
             total, seen = total + value * len(yb), seen + len(yb)
             correct += int((logits.data.argmax(axis=1) == yb).sum())
@@ -122,7 +122,7 @@ def draw_plots(out, model, results, seed):
     filters = model[0].weight.data[:, 0]  # (6, 5, 5)
     fig, axes = plt.subplots(1, len(filters), figsize=(1.6 * len(filters), 1.9))
     lim = np.abs(filters).max()
-    for ax, f in zip(axes, filters):
+    for ax, f in zip(axes, filters, strict=True):
         ax.imshow(f, cmap="seismic", vmin=-lim, vmax=lim)
         ax.axis("off")
     fig.suptitle("First-layer filters (5x5)")

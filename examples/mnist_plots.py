@@ -102,7 +102,8 @@ def one_prediction_figure(results, k):
     """Test image ``k`` and the network's probability for each digit."""
     probabilities, label = results.test_probabilities[k], int(results.test_labels[k])
     predicted = int(probabilities.argmax())
-    fig, (image_ax, bar_ax) = plt.subplots(1, 2, layout="constrained", figsize=(7, 3.2), gridspec_kw={"width_ratios": [1, 1.4]})
+    fig, (image_ax, bar_ax) = plt.subplots(1, 2, layout="constrained", figsize=(7, 3.2),
+                                           gridspec_kw={"width_ratios": [1, 1.4]})
     image_ax.imshow(results.test_images[k], cmap="gray_r")
     image_ax.set_title(f"test image {k}, label {label}")
     image_ax.axis("off")
@@ -122,7 +123,8 @@ def _grid(images, titles, wrong, suptitle, cols=10):
     fig, axes = plt.subplots(rows, cols, layout="constrained", figsize=(cols * 1.1, rows * 1.3), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, image, title, bad in zip(axes.flat, images, titles, wrong):
+    # the last row may have spare axes
+    for ax, image, title, bad in zip(axes.flat, images, titles, wrong, strict=False):
         ax.imshow(image, cmap="Reds" if bad else "gray_r")
         ax.set_title(title, fontsize=8, color="red" if bad else "black")
     fig.suptitle(suptitle)
@@ -133,7 +135,7 @@ def random_predictions_figure(results, rng, count=60):
     """A uniformly random sample of test digits: the mistakes among them are as common as they really are."""
     picks = np.sort(rng.choice(len(results.test_labels), min(count, len(results.test_labels)), replace=False))
     predicted, labels = results.test_predictions[picks], results.test_labels[picks]
-    titles = [f"{p}" if p == t else f"{p} (is {t})" for p, t in zip(predicted, labels)]
+    titles = [f"{p}" if p == t else f"{p} (is {t})" for p, t in zip(predicted, labels, strict=True)]
     wrong = predicted != labels
     return _grid(results.test_images[picks], titles, wrong,
                  _title(f"{len(picks)} test digits picked at random: predicted digit; "

@@ -25,7 +25,6 @@ import numpy as np
 import tinygrad_np as tg
 from tinygrad_np.data import normalize, to_mnist_layout
 
-
 MAX_PIXELS = 60_000_000  # more than any phone camera's; past it an image is refused before it is decoded
 READ_SIDE = 1024  # images are read at most this wide and tall: a 28x28 digit needs no more
 
@@ -73,9 +72,9 @@ def classify(model, mean, std, images, input_shape=(784,)):
 def load_any_model(path):
     """``(model, input_mean, input_std, input_shape)`` from mnist_dnn.py's model files, or from any model file
     whose metadata records its architecture as JSON (mnist_cnn.py's), its input_mean and input_std."""
-    from tinygrad_np import nn
-
     from mnist_dnn import load_model  # beside this script
+
+    from tinygrad_np import nn
 
     metadata = nn.load_metadata(path)
     if metadata.get("model") == "mnist_dnn.MLP":
@@ -112,7 +111,7 @@ def main(argv=None):
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
     probabilities = classify(model, mean, std, laid_out, input_shape)
-    for path, p in zip(args.images, probabilities):
+    for path, p in zip(args.images, probabilities, strict=True):
         top = np.argsort(-p, kind="stable")[:3]
         unsure = "  unsure: no digit has half the probability" if p[top[0]] < 0.5 else ""
         print(f"{path}: {top[0]}  (" + ", ".join(f"{d}: {100 * p[d]:.1f}%" for d in top) + ")" + unsure)
@@ -125,7 +124,7 @@ def show(paths, images, probabilities):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(images), figsize=(2 * len(images), 2.4), squeeze=False)
-    for ax, path, image, p in zip(axes.flat, paths, images, probabilities):
+    for ax, path, image, p in zip(axes.flat, paths, images, probabilities, strict=True):
         ax.imshow(image, cmap="gray")
         ax.set_title(f"{os.path.basename(path)}\n{p.argmax()} ({100 * p.max():.0f}%)", fontsize=8)
         ax.axis("off")

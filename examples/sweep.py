@@ -15,13 +15,12 @@ import datetime
 import os
 import time
 
+import mnist_dnn  # beside this script: its arguments, data, model and loop
 import numpy as np
 
 import tinygrad_np as tg
 from tinygrad_np.data import MnistData
 from tinygrad_np.fileio import atomic_write
-
-import mnist_dnn  # beside this script: its arguments, data, model and loop
 
 
 def parse_args(argv=None):
@@ -62,7 +61,8 @@ def run_cell(sweep, optimizer, lr, hidden, data):
 
 
 def table(rows):
-    lines = ["| optimizer | lr | hidden | test accuracy | test loss | seconds |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| optimizer | lr | hidden | test accuracy | test loss | seconds |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         accuracy = "diverged" if np.isnan(r["test_accuracy"]) else f"{100 * r['test_accuracy']:.2f}%"
         lines.append(f"| {r['optimizer']} | {r['lr']:g} | {r['hidden']} | {accuracy} | {r['test_loss']:.4f} "
@@ -75,14 +75,13 @@ def heatmap(rows, sweep, path, note):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     import mnist_plots  # beside this script
 
     optimizers = sweep.optimizers
     fig, axes = plt.subplots(1, len(optimizers), figsize=(3.6 * len(optimizers), 3.9), squeeze=False,
                              layout="constrained")
     best = best_run(rows)
-    for ax, optimizer in zip(axes[0], optimizers):
+    for ax, optimizer in zip(axes[0], optimizers, strict=True):
         cells = [r for r in rows if r["optimizer"] == optimizer]
         grid = np.array([[next(r["test_accuracy"] for r in cells if r["hidden"] == h and r["lr"] == lr)
                           for lr in sorted({r["lr"] for r in cells})] for h in sweep.hidden])
@@ -116,7 +115,8 @@ def main(argv=None):
     x_train, y_train, x_test, y_test, _, dataset = mnist_dnn.load_data(data_args)
     notes = ([f"QUICK: 2 epochs on {len(x_train):,} images"] if sweep.quick else []) + (
         [MnistData.SAMPLE_NOTE] if dataset["sample"] else [])
-    cells = [(o, float(f"{mnist_dnn.DEFAULT_LR[o] * s:.6g}"), h)  # 0.001 * 0.1 printed as 0.0001, not 0.00010000000000000002
+    # 0.001 * 0.1 printed as 0.0001, not 0.00010000000000000002
+    cells = [(o, float(f"{mnist_dnn.DEFAULT_LR[o] * s:.6g}"), h)
              for o in sweep.optimizers for s in sweep.lr_scales for h in sweep.hidden]
     print(f"data: {dataset['name']}, {len(x_train)} train, {len(x_test)} test images; {len(cells)} runs of "
           f"{sweep.epochs} epoch(s)", flush=True)

@@ -125,7 +125,7 @@ def draw_attention(model, digits, path):
     labels = [str(d) for d in digits] + ["|"] + [str(d) for d in digits[::-1]]
     layers = len(model.blocks)
     fig, axes = plt.subplots(1, layers, figsize=(4.2 * layers, 4))
-    for i, (ax, block) in enumerate(zip(np.atleast_1d(axes), model.blocks)):
+    for i, (ax, block) in enumerate(zip(np.atleast_1d(axes), model.blocks, strict=True)):
         ax.imshow(block.attention.last_weights.data[0].mean(axis=0), cmap="viridis", vmin=0, vmax=1)
         ax.set(xticks=range(len(labels)), yticks=range(len(labels)), xticklabels=labels, yticklabels=labels,
                title=f"layer {i + 1}, mean over heads", xlabel="attends to", ylabel="position")

@@ -39,7 +39,7 @@ class Op:
     numpy: object
     inputs: object  # a strategy for Case
     second_order: bool = True
-    axis_param: str = None  # the keyword holding an axis, for the negative-axis test
+    axis_param: str | None = None  # the keyword holding an axis, for the negative-axis test
 
 
 # ---- strategies for inputs ----------------------------------------------------------------------
@@ -120,7 +120,8 @@ def permutation_inputs(draw):
     shape = draw(shapes())
     perm = draw(st.permutations(range(len(shape))))
     negate = draw(st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)))
-    return Case((draw(arrays(shape)),), {"axes": tuple(a - len(shape) if n else a for a, n in zip(perm, negate))})
+    axes = tuple(a - len(shape) if n else a for a, n in zip(perm, negate, strict=True))
+    return Case((draw(arrays(shape)),), {"axes": axes})
 
 
 @st.composite
@@ -234,7 +235,8 @@ def f_cross_entropy_inputs(draw):
 @st.composite
 def two_same_shape(draw, x_values=arrays, y_values=arrays):
     shape = draw(shapes())
-    return Case((draw(x_values(shape)), draw(y_values(shape))), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+    x, y = draw(x_values(shape)), draw(y_values(shape))
+    return Case((x, y), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
 
 
 @st.composite
@@ -246,7 +248,7 @@ def conv_inputs(draw, dims):
     padding = tuple(draw(st.integers(0, 1)) for _ in range(dims))
     dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
     size = tuple(draw(st.integers(d * (k - 1) + 1 - 2 * p if d * (k - 1) + 1 - 2 * p > 0 else 1, 5))
-                 for k, p, d in zip(kernel, padding, dilation))
+                 for k, p, d in zip(kernel, padding, dilation, strict=True))
     n = draw(st.integers(1, 2))
     x = draw(arrays((n, c_in) + size))
     w = draw(arrays((c_out, c_in // groups) + kernel))
@@ -529,7 +531,7 @@ def np_nearest(x, size=None, scale_factor=None):
 def torch_pad_inputs(draw):
     shape = draw(shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
     widths = []
-    for axis in reversed(range(draw(st.integers(1, len(shape))))):
+    for _ in range(draw(st.integers(1, len(shape)))):
         n = shape[len(shape) - 1 - len(widths) // 2]
         before = draw(st.integers(-(n // 2), 2))
         widths += [before, draw(st.integers(-(n - max(-before, 0)) // 2, 2))]

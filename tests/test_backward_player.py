@@ -73,7 +73,7 @@ def small_mlp():
 
 def engine_gradients(loss, names):
     params = [t for t in names if t.requires_grad]
-    return {names[t]: g.data for t, g in zip(params, tg.grad(loss, params, retain_graph=True))}
+    return {names[t]: g.data for t, g in zip(params, tg.grad(loss, params, retain_graph=True), strict=True)}
 
 
 def order_of_ops(loss):
@@ -141,7 +141,7 @@ def test_large_gradients_show_shape_norm_and_a_heat_map_and_the_mnist_mlp_plays(
         page.keyboard.press("ArrowRight")
     assert page.locator("#panel svg rect").count() > 0  # the heat map of a large gradient
     grads = page.evaluate("window.backwardPlayer.grads()")
-    reference = dict(zip(expected, tg.grad(loss, list(expected.values()))))
+    reference = dict(zip(expected, tg.grad(loss, list(expected.values())), strict=True))
     for name, g in reference.items():
         np.testing.assert_allclose(np.array(grads[name]), g.data, rtol=2e-5, atol=1e-7, err_msg=name)
 
@@ -190,5 +190,5 @@ def test_lenet_plays_smoothly_and_ends_at_the_engines_gradients(open_page):
     assert per_step < 0.25, f"{per_step:.3f} s a step"  # each step redraws in a few milliseconds here
     grads = page.evaluate("window.backwardPlayer.grads()")
     params = dict(model.named_parameters())
-    for (name, p), g in zip(params.items(), tg.grad(loss, list(params.values()))):
+    for name, g in zip(params, tg.grad(loss, list(params.values())), strict=True):
         np.testing.assert_allclose(np.array(grads[name]), g.data, rtol=2e-5, atol=1e-6, err_msg=name)

@@ -156,7 +156,8 @@ def test_char_lm_learns_names(tmp_path):
     first, last = metrics["history"][0], metrics["history"][-1]
     assert first["val_loss"] > 3.2  # untrained: about ln 27 = 3.30 nats per character
     assert last["val_loss"] < 2.3, result.stdout  # two epochs: below a bigram model's ~2.45
-    assert len(metrics["samples"]) == 12 and all(set(s) <= set("abcdefghijklmnopqrstuvwxyz") for s in metrics["samples"])
+    assert len(metrics["samples"]) == 12
+    assert all(set(s) <= set("abcdefghijklmnopqrstuvwxyz") for s in metrics["samples"])
     assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
 
 

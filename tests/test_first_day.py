@@ -185,9 +185,9 @@ def test_pytorch_modules_load_by_state_dict_and_agree_in_outputs_and_gradients(n
     sum((t * t).sum() for t, _ in pairs).backward()
     sum((o * o).sum() for _, o in pairs).backward()
     np.testing.assert_allclose(our_x.grad.data, their_x.grad.numpy(), rtol=1e-9, atol=1e-11)
-    for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+    for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
         np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=n)
-    for (n, b), (_, c) in zip(ours.named_buffers(), theirs.named_buffers()):
+    for (n, b), (_, c) in zip(ours.named_buffers(), theirs.named_buffers(), strict=True):
         np.testing.assert_allclose(b.data, c.numpy(), rtol=1e-10, err_msg=n)  # running statistics moved alike
 
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 import tinygrad_np as tg
 from tinygrad_np.testing import arrays, broadcastable_shapes, shapes
 
+
 @given(data=st.data())
 def test_broadcast_forward_matches_numpy(data):
     x_shape, y_shape = data.draw(broadcastable_shapes(2))

@@ -53,7 +53,7 @@ def test_grad_matches_central_differences(data):
     argnums = tuple(range(len(case.arrays)))
     grads = func.grad(scalar, argnums=argnums)(*case.arrays)
     expected = numeric_jacobian(lambda *a: (plain(*a) * w).sum(), case.arrays)
-    for k, (g, j) in enumerate(zip(grads, expected)):
+    for k, (g, j) in enumerate(zip(grads, expected, strict=True)):
         assert g.shape == case.arrays[k].shape
         close(g.data.ravel(), j[0], f"grad of {op.name}, input {k}, on {case}")
 
@@ -68,11 +68,11 @@ def test_vjp_and_jvp_match_central_differences(data):
     u = rng.standard_normal(out.shape)
     tangents = [rng.standard_normal(a.shape) for a in case.arrays]
     jacobians = numeric_jacobian(plain, case.arrays)
-    for k, (g, j) in enumerate(zip(vjp_fn(u), jacobians)):
+    for k, (g, j) in enumerate(zip(vjp_fn(u), jacobians, strict=True)):
         close(g.data.ravel(), u.ravel() @ j, f"vjp of {op.name}, input {k}, on {case}")
     out2, jvp_out = func.jvp(f, tuple(case.arrays), tuple(tangents))
     np.testing.assert_allclose(out2.data, out.data, rtol=1e-12)
-    expected = sum(j @ t.ravel() for j, t in zip(jacobians, tangents))
+    expected = sum(j @ t.ravel() for j, t in zip(jacobians, tangents, strict=True))
     close(jvp_out.data.ravel(), expected, f"jvp of {op.name} on {case}")
 
 
@@ -84,7 +84,7 @@ def test_jacrev_and_jacfwd_build_the_same_jacobian_as_central_differences(data):
     out_shape = np.shape(plain(*case.arrays))
     reverse = func.jacrev(f, argnums=argnums)(*case.arrays)
     forward = func.jacfwd(f, argnums=argnums)(*case.arrays)
-    for k, (r, fw, j) in enumerate(zip(reverse, forward, numeric_jacobian(plain, case.arrays))):
+    for k, (r, fw, j) in enumerate(zip(reverse, forward, numeric_jacobian(plain, case.arrays), strict=True)):
         assert r.shape == fw.shape == out_shape + case.arrays[k].shape
         close(r.data.reshape(j.shape), j, f"jacrev of {op.name}, input {k}, on {case}")
         np.testing.assert_allclose(fw.data, r.data, rtol=1e-9, atol=1e-11,
@@ -305,7 +305,7 @@ def test_against_torch_func(name):
     for transform in ("jacrev", "jacfwd"):
         a = getattr(func, transform)(ours, argnums=(0, 1))(x, y)
         b = getattr(tfunc, transform)(theirs, argnums=(0, 1))(tx, ty)
-        for p, q in zip(a, b):
+        for p, q in zip(a, b, strict=True):
             np.testing.assert_allclose(p.data, q.numpy(), rtol=1e-10, atol=1e-12)
     t = rng.standard_normal(6)
     _, ours_jvp = func.jvp(ours, (x, y), (t, t))

@@ -188,7 +188,7 @@ def test_dropout_draws_fresh_masks_on_every_replay_the_same_as_eager():
         return [f(np.ones(20, np.float32)).data.copy() for _ in range(5)]
 
     eager, jitted = run(False), run(True)
-    assert all(np.array_equal(a, b) for a, b in zip(eager, jitted))
+    assert all(np.array_equal(a, b) for a, b in zip(eager, jitted, strict=True))
     assert len({m.tobytes() for m in jitted}) == 5, "each replay draws a new mask"
 
 
@@ -240,7 +240,7 @@ def test_clip_grad_norm_scales_by_each_calls_own_norm():
                                                                                                 dtype=np.float64))]
                 for i in range(1, 6)]
 
-    for (total_e, grad_e), (total_j, grad_j) in zip(run(False), run(True)):
+    for (total_e, grad_e), (total_j, grad_j) in zip(run(False), run(True), strict=True):
         assert total_e == total_j and np.array_equal(grad_e, grad_j)
     assert run(True)[4][0] == 25.0
 

@@ -116,7 +116,7 @@ def test_batch_norm_buffers_round_trip_through_a_file(tmp_path):
     bn(tg.Tensor(rng.standard_normal((4, 3, 2, 2)).astype(np.float32)))
     bn.save(tmp_path / "bn.npz")
     fresh = nn.BatchNorm2d(3).load(tmp_path / "bn.npz")
-    for (name, a), (_, b) in zip(bn.state_dict().items(), fresh.state_dict().items()):
+    for (name, a), (_, b) in zip(bn.state_dict().items(), fresh.state_dict().items(), strict=True):
         np.testing.assert_array_equal(a, b, err_msg=name)
     assert fresh.num_batches_tracked.dtype == np.int64
 
@@ -199,7 +199,7 @@ def test_recurrent_cells_gradients_through_time():
         def unrolled(w_ih, w_hh, cell=cell):
             cell.weight_ih, cell.weight_hh = w_ih, w_hh
             state = None
-            for step in xs:
+            for step in xs:  # noqa: B023  (xs is the same array in every iteration)
                 state = cell(tg.Tensor(step), state)
             return state[0] if isinstance(state, tuple) else state
 

@@ -14,8 +14,15 @@ import numpy as np
 import pytest
 from idx_files import write_idx, write_mnist_folder
 
-from tinygrad_np.data import (MNIST_MEAN, MNIST_STD, MnistNotFound, load_mnist, load_mnist_or_sample,
-                              load_mnist_sample, normalize)
+from tinygrad_np.data import (
+    MNIST_MEAN,
+    MNIST_STD,
+    MnistNotFound,
+    load_mnist,
+    load_mnist_or_sample,
+    load_mnist_sample,
+    normalize,
+)
 from tinygrad_np.data import mnist as mnist_module
 
 
@@ -214,8 +221,8 @@ def test_bundled_sample_is_small_balanced_real_mnist():
     assert np.bincount(y_train).tolist() == [200] * 10 and np.bincount(y_test).tolist() == [100] * 10
     if REAL:  # every sampled test image is one of the real test images with the same label
         real_x, real_y = load_mnist(REAL)[2:]
-        index = {img.tobytes(): label for img, label in zip(real_x, real_y)}
-        assert all(index.get(img.tobytes()) == label for img, label in zip(x_test, y_test))
+        index = {img.tobytes(): label for img, label in zip(real_x, real_y, strict=True)}
+        assert all(index.get(img.tobytes()) == label for img, label in zip(x_test, y_test, strict=True))
 
 
 def test_a_mirror_that_streams_forever_is_cut_off_at_the_expected_size(mirror, monkeypatch):

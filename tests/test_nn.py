@@ -57,7 +57,7 @@ def test_state_dict_round_trip_through_a_file(tmp_path):
         p.data[...] = 0
     a.save(tmp_path / "m.npz")
     b.load(tmp_path / "m.npz")
-    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters(), strict=True):
         np.testing.assert_array_equal(pa.data, pb.data, err_msg=name)
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary left behind
 

@@ -17,6 +17,7 @@ import tinygrad_np as tg
 
 _spec = importlib.util.spec_from_file_location(
     "backprop_walkthrough", Path(__file__).resolve().parents[1] / "examples" / "backprop_walkthrough.py")
+assert _spec is not None and _spec.loader is not None
 walkthrough = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(walkthrough)
 

@@ -72,7 +72,7 @@ def test_the_plain_and_the_recorded_pass_give_the_same_gradient(name, data):
     v = np.random.default_rng(0).standard_normal(out.shape)
     plain = tg.grad(out, tensors, v, retain_graph=True, allow_unused=True)
     recorded = tg.grad(out, tensors, v, create_graph=True, allow_unused=True)
-    for i, (a, t) in enumerate(zip(plain, recorded)):
+    for i, (a, t) in enumerate(zip(plain, recorded, strict=True)):
         assert (a is None) == (t is None), f"{name}: input {i} has a gradient in one lane only"
         if a is not None:
             np.testing.assert_allclose(a.data, t.data, rtol=1e-10, atol=1e-12,
@@ -90,7 +90,9 @@ def test_an_axis_counted_from_the_end_gives_the_same_result_and_gradient(name, d
         return
     out_ndim = op.ours(*[tg.Tensor(a) for a in case.arrays], **case.params).ndim
     ndim = case.arrays[0].ndim + (1 if name == "stack" else 0)
-    flip = (lambda a: a - ndim if a >= 0 else a + ndim)
+    def flip(a):
+        return a - ndim if a >= 0 else a + ndim
+
     other = tuple(map(flip, axis)) if isinstance(axis, tuple) else flip(axis)
     results = []
     for a in (axis, other):
@@ -101,7 +103,7 @@ def test_an_axis_counted_from_the_end_gives_the_same_result_and_gradient(name, d
         results.append((out.data, [t.grad.data if t.grad is not None else None for t in tensors]))
     (out_a, grads_a), (out_b, grads_b) = results
     np.testing.assert_array_equal(out_a, out_b)
-    for ga, gb in zip(grads_a, grads_b):
+    for ga, gb in zip(grads_a, grads_b, strict=True):
         np.testing.assert_array_equal(ga, gb)
 
 
@@ -152,15 +154,15 @@ def test_a_fused_op_equals_its_composition(row, data):
         v = tg.Tensor(rng.standard_normal(out.shape))
         grads = tg.grad(out, tensors, v, create_graph=True)
         w = [rng.standard_normal(t.shape) for t in tensors]
-        second = tg.grad(sum((g * wi).sum() for g, wi in zip(grads, w)), tensors, allow_unused=True)
+        second = tg.grad(sum((g * wi).sum() for g, wi in zip(grads, w, strict=True)), tensors, allow_unused=True)
         results.append((out.data, [g.data for g in grads], [None if s is None else s.data for s in second]))
         rng = np.random.default_rng(0)  # the same v and w for the composition
     (value, grads, second), (value_c, grads_c, second_c) = results
     np.testing.assert_allclose(value, value_c, rtol=1e-9, atol=1e-12, err_msg=f"{row.name}: value, on {case}")
-    for i, (g, gc) in enumerate(zip(grads, grads_c)):
+    for i, (g, gc) in enumerate(zip(grads, grads_c, strict=True)):
         np.testing.assert_allclose(g, gc, rtol=1e-9, atol=1e-12,
                                    err_msg=f"{row.name}: gradient of input {i}, on {case}")
-    for i, (s2, sc) in enumerate(zip(second, second_c)):
+    for i, (s2, sc) in enumerate(zip(second, second_c, strict=True)):
         s2 = np.zeros_like(case.arrays[i]) if s2 is None else s2
         sc = np.zeros_like(case.arrays[i]) if sc is None else sc
         np.testing.assert_allclose(s2, sc, rtol=1e-7, atol=1e-10,
@@ -189,7 +191,7 @@ def test_a_jit_replay_of_forward_and_backward_equals_eager(name, data):
         jit_inputs = [tg.Tensor(a, requires_grad=True) for a in arrays]
         expected, got = f(*eager_inputs), jitted(*jit_inputs)
         np.testing.assert_array_equal(got.data, expected.data, err_msg=f"{name}: call {k + 1}'s output on {case}")
-        for i, (e, g) in enumerate(zip(eager_inputs, jit_inputs)):
+        for i, (e, g) in enumerate(zip(eager_inputs, jit_inputs, strict=True)):
             assert (e.grad is None) == (g.grad is None), f"{name}: input {i} has a gradient only one way"
             if e.grad is not None:
                 np.testing.assert_array_equal(g.grad.data, e.grad.data,

@@ -89,7 +89,7 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 def test_matches_published_rule(name):
     make, rule = CASES[name]
-    for step, (ours, expected) in enumerate(zip(run(make), reference(rule)), start=1):
+    for step, (ours, expected) in enumerate(zip(run(make), reference(rule), strict=True), start=1):
         np.testing.assert_allclose(ours, expected, rtol=1e-12, err_msg=f"{name}, step {step}")
 
 
@@ -189,7 +189,8 @@ def test_a_bad_optimizer_state_is_refused_and_changes_nothing():
     with pytest.raises(ValueError, match="'nonsense.0.x': nonsense.0.x is not a key of Adam's state"):
         opt.load_state_dict({**state, "nonsense.0.x": np.zeros(1)})
     with pytest.raises(ValueError, match=r"state.0.m has shape \(3,\), the parameter \(2, 2\)"):
-        opt.load_state_dict({**state, "state.0.t": np.array(1), "state.0.m": np.zeros(3), "state.0.v": np.zeros((2, 2))})
+        opt.load_state_dict({**state, "state.0.t": np.array(1), "state.0.m": np.zeros(3),
+                             "state.0.v": np.zeros((2, 2))})
     assert opt.lr == 0.01 and opt.state == [{}]
 
 

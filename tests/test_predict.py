@@ -340,4 +340,4 @@ def test_photographed_digits_are_read(model, request, tmp_path):
     predicted = [int(line.split(": ", 1)[1].split()[0]) for line in result.stdout.strip().splitlines()]
     correct = int((np.array(predicted) == y_test[picks]).sum())
     print(f"{model}: {correct} of 20 photographed digits read right")  # shown with pytest -s
-    assert correct >= 18, (correct, list(zip(predicted, y_test[picks])))
+    assert correct >= 18, (correct, list(zip(predicted, y_test[picks], strict=True)))

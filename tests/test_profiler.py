@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import tinygrad_np as tg
-from tinygrad_np.core.engine_hooks import in_use
-from tinygrad_np.core.engine_hooks import hooks
+from tinygrad_np.core.engine_hooks import hooks, in_use
 
 
 def mlp_step(rng=None):
@@ -113,5 +112,5 @@ def test_gradients_under_the_profiler_are_the_same():
         p.grad = None
     with tg.profile():
         step()
-    for a, p in zip(plain, params[1:]):
+    for a, p in zip(plain, params[1:], strict=True):
         np.testing.assert_array_equal(a, p.grad.data)

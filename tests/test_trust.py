@@ -148,7 +148,7 @@ def test_a_batchnorm_model_round_trips_through_safetensors_with_its_0_d_counter(
         model.save(path)
         twin = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 3))
         twin.load(path)  # np.ascontiguousarray made the 0-d num_batches_tracked (1,), and this failed
-        for (name, a), (_, b) in zip(model.state_dict().items(), twin.state_dict().items()):
+        for (name, a), (_, b) in zip(model.state_dict().items(), twin.state_dict().items(), strict=True):
             assert np.asarray(a).shape == np.asarray(b).shape, name
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)
 
@@ -253,7 +253,7 @@ def test_a_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path):
     opt2.load_state_dict(nn.load(tmp_path / "opt.npz"))
     schedule2.load_state_dict(nn.load(tmp_path / "schedule.npz"))
     train(resumed, opt2, schedule2, 5)
-    for (name, a), (_, b) in zip(model.state_dict().items(), resumed.state_dict().items()):
+    for (name, a), (_, b) in zip(model.state_dict().items(), resumed.state_dict().items(), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)
 
 

@@ -8,29 +8,28 @@
 """
 import sys
 
-from .core import autograd as _autograd, tensor as _tensor  # noqa: I001  (the order here matters: see below)
-from . import ops as _ops
-
-# Tensor's methods call the ops and the backward pass, which import Tensor: bind them once all exist.
-_tensor._ops, _tensor._autograd = _ops, _autograd
-from .core.tensor import Tensor
-# Modules that attach methods to Tensor (x.softmax(), x.size(0), x.register_hook), imported for that.
-from . import composed, pytorch_spellings  # noqa: F401
-from .core import gradient_hooks  # noqa: F401
-from .numpy_functions import concatenate, einsum, maximum, take_along_axis, where
+# composed, pytorch_spellings and gradient_hooks attach methods to Tensor (x.softmax(), x.size(0), x.register_hook)
+from . import composed, func, ops, pytorch_spellings  # noqa: F401
 from .composed import minimum, stack
-from .factories import arange, eye, full, full_like, ones, ones_like, randn, uniform, zeros, zeros_like
-from .core.function import Function
+from .core import autograd, gradient_hooks  # noqa: F401
+from .core import tensor as _tensor
 from .core.autograd import grad
+from .core.function import Function
 from .core.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .core.tensor import Tensor
+from .factories import arange, eye, full, full_like, ones, ones_like, randn, uniform, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .jit import JitError, jit
+from .memory import reuse_freed_memory
+from .numpy_functions import concatenate, einsum, maximum, take_along_axis, where
+from .see import viz
 from .see.anomaly import AnomalyError, detect_anomaly
 from .see.backward_log import trace
 from .see.profiler import profile
-from .memory import reuse_freed_memory
-from .jit import JitError, jit
-from . import func
-from .see import viz
+
+# Tensor's methods call the ops and the backward pass, which import Tensor: they are bound here, once all exist
+# (no module runs an op while it is imported).
+_tensor._ops, _tensor._autograd = ops, autograd
 
 # ``import tinygrad_np.viz`` (and ``from tinygrad_np.viz import draw``) keeps working now that it lives in see/.
 sys.modules[__name__ + ".viz"] = viz

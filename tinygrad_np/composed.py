@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 
+from . import ops as _ops
 from .core.arguments import axes_arg, axis_arg, refuse_pytorch_names, shape_arg
+from .core.jit_seam import note
 from .core.tensor import Tensor
 from .numpy_functions import _operands, concatenate, maximum, where
-from .core.jit_seam import note
-from . import ops as _ops
 
 
 def method(f=None, *, name=None):
@@ -313,9 +313,9 @@ def tile(x, reps):
     reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
     reps = (1,) * (x.ndim - len(reps)) + reps
     x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
-    spread = x.reshape(tuple(n for pair in zip((1,) * x.ndim, x.shape) for n in pair))
-    copies = spread.broadcast_to(tuple(n for pair in zip(reps, x.shape) for n in pair))
-    return copies.reshape(tuple(r * n for r, n in zip(reps, x.shape)))
+    spread = x.reshape(tuple(n for pair in zip((1,) * x.ndim, x.shape, strict=True) for n in pair))
+    copies = spread.broadcast_to(tuple(n for pair in zip(reps, x.shape, strict=True) for n in pair))
+    return copies.reshape(tuple(r * n for r, n in zip(reps, x.shape, strict=True)))
 
 
 @method

@@ -2,8 +2,8 @@
 import numpy as np
 
 from .core.arguments import shape_arg
-from .core.tensor import Tensor
 from .core.jit_seam import draw
+from .core.tensor import Tensor
 
 
 def zeros(*shape, dtype=np.float32, requires_grad=False):

@@ -24,10 +24,10 @@ torch.func hands back a plain tensor.
 import numpy as np
 
 from .core import autograd
-from .factories import zeros_like
 from .core.grad_mode import enable_grad, is_grad_enabled
-from .ops import Reshape
 from .core.tensor import Tensor
+from .factories import zeros_like
+from .ops import Reshape
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call"]
 
@@ -76,7 +76,7 @@ def vjp(f, *primals, has_aux=False):
         if len(cotangents) != len(outputs):
             raise ValueError(f"vjp: f returned {len(outputs)} outputs but vjp_fn got {len(cotangents)} cotangents")
         seeds = []
-        for i, (out, u) in enumerate(zip(outputs, cotangents)):
+        for i, (out, u) in enumerate(zip(outputs, cotangents, strict=True)):
             u = u if isinstance(u, Tensor) else Tensor(np.asarray(u, dtype=out.dtype))
             if u.shape != out.shape:
                 raise ValueError(f"vjp: cotangent {i} has shape {u.shape} but output {i} has shape {out.shape}")
@@ -95,7 +95,7 @@ def jvp(f, primals, tangents, has_aux=False):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent per primal")
     call = _Call(f, primals, {}, tuple(range(len(primals))), has_aux, "jvp")
     directions = []
-    for i, (x, t) in enumerate(zip(call.inputs, tangents)):
+    for i, (x, t) in enumerate(zip(call.inputs, tangents, strict=True)):
         t = t if isinstance(t, Tensor) else Tensor(np.asarray(t, dtype=x.dtype))
         if t.shape != x.shape:
             raise ValueError(f"jvp: tangent {i} has shape {t.shape} but primal {i} has shape {x.shape}")
@@ -216,13 +216,13 @@ class _Call:
 
     def gradients(self, outputs, seeds, keep_graph=False):
         """d(Σ seedᵢ · outputᵢ)/d(input) for every input: zeros where the outputs do not depend on it."""
-        roots = [(o, s) for o, s in zip(outputs, seeds) if o.requires_grad]
+        roots = [(o, s) for o, s in zip(outputs, seeds, strict=True) if o.requires_grad]
         grads = [None] * len(self.inputs)
         if roots:
             grads = autograd.grad([o for o, _ in roots], self.inputs, [s for _, s in roots],
                                   create_graph=self.create_graph, retain_graph=keep_graph or self.create_graph,
                                   allow_unused=True)
-        return [zeros_like(x) if g is None else self.lowered(g) for g, x in zip(grads, self.inputs)]
+        return [zeros_like(x) if g is None else self.lowered(g) for g, x in zip(grads, self.inputs, strict=True)]
 
     def lowered(self, value):
         """``value`` as the caller sees it: still in the graph if it depends on a tensor from outside this
@@ -267,7 +267,7 @@ class _Transposed:
         self.call = call
         self.cotangents = [zeros_like(o, requires_grad=True) for o in call.outputs]
         call.stand_ins += self.cotangents
-        roots = [(o, u) for o, u in zip(call.outputs, self.cotangents) if o.requires_grad]
+        roots = [(o, u) for o, u in zip(call.outputs, self.cotangents, strict=True) if o.requires_grad]
         self.transposed = [None] * len(call.inputs)  # uᵀJ for each input
         if roots:
             self.transposed = list(autograd.grad([o for o, _ in roots], call.inputs, [u for _, u in roots],
@@ -279,11 +279,12 @@ class _Transposed:
             return [zeros_like(u) for u in self.cotangents]
         grads = autograd.grad(scalar, self.cotangents, create_graph=self.call.create_graph, retain_graph=True,
                               allow_unused=True)
-        return [zeros_like(u) if g is None else self.call.lowered(g) for g, u in zip(grads, self.cotangents)]
+        return [zeros_like(u) if g is None else self.call.lowered(g)
+                for g, u in zip(grads, self.cotangents, strict=True)]
 
     def directional(self, tangents):
         """J t for the tangents t, one per input: d⟨uᵀJ, t⟩/du."""
-        terms = [(v * t).sum() for v, t in zip(self.transposed, tangents) if v is not None]
+        terms = [(v * t).sum() for v, t in zip(self.transposed, tangents, strict=True) if v is not None]
         return self._by_cotangent(sum(terms[1:], terms[0]) if terms else None)
 
     def column(self, x, j):
@@ -337,7 +338,7 @@ def _flatten(tree):
             built.append(rebuild(new[start:start + len(part)]))
             start += len(part)
         if isinstance(tree, dict):
-            return dict(zip(keys, built))
+            return dict(zip(keys, built, strict=True))
         return list(built) if isinstance(tree, list) else tuple(built)
 
     return leaves, build

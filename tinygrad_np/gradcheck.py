@@ -62,7 +62,7 @@ def _check(fn, xs, eps, atol, rtol, seed, who, what):
         # Recording stays on: fn may itself call grad() (as gradgradcheck's does).
         return float(np.sum(fn(*xs).data * v))
 
-    for i, (x, a) in enumerate(zip(xs, analytic)):
+    for i, (x, a) in enumerate(zip(xs, analytic, strict=True)):
         a = np.zeros(x.shape) if a is None else a.data
         flat = x.data.reshape(-1)  # a view: writing it perturbs the input in place
         for k in range(flat.size):
@@ -99,7 +99,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
     def first_order_projected(*ys):
         out = fn(*ys)
         total = Tensor(np.zeros((), dtype=np.float64))
-        for g, w in zip(_analytic(out, ys, v, create_graph=True), ws):
+        for g, w in zip(_analytic(out, ys, v, create_graph=True), ws, strict=True):
             if g is not None:
                 total = total + (g * w).sum()
         return total

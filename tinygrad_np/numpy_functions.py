@@ -5,10 +5,10 @@ as ``tg.where``, ``tg.maximum`` and ``tg.concatenate``.
 """
 import numpy as np
 
-from .core.arguments import axis_arg, refuse_pytorch_names
-from .core.tensor import Tensor
-from .core.jit_seam import note
 from . import ops as _ops
+from .core.arguments import axis_arg, refuse_pytorch_names
+from .core.jit_seam import note
+from .core.tensor import Tensor
 
 
 def maximum(x, y):
@@ -95,7 +95,7 @@ def einsum(subscripts, *operands):
         if len(set(own)) != len(own):
             raise ValueError(f"einsum: {own!r} repeats a letter (a diagonal), which is not supported here")
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in operands]
-    for own, t in zip(letters, tensors):
+    for own, t in zip(letters, tensors, strict=True):
         if len(own) != t.ndim:
             raise ValueError(f"einsum: {own!r} has {len(own)} letters for an operand of shape {t.shape}")
     return _ops.Einsum.apply(*tensors, subscripts=",".join(letters) + "->" + output)

@@ -12,14 +12,14 @@ import numbers
 
 import numpy as np
 
-from .core.tensor import bump_versions
 from .core.jit_seam import replayable
+from .core.tensor import bump_versions
 
 
 class Optimizer:
-    hyperparameters = ()  # the names of the keyword arguments a group may set
+    hyperparameters: tuple[str, ...] = ()  # the names of the keyword arguments a group may set
     decoupled = False  # True when the rule applies weight decay itself (AdamW), not through g
-    state_arrays = ()  # the names of the per-parameter state that state_dict saves
+    state_arrays: tuple[str, ...] = ()  # the names of the per-parameter state that state_dict saves
 
     def __init__(self, params, **defaults):
         name = type(self).__name__
@@ -143,7 +143,7 @@ class Optimizer:
             k = next(k for k, s in enumerate(per_param) if s and frozenset(s) != complete)
             raise ValueError(f"{name}.load_state_dict: parameter {k}'s state has {sorted(per_param[k])} but the "
                              f"others have {sorted(complete)}: an entry is missing")
-        for group, loaded in zip(self.param_groups, groups):
+        for group, loaded in zip(self.param_groups, groups, strict=True):
             group.update(loaded)
         self.state = [{k: (int(v) if k == "t" else v) for k, v in s.items()} for s in per_param]
 
@@ -329,7 +329,7 @@ class LRSchedule:
         self._apply()
 
     def _apply(self):
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
             group["lr"] = self.lr(base, self.t)
 
 

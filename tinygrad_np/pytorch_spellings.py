@@ -8,8 +8,9 @@ Refused with our name: ``view`` (reshape), ``expand`` (broadcast_to), and the re
 """
 import numpy as np
 
+from .composed import method
+from .composed import minimum as _minimum
 from .core.arguments import axis_arg
-from .composed import method, minimum as _minimum
 from .core.tensor import Tensor
 from .numpy_functions import maximum as _maximum
 
@@ -61,8 +62,8 @@ def _size(t):
     return _Size(t._data.size, t._data.shape)
 
 
-Tensor.size = property(_size, doc="The number of elements, as NumPy's; ``t.size(axis)`` and ``t.size()`` "
-                                  "give PyTorch's answer (a length, or the shape).")
+setattr(Tensor, "size", property(_size, doc="The number of elements, as NumPy's; ``t.size(axis)`` and "  # noqa: B010
+                                           "``t.size()`` give PyTorch's answer (a length, or the shape)."))
 
 
 @method

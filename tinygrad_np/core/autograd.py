@@ -23,12 +23,11 @@ from time import perf_counter_ns
 
 import numpy as np
 
-from .grad_mode import _state
 from .backward_checks import broken_contract, checked, fitted, refuse_if_stale
-from .gradient_hooks import registry, run_hooks
 from .engine_hooks import finish, hooks, watch
+from .grad_mode import _state
+from .gradient_hooks import registry, run_hooks
 from .tensor import Tensor, changes
-
 
 _grad_lock = threading.Lock()  # .grad is read, added to and written back: one thread at a time
 _retains_grad = attrgetter("retains_grad")  # which gradients of ops' outputs backward() keeps
@@ -46,7 +45,7 @@ def _backpropagate(roots, seeds, run_rule, keep, retain_graph, recording):
     """The backward pass. Returns {tensor: its gradient} for every leaf reached and every tensor that ``keep``
     says to keep. ``run_rule`` runs an op's rule on arrays or on Tensors; the loop is the same for both."""
     pending, queue, finished = {}, [], {}  # gradients so far; (-seq, tensor), newest op first; kept gradients
-    fn, contributions = None, zip(roots, seeds)  # the seeds are the first contributions
+    fn, contributions = None, zip(roots, seeds, strict=True)  # the seeds are the first contributions
     with _Guarded(recording) as freed:
         while True:
             _accumulate(contributions, fn, pending, queue)
@@ -63,7 +62,7 @@ def _backpropagate(roots, seeds, run_rule, keep, retain_graph, recording):
                 refuse_if_stale(fn, t)
             if keep(t):
                 finished[t] = g
-            contributions = zip(fn.inputs, run_rule(fn, g, t))
+            contributions = zip(fn.inputs, run_rule(fn, g, t), strict=True)
             if not retain_graph:
                 fn.release()  # contributions holds the inputs it still needs
                 freed.append(fn)
@@ -231,7 +230,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
             raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
     roots = [out for out in outputs if out.requires_grad]  # the others contribute nothing
     seeds = [_seed(out, g, f"grad: output {i}", "grad_outputs")
-             for i, (out, g) in enumerate(zip(outputs, grad_outputs)) if out.requires_grad]
+             for i, (out, g) in enumerate(zip(outputs, grad_outputs, strict=True)) if out.requires_grad]
     retain_graph = create_graph if retain_graph is None else retain_graph
     captured = _run_backward(roots, seeds, retain_graph, create_graph, capture=set(inputs))
     for i, x in enumerate(inputs):

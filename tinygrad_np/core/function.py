@@ -21,8 +21,8 @@ import re
 import numpy as np
 
 from .backward_checks import check_rule_signature
-from .grad_mode import _state
 from .engine_hooks import finish, hooks, in_use, watch
+from .grad_mode import _state
 from .tensor import Tensor, clock
 
 

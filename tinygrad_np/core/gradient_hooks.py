@@ -10,7 +10,8 @@ import weakref
 
 from .tensor import Tensor
 
-registry = {}  # id(tensor) -> (weak reference to it, [hooks]); empty when no tensor has a hook
+# id(tensor) -> (weak reference to it, [hooks]); empty when no tensor has a hook
+registry: dict[int, tuple[weakref.ref, list]] = {}
 
 
 class RemovableHandle:
@@ -59,4 +60,4 @@ def run_hooks(tensor, grad):
     return grad
 
 
-Tensor.register_hook = register_hook
+setattr(Tensor, "register_hook", register_hook)  # noqa: B010  (a method attached from outside the class)

@@ -7,17 +7,27 @@ Function's inputs: the graph ``backward`` walks (docs/how_it_works.md).
 import itertools
 import numbers
 import threading
+from typing import Any
 
 import numpy as np
 
-from .arguments import (axes_arg, axis_arg, data_arg, index_arg, pad_width_arg, permutation_arg,
-                        refuse_pytorch_names, shape_arg)
+from .arguments import (
+    axes_arg,
+    axis_arg,
+    data_arg,
+    index_arg,
+    pad_width_arg,
+    permutation_arg,
+    refuse_pytorch_names,
+    shape_arg,
+)
 from .jit_seam import current, note, refuse_assignment, refuse_in_trace, refuse_read
 
 # The primitive ops (ops/) and the backward pass (autograd.py) import Tensor, so Tensor's methods reach them
 # through these two names, which the package's __init__ binds once all three exist: no import circle, and the
 # same one module-global lookup per op as an import would give.
-_ops = _autograd = None
+_ops: Any = None
+_autograd: Any = None
 
 # One clock for "when an op ran" (Function.seq) and "when a tensor was last
 # changed in place" (Tensor._version): an op whose input changed after it ran

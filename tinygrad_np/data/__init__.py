@@ -3,8 +3,17 @@ laid out as MNIST's are, a list of names, and batching."""
 from .handwriting import to_mnist_layout
 from .idx import read_idx
 from .loader import DataLoader
-from .mnist import (MNIST_FILES, MNIST_MEAN, MNIST_STD, MnistData, MnistNotFound, load_mnist, load_mnist_or_sample,
-                    load_mnist_sample, normalize)
+from .mnist import (
+                    MNIST_FILES,
+                    MNIST_MEAN,
+                    MNIST_STD,
+                    MnistData,
+                    MnistNotFound,
+                    load_mnist,
+                    load_mnist_or_sample,
+                    load_mnist_sample,
+                    normalize,
+)
 from .names import load_names
 
 __all__ = ["read_idx", "load_mnist", "load_mnist_sample", "load_mnist_or_sample", "MnistData", "MnistNotFound",

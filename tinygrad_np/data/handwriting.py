@@ -132,7 +132,7 @@ def _components(mask):
     labels = np.zeros(mask.shape, dtype=np.int64)
     height, width = mask.shape
     count = 0
-    for start in zip(*np.nonzero(mask)):
+    for start in zip(*np.nonzero(mask), strict=True):
         if labels[start]:
             continue
         count += 1

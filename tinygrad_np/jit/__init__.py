@@ -124,7 +124,7 @@ def _same_setting(now, then):
     if now is then:
         return True
     if type(now) is list and type(then) is tuple:
-        return len(now) == len(then) and all(a is b for a, b in zip(now, then))
+        return len(now) == len(then) and all(a is b for a, b in zip(now, then, strict=True))
     return type(now) is type(then) and type(now) in (bool, int, float, str) and now == then
 
 
@@ -265,7 +265,7 @@ def _signature(args, kwargs, name):
 # ---- the first two traces must agree -------------------------------------------------------------------------
 def _check_same(a, b, name):
     """Refuse a function whose second trace differs from its first: it depends on something jit cannot see."""
-    for i, (x, y) in enumerate(zip(a.steps, b.steps)):
+    for i, (x, y) in enumerate(zip(a.steps, b.steps, strict=False)):  # different lengths are reported below
         if not _same_step(x, y):
             raise JitError(f"jit: {name} did different things on two calls with the same signature: step {i + 1} "
                            f"was {_what(x)} at {x.line}, then {_what(y)} at {y.line}. Its work depends on something "
@@ -321,7 +321,7 @@ def _same(u, v):
         return u is v or (isinstance(u, Tensor) and isinstance(v, Tensor) and not u.requires_grad
                           and not v.requires_grad and _same_array(u._data, v._data))
     if isinstance(u, (tuple, list)):
-        return type(u) is type(v) and len(u) == len(v) and all(_same(p, q) for p, q in zip(u, v))
+        return type(u) is type(v) and len(u) == len(v) and all(_same(p, q) for p, q in zip(u, v, strict=True))
     if isinstance(u, dict):
         return isinstance(v, dict) and u.keys() == v.keys() and all(_same(u[k], v[k]) for k in u)
     if u is v:

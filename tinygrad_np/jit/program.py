@@ -16,8 +16,8 @@ import numpy as np
 
 from ..core import autograd
 from ..core.function import _keep_input_dtype
-from .trace import ArgOf, Out, Slot, TensorOf, Value, refers
 from ..core.tensor import Tensor
+from .trace import ArgOf, Out, Slot, TensorOf, Value, refers
 
 
 def _output(data, arrays, preserves_dtype):
@@ -113,7 +113,7 @@ class Program:
     # ---- writing --------------------------------------------------------------------------------------------
     def _write(self, trace):
         read = set()
-        for i, (t, slot) in enumerate(zip(trace.args, trace.input_slots)):
+        for i, (t, slot) in enumerate(zip(trace.args, trace.input_slots, strict=True)):
             if slot not in read:  # the same array passed twice is read once
                 read.add(slot)
                 self.code.append(f"v{slot} = t{i}._data")
@@ -209,7 +209,7 @@ class Program:
                 raise autograd.broken_contract(dry, grads)
             self.code.append(f"r = {self.name(fn.backward, 'b')}({g}, v{op.out}, {', '.join(inputs)})")
             passed = []
-            for i, (gx, need, in_node) in enumerate(zip(grads, op.needs, op.nodes)):
+            for i, (gx, need, in_node) in enumerate(zip(grads, op.needs, op.nodes, strict=True)):
                 if gx is None or not need:
                     continue
                 code = "r" if single else f"r[{i}]"

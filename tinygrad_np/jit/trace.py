@@ -22,10 +22,10 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..core import autograd, engine_hooks, gradient_hooks
-from ..core.grad_mode import _state
 from ..core.engine_hooks import hooks
-from ..core.tensor import Tensor
+from ..core.grad_mode import _state
 from ..core.jit_seam import JitError, current
+from ..core.tensor import Tensor
 from ..core.user_frames import user_line
 
 
@@ -120,7 +120,7 @@ class Trace:
             return TensorOf(slot) if made_here else value
         if isinstance(value, (tuple, list)):
             items = [self.describe(v) for v in value]
-            if isinstance(value, list) and all(a is b for a, b in zip(items, value)):
+            if isinstance(value, list) and all(a is b for a, b in zip(items, value, strict=True)):
                 return value  # the list itself, not a copy: a replay sees what the user puts in it later
             return type(value)(items)
         if isinstance(value, dict):

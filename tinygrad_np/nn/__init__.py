@@ -1,13 +1,40 @@
 """Layers and models: ``Module``, the layers (PyTorch's names and parameter layouts), ``functional``
 (import it as ``F``), ``init``, ``utils`` (gradient clipping), and saving and loading."""
 from . import architecture, functional, init, utils
-from .layers import (
-    GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout, Embedding,
-    Flatten, LayerNorm, LeakyReLU, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, SiLU, Tanh, Upsample,
-)
 from .containers import (
-    BCEWithLogitsLoss, CrossEntropyLoss, Identity, L1Loss, ModuleDict, ModuleList, MSELoss, NLLLoss, Parameter,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Identity,
+    L1Loss,
+    ModuleDict,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
+    Parameter,
     Softmax,
+)
+from .layers import (
+    GELU,
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Tanh,
+    Upsample,
 )
 from .module import Module
 from .recurrent import GRUCell, LSTMCell, RNNCell

@@ -9,11 +9,11 @@ import math
 import numpy as np
 
 from .. import ops
-from ..core.arguments import refuse_pytorch_names
 from ..composed import stack
+from ..core.arguments import refuse_pytorch_names
+from ..core.jit_seam import draw, note, replayable
 from ..core.tensor import Tensor
 from ..numpy_functions import concatenate, where
-from ..core.jit_seam import draw, note, replayable
 
 __all__ = [
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot",
@@ -143,7 +143,7 @@ def _windows(x, kernel, stride, padding, dilation, op, pad_value=0.0):
                          f"got {kernel}, {stride}, {dilation}, {padding}")
     if any(padding):
         x = x.pad(((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])), value=pad_value)
-    for size, k, s, d, axis in zip(x.shape[2:], kernel, stride, dilation, ("height", "width")):
+    for size, k, s, d, axis in zip(x.shape[2:], kernel, stride, dilation, ("height", "width"), strict=True):
         if ops.window.output_size(size, k, s, d) < 1:
             raise ValueError(f"{op}: the padded input's {axis} {size} is smaller than the kernel's reach "
                              f"{d * (k - 1) + 1}")
@@ -261,7 +261,7 @@ def _string_padding(x, kernel, stride, dilation, padding):
         raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     if _pair(stride, "stride", "conv2d") != (1, 1):
         raise ValueError("conv2d: padding='same' needs stride 1 (as PyTorch)")
-    total = [d * (k - 1) for d, k in zip(_pair(dilation, "dilation", "conv2d"), kernel)]
+    total = [d * (k - 1) for d, k in zip(_pair(dilation, "dilation", "conv2d"), kernel, strict=True)]
     if not any(total):
         return x
     (th, tw) = total
@@ -300,7 +300,7 @@ def _pool_args(kernel_size, stride, padding, op):
                                _pair(padding, "padding", op))
     if min(kernel) < 1 or min(stride) < 1:
         raise ValueError(f"{op}: kernel_size and stride must be positive, got {kernel} and {stride}")
-    if any(p < 0 or p > k // 2 for p, k in zip(padding, kernel)):
+    if any(p < 0 or p > k // 2 for p, k in zip(padding, kernel, strict=True)):
         raise ValueError(f"{op}: padding {padding} must be between 0 and half the kernel size {kernel}")
 
 
@@ -327,7 +327,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         raise ValueError(f"{op}: output_padding {extra} must be smaller than stride {stride} or dilation {dilation}")
     n, c, h, w = x.shape
     per_group, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
-    covered = tuple((size - 1) * s + d * (k - 1) + 1 for size, s, d, k in zip((h, w), stride, dilation, (kh, kw)))
+    covered = tuple((size - 1) * s + d * (k - 1) + 1
+                    for size, s, d, k in zip((h, w), stride, dilation, (kh, kw), strict=True))
     full = (covered[0] + extra[0], covered[1] + extra[1])
     rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, c)  # one row per input pixel
     c_group = c // groups

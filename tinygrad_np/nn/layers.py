@@ -155,7 +155,7 @@ class _BatchNorm(Module):
     """weight (ones) and bias (zeros) of shape (C,); buffers running_mean (zeros), running_var (ones) and
     num_batches_tracked, as PyTorch's. Training uses and updates batch statistics; eval uses the running ones."""
 
-    dims = None  # the input's number of dimensions: 2 or 3 for BatchNorm1d, 4 for BatchNorm2d
+    dims: tuple[int, ...] = ()  # the input's number of dimensions: 2 or 3 for BatchNorm1d, 4 for BatchNorm2d
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=np.float32):

@@ -11,8 +11,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..core.tensor import Tensor
 from ..core.jit_seam import current
+from ..core.tensor import Tensor
 from . import serialization
 
 

@@ -13,9 +13,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..fileio import atomic_write
 from ..core.tensor import Tensor
-
+from ..fileio import atomic_write
 
 METADATA = "__metadata__"
 INSTALL_SAFETENSORS = "pip install safetensors (or pip install -e \".[safetensors]\")"

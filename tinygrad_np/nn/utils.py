@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from ..core.tensor import Tensor
 from ..core.jit_seam import replayable
+from ..core.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 

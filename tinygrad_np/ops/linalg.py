@@ -110,15 +110,16 @@ class Einsum(Function):
         inputs, output = self.subscripts.split("->")
         letters = inputs.split(",")
         grads = []
-        for i, (own, x) in enumerate(zip(letters, operands)):
+        for i, (own, x) in enumerate(zip(letters, operands, strict=True)):
             if not self.needs_input_grad[i]:
                 grads.append(None)
                 continue
-            others = [(spec, operand) for j, (spec, operand) in enumerate(zip(letters, operands)) if j != i]
+            others = [pair for j, pair in enumerate(zip(letters, operands, strict=True)) if j != i]
             kept = "".join(c for c in own if c in output or any(c in spec for spec, _ in others))
             spec = ",".join([output] + [spec for spec, _ in others]) + "->" + kept
             g = Einsum.of(dz, *[operand for _, operand in others], subscripts=spec)
             if kept != own:  # letters summed away inside this operand: broadcast the gradient back along them
-                g = broadcast_to(g.reshape(tuple(n if c in kept else 1 for c, n in zip(own, x.shape))), x.shape)
+                kept_shape = tuple(n if c in kept else 1 for c, n in zip(own, x.shape, strict=True))
+                g = broadcast_to(g.reshape(kept_shape), x.shape)
             grads.append(g)
         return tuple(grads)

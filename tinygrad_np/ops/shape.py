@@ -83,7 +83,7 @@ class Concatenate(Function):
     def backward(self, dz, z, *xs):
         axis = self.axis
         grads, start = [], 0
-        for x, needed in zip(xs, self.needs_input_grad):
+        for x, needed in zip(xs, self.needs_input_grad, strict=True):
             stop = start + x.shape[axis]
             index = (slice(None),) * axis + (slice(start, stop),)
             grads.append(dz[index] if needed else None)
@@ -95,7 +95,7 @@ class Pad(Function):
     """z = numpy.pad(x, pad_width, constant_values=value).   dL/dx = dL/dz with the padding cut off."""
 
     def forward(self, x, pad_width, value):
-        self.inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
+        self.inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape, strict=True))
         return np.pad(x, pad_width, constant_values=value)
 
     def backward(self, dz, z, x):

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core import autograd
-from ..fileio import atomic_write
 from ..core.engine_hooks import add, remove
+from ..fileio import atomic_write
 from .graph import kind, labels, walk
 
 MAX_TENSORS = 600  # more than this and the page is no longer a picture a learner can follow
@@ -97,7 +97,7 @@ def _record(root, seed, nodes, index, by_op):
         input_grads = yield
         out = index[id(by_op[id(fn)])]
         passes = []
-        for x, g in zip(fn.inputs, input_grads):
+        for x, g in zip(fn.inputs, input_grads, strict=True):
             if g is None or not x.requires_grad:
                 passes.append({"node": index[id(x)], "grad": None})
                 continue

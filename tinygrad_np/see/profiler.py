@@ -19,9 +19,9 @@ from time import perf_counter_ns
 
 import numpy as np
 
-from ..fileio import atomic_write
-from ..core.grad_mode import is_grad_enabled
 from ..core.engine_hooks import add, remove
+from ..core.grad_mode import is_grad_enabled
+from ..fileio import atomic_write
 
 __all__ = ["profile"]
 
