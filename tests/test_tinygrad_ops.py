@@ -4,7 +4,7 @@ Source: tinygrad 0e7ab86 (2026-08-20), test/backend/test_ops.py, 427 test method
 TestOpsUint8). Each method here carries upstream's name, in upstream's order, and runs the same cases (shapes,
 values, torch function, tolerances) against tinygrad_np's API. The whole module is skipped without torch.
 
-Counts at the port (branch ``port``, from main at 2fea788; recount as docs/tinygrad_ops_port.md shows):
+Counts at the port (branch ``port``, from main at cd15103; recount as docs/tinygrad_ops_port.md shows):
 
     | upstream methods                              | 427 |
     | cannot apply (skipped, reason given)          |   6 |
