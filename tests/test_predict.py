@@ -29,17 +29,36 @@ def as_a_user_would_draw_it(digit, rng):
 
 
 def test_an_mnist_digit_keeps_its_layout():
-    """MNIST's own digits are already in the layout: laying one out again changes little."""
+    """MNIST's own digits are already in the layout: laying one out again changes little. The exception is a
+    digit drawn with a pen thinner than 99% of MNIST's: its strokes are thickened into MNIST's range, as a thin
+    pen's are (issue 28), and then it need not match its old self pixel for pixel."""
+    from tinygrad_np.data import page
+
     rng = np.random.default_rng(0)
     images = load_mnist(REAL)[2][:50] if REAL else np.load(ROOT / "tinygrad_np/data/mnist_sample.npz")["x_test"][:50]
-    again, drawn = [], []
+    again, drawn, thickened = [], [], 0
     for image in images:
-        out = to_mnist_layout(image)
-        assert out.shape == (28, 28) and out.dtype == np.float32 and out.min() >= 0 and out.max() == 1
-        again.append(np.corrcoef(out.ravel(), image.ravel())[0, 1])
-        drawn.append(np.corrcoef(to_mnist_layout(as_a_user_would_draw_it(image, rng)).ravel(), image.ravel())[0, 1])
+        for source, similarity in ((image, again), (as_a_user_would_draw_it(image, rng), drawn)):
+            out = to_mnist_layout(source)
+            assert out.shape == (28, 28) and out.dtype == np.float32 and out.min() >= 0 and out.max() == 1
+            (digit,) = page.find_digits(np.asarray(source, np.float64) / 255)
+            rows, cols = np.nonzero(digit.mask)
+            if page.stroke_width(digit) * 20 / max(np.ptp(rows) + 1, np.ptp(cols) + 1) < page.THIN_STROKE:
+                thickened += 1
+                assert 2.0 <= stroke_width_of(out) <= 4.0, stroke_width_of(out)  # MNIST: 2.4 to 3.5, 25th to 75th
+            else:
+                similarity.append(np.corrcoef(out.ravel(), image.ravel())[0, 1])
+    assert thickened <= 10  # MNIST's thinnest few (of 100 layouts), no more
     for name, similarity in (("again", again), ("drawn", drawn)):
         assert np.median(similarity) > 0.99 and min(similarity) > 0.8, (name, np.round(similarity, 3))
+
+
+def stroke_width_of(layout):
+    """A 28x28 layout's mean stroke width in pixels where it is at least half white: area over centre line."""
+    from skimage.morphology import skeletonize
+
+    ink = layout > 0.5
+    return ink.sum() / max(1, skeletonize(ink).sum())
 
 
 def test_a_digit_is_centred_by_mass_and_fits_a_20_pixel_box():
