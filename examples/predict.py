@@ -73,28 +73,51 @@ def classify(model, mean, std, images, input_shape=(784,)):
         return model(tg.Tensor(normalize(pixels, mean, std))).softmax(axis=1).data
 
 
-def load_any_model(path):
+def load_any_model(path, max_parameters=None):
     """``(model, input_mean, input_std, input_shape)`` from mnist_dnn.py's model files, or from any model file
-    whose metadata records its architecture as JSON (mnist_cnn.py's), its input_mean and input_std."""
+    whose metadata records its architecture as JSON (mnist_cnn.py's), its input_mean and input_std.
+
+    Everything the metadata claims is checked before a model is made: the architecture (``nn.architecture``:
+    every field, and at most ``max_parameters`` values, its default unless raised), and the shape of every
+    parameter it implies against the shapes the file stores. A file claiming a huge network is refused, not
+    allocated."""
     from mnist_dnn import load_model  # beside this script
 
     from tinygrad_np import nn
 
+    where = os.fspath(path)
     metadata = nn.load_metadata(path)
-    if metadata.get("model") == "mnist_dnn.MLP":
+    if metadata.get("model") == "mnist_dnn.MLP":  # load_model checks its hidden size against the stored W1
         model, mean, std = load_model(path)
         return model, mean, std, (784,)
     if "architecture" not in metadata:
-        raise ValueError(f"{os.fspath(path)}: its metadata records no architecture, so the network cannot be "
+        raise ValueError(f"{where}: its metadata records no architecture, so the network cannot be "
                          "rebuilt; use a model.npz or model.safetensors written by mnist_dnn.py or mnist_cnn.py")
     try:
-        model = nn.architecture.build(metadata["architecture"])
+        expected = nn.architecture.state_shapes(metadata["architecture"])
         mean, std = float(metadata["input_mean"]), float(metadata["input_std"])
         shape = tuple(json.loads(metadata.get("input_shape", "[784]")))
-    except (ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"{os.fspath(path)}: its metadata does not describe a usable model: {err}") from None
+    except (ValueError, KeyError, TypeError, RecursionError) as err:
+        raise ValueError(f"{where}: its metadata does not describe a usable model: {err}") from None
     if not (std > 0 and np.isfinite(std) and np.isfinite(mean)):
-        raise ValueError(f"{os.fspath(path)}: its metadata's input_std is {std}; it must be a positive number")
+        raise ValueError(f"{where}: its metadata's input_std is {std}; it must be a positive number")
+    if not (all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape) and np.prod(shape) == 784):
+        raise ValueError(f"{where}: its metadata's input_shape is {list(shape)}; a 28x28 image is 784 numbers, "
+                         "shaped as [784] or [1, 28, 28]")
+    stored = nn.stored_shapes(path)
+    differ = [f"{name}: the architecture makes {shape_}, the file stores {stored.get(name, 'nothing')}"
+              for name, shape_ in expected.items() if stored.get(name) != shape_]
+    differ += [f"{name}: the file stores it, the architecture has no such parameter" for name in stored
+               if name not in expected]
+    if differ:
+        raise ValueError(f"{where}: its metadata's architecture does not match its weights ("
+                         + "; ".join(differ[:3]) + (f"; and {len(differ) - 3} more" if len(differ) > 3 else "") + ")")
+    try:
+        model = nn.architecture.build(metadata["architecture"], **(
+            {} if max_parameters is None else {"max_parameters": max_parameters}))
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}" + ("; predict.py --max-parameters raises the bound"
+                                              if "max_parameters" in str(err) else "")) from None
     model.load(path)
     return model.eval(), mean, std, shape
 
@@ -105,9 +128,12 @@ def main(argv=None):
     parser.add_argument("images", nargs="+", metavar="image",
                         help="a PNG or JPEG of a digit, or of several side by side (read left to right)")
     parser.add_argument("--show", action="store_true", help="also show every digit as the network saw it")
+    parser.add_argument("--max-parameters", type=int, default=None, metavar="N",
+                        help="the most parameters a model file's architecture may claim (default: "
+                             "nn.architecture.MAX_PARAMETERS, 100,000,000)")
     args = parser.parse_args(argv)
 
-    model, mean, std, input_shape = load_any_model(args.model)
+    model, mean, std, input_shape = load_any_model(args.model, args.max_parameters)
     found = []  # (path, the digits' layouts, left to right)
     for path in args.images:
         image = read_image(path)  # its errors name the file already
