@@ -69,10 +69,12 @@ class Page:
 
     @cached_property
     def even(self) -> bool:
-        """Whether the image's border, its paper, has one level up to its grain: a drawing or a scan, not a
-        photo's light and shadow."""
-        spread = np.percentile(self.border, 90) - np.percentile(self.border, 10)
-        return bool(spread < max(0.06, 5 * self.noise))
+        """Whether three quarters of the image's border have one level up to its grain, and that level is the
+        image's own (most of an image is its paper): a drawing or a scan, even one a digit runs off; not a photo's
+        light and shadow, nor a page with the desk all round it."""
+        paper = float(np.median(self.border))
+        at_its_level = np.mean(np.abs(self.border - paper) < max(0.03, 2.5 * self.noise))  # (a digit may cross it)
+        return bool(at_its_level >= 0.75 and abs(paper - float(np.median(self.grey))) < 0.15)
 
     @cached_property
     def desk(self) -> np.ndarray:
@@ -104,18 +106,20 @@ def find_digits(grey: np.ndarray) -> list[Digit]:
     page = Page(transform.rescale(grey, scale, anti_aliasing=True) if scale < 1.0 else grey)
     unrotated = page.grey.shape
     tilt = page_tilt(page)
-    if tilt:
+    outside = np.zeros(unrotated, dtype=bool)
+    if tilt:  # turned straight; the corners the turn brings in are no page
         page = Page(transform.rotate(page.grey, -tilt, resize=True, mode="edge"))
+        outside = transform.rotate(np.ones(unrotated), -tilt, resize=True, order=0) < 0.5
     readings = {light: ink_contrast(page, light) for light in (True, False)}
     masks = {light: ink_mask(contrast) for light, (contrast, _) in readings.items()}
     light_ink = ink_is_light(page, {light: core for light, (core, _) in masks.items()})
     strength = readings[light_ink][1]
     mask, soft = masks[light_ink]
-    if page.desk.any():  # the paper's edge along the desk is no writing
-        mask = mask & ~ndimage.binary_dilation(page.desk, iterations=max(2, round(min(unrotated) / 100)))
+    if page.desk.any() or outside.any():  # ink within reach of the desk is the paper's edge, not writing
+        outside = ndimage.binary_dilation(page.desk | outside, iterations=max(2, round(min(unrotated) / 100)))
     digits = []
     height, width = mask.shape
-    for group in digits_in_mask(mask, page.even):
+    for group in digits_in_mask(mask, page.even, outside):
         rows, cols = np.nonzero(group)
         spare = max(2, round(0.05 * max(np.ptp(rows), np.ptp(cols))))  # room for the soft edges
         top, left = max(0, rows.min() - spare), max(0, cols.min() - spare)
@@ -146,9 +150,11 @@ def page_tilt(page: Page, largest: float = 15.0) -> float:
                                                        threshold=0.08 * min(page.grey.shape))
     if not len(votes):
         return 0.0
-    # hough's theta is the angle of the line's normal; a page edge tilted by t has its normal at t or 90 + t
-    tilts = [(np.rad2deg(a) + 45) % 90 - 45 for a in peak_angles]
-    return float(np.average(tilts, weights=votes))
+    # hough's theta is the angle of the line's normal, measured with rows pointing down: a page edge turned
+    # counter-clockwise by t has its normal at -t or 90 - t
+    tilts = [-((np.rad2deg(a) + 45) % 90 - 45) for a in peak_angles]
+    tilt = float(np.average(tilts, weights=votes))
+    return tilt if abs(tilt) >= 0.5 else 0.0  # less is within the measure's own error: no turn, no blur
 
 
 def _box_in_input(rows, cols, shape, unrotated, tilt, scale):
@@ -232,12 +238,14 @@ def ink_is_light(page: Page, masks: dict[bool, np.ndarray]) -> bool:
 
 
 # ---- 6. the digits ---------------------------------------------------------------------------------------------
-def digits_in_mask(mask: np.ndarray, even_paper: bool = True) -> list[np.ndarray]:
+def digits_in_mask(mask: np.ndarray, even_paper: bool = True, outside: np.ndarray | None = None) -> list[np.ndarray]:
     """Boolean masks of the digits in ``mask``, left to right: connected pieces of ink that are tall enough and
-    shaped like strokes; pieces that touch the image's border only when nothing else is there and the paper is
-    even (a drawing that runs off its canvas; on a photo they are the desk, or a shadow's edge); smaller pieces
-    near a digit (a broken stroke, a 5's detached bar) joined to it."""
+    shaped like strokes; pieces that touch the image's border (or reach ``outside``, the desk) only when nothing
+    else is there and the paper is even (a drawing that runs off its canvas; on a photo they are the desk, the
+    paper's edge or a shadow's); smaller pieces near a digit (a broken stroke, a 5's detached bar) joined to
+    it."""
     labels = measure.label(mask, connectivity=2)
+    beyond = set(np.unique(labels[outside]).tolist()) - {0} if outside is not None else set()
     pieces = measure.regionprops(labels)
     if not pieces:
         return []
@@ -247,7 +255,7 @@ def digits_in_mask(mask: np.ndarray, even_paper: bool = True) -> list[np.ndarray
 
     def touches_border(p):
         r0, c0, r1, c1 = p.bbox
-        return r0 == 0 or c0 == 0 or r1 == height or c1 == width
+        return r0 == 0 or c0 == 0 or r1 == height or c1 == width or p.label in beyond
 
     def stroke_like(p):
         r0, c0, r1, c1 = p.bbox
