@@ -12,6 +12,8 @@ import struct
 import zipfile
 import zlib
 from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +30,7 @@ class ModelFileError(ValueError):
 INSTALL_SAFETENSORS = "pip install safetensors (or pip install -e \".[safetensors]\")"
 
 
-def save(state_dict, path, metadata=None):
+def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
     """Write a state dict to ``path``, atomically: a temporary file renamed into place.
 
     A path ending in ``.safetensors`` gets that format (the optional
@@ -113,9 +115,9 @@ def _read(path, data: bool) -> tuple["OrderedDict[str, np.ndarray]", dict[str, s
     if path.endswith(".safetensors"):
         return _load_safetensors(path, data)
     state = _load_npz(path, data)
-    metadata = state.pop(METADATA, None)
+    text = state.pop(METADATA, None)
     try:
-        metadata = {} if metadata is None else json.loads(str(metadata[()]))
+        metadata = {} if text is None else json.loads(str(text[()]))
     except (ValueError, IndexError, TypeError, RecursionError):
         raise ModelFileError(f"{path}: its {METADATA} entry is not the JSON text that save writes") from None
     if not (isinstance(metadata, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
@@ -231,7 +233,7 @@ def _safetensors_entries(header: dict, data_size: int, path: str):
 
 def _read_tensor(f, dtype_name: str, shape: tuple[int, ...], nbytes: int, name: str, path: str) -> np.ndarray:
     array = np.empty(shape, dtype=_SAFETENSORS_DTYPES[dtype_name])  # checked: nbytes is its size, within the file
-    if f.readinto(memoryview(array.reshape(-1)).cast("B")) != nbytes:
+    if f.readinto(array.reshape(-1).view(np.uint8).data) != nbytes:
         raise ModelFileError(f"{path}: not a complete .safetensors file (tensor {name!r} is cut short)")
     if dtype_name == "BF16":
         return (array.astype(np.uint32) << 16).view(np.float32)
