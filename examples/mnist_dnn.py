@@ -174,7 +174,13 @@ def load_model(path):
         raise ValueError(f"{os.fspath(path)}: not a model saved by mnist_dnn.py (it does not record the network's "
                          "size and input normalisation); use the model.npz of a run of mnist_dnn.py")
     numbers = _metadata_numbers(path, metadata)
-    model = MLP(int(numbers["hidden"]))
+    hidden = int(numbers["hidden"])
+    first = "0.weight" if os.fspath(path).endswith(".safetensors") else "W1"
+    stored = nn.stored_shapes(path).get(first)  # before MLP(hidden) allocates what the metadata claims
+    if stored != ((hidden, 784) if first == "0.weight" else (784, hidden)):
+        raise ValueError(f"{os.fspath(path)}: its metadata's hidden is {hidden:,}, but its {first} is "
+                         f"{stored if stored is not None else 'missing'}; the file is not one mnist_dnn.py wrote")
+    model = MLP(hidden)
     if os.fspath(path).endswith(".safetensors"):  # PyTorch's names and layout
         state = nn.load(path)
         ours = {"W1": "0.weight", "b1": "0.bias", "W2": "2.weight", "b2": "2.bias"}

@@ -7,23 +7,27 @@ Any model file whose metadata records its architecture (``nn.architecture``,
 as mnist_cnn.py's model.npz and model.safetensors do) and its input
 normalisation works the same way.
 
-Draw a digit in any paint program (any colours, any size, one digit an image)
-or photograph one on paper. Each image is made to look like an MNIST digit
-(``tinygrad_np.data.to_mnist_layout``: greyscale, light on black, cropped,
-fitted in a 20x20 box and centred by mass in 28x28), normalised as the model
-records in its file, and classified. For each image this prints the digit
-and the three most probable digits, and "unsure" when even the most probable
-has less than half the probability; ``--show`` also draws what the network saw.
+Draw a digit in any paint program (any colours, any size) or photograph one
+on paper; several digits side by side are each read, left to right. Each
+digit is made to look like an MNIST digit (``tinygrad_np.data.
+digits_in_mnist_layout``: the paper's light and shadow taken away, the ink
+found, thin pens thickened, light on black, fitted in a 20x20 box and centred
+by mass in 28x28), normalised as the model records in its file, and
+classified. For each digit this prints the digit and the three most probable,
+and "unsure" when even the most probable has less than half the probability;
+``--show`` also draws every digit as the network saw it. An image with no digit
+on it (a blank page) is named, not guessed at, and the exit status is 1.
 """
 import argparse
 import json
 import os
+import sys
 import warnings
 
 import numpy as np
 
 import tinygrad_np as tg
-from tinygrad_np.data import normalize, to_mnist_layout
+from tinygrad_np.data import digits_in_mnist_layout, normalize, to_mnist_layout  # noqa: F401 (tests use it)
 
 MAX_PIXELS = 60_000_000  # more than any phone camera's; past it an image is refused before it is decoded
 READ_SIDE = 1024  # images are read at most this wide and tall: a 28x28 digit needs no more
@@ -69,28 +73,51 @@ def classify(model, mean, std, images, input_shape=(784,)):
         return model(tg.Tensor(normalize(pixels, mean, std))).softmax(axis=1).data
 
 
-def load_any_model(path):
+def load_any_model(path, max_parameters=None):
     """``(model, input_mean, input_std, input_shape)`` from mnist_dnn.py's model files, or from any model file
-    whose metadata records its architecture as JSON (mnist_cnn.py's), its input_mean and input_std."""
+    whose metadata records its architecture as JSON (mnist_cnn.py's), its input_mean and input_std.
+
+    Everything the metadata claims is checked before a model is made: the architecture (``nn.architecture``:
+    every field, and at most ``max_parameters`` values, its default unless raised), and the shape of every
+    parameter it implies against the shapes the file stores. A file claiming a huge network is refused, not
+    allocated."""
     from mnist_dnn import load_model  # beside this script
 
     from tinygrad_np import nn
 
+    where = os.fspath(path)
     metadata = nn.load_metadata(path)
-    if metadata.get("model") == "mnist_dnn.MLP":
+    if metadata.get("model") == "mnist_dnn.MLP":  # load_model checks its hidden size against the stored W1
         model, mean, std = load_model(path)
         return model, mean, std, (784,)
     if "architecture" not in metadata:
-        raise ValueError(f"{os.fspath(path)}: its metadata records no architecture, so the network cannot be "
+        raise ValueError(f"{where}: its metadata records no architecture, so the network cannot be "
                          "rebuilt; use a model.npz or model.safetensors written by mnist_dnn.py or mnist_cnn.py")
     try:
-        model = nn.architecture.build(metadata["architecture"])
+        expected = nn.architecture.state_shapes(metadata["architecture"])
         mean, std = float(metadata["input_mean"]), float(metadata["input_std"])
         shape = tuple(json.loads(metadata.get("input_shape", "[784]")))
-    except (ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"{os.fspath(path)}: its metadata does not describe a usable model: {err}") from None
+    except (ValueError, KeyError, TypeError, RecursionError) as err:
+        raise ValueError(f"{where}: its metadata does not describe a usable model: {err}") from None
     if not (std > 0 and np.isfinite(std) and np.isfinite(mean)):
-        raise ValueError(f"{os.fspath(path)}: its metadata's input_std is {std}; it must be a positive number")
+        raise ValueError(f"{where}: its metadata's input_std is {std}; it must be a positive number")
+    if not (all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape) and np.prod(shape) == 784):
+        raise ValueError(f"{where}: its metadata's input_shape is {list(shape)}; a 28x28 image is 784 numbers, "
+                         "shaped as [784] or [1, 28, 28]")
+    stored = nn.stored_shapes(path)
+    differ = [f"{name}: the architecture makes {shape_}, the file stores {stored.get(name, 'nothing')}"
+              for name, shape_ in expected.items() if stored.get(name) != shape_]
+    differ += [f"{name}: the file stores it, the architecture has no such parameter" for name in stored
+               if name not in expected]
+    if differ:
+        raise ValueError(f"{where}: its metadata's architecture does not match its weights ("
+                         + "; ".join(differ[:3]) + (f"; and {len(differ) - 3} more" if len(differ) > 3 else "") + ")")
+    try:
+        model = nn.architecture.build(metadata["architecture"], **(
+            {} if max_parameters is None else {"max_parameters": max_parameters}))
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}" + ("; predict.py --max-parameters raises the bound"
+                                              if "max_parameters" in str(err) else "")) from None
     model.load(path)
     return model.eval(), mean, std, shape
 
@@ -98,35 +125,60 @@ def load_any_model(path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", help="model.npz or model.safetensors written by mnist_dnn.py or mnist_cnn.py")
-    parser.add_argument("images", nargs="+", metavar="image", help="a PNG or JPEG of one digit")
-    parser.add_argument("--show", action="store_true", help="also show each image as the network saw it")
+    parser.add_argument("images", nargs="+", metavar="image",
+                        help="a PNG or JPEG of a digit, or of several side by side (read left to right)")
+    parser.add_argument("--show", action="store_true", help="also show every digit as the network saw it")
+    parser.add_argument("--max-parameters", type=int, default=None, metavar="N",
+                        help="the most parameters a model file's architecture may claim (default: "
+                             "nn.architecture.MAX_PARAMETERS, 100,000,000)")
     args = parser.parse_args(argv)
 
-    model, mean, std, input_shape = load_any_model(args.model)
-    laid_out = []
+    model, mean, std, input_shape = load_any_model(args.model, args.max_parameters)
+    found = []  # (path, the digits' layouts, left to right)
     for path in args.images:
         image = read_image(path)  # its errors name the file already
         try:
-            laid_out.append(to_mnist_layout(image))
+            found.append((path, digits_in_mnist_layout(image)))
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
-    probabilities = classify(model, mean, std, laid_out, input_shape)
-    for path, p in zip(args.images, probabilities, strict=True):
-        top = np.argsort(-p, kind="stable")[:3]
-        unsure = "  unsure: no digit has half the probability" if p[top[0]] < 0.5 else ""
-        print(f"{path}: {top[0]}  (" + ", ".join(f"{d}: {100 * p[d]:.1f}%" for d in top) + ")" + unsure)
-    if args.show:
-        show(args.images, laid_out, probabilities)
-    return probabilities
+    layouts = [layout for _, digits in found for layout in digits]
+    probabilities = classify(model, mean, std, layouts, input_shape) if layouts else np.zeros((0, 10))
+    readings, blank, start = [], [], 0
+    for path, digits in found:
+        if not digits:  # no guess: a blank page would otherwise be read as some digit with high confidence
+            print(f"{path}: no digit found (the image is blank, or its ink does not stand out of its paper)",
+                  file=sys.stderr)
+            blank.append(path)
+            continue
+        ps = probabilities[start: start + len(digits)]
+        start += len(digits)
+        if len(digits) > 1:
+            print(f"{path}: {''.join(str(int(p.argmax())) for p in ps)}  ({len(digits)} digits, left to right)")
+        for k, p in enumerate(ps):
+            name = f"{path} [{k + 1} of {len(digits)}]" if len(digits) > 1 else str(path)
+            print(f"{name}: {describe(p)}")
+            readings.append((name, p))
+    if args.show and layouts:
+        show([name for name, _ in readings], layouts, probabilities)
+    return 1 if blank else probabilities
 
 
-def show(paths, images, probabilities):
+def describe(p):
+    """'7  (7: 97.1%, 1: 1.8%, 2: 0.6%)': the digit and the three most probable, marked unsure below half."""
+    top = np.argsort(-p, kind="stable")[:3]
+    unsure = "  unsure: no digit has half the probability" if p[top[0]] < 0.5 else ""
+    return f"{top[0]}  (" + ", ".join(f"{d}: {100 * p[d]:.1f}%" for d in top) + ")" + unsure
+
+
+def show(names, images, probabilities):
+    """Every digit as the network saw it (28x28, light on black), titled with what it read."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(images), figsize=(2 * len(images), 2.4), squeeze=False)
-    for ax, path, image, p in zip(axes.flat, paths, images, probabilities, strict=True):
-        ax.imshow(image, cmap="gray")
-        ax.set_title(f"{os.path.basename(path)}\n{p.argmax()} ({100 * p.max():.0f}%)", fontsize=8)
+    for ax, name, image, p in zip(axes.flat, names, images, probabilities, strict=True):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        unsure = ", unsure" if p.max() < 0.5 else ""
+        ax.set_title(f"{os.path.basename(name)}\n{p.argmax()} ({100 * p.max():.0f}%{unsure})", fontsize=8)
         ax.axis("off")
     plt.show()
 

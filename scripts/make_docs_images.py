@@ -3,6 +3,9 @@
     python scripts/make_docs_images.py            # 3 seeds, 3 more optimizers, the preset, the sweep and
                                                   # two gallery examples: about 8 minutes on 2 cores
     python scripts/make_docs_images.py --quick    # dry runs, into --images and --readme, to test the script
+    python scripts/make_docs_images.py --only predict [--model runs/mine/model.npz]
+                                                  # just the README's photo and what the network saw: trains the
+                                                  # default MLP first (about 20 s) unless --model names one
 
 Each example runs as a user runs it, in its own process, so the numbers and
 the pictures in the README always come from the same runs. The README's
@@ -222,13 +225,84 @@ def screenshot_backward_player(path):
             browser.close()
 
 
+def draw_predict_picture(path, model_path):
+    """A photographed page with "70" on it, as the held-out photo generator of tests/photo_sets.py makes one (thin
+    pen, grain, a shadow band, tilted on a desk, JPEG), the digits predict.py found boxed, and each digit as the
+    network saw it, with what it read: the README's predict picture."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(EXAMPLES))
+    import photo_sets
+    import predict
+
+    from tinygrad_np.data import page as page_module
+
+    data = load_mnist_or_sample(announce=False)
+    x, y = data.x_test, data.y_test
+    digits = [x[np.nonzero(y == 7)[0][3]], x[np.nonzero(y == 0)[0][5]]]
+    photo = photo_sets.held_out_photo(digits, np.random.default_rng(14))
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=85)
+    image = np.asarray(Image.open(buffer).convert("RGB"))
+    model, mean, std, shape = predict.load_any_model(model_path)
+    grey = np.asarray(image, np.float64) @ np.array([0.299, 0.587, 0.114]) / 255
+    found = page_module.find_digits(grey)
+    layouts = predict.digits_in_mnist_layout(image)
+    probabilities = predict.classify(model, mean, std, layouts, shape)
+    fig = plt.figure(figsize=(7.6, 2.9))
+    grid = fig.add_gridspec(1, 2 + len(layouts), width_ratios=[4, 0.1] + [1.6] * len(layouts))
+    ax = fig.add_subplot(grid[0])
+    ax.imshow(image)
+    for digit in found:
+        top, left, bottom, right = digit.box
+        ax.add_patch(Rectangle((left - 3, top - 3), right - left + 6, bottom - top + 6, fill=False, lw=1.2,
+                               edgecolor="tab:red"))
+    ax.set_title("the photo (400x300 JPEG)", fontsize=9)
+    ax.axis("off")
+    for k, (layout, p) in enumerate(zip(layouts, probabilities, strict=True)):
+        ax = fig.add_subplot(grid[2 + k])
+        ax.imshow(layout, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"as the network saw it:\n{p.argmax()} ({100 * p.max():.1f}%)", fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=110)
+    plt.close(fig)
+
+
+def predict_picture_only(images, model):
+    """--only predict: the predict picture alone, with ``model`` or a default MLP trained for it."""
+    if model is not None:
+        draw_predict_picture(images / "predict_photo.png", model)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        data = ["--data-dir", os.environ["TINYGRAD_NP_DATA"]] if os.environ.get("TINYGRAD_NP_DATA") else []
+        run("mnist_dnn.py", "--out", Path(tmp) / "mlp", "--no-plots", *data)
+        draw_predict_picture(images / "predict_photo.png", Path(tmp) / "mlp" / "model.npz")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", type=Path, default=ROOT / "docs" / "images", help="the folder of images to rewrite")
     p.add_argument("--readme", type=Path, default=ROOT / "README.md", help="the README whose tables to rewrite")
     p.add_argument("--quick", action="store_true", help="dry runs and quick modes: tests the script, not the numbers")
+    p.add_argument("--only", choices=["predict"], help="draw just this picture (predict: the README's photo and "
+                                                       "what the network saw), leaving the rest alone")
+    p.add_argument("--model", type=Path, help="with --only predict: the model to read the photo with")
     args = p.parse_args(argv)
     args.images.mkdir(parents=True, exist_ok=True)
+    if args.only == "predict":
+        predict_picture_only(args.images, args.model)
+        print(f"wrote {args.images / 'predict_photo.png'}")
+        return
     quick = args.quick
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -238,6 +312,7 @@ def main(argv=None):
         preset, _ = mnist_run(work, "preset", "--preset", "seed", "--no-plots", *(["--epochs", 5] if quick else []))
         for name in MLP_IMAGES:
             shutil.copyfile(work / "seed0" / name, args.images / name)
+        draw_predict_picture(args.images / "predict_photo.png", work / "seed0" / "model.npz")
         run("mnist_autoencoder.py", "--out", work / "autoencoder", *(["--quick"] if quick else []))
         shutil.copyfile(work / "autoencoder" / "reconstructions.png", args.images / "autoencoder_reconstructions.png")
         transformer = example_metrics(work, "tiny_transformer", *(["--quick"] if quick else []))
@@ -254,7 +329,7 @@ def main(argv=None):
     replace_block(args.readme, results_block(seeds, preset, optimizers, notes))
     replace_block(args.readme, gallery_block(seeds, cnn, char_lm, transformer, lstm, step_ratios(quick), quick),
                   GALLERY_BEGIN, GALLERY_END)
-    print(f"wrote {len(MLP_IMAGES) + 5} images to {args.images} and the tables in {args.readme}")
+    print(f"wrote {len(MLP_IMAGES) + 6} images to {args.images} and the tables in {args.readme}")
 
 
 if __name__ == "__main__":

@@ -29,17 +29,36 @@ def as_a_user_would_draw_it(digit, rng):
 
 
 def test_an_mnist_digit_keeps_its_layout():
-    """MNIST's own digits are already in the layout: laying one out again changes little."""
+    """MNIST's own digits are already in the layout: laying one out again changes little. The exception is a
+    digit drawn with a pen thinner than 99% of MNIST's: its strokes are thickened into MNIST's range, as a thin
+    pen's are (issue 28), and then it need not match its old self pixel for pixel."""
+    from tinygrad_np.data import page
+
     rng = np.random.default_rng(0)
     images = load_mnist(REAL)[2][:50] if REAL else np.load(ROOT / "tinygrad_np/data/mnist_sample.npz")["x_test"][:50]
-    again, drawn = [], []
+    again, drawn, thickened = [], [], 0
     for image in images:
-        out = to_mnist_layout(image)
-        assert out.shape == (28, 28) and out.dtype == np.float32 and out.min() >= 0 and out.max() == 1
-        again.append(np.corrcoef(out.ravel(), image.ravel())[0, 1])
-        drawn.append(np.corrcoef(to_mnist_layout(as_a_user_would_draw_it(image, rng)).ravel(), image.ravel())[0, 1])
+        for source, similarity in ((image, again), (as_a_user_would_draw_it(image, rng), drawn)):
+            out = to_mnist_layout(source)
+            assert out.shape == (28, 28) and out.dtype == np.float32 and out.min() >= 0 and out.max() == 1
+            (digit,) = page.find_digits(np.asarray(source, np.float64) / 255)
+            rows, cols = np.nonzero(digit.mask)
+            if page.stroke_width(digit) * 20 / max(np.ptp(rows) + 1, np.ptp(cols) + 1) < page.THIN_STROKE:
+                thickened += 1
+                assert 2.0 <= stroke_width_of(out) <= 4.0, stroke_width_of(out)  # MNIST: 2.4 to 3.5, 25th to 75th
+            else:
+                similarity.append(np.corrcoef(out.ravel(), image.ravel())[0, 1])
+    assert thickened <= 10  # MNIST's thinnest few (of 100 layouts), no more
     for name, similarity in (("again", again), ("drawn", drawn)):
         assert np.median(similarity) > 0.99 and min(similarity) > 0.8, (name, np.round(similarity, 3))
+
+
+def stroke_width_of(layout):
+    """A 28x28 layout's mean stroke width in pixels where it is at least half white: area over centre line."""
+    from skimage.morphology import skeletonize
+
+    ink = layout > 0.5
+    return ink.sum() / max(1, skeletonize(ink).sum())
 
 
 def test_a_digit_is_centred_by_mass_and_fits_a_20_pixel_box():
@@ -288,56 +307,3 @@ def test_an_image_over_our_limit_but_under_pillows_is_refused_by_size(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"wide.png: 8000x8000 is more than 60,000,000 pixels"):
         load_predict().read_image(path)
-
-
-def phone_photo(digit, rng):
-    """An MNIST digit as a phone photo of paper would show it: dark ink, small and off-centre on a 400x300 page,
-    tilted a few degrees, with light falling across the page, a shadow band, grain, a warm cast, as a JPEG."""
-    from PIL import Image
-
-    size = int(rng.integers(70, 111))
-    patch = Image.fromarray(digit).resize((size, size), Image.BILINEAR)
-    patch = np.asarray(patch.rotate(float(rng.uniform(-6, 6)), resample=Image.BILINEAR), dtype=np.float64) / 255
-    height, width = 300, 400
-    top = int(rng.integers(15, height - size - 15))
-    left = int(rng.choice([rng.integers(15, width // 2 - size // 2), rng.integers(width // 2, width - size - 15)]))
-    ink = np.zeros((height, width))
-    ink[top:top + size, left:left + size] = patch
-    page = 0.88 * (1 - 0.85 * ink)
-    rows, cols = np.indices((height, width))
-    page *= 0.6 + 0.4 * (cols / width if rng.random() < 0.5 else 1 - cols / width)  # light from one side
-    page *= 0.95 + 0.05 * rows / height
-    distance = np.abs((rows * 0.6 + cols) - rng.uniform(0, width + height * 0.6)) - rng.uniform(25, 50)
-    page *= 1 - 0.4 / (1 + np.exp(distance / 8))  # a soft-edged shadow band across the page (a phone, a hand)
-    page += rng.normal(0, 0.025, page.shape)  # sensor grain
-    colour = np.clip(page[..., None] * np.array([1.0, 0.9, 0.72]), 0, 1)  # warm indoor light
-    return Image.fromarray((colour * 255).astype(np.uint8))
-
-
-@pytest.fixture(scope="module")
-def default_mlp(tmp_path_factory):
-    out = tmp_path_factory.mktemp("mlp")
-    result = run("mnist_dnn.py", "--no-plots", "--out", out, "--data-dir", REAL)
-    assert result.returncode == 0, result.stderr
-    return out / "model.npz"
-
-
-@needs_real_data
-@pytest.mark.parametrize("model", ["default_mlp", "trained_cnn"])
-def test_photographed_digits_are_read(model, request, tmp_path):
-    """20 MNIST test digits as phone photos of paper: at least 18 read right, by the default MLP and the CNN."""
-    path = request.getfixturevalue(model)
-    path = path / "model.npz" if path.is_dir() else path
-    rng = np.random.default_rng(7)
-    _, _, x_test, y_test = load_mnist(REAL)
-    picks = rng.choice(len(x_test), 20, replace=False)
-    paths = []
-    for n, k in enumerate(picks):
-        paths.append(tmp_path / f"photo{n}.jpg")
-        phone_photo(x_test[k], rng).save(paths[-1], quality=75)
-    result = run("predict.py", path, *paths)
-    assert result.returncode == 0, result.stderr
-    predicted = [int(line.split(": ", 1)[1].split()[0]) for line in result.stdout.strip().splitlines()]
-    correct = int((np.array(predicted) == y_test[picks]).sum())
-    print(f"{model}: {correct} of 20 photographed digits read right")  # shown with pytest -s
-    assert correct >= 18, (correct, list(zip(predicted, y_test[picks], strict=True)))

@@ -38,12 +38,12 @@ from .layers import (
 )
 from .module import Module
 from .recurrent import GRUCell, LSTMCell, RNNCell
-from .serialization import load, load_metadata, save
+from .serialization import ModelFileError, load, load_metadata, save, stored_shapes
 
 __all__ = [
     "Module", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU", "Sequential", "Dropout",
-    "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load",
+    "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load", "stored_shapes", "ModelFileError",
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]

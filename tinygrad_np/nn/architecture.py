@@ -3,15 +3,29 @@
 ``describe(model)`` gives a plain dict (``json.dumps`` it into a file's metadata) for an ``nn.Sequential``
 of the layers below, nested Sequentials included; ``build(spec)`` makes the same model again, with fresh
 weights that ``load_state_dict`` then replaces, name for name. JSON, never pickle: a file's metadata is
-read, not run. A layer not listed is refused, named.
+read, not run.
+
+A spec comes from a file someone handed you, so ``build`` checks all of it before it makes anything: every
+field of every layer (its type, its range), the nesting (at most ``MAX_DEPTH`` Sequentials deep), and the
+number of values the model would hold (at most ``max_parameters``, ``MAX_PARAMETERS`` unless raised). Each
+refusal is a ValueError naming the field, as ``layers[3].in_features``. ``state_shapes(spec)`` gives the shape
+of every parameter and buffer the model would have, making nothing, so that a loader can compare them with a
+file's stored tensors first.
 """
 import json
+import math
+from typing import Any
 
 from . import layers
 from .containers import Identity, Softmax
+from .module import Module
+
+MAX_PARAMETERS = 100_000_000  # parameters and buffers together: 400 MB of float32. build(max_parameters=) raises it
+MAX_DEPTH = 16  # Sequentials within Sequentials
+_LARGEST_SIZE = 2**31 - 1  # any one size, channel count or kernel side
 
 # layer class -> the constructor arguments that describe it (each read back from the attribute of that name)
-_ARGUMENTS = {
+_ARGUMENTS: dict[type, tuple[str, ...]] = {
     layers.Linear: ("in_features", "out_features", "bias"),
     layers.Conv2d: ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
     layers.MaxPool2d: ("kernel_size", "stride", "padding", "dilation"),
@@ -27,39 +41,254 @@ _ARGUMENTS = {
     layers.ReLU: (), layers.Tanh: (), layers.Sigmoid: (), layers.GELU: (), layers.SiLU: (), Identity: (),
 }
 _BY_NAME = {cls.__name__: cls for cls in _ARGUMENTS}
+_KNOWN = f"Sequential, {', '.join(sorted(_BY_NAME))}"
 
 
-def describe(model):
+def describe(model: Module) -> dict[str, Any]:
     """``model`` (an nn.Sequential of the layers above, or one of them) as a JSON-ready dict."""
     if isinstance(model, layers.Sequential):
         return {"type": "Sequential", "layers": [describe(layer) for layer in model.layers]}
     cls = type(model)
     if cls not in _ARGUMENTS:
-        raise ValueError(f"describe: {cls.__name__} is not a layer an architecture can record (known: "
-                         f"Sequential, {', '.join(sorted(_BY_NAME))})")
+        raise ValueError(f"describe: {cls.__name__} is not a layer an architecture can record (known: {_KNOWN})")
     return {"type": cls.__name__, **{name: _plain(_argument(model, name)) for name in _ARGUMENTS[cls]}}
 
 
-def build(spec):
-    """The model ``describe`` described (a dict, or its JSON text), with fresh weights."""
+def build(spec: dict[str, Any] | str, max_parameters: int = MAX_PARAMETERS) -> Module:
+    """The model ``describe`` described (a dict, or its JSON text), with fresh weights: made only after all of
+    ``spec`` is checked, and only if its parameters and buffers hold at most ``max_parameters`` values."""
+    spec = _parsed(spec)
+    shapes = state_shapes(spec)
+    total = sum(math.prod(shape) for shape in shapes.values())
+    if total > max_parameters:
+        raise ValueError(f"build: the architecture's parameters and buffers hold {total:,} values, more than "
+                         f"max_parameters={max_parameters:,}; if that is meant, pass a larger max_parameters")
+    return _construct(spec)
+
+
+def state_shapes(spec: dict[str, Any] | str) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every parameter and buffer of the model ``spec`` describes, in ``state_dict``
+    order, with all of ``spec`` checked and nothing made."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    _check(_parsed(spec), "", "", 0, shapes)
+    return shapes
+
+
+def _parsed(spec):
     if isinstance(spec, str):
         try:
             spec = json.loads(spec)
-        except json.JSONDecodeError as err:
+        except RecursionError:
+            raise ValueError("build: the architecture nests deeper than Python's JSON reader follows") from None
+        except ValueError as err:  # JSONDecodeError, and a number of more digits than Python converts
             raise ValueError(f"build: the architecture is not valid JSON ({err})") from None
+    return spec
+
+
+def _check(spec, where, prefix, depth, shapes):
+    """Check one layer's spec (at ``where``, as ``layers[2]``), adding its state's shapes under ``prefix``."""
+    name = where or "the architecture"
     if not isinstance(spec, dict) or "type" not in spec:
-        raise ValueError(f"build: expected a dict with a 'type', got {str(spec)[:80]!r}")
+        raise ValueError(f"build: {name} must be a dict with a 'type', got {_short(spec)}")
     kind = spec["type"]
     if kind == "Sequential":
-        return layers.Sequential(*(build(layer) for layer in spec.get("layers", [])))
-    cls = _BY_NAME.get(kind)
-    if cls is None:
-        raise ValueError(f"build: unknown layer type {kind!r} (known: Sequential, {', '.join(sorted(_BY_NAME))})")
-    arguments = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "type"}
-    unknown = set(arguments) - set(_ARGUMENTS[cls])
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"build: {name} nests Sequentials deeper than {MAX_DEPTH} levels")
+        unknown = set(spec) - {"type", "layers"}
+        if unknown:
+            raise ValueError(f"build: {name}: Sequential takes no {', '.join(sorted(map(str, unknown)))}")
+        children = spec.get("layers", [])
+        if not isinstance(children, list):
+            raise ValueError(f"build: {_at(where, 'layers')} must be a list of layers, got {_short(children)}")
+        for i, child in enumerate(children):
+            _check(child, f"{_at(where, 'layers')}[{i}]", f"{prefix}{i}.", depth + 1, shapes)
+        return
+    if not isinstance(kind, str) or kind not in _BY_NAME:
+        raise ValueError(f"build: {name}: unknown layer type {_short(kind)} (known: {_KNOWN})")
+    unknown = set(spec) - {"type"} - set(_ARGUMENTS[_BY_NAME[kind]])
     if unknown:
-        raise ValueError(f"build: {kind} takes no {', '.join(sorted(unknown))}")
-    return cls(**arguments)
+        raise ValueError(f"build: {name}: {kind} takes no {', '.join(sorted(map(str, unknown)))}")
+    field = _Fields(spec, where)
+    for shape_name, shape in _LAYER_STATE[kind](field):
+        shapes[prefix + shape_name] = shape
+
+
+_REQUIRED = object()
+
+
+class _Fields:
+    """One layer's arguments, each read with its check; a refusal names the field."""
+
+    def __init__(self, spec, where):
+        self.spec, self.where = spec, where
+
+    def _refuse(self, key, requirement):
+        value = self.spec[key]
+        raise ValueError(f"build: {_at(self.where, key)} must be {requirement}, got {_short(value)}")
+
+    def _get(self, key, default):
+        if key not in self.spec:
+            if default is _REQUIRED:
+                raise ValueError(f"build: {_at(self.where, key)} is missing")
+            return default
+        return self.spec[key]
+
+    def size(self, key, default=_REQUIRED, smallest=1):
+        value = self._get(key, default)
+        if not (_is_int(value) and smallest <= value <= _LARGEST_SIZE):
+            self._refuse(key, f"a whole number from {smallest} to {_LARGEST_SIZE:,}")
+        return value
+
+    def pair(self, key, default=_REQUIRED, smallest=1, allow_none=False):
+        """An int, or a list of 2 ints, each at least ``smallest`` (a kernel's sides, a stride)."""
+        value = self._get(key, default)
+        if value is None and allow_none:
+            return None
+        values = value if isinstance(value, list) else [value, value]
+        if not (len(values) == 2 and all(_is_int(v) and smallest <= v <= _LARGEST_SIZE for v in values)):
+            self._refuse(key, f"a whole number from {smallest} to {_LARGEST_SIZE:,}, or a list of 2 of them"
+                         + (", or null" if allow_none else ""))
+        return values
+
+    def shape(self, key):
+        """LayerNorm's normalized_shape: a positive int or a list of 1 to 8 of them."""
+        value = self._get(key, _REQUIRED)
+        values = value if isinstance(value, list) else [value]
+        if not (1 <= len(values) <= 8 and all(_is_int(v) and 1 <= v <= _LARGEST_SIZE for v in values)):
+            self._refuse(key, f"a whole number from 1 to {_LARGEST_SIZE:,}, or a list of 1 to 8 of them")
+        return tuple(values)
+
+    def flag(self, key, default=True):
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            self._refuse(key, "true or false")
+        return value
+
+    def number(self, key, default, low=-math.inf, high=math.inf, positive=False, allow_none=False):
+        value = self._get(key, default)
+        if value is None and allow_none:
+            return None
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+              and low <= value <= high and (value > 0 or not positive))
+        if not ok:
+            self._refuse(key, ("a positive" if positive else "a") + " finite number"
+                         + (f" from {low} to {high}" if math.isfinite(low) and math.isfinite(high) else "")
+                         + (", or null" if allow_none else ""))
+        return value
+
+    def axis(self, key, default):
+        value = self._get(key, default)
+        if not (_is_int(value) and -64 <= value < 64):
+            self._refuse(key, "an axis, a whole number from -64 to 63")
+        return value
+
+    def padding(self, key):
+        value = self._get(key, 0)
+        if isinstance(value, str):
+            if value not in ("same", "valid"):
+                self._refuse(key, "'same', 'valid', a whole number from 0, or a list of 2 of them")
+            return value
+        return self.pair(key, 0, smallest=0)
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _at(where, key):
+    return f"{where}.{key}" if where else key
+
+
+def _linear(f):
+    inputs, outputs = f.size("in_features"), f.size("out_features")
+    return [("weight", (outputs, inputs))] + ([("bias", (outputs,))] if f.flag("bias") else [])
+
+
+def _conv2d(f):
+    inputs, outputs, groups = f.size("in_channels"), f.size("out_channels"), f.size("groups", 1)
+    kernel = f.pair("kernel_size")
+    f.pair("stride", 1), f.padding("padding"), f.pair("dilation", 1)
+    if inputs % groups or outputs % groups:
+        raise ValueError(f"build: {_at(f.where, 'groups')} is {groups}, which in_channels {inputs} and out_channels "
+                         f"{outputs} must both divide into")
+    return [("weight", (outputs, inputs // groups, *kernel))] + ([("bias", (outputs,))] if f.flag("bias") else [])
+
+
+def _max_pool(f):
+    f.pair("kernel_size"), f.pair("stride", None, allow_none=True), f.pair("padding", 0, smallest=0)
+    f.pair("dilation", 1)
+    return []
+
+
+def _avg_pool(f):
+    f.pair("kernel_size"), f.pair("stride", None, allow_none=True), f.pair("padding", 0, smallest=0)
+    return []
+
+
+def _adaptive_avg_pool(f):
+    f.pair("output_size")
+    return []
+
+
+def _batch_norm(f):
+    n = f.size("num_features")
+    f.number("eps", 1e-5, positive=True), f.number("momentum", 0.1, 0.0, 1.0, allow_none=True)
+    affine, tracked = f.flag("affine"), f.flag("track_running_stats")
+    return (([("weight", (n,)), ("bias", (n,))] if affine else [])
+            + ([("running_mean", (n,)), ("running_var", (n,)), ("num_batches_tracked", ())] if tracked else []))
+
+
+def _layer_norm(f):
+    shape = f.shape("normalized_shape")
+    f.number("eps", 1e-5, positive=True)
+    return [("weight", shape), ("bias", shape)] if f.flag("elementwise_affine") else []
+
+
+def _flatten(f):
+    f.axis("start_dim", 1), f.axis("end_dim", -1)
+    return []
+
+
+def _leaky_relu(f):
+    f.number("negative_slope", 0.01)
+    return []
+
+
+def _dropout(f):
+    f.number("p", 0.5, 0.0, 1.0)
+    return []
+
+
+def _softmax(f):
+    f.axis("dim", -1)
+    return []
+
+
+def _stateless(f):
+    return []
+
+
+# layer name -> its checks, giving the (name, shape) of each parameter and buffer it would have
+_LAYER_STATE = {
+    "Linear": _linear, "Conv2d": _conv2d, "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool,
+    "AdaptiveAvgPool2d": _adaptive_avg_pool, "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm,
+    "LayerNorm": _layer_norm, "Flatten": _flatten, "LeakyReLU": _leaky_relu, "Dropout": _dropout,
+    "Softmax": _softmax, "ReLU": _stateless, "Tanh": _stateless, "Sigmoid": _stateless, "GELU": _stateless,
+    "SiLU": _stateless, "Identity": _stateless,
+}
+
+
+def _construct(spec):
+    """The model of a checked spec."""
+    if spec["type"] == "Sequential":
+        return layers.Sequential(*(_construct(layer) for layer in spec.get("layers", [])))
+    arguments = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "type"}
+    return _BY_NAME[spec["type"]](**arguments)
 
 
 def _argument(layer, name):

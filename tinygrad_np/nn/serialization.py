@@ -6,10 +6,14 @@ it is the format's own ``__metadata__``; in a .npz it is one entry of that
 name holding the dict as JSON text.
 """
 import json
+import math
 import os
+import struct
 import zipfile
 import zlib
 from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -17,10 +21,16 @@ from ..core.tensor import Tensor
 from ..fileio import atomic_write
 
 METADATA = "__metadata__"
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be read as one: its message names the file and what is wrong with it."""
+
+
 INSTALL_SAFETENSORS = "pip install safetensors (or pip install -e \".[safetensors]\")"
 
 
-def save(state_dict, path, metadata=None):
+def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
     """Write a state dict to ``path``, atomically: a temporary file renamed into place.
 
     A path ending in ``.safetensors`` gets that format (the optional
@@ -75,130 +85,269 @@ def _save_safetensors(arrays, path, metadata):
         f.write(data)
 
 
-def _load_safetensors(path):
-    safetensors = _safetensors()
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
-    try:
-        if b'"BF16"' in data[8:8 + int.from_bytes(data[:8], "little")]:
-            return _load_with_bfloat16(data, path)
-        state = safetensors.numpy.load(data)
-        with safetensors.safe_open(path, framework="np") as f:
-            metadata = f.metadata() or {}
-    except Exception as err:  # safetensors raises its own error types (SafetensorError, ...)
-        reason = "the file is empty" if not data else str(err) or type(err).__name__
-        raise ValueError(f"{path}: not a complete .safetensors file ({reason})") from None
-    return OrderedDict(state), dict(metadata)
-
-
-_SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
-                       "I8": "i1", "U8": "u1", "BOOL": "?"}
-
-
-def _load_with_bfloat16(data, path):
-    """A .safetensors file holding bfloat16 tensors (PyTorch's usual export), which NumPy has no dtype for: each
-    bfloat16 is the top half of a float32, so it is read as one, exactly. Other tensors keep their dtypes."""
-    size = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + size])
-    metadata = header.pop("__metadata__", None) or {}
-    buffer = memoryview(data)[8 + size:]
-    state = OrderedDict()
-    for name, info in header.items():
-        start, end = info["data_offsets"]
-        raw = buffer[start:end]
-        if info["dtype"] == "BF16":
-            array = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
-        elif info["dtype"] in _SAFETENSORS_DTYPES:
-            array = np.frombuffer(raw, dtype=_SAFETENSORS_DTYPES[info["dtype"]]).copy()
-        else:
-            raise ValueError(f"tensor {name!r} has dtype {info['dtype']}, which tinygrad_np does not read")
-        state[name] = array.reshape(info["shape"])
-    return state, dict(metadata)
-
-
-def load(path):
+def load(path: str | os.PathLike) -> "OrderedDict[str, np.ndarray]":
     """Read a state dict written by ``save`` (.npz, or .safetensors by its name).
 
-    Never unpickles; an error names the file and what is wrong. The metadata,
-    if any, is not part of the state dict: ``load_metadata`` reads it.
+    Never unpickles. Everything in the file is checked before an array is
+    made, and no more memory is taken than its arrays really hold; a file that
+    fails a check raises ModelFileError (a ValueError) naming the file and what
+    is wrong. The metadata, if any, is not part of the state dict:
+    ``load_metadata`` reads it.
     """
-    return _load_with_metadata(path)[0]
+    return _read(path, data=True)[0]
 
 
-def load_metadata(path):
-    """The dict of strings saved with ``save(..., metadata=)``; empty if none was."""
-    return _load_with_metadata(path)[1]
+def load_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The dict of strings saved with ``save(..., metadata=)``; empty if none was. Reads no array but it."""
+    return _read(path, data=False)[1]
 
 
-def _load_with_metadata(path):
+def stored_shapes(path: str | os.PathLike) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every array a model file stores, from its headers alone, checked as ``load``
+    checks them but with no array read: what to compare a model's metadata with before making the model."""
+    return {name: array.shape for name, array in _read(path, data=False)[0].items()}
+
+
+def _read(path, data: bool) -> tuple["OrderedDict[str, np.ndarray]", dict[str, str]]:
+    """(state, metadata). Without ``data``, each array of the state is a stand-in of its shape and dtype
+    (np.broadcast_to of a zero: no memory)."""
     path = os.fspath(path)
     if path.endswith(".safetensors"):
-        return _load_safetensors(path)
+        return _load_safetensors(path, data)
+    state = _load_npz(path, data)
+    text = state.pop(METADATA, None)
     try:
-        with open(path, "rb") as f:
-            magic = f.read(6)
-        if magic and not (magic.startswith(b"PK") or magic == b"\x93NUMPY"):
-            raise ValueError("it is neither a .npz archive nor a NumPy array file")
-        contents = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
-    except (ValueError, EOFError, OSError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{path}: not a tinygrad_np model file ({_reason(path, err)})") from None
-    if not isinstance(contents, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
-                         "write model files with Module.save or tinygrad_np.nn.save")
-    contents.close()
-    state = _read_npz(path)
-    metadata = state.pop(METADATA, None)
-    try:
-        metadata = {} if metadata is None else json.loads(str(metadata[()]))
-    except (ValueError, IndexError, TypeError):
-        raise ValueError(f"{path}: its {METADATA} entry is not the JSON text that save writes") from None
+        metadata = {} if text is None else json.loads(str(text[()]))
+    except (ValueError, IndexError, TypeError, RecursionError):
+        raise ModelFileError(f"{path}: its {METADATA} entry is not the JSON text that save writes") from None
     if not (isinstance(metadata, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
-        raise ValueError(f"{path}: its {METADATA} entry is not a dict of strings, as save writes it")
+        raise ModelFileError(f"{path}: its {METADATA} entry is not a dict of strings, as save writes it")
     return state, metadata
 
 
-def _read_npz(path):
-    """The entries of a .npz, read member by member: by their own names (NumPy's NpzFile would hand back entry
-    ``a`` for ``a.npy`` when both exist), and each header checked against the member's size before an array
-    is made (a small file claiming a huge shape would otherwise be a MemoryError)."""
-    state = OrderedDict()
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            if not info.filename.endswith(".npy"):
-                continue
-            name = info.filename[:-len(".npy")]
-            try:
-                with archive.open(info) as member:
-                    version = np.lib.format.read_magic(member)
-                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                                   else np.lib.format.read_array_header_2_0)
-                    shape, fortran, dtype = read_header(member)
-                    needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-                    if needed > info.file_size:
-                        raise ValueError(f"its header claims shape {shape} of {dtype} ({needed:,} bytes) but it "
-                                         f"holds {info.file_size:,} bytes")
-                with archive.open(info) as member:
-                    state[name] = np.lib.format.read_array(member, allow_pickle=False)
-            except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
-                raise ValueError(f"{path}: not a tinygrad_np model file: entry {name!r} cannot be read "
-                                 f"({_reason(path, err)})") from None
-    return state
+# ---- reading .safetensors: one path for every file, every dtype -------------------------------------------------
+MAX_HEADER = 100_000_000  # bytes of JSON header, as the safetensors package allows
+# The format's dtypes that NumPy holds exactly; BF16 has no NumPy dtype and is read into float32 (below).
+_SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4",
+                       "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}
 
 
-def _reason(path, err):
-    if os.path.getsize(path) == 0:
-        return "the file is empty"
+def _load_safetensors(path: str, data: bool = True) -> tuple["OrderedDict[str, np.ndarray]", dict[str, str]]:
+    """The tensors and metadata of a .safetensors file, every one of them checked before a byte of data is
+    read: the header's size against the file's, its JSON (no name twice), each tensor's dtype, shape and
+    offsets, the offsets tiling the data exactly (no overlap, no gap, nothing past the end), each tensor's
+    byte count against its shape. Memory is what the tensors hold, never more than the file; bfloat16 is read
+    as float32, exactly (each bfloat16 is the top half of a float32). Needs no package."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < 8:
+                raise ModelFileError(f"{path}: not a complete .safetensors file ("
+                                     + ("the file is empty)" if size == 0 else f"{size} bytes, fewer than 8)"))
+            header_size = int.from_bytes(f.read(8), "little")
+            if header_size > min(MAX_HEADER, size - 8):
+                raise ModelFileError(f"{path}: not a complete .safetensors file (its header claims {header_size:,} "
+                                     f"bytes, the file holds {size - 8:,} after the size"
+                                     + (f", and at most {MAX_HEADER:,} are read)" if header_size > MAX_HEADER
+                                        else ")"))
+            header = _safetensors_header(f.read(header_size), path)
+            entries, metadata = _safetensors_entries(header, size - 8 - header_size, path)
+            state: OrderedDict[str, np.ndarray] = OrderedDict()
+            for name, (dtype_name, shape, start, end) in entries:
+                if not data:
+                    dtype = np.float32 if dtype_name == "BF16" else _SAFETENSORS_DTYPES[dtype_name]
+                    state[name] = np.broadcast_to(np.zeros((), dtype), shape)
+                    continue
+                f.seek(8 + header_size + start)
+                state[name] = _read_tensor(f, dtype_name, shape, end - start, name, path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
+    return state, metadata
+
+
+def _safetensors_header(text: bytes, path: str) -> dict:
+    def no_name_twice(pairs):
+        names = [name for name, _ in pairs]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ModelFileError(f"{path}: not a valid .safetensors file (its header names {twice[0]!r} twice)")
+        return dict(pairs)
+
+    try:
+        header = json.loads(text.decode("utf-8"), object_pairs_hook=no_name_twice)
+    except ModelFileError:
+        raise
+    except RecursionError:
+        raise ModelFileError(f"{path}: not a valid .safetensors file (its header nests too deep)") from None
+    except ValueError as err:  # UnicodeDecodeError, JSONDecodeError, a number of too many digits
+        raise ModelFileError(f"{path}: not a valid .safetensors file (its header is not JSON text: "
+                             f"{str(err)[:120]})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path}: not a valid .safetensors file (its header is not a JSON object)")
+    return header
+
+
+def _safetensors_entries(header: dict, data_size: int, path: str):
+    """``([(name, (dtype, shape, start, end)), ...] in the file's order, metadata)``, each checked."""
+    def refuse(reason):
+        raise ModelFileError(f"{path}: not a valid .safetensors file ({reason})")
+
+    metadata = header.pop(METADATA, None) or {}
+    if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
+        refuse(f"its {METADATA} is not a map of strings to strings")
+    entries = []
+    for name, info in header.items():
+        if not (isinstance(info, dict) and set(info) == {"dtype", "shape", "data_offsets"}):
+            refuse(f"tensor {name!r} is not described by exactly dtype, shape and data_offsets")
+        dtype_name, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if not isinstance(dtype_name, str) or dtype_name not in _SAFETENSORS_DTYPES:
+            refuse(f"tensor {name!r} has dtype {str(dtype_name)[:40]!r}, which tinygrad_np does not read (it reads "
+                   f"{', '.join(_SAFETENSORS_DTYPES)})")
+        if not (isinstance(shape, list) and len(shape) <= 32 and all(_whole(n) and n >= 0 for n in shape)):
+            refuse(f"tensor {name!r} has shape {str(shape)[:60]}, not a list of at most 32 whole numbers from 0")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(_whole(n) for n in offsets)
+                and 0 <= offsets[0] <= offsets[1]):
+            refuse(f"tensor {name!r} has data_offsets {str(offsets)[:60]}, not [start, end] with 0 <= start <= end")
+        if offsets[1] > data_size:
+            raise ModelFileError(f"{path}: not a complete .safetensors file (tensor {name!r} ends at byte "
+                                 f"{offsets[1]:,} of the data, the file holds {data_size:,}: cut short?)")
+        needed = math.prod(shape) * np.dtype(_SAFETENSORS_DTYPES[dtype_name]).itemsize  # Python ints: no overflow
+        if offsets[1] - offsets[0] != needed:
+            refuse(f"tensor {name!r} of shape {shape} and dtype {dtype_name} needs {needed:,} bytes, its "
+                   f"data_offsets {offsets} hold {offsets[1] - offsets[0]:,}")
+        entries.append((name, (dtype_name, tuple(shape), offsets[0], offsets[1])))
+    end = 0
+    for name, (_, _, start, stop) in sorted(entries, key=lambda e: (e[1][2], e[1][3])):
+        if start != end:  # the format's rule: the tensors tile the data, in order, with nothing between
+            refuse(f"tensor {name!r} starts at byte {start:,} of the data, where " + (
+                "the one before it still runs (they overlap)" if start < end else f"byte {end:,} is expected "
+                "(the bytes between belong to no tensor)"))
+        end = stop
+    if end != data_size:
+        raise ModelFileError(f"{path}: not a complete .safetensors file (its tensors end at byte {end:,} of the "
+                             f"data, the file holds {data_size:,})")
+    return entries, dict(metadata)
+
+
+def _read_tensor(f, dtype_name: str, shape: tuple[int, ...], nbytes: int, name: str, path: str) -> np.ndarray:
+    array = np.empty(shape, dtype=_SAFETENSORS_DTYPES[dtype_name])  # checked: nbytes is its size, within the file
+    if f.readinto(array.reshape(-1).view(np.uint8).data) != nbytes:
+        raise ModelFileError(f"{path}: not a complete .safetensors file (tensor {name!r} is cut short)")
+    if dtype_name == "BF16":
+        return (array.astype(np.uint32) << 16).view(np.float32)
+    if dtype_name == "BOOL" and array.view(np.uint8).max(initial=0) > 1:
+        raise ModelFileError(f"{path}: not a valid .safetensors file (tensor {name!r} of dtype BOOL holds a byte "
+                             "other than 0 and 1)")
+    return array
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# ---- reading .npz ----------------------------------------------------------------------------------------------
+# Deflate turns at most 1032 bytes into one, and a .npz member is stored or deflated: a member whose directory
+# entry claims more than that is lying, and is refused before anything is read.
+_DEFLATE_MOST = 1032
+_CHUNK = 1 << 20
+
+
+def _load_npz(path: str, data: bool = True) -> "OrderedDict[str, np.ndarray]":
+    """The arrays of a .npz, read member by member by their own names, within memory the members' data really
+    holds: each member's directory entry checked against the archive's size (stored or deflated only, and no
+    more than deflate can give), its .npy header against the entry, its data read in chunks (never allocated from
+    a claim) and checked to be exactly what the header says, its checksum verified. No pickle, ever."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
+    if size == 0:
+        raise ModelFileError(f"{path}: not a tinygrad_np model file (the file is empty)")
+    if magic == b"\x93NUMPY":
+        raise ModelFileError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
+                             "write model files with Module.save or tinygrad_np.nn.save")
+    if not magic.startswith(b"PK"):
+        raise ModelFileError(f"{path}: not a tinygrad_np model file (it is neither a .npz archive nor a NumPy "
+                             "array file)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = [info for info in archive.infolist() if info.filename.endswith(".npy")]
+            names = [info.filename[:-len(".npy")] for info in infos]
+            if len(set(names)) != len(names):
+                twice = sorted({n for n in names if names.count(n) > 1})[0]
+                raise ModelFileError(f"{path}: not a tinygrad_np model file (it holds entry {twice!r} twice)")
+            for info, name in zip(infos, names, strict=True):
+                _check_directory_entry(info, name, size, path)
+            state: OrderedDict[str, np.ndarray] = OrderedDict()
+            for info, name in zip(infos, names, strict=True):
+                state[name] = _read_member(archive, info, name, path, data or name == METADATA)
+            return state
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, zlib.error, NotImplementedError,
+            RuntimeError, OverflowError, IndexError, KeyError, struct.error) as err:
+        raise ModelFileError(f"{path}: not a tinygrad_np model file ({_reason(err)})") from None
+
+
+def _check_directory_entry(info: zipfile.ZipInfo, name: str, size: int, path: str) -> None:
+    def refuse(reason):
+        raise ModelFileError(f"{path}: not a tinygrad_np model file: entry {name!r} {reason}")
+
+    if info.flag_bits & 0x1:
+        refuse("is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        refuse(f"is compressed with method {info.compress_type}; a .npz is stored or deflated")
+    if info.header_offset + info.compress_size > size:
+        refuse(f"claims {info.compress_size:,} bytes at offset {info.header_offset:,}, past the end of the "
+               f"{size:,}-byte file (its directory lies about sizes)")
+    most = info.compress_size if info.compress_type == zipfile.ZIP_STORED else _DEFLATE_MOST * info.compress_size + 64
+    if info.file_size > most:
+        refuse(f"claims {info.file_size:,} bytes from {info.compress_size:,} stored, more than "
+               + ("storing" if info.compress_type == zipfile.ZIP_STORED else "deflate") + " can give "
+               "(its directory lies about sizes)")
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, path: str, data: bool) -> np.ndarray:
+    def refuse(reason):
+        raise ModelFileError(f"{path}: not a tinygrad_np model file: entry {name!r} cannot be read ({reason})")
+
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            refuse(f"it is a .npy file of version {version}, which tinygrad_np does not read")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(member)  # NumPy bounds the header's length
+        if dtype.hasobject or dtype.kind not in "biufcUS":  # (load_state_dict then refuses text where numbers go)
+            refuse(f"it holds dtype {dtype}, neither numbers nor text, and nothing is unpickled")
+        needed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+        header_end = member.tell()
+        if header_end + needed != info.file_size:
+            refuse(f"its header claims shape {shape} of {dtype} ({needed:,} bytes) but it holds "
+                   f"{max(0, info.file_size - header_end):,} bytes of data")
+        if not data:
+            return np.broadcast_to(np.zeros((), dtype), shape)
+        raw = bytearray()
+        while len(raw) < needed:  # grows with what really arrives: a claim allocates nothing
+            chunk = member.read(min(_CHUNK, needed - len(raw)))
+            if not chunk:
+                refuse(f"it is cut short: {len(raw):,} of {needed:,} bytes")
+            raw += chunk
+        if member.read(1):  # (and at its end, zipfile checks the member's CRC)
+            refuse(f"it holds more than the {needed:,} bytes its header claims")
+    array = np.frombuffer(raw, dtype=dtype) if needed else np.zeros(0, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _reason(err: BaseException) -> str:
     if isinstance(err, zipfile.BadZipFile):
-        return "not a complete .npz archive: truncated, or another kind of file"
+        return f"not a complete .npz archive: truncated, damaged, or another kind of file ({str(err)[:80]})"
     if isinstance(err, (EOFError, zlib.error)):
         return "the file is damaged or was not fully written"
-    return str(err) or type(err).__name__
+    return str(err)[:200] or type(err).__name__
