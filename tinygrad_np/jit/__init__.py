@@ -47,105 +47,82 @@ A replay returns fresh Tensors with no graph: call ``backward`` inside the
 jitted function, not on what it returns.
 """
 import functools
+import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, overload
 
 import numpy as np
 
+from ..core import gradient_hooks
+from ..core.engine_hooks import hooks
 from ..core.grad_mode import is_grad_enabled
-from ..core.jit_seam import JitError, current
+from ..core.jit_seam import JitError, current, replay_results
 from ..core.tensor import Tensor
 from .program import Program
-from .trace import Out, Slot, Trace, Value
+from .reads import Reader
+from .trace import BackwardStep, CallStep, GradStep, NoteStep, OpStep, Out, Slot, Trace, Value
 
-__all__ = ["jit", "JitError"]
+__all__ = ["jit", "Jitted", "JitError"]
+
+
+@overload
+def jit(fn: Callable[..., Any], *, cache_size: int = 8) -> "Jitted": ...
+
+
+@overload
+def jit(fn: None = None, *, cache_size: int = 8) -> Callable[[Callable[..., Any]], "Jitted"]: ...
 
 
 def jit(fn=None, *, cache_size=8):
     """Trace ``fn`` on its first calls with a new signature; replay the recorded program after that.
 
     Usable as ``tg.jit(fn)``, ``@tg.jit`` or ``@tg.jit(cache_size=4)``. See the module's doc for what is
-    an input, what is fixed, and what is refused."""
+    an input, what is guarded, and what is refused."""
     if fn is None:
         return lambda f: Jitted(f, cache_size)
     return Jitted(fn, cache_size)
 
 
 class _Entry:
-    """The traces and program of one signature, valid while its guards hold: the training flags it read, and
-    the attributes of the modules it called, as they were when it was traced."""
+    """One signature's traces and program, valid while ``holds()``: every value its trace read is as it was, and
+    no tensor has a gradient hook."""
 
-    def __init__(self, trace, fn):
-        self.first, self.program, self.fn = trace, None, fn
+    def __init__(self, key, trace):
+        self.key, self.first, self.program = key, trace, None
         self.guard(trace)
 
     def guard(self, trace):
-        self.guards, self.modules, self.captured = trace.guards, trace.module_guards(), _captured(self.fn)
-
-    def holds(self):
-        if not all(getattr(obj, attribute) == value for obj, attribute, value in self.guards):
-            return False
-        now = _captured(self.fn)
-        if len(now) != len(self.captured) or not all(map(_same_setting, now, self.captured)):
-            return False
-        for module, attributes in self.modules:
-            now = vars(module)
-            if len(now) != len(attributes):
-                return False
-            for name, value in attributes.items():
-                if not _same_setting(now.get(name, _MISSING), value):
-                    return False
-        return True
-
-
-_MISSING = object()
-
-
-def _captured(fn):
-    """The values ``fn`` closes over and the globals its code names: a new optimizer bound to the name
-    the function uses, or a changed global number, traces again. (A list counts as itself, whatever it holds:
-    the function may append to it.)"""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return ()
-    values = []
-    for cell in fn.__closure__ or ():
-        try:
-            values.append(cell.cell_contents)
-        except ValueError:  # a cell not yet filled
-            values.append(_MISSING)
-    namespace = fn.__globals__
-    return values + [namespace.get(name, _MISSING) for name in code.co_names]
-
-
-def _same_setting(now, then):
-    """A module attribute unchanged since the trace: the same object, an equal plain value, or a list with
-    the same items."""
-    if now is then:
-        return True
-    if type(now) is list and type(then) is tuple:
-        return len(now) == len(then) and all(a is b for a, b in zip(now, then, strict=True))
-    return type(now) is type(then) and type(now) in (bool, int, float, str) and now == then
+        self.guards = trace.reader.guards
+        self.holds, self.guard_source = self.guards.compile(trace)
 
 
 class Jitted:
     """A jitted function: call it as the function. ``program()`` shows the last signature's program;
-    ``traces`` counts the calls that ran eagerly under a trace."""
+    ``traces`` counts the calls that ran eagerly under a trace, ``eager_calls`` those that ran eagerly because a
+    tool (a profiler, detect_anomaly, a debugger) was watching."""
 
-    def __init__(self, fn, cache_size):
+    def __init__(self, fn: Callable[..., Any], cache_size: int = 8) -> None:
         if not callable(fn):
             raise TypeError(f"jit: expected a function, got {type(fn).__name__}")
         if not (isinstance(cache_size, int) and cache_size >= 1):
             raise ValueError(f"jit: cache_size must be a positive integer, got {cache_size!r}")
         functools.update_wrapper(self, fn)
-        self.fn, self.cache_size, self.traces = fn, cache_size, 0
-        self._cache = OrderedDict()  # signature -> [_Entry], least recently used first
+        self.fn, self.cache_size, self.traces, self.eager_calls = fn, cache_size, 0, 0
+        self._entries: OrderedDict = OrderedDict()  # id(entry) -> entry, least recently used first
         self._lock = threading.RLock()  # a program's Function instances hold one replay's saved arrays
-        self._last = None
+        self._last: _Entry | None = None
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current.trace is not None:  # called inside another jitted function's trace: its ops belong to that one
             args, kwargs, _, _ = _signature(args, kwargs, self.__name__)
+            return self.fn(*args, **kwargs)
+        if hooks.forward or hooks.backward or hooks.timed or sys.gettrace() is not None:
+            # A tool watches the engine (profile, detect_anomaly, trace, the backward player) or a debugger traces
+            # Python: run the function as it is, so that the tool sees every op and every line.
+            args, kwargs, _, _ = _signature(args, kwargs, self.__name__)
+            self.eager_calls += 1
             return self.fn(*args, **kwargs)
         fast = None if kwargs else _array_signature(args)
         if fast is None:
@@ -154,22 +131,19 @@ class Jitted:
             key, tensors = fast
             args = tensors
         with self._lock:
-            entries = self._cache.get(key)
-            if entries is None:
-                entries = self._cache[key] = []
-                while sum(len(e) for e in self._cache.values()) > self.cache_size or len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-            else:
-                self._cache.move_to_end(key)
-            entry = next((e for e in entries if e.holds()), None)
-            if entry is not None and entry.program is not None:
+            entry = None
+            if not gradient_hooks.registry:
+                entry = next((e for e in self._entries.values() if e.key == key and e.holds()), None)
+            if entry is not None:
+                self._entries.move_to_end(id(entry))
                 self._last = entry
-                return entry.program.run(*tensors)
-            return self._trace(entry, entries, args, kwargs, tensors)
+                if entry.program is not None:
+                    return _returned(entry.program.run(*tensors))
+            return self._trace(entry, key, args, kwargs, tensors)
 
-    def _trace(self, entry, entries, args, kwargs, tensors):
+    def _trace(self, entry, key, args, kwargs, tensors):
         trace = Trace(tensors)
-        trace.start()
+        trace.start(Reader(trace, self.fn))
         try:
             result = self.fn(*args, **kwargs)
             trace.result = trace.describe_result(result)
@@ -177,19 +151,22 @@ class Jitted:
             trace.stop()
         self.traces += 1
         if entry is None:  # the first call: keep the trace, to hold the second against it
-            entry = _Entry(trace, self.fn)
-            entries.append(entry)
+            entry = _Entry(key, trace)
+            self._entries[id(entry)] = entry
+            while len(self._entries) > self.cache_size:
+                self._entries.popitem(last=False)
         else:
             _check_same(entry.first, trace, self.__name__)
             entry.program, entry.first = Program(trace), None
-            entry.guard(trace)  # as the second trace left them: replays change no attribute
+            entry.guard(trace)  # as the second trace read them
         self._last = entry
         return result
 
-    def program(self, names=None):
+    def program(self, names: Any = None) -> str:
         """The program of the signature called last, as text: one line per array operation, forward, then
-        backward (each rule the engine ran, in its order), then the update, with shapes. ``names`` labels the
-        tensors the function did not make: a Module (its parameters' and buffers' names) or {name: Tensor}."""
+        backward (each rule the engine ran, in its order, with its derivative), then the calls made again, with
+        shapes. ``names`` labels the tensors the function did not make: a Module (its parameters' and buffers'
+        names) or {name: Tensor}."""
         entry = self._last
         if entry is None:
             raise RuntimeError(f"jit: {self.__name__} has not been called yet, so there is no program to show")
@@ -200,12 +177,35 @@ class Jitted:
             if hasattr(names, "named_buffers"):
                 labels.update({id(t): name for name, t in names.named_buffers()})
             program = Program(program.trace, labels)
-        steps = program.trace.steps
-        counts = {kind: sum(s.kind == kind for s in steps) for kind in ("op", "note", "call", "backward")}
-        header = (f"# {self.__name__}: {counts['op']} ops, {counts['backward']} backward "
-                  f"pass{'es' if counts['backward'] != 1 else ''}, {counts['call']} replayed calls, "
-                  f"{counts['note']} arrays made outside ops")
+        counts = program.counts
+        calls = counts["calls"]
+        parts = [f"{counts['ops']} op{'s' * (counts['ops'] != 1)} forward",
+                 f"{_times(counts['passes'])} backward" + (f" ({counts['rules']} rules)" if counts["passes"] else "")]
+        if calls:
+            parts.append("then " + ", ".join(calls))
+        if counts["notes"]:
+            parts.append(f"{counts['notes']} array{'s' * (counts['notes'] != 1)} made outside ops")
+        header = f"# {self.__name__}, as each replay runs it: " + "; ".join(parts)
         return "\n".join([header] + program.text)
+
+
+def _times(n):
+    return {0: "no", 1: "once"}.get(n, "twice" if n == 2 else f"{n} times")
+
+
+def _returned(result):
+    """A replay's result, its Tensors noted as a replay's (backward on one explains why it has no graph)."""
+    if isinstance(result, Tensor):
+        replay_results.add(result)
+    elif isinstance(result, (tuple, list)):
+        for r in result:
+            if isinstance(r, Tensor):
+                replay_results.add(r)
+    elif isinstance(result, dict):
+        for r in result.values():
+            if isinstance(r, Tensor):
+                replay_results.add(r)
+    return result
 
 
 def _array_signature(args):
@@ -277,9 +277,11 @@ def _check_same(a, b, name):
         raise JitError(f"jit: {name} did different things on two calls with the same signature: one call also did "
                        f"{_what(extra)} at {extra.line}. Its work depends on something jit does not see; pass that "
                        "as an argument, or run this function without jit")
-    for slot, tb in b.leaves.items():
-        ta = a.leaves.get(slot)
-        if ta is not tb and not (ta is not None and _same_array(ta._data, tb._data)):
+    for slot, (sa, sb) in enumerate(zip(a.sources, b.sources, strict=False)):
+        if _fixed(sa) is _fixed(sb) or _fixed(sb) is None:
+            continue
+        ta, tb = _fixed(sa), _fixed(sb)
+        if ta is None or not _same_array(ta, tb):
             raise JitError(f"jit: a tensor made inside {name} from Python numbers or NumPy data had different "
                            f"values on two calls (first used at {b.leaf_lines.get(slot)}). A replay would use "
                            "the traced value every time. Pass it as an argument, make it from the arguments with "
@@ -290,26 +292,27 @@ def _check_same(a, b, name):
 
 
 def _what(step):
-    if step.kind == "op":
+    if isinstance(step, OpStep):
         return f"the op {step.cls.name}"
-    if step.kind in ("note", "call"):
+    if isinstance(step, (NoteStep, CallStep)):
         return f"{getattr(step.func, '__qualname__', 'a call')}"
-    return "a backward pass" if step.kind == "backward" else "an assignment to .grad"
+    return "a backward pass" if isinstance(step, BackwardStep) else "an assignment to .grad"
 
 
 def _same_step(x, y):
-    if x.kind != y.kind:
+    if type(x) is not type(y):
         return False
-    if x.kind == "op":
+    if isinstance(x, OpStep):
         return (x.cls is y.cls and x.inputs == y.inputs and x.needs == y.needs and x.recorded == y.recorded
                 and _same(x.params, y.params))
-    if x.kind == "note":
+    if isinstance(x, NoteStep):
         return x.func is y.func and x.random == y.random and _same(x.args, y.args)
-    if x.kind == "call":
+    if isinstance(x, CallStep):
         return x.func is y.func and _same(x.args, y.args) and _same(x.kwargs, y.kwargs)
-    if x.kind == "grad":
+    if isinstance(x, GradStep):
         return _same(x.tensor, y.tensor) and _same(x.value, y.value)
-    return _same(x.seed, y.seed) and _same(x.root, y.root) and len(x.leaves) == len(y.leaves)
+    return (_same(x.seed, y.seed) and x.root == y.root and [r.op for r in x.rules] == [r.op for r in y.rules]
+            and [n for n, _, _ in x.leaves] == [n for n, _, _ in y.leaves])
 
 
 def _same(u, v):
@@ -334,6 +337,17 @@ def _same(u, v):
 
 def _same_array(x, y):
     return x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
+
+
+def _fixed(source):
+    """The array a slot holds that a replay does not make again: a constant's, or None."""
+    from .trace import Held, ReadThrough
+
+    if isinstance(source, ReadThrough):
+        return source.tensor._data if source.tensor is not None else None
+    if isinstance(source, Held):
+        return source.array
+    return None
 
 
 def _result_shape(template):
