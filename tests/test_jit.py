@@ -311,13 +311,23 @@ def test_a_tensor_made_from_numpy_that_changes_between_calls_is_refused():
     def noisy(x):
         return x + tg.Tensor(rng.standard_normal(3))  # NumPy's draw: jit cannot see it, so it would freeze
 
-    f = tg.jit(noisy)
+    with pytest.raises(tg.JitError, match=r"standard_normal\(\) gives a new value on each call.*test_jit\.py:\d+"):
+        tg.jit(noisy)(np.zeros(3))
+
+
+def test_a_tensor_made_from_a_value_jit_cannot_follow_that_changes_between_calls_is_refused():
+    values = iter(range(10))
+
+    def counting(x):  # next() on an iterator jit does not read: the two traces differ, and that is refused
+        return x + tg.Tensor(np.full(3, float(next(values))))
+
+    f = tg.jit(counting)
     f(np.zeros(3))
-    with pytest.raises(tg.JitError, match=r"different values on two calls \(first used at test_jit\.py"):
+    with pytest.raises(tg.JitError, match=r"different values on two calls"):
         f(np.zeros(3))
 
 
-def test_control_flow_on_something_jit_cannot_see_is_refused():
+def test_control_flow_on_a_list_the_function_changes_traces_every_call_and_stays_right():
     calls = []
 
     def flaky(x):
@@ -325,17 +335,42 @@ def test_control_flow_on_something_jit_cannot_see_is_refused():
         return x * 2.0 if len(calls) % 2 else x.exp()
 
     f = tg.jit(flaky)
+    outs = [f(np.zeros(3)).data.tolist() for _ in range(4)]
+    assert outs == [[0.0] * 3, [1.0] * 3, [0.0] * 3, [1.0] * 3]  # what eager gives: the list is read each call
+    assert f.traces == 4 and len(calls) == 4
+
+
+def test_control_flow_jit_cannot_see_is_refused_when_the_two_traces_differ():
+    flips = iter([True, False] * 5)
+
+    def flaky(x):  # next() on an iterator: state jit does not read
+        return x * 2.0 if next(flips) else x.exp()
+
+    f = tg.jit(flaky)
     f(np.zeros(3))
     with pytest.raises(tg.JitError, match="did different things on two calls"):
         f(np.zeros(3))
 
 
-def test_python_side_effects_run_only_while_tracing():
+def test_python_side_effects_on_a_value_the_function_reads_make_every_call_trace():
     seen = []
     f = tg.jit(lambda x: seen.append(1) or x * 2.0)
     for _ in range(5):
         f(np.ones(2))
-    assert len(seen) == 2  # the two traces; replays run the recorded array operations only
+    assert len(seen) == 5 and f.traces == 5  # seen is read (append), and changes: no replay could be right
+
+
+def test_python_side_effects_on_values_the_function_does_not_read_run_only_while_tracing():
+    log = {"calls": 0}
+
+    def step(x):
+        print("tracing")  # output, not state: nothing the step reads changes
+        return x * 2.0
+
+    f = tg.jit(step)
+    for _ in range(5):
+        f(np.ones(2))
+    assert f.traces == 2 and log["calls"] == 0
 
 
 def test_results_are_fresh_tensors_on_every_call():
@@ -365,12 +400,15 @@ def test_the_program_reads_as_forward_then_backward_then_update():
     forward, backward = text.split("# forward")[1].split("# backward")
     ops = [line.split(" = ")[1].split("(")[0] for line in forward.strip().splitlines() if line.startswith("v")]
     assert ops == ["matmul", "add", "relu", "matmul", "add", "cross_entropy"], text
-    rules = [line.split(" = ")[1].split("(")[0] for line in backward.splitlines()
+    rules = [line.split("= ")[1].split("(")[0] for line in backward.splitlines()
              if line.startswith("d") and ".backward(" in line]
     assert rules == ["cross_entropy.backward", "add.backward", "matmul.backward", "relu.backward", "add.backward",
                      "matmul.backward"], text
-    assert "dW1 = matmul.backward(dv3, v3, v0, W1)" in text  # x needs no gradient: only W1's is passed on
-    assert text.index("W1.grad = dW1") < text.index("SGD.step()") < text.index("SGD.zero_grad()")
+    assert "dW1 = matmul.backward(dv3, v3, v0, W1)   # dW1 = v0ᵀ @ dv3" in text  # x needs none: only W1's
+    assert "dv5 = relu.backward(dv6, v6, v5)   # dv5 = dv6 * [v5 > 0]" in text  # each rule with its derivative
+    assert text.index("W1.grad += dW1") < text.index("SGD.step()") < text.index("SGD.zero_grad()")
+    assert text.splitlines()[0] == ("# step, as each replay runs it: 6 ops forward; once backward (6 rules); then "
+                                    "SGD.step and SGD.zero_grad, called again")
     assert "v3 = matmul(v0, W1)   # (4, 16) float32" in text and "(4, 10) float32" in text
 
 

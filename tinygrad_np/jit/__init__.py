@@ -182,7 +182,7 @@ class Jitted:
         parts = [f"{counts['ops']} op{'s' * (counts['ops'] != 1)} forward",
                  f"{_times(counts['passes'])} backward" + (f" ({counts['rules']} rules)" if counts["passes"] else "")]
         if calls:
-            parts.append("then " + ", ".join(calls))
+            parts.append("then " + " and ".join(c.replace("()", "") for c in calls) + ", called again")
         if counts["notes"]:
             parts.append(f"{counts['notes']} array{'s' * (counts['notes'] != 1)} made outside ops")
         header = f"# {self.__name__}, as each replay runs it: " + "; ".join(parts)

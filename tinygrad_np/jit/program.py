@@ -199,6 +199,10 @@ class Program:
         args = ", ".join(self.expr(a) for a in step.args)
         self.code.append(f"v{step.out} = {self.name(step.func, 'n')}({args})")
         self.shown.add(int(step.out))
+        for i, part in enumerate(step.parts):
+            if part is not None:
+                self.code.append(f"v{part} = v{step.out}[{i}]")
+                self.shown.add(int(part))
         what, shown = getattr(step.func, "__name__", "note"), ", ".join(self.short(a) for a in step.args)
         self.text.append(f"v{step.out} = {what}({shown}){_shape(self.trace.values[int(step.out)])}"
                          + ("   (random: drawn again on each replay)" if step.random else ""))
@@ -327,11 +331,11 @@ def _formulas(cls):
     """{input position: its gradient's formula} from the op's docstring ("dL/dx = dL/dz * [x > 0]")."""
     if cls in _FORMULAS:
         return _FORMULAS[cls]
-    doc = " ".join((cls.__doc__ or "").split())
+    doc = " ".join(line.strip() for line in (cls.__doc__ or "").splitlines())
     params = [p.name for p in inspect.signature(cls.forward).parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]
     found = {}
-    for name, formula in re.findall(r"dL/d(\w+)\s*=\s*(.+?)(?=,\s*dL/d|\.\s|;|\s\(|\.$|$)", doc):
+    for name, formula in re.findall(r"dL/d(\w+)\s*=\s*(.+?)(?=,\s*dL/d|\s{2,}|\.\s|;|\.$|$)", doc):
         formula = formula.strip().rstrip(",.")
         if name in params and params.index(name) not in found and formula:
             found[params.index(name)] = (formula, params)
@@ -350,8 +354,10 @@ def _rename(formula, op, label, dz):
     return text.replace("\0", dz)
 
 
-def _shape(array):
-    array = np.asarray(array)
+def _shape(value):
+    if isinstance(value, tuple):
+        return "   # (" + ", ".join(_shape(v)[5:] for v in value) + ")"
+    array = np.asarray(value)
     return f"   # {tuple(array.shape)} {array.dtype}"
 
 

@@ -138,6 +138,7 @@ class NoteStep:
     args: tuple
     random: bool
     out: Slot = Slot(-1)
+    parts: list = field(default_factory=list)  # slots of the arrays in a tuple it returns (an index), in order
 
 
 @dataclass
@@ -311,8 +312,12 @@ class Trace:
         described = self.describe(args)
         if not random and _constant(described):
             return  # made from Python constants only, which the guards hold: a constant
-        self.steps.append(NoteStep(user_line(), func, described, random))
-        self.steps[-1].out = self._new_slot(result, Made(len(self.steps) - 1))
+        step = NoteStep(user_line(), func, described, random)
+        self.steps.append(step)
+        step.out = self._new_slot(result, Made(len(self.steps) - 1))
+        if type(result) is tuple:
+            step.parts = [self._new_slot(r, Made(len(self.steps) - 1)) if isinstance(r, np.ndarray) else None
+                          for r in result]
 
     def called(self, func, args, kwargs, result):
         step = CallStep(user_line(), func, self.describe(args), self.describe(kwargs))
