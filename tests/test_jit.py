@@ -412,6 +412,32 @@ def test_the_program_reads_as_forward_then_backward_then_update():
     assert "v3 = matmul(v0, W1)   # (4, 16) float32" in text and "(4, 10) float32" in text
 
 
+def test_the_program_of_an_unrolled_rnn_shows_each_reused_weights_gradient_accumulating():
+    rng = np.random.default_rng(0)
+    W_xh = tg.Tensor(rng.standard_normal((2, 3)).astype(np.float32), requires_grad=True)
+    W_hh = tg.Tensor(rng.standard_normal((3, 3)).astype(np.float32), requires_grad=True)
+
+    @tg.jit
+    def step(xs):
+        h = tg.zeros((1, 3))
+        for t in range(3):
+            h = (xs[t] @ W_xh + h @ W_hh).tanh()
+        loss = h.sum()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        step(np.ones((3, 1, 2), np.float32))
+    text = step.program(names={"W_xh": W_xh, "W_hh": W_hh})
+    backward = text.split("# backward")[1].splitlines()
+    for name in ("W_hh", "W_xh"):
+        first = [line for line in backward if f"d{name} = " in line.split("#")[0] or f", d{name} =" in line]
+        added = [line for line in backward if line.startswith(f"d{name} += ")]
+        assert len(first) == 1 and len(added) == 2, text  # three uses: one gradient, then two added to it
+    assert "dW_xh += matmul.backward(dv3, v3, v1, W_xh)   # dW_xh += v1ᵀ @ dv3" in text
+    assert "v4 = a constant, made from Python values the guards hold" in text  # tg.zeros, not a tensor read
+
+
 def test_a_jitted_function_called_inside_another_is_traced_as_part_of_it():
     inner = tg.jit(lambda x: x * 3.0)
     outer = tg.jit(lambda x: inner(x) + 1.0)

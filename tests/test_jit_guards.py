@@ -1,9 +1,9 @@
 """tg.jit never replays a stale answer: every route by which a step can read something that changed between calls,
 each compared with eager. The routes are issue 27's; each of these failed on the main of 2026-12-06."""
+import jit_helpers
 import numpy as np
 import pytest
 
-import jit_helpers
 import tinygrad_np as tg
 from tinygrad_np import nn, optim
 

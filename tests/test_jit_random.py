@@ -1,9 +1,9 @@
 """A jitted training step against its eager twin, call after call, while the world around it changes at random
 (issue 27): whatever changes, a replay gives eager's bits, or the call traces again."""
+import jit_helpers
 import numpy as np
 import pytest
 
-import jit_helpers
 import tinygrad_np as tg
 from tinygrad_np import nn, optim
 

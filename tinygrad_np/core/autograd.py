@@ -26,8 +26,8 @@ import numpy as np
 from .backward_checks import broken_contract, checked, fitted, refuse_if_stale
 from .engine_hooks import finish, hooks, watch
 from .grad_mode import _state
-from .jit_seam import replayed
 from .gradient_hooks import registry, run_hooks
+from .jit_seam import replayed
 from .tensor import Tensor, changes
 
 _grad_lock = threading.Lock()  # .grad is read, added to and written back: one thread at a time

@@ -1,4 +1,4 @@
-"""``tg.jit``: run a training step once under a trace, then replay its array operations, nothing else.
+"""``tg.jit``: run a training step under a trace, then replay its array operations, nothing else.
 
     step = tg.jit(step)          # or @tg.jit above the def
     loss = step(x_batch, y_batch)
@@ -6,42 +6,45 @@
 
 Eagerly, each op makes a Function, a Tensor, a graph link and a version
 check, and backward walks a priority queue: Python work that, at small sizes,
-costs as much as the arithmetic. A jitted function runs eagerly under a trace
-on its first two calls with a new signature (trace.py), checks that both
-did the same thing, and from then on replays the program made from the trace
-(program.py): each op's own ``forward`` and its one ``backward`` rule on
-arrays, in the engine's order, so the numbers are the ones eager gives.
+costs as much as the arithmetic. A jitted function pays it on two calls and
+then replays. The promise: a call gives eager's bits, or it traces again, or
+it is refused while tracing, naming the line. Never a stale answer.
 
-What is an input and what is fixed:
+The algorithm, in three parts:
 
-* NumPy arrays and Tensors among the arguments are inputs: their values may
-  change from call to call (inside the function, arrays arrive as Tensors).
-  Their shapes and dtypes are part of the signature.
-* Every other argument (numbers, strings, None, objects such as a model) is
-  part of the signature: a new value traces again. The cache of traces is
-  bounded (``cache_size``, least recently used goes first).
-* Parameters, buffers and optimizer state are read where they live on every
-  replay: ``p.data = ...`` or ``load_state_dict`` between calls is seen, and an
-  optimizer's ``step()`` is called again, so its learning rate, its step count
-  and a scheduler's changes are the current ones.
-* A trace is replayed only while what it saw still holds, checked on every
-  call: the ``training`` flags it read (``model.train()`` / ``.eval()``); every
-  attribute of every module it called (a replaced layer or parameter,
-  dropout's ``p``); the values the function closes over and the globals it
-  names (a new optimizer bound to the same name, a changed global number).
-  Anything else traces again.
-* Dropout masks and ``tg.randn`` draw fresh values on every replay.
-* Still frozen at the trace: Python values reached any other way (an attribute
-  of an object that is not a Module, an item of a dict). Pass such a value as
-  an argument.
+1. Trace (trace.py). The first call with a new signature runs eagerly while
+   the trace records each op, each rule the engine's backward ran and where
+   its gradients went, and what the library reports (arrays made outside ops,
+   calls such as an optimizer's step that a replay makes again). Every array
+   the trace did not make is read from its owner on every replay, by
+   reference: an argument; a Tensor from outside (read through the Tensor,
+   so ``p.data = ...`` is seen); an array the user holds (in-place changes
+   are seen). Nothing array-valued is copied into the program.
+2. Guards (reads.py). While tracing, every frame of the user's code is watched
+   instruction by instruction, and each read becomes a guard: globals (in any
+   function, any module), closure variables, attributes and items (of named
+   values and of what calls return), the contents of lists, dicts and arrays
+   handed to code outside tinygrad_np; each module whose library code runs has
+   all its attributes guarded; each tensor from outside keeps its
+   requires_grad, shape and dtype. A read jit cannot follow is refused, naming
+   the line. A call replays only while every guard holds; otherwise it traces.
+3. Program (program.py). The second call traces again and must do the same
+   thing (or jit refuses: a value neither guarded nor refused changed). The
+   trace becomes one straight Python function: each op's ``forward``, the
+   rules in the engine's order with its sums and casts, the engine's own
+   ``_owned`` and ``_write_grads``, the calls again. Its text
+   (``program()``) is backprop written out.
 
 What a replay cannot do, and is refused while tracing, with the line: reading
-a value into Python (``.item()``, ``float()``, ``bool()``, ``if loss > 1``,
-``.numpy()``, ``.data``, ``np.asarray``), assigning ``.data``,
-``backward(create_graph=True)``, ``retain_graph``'s intermediate ``.grad``.
-A tensor made inside the function from Python or NumPy values that differ
-between the first two calls is refused too. Plain Python side effects
-(printing, appending to a list) run only while tracing.
+a tensor's value into Python or NumPy (``.item()``, ``float()``, ``bool()``,
+``if loss > 1``, ``.numpy()``, ``.data``, ``np.asarray``), assigning
+``.data``, ``backward(create_graph=True)``, ``retain_grad``, random numbers
+from Python or NumPy (use ``tg.randn`` or ``nn.Dropout``, which a replay draws
+again), a large array read by Python code. A value the function changes and
+reads (a counter, a list it appends to) makes every call trace: correct, at
+eager's speed. A value it only writes (``self.last = t``) is written while
+tracing only. While a tool watches the engine (``tg.profile``,
+``detect_anomaly``, a debugger), calls run eagerly, so the tool sees them.
 
 A replay returns fresh Tensors with no graph: call ``backward`` inside the
 jitted function, not on what it returns.
@@ -103,6 +106,8 @@ class Jitted:
     ``traces`` counts the calls that ran eagerly under a trace, ``eager_calls`` those that ran eagerly because a
     tool (a profiler, detect_anomaly, a debugger) was watching."""
 
+    __name__: str  # the function's, set by functools.update_wrapper
+
     def __init__(self, fn: Callable[..., Any], cache_size: int = 8) -> None:
         if not callable(fn):
             raise TypeError(f"jit: expected a function, got {type(fn).__name__}")
@@ -110,7 +115,7 @@ class Jitted:
             raise ValueError(f"jit: cache_size must be a positive integer, got {cache_size!r}")
         functools.update_wrapper(self, fn)
         self.fn, self.cache_size, self.traces, self.eager_calls = fn, cache_size, 0, 0
-        self._entries: OrderedDict = OrderedDict()  # id(entry) -> entry, least recently used first
+        self._entries: OrderedDict[int, _Entry] = OrderedDict()  # id(entry) -> entry, least recently used first
         self._lock = threading.RLock()  # a program's Function instances hold one replay's saved arrays
         self._last: _Entry | None = None
 

@@ -32,8 +32,8 @@ from ..core.backward_checks import fitted
 from ..core.function import as_output
 from ..core.tensor import Tensor
 from .trace import (
-    Argument,
     ArgOf,
+    Argument,
     BackwardStep,
     CallStep,
     GradStep,
@@ -118,8 +118,11 @@ class Program:
         if isinstance(source, ReadThrough) and slot not in self.loaded:
             self.code.append(f"v{slot} = {self.name(source.tensor, 'leaf')}._data")
             self.loaded.add(slot)
-            self._introduce(slot, f"{self.label(slot)}.data" if slot in self.labels else
-                            "the .data of a tensor made outside the call", "read on every replay")
+            if id(self.trace.values[slot]) in self.trace.owners or slot in self.labels:
+                self._introduce(slot, f"{self.label(slot)}.data" if slot in self.labels else
+                                "the .data of a tensor from outside the call", "read on every replay")
+            else:
+                self._introduce(slot, "a constant", "made from Python values the guards hold")
         elif isinstance(source, Held) and slot not in self.loaded:
             self.code.append(f"v{slot} = {self.name(source.array, 'held')}")
             self.loaded.add(slot)
@@ -176,12 +179,14 @@ class Program:
         first.needs_input_grad = step.needs
         raw = first.forward(*arrays, **walk(step.params, self._traced))
         inputs = [self.slot(s) for s in step.inputs]
-        call = f"{self.name(fn.forward, 'f')}({', '.join(inputs + [f'{k}={self.expr(v)}' for k, v in step.params.items()])})"
+        params = [f"{k}={self.expr(v)}" for k, v in step.params.items()]
+        call = f"{self.name(fn.forward, 'f')}({', '.join(inputs + params)})"
         if type(raw) is not np.ndarray or (arrays and raw.dtype is not arrays[0].dtype):
             call = f"_as_output({self.name(step.cls, 'op')}, {call}, ({', '.join(inputs)}{',' * (len(inputs) == 1)}))"
         self.code.append(f"v{step.out} = {call}")
         self.shown.add(int(step.out))
-        shown = ", ".join([self.label(s) for s in step.inputs] + [f"{k}={self.short(v)}" for k, v in step.params.items()])
+        shown = ", ".join([self.label(s) for s in step.inputs]
+                          + [f"{k}={self.short(v)}" for k, v in step.params.items()])
         self.text.append(f"{self.label(step.out)} = {step.cls.name}({shown}){_shape(self.trace.values[int(step.out)])}")
 
     def _traced(self, value):
@@ -264,11 +269,12 @@ class Program:
             inputs_shown = ", ".join(self.label(s) for s in op.inputs)
             rule_text = f"{op.cls.name}.backward({shown[('op', rule.op)]}, {self.label(op.out)}, {inputs_shown})"
             self.text.extend(_rule_text(targets, rule_text, extra))
-        finished = ", ".join(f"{self.expr(described)}: {names[('leaf', number)]}" for number, described, _ in step.leaves)
+        finished = ", ".join(f"{self.expr(described)}: {names[('leaf', number)]}"
+                             for number, described, _ in step.leaves)
         if step.leaves:
             seed_tensor = f"_wrap({names[step.root]})" if step.root[0] == "leaf" else f"_wrap({seed_code})"
             self.code.append(f"_write_grads(_owned({{{finished}}}, ({seed_tensor},)))")
-        for number, described, slot in step.leaves:
+        for _, described, slot in step.leaves:
             self.code.append(f"v{slot} = {self.expr(described)}._grad._data")
             self.shown.add(int(slot))
             name = self.short(described)
@@ -324,7 +330,7 @@ def _rule_text(targets, rule_text, extra):
     return [f"{', '.join(names)} = {rule_text}" + (f"   # {', '.join(notes)}" if notes else "")] + lines
 
 
-_FORMULAS = {}
+_FORMULAS: dict = {}  # op class -> its formulas
 
 
 def _formulas(cls):

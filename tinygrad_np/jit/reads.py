@@ -260,7 +260,7 @@ def _effect(ins):
     return dis.stack_effect(ins.opcode, ins.arg, jump=False)
 
 
-_codes = {}
+_codes: dict = {}  # code object -> _Code
 
 
 def _decoded(code):

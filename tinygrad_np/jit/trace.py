@@ -194,14 +194,14 @@ class Trace:
     """One traced call: ``steps`` in order, the ``sources`` of the slots, and the ``reader``'s guards."""
 
     def __init__(self, args):
-        self.steps: list = []
-        self.values: list = []  # slot -> the array it held while tracing (held: no other array takes its id)
-        self.sources: list = []  # slot -> Source
-        self.slot_of: dict = {}  # id(array) -> slot
-        self.leaf_lines: dict = {}  # slot -> where the function first used it, for messages
-        self.op_index: dict = {}  # id(Function) -> its step's index
-        self.owners: dict = {}  # id(array) -> (the Tensor read from outside that holds it, the array)
-        self.leaf_tensors: list = []  # leaf number -> the Tensor a backward gave a gradient to
+        self.steps = []
+        self.values = []  # slot -> the array it held while tracing (held: no other array takes its id)
+        self.sources = []  # slot -> Source
+        self.slot_of = {}  # id(array) -> slot
+        self.leaf_lines = {}  # slot -> where the function first used it, for messages
+        self.op_index = {}  # id(Function) -> its step's index
+        self.owners = {}  # id(array) -> (the Tensor read from outside that holds it, the array)
+        self.leaf_tensors = []  # leaf number -> the Tensor a backward gave a gradient to
         self.args = args
         self.arg_index = {id(t): i for i, t in enumerate(args)}
         self.result = None
