@@ -65,7 +65,7 @@ from ..core.jit_seam import JitError, current, replay_results
 from ..core.tensor import Tensor
 from .program import Program
 from .reads import Reader
-from .trace import BackwardStep, CallStep, GradStep, NoteStep, OpStep, Out, Slot, Trace, Value
+from .trace import BackwardStep, CallStep, GradStep, NoteStep, OpStep, Out, Slot, Trace, Value, leaves_of, walk
 
 __all__ = ["jit", "Jitted", "JitError"]
 
@@ -200,16 +200,9 @@ def _times(n):
 
 def _returned(result):
     """A replay's result, its Tensors noted as a replay's (backward on one explains why it has no graph)."""
-    if isinstance(result, Tensor):
-        replay_results.add(result)
-    elif isinstance(result, (tuple, list)):
-        for r in result:
-            if isinstance(r, Tensor):
-                replay_results.add(r)
-    elif isinstance(result, dict):
-        for r in result.values():
-            if isinstance(r, Tensor):
-                replay_results.add(r)
+    for r in (result,) if isinstance(result, Tensor) else leaves_of(result):
+        if isinstance(r, Tensor):
+            replay_results.add(r)
     return result
 
 
@@ -356,12 +349,6 @@ def _fixed(source):
 
 
 def _result_shape(template):
-    if isinstance(template, Out):
-        return ("out", int(template.slot), template.as_tensor)
-    if isinstance(template, Value):
-        return ("value", repr(template.value))
-    if isinstance(template, (tuple, list)):
-        return (type(template).__name__,) + tuple(_result_shape(t) for t in template)
-    if isinstance(template, dict):
-        return ("dict",) + tuple((k, _result_shape(t)) for k, t in template.items())
-    return None
+    """What a result template says about the result's form: which slots, as Tensors or arrays, and the values."""
+    return walk(template, lambda t: ("out", int(t.slot), t.as_tensor) if isinstance(t, Out) else
+                ("value", repr(t.value)) if isinstance(t, Value) else t)

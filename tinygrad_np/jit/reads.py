@@ -43,7 +43,8 @@ import numpy as np
 
 from ..core.jit_seam import JitError, current
 from ..core.tensor import Tensor
-from ..core.user_frames import in_library
+from ..core.user_frames import in_library, user_line
+from .trace import leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, np.generic, type(Ellipsis), slice, range)
@@ -65,6 +66,7 @@ def _library_roots():
 
 
 _OUTSIDE = _library_roots()
+_JIT = tuple(os.path.join(os.path.dirname(os.path.abspath(__file__)), f) for f in ("trace.py", "reads.py"))
 
 
 def _is_user_code(filename):
@@ -306,7 +308,9 @@ class Reader:
         sys.settrace(self.previous_tracer)
         self.states.clear()
 
-    def _kind(self, code):
+    def _kind(self, code, parent_code=None):
+        if parent_code is not None and parent_code.co_filename in _JIT:
+            return "library"  # the trace's own work (a dataclass's generated __init__), not the user's
         kind = self.kinds.get(code)
         if kind is None:
             filename = code.co_filename
@@ -319,7 +323,7 @@ class Reader:
         if current.trace is not self.trace:  # paused: a replayed call reads its state when it runs
             return None
         code = frame.f_code
-        kind = self._kind(code)
+        kind = self._kind(code, frame.f_back.f_code if frame.f_back is not None else None)
         parent = self.states.get(id(frame.f_back))
         if parent is not None and parent.first_child is None:
             parent.first_child = frame
@@ -566,17 +570,14 @@ class Reader:
             self._register(value)
 
     def _register(self, value):
-        """A Tensor read from outside: the trace reads its array through it on every replay."""
-        if isinstance(value, Tensor):
-            self.trace.owns(value)
-        elif type(value) in (list, tuple):
-            for v in value:
-                if isinstance(v, Tensor):
-                    self.trace.owns(v)
+        """A Tensor read from outside (alone or in a list, tuple or dict): the trace reads its array through it
+        on every replay."""
+        for v in (value,) if isinstance(value, Tensor) else leaves_of(value) if type(value) in (list, tuple, dict) \
+                else ():
+            if isinstance(v, Tensor):
+                self.trace.owns(v)
 
     def _refuse(self, what, ins=None):
-        from ..core.user_frames import user_line
-
         raise JitError(f"jit: {what}, at {user_line()}. A replay runs no Python, so jit must see every value the "
                        "function reads to know when a replay would be stale. Give the value a name first "
                        "(obj = ...; obj.attr), or pass it as an argument")
