@@ -218,3 +218,78 @@ def test_an_attribute_of_a_value_jit_cannot_follow_is_refused_naming_the_line():
     f = tg.jit(lambda x: x * next(iter(configs.values())).scale)
     with pytest.raises(tg.JitError, match=r"attribute \.scale is read from a value jit cannot follow.*test_jit_g"):
         f(np.ones(3, np.float32))
+
+
+# ---- more routes: properties, class attributes, getattr, dict configs, a function's defaults ----------------------
+class Settings:
+    factor = 2.0  # a class attribute
+
+    def __init__(self):
+        self._scale = 3.0
+        self.table = {"shift": 1.0}
+
+    @property
+    def scale(self):
+        return self._scale
+
+
+def test_properties_class_attributes_getattr_and_dict_items_are_guarded():
+    settings = Settings()
+    name = "factor"
+    f = tg.jit(lambda x: (x * settings.scale + settings.table["shift"]) * getattr(settings, name) * Settings.factor)
+    x = np.ones(2, np.float32)
+    expected = lambda: (np.ones(2) * settings._scale + settings.table["shift"]) * Settings.factor ** 2  # noqa: E731
+    assert np.allclose(_twice(f, x).data, expected())
+    settings._scale = 5.0  # read through the property's own frame
+    assert np.allclose(f(x).data, expected())
+    settings.table["shift"] = -1.0  # a dict changed in place
+    assert np.allclose(f(x).data, expected())
+    Settings.factor = 0.5  # a class attribute, read through the instance and through the class
+    try:
+        assert np.allclose(f(x).data, expected())
+    finally:
+        Settings.factor = 2.0
+
+
+def test_a_library_property_read_by_the_step_is_guarded():
+    w = tg.Tensor(np.ones(2, np.float32), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    f = tg.jit(lambda x: x * opt.lr)  # Optimizer.lr: a property of the library's
+    x = np.ones(2, np.float32)
+    _twice(f, x)
+    opt.lr = 0.5
+    np.testing.assert_array_equal(f(x).data, np.full(2, 0.5, np.float32))
+
+
+def test_a_functions_defaults_and_code_are_guarded():
+    def helper(x, scale=2.0):
+        return x * scale
+
+    def other(x, scale=2.0):
+        return x - scale
+
+    f = tg.jit(lambda x: helper(x).sum())
+    x = np.ones(2, np.float32)
+    assert _twice(f, x).item() == 4.0
+    helper.__defaults__ = (10.0,)
+    assert f(x).item() == 20.0
+    helper.__code__ = other.__code__
+    assert f(x).item() == (1.0 - 10.0) * 2
+
+
+def test_an_array_handed_to_a_library_function_that_copies_it_is_guarded():
+    counts = np.array([1, 0, 2])  # integers: Tensor() makes a float32 copy
+    f = tg.jit(lambda x: x * tg.Tensor(counts))
+    x = np.arange(3, dtype=np.float32)
+    _twice(f, x)
+    counts[:] = [0, 1, 0]
+    np.testing.assert_array_equal(f(x).data, x * counts)
+
+
+def test_a_list_given_to_tensor_inside_the_step_is_guarded():
+    values = [1.0, 2.0]
+    f = tg.jit(lambda x: x * tg.Tensor(values))
+    x = np.ones(2, np.float32)
+    _twice(f, x)
+    values[0] = 7.0
+    np.testing.assert_array_equal(f(x).data, np.array([7.0, 2.0], np.float32))

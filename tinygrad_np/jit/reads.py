@@ -132,7 +132,8 @@ class Guards:
         body = " and ".join(f"({e})" for e in self.checks.values()) or "True"
         namespace = {f"k{i}": v for i, v in enumerate(self.constants)}
         namespace.update(MISSING=MISSING, _plain=_plain, _method=_method, _same_contents=_same_contents,
-                         _same_array=_same_array, _cell=_cell, _vars_same=_vars_same, _leaf=_leaf)
+                         _same_array=_same_array, _cell=_cell, _vars_same=_vars_same, _leaf=_leaf,
+                         _same_function=_same_function)
         exec(compile(f"def holds():\n    return {body}\n", "<tinygrad_np.jit guards>", "exec"), namespace)
         self.namespace = namespace
         return namespace["holds"], body
@@ -197,6 +198,10 @@ def _vars_same(obj, snapshot):
 
 
 _CONTAINERS = (list, dict, set)
+
+
+def _same_function(fn, code, defaults, kwdefaults):
+    return fn.__code__ is code and fn.__defaults__ is defaults and fn.__kwdefaults__ is kwdefaults
 
 
 def _leaf(tensor, requires_grad, shape, dtype):
@@ -274,10 +279,11 @@ def _decoded(code):
 
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
-    __slots__ = ("code", "made", "previous", "child", "first_child", "cells")
+    __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells")
 
     def __init__(self, code, cells):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
+        self.child_is_user = False
         self.cells = cells  # name -> the cell a free variable lives in
 
 
@@ -288,7 +294,7 @@ class Reader:
         self.trace, self.guards = trace, Guards()
         self.states = {}  # id(frame) -> _FrameState, for the user's frames running now
         self.functions = {}  # code -> functions known to run it (for their closure cells)
-        self._know_function(fn)
+        self._function(fn)
         self.kinds = {}  # code -> "user" / "library" / "other"
         self.previous_tracer = None
 
@@ -326,7 +332,7 @@ class Reader:
         kind = self._kind(code, frame.f_back.f_code if frame.f_back is not None else None)
         parent = self.states.get(id(frame.f_back))
         if parent is not None and parent.first_child is None:
-            parent.first_child = frame
+            parent.first_child, parent.child_is_user = frame, kind == "user"
         if kind == "library" and code.co_argcount:
             first = frame.f_locals.get(code.co_varnames[0])
             if first is not None and type(first).__module__ is not None and _is_module(first):
@@ -440,13 +446,12 @@ class Reader:
             state.made[ins.offset] = value
         elif ins.offset in state.made:
             del state.made[ins.offset]
-        if name in _ATTRIBUTE or name == "BINARY_SUBSCR":
+        if name in _ATTRIBUTE and not (state.child is not MISSING and state.child_is_user):
+            # (a property or __getattr__ of the user's runs as a frame of its own, whose reads are guarded)
             self._attribute_read(state, ins, value)
 
     def _attribute_read(self, state, ins, value):
         """Guard ``receiver.name``, read by the instruction that just ran, at the value it gave."""
-        if ins.opname == "BINARY_SUBSCR":
-            return  # a container's contents were guarded as it was read; a Tensor's item is an op
         receiver = self._operand(state, ins.offset, 0)
         if receiver is UNKNOWN:
             return
@@ -505,10 +510,9 @@ class Reader:
         argc = ins.arg or 0
         operands = self._operands(state, offset, argc + 1)
         function = operands[argc] if len(operands) > argc else UNKNOWN
-        if function is UNKNOWN or _is_ours(function):
-            return
-        _refuse_hidden_state(function, self)
-        for value in operands[:argc]:
+        if function is not UNKNOWN and not _is_ours(function):
+            _refuse_hidden_state(function, self)
+        for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
 
@@ -569,9 +573,21 @@ class Reader:
         for value in vars(module).values():
             self._register(value)
 
+    def _function(self, fn):
+        """A function the user's code reads: its code, defaults and closure cells are what the trace ran."""
+        fn = getattr(fn, "__func__", fn)
+        if type(fn) is not types.FunctionType or ("function", id(fn)) in self.guards.checks:
+            return
+        self._know_function(fn)
+        self.guards.add(("function", id(fn)), f"_same_function({self.guards.const(fn)}, {self.guards.const(fn.__code__)}, "
+                                               f"{self.guards.const(fn.__defaults__)}, "
+                                               f"{self.guards.const(fn.__kwdefaults__)})")
+
     def _register(self, value):
         """A Tensor read from outside (alone or in a list, tuple or dict): the trace reads its array through it
-        on every replay."""
+        on every replay. A function: its code and defaults are guarded."""
+        if type(value) is types.FunctionType or type(value) is types.MethodType:
+            self._function(value)
         for v in (value,) if isinstance(value, Tensor) else leaves_of(value) if type(value) in (list, tuple, dict) \
                 else ():
             if isinstance(v, Tensor):
