@@ -579,9 +579,9 @@ class Reader:
         if type(fn) is not types.FunctionType or ("function", id(fn)) in self.guards.checks:
             return
         self._know_function(fn)
-        self.guards.add(("function", id(fn)), f"_same_function({self.guards.const(fn)}, {self.guards.const(fn.__code__)}, "
-                                               f"{self.guards.const(fn.__defaults__)}, "
-                                               f"{self.guards.const(fn.__kwdefaults__)})")
+        g = self.guards
+        g.add(("function", id(fn)), f"_same_function({g.const(fn)}, {g.const(fn.__code__)}, "
+                                     f"{g.const(fn.__defaults__)}, {g.const(fn.__kwdefaults__)})")
 
     def _register(self, value):
         """A Tensor read from outside (alone or in a list, tuple or dict): the trace reads its array through it
