@@ -293,3 +293,44 @@ def test_a_list_given_to_tensor_inside_the_step_is_guarded():
     _twice(f, x)
     values[0] = 7.0
     np.testing.assert_array_equal(f(x).data, np.array([7.0, 2.0], np.float32))
+
+
+def test_an_iterator_from_outside_the_call_is_refused_naming_the_line():
+    import itertools
+
+    counter = itertools.count()
+    with pytest.raises(tg.JitError, match=r"next\(\) takes items from an iterator.*test_jit_guards\.py:\d+"):
+        tg.jit(lambda x: x * 2.0 if next(counter) < 3 else x)(np.ones(2, np.float32))
+
+    def numbers():
+        yield from range(10)
+
+    source = numbers()
+
+    def loop(x):
+        for n in source:
+            return x * float(n)
+
+    with pytest.raises(tg.JitError, match=r"a loop takes items from an iterator.*test_jit_guards\.py:\d+"):
+        tg.jit(loop)(np.ones(2, np.float32))
+
+
+def test_an_object_handed_to_code_jit_does_not_watch_has_every_attribute_guarded():
+    import operator
+
+    settings = Settings()
+    read_scale = operator.attrgetter("_scale")  # C code reading an attribute: jit cannot see which
+    f = tg.jit(lambda x: x * read_scale(settings))
+    x = np.ones(2, np.float32)
+    _twice(f, x)
+    settings._scale = 9.0
+    np.testing.assert_array_equal(f(x).data, np.full(2, 9.0, np.float32))
+
+
+def test_an_integer_tensor_made_from_a_tensor_read_from_outside_is_made_again():
+    counts = tg.Tensor(np.array([1, 2, 3]), dtype=np.int64)
+    f = tg.jit(lambda x: x * tg.Tensor(counts))  # Tensor() of an integer tensor: a float32 copy
+    x = np.ones(3, np.float32)
+    _twice(f, x)
+    counts.data = np.array([4, 5, 6])
+    np.testing.assert_array_equal(f(x).data, np.array([4, 5, 6], np.float32))

@@ -38,6 +38,7 @@ import os
 import sys
 import sysconfig
 import types
+from collections.abc import MutableMapping, MutableSequence, MutableSet
 
 import numpy as np
 
@@ -48,7 +49,8 @@ from .trace import leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, np.generic, type(Ellipsis), slice, range)
-_MUTABLE = (list, dict, set, bytearray, np.ndarray)
+_MUTABLE = (list, dict, set, bytearray, np.ndarray, MutableSequence, MutableMapping, MutableSet)  # guarded by
+# what they hold wherever code jit does not watch is handed one (a deque, an array.array, an OrderedDict)
 LARGE = 1 << 16  # elements: a bigger array that Python code reads is refused rather than compared on every call
 _LOADS_NAME = {"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_DEREF", "LOAD_CLASSDEREF",
                "LOAD_CLOSURE", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_CONST", "LOAD_FROM_DICT_OR_DEREF"}
@@ -173,6 +175,10 @@ def _snapshot(value):
         return (type(value), frozenset(id(v) if type(v) not in _PLAIN else v for v in value))
     if type(value) in _PLAIN:
         return (type(value), value)
+    if isinstance(value, (MutableSequence, MutableSet)):
+        return (type(value), tuple(_snapshot(v) for v in value))
+    if isinstance(value, MutableMapping):
+        return (type(value), tuple((k, _snapshot(v)) for k, v in value.items()))
     return (id, id(value))
 
 
@@ -191,13 +197,13 @@ def _vars_same(obj, snapshot):
         return False
     for name, (then, contents) in snapshot.items():
         value = now.get(name, MISSING)
-        if value is not then or type(value) in _CONTAINERS:
+        if value is not then or type(value) in _CONTAINERS or isinstance(value, _MUTABLE):
             if _snapshot(value) != contents:
                 return False
     return True
 
 
-_CONTAINERS = (list, dict, set)
+_CONTAINERS = (list, dict, set)  # and any other mutable container (checked by isinstance below)
 
 
 def _same_function(fn, code, defaults, kwdefaults):
@@ -296,6 +302,7 @@ class Reader:
         self.functions = {}  # code -> functions known to run it (for their closure cells)
         self._function(fn)
         self.kinds = {}  # code -> "user" / "library" / "other"
+        self.outside = {}  # id -> a value read from outside the call (a global, a closure, an attribute)
         self.previous_tracer = None
 
     def _know_function(self, fn):
@@ -392,6 +399,9 @@ class Reader:
                 self._refuse("an item is read from a value jit cannot follow")
             elif isinstance(container, _MUTABLE):
                 self._contents(container, "an item of it")
+        elif name == "GET_ITER" and _is_iterator_from_outside(self._operand(state, offset, 0), self.outside):
+            self._refuse("a loop takes items from an iterator that exists outside the call, which a replay cannot "
+                         "take again")
         elif name in _OPERATORS:
             for value in self._operands(state, offset, 2 if name in ("BINARY_OP", "COMPARE_OP", "CONTAINS_OP",
                                                                        "IS_OP") else 1):
@@ -464,6 +474,7 @@ class Reader:
         if value is UNKNOWN:
             value = MISSING
         self._register(value)
+        self.outside[id(value)] = value
         now = f"_get({self.guards.const(receiver)}, {name!r})"
         self.guards.add(("attr", id(receiver), name), self.guards.same_value(now, value).replace(
             now, f"getattr({self.guards.const(receiver)}, {name!r}, MISSING)"))
@@ -510,17 +521,24 @@ class Reader:
         argc = ins.arg or 0
         operands = self._operands(state, offset, argc + 1)
         function = operands[argc] if len(operands) > argc else UNKNOWN
-        if function is not UNKNOWN and not _is_ours(function):
+        outside_code = function is UNKNOWN or not _is_ours(function)
+        if function is not UNKNOWN and outside_code:
             _refuse_hidden_state(function, self)
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
+            elif _is_iterator_from_outside(value, self.outside):
+                self._refuse(f"{getattr(function, '__name__', 'a function')}() takes items from an iterator that "
+                             "exists outside the call, which a replay cannot take again")
+            elif outside_code and _plain_object(value):
+                self.saw_module(value)  # code jit does not watch may read any of its attributes
 
     # ---- reads -------------------------------------------------------------------------------------------------
     def _global(self, frame, name):
         namespace = frame.f_globals
         value = namespace.get(name, MISSING)
         self._register(value)
+        self.outside[id(value)] = value
         self.guards.add(("global", id(namespace), name),
                         self.guards.same_value(f"{self.guards.const(namespace)}.get({name!r}, MISSING)", value))
         if value is MISSING:
@@ -536,6 +554,7 @@ class Reader:
             return
         value = _cell(cell)
         self._register(value)
+        self.outside[id(value)] = value
         self.guards.add(("cell", id(cell)), self.guards.same_value(f"_cell({self.guards.const(cell)})", value))
 
     def _cells(self, frame):
@@ -597,6 +616,18 @@ class Reader:
         raise JitError(f"jit: {what}, at {user_line()}. A replay runs no Python, so jit must see every value the "
                        "function reads to know when a replay would be stale. Give the value a name first "
                        "(obj = ...; obj.attr), or pass it as an argument")
+
+
+def _is_iterator_from_outside(value, outside):
+    return id(value) in outside and outside[id(value)] is value and hasattr(value, "__next__") and \
+        not isinstance(value, (Tensor, np.ndarray))
+
+
+def _plain_object(value):
+    """An instance of a user's class, whose attributes code jit does not watch may read."""
+    return (hasattr(value, "__dict__") and not isinstance(value, (type, types.ModuleType, types.FunctionType,
+                                                                   types.MethodType, Tensor, np.ndarray))
+            and type(value).__module__ not in ("builtins",))
 
 
 def _is_module(obj):
