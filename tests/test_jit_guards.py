@@ -334,3 +334,37 @@ def test_an_integer_tensor_made_from_a_tensor_read_from_outside_is_made_again():
     _twice(f, x)
     counts.data = np.array([4, 5, 6])
     np.testing.assert_array_equal(f(x).data, np.array([4, 5, 6], np.float32))
+
+
+def test_python_reading_what_a_replayed_call_changes_is_refused_naming_the_line():
+    w = tg.Tensor(np.ones(2, np.float32), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    schedule = optim.StepLR(opt, step_size=1, gamma=0.5)
+
+    def step(x):
+        (w * x).sum().backward()
+        opt.step()
+        schedule.step()  # called again by each replay: it changes opt's learning rate
+        return x * opt.lr  # eager reads the new rate; a replay would keep the traced one
+
+    with pytest.raises(tg.JitError, match=r"\.lr is read after .*step\(\), which each replay calls again.*"
+                                          r"test_jit_guards\.py:\d+"):
+        tg.jit(step)(np.ones(2, np.float32))
+
+
+def test_reading_the_learning_rate_before_the_replayed_calls_is_guarded():
+    w = tg.Tensor(np.ones(2, np.float32), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def step(x):
+        scaled = x * opt.lr
+        (w * x).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        return scaled
+
+    f = tg.jit(step)
+    x = np.ones(2, np.float32)
+    _twice(f, x)
+    opt.lr = 0.3
+    np.testing.assert_array_equal(f(x).data, np.full(2, 0.3, np.float32))

@@ -303,6 +303,7 @@ class Reader:
         self._function(fn)
         self.kinds = {}  # code -> "user" / "library" / "other"
         self.outside = {}  # id -> a value read from outside the call (a global, a closure, an attribute)
+        self.reach = {}  # id -> (object, the replayed call that may change it), for objects a replayed call reached
         self.previous_tracer = None
 
     def _know_function(self, fn):
@@ -466,6 +467,8 @@ class Reader:
         if receiver is UNKNOWN:
             return
         name = ins.argval
+        if not (callable(value) and name not in getattr(receiver, "__dict__", ())):  # a method is the class's
+            self._reached(receiver, f".{name}")
         if isinstance(receiver, Tensor):
             self._tensor_attribute(receiver, name, value)
             return
@@ -502,6 +505,7 @@ class Reader:
         if UNKNOWN in args or not args:
             self._refuse(f"{function.__name__}() reads an attribute of a value jit cannot follow", ins=ins)
             return UNKNOWN
+        self._reached(args[0], f"an attribute (through {function.__name__}())")
         if function is vars:
             self.saw_module(args[0], any_object=True)
             return vars(args[0])
@@ -577,6 +581,7 @@ class Reader:
         return dict(zip(code.co_freevars, next(iter(cells.values())), strict=True))
 
     def _contents(self, container, how):
+        self._reached(container, "what a list, dict or array holds")
         if not self.guards.contents(container):
             self._refuse(f"{how} reads an array of {container.size} elements that exists outside the call; "
                          "comparing it on every call would cost more than the step. Pass it as an argument, or "
@@ -591,6 +596,33 @@ class Reader:
         self.guards.modules[id(module)] = module
         for value in vars(module).values():
             self._register(value)
+
+    def after_call(self, func, args, kwargs):
+        """A call a replay makes again (an optimizer's step) just ran: what it can reach, it may change, on any
+        replay. Python that reads it later in the call would keep the traced value: refused (``_reached``)."""
+        name = getattr(func, "__qualname__", "a call")
+        todo, depth = [a for a in leaves_of((args, kwargs))], 0
+        while todo and depth < 4:
+            found = []
+            for obj in todo:
+                if id(obj) in self.reach or isinstance(obj, (Tensor, np.ndarray, type, types.ModuleType,
+                                                             types.FunctionType)) or type(obj) in _PLAIN:
+                    continue
+                self.reach[id(obj)] = (obj, name)
+                if isinstance(obj, (list, tuple, set, frozenset)):
+                    found.extend(obj)
+                elif isinstance(obj, dict):
+                    found.extend(obj.values())
+                elif hasattr(obj, "__dict__"):
+                    found.extend(vars(obj).values())
+            todo, depth = found, depth + 1
+
+    def _reached(self, obj, what):
+        entry = self.reach.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            self._refuse(f"{what} is read after {entry[1]}(), which each replay calls again and which may change "
+                         "it; the replay would keep the value read while tracing. Read it before that call, or "
+                         "return what you need and read it after the jitted call")
 
     def _function(self, fn):
         """A function the user's code reads: its code, defaults and closure cells are what the trace ran."""

@@ -320,6 +320,8 @@ class Trace:
                           for r in result]
 
     def called(self, func, args, kwargs, result):
+        if self.reader is not None:
+            self.reader.after_call(func, args, kwargs)
         step = CallStep(user_line(), func, self.describe(args), self.describe(kwargs))
         self.steps.append(step)
         value = result._data if isinstance(result, Tensor) else result
