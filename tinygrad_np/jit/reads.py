@@ -693,17 +693,22 @@ def _binary(symbol, left, right):
         return UNKNOWN
 
 
-_HIDDEN_MODULES = ("random", "time", "numpy.random", "secrets", "os")
+_HIDDEN_MODULES = ("time", "secrets")
 
 
 def _refuse_hidden_state(function, reader):
-    """Random numbers, clocks and the like give a new value on each call without any read jit could guard."""
+    """Random numbers, clocks and the like give a new value on each call without any read jit could guard: a
+    random generator's method, if the generator comes from outside the call or is the module's shared one
+    (``random.random``, ``np.random.rand``); a clock. (A generator made inside the call with a seed is as
+    deterministic as the rest; one made without a seed differs between the two traces, which is refused.)"""
+    import random
+
     owner = getattr(function, "__self__", None)
     module = getattr(function, "__module__", None) or ""
-    hidden = (module in _HIDDEN_MODULES or module.startswith("numpy.random")
-              or type(owner).__module__ in ("random", "numpy.random._generator", "numpy.random.mtrand")
-              or isinstance(owner, (np.random.Generator, np.random.RandomState))
-              or (module == "_random") or function in (__import__("random").random,))
+    shared = (getattr(random, "_inst", None), getattr(np.random.mtrand, "_rand", None))
+    generator = isinstance(owner, (random.Random, np.random.Generator, np.random.RandomState))
+    hidden = (generator and (id(owner) in reader.outside or any(owner is g for g in shared))) or \
+        module in _HIDDEN_MODULES or getattr(function, "__name__", "") == "urandom"
     if hidden:
         reader._refuse(f"{getattr(function, '__qualname__', function)}() gives a new value on each call, which a "
                        "replay would not; draw random numbers with tg.randn or nn.Dropout (a replay draws again), "
