@@ -363,6 +363,9 @@ def test_python_side_effects_on_a_value_the_function_reads_make_every_call_trace
     for _ in range(5):
         f(np.ones(2))
     assert len(seen) == 5 and f.traces == 5  # seen is read (append), and changes: no replay could be right
+    with pytest.warns(UserWarning, match=r"traced again on 8 calls in a row.*what a list, dict or array holds"):
+        for _ in range(5):
+            f(np.ones(2))
 
 
 def test_python_side_effects_on_values_the_function_does_not_read_run_only_while_tracing():

@@ -52,6 +52,7 @@ jitted function, not on what it returns.
 import functools
 import sys
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, overload
@@ -118,6 +119,7 @@ class Jitted:
         self._entries: OrderedDict[int, _Entry] = OrderedDict()  # id(entry) -> entry, least recently used first
         self._lock = threading.RLock()  # a program's Function instances hold one replay's saved arrays
         self._last: _Entry | None = None
+        self._traced_in_a_row, self._warned = 0, False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current.trace is not None:  # called inside another jitted function's trace: its ops belong to that one
@@ -143,8 +145,23 @@ class Jitted:
                 self._entries.move_to_end(id(entry))
                 self._last = entry
                 if entry.program is not None:
+                    self._traced_in_a_row = 0
                     return _returned(entry.program.run(*tensors))
+            else:
+                self._warn_if_always_tracing(key)
             return self._trace(entry, key, args, kwargs, tensors)
+
+    def _warn_if_always_tracing(self, key):
+        """Eight calls in a row traced again: say, once, which value keeps changing (it is right, but eager's speed)."""
+        same = [e for e in self._entries.values() if e.key == key]
+        self._traced_in_a_row = self._traced_in_a_row + 1 if same else 0
+        if self._traced_in_a_row >= 8 and not self._warned:
+            self._warned = True
+            changed = sorted({same[-1].guards.describe(k) for k, _ in same[-1].guards.failing()})
+            warnings.warn(f"jit: {self.__name__} traced again on 8 calls in a row, so it runs at eager's speed: "
+                          f"{', '.join(changed) or 'a gradient hook'} changed since the last trace. A value the "
+                          "function reads and changes (a counter, a list it appends to) does this; return it or "
+                          "pass it as an argument instead", stacklevel=3)
 
     def _trace(self, entry, key, args, kwargs, tensors):
         trace = Trace(tensors)

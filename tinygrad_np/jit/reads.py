@@ -144,6 +144,17 @@ class Guards:
         """The checks that fail now, as (what was read, its check): what made a call trace again."""
         return [(key, e) for key, e in self.checks.items() if not eval(e, self.namespace)]
 
+    def describe(self, key):
+        """What a check's key says was read, in words."""
+        kind = key[0]
+        if kind == "global":
+            return f"the global {key[2]}"
+        if kind == "attr":
+            return f"the attribute .{key[2]}"
+        return {"cell": "a closure variable", "contents": "what a list, dict or array holds",
+                "vars": "an attribute of a module or object", "leaf": "a tensor's requires_grad, shape or dtype",
+                "function": "a function's code or defaults"}.get(kind, kind)
+
 
 def _plain_tuple(value):
     return all(type(v) in _PLAIN or (type(v) is tuple and _plain_tuple(v)) for v in value)
