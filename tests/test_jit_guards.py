@@ -368,3 +368,14 @@ def test_reading_the_learning_rate_before_the_replayed_calls_is_guarded():
     _twice(f, x)
     opt.lr = 0.3
     np.testing.assert_array_equal(f(x).data, np.full(2, 0.3, np.float32))
+
+
+def test_the_arguments_a_partial_keeps_are_guarded():
+    import functools
+
+    scaled = functools.partial(lambda x, s: x * s, s=2.0)
+    f = tg.jit(lambda x: scaled(x))
+    x = np.ones(2, np.float32)
+    _twice(f, x)
+    scaled.keywords["s"] = 5.0
+    np.testing.assert_array_equal(f(x).data, np.full(2, 5.0, np.float32))

@@ -33,6 +33,7 @@ The guards are compiled into one Python function, ``holds()``, that a call
 runs before replaying: a few dozen comparisons, about a microsecond.
 """
 import dis
+import functools
 import gc
 import os
 import sys
@@ -539,6 +540,12 @@ class Reader:
         outside_code = function is UNKNOWN or not _is_ours(function)
         if function is not UNKNOWN and outside_code:
             _refuse_hidden_state(function, self)
+        if isinstance(function, functools.partial):  # the arguments it keeps are read by C
+            self._function(function.func)
+            self._contents(function.keywords, "functools.partial")
+            for value in function.args:
+                if isinstance(value, _MUTABLE):
+                    self._contents(value, "functools.partial")
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
