@@ -353,9 +353,9 @@ class Reader:
         parent = self.states.get(id(frame.f_back))
         if parent is not None and parent.first_child is None:
             parent.first_child, parent.child_is_user = frame, kind == "user"
-        if kind == "library" and code.co_argcount:
-            first = frame.f_locals.get(code.co_varnames[0])
-            if first is not None and type(first).__module__ is not None and _is_module(first):
+        if kind == "library" and code.co_argcount and code.co_varnames[0] == "self":
+            first = frame.f_locals.get("self")
+            if _is_module(first):  # a layer's method: it reads the layer's settings
                 self.saw_module(first)
         if kind != "user":
             if parent is None:
@@ -519,7 +519,7 @@ class Reader:
             return UNKNOWN
         self._reached(args[0], f"an attribute (through {function.__name__}())")
         if function is vars:
-            self.saw_module(args[0], any_object=True)
+            self.saw_module(args[0])
             return vars(args[0])
         if len(args) < 2 or not isinstance(args[1], str):
             return UNKNOWN
@@ -605,7 +605,7 @@ class Reader:
                          "comparing it on every call would cost more than the step. Pass it as an argument, or "
                          "make it a Tensor (a Tensor's values are read where they live on every replay)")
 
-    def saw_module(self, module, any_object=False):
+    def saw_module(self, module):
         """Guard every attribute of a module whose library code runs (it reads its own settings). They are
         taken as the trace leaves them (``Guards.compile``): an attribute the function itself sets while tracing
         (``self.last = ...``) is then as a replay finds it."""
