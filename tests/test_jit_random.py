@@ -84,7 +84,7 @@ def _run(calls, seed):
 
 def test_random_changes_between_calls_never_give_a_stale_replay():
     jitted = _run(300, seed=0)
-    assert jitted.traces < 300 * 0.8, "most calls still replay"
+    assert jitted.traces < 150, "most calls still replay (a change costs one or two traces)"
 
 
 @pytest.mark.slow
