@@ -91,3 +91,69 @@ def test_random_changes_between_calls_never_give_a_stale_replay():
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_changes_between_calls_never_give_a_stale_replay_long(seed):
     _run(1000, seed)
+
+
+# ---- a second, independent source of changes: a model of the user's own, with Python state of every kind ---------
+class Tower(nn.Module):
+    """A user's module whose forward reads a config dict, a chosen activation, a list of layers by index, and a
+    number through a property."""
+
+    def __init__(self):
+        rng = np.random.default_rng(3)
+        self.blocks = [nn.Linear(4, 4, rng=rng) for _ in range(3)]
+        self.cfg = {"depth": 2, "shift": 0.0}
+        self.act = "relu"
+        self._gain = 1.0
+
+    @property
+    def gain(self):
+        return self._gain
+
+    def forward(self, x, rows):
+        for i in range(self.cfg["depth"]):
+            x = self.blocks[i].forward(x)
+            x = x.relu() if self.act == "relu" else x.tanh()
+        return (x[rows] + self.cfg["shift"]) * self.gain
+
+
+def _run_tower(calls, seed):
+    rng = np.random.default_rng(seed)
+    rows = np.array([0, 1, 2])  # an index array, edited in place
+    twins = [Tower(), Tower()]  # the same weights: each draws its own from the same seed
+    offset = [0.0]
+
+    def make(model):
+        def step(x):
+            return model(x, rows) + offset[0] * jit_helpers.SCALE
+        return step
+
+    eager, jitted = make(twins[0]), tg.jit(make(twins[1]))
+    try:
+        with tg.no_grad():
+            for call in range(calls):
+                if rng.random() < 0.3:
+                    k, value, depth = int(rng.integers(6)), float(rng.integers(-3, 4)), int(rng.integers(1, 4))
+                    for model in twins:
+                        if k == 0:
+                            model.cfg["depth"] = depth
+                        elif k == 1:
+                            model.cfg["shift"] = value
+                        elif k == 2:
+                            model.act = "tanh" if model.act == "relu" else "relu"
+                        elif k == 3:
+                            model._gain = value
+                    if k == 4:
+                        rows[:] = rng.integers(0, 5, 3)
+                    elif k == 5:
+                        offset[0], jit_helpers.SCALE = value, float(rng.integers(1, 4))
+                x = rng.standard_normal((5, 4)).astype(np.float32)
+                expected, got = eager(tg.Tensor(x)), jitted(x)
+                assert got.data.tobytes() == expected.data.tobytes(), f"call {call} differs"
+    finally:
+        jit_helpers.SCALE = 2.0
+    return jitted
+
+
+def test_random_changes_to_a_users_own_module_never_give_a_stale_replay():
+    jitted = _run_tower(200, seed=0)
+    assert jitted.traces < 120
