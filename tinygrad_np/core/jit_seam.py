@@ -17,9 +17,9 @@ happen outside any op, and each says so here, at no cost when nothing traces:
 * ``replayed(tensor)``: why a tensor a replay returned has no graph, for
   backward's error.
 """
+import collections
 import functools
 import threading
-import weakref
 
 from .user_frames import user_line
 
@@ -90,12 +90,13 @@ def refuse_assignment(tensor):
                     "step() is replayed), or do it outside the jitted function")
 
 
-replay_results: "weakref.WeakSet" = weakref.WeakSet()  # the Tensors jit replays returned
+replay_results: collections.deque = collections.deque(maxlen=256)  # weak references to what replays returned
+# last (a deque of weak references costs a tenth of a WeakSet on each replay; older results get the general message)
 
 
 def replayed(tensor):
-    """The reason backward() cannot start from ``tensor``, if a jit replay returned it; else None."""
-    if tensor in replay_results:
+    """The reason backward() cannot start from ``tensor``, if a recent jit replay returned it; else None."""
+    if any(r() is tensor for r in replay_results):
         return ("backward: this tensor was returned by a tg.jit replay, which runs the recorded array operations "
                 "and links no graph. Call backward() inside the jitted function (its replay runs that backward "
                 "pass too), or call the function without jit")
