@@ -157,6 +157,33 @@ def training_steps_one_thread(configs, repeats, target, rng):
     return rows
 
 
+def guard_cost(repeats, calls, rng):
+    """What tg.jit pays on each call before it replays: the guards (every value the trace read, checked), timed
+    alone and against the whole replayed MNIST step (batch 32, hidden 128), one BLAS thread, thread CPU time,
+    alternating. Returns None without threadpoolctl."""
+    limiter = _one_blas_thread()
+    if limiter is None:
+        return None
+    try:
+        x, y, _ = mnist_batch(32, rng)
+        m = TinygradJitMLP(initial_params(128, rng), LR)
+        for _ in range(3):
+            m.step(x, y)
+        entry = m.jitted._last
+        guards, steps = [], []
+        for _ in range(repeats):
+            guards.append(_thread_seconds(entry.holds, calls * 20))
+            steps.append(_thread_seconds(lambda: m.jitted(x, y), calls))
+        guard, step = statistics.median(guards), statistics.median(steps)
+        row = {"checks": len(entry.guards.checks), "guards_us": 1e6 * guard, "replay_us": 1e6 * step,
+               "share": guard / step}
+        print(f"guards of a replayed MNIST step (batch 32): {row['checks']} checks, {row['guards_us']:.2f} us, "
+              f"{100 * row['share']:.2f}% of the replayed step", flush=True)
+        return row
+    finally:
+        limiter.__exit__(None, None, None)
+
+
 def _thread_seconds(fn, calls):
     start = time.thread_time()
     for _ in range(calls):
@@ -436,6 +463,12 @@ def markdown(report):
                   f"{cost['per_step_us']:.1f} µs for the {cost['ops_per_step']} ops and 4 parameters of the "
                   f"{cost['step']} training step, {100 * cost['fraction_of_step']:.2f}% of it. Reading `.data` "
                   f"costs {us['.data read']:.3f} µs, assigning it {us['.data assignment']:.3f} µs."]
+    g = report.get("guards")
+    if g:
+        lines += ["", f"**`tg.jit`'s guards** (every value the trace read, checked before each replay): "
+                      f"{g['checks']} checks for the batch-32 MNIST step, {g['guards_us']:.2f} µs, "
+                      f"{100 * g['share']:.2f}% of the replayed step ({g['replay_us']:.0f} µs; one BLAS thread, "
+                      "thread CPU time)."]
     mem = report["memory"]
     epochs = ", ".join(f"epoch {e['epoch']}: peak {e['peak_mb']:.1f} MB, retained {e['retained_mb']:.1f} MB"
                        for e in mem["epochs"])
@@ -473,6 +506,10 @@ def summary(report):
         if r and "tinygrad_np jit" in r:
             lines.append(f"| MNIST step, batch {batch}, hidden {hidden}, ÷ hand-written NumPy | "
                          f"{r['tinygrad_np']:.2f} | {r['tinygrad_np jit']:.2f} |")
+    g = report.get("guards")
+    if g:
+        lines.append(f"| `tg.jit`'s guards, checked before each replay of the batch-32 step ({g['checks']} checks) | "
+                     f"| {g['guards_us']:.1f} µs ({100 * g['share']:.1f}%) |")
     for op in ("mul", "tanh"):
         ratios = report["chain"][op]["ratios"]
         lines.append(f"| {report['chain_length']:,}-op `{op}` chain, per node, ÷ a minimal Python tape | "
@@ -534,6 +571,7 @@ def main(argv=None):
                                      0.02 if quick else 0.5, rng)
     report["steps_one_thread"] = training_steps_one_thread([(32, 128)] if quick else GRID, repeats,
                                                            0.02 if quick else 0.1, rng)
+    report["guards"] = guard_cost(repeats, 20 if quick else 200, rng)
     report["step_memory"] = peak_memory_of_a_step(64 if quick else 512, 128 if quick else 1000, rng)
     report["per_op"] = per_op_overhead(repeats, 200 if quick else 5000)
     report["chain_length"] = 100 if quick else 1000

@@ -74,7 +74,15 @@ def pad_width_arg(pad_width, ndim, op):
 
 def data_arg(data, dtype):
     """The data of a new Tensor as a numeric ndarray: float arrays keep their dtype; lists, scalars and integers become
-    float32. Anything that is not numbers (None, strings, ragged lists, objects, complex) is refused."""
+    float32. Anything that is not numbers (None, strings, ragged lists, objects, complex) is refused. A copy made
+    from an array or a list goes through ``note``, so that a jit replay makes it again from what the list or
+    array holds then."""
+    if isinstance(data, list) or (isinstance(data, np.ndarray) and (data.dtype.kind != "f" or dtype is not None)):
+        return note(_data_array, data, dtype)
+    return _data_array(data, dtype)
+
+
+def _data_array(data, dtype):
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}; pass numbers, "
                         "a (nested) list of numbers or a NumPy array")

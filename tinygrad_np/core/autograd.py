@@ -27,6 +27,7 @@ from .backward_checks import broken_contract, checked, fitted, refuse_if_stale
 from .engine_hooks import finish, hooks, watch
 from .grad_mode import _state
 from .gradient_hooks import registry, run_hooks
+from .jit_seam import replayed
 from .tensor import Tensor, changes
 
 _grad_lock = threading.Lock()  # .grad is read, added to and written back: one thread at a time
@@ -119,11 +120,12 @@ def _run_watched(fn, g, t):
 
 
 def _run_timed(fn, g, t):
-    """The plain rule, timed for the thread's profilers (see/profiler.py)."""
+    """The plain rule, timed for the thread's profilers (see/profiler.py), and shown with what it returned to a
+    jit trace (jit/trace.py), which records the rules the engine ran."""
     start = perf_counter_ns()
     grads = _run_plain(fn, g, t)
     for record in hooks.timed:
-        record(fn, g, start, perf_counter_ns() - start)
+        record(fn, g, grads, start, perf_counter_ns() - start)
     return grads
 
 
@@ -192,13 +194,15 @@ def backward(tensor, grad=None, retain_graph=False, create_graph=False):
     if hooks.passes:  # a jit trace runs the pass itself, and records it (jit/trace.py)
         return hooks.passes[-1](tensor, grad, retain_graph, create_graph)
     if not tensor.requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not require grad: none of the tensors it was "
-            "computed from has requires_grad=True, or it was computed under no_grad()"
-        )
+        raise RuntimeError(replayed(tensor) or "backward: this tensor does not require grad: none of the tensors "
+                           "it was computed from has requires_grad=True, or it was computed under no_grad()")
     seed = _seed(tensor, grad, "backward", "grad=")
-    finished = _run_backward([tensor], [seed], retain_graph or create_graph, create_graph)
-    with _grad_lock:  # the pass succeeded: now, and only now, every .grad changes
+    _write_grads(_run_backward([tensor], [seed], retain_graph or create_graph, create_graph))
+
+
+def _write_grads(finished):
+    """The pass succeeded: now, and only now, every .grad changes (a jit replay ends its passes here too)."""
+    with _grad_lock:
         for t, g in finished.items():
             t._grad = g if t._grad is None else _accumulated(t, g)
 

@@ -15,7 +15,8 @@ class _Hooks(threading.local):
     # ``input_grads = yield`` receives what it returned (rules run on Tensors while these watch)
     passes = ()  # callables pass(tensor, grad, retain_graph, create_graph) that run Tensor.backward instead
     # (a jit trace, jit/trace.py); the newest runs it
-    timed = ()  # callables record(fn, grad, start_ns, duration_ns), after each rule of a plain pass
+    timed = ()  # callables record(fn, grad, input_grads, start_ns, duration_ns), after each rule of a plain pass
+    # (a profiler; a jit trace, which records what each rule returned)
 
 
 hooks = _Hooks()

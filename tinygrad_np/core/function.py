@@ -67,10 +67,8 @@ class Function:
             data = fn.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as err:
             raise _with_context(err, fn.name, inputs) from None
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)  # full reductions hand back NumPy scalars
-        if arrays and data.dtype is not arrays[0].dtype and cls.preserves_dtype and data.dtype.kind == "f":
-            data = _keep_input_dtype(data, arrays)
+        if type(data) is not np.ndarray or (arrays and data.dtype is not arrays[0].dtype):
+            data = as_output(cls, data, arrays)
         if watchers is not None:
             finish(watchers, data)
         if True not in needs or not _state.enabled:  # every op under no_grad, and every op of a plain backward
@@ -100,6 +98,16 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+def as_output(cls, data, arrays):
+    """What ``apply`` makes of a forward's result (a jit replay calls it too): an ndarray (full reductions hand
+    back NumPy scalars), of the inputs' float dtype unless the op changes it (Cast)."""
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    if arrays and data.dtype is not arrays[0].dtype and cls.preserves_dtype and data.dtype.kind == "f":
+        data = _keep_input_dtype(data, arrays)
+    return data
 
 
 def _keep_input_dtype(data, arrays):

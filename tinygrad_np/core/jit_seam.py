@@ -11,9 +11,13 @@ happen outside any op, and each says so here, at no cost when nothing traces:
   ``zero_grad``, gradient clipping, batch norm's running statistics). It runs
   untraced, and a replay calls it again with that call's own values.
 * ``refuse_read(tensor, what)``: a tensor's value taken into Python or NumPy
-  (``.item()``, ``float()``, ``bool()``, ``.numpy()``, ``np.asarray``). A replay
-  could not see what Python did with it, so tracing refuses it.
+  (``.item()``, ``float()``, ``bool()``, ``.numpy()``, ``.data``, ``np.asarray``).
+  A replay could not see what Python did with it, so tracing refuses it, for
+  any tensor: one the function made, or one it reads from outside.
+* ``replayed(tensor)``: why a tensor a replay returned has no graph, for
+  backward's error.
 """
+import collections
 import functools
 import threading
 
@@ -66,8 +70,7 @@ def replayable(func):
 
 def refuse_read(tensor, what):
     """Refuse, while tracing, to hand a traced tensor's value to Python or NumPy."""
-    trace = current.trace
-    if trace is not None and trace.knows(tensor._data):
+    if current.trace is not None:
         raise JitError(f"jit: {what} reads a tensor's value while tracing, at {user_line()}. A replay runs only "
                        "the recorded array operations: it would not run the Python that uses this value, and would "
                        "keep the value from the trace. Return the tensor from the jitted function and read it "
@@ -85,3 +88,16 @@ def refuse_assignment(tensor):
     refuse_in_trace(".data is assigned", "a replay runs only the recorded array operations, so this update would "
                     "happen once, while tracing. Update parameters with an optimizer from tinygrad_np.optim (its "
                     "step() is replayed), or do it outside the jitted function")
+
+
+replay_results: collections.deque = collections.deque(maxlen=256)  # weak references to what replays returned
+# last (a deque of weak references costs a tenth of a WeakSet on each replay; older results get the general message)
+
+
+def replayed(tensor):
+    """The reason backward() cannot start from ``tensor``, if a recent jit replay returned it; else None."""
+    if any(r() is tensor for r in replay_results):
+        return ("backward: this tensor was returned by a tg.jit replay, which runs the recorded array operations "
+                "and links no graph. Call backward() inside the jitted function (its replay runs that backward "
+                "pass too), or call the function without jit")
+    return None

@@ -1,4 +1,4 @@
-"""``tg.jit``: run a training step once under a trace, then replay its array operations, nothing else.
+"""``tg.jit``: run a training step under a trace, then replay its array operations, nothing else.
 
     step = tg.jit(step)          # or @tg.jit above the def
     loss = step(x_batch, y_batch)
@@ -6,146 +6,131 @@
 
 Eagerly, each op makes a Function, a Tensor, a graph link and a version
 check, and backward walks a priority queue: Python work that, at small sizes,
-costs as much as the arithmetic. A jitted function runs eagerly under a trace
-on its first two calls with a new signature (trace.py), checks that both
-did the same thing, and from then on replays the program made from the trace
-(program.py): each op's own ``forward`` and its one ``backward`` rule on
-arrays, in the engine's order, so the numbers are the ones eager gives.
+costs as much as the arithmetic. A jitted function pays it on two calls and
+then replays. The promise: a call gives eager's bits, or it traces again, or
+it is refused while tracing, naming the line. Never a stale answer.
 
-What is an input and what is fixed:
+The algorithm, in three parts:
 
-* NumPy arrays and Tensors among the arguments are inputs: their values may
-  change from call to call (inside the function, arrays arrive as Tensors).
-  Their shapes and dtypes are part of the signature.
-* Every other argument (numbers, strings, None, objects such as a model) is
-  part of the signature: a new value traces again. The cache of traces is
-  bounded (``cache_size``, least recently used goes first).
-* Parameters, buffers and optimizer state are read where they live on every
-  replay: ``p.data = ...`` or ``load_state_dict`` between calls is seen, and an
-  optimizer's ``step()`` is called again, so its learning rate, its step count
-  and a scheduler's changes are the current ones.
-* A trace is replayed only while what it saw still holds, checked on every
-  call: the ``training`` flags it read (``model.train()`` / ``.eval()``); every
-  attribute of every module it called (a replaced layer or parameter,
-  dropout's ``p``); the values the function closes over and the globals it
-  names (a new optimizer bound to the same name, a changed global number).
-  Anything else traces again.
-* Dropout masks and ``tg.randn`` draw fresh values on every replay.
-* Still frozen at the trace: Python values reached any other way (an attribute
-  of an object that is not a Module, an item of a dict). Pass such a value as
-  an argument.
+1. Trace (trace.py). The first call with a new signature runs eagerly while
+   the trace records each op, each rule the engine's backward ran and where
+   its gradients went, and what the library reports (arrays made outside ops,
+   calls such as an optimizer's step that a replay makes again). Every array
+   the trace did not make is read from its owner on every replay, by
+   reference: an argument; a Tensor from outside (read through the Tensor,
+   so ``p.data = ...`` is seen); an array the user holds (in-place changes
+   are seen). Nothing array-valued is copied into the program.
+2. Guards (reads.py). While tracing, every frame of the user's code is watched
+   instruction by instruction, and each read becomes a guard: globals (in any
+   function, any module), closure variables, attributes and items (of named
+   values and of what calls return), the contents of lists, dicts and arrays
+   handed to code outside tinygrad_np; each module whose library code runs has
+   all its attributes guarded; each tensor from outside keeps its
+   requires_grad, shape and dtype. A read jit cannot follow is refused, naming
+   the line. A call replays only while every guard holds; otherwise it traces.
+3. Program (program.py). The second call traces again and must do the same
+   thing (or jit refuses: a value neither guarded nor refused changed). The
+   trace becomes one straight Python function: each op's ``forward``, the
+   rules in the engine's order with its sums and casts, the engine's own
+   ``_owned`` and ``_write_grads``, the calls again. Its text
+   (``program()``) is backprop written out.
 
 What a replay cannot do, and is refused while tracing, with the line: reading
-a value into Python (``.item()``, ``float()``, ``bool()``, ``if loss > 1``,
-``.numpy()``, ``.data``, ``np.asarray``), assigning ``.data``,
-``backward(create_graph=True)``, ``retain_graph``'s intermediate ``.grad``.
-A tensor made inside the function from Python or NumPy values that differ
-between the first two calls is refused too. Plain Python side effects
-(printing, appending to a list) run only while tracing.
+a tensor's value into Python or NumPy (``.item()``, ``float()``, ``bool()``,
+``if loss > 1``, ``.numpy()``, ``.data``, ``np.asarray``), assigning
+``.data``, ``backward(create_graph=True)``, ``retain_grad``, random numbers
+from Python or NumPy (use ``tg.randn`` or ``nn.Dropout``, which a replay draws
+again), a large array read by Python code. A value the function changes and
+reads (a counter, a list it appends to) makes every call trace: correct, at
+eager's speed. A value it only writes (``self.last = t``) is written while
+tracing only. While a tool watches the engine (``tg.profile``,
+``detect_anomaly``, a debugger), calls run eagerly, so the tool sees them.
 
 A replay returns fresh Tensors with no graph: call ``backward`` inside the
 jitted function, not on what it returns.
 """
 import functools
+import sys
 import threading
+import warnings
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, overload
+from weakref import ref
 
 import numpy as np
 
+from ..core import gradient_hooks
+from ..core.engine_hooks import hooks
 from ..core.grad_mode import is_grad_enabled
-from ..core.jit_seam import JitError, current
+from ..core.jit_seam import JitError, current, replay_results
 from ..core.tensor import Tensor
 from .program import Program
-from .trace import Out, Slot, Trace, Value
+from .reads import Reader
+from .trace import BackwardStep, CallStep, GradStep, NoteStep, OpStep, Out, Slot, Trace, Value, leaves_of, walk
 
-__all__ = ["jit", "JitError"]
+__all__ = ["jit", "Jitted", "JitError"]
+
+
+@overload
+def jit(fn: Callable[..., Any], *, cache_size: int = 8) -> "Jitted": ...
+
+
+@overload
+def jit(fn: None = None, *, cache_size: int = 8) -> Callable[[Callable[..., Any]], "Jitted"]: ...
 
 
 def jit(fn=None, *, cache_size=8):
     """Trace ``fn`` on its first calls with a new signature; replay the recorded program after that.
 
     Usable as ``tg.jit(fn)``, ``@tg.jit`` or ``@tg.jit(cache_size=4)``. See the module's doc for what is
-    an input, what is fixed, and what is refused."""
+    an input, what is guarded, and what is refused."""
     if fn is None:
         return lambda f: Jitted(f, cache_size)
     return Jitted(fn, cache_size)
 
 
 class _Entry:
-    """The traces and program of one signature, valid while its guards hold: the training flags it read, and
-    the attributes of the modules it called, as they were when it was traced."""
+    """One signature's traces and program, valid while ``holds()``: every value its trace read is as it was, and
+    no tensor has a gradient hook."""
 
-    def __init__(self, trace, fn):
-        self.first, self.program, self.fn = trace, None, fn
+    def __init__(self, key, trace):
+        self.key, self.first, self.program = key, trace, None
         self.guard(trace)
 
     def guard(self, trace):
-        self.guards, self.modules, self.captured = trace.guards, trace.module_guards(), _captured(self.fn)
-
-    def holds(self):
-        if not all(getattr(obj, attribute) == value for obj, attribute, value in self.guards):
-            return False
-        now = _captured(self.fn)
-        if len(now) != len(self.captured) or not all(map(_same_setting, now, self.captured)):
-            return False
-        for module, attributes in self.modules:
-            now = vars(module)
-            if len(now) != len(attributes):
-                return False
-            for name, value in attributes.items():
-                if not _same_setting(now.get(name, _MISSING), value):
-                    return False
-        return True
-
-
-_MISSING = object()
-
-
-def _captured(fn):
-    """The values ``fn`` closes over and the globals its code names: a new optimizer bound to the name
-    the function uses, or a changed global number, traces again. (A list counts as itself, whatever it holds:
-    the function may append to it.)"""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return ()
-    values = []
-    for cell in fn.__closure__ or ():
-        try:
-            values.append(cell.cell_contents)
-        except ValueError:  # a cell not yet filled
-            values.append(_MISSING)
-    namespace = fn.__globals__
-    return values + [namespace.get(name, _MISSING) for name in code.co_names]
-
-
-def _same_setting(now, then):
-    """A module attribute unchanged since the trace: the same object, an equal plain value, or a list with
-    the same items."""
-    if now is then:
-        return True
-    if type(now) is list and type(then) is tuple:
-        return len(now) == len(then) and all(a is b for a, b in zip(now, then, strict=True))
-    return type(now) is type(then) and type(now) in (bool, int, float, str) and now == then
+        self.guards = trace.reader.guards
+        self.holds, self.guard_source = self.guards.compile(trace)
 
 
 class Jitted:
     """A jitted function: call it as the function. ``program()`` shows the last signature's program;
-    ``traces`` counts the calls that ran eagerly under a trace."""
+    ``traces`` counts the calls that ran eagerly under a trace, ``eager_calls`` those that ran eagerly because a
+    tool (a profiler, detect_anomaly, a debugger) was watching."""
 
-    def __init__(self, fn, cache_size):
+    __name__: str  # the function's, set by functools.update_wrapper
+
+    def __init__(self, fn: Callable[..., Any], cache_size: int = 8) -> None:
         if not callable(fn):
             raise TypeError(f"jit: expected a function, got {type(fn).__name__}")
         if not (isinstance(cache_size, int) and cache_size >= 1):
             raise ValueError(f"jit: cache_size must be a positive integer, got {cache_size!r}")
         functools.update_wrapper(self, fn)
-        self.fn, self.cache_size, self.traces = fn, cache_size, 0
-        self._cache = OrderedDict()  # signature -> [_Entry], least recently used first
+        self.fn, self.cache_size, self.traces, self.eager_calls = fn, cache_size, 0, 0
+        self._entries: OrderedDict[int, _Entry] = OrderedDict()  # id(entry) -> entry, least recently used first
         self._lock = threading.RLock()  # a program's Function instances hold one replay's saved arrays
-        self._last = None
+        self._last: _Entry | None = None
+        self._traced_in_a_row, self._warned = 0, False
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current.trace is not None:  # called inside another jitted function's trace: its ops belong to that one
             args, kwargs, _, _ = _signature(args, kwargs, self.__name__)
+            return self.fn(*args, **kwargs)
+        if hooks.forward or hooks.backward or hooks.timed or sys.gettrace() is not None:
+            # A tool watches the engine (profile, detect_anomaly, trace, the backward player) or a debugger traces
+            # Python: run the function as it is, so that the tool sees every op and every line.
+            args, kwargs, _, _ = _signature(args, kwargs, self.__name__)
+            self.eager_calls += 1
             return self.fn(*args, **kwargs)
         fast = None if kwargs else _array_signature(args)
         if fast is None:
@@ -154,22 +139,38 @@ class Jitted:
             key, tensors = fast
             args = tensors
         with self._lock:
-            entries = self._cache.get(key)
-            if entries is None:
-                entries = self._cache[key] = []
-                while sum(len(e) for e in self._cache.values()) > self.cache_size or len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-            else:
-                self._cache.move_to_end(key)
-            entry = next((e for e in entries if e.holds()), None)
-            if entry is not None and entry.program is not None:
+            last = self._last
+            if last is not None and last.program is not None and last.key == key and last.holds() and \
+                    not gradient_hooks.registry:  # the steady state: the same program as the call before
+                return _returned(last.program.run(*tensors))
+            entry = None
+            if not gradient_hooks.registry:
+                entry = next((e for e in self._entries.values() if e.key == key and e.holds()), None)
+            if entry is not None:
+                self._entries.move_to_end(id(entry))
                 self._last = entry
-                return entry.program.run(*tensors)
-            return self._trace(entry, entries, args, kwargs, tensors)
+                if entry.program is not None:
+                    self._traced_in_a_row = 0
+                    return _returned(entry.program.run(*tensors))
+            else:
+                self._warn_if_always_tracing(key)
+            return self._trace(entry, key, args, kwargs, tensors)
 
-    def _trace(self, entry, entries, args, kwargs, tensors):
+    def _warn_if_always_tracing(self, key):
+        """Eight calls in a row traced again: say, once, which value keeps changing (it is right, but eager's speed)."""
+        same = [e for e in self._entries.values() if e.key == key]
+        self._traced_in_a_row = self._traced_in_a_row + 1 if same else 0
+        if self._traced_in_a_row >= 8 and not self._warned:
+            self._warned = True
+            changed = sorted({same[-1].guards.describe(k) for k, _ in same[-1].guards.failing()})
+            warnings.warn(f"jit: {self.__name__} traced again on 8 calls in a row, so it runs at eager's speed: "
+                          f"{', '.join(changed) or 'a gradient hook'} changed since the last trace. A value the "
+                          "function reads and changes (a counter, a list it appends to) does this; return it or "
+                          "pass it as an argument instead", stacklevel=3)
+
+    def _trace(self, entry, key, args, kwargs, tensors):
         trace = Trace(tensors)
-        trace.start()
+        trace.start(Reader(trace, self.fn))
         try:
             result = self.fn(*args, **kwargs)
             trace.result = trace.describe_result(result)
@@ -177,19 +178,22 @@ class Jitted:
             trace.stop()
         self.traces += 1
         if entry is None:  # the first call: keep the trace, to hold the second against it
-            entry = _Entry(trace, self.fn)
-            entries.append(entry)
+            entry = _Entry(key, trace)
+            self._entries[id(entry)] = entry
+            while len(self._entries) > self.cache_size:
+                self._entries.popitem(last=False)
         else:
             _check_same(entry.first, trace, self.__name__)
             entry.program, entry.first = Program(trace), None
-            entry.guard(trace)  # as the second trace left them: replays change no attribute
+            entry.guard(trace)  # as the second trace read them
         self._last = entry
         return result
 
-    def program(self, names=None):
+    def program(self, names: Any = None) -> str:
         """The program of the signature called last, as text: one line per array operation, forward, then
-        backward (each rule the engine ran, in its order), then the update, with shapes. ``names`` labels the
-        tensors the function did not make: a Module (its parameters' and buffers' names) or {name: Tensor}."""
+        backward (each rule the engine ran, in its order, with its derivative), then the calls made again, with
+        shapes. ``names`` labels the tensors the function did not make: a Module (its parameters' and buffers'
+        names) or {name: Tensor}."""
         entry = self._last
         if entry is None:
             raise RuntimeError(f"jit: {self.__name__} has not been called yet, so there is no program to show")
@@ -200,12 +204,31 @@ class Jitted:
             if hasattr(names, "named_buffers"):
                 labels.update({id(t): name for name, t in names.named_buffers()})
             program = Program(program.trace, labels)
-        steps = program.trace.steps
-        counts = {kind: sum(s.kind == kind for s in steps) for kind in ("op", "note", "call", "backward")}
-        header = (f"# {self.__name__}: {counts['op']} ops, {counts['backward']} backward "
-                  f"pass{'es' if counts['backward'] != 1 else ''}, {counts['call']} replayed calls, "
-                  f"{counts['note']} arrays made outside ops")
+        counts = program.counts
+        calls = counts["calls"]
+        parts = [f"{counts['ops']} op{'s' * (counts['ops'] != 1)} forward",
+                 f"{_times(counts['passes'])} backward" + (f" ({counts['rules']} rules)" if counts["passes"] else "")]
+        if calls:
+            parts.append("then " + " and ".join(c.replace("()", "") for c in calls) + ", called again")
+        if counts["notes"]:
+            parts.append(f"{counts['notes']} array{'s' * (counts['notes'] != 1)} made outside ops")
+        header = f"# {self.__name__}, as each replay runs it: " + "; ".join(parts)
         return "\n".join([header] + program.text)
+
+
+def _times(n):
+    return {0: "no", 1: "once"}.get(n, "twice" if n == 2 else f"{n} times")
+
+
+def _returned(result):
+    """A replay's result, its Tensors noted as a replay's (backward on one explains why it has no graph)."""
+    if type(result) is Tensor:
+        replay_results.append(ref(result))
+        return result
+    for r in leaves_of(result):
+        if isinstance(r, Tensor):
+            replay_results.append(ref(r))
+    return result
 
 
 def _array_signature(args):
@@ -277,9 +300,11 @@ def _check_same(a, b, name):
         raise JitError(f"jit: {name} did different things on two calls with the same signature: one call also did "
                        f"{_what(extra)} at {extra.line}. Its work depends on something jit does not see; pass that "
                        "as an argument, or run this function without jit")
-    for slot, tb in b.leaves.items():
-        ta = a.leaves.get(slot)
-        if ta is not tb and not (ta is not None and _same_array(ta._data, tb._data)):
+    for slot, (sa, sb) in enumerate(zip(a.sources, b.sources, strict=False)):
+        if _fixed(sa) is _fixed(sb) or _fixed(sb) is None:
+            continue
+        ta, tb = _fixed(sa), _fixed(sb)
+        if ta is None or not _same_array(ta, tb):
             raise JitError(f"jit: a tensor made inside {name} from Python numbers or NumPy data had different "
                            f"values on two calls (first used at {b.leaf_lines.get(slot)}). A replay would use "
                            "the traced value every time. Pass it as an argument, make it from the arguments with "
@@ -290,26 +315,27 @@ def _check_same(a, b, name):
 
 
 def _what(step):
-    if step.kind == "op":
+    if isinstance(step, OpStep):
         return f"the op {step.cls.name}"
-    if step.kind in ("note", "call"):
+    if isinstance(step, (NoteStep, CallStep)):
         return f"{getattr(step.func, '__qualname__', 'a call')}"
-    return "a backward pass" if step.kind == "backward" else "an assignment to .grad"
+    return "a backward pass" if isinstance(step, BackwardStep) else "an assignment to .grad"
 
 
 def _same_step(x, y):
-    if x.kind != y.kind:
+    if type(x) is not type(y):
         return False
-    if x.kind == "op":
+    if isinstance(x, OpStep):
         return (x.cls is y.cls and x.inputs == y.inputs and x.needs == y.needs and x.recorded == y.recorded
                 and _same(x.params, y.params))
-    if x.kind == "note":
+    if isinstance(x, NoteStep):
         return x.func is y.func and x.random == y.random and _same(x.args, y.args)
-    if x.kind == "call":
+    if isinstance(x, CallStep):
         return x.func is y.func and _same(x.args, y.args) and _same(x.kwargs, y.kwargs)
-    if x.kind == "grad":
+    if isinstance(x, GradStep):
         return _same(x.tensor, y.tensor) and _same(x.value, y.value)
-    return _same(x.seed, y.seed) and _same(x.root, y.root) and len(x.leaves) == len(y.leaves)
+    return (_same(x.seed, y.seed) and x.root == y.root and [r.op for r in x.rules] == [r.op for r in y.rules]
+            and [n for n, _, _ in x.leaves] == [n for n, _, _ in y.leaves])
 
 
 def _same(u, v):
@@ -336,13 +362,18 @@ def _same_array(x, y):
     return x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
 
 
-def _result_shape(template):
-    if isinstance(template, Out):
-        return ("out", int(template.slot), template.as_tensor)
-    if isinstance(template, Value):
-        return ("value", repr(template.value))
-    if isinstance(template, (tuple, list)):
-        return (type(template).__name__,) + tuple(_result_shape(t) for t in template)
-    if isinstance(template, dict):
-        return ("dict",) + tuple((k, _result_shape(t)) for k, t in template.items())
+def _fixed(source):
+    """The array a slot holds that a replay does not make again: a constant's, or None."""
+    from .trace import Held, ReadThrough
+
+    if isinstance(source, ReadThrough):
+        return source.tensor._data if source.tensor is not None else None
+    if isinstance(source, Held):
+        return source.array
     return None
+
+
+def _result_shape(template):
+    """What a result template says about the result's form: which slots, as Tensors or arrays, and the values."""
+    return walk(template, lambda t: ("out", int(t.slot), t.as_tensor) if isinstance(t, Out) else
+                ("value", repr(t.value)) if isinstance(t, Value) else t)

@@ -1,36 +1,63 @@
 """A trace made into a program: one straight Python function of NumPy calls, and its text (jit/__init__.py).
 
-Each op of the trace becomes one line that calls the op's own ``forward`` on
-arrays; each op the backward pass visits, one line that calls its one rule
-(``backward(dz, z, *inputs)``), in the order the engine visited them, with the
-same sums in the same order, so a replay gives the bits eager gives. No
-Tensor, Function, graph or version counter is made on the way. Calls with
-effects (an optimizer's step) are made again, with that replay's values.
+Trace, then guards, then program: this is the program.
 
-Before the code is written, the program runs once on the traced arrays
-("dry run"): it learns which op returns a NumPy scalar or a dtype that
-``Function.apply`` would fix, and which gradient the engine would cast or skip,
-so the code does that fixing only on the lines that need it.
+* Each ``OpStep`` becomes one line that calls the op's own ``forward`` on
+  arrays, and ``function.as_output`` where ``Function.apply`` would fix the
+  result (a NumPy scalar, a dtype): a first run on the traced arrays says where.
+* Each ``BackwardStep`` becomes the rules the engine ran, in the order it ran
+  them (``fn.backward(dz, z, *inputs)``), each gradient summed into the one
+  before it for the same tensor, cast where the engine cast it
+  (``backward_checks.fitted``), then the engine's own ``_owned`` and
+  ``_write_grads`` put them in ``.grad``. The same calls in the same order give
+  eager's bits.
+* Each ``NoteStep`` and ``CallStep`` is made again; each ``GradStep`` assigns.
+
+Arrays come from their ``Source`` (trace.py): arguments, the Tensors they live
+in (read again after any call that may have replaced them), arrays the user
+holds (by reference), or the step that made them. No Tensor, Function, graph or
+version counter is made on the way, except the Tensors the function returns.
+
+The text is what ``step.program()`` prints: the same lines, with the program's
+names, each rule with the derivative its op's docstring states, a gradient used
+twice summed with ``+=``.
 """
+import inspect
+import re
+
 import numpy as np
 
 from ..core import autograd
-from ..core.function import _keep_input_dtype
+from ..core.backward_checks import fitted
+from ..core.function import as_output
 from ..core.tensor import Tensor
-from .trace import ArgOf, Out, Slot, TensorOf, Value, refers
-
-
-def _output(data, arrays, preserves_dtype):
-    """What Function.apply does to a forward's result, on the lines the dry run found it needed."""
-    if type(data) is not np.ndarray:
-        data = np.asarray(data)
-    if arrays and data.dtype is not arrays[0].dtype and preserves_dtype and data.dtype.kind == "f":
-        data = _keep_input_dtype(data, arrays)
-    return data
+from .trace import (
+    ArgOf,
+    Argument,
+    BackwardStep,
+    CallStep,
+    GradStep,
+    Held,
+    Made,
+    NoteStep,
+    OpStep,
+    Out,
+    ReadThrough,
+    Slot,
+    TensorOf,
+    Value,
+    refers,
+    walk,
+)
 
 
 def _wrap(array):
     return Tensor._make(array, False)
+
+
+def _one(grads):
+    """A one-input rule may return its gradient alone or in a tuple; the engine takes both (autograd._run_plain)."""
+    return grads[0] if type(grads) is tuple else grads
 
 
 class Program:
@@ -39,16 +66,18 @@ class Program:
 
     def __init__(self, trace, names=None):
         self.trace = trace
-        self.labels = {slot: names[id(t)] for slot, t in trace.leaves.items() if names and id(t) in names}
-        self.namespace = {"_output": _output, "_wrap": _wrap, "_grad_lock": autograd._grad_lock,
-                          "_accumulated": autograd._accumulated}
+        self.labels = {}
+        for slot, source in enumerate(trace.sources):
+            if isinstance(source, ReadThrough) and names and id(source.tensor) in names:
+                self.labels[slot] = names[id(source.tensor)]
+        self.namespace = {"_wrap": _wrap, "_one": _one, "_as_output": as_output, "_fitted": fitted,
+                          "_owned": autograd._owned, "_write_grads": autograd._write_grads}
         self.names = {}  # id(object) -> its name in the namespace
         self.code, self.text = [], []
-        self.shown = set()  # leaf slots the text has introduced
-        self.loaded = set()  # leaf slots read into a local since the last call that may have replaced them
-        self.dry = {}  # slot -> array, on the dry run
+        self.shown = set()  # slots the text has introduced
+        self.loaded = set()  # slots read from their Tensor since the last call that may have replaced them
         self.fns = {}  # op step index -> the Function instance the replay runs
-        self.dry_fns = {}  # op step index -> the instance the dry run ran (its saved state feeds its rule there)
+        self.counts = {"ops": 0, "passes": 0, "rules": 0, "notes": 0, "calls": []}
         with np.errstate(all="ignore"):
             self._write(trace)
         source = "def replay({}):\n".format(", ".join(f"t{i}" for i in range(len(trace.args))))
@@ -66,229 +95,275 @@ class Program:
         return self.names[key]
 
     def expr(self, value):
-        """Code for a step's argument (see Trace.describe)."""
-        if isinstance(value, TensorOf):
-            return f"_wrap({self.slot(value)})"
-        if isinstance(value, ArgOf):
-            return f"t{int(value)}"
-        if isinstance(value, Slot):
-            return self.slot(value)
+        """Code for a described value (trace.describe)."""
+        def one(v):
+            if isinstance(v, TensorOf):
+                return _Code(f"_wrap({self.slot(v)})")
+            if isinstance(v, ArgOf):
+                return _Code(f"t{int(v)}")
+            if isinstance(v, Slot):
+                return _Code(self.slot(v))
+            if v is None or type(v) in (bool, int, str) or (type(v) is float and np.isfinite(v)):
+                return _Code(repr(v))
+            return _Code(self.name(v))
+
         if isinstance(value, list) and not refers(value):
             return self.name(value)  # the user's list itself: what they put in it later is what a replay reads
-        if isinstance(value, (tuple, list, dict)):
-            return _container(value, self.expr)
-        if value is None or type(value) in (bool, int, str) or type(value) is float and np.isfinite(value):
-            return repr(value)
-        return self.name(value)
+        return _code_of(walk(value, one))
 
     def slot(self, slot):
-        """The local holding slot n, reading a leaf's array from its tensor first if need be."""
+        """The local holding slot n, reading it from where it lives first if need be."""
         slot = int(slot)
-        if slot in self.trace.leaves and slot not in self.loaded:
-            self.code.append(f"v{slot} = {self.name(self.trace.leaves[slot], 'leaf')}._data")
-            if slot not in self.shown:
-                self.shown.add(slot)
-                what = f"{self.label(slot)}.data" if slot in self.labels else "the .data of a tensor made elsewhere"
-                self.text.append(f"{self.label(slot)} = {what}, read on every replay{_shape(self.trace.values[slot])}")
+        source = self.trace.sources[slot]
+        if isinstance(source, ReadThrough) and slot not in self.loaded:
+            self.code.append(f"v{slot} = {self.name(source.tensor, 'leaf')}._data")
             self.loaded.add(slot)
+            if id(self.trace.values[slot]) in self.trace.owners or slot in self.labels:
+                self._introduce(slot, f"{self.label(slot)}.data" if slot in self.labels else
+                                "the .data of a tensor from outside the call", "read on every replay")
+            else:
+                self._introduce(slot, "a constant", "made from Python values the guards hold")
+        elif isinstance(source, Held) and slot not in self.loaded:
+            self.code.append(f"v{slot} = {self.name(source.array, 'held')}")
+            self.loaded.add(slot)
+            self._introduce(slot, "an array the function reads", "used as it is then, by reference")
         return f"v{slot}"
 
-    def dry_value(self, value):
-        """The traced value of a step's argument, for the dry run."""
-        if isinstance(value, TensorOf):
-            return _wrap(self.dry_slot(value))
-        if isinstance(value, ArgOf):
-            return self.trace.args[int(value)]
-        if isinstance(value, Slot):
-            return self.dry_slot(value)
-        if isinstance(value, (tuple, list)):
-            return type(value)(self.dry_value(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self.dry_value(v) for k, v in value.items()}
-        return value
-
-    def dry_slot(self, slot):
-        return self.dry.get(int(slot), self.trace.values[int(slot)])
-
-    # ---- writing --------------------------------------------------------------------------------------------
-    def _write(self, trace):
-        read = set()
-        for i, (t, slot) in enumerate(zip(trace.args, trace.input_slots, strict=True)):
-            if slot not in read:  # the same array passed twice is read once
-                read.add(slot)
-                self.code.append(f"v{slot} = t{i}._data")
-                self.text.append(f"v{slot} = argument {i}{_shape(t._data)}")
-        self.text.append("# forward")
-        for index, step in enumerate(trace.steps):
-            getattr(self, "_" + step.kind)(index, step)
-        self.code.append("return " + self._result(trace.result))
-
-    def _op(self, index, step):
-        fn = self.fns[index] = step.cls()  # the instance the replay runs
-        fn.needs_input_grad = step.needs
-        dry = step.cls()
-        dry.needs_input_grad = step.needs
-        arrays = [self.dry_slot(s) for s in step.inputs]
-        raw = dry.forward(*arrays, **self.dry_value(step.params))
-        self.dry_fns[index] = dry
-        fixed = _output(raw, tuple(arrays), step.cls.preserves_dtype)
-        self.dry[int(step.out)] = fixed
-        args = [self.slot(s) for s in step.inputs] + [f"{k}={self.expr(v)}" for k, v in step.params.items()]
-        call = f"{self.name(fn.forward, 'f')}({', '.join(args)})"
-        if fixed is not raw:
-            inputs = ", ".join(self.slot(s) for s in step.inputs)
-            call = f"_output({call}, ({inputs}{',' if len(step.inputs) == 1 else ''}), {step.cls.preserves_dtype})"
-        self.code.append(f"v{step.out} = {call}")
-        shown = ", ".join([self.label(s) for s in step.inputs]
-                          + [f"{k}={self.short(v)}" for k, v in step.params.items()])
-        self.text.append(f"v{step.out} = {step.cls.name}({shown}){_shape(fixed)}")
-
-    def _note(self, index, step):
-        self.dry[int(step.out)] = self.trace.values[int(step.out)]  # the traced draw: the dry run draws nothing
-        args = ", ".join(self.expr(a) for a in step.args)
-        self.code.append(f"v{step.out} = {self.name(step.func, 'n')}({args})")
-        what, shown = getattr(step.func, "__name__", "note"), ", ".join(self.short(a) for a in step.args)
-        self.text.append(f"v{step.out} = {what}({shown}){_shape(self.dry[int(step.out)])}"
-                         + ("   (random: drawn again on each replay)" if step.random else ""))
-
-    def _call(self, index, step):
-        args = [self.expr(a) for a in step.args] + [f"{k}={self.expr(v)}" for k, v in step.kwargs.items()]
-        call = f"{self.name(step.func, 'call')}({', '.join(args)})"
-        what = _call_text(step)
-        if step.out is None:
-            self.code.append(call)
-            self.text.append(what)
-        else:
-            self.code.append(f"v{step.out} = {call}" + ("._data" if step.returns_tensor else ""))
-            self.text.append(f"v{step.out} = {what}")
-        self.loaded.clear()  # the call may have given a tensor a new array (p.data = ...)
-
-    def _grad(self, index, step):
-        value = "None" if step.value is None else self.expr(step.value)
-        self.code.append(f"{self.expr(step.tensor)}.grad = {value}")
-        self.text.append(f"{self.short(step.tensor)}.grad = {'None' if step.value is None else self.short(step.value)}")
-
-    def _backward(self, index, step):
-        """The engine's walk over the recorded graph (autograd._backpropagate), written out."""
-        steps, names, pending = self.trace.steps, {}, {}  # node -> local name; node -> dry gradient
-        leaves = []  # in the order their first gradient arrived: the order .grad is written in
-
-        def gradient_name(node):
-            if node not in names:
-                names[node] = f"g{node[1]}" if node[0] == "op" else f"gl{len(names)}"
-            return names[node]
-
-        def contribute(node, code, value):
-            first = node not in pending
-            target = gradient_name(node)
-            self.code.append(f"{target} = {code}" if first else f"{target} = {target} + {code}")
-            pending[node] = value if first else pending[node] + value
-            if first and node[0] == "leaf":
-                leaves.append(node[1])
-            return first
-
-        self.text.append(f"# backward from {self.label(self._root_slot(step.root))}, at {step.line}: each op's rule, "
-                         "newest op first")
-        seed = self.dry_value(step.seed)
-        seed_text = "1" if isinstance(step.seed, np.ndarray) and step.seed.size == 1 else self.short(step.seed)
-        self.text.append(f"d{self.label(self._root_slot(step.root))} = {seed_text}")
-        queue = []
-        if contribute(step.root, self.expr(step.seed), seed) and step.root[0] == "op":
-            queue.append(step.root[1])
-        while queue:
-            k = max(queue)  # the newest op: every consumer has passed its share back
-            queue.remove(k)
-            op, fn, dry = steps[k], self.fns[k], self.dry_fns[k]
-            node = ("op", k)
-            g, g_dry = names[node], pending[node]
-            inputs = [self.slot(s) for s in op.inputs]
-            grads = dry.backward(g_dry, self.dry[int(op.out)], *[self.dry_slot(s) for s in op.inputs])
-            single = type(grads) is not tuple
-            grads = (grads,) if single else grads
-            if len(grads) != len(op.inputs):
-                raise autograd.broken_contract(dry, grads)
-            self.code.append(f"r = {self.name(fn.backward, 'b')}({g}, v{op.out}, {', '.join(inputs)})")
-            passed = []
-            for i, (gx, need, in_node) in enumerate(zip(grads, op.needs, op.nodes, strict=True)):
-                if gx is None or not need:
-                    continue
-                code = "r" if single else f"r[{i}]"
-                target = self.dry_slot(op.inputs[i])
-                if gx.shape != target.shape:
-                    raise RuntimeError(f"{op.cls.name}.backward returned a gradient of shape {gx.shape} for an "
-                                       f"input of shape {target.shape}")
-                if gx.dtype is not target.dtype:
-                    code, gx = f"{code}.astype({self.name(target.dtype, 'dtype')})", gx.astype(target.dtype)
-                if contribute(in_node, code, gx) and in_node[0] == "op":
-                    queue.append(in_node[1])
-                passed.append("d" + self.label(op.inputs[i]))
-            inputs_shown = ", ".join(self.label(s) for s in op.inputs)
-            self.text.append(f"{', '.join(passed) or '_'} = {op.cls.name}.backward(dv{op.out}, v{op.out}, "
-                             f"{inputs_shown})")
-        self._finish(step, leaves, names, pending, seed)
-        for t in leaves:
-            described, slot = step.leaves[id(t)]
-            self.code.append(f"v{slot} = {self.expr(described)}._grad._data")
-            self.dry[int(slot)] = self.trace.values[int(slot)]
-            shown = self.short(described)
-            self.text.append(f"{shown}.grad = d{shown}   (added to it if it already has one)")
-        self.loaded.clear()
-
-    def _finish(self, step, leaves, names, pending, seed):
-        """The end of autograd.backward, written out: each gradient its own array (autograd._owned: the dry run
-        shows which share one, since sharing is decided by the rules, not the values), then added to .grad."""
-        taken = {id(seed)}
-        self.code.append("with _grad_lock:")
-        for t in leaves:
-            g, code = pending[("leaf", t)], names[("leaf", t)]
-            if id(g) in taken or (g.base is not None and not g.flags.writeable):
-                g, code = g.copy(), code + ".copy()"
-            taken.add(id(g))
-            target = self.expr(step.leaves[id(t)][0])
-            self.code.append(f"    t = {target}")
-            self.code.append(f"    t._grad = _wrap({code}) if t._grad is None else _accumulated(t, _wrap({code}))")
+    def _introduce(self, slot, what, how):
+        if slot not in self.shown:
+            self.shown.add(slot)
+            self.text.append(f"{self.label(slot)} = {what}, {how}{_shape(self.trace.values[slot])}")
 
     def label(self, slot):
         return self.labels.get(int(slot), f"v{int(slot)}")
 
     def short(self, value):
-        """A step's argument as the program's text shows it."""
-        if isinstance(value, Tensor):
-            slot = self.trace.slot_of.get(id(value._data))
-            if slot is not None and self.trace.leaves.get(slot) is value:
-                return self.label(slot)
-        if isinstance(value, (Slot, TensorOf)):
-            return self.label(value)
-        if isinstance(value, tuple):
-            return "(" + ", ".join(self.short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-        return _short(value)
+        """A described value as the text shows it."""
+        def one(v):
+            if isinstance(v, (Slot, TensorOf)):
+                return _Code(self.label(v))
+            if isinstance(v, Tensor):
+                for slot, source in enumerate(self.trace.sources):
+                    if isinstance(source, ReadThrough) and source.tensor is v:
+                        return _Code(self.label(slot))
+            return _Code(_short(v))
+        return _code_of(walk(value, one))
 
-    def _root_slot(self, node):
-        return self.trace.steps[node[1]].out if node[0] == "op" else self.trace.slot_of[id(node[1]._data)]
+    # ---- writing --------------------------------------------------------------------------------------------
+    def _write(self, trace):
+        for slot, source in enumerate(trace.sources):
+            if isinstance(source, Argument) and trace.input_slots[source.index] == slot:
+                self.code.append(f"v{slot} = t{source.index}._data")
+                self.shown.add(slot)
+                self.text.append(f"v{slot} = argument {source.index}{_shape(trace.values[slot])}")
+        self.text.append("# forward")
+        for index, step in enumerate(trace.steps):
+            if isinstance(step, OpStep):
+                self._op(index, step)
+            elif isinstance(step, NoteStep):
+                self._note(step)
+            elif isinstance(step, CallStep):
+                self._call(step)
+            elif isinstance(step, GradStep):
+                self._grad(step)
+            elif isinstance(step, BackwardStep):
+                self._backward(step)
+        self.code.append("return " + self._result(trace.result))
+
+    def _op(self, index, step):
+        self.counts["ops"] += 1
+        fn = self.fns[index] = step.cls()  # the instance the replay runs: its forward keeps what its rule needs
+        fn.needs_input_grad = step.needs
+        arrays = tuple(self.trace.values[int(s)] for s in step.inputs)
+        first = step.cls()
+        first.needs_input_grad = step.needs
+        raw = first.forward(*arrays, **walk(step.params, self._traced))
+        inputs = [self.slot(s) for s in step.inputs]
+        params = [f"{k}={self.expr(v)}" for k, v in step.params.items()]
+        call = f"{self.name(fn.forward, 'f')}({', '.join(inputs + params)})"
+        if type(raw) is not np.ndarray or (arrays and raw.dtype is not arrays[0].dtype):
+            call = f"_as_output({self.name(step.cls, 'op')}, {call}, ({', '.join(inputs)}{',' * (len(inputs) == 1)}))"
+        self.code.append(f"v{step.out} = {call}")
+        self.shown.add(int(step.out))
+        shown = ", ".join([self.label(s) for s in step.inputs]
+                          + [f"{k}={self.short(v)}" for k, v in step.params.items()])
+        self.text.append(f"{self.label(step.out)} = {step.cls.name}({shown}){_shape(self.trace.values[int(step.out)])}")
+
+    def _traced(self, value):
+        """A described value as it was while tracing (for the first run of an op's forward)."""
+        if isinstance(value, TensorOf):
+            return _wrap(self.trace.values[int(value)])
+        if isinstance(value, ArgOf):
+            return self.trace.args[int(value)]
+        if isinstance(value, Slot):
+            return self.trace.values[int(value)]
+        return value
+
+    def _note(self, step):
+        self.counts["notes"] += 1
+        args = ", ".join(self.expr(a) for a in step.args)
+        self.code.append(f"v{step.out} = {self.name(step.func, 'n')}({args})")
+        self.shown.add(int(step.out))
+        for i, part in enumerate(step.parts):
+            if part is not None:
+                self.code.append(f"v{part} = v{step.out}[{i}]")
+                self.shown.add(int(part))
+        what, shown = getattr(step.func, "__name__", "note"), ", ".join(self.short(a) for a in step.args)
+        self.text.append(f"v{step.out} = {what}({shown}){_shape(self.trace.values[int(step.out)])}"
+                         + ("   (random: drawn again on each replay)" if step.random else ""))
+
+    def _call(self, step):
+        args = [self.expr(a) for a in step.args] + [f"{k}={self.expr(v)}" for k, v in step.kwargs.items()]
+        call = f"{self.name(step.func, 'call')}({', '.join(args)})"
+        what = _call_text(step)
+        self.counts["calls"].append(what.split("   #")[0])
+        if step.out is None:
+            self.code.append(call)
+            self.text.append(what)
+        else:
+            self.code.append(f"v{step.out} = {call}" + ("._data" if step.returns_tensor else ""))
+            self.shown.add(int(step.out))
+            self.text.append(f"v{step.out} = {what}")
+        self.loaded.clear()  # the call may have given a tensor a new array (p.data = ...)
+
+    def _grad(self, step):
+        value = "None" if step.value is None else self.expr(step.value)
+        self.code.append(f"{self.expr(step.tensor)}.grad = {value}")
+        self.text.append(f"{self.short(step.tensor)}.grad = {'None' if step.value is None else self.short(step.value)}")
+
+    def _backward(self, step):
+        """The rules the engine ran, in its order (trace.BackwardStep), then its own end of the pass."""
+        self.counts["passes"] += 1
+        steps, names, shown = self.trace.steps, {}, {}  # node -> its gradient's local and its name in the text
+        root = self.label(step.root_slot)
+        self.text.append(f"# backward from {root}, at {step.line}: the rules the engine ran, newest op first")
+        seed_code = self.expr(step.seed) if not isinstance(step.seed, np.ndarray) else self.name(step.seed, "seed")
+        names[step.root] = f"g{int(step.root_slot)}"
+        shown[step.root] = "d" + root
+        self.code.append(f"{names[step.root]} = {seed_code}")
+        seed_text = "1" if isinstance(step.seed, np.ndarray) and step.seed.size == 1 else self.short(step.seed)
+        self.text.append(f"d{root} = {seed_text}")
+        for rule in step.rules:
+            self.counts["rules"] += 1
+            op, fn = steps[rule.op], self.fns[rule.op]
+            inputs = [self.slot(s) for s in op.inputs]
+            call = f"{self.name(fn.backward, 'b')}({names[('op', rule.op)]}, v{op.out}, {', '.join(inputs)})"
+            self.code.append(f"r = _one({call})" if len(op.inputs) == 1 else f"r = {call}")
+            targets, extra, formulas = [], [], _formulas(op.cls)
+            for c in rule.contributions:
+                value = "r" if len(op.inputs) == 1 else f"r[{c.position}]"
+                x = op.inputs[c.position]
+                if c.fitted:
+                    value = f"_fitted({self.name(fn, 'fn')}, {value}, {self.slot(x)})"
+                first = c.node not in names
+                if first:
+                    names[c.node] = f"g{int(x)}" if c.node[0] == "op" else f"gl{c.node[1]}"
+                    shown[c.node] = "d" + self.label(x)
+                    self.code.append(f"{names[c.node]} = {value}")
+                else:
+                    self.code.append(f"{names[c.node]} = {names[c.node]} + {value}")
+                formula = formulas.get(c.position)
+                if formula is not None:
+                    formula = _rename(formula, op, self.label, shown[('op', rule.op)])
+                targets.append((shown[c.node], first, formula))
+            inputs_shown = ", ".join(self.label(s) for s in op.inputs)
+            rule_text = f"{op.cls.name}.backward({shown[('op', rule.op)]}, {self.label(op.out)}, {inputs_shown})"
+            self.text.extend(_rule_text(targets, rule_text, extra))
+        finished = ", ".join(f"{self.expr(described)}: {names[('leaf', number)]}"
+                             for number, described, _ in step.leaves)
+        if step.leaves:
+            seed_tensor = f"_wrap({names[step.root]})" if step.root[0] == "leaf" else f"_wrap({seed_code})"
+            self.code.append(f"_write_grads(_owned({{{finished}}}, ({seed_tensor},)))")
+        for _, described, slot in step.leaves:
+            self.code.append(f"v{slot} = {self.expr(described)}._grad._data")
+            self.shown.add(int(slot))
+            name = self.short(described)
+            self.text.append(f"{name}.grad += d{name}   (or = d{name}, if it has none)")
+        self.loaded.clear()
 
     def _result(self, template):
-        if isinstance(template, Out):
-            slot = self.slot(template.slot)
-            return f"_wrap({slot})" if template.as_tensor else slot
-        if isinstance(template, Value):
-            return self.expr(template.value) if template.value is not None else "None"
-        if isinstance(template, (tuple, list, dict)):
-            return _container(template, self._result)
-        raise TypeError(f"jit: cannot return {type(template).__name__}")
+        def one(v):
+            if isinstance(v, Out):
+                slot = self.slot(v.slot)
+                return _Code(f"_wrap({slot})" if v.as_tensor else slot)
+            if isinstance(v, Value):
+                return _Code(self.expr(v.value) if v.value is not None else "None")
+            return _Code(self.expr(v))
+        return _code_of(walk(template, one))
 
 
-def _container(value, code_of):
-    """Code for a tuple, list or dict, each item's code from ``code_of``."""
+class _Code(str):
+    """A piece of code, among the items of a container being written as code."""
+
+
+def _code_of(value):
+    """Code for a value whose leaves are _Code: tuples, lists and dicts written around them."""
+    if isinstance(value, _Code):
+        return str(value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {code_of(v)}" for k, v in value.items()) + "}"
-    items = [code_of(v) for v in value]
-    if isinstance(value, list):
-        return "[" + ", ".join(items) + "]"
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        return "{" + ", ".join(f"{k!r}: {_code_of(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (tuple, list)):
+        items = [_code_of(v) for v in value]
+        if isinstance(value, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    return repr(value)
 
 
-def _shape(array):
-    array = np.asarray(array)
+def _rule_text(targets, rule_text, extra):
+    """A rule as the text shows it: ``dx, dy = rule(...)   # dx = ..., dy = ...``; a gradient that adds to
+    one its tensor already has (a weight used twice) reads ``dW += ...``."""
+    if not targets:
+        return [f"_ = {rule_text}"]
+    if len(targets) == 1:
+        name, first, formula = targets[0]
+        op = "=" if first else "+="
+        return [f"{name} {op} {rule_text}" + (f"   # {name} {op} {formula}" if formula else "")]
+    lines, names, notes = [], [], []
+    for i, (name, first, formula) in enumerate(targets):
+        local = name if first else f"{name}_{i}"
+        names.append(local)
+        if formula:
+            notes.append(f"{local} = {formula}")
+        if not first:
+            lines.append(f"{name} += {local}   (its tensor is used again: the gradients add up)")
+    return [f"{', '.join(names)} = {rule_text}" + (f"   # {', '.join(notes)}" if notes else "")] + lines
+
+
+_FORMULAS: dict = {}  # op class -> its formulas
+
+
+def _formulas(cls):
+    """{input position: its gradient's formula} from the op's docstring ("dL/dx = dL/dz * [x > 0]")."""
+    if cls in _FORMULAS:
+        return _FORMULAS[cls]
+    doc = " ".join(line.strip() for line in (cls.__doc__ or "").splitlines())
+    params = [p.name for p in inspect.signature(cls.forward).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]
+    found = {}
+    for name, formula in re.findall(r"dL/d(\w+)\s*=\s*(.+?)(?=,\s*dL/d|\s{2,}|\.\s|;|\.$|$)", doc):
+        formula = formula.strip().rstrip(",.")
+        if name in params and params.index(name) not in found and formula:
+            found[params.index(name)] = (formula, params)
+    _FORMULAS[cls] = found
+    return found
+
+
+def _rename(formula, op, label, dz):
+    """A docstring's formula in the program's names: its inputs, its output z, and dL/dz."""
+    text, params = formula
+    names = {p: label(s) for p, s in zip(params, op.inputs, strict=False)}
+    names["z"] = label(op.out)
+    text = text.replace("dL/dz", "\0")
+    text = re.sub(r"(?<![A-Za-z0-9_/])(" + "|".join(map(re.escape, names)) + r")(?![A-Za-z0-9_])",
+                  lambda m: names[m.group(1)], text)
+    return text.replace("\0", dz)
+
+
+def _shape(value):
+    if isinstance(value, tuple):
+        return "   # (" + ", ".join(_shape(v)[5:] for v in value) + ")"
+    array = np.asarray(value)
     return f"   # {tuple(array.shape)} {array.dtype}"
 
 
@@ -303,18 +378,16 @@ def _call_text(step):
 
 
 def _short(value):
-    """A step's argument as the program's text shows it."""
-    if isinstance(value, (Slot, TensorOf)):
-        return f"v{int(value)}"
     if isinstance(value, ArgOf):
         return f"argument {int(value)}"
     if isinstance(value, np.ndarray):
         return f"array{tuple(value.shape)}" if value.size > 4 else np.array2string(value, separator=",")
     if isinstance(value, Tensor):
         return f"tensor{tuple(value.shape)}"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, list):
         return f"[{len(value)} items]"
     text = repr(value)
     return text if len(text) <= 30 else type(value).__name__
+
+
+__all__ = ["Program", "Made"]

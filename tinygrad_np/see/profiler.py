@@ -63,7 +63,7 @@ class profile:
         self.events.append(self._event(fn.name, "forward", [tuple(t.shape) for t in inputs] + [tuple(data.shape)],
                                        start, duration, data.nbytes, sum(a.nbytes for a in kept.values())))
 
-    def _backward(self, fn, grad, start, duration):
+    def _backward(self, fn, grad, input_grads, start, duration):
         self.events.append(self._event(fn.name, "backward", [tuple(np.shape(grad))], start, duration, 0, 0))
 
     def _event(self, op, phase, shapes, start, duration, output_bytes, saved_bytes):
