@@ -1,5 +1,6 @@
 """The one seam where tools watch the engine: trace (see/backward_log.py), detect_anomaly
-(see/anomaly.py), profile (see/profiler.py), the backward player (see/backward_player.py) and the jit (jit/trace.py).
+(see/anomaly.py), profile (see/profiler.py), the backward player (see/backward_player.py) and the jit (jit/trace.py);
+and where func.vmap (batching.py) takes over the ops whose inputs carry a batch.
 
 The lists are per thread, so a thread that did not ask to be watched is not. Function.apply looks at them only
 when ``in_use.forward`` says some thread has a forward hook, and the backward pass chooses its
@@ -16,6 +17,8 @@ class _Hooks(threading.local):
     passes = ()  # callables pass(tensor, grad, retain_graph, create_graph) that run Tensor.backward instead
     # (a jit trace, jit/trace.py); the newest runs it
     timed = ()  # callables record(fn, grad, start_ns, duration_ns), after each rule of a plain pass
+    vmap = None  # inside func.vmap: the thread's batching (batching.py), which Function.apply and note() hand
+    # batched inputs to; None elsewhere, and while a batching rule runs its ops on whole batches
 
 
 hooks = _Hooks()
@@ -40,12 +43,14 @@ def finish(watchers, result):
 
 class _InUse:
     """How many forward hooks exist across all threads: apply reads its own thread's (thread-local, slower)
-    list only when some do, which saves about 1% of a 1,000-op chain."""
+    list only when some do, which saves about 1% of a 1,000-op chain. Likewise ``vmap``: how many func.vmap
+    calls are running, in any thread."""
 
-    __slots__ = ("forward",)
+    __slots__ = ("forward", "vmap")
 
     def __init__(self):
         self.forward = 0
+        self.vmap = 0
 
 
 in_use = _InUse()

@@ -50,6 +50,10 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays; link the result to this call if any input needs a gradient."""
+        if in_use.vmap and hooks.vmap is not None:  # inside func.vmap: a batched input takes its batching rule
+            batched = hooks.vmap.apply(cls, inputs, params)
+            if batched is not None:
+                return batched
         fn = cls()
         # A speed trick, one of the two the engine keeps (the other is in autograd._run_plain): one and two
         # inputs, nearly every op, spelled out. In CPython 3.11 each comprehension is a function call of its
