@@ -194,8 +194,8 @@ def draw_loss_graph(path):
 
 
 def screenshot_backward_player(path):
-    """The backward player on a tiny MLP, five steps in, as headless Chromium draws it: the README's picture.
-    Needs Debian's chromium and Playwright (the dev extra)."""
+    """The backward player on a tiny MLP, at its ReLU step, as headless Chromium draws it at 1200 x 660: the
+    README's picture. Needs Debian's chromium and Playwright (the dev extra)."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -207,8 +207,10 @@ def screenshot_backward_player(path):
     x = tg.Tensor(rng.standard_normal((5, 4)))
     h = (x @ W1 + b1).relu()
     loss = (h @ W2).cross_entropy(np.array([0, 1, 1, 0, 1])) + (h * h).mean()
+    player = viz.play_backward(loss, names={W1: "W1", b1: "b1", W2: "W2", x: "x"})
+    relu_step = 1 + [step["op"] for step in player.data["steps"]].index("relu")
     with tempfile.TemporaryDirectory() as tmp:
-        page_path = viz.play_backward(loss, names={W1: "W1", b1: "b1", W2: "W2", x: "x"}).save(Path(tmp) / "p.html")
+        page_path = player.save(Path(tmp) / "p.html")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -216,7 +218,7 @@ def screenshot_backward_player(path):
             page = browser.new_page(viewport={"width": 1200, "height": 660})
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
             page.goto(Path(page_path).as_uri())
-            for _ in range(7):
+            for _ in range(relu_step):
                 page.keyboard.press("ArrowRight")
             page.screenshot(path=str(path))
             browser.close()
@@ -227,8 +229,14 @@ def main(argv=None):
     p.add_argument("--images", type=Path, default=ROOT / "docs" / "images", help="the folder of images to rewrite")
     p.add_argument("--readme", type=Path, default=ROOT / "README.md", help="the README whose tables to rewrite")
     p.add_argument("--quick", action="store_true", help="dry runs and quick modes: tests the script, not the numbers")
+    p.add_argument("--only-player", action="store_true",
+                   help="draw only the backward player's picture (seconds; needs Chromium), and nothing else")
     args = p.parse_args(argv)
     args.images.mkdir(parents=True, exist_ok=True)
+    if args.only_player:
+        screenshot_backward_player(args.images / "backward_player.png")
+        print(f"wrote {args.images / 'backward_player.png'}")
+        return
     quick = args.quick
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
