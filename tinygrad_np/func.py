@@ -52,8 +52,8 @@ def grad_and_value(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
     """A function returning (the gradient of f's scalar output with respect to the arguments in ``argnums``,
     f's output). With ``has_aux``, f returns (output, aux) and the function returns (gradient, (output, aux)).
     An argument may be a Tensor, an array, or a dict, list or tuple of them (parameters for functional_call);
-    its gradient has the same form. Arguments not differentiated are passed as they are, except that arrays
-    become Tensors of the same dtype (integer labels stay integers)."""
+    its gradient has the same form. Arguments not differentiated are passed as they are, except that arrays and
+    NumPy scalars become Tensors of the same dtype (integer labels stay integers)."""
     def wrapper(*args, **kwargs):
         call = _Call(f, args, kwargs, argnums, has_aux, "grad")
         if isinstance(call.result, tuple):
@@ -282,7 +282,7 @@ class _Call:
         self.private = set()  # ids of the leaves this call made (fresh inputs, stand-in cotangents)
         # Arrays among the other arguments become (constant) Tensors too, of their own dtype: f is written for
         # Tensors, and integer labels must stay integers.
-        args = [Tensor(a, dtype=a.dtype) if isinstance(a, np.ndarray) and i not in self.argnums else a
+        args = [Tensor(a, dtype=a.dtype) if isinstance(a, (np.ndarray, np.generic)) and i not in self.argnums else a
                 for i, a in enumerate(args)]
         self.inputs, self.facing_inputs, self.rebuild = [], [], []
         for a in self.argnums:
