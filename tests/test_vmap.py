@@ -228,12 +228,14 @@ def test_integer_arrays_keep_their_dtype_through_every_transform():
 def test_batched_labels_indices_and_conditions_run_without_a_loop():
     rng = np.random.default_rng(8)
     table, indices = rng.standard_normal((6, 3)), rng.integers(0, 6, (4, 2))
+    values, signs = rng.standard_normal((4, 6)), rng.standard_normal((4, 2))
     with counting_loops() as loops:
         rows = func.vmap(lambda i: F.embedding(i, tg.Tensor(table)))(indices)
-        picked = func.vmap(lambda x, i: tg.Tensor(x)[i] if False else x[i])(rng.standard_normal((4, 6)), indices)
-        chosen = func.vmap(lambda c, x: tg.where(c, x, -x))(indices > 2, rng.standard_normal((4, 2)))
+        picked = func.vmap(lambda x, i: x[i])(values, indices)  # each example's own integer index
+        chosen = func.vmap(lambda c, x: tg.where(c, x, -x))(indices > 2, signs)  # each example's own condition
     np.testing.assert_array_equal(rows.data, table[indices])
-    assert picked.shape == (4, 2) and chosen.shape == (4, 2)
+    np.testing.assert_array_equal(picked.data, np.stack([values[b][indices[b]] for b in range(4)]))
+    np.testing.assert_array_equal(chosen.data, np.where(indices > 2, signs, -signs))
     assert loops["op"] == [], loops
 
 
