@@ -242,6 +242,9 @@ def test_nodes_show_their_value_and_their_signed_gradient_and_rules_show_the_ste
     assert texts["data"][0] == "data 2" and texts["grad"][0] == "grad -1.5" and "neg" in texts["grad"][1]
     assert dict((t.split(" ")[0], t) for t, _ in node_text(page, "w1"))["grad"] == "grad 1"
     assert dict((t.split(" ")[0], t) for t, _ in node_text(page, "x2"))["grad"] == "grad 0.5"
+    step_panel = page.inner_text("#step")
+    page.locator(".node", has_text="x1").first.click()  # its numbers below, the step's panel left as it was
+    assert "Selected: x1" in page.inner_text("#selected") and page.inner_text("#step") == step_panel
     # micrograd's own worked numbers: tanh passes 1 · (1 - o²) = 0.5, and x1 gets 0.5 · w1 = -1.5
     assert any("dL/dx = 1 * (1 - 0.7071²) = 0.5" in n for n in numbers), numbers
     assert any("dL/dx = 0.5 * (-3) = (-1.5)" in n for n in numbers), numbers

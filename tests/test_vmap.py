@@ -265,6 +265,9 @@ def test_vmap_refuses_what_it_cannot_batch_naming_it():
         func.vmap(lambda a, b: a, in_dims=(0,))(x, x)
     with pytest.raises(ValueError, match="vmap: the function must return Tensors"):
         func.vmap(lambda a: 3.0)(x)
+    with pytest.raises(TypeError, match="Tensor: cannot make a new tensor from a batched tensor inside func.vmap"):
+        func.vmap(lambda a: tg.Tensor(a))(x)
+    np.testing.assert_array_equal(func.vmap(lambda a: a.detach() * 2)(x).data, 2 * x)
 
 
 def test_an_op_without_a_rule_falls_back_to_a_loop_and_stays_correct():
