@@ -126,3 +126,25 @@ def test_where_checkpoint_does_not_apply_it_says_so_or_steps_aside():
         func.vmap(lambda t: tg.checkpoint(lambda u: u * 2, t))(np.ones((2, 3)))
     with pytest.raises(TypeError, match="checkpoint: the function must return a Tensor"):
         tg.checkpoint(lambda t: 3.0, x)
+
+
+def test_a_checkpointed_graph_that_is_never_differentiated_leaves_no_hook_behind():
+    """The refill hook lives in the engine's registry only as long as the output does: a registry left non-empty
+    would cost every later backward pass a look-up per op, and make a jit trace refuse."""
+    import gc
+
+    from tinygrad_np.core.gradient_hooks import registry
+
+    before = len(registry)
+    x = tg.Tensor(np.ones(3), requires_grad=True)
+    out = tg.checkpoint(lambda t: (t * 2).exp(), x)
+    assert len(registry) == before + 1
+    del out
+    gc.collect()
+    assert len(registry) == before
+    failed = tg.checkpoint(lambda t: F.dropout(t, 0.5, training=True), tg.Tensor(np.ones((4, 4)), requires_grad=True))
+    with pytest.raises(RuntimeError):
+        failed.sum().backward()
+    del failed
+    gc.collect()
+    assert len(registry) == before

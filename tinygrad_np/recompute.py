@@ -19,6 +19,8 @@ not compute. Tensors made inside fn other than its outputs are emptied: their va
 backward refills them. Refused too, with an error saying so: checkpoint inside a jitted function or inside
 func.vmap.
 """
+import weakref
+
 import numpy as np
 
 from .core.engine_hooks import add, hooks, in_use, remove
@@ -91,7 +93,9 @@ class _Segment:
 
     def __init__(self, function, args, kwargs, ops, made, outputs):
         self.function, self.args, self.kwargs = function, args, kwargs
-        self.outputs = outputs
+        # Weakly: the hooks (and so this segment) live in the engine's hook registry until the outputs die, which
+        # a reference from here would never let happen.
+        self.outputs = [weakref.ref(out) for out in outputs]
         self.ops = [fn for fn in ops if fn.inputs is not None]  # the recorded ones, in the order they ran
         keep = {id(out) for out in outputs}
         self.emptied = []  # the tensors made inside fn whose arrays were dropped
@@ -114,10 +118,11 @@ class _Segment:
         result = ops.pop()
         again = result if isinstance(result, tuple) else (result,)
         ops = [fn for fn in ops if fn.inputs is not None]
-        if (len(again) != len(self.outputs) or len(ops) != len(self.ops)
+        outputs = [ref() for ref in self.outputs]
+        if (len(again) != len(outputs) or len(ops) != len(self.ops)
                 or any(type(a) is not type(b) for a, b in zip(ops, self.ops, strict=True))
-                or any(a.shape != b.shape or not np.array_equal(a._data, b._data, equal_nan=True)
-                       for a, b in zip(again, self.outputs, strict=True))):
+                or any(b is not None and (a.shape != b.shape or not np.array_equal(a._data, b._data, equal_nan=True))
+                       for a, b in zip(again, outputs, strict=True))):
             raise RuntimeError("checkpoint: running the function again gave a different output, or ran different "
                                "ops, than the first time (a random draw inside it, such as dropout, or a tensor it "
                                "reads that changed in place), so backward would return gradients of something "
