@@ -65,7 +65,7 @@ def batched_inputs(data, case, examples):
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(data=st.data())
 def test_every_op_batched_equals_a_loop_over_the_examples_and_runs_without_one(op, data):
     case = data.draw(op.inputs, label="case")
@@ -83,7 +83,7 @@ def test_every_op_batched_equals_a_loop_over_the_examples_and_runs_without_one(o
 
 
 @pytest.mark.parametrize("op", SMOOTH, ids=[op.name for op in SMOOTH])
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(data=st.data())
 def test_per_example_gradients_of_every_op_equal_a_loop_of_grad(op, data):
     case = data.draw(op.inputs, label="case")
