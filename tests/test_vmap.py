@@ -237,6 +237,9 @@ def test_batched_labels_indices_and_conditions_run_without_a_loop():
     np.testing.assert_array_equal(picked.data, np.stack([values[b][indices[b]] for b in range(4)]))
     np.testing.assert_array_equal(chosen.data, np.where(indices > 2, signs, -signs))
     assert loops["op"] == [], loops
+    x, along = rng.standard_normal((4, 3, 5)), rng.integers(0, 5, (4, 3, 2))
+    gathered = func.vmap(lambda a, i: tg.take_along_axis(a, i, axis=1))(x, along)  # each example's own indices
+    np.testing.assert_array_equal(gathered.data, np.stack([np.take_along_axis(x[b], along[b], 1) for b in range(4)]))
 
 
 # ---- what vmap refuses --------------------------------------------------------------------------------

@@ -676,6 +676,12 @@ def _note_loop(func, args):
         results.append(func(*(_example(a, at) for a in args)))
     if all(r is None for r in results):
         return None
+    if isinstance(results[0], tuple):  # an index, one array an axis (take_along_axis's): each stacked alike
+        return tuple(_stacked_note([r[j] for r in results], levels) for j in range(len(results[0])))
+    return _stacked_note(results, levels)
+
+
+def _stacked_note(results, levels):
     return _marked(np.stack([np.asarray(r) for r in results]).reshape(_sizes(levels) + np.shape(results[0])),
                    levels)
 
