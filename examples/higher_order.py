@@ -64,8 +64,10 @@ def newton_on_logistic_regression(rng, steps):
     lam = 0.1
 
     def loss_fn(w):
-        p = (tg.Tensor(X) @ w).sigmoid()
-        nll = -(labels * p.log() + (1 - labels) * (1 - p).log()).mean()
+        # -(y log p + (1 - y) log(1 - p)) with p = sigmoid(z) is softplus(z) - y z: written as log(p) it overflows to
+        # inf once a logit passes about 37 (p rounds to 1 and log(1 - p) = log 0), and so does its gradient
+        z = tg.Tensor(X) @ w
+        nll = (z.softplus() - labels * z).mean()
         return nll + lam / 2 * (w * w).sum()
 
     w = np.zeros(d)
@@ -84,6 +86,11 @@ def newton_on_logistic_regression(rng, steps):
         print(f"   step {step}: loss {loss.item():.12f}  |gradient| {np.linalg.norm(g.data):.2e}")
         w = w - np.linalg.solve(hessian, g.data)
     print(f"   max |Hessian − finite differences| over the steps: {worst:.2e}")
+    z = tg.Tensor(np.array(40.0))  # a confident logit on an example labelled 0
+    with np.errstate(divide="ignore"):
+        naive = -np.log(1 - 1 / (1 + np.exp(-40.0)))
+    print(f"   a logit of 40 labelled 0 costs {z.softplus().item():.1f} as softplus(z) - y z; written as "
+          f"-log(1 - sigmoid(z)) it is {naive}")
     return worst, np.linalg.norm(gradients(loss_fn, [w])[0])
 
 

@@ -6,6 +6,7 @@
     python scripts/make_docs_images.py --only predict [--model runs/mine/model.npz]
                                                   # just the README's photo and what the network saw: trains the
                                                   # default MLP first (about 20 s) unless --model names one
+    python scripts/make_docs_images.py --only player   # just the backward player's picture (needs Chromium)
 
 Each example runs as a user runs it, in its own process, so the numbers and
 the pictures in the README always come from the same runs. The README's
@@ -197,8 +198,8 @@ def draw_loss_graph(path):
 
 
 def screenshot_backward_player(path):
-    """The backward player on a tiny MLP, five steps in, as headless Chromium draws it: the README's picture.
-    Needs Debian's chromium and Playwright (the dev extra)."""
+    """The backward player on a tiny MLP, at its ReLU step, as headless Chromium draws it at 1200 x 660: the
+    README's picture. Needs Debian's chromium and Playwright (the dev extra)."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -210,8 +211,10 @@ def screenshot_backward_player(path):
     x = tg.Tensor(rng.standard_normal((5, 4)))
     h = (x @ W1 + b1).relu()
     loss = (h @ W2).cross_entropy(np.array([0, 1, 1, 0, 1])) + (h * h).mean()
+    player = viz.play_backward(loss, names={W1: "W1", b1: "b1", W2: "W2", x: "x"})
+    relu_step = 1 + [step["op"] for step in player.data["steps"]].index("relu")
     with tempfile.TemporaryDirectory() as tmp:
-        page_path = viz.play_backward(loss, names={W1: "W1", b1: "b1", W2: "W2", x: "x"}).save(Path(tmp) / "p.html")
+        page_path = player.save(Path(tmp) / "p.html")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -219,7 +222,7 @@ def screenshot_backward_player(path):
             page = browser.new_page(viewport={"width": 1200, "height": 660})
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
             page.goto(Path(page_path).as_uri())
-            for _ in range(7):
+            for _ in range(relu_step):
                 page.keyboard.press("ArrowRight")
             page.screenshot(path=str(path))
             browser.close()
@@ -294,14 +297,19 @@ def main(argv=None):
     p.add_argument("--images", type=Path, default=ROOT / "docs" / "images", help="the folder of images to rewrite")
     p.add_argument("--readme", type=Path, default=ROOT / "README.md", help="the README whose tables to rewrite")
     p.add_argument("--quick", action="store_true", help="dry runs and quick modes: tests the script, not the numbers")
-    p.add_argument("--only", choices=["predict"], help="draw just this picture (predict: the README's photo and "
-                                                       "what the network saw), leaving the rest alone")
+    p.add_argument("--only", choices=["predict", "player"],
+                   help="draw just this picture, leaving the rest alone: predict (the README's photo and what the "
+                        "network saw) or player (the backward player at its ReLU step; seconds; needs Chromium)")
     p.add_argument("--model", type=Path, help="with --only predict: the model to read the photo with")
     args = p.parse_args(argv)
     args.images.mkdir(parents=True, exist_ok=True)
     if args.only == "predict":
         predict_picture_only(args.images, args.model)
         print(f"wrote {args.images / 'predict_photo.png'}")
+        return
+    if args.only == "player":
+        screenshot_backward_player(args.images / "backward_player.png")
+        print(f"wrote {args.images / 'backward_player.png'}")
         return
     quick = args.quick
     with tempfile.TemporaryDirectory() as tmp:

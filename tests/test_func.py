@@ -315,3 +315,54 @@ def test_against_torch_func(name):
         np.testing.assert_allclose(func.hessian(ours)(x, y).data, tfunc.hessian(theirs)(tx, ty).numpy(),
                                    rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(func.grad(ours)(x, y).data, tfunc.grad(theirs)(tx, ty).numpy(), rtol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_linearize_equals_jvp_and_does_not_run_f_again(data):
+    op, case, f, plain = draw_case(data)
+    calls = []
+    counted = lambda *ts: calls.append(1) or f(*ts)  # noqa: E731
+    out, jvp_fn = func.linearize(counted, *case.arrays)
+    assert len(calls) == 1
+    np.testing.assert_allclose(out.data, plain(*case.arrays), rtol=1e-12)
+    rng = np.random.default_rng(4)
+    for _ in range(3):  # the same kept linear map, three directions
+        tangents = [rng.standard_normal(a.shape) for a in case.arrays]
+        _, expected = func.jvp(f, tuple(case.arrays), tuple(tangents))
+        np.testing.assert_allclose(jvp_fn(*tangents).data, expected.data, rtol=1e-12, atol=1e-14,
+                                   err_msg=f"linearize of {op.name} on {case}")
+    assert len(calls) == 1, "jvp_fn ran f again"
+
+
+def test_linearize_against_torch_func_and_its_errors():
+    x = np.array([0.3, -1.2, 2.0])
+    f = lambda x: (x.sin() * x, x.sum().exp())  # noqa: E731
+    out, jvp_fn = func.linearize(f, x)
+    t = np.array([1.0, 0.5, -2.0])
+    first, second = jvp_fn(t)
+    np.testing.assert_allclose(first.data, (np.cos(x) * x + np.sin(x)) * t, rtol=1e-12)
+    np.testing.assert_allclose(second.data, np.exp(x.sum()) * t.sum(), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"linearize: tangent 0 has shape \(2,\) but primal 0 has shape \(3,\)"):
+        jvp_fn(np.ones(2))
+    with pytest.raises(ValueError, match="linearize: f was linearized at 1 primals but jvp_fn got 2 tangents"):
+        jvp_fn(t, t)
+    torch = pytest.importorskip("torch")
+    theirs_out, theirs_fn = torch.func.linearize(lambda x: (torch.sin(x) * x, x.sum().exp()), torch.tensor(x))
+    for ours, theirs in zip(jvp_fn(t), theirs_fn(torch.tensor(t)), strict=True):
+        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+
+
+def test_grad_with_integer_labels_as_torch_funcs_pattern():
+    """grad(loss)(params, x, y): y, an integer array, reaches the loss as integers (it used to become float32)."""
+    model = nn.Linear(3, 4)
+    params = {name: p.data for name, p in model.named_parameters()}
+    x, y = np.ones((2, 3), np.float32), np.array([1, 3])
+    seen = []
+
+    def loss(p, x, y):
+        seen.append(y.dtype)
+        return func.functional_call(model, p, (x,)).cross_entropy(y)
+
+    grads = func.grad(loss)(params, x, y)
+    assert seen == [np.dtype(np.int64)] and grads["weight"].shape == (4, 3)

@@ -91,3 +91,12 @@ def test_each_cells_progress_output_stays_a_few_lines(executed):
         text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
         bar_lines = [line for line in text.split("\n") if "%|" in line]
         assert len(bar_lines) <= 5 and text.count("\n") <= 40, cell.source[:80]
+
+
+def test_the_notebook_explains_its_first_loss_and_plays_a_network_without_dead_units(executed):
+    text = text_of(executed)
+    first = float(re.search(r"loss before training: ([\d.]+)", text).group(1))
+    even = float(re.search(r"with W2 = 0 the loss is ([\d.]+)", text).group(1))
+    assert first > 2.4 and abs(even - 2.303) < 1e-3, (first, even)  # more than ln 10, and ln 10 when W2 = 0
+    fires = [int(n) for n in re.search(r"each hidden unit fires for: \[([\d, ]+)\]", text).group(1).split(",")]
+    assert len(fires) == 3 and all(0 < n < 5 for n in fires), fires  # every ReLU both passes and blocks

@@ -83,7 +83,7 @@ def test_nothing_is_recorded_outside_the_block_and_the_hooks_are_gone():
         pass
     step()
     assert prof.events == []
-    assert in_use.forward == 0 and hooks.forward == () and hooks.timed == ()
+    assert in_use.watching == 0 and hooks.forward == () and hooks.timed == ()
 
 
 def test_another_threads_ops_are_not_recorded():

@@ -22,6 +22,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .jit import JitError, jit
 from .memory import reuse_freed_memory
 from .numpy_functions import concatenate, einsum, maximum, take_along_axis, where
+from .recompute import checkpoint
 from .see import viz
 from .see.anomaly import AnomalyError, detect_anomaly
 from .see.backward_log import trace
@@ -43,6 +44,7 @@ __all__ = [
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory", "jit", "JitError",
+    "checkpoint",
 ]
 
 

@@ -87,7 +87,11 @@ def _data_array(data, dtype):
         raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}; pass numbers, "
                         "a (nested) list of numbers or a NumPy array")
     if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind == "f" and dtype is None:
+        if hasattr(data, "levels"):  # func.vmap's batched array (batching.py): np.asarray would drop its batch
+            _refuse_batched()
         return np.asarray(data)  # the common case, checked first: no copy, dtype kept
+    if hasattr(data, "levels") and isinstance(data, np.ndarray):
+        _refuse_batched()
     try:
         array = np.asarray(data)
     except ValueError as err:  # NumPy's message for ragged nested lists
@@ -102,6 +106,11 @@ def _data_array(data, dtype):
             raise TypeError(f"Tensor: dtype must be a real numeric dtype, got {dtype}")
         return array.astype(dtype, copy=False)
     return array if isinstance(data, np.ndarray) and array.dtype.kind == "f" else array.astype(np.float32)
+
+
+def _refuse_batched():
+    raise TypeError("Tensor: cannot make a new tensor from a batched tensor inside func.vmap (it stands for a "
+                    "whole batch, one value per example); use it as it is, or its detach()")
 
 
 PYTORCH_SPELLINGS = {"dim": "axis", "keepdim": "keepdims", "correction": "ddof", "unbiased": "ddof"}

@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from .backward_checks import check_rule_signature
-from .engine_hooks import finish, hooks, in_use, watch
+from .engine_hooks import finish, in_use, watched
 from .grad_mode import _state
 from .tensor import Tensor, clock
 
@@ -50,7 +50,11 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays; link the result to this call if any input needs a gradient."""
-        fn = cls()
+        fn, watchers = cls(), None
+        if in_use.watching:  # some thread has a forward hook or runs func.vmap (engine_hooks.py): rarely true
+            batched, watchers = watched(cls, fn, inputs, params)
+            if batched is not None:  # inside func.vmap, an op on a batched input ran as its batching rule
+                return batched
         # A speed trick, one of the two the engine keeps (the other is in autograd._run_plain): one and two
         # inputs, nearly every op, spelled out. In CPython 3.11 each comprehension is a function call of its
         # own, and apply runs for every op: written plainly, a 1,000-op mul chain took 12% longer and the
@@ -62,7 +66,6 @@ class Function:
             arrays, needs = (inputs[0]._data,), (inputs[0].requires_grad,)
         else:
             arrays, needs = tuple([t._data for t in inputs]), tuple([t.requires_grad for t in inputs])
-        watchers = watch(hooks.forward, fn, inputs, params) if in_use.forward and hooks.forward else None
         try:
             data = fn.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as err:

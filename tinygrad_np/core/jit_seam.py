@@ -21,6 +21,7 @@ import collections
 import functools
 import threading
 
+from .engine_hooks import hooks, in_use
 from .user_frames import user_line
 
 
@@ -36,15 +37,19 @@ current = _Current()
 
 
 def note(func, *args):
-    """``func(*args)``, an array computed without an op; a trace records it if it depends on traced arrays."""
-    result = func(*args)
+    """``func(*args)``, an array computed without an op; a trace records it if it depends on traced arrays.
+    Inside func.vmap, an argument that carries a batch is handled per example (batching.py)."""
+    result = func(*args) if not (in_use.watching and hooks.vmap is not None) else hooks.vmap.note(func, args)
     if current.trace is not None:
         current.trace.noted(func, args, result, random=False)
     return result
 
 
 def draw(func, *args):
-    """``func(*args)``, a random array; a trace records it so that every replay draws again."""
+    """``func(*args)``, a random array; a trace records it so that every replay draws again. Refused inside
+    func.vmap, as torch.func's default (randomness="error") refuses it."""
+    if in_use.watching and hooks.vmap is not None:
+        hooks.vmap.refuse_random(func)
     result = func(*args)
     if current.trace is not None:
         current.trace.noted(func, args, result, random=True)

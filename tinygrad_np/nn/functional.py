@@ -443,7 +443,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
 
 def _array(value):
-    return value._data if isinstance(value, Tensor) else np.asarray(value)
+    return value._data if isinstance(value, Tensor) else np.asanyarray(value)  # any: func.vmap's batched arrays
 
 
 def _as_tensor(value):
@@ -616,7 +616,7 @@ def _nan_if_empty(keep, dtype):
 def _same_shape(x, target, op):
     """Input and target must have one shape: broadcasting (4, 1) against (4,) would compare every input with
     every target and average 16 pairs, a wrong answer with no error (PyTorch only warns)."""
-    shape = np.shape(target._data if isinstance(target, Tensor) else target)
+    shape = target.shape if isinstance(target, Tensor) else np.shape(target)  # a batched target's: one example's
     if tuple(shape) != x.shape:
         raise ValueError(f"{op}: input {x.shape} and target {tuple(shape)} differ in shape; give the target the "
                          "input's shape (reshape one of them)")
