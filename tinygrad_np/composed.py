@@ -89,7 +89,8 @@ def softmax(x, axis=-1, **pytorch_names):
 
 
 def minimum(x, y):
-    """The elementwise smaller of x and y: -maximum(-x, -y) (ties split the gradient equally)."""
+    """The elementwise smaller of x and y (tensors or numbers): -maximum(-x, -y).   dL/dx = dL/dz where x is
+    the smaller, and half of it at ties (as PyTorch); y likewise."""
     x, y = _operands(x, y, "minimum")
     return -maximum(-x, -y)
 
@@ -109,7 +110,8 @@ def mean(x, axis=None, keepdims=False, **pytorch_names):
 
 @method(name="min")  # not called min here: that would hide Python's min from this module
 def reduce_min(x, axis=None, keepdims=False, **pytorch_names):
-    """-max(-x), so ties share the gradient as in max."""
+    """The smallest value over ``axis`` (None: every axis; an int or a tuple): -max(-x).   dL/dx = dL/dz at
+    the minima, shared equally by ties, as in max."""
     refuse_pytorch_names("min", pytorch_names)
     return -(-x).max(axis=axes_arg(axis, x.ndim, "min"), keepdims=keepdims)
 
@@ -183,7 +185,8 @@ def split(x, size_or_sections, axis=0):
 
 @method
 def chunk(x, n, axis=0):
-    """``n`` pieces along ``axis`` of ceil(length / n) each (fewer if they run out), as PyTorch's chunk."""
+    """``n`` pieces along ``axis`` of ceil(length / n) each (fewer if they run out), as PyTorch's chunk (split).
+    Each piece's gradient lands in its slice of dL/dx."""
     n = shape_arg((n,), "chunk")[0]
     if n < 1:
         raise ValueError(f"chunk: the number of pieces must be positive, got {n}")
@@ -199,7 +202,8 @@ def flip(x, axis=None):
 
 
 def stack(tensors, axis=0, **pytorch_names):
-    """Join same-shaped tensors along a new axis: reshape each, then concatenate."""
+    """Join same-shaped tensors along a new axis: reshape each, then concatenate.   Each tensor's gradient is
+    its slice of dL/dz."""
     refuse_pytorch_names("stack", pytorch_names)
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
@@ -334,7 +338,8 @@ def repeat_interleave(x, repeats, axis=None):
 
 @method
 def cumsum(x, axis=None, **pytorch_names):
-    """Running sums along ``axis`` (of the flattened tensor for None, as NumPy) (ops.Cumsum)."""
+    """Running sums along ``axis`` (of the flattened tensor for None, as NumPy) (ops.Cumsum).   dL/dx = the
+    running sum of dL/dz along the axis taken from the end."""
     refuse_pytorch_names("cumsum", pytorch_names)
     if axis is None:
         x, axis = x.reshape(-1), 0
@@ -343,7 +348,8 @@ def cumsum(x, axis=None, **pytorch_names):
 
 @method
 def argmin(x, axis=None, keepdims=False, **pytorch_names):
-    """Indices of the minima, as an int64 Tensor (not differentiable)."""
+    """Indices of the minima along ``axis`` (of the flattened tensor for None), as an int64 Tensor. Not
+    differentiable: the result has no gradient."""
     refuse_pytorch_names("argmin", pytorch_names)
     return Tensor._make(note(_argmin, x._data, axis, keepdims), False)
 

@@ -80,7 +80,7 @@ def dim(x):
 
 @method
 def t(x):
-    """PyTorch's t(): a 2-D tensor transposed; 0-d and 1-d tensors as they are."""
+    """PyTorch's t(): a 2-D tensor transposed; 0-d and 1-d tensors as they are.   dL/dx = (dL/dz)ᵀ."""
     if x.ndim > 2:
         raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}; use transpose(*axes) "
                          "or swapaxes(a, b)")
@@ -89,7 +89,7 @@ def t(x):
 
 @method
 def pow(x, exponent):
-    """x ** exponent (PyTorch's method name)."""
+    """x ** exponent (PyTorch's method name).   d/dx = exponent x^(exponent - 1), as ``**``'s."""
     return x ** exponent
 
 
@@ -107,19 +107,19 @@ def maximum_method(x, other):
 
 @method(name="minimum")
 def minimum_method(x, other):
-    """The elementwise smaller of x and other (tinygrad_np.minimum as a method)."""
+    """The elementwise smaller of x and other (tinygrad_np.minimum as a method; ties split the gradient)."""
     return _minimum(x, other)
 
 
 @method(name="float")
 def as_float32(x):
-    """astype(np.float32), PyTorch's float()."""
+    """astype(np.float32), PyTorch's float().   dL/dx = dL/dz cast back to x's dtype."""
     return x.astype(np.float32)
 
 
 @method(name="double")
 def as_float64(x):
-    """astype(np.float64), PyTorch's double()."""
+    """astype(np.float64), PyTorch's double().   dL/dx = dL/dz cast back to x's dtype."""
     return x.astype(np.float64)
 
 

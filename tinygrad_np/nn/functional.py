@@ -20,65 +20,80 @@ __all__ = [
     "dropout", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
     "relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "leaky_relu", "elu", "softmax", "log_softmax",
     "relu6", "hardtanh", "hardswish", "softsign", "mish", "celu", "binary_cross_entropy",
-    "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate", "pad",
+    "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate", "pad", "linear",
 ]
 
 
 # ---- activations: the Tensor methods, as functions ---------------------------------------------
 def relu(x):
+    """max(x, 0), as ``torch.nn.functional.relu`` (``x.relu()``).   d/dx = 1 where x > 0, else 0."""
     return x.relu()
 
 
 def sigmoid(x):
+    """1 / (1 + exp(-x)) (``x.sigmoid()``).   d/dx = σ(x) (1 - σ(x))."""
     return x.sigmoid()
 
 
 def tanh(x):
+    """tanh(x) (``x.tanh()``).   d/dx = 1 - tanh²(x)."""
     return x.tanh()
 
 
 def softplus(x):
+    """log(1 + exp(x)), without overflow (``x.softplus()``).   d/dx = sigmoid(x)."""
     return x.softplus()
 
 
 def gelu(x):
-    """The tanh approximation (PyTorch's ``gelu(x, approximate="tanh")``)."""
+    """The tanh approximation (PyTorch's ``gelu(x, approximate="tanh")``): 0.5 x (1 + t), t = tanh(c (x + a x³)),
+    c = √(2/π), a = 0.044715.   d/dx = 0.5 (1 + t) + 0.5 x (1 - t²) c (1 + 3 a x²) (ops.Gelu)."""
     return x.gelu()
 
 
 def silu(x):
+    """x * sigmoid(x) (``x.silu()``).   d/dx = s + x s (1 - s), with s = sigmoid(x)."""
     return x.silu()
 
 
 def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, else negative_slope * x (``x.leaky_relu(negative_slope)``).   d/dx = 1 or
+    negative_slope (negative_slope at 0, as PyTorch)."""
     return x.leaky_relu(negative_slope)
 
 
 def elu(x, alpha=1.0):
+    """x for x > 0, else alpha (exp(x) - 1) (``x.elu(alpha)``).   d/dx = 1 or alpha exp(x)."""
     return x.elu(alpha)
 
 
 def relu6(x):
+    """min(max(x, 0), 6) (``x.relu6()``).   d/dx = 1 between 0 and 6, else 0."""
     return x.relu6()
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """x limited to [min_val, max_val] (``x.hardtanh(min_val, max_val)``).   d/dx = 1 inside, else 0."""
     return x.hardtanh(min_val, max_val)
 
 
 def hardswish(x):
+    """x relu6(x + 3) / 6 (``x.hardswish()``).   d/dx = 0 below -3, 1 above 3, (2x + 3) / 6 between."""
     return x.hardswish()
 
 
 def softsign(x):
+    """x / (1 + |x|) (``x.softsign()``).   d/dx = 1 / (1 + |x|)²."""
     return x.softsign()
 
 
 def mish(x):
+    """x tanh(softplus(x)) (``x.mish()``).   d/dx = tanh(sp) + x sigmoid(x) (1 - tanh²(sp)), sp = softplus(x)."""
     return x.mish()
 
 
 def celu(x, alpha=1.0):
+    """x for x > 0, else alpha (exp(x / alpha) - 1) (``x.celu(alpha)``).   d/dx = 1, or exp(x / alpha)."""
     return x.celu(alpha)
 
 
@@ -110,16 +125,22 @@ def _masked(scores, attn_mask, mask):
 
 
 def linear(x, weight, bias=None):
-    """x @ weightᵀ + bias, as one op (ops.Linear): weight (out, in), bias (out,) or None, as in PyTorch."""
+    """x @ weightᵀ + bias, as one op (ops.Linear): weight (out, in), bias (out,) or None, as in PyTorch.
+    With x's leading axes as rows and G = dL/dz:  dL/dx = G @ weight,  dL/dweight = Gᵀ @ x,  dL/dbias = G summed
+    over the rows."""
     return ops.Linear.apply(x, weight) if bias is None else ops.Linear.apply(x, weight, bias)
 
 
 def softmax(x, axis=-1, **pytorch_names):
+    """exp(x) / sum(exp(x), axis), stably (``x.softmax(axis)``; PyTorch's ``dim=`` is refused, naming
+    ``axis=``).   dL/dx = z * (dL/dz - sum(dL/dz * z, axis))."""
     refuse_pytorch_names("F.softmax", pytorch_names)
     return x.softmax(axis)
 
 
 def log_softmax(x, axis=-1, **pytorch_names):
+    """x - log(sum(exp(x), axis)), stably (``x.log_softmax(axis)``; ``dim=`` is refused, naming
+    ``axis=``).   dL/dx = dL/dz - softmax(x) * sum(dL/dz, axis)."""
     refuse_pytorch_names("F.log_softmax", pytorch_names)
     return x.log_softmax(axis)
 
@@ -392,7 +413,8 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest"):
 # ---- normalisation ------------------------------------------------------------------------------
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes (the fused op ops.Normalize;
-    var without Bessel's correction, as PyTorch), then * weight + bias."""
+    var without Bessel's correction, as PyTorch), then * weight + bias.   With z the normalised x, s the
+    sqrt and g = dL/dz:  dL/dx = (g - mean(g) - z mean(g z)) / s, the means over those axes."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.dtype == np.float16:  # squares of values near 1,000 overflow float16: compute in float32, as PyTorch
         cast = [None if t is None else t.astype(np.float32) for t in (weight, bias)]
@@ -508,7 +530,8 @@ def _one_hot(labels, num_classes):
 
 
 def dropout(x, p=0.5, training=True, rng=None):
-    """In training, zero each element with probability p and scale the rest by 1 / (1 - p); else x."""
+    """In training, zero each element with probability p and scale the rest by 1 / (1 - p); else x.
+    d/dx = the same mask: 0 where dropped, 1 / (1 - p) where kept."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
@@ -546,7 +569,8 @@ def _reduce(loss, reduction, op, count=None):
 def nll_loss(log_probs, target, ignore_index=-100, reduction="mean"):
     """-log_probs[n, target[n], ...] per position, as ``torch.nn.functional.nll_loss``: log_probs (N, C) or
     (N, C, d1, ...), target (N,) or (N, d1, ...). Positions whose target is ``ignore_index`` count for
-    nothing; "mean" divides by the positions that count (NaN if none do, as in PyTorch)."""
+    nothing; "mean" divides by the positions that count (NaN if none do, as in PyTorch).   dL/dlog_probs = -1
+    at each counted position's target class (over the count, for "mean"), 0 elsewhere."""
     target = _targets(log_probs, target, "nll_loss")
     keep = note(np.not_equal, target, ignore_index)
     # The target's class picked out by a one-hot mask (a constant): the sum over classes keeps one term.
@@ -563,6 +587,9 @@ def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduct
     every class: the loss adds ε times the mean of -log p over the classes.
     For plain (N, C) logits with a "mean", ``Tensor.cross_entropy`` is the
     same number on a fused, faster path.
+
+    dL/dlogits = softmax(logits) - the (smoothed) target, at each counted
+    position (over the count, for "mean"); 0 at ignored positions.
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
