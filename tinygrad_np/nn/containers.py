@@ -2,7 +2,7 @@
 ``Parameter``, ``Softmax``, and the loss modules (each a thin wrapper of ``nn.functional``)."""
 from ..core.tensor import Tensor
 from . import functional as F
-from .module import Module
+from .module import Module, _layout
 
 
 class Parameter(Tensor):
@@ -63,6 +63,20 @@ class ModuleList(Module):
     def forward(self, *args):
         raise NotImplementedError("ModuleList has no forward: iterate over it in your module's forward")
 
+    def __repr__(self):
+        """PyTorch's printout of a ModuleList: a run of modules that print alike is one line,
+        ``(0-11): 12 x Block(...)``."""
+        runs = []  # [first index, last index, the printout they share]
+        for i, module in enumerate(self._modules):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        return _layout("ModuleList", "", [(f"{first}", text) if first == last else
+                                          (f"{first}-{last}", f"{last - first + 1} x {text}")
+                                          for first, last, text in runs])
+
 
 class ModuleDict(Module):
     """A dict of modules whose parameters the parent finds, named by key (``heads.digit.weight``)."""
@@ -114,6 +128,9 @@ class Softmax(Module):
 
     def forward(self, x):
         return x.softmax(axis=self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
 
 
 class _Loss(Module):

@@ -48,7 +48,27 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
-        return f"{self.in_features} -> {self.out_features}, bias={self.bias is not None}"
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def _conv_repr(conv):
+    """PyTorch's printout of a convolution: the channels, kernel_size and stride always, as tuples of one entry
+    per spatial axis; padding, dilation, output_padding, groups and bias only where they are not the default."""
+    axes = len(conv.kernel_size)
+
+    def spread(value):
+        if isinstance(value, str):  # padding="same" or "valid", shown as PyTorch does: padding=same
+            return value
+        return tuple(value) if isinstance(value, (tuple, list)) else (value,) * axes
+
+    text = f"{conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size}, stride={spread(conv.stride)}"
+    for name, default in (("padding", 0), ("dilation", 1), ("output_padding", 0)):
+        value = spread(getattr(conv, name, default))
+        if value != (default,) * axes:
+            text += f", {name}={value}"
+    if conv.groups != 1:
+        text += f", groups={conv.groups}"
+    return text + (", bias=False" if conv.bias is None else "")
 
 
 class _Conv(Module):
@@ -65,7 +85,7 @@ class _Conv(Module):
         _pytorch_default(self.weight, self.bias, in_channels // groups * math.prod(kernel), np.random.default_rng(rng))
 
     def extra_repr(self):
-        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        return _conv_repr(self)
 
 
 class Conv2d(_Conv):
@@ -114,6 +134,9 @@ class ConvTranspose2d(Module):
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                   self.groups, self.dilation)
 
+    def extra_repr(self):
+        return _conv_repr(self)
+
 
 class AdaptiveAvgPool2d(Module):
     """F.adaptive_avg_pool2d to ``output_size`` ((1, 1): global average pooling)."""
@@ -123,6 +146,9 @@ class AdaptiveAvgPool2d(Module):
 
     def forward(self, x):
         return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
 
 
 class Upsample(Module):
@@ -134,34 +160,61 @@ class Upsample(Module):
     def forward(self, x):
         return F.interpolate(x, self.size, self.scale_factor, self.mode)
 
+    def extra_repr(self):
+        # PyTorch keeps scale_factor as a float (or a tuple of them), and shows it rather than size when given.
+        if self.scale_factor is not None:
+            factor = self.scale_factor
+            factor = tuple(float(f) for f in factor) if isinstance(factor, (tuple, list)) else float(factor)
+            return f"scale_factor={factor!r}, mode={self.mode!r}"
+        return f"size={self.size!r}, mode={self.mode!r}"
+
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+    """F.max_pool2d over windows of ``kernel_size``, ``stride`` apart (the kernel size when None). PyTorch's
+    ``return_indices`` and ``ceil_mode`` are taken at their defaults, False; True is refused, not ignored."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        for name, value in (("return_indices", return_indices), ("ceil_mode", ceil_mode)):
+            if value:
+                raise ValueError(f"MaxPool2d: {name}=True is not here; only {name}=False (PyTorch's default)")
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.ceil_mode = ceil_mode
 
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
 
+    def extra_repr(self):
+        stride = self.kernel_size if self.stride is None else self.stride  # what PyTorch stores and shows
+        return (f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}, dilation={self.dilation}, "
+                f"ceil_mode={self.ceil_mode}")
+
 
 class AvgPool2d(Module):
+    """F.avg_pool2d over windows of ``kernel_size``, ``stride`` apart (the kernel size when None)."""
+
     def __init__(self, kernel_size, stride=None, padding=0):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
 
+    def extra_repr(self):
+        stride = self.kernel_size if self.stride is None else self.stride
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+
 
 class _BatchNorm(Module):
     """weight (ones) and bias (zeros) of shape (C,); buffers running_mean (zeros), running_var (ones) and
-    num_batches_tracked, as PyTorch's. Training uses and updates batch statistics; eval uses the running ones."""
+    num_batches_tracked, as PyTorch's. Training uses and updates batch statistics; eval uses the running ones.
+    ``bias=False`` (keyword only, as PyTorch's) keeps the weight and drops the bias."""
 
     dims: tuple[int, ...] = ()  # the input's number of dimensions: 2 or 3 for BatchNorm1d, 4 for BatchNorm2d
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 dtype=np.float32):
+                 dtype=np.float32, *, bias=True):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Tensor(np.ones(num_features, dtype), requires_grad=True) if affine else None
-        self.bias = Tensor(np.zeros(num_features, dtype), requires_grad=True) if affine else None
+        self.bias = Tensor(np.zeros(num_features, dtype), requires_grad=True) if affine and bias else None
         self.track_running_stats = track_running_stats
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(num_features, dtype))
@@ -180,7 +233,8 @@ class _BatchNorm(Module):
                             eps=self.eps, num_batches_tracked=counter)
 
     def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.weight is not None}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -196,16 +250,21 @@ class BatchNorm2d(_BatchNorm):
 
 
 class LayerNorm(Module):
-    """F.layer_norm over the last axes, weight (ones) and bias (zeros) of normalized_shape."""
+    """F.layer_norm over the last axes, weight (ones) and bias (zeros) of normalized_shape; ``bias=False`` keeps
+    the weight and drops the bias, as PyTorch's."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=np.float32):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=np.float32):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps = shape, eps
         self.weight = Tensor(np.ones(shape, dtype), requires_grad=True) if elementwise_affine else None
-        self.bias = Tensor(np.zeros(shape, dtype), requires_grad=True) if elementwise_affine else None
+        self.bias = Tensor(np.zeros(shape, dtype), requires_grad=True) if elementwise_affine and bias else None
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.weight is not None}, "
+                f"bias={self.bias is not None}")
 
 
 class Embedding(Module):
@@ -218,6 +277,9 @@ class Embedding(Module):
 
     def forward(self, indices):
         return F.embedding(indices, self.weight)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
 class Flatten(Module):
@@ -234,40 +296,66 @@ class Flatten(Module):
         # The flattened length written out, not -1: an empty batch has no -1 to infer (PyTorch gives (0, n)).
         return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
 
 class ReLU(Module):
+    """max(x, 0), elementwise (``x.relu()``)."""
+
     def forward(self, x):
         return x.relu()
 
 
 class Tanh(Module):
+    """tanh(x), elementwise."""
+
     def forward(self, x):
         return x.tanh()
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
     def forward(self, x):
         return x.sigmoid()
 
 
 class GELU(Module):
-    """The tanh approximation (PyTorch's ``GELU(approximate="tanh")``)."""
+    """The tanh approximation (PyTorch's ``GELU(approximate="tanh")``). PyTorch's default, the exact form
+    ``approximate="none"``, is not here, and is refused rather than approximated."""
+
+    def __init__(self, approximate="tanh"):
+        if approximate != "tanh":
+            raise ValueError(f"GELU: approximate={approximate!r} is not here; tinygrad_np's GELU is the tanh "
+                             "approximation, GELU(approximate='tanh')")
+        self.approximate = approximate
 
     def forward(self, x):
         return x.gelu()
 
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
 
 class SiLU(Module):
+    """x * sigmoid(x), elementwise."""
+
     def forward(self, x):
         return x.silu()
 
 
 class LeakyReLU(Module):
+    """x for x > 0, else negative_slope * x, elementwise."""
+
     def __init__(self, negative_slope=0.01):
         self.negative_slope = negative_slope
 
     def forward(self, x):
         return x.leaky_relu(self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
 
 
 class Sequential(Module):
@@ -292,16 +380,19 @@ class Sequential(Module):
 
 
 class Dropout(Module):
-    """In training, zero each element with probability p and scale the rest by 1/(1-p); in eval, identity."""
+    """In training, zero each element with probability p and scale the rest by 1/(1-p); in eval, identity.
+    PyTorch's ``inplace`` is taken at its default, False; True is refused (no op here writes into its input)."""
 
-    def __init__(self, p=0.5, rng=None):
+    def __init__(self, p=0.5, inplace=False, rng=None):
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        if inplace:
+            raise ValueError("Dropout: inplace=True is not here (no op writes into its input); drop it")
+        self.p, self.inplace = p, inplace
         self.rng = np.random.default_rng(rng)  # a Generator passes through as it is
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training, self.rng)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

@@ -173,11 +173,25 @@ class Module:
         return self
 
     def __repr__(self):
-        children = "".join(f"\n  ({name}): {child!r}".replace("\n", "\n  ") for name, child in self._children())
-        return f"{type(self).__name__}({self.extra_repr()}{children}{chr(10) if children else ''})"
+        """PyTorch's printout: ``Name(extra_repr)`` on one line, or the extra lines and one ``(name): child``
+        line per child, each indented two spaces past the line that opens it."""
+        return _layout(type(self).__name__, self.extra_repr(), [(name, repr(child)) for name, child in
+                                                                self._children()])
 
     def extra_repr(self):
+        """The constructor arguments a printout shows, as PyTorch's ``extra_repr`` (overridden by layers)."""
         return ""
+
+
+def _layout(name, extra, children):
+    """``name(...)`` as PyTorch's Module.__repr__ lays it out: on one line when there is only ``extra``; else
+    each line of ``extra`` and each ``(key): child`` on a line of its own, indented two spaces, a child's own
+    lines two spaces further (so its closing ``)`` lines up with its ``(key)``)."""
+    extra_lines = extra.split("\n") if extra else []
+    if not children and len(extra_lines) <= 1:
+        return f"{name}({extra})"
+    lines = extra_lines + [f"({key}): {text}" for key, text in children]
+    return f"{name}(\n" + "".join("  " + line.replace("\n", "\n  ") + "\n" for line in lines) + ")"
 
 
 def _convert(value, target):

@@ -59,7 +59,9 @@ class _Cell(Module):
         return projection[:, i * self.hidden_size:(i + 1) * self.hidden_size]
 
     def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}"
+        text = f"{self.input_size}, {self.hidden_size}" + (", bias=False" if self.bias_ih is None else "")
+        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        return text + (f", nonlinearity={nonlinearity}" if nonlinearity != "tanh" else "")
 
 
 class RNNCell(_Cell):
