@@ -1,14 +1,17 @@
 """A surface a user can find: every public Tensor attribute and every ``F`` function has a docstring of its own,
 which ``help()`` shows; every op states its derivative there; the Tensor class docstring indexes, by module,
 every method attached from another module."""
+import ast
 import inspect
 import pydoc
 import re
+from pathlib import Path
 
 import pytest
 
 import tinygrad_np as tg
 import tinygrad_np.nn.functional as F
+import tinygrad_np.typing as tinygrad_np_typing
 from tinygrad_np import Tensor
 
 # Public Tensor attributes that are not ops (no value to differentiate), so their docstrings need no derivative.
@@ -132,3 +135,48 @@ def test_every_functional_function_has_a_docstring_that_states_its_derivative():
 def test_help_on_a_functional_activation_is_its_own():
     text = pydoc.render_doc(F.relu, renderer=pydoc.plaintext)
     assert "max(x, 0)" in text and "d/dx" in text
+
+
+def stub_signatures():
+    """{name: [(parameter, kind, default)]} of tinygrad_np/typing.py's AttachedMethods, read from its source (the
+    class exists for type checkers only), and the names declared as properties."""
+    tree = ast.parse(Path(tinygrad_np_typing.__file__).read_text())
+    stub = next(node for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == "AttachedMethods")
+    signatures, properties = {}, set()
+    for f in stub.body:
+        if not isinstance(f, ast.FunctionDef):
+            continue
+        if any(isinstance(d, ast.Name) and d.id == "property" for d in f.decorator_list):
+            properties.add(f.name)
+        args = f.args
+        defaults = [None] * (len(args.args) - len(args.defaults)) + [ast.literal_eval(d) for d in args.defaults]
+        params = [(a.arg, "POSITIONAL_OR_KEYWORD", d) for a, d in zip(args.args, defaults, strict=True)][1:]
+        params += [(a.arg, "KEYWORD_ONLY", None if d is None else ast.literal_eval(d))
+                   for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+        if args.kwarg:
+            params.append((args.kwarg.arg, "VAR_KEYWORD", None))
+        signatures[f.name] = params
+    return signatures, properties
+
+
+def runtime_signature(function):
+    parameters = list(inspect.signature(function).parameters.values())[1:]  # x (self) dropped
+    return [(p.name, p.kind.name, None if p.default is inspect.Parameter.empty else p.default) for p in parameters]
+
+
+def test_type_checkers_see_every_attached_method_with_its_own_signature():
+    signatures, properties = stub_signatures()
+    refused = {name for name in public_tensor_attributes() if origin(name) == "tinygrad_np.pytorch_spellings"
+               and isinstance(vars(Tensor)[name], property) and name != "size"}
+    attached = {name for name in public_tensor_attributes() if origin(name) != Tensor.__module__} - refused
+    assert set(signatures) == attached  # every attached method declared, the refused spellings left out
+    for name in attached:
+        value = vars(Tensor)[name]
+        if isinstance(value, property):
+            assert name in properties, name
+            continue
+        assert signatures[name] == runtime_signature(value), name
+
+
+def test_at_run_time_tensor_derives_from_object_alone():
+    assert Tensor.__bases__ == (object,) and Tensor.__mro__ == (Tensor, object)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..typing import Axis, DType, Index, PadWidth, Shape, ShapeLike, TensorLike
+from ..typing import AttachedMethods, Axis, DType, Index, PadWidth, Shape, ShapeLike, TensorLike
 from .arguments import (
     axes_arg,
     axis_arg,
@@ -53,7 +53,7 @@ _SLOTS = {"_data": None, "_grad": None, "_version": None, "__weakref__": None,
           "op": "The Function that made this tensor, None for a leaf.", "retains_grad": "True after retain_grad()."}
 
 
-class Tensor:
+class Tensor(AttachedMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is an ndarray,
