@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import ArrayLike, DTypeLike
 
     from .core.gradient_hooks import RemovableHandle
     from .core.tensor import Tensor
     from .pytorch_spellings import _Size
 
-__all__ = ["Axis", "Shape", "ShapeLike", "PadWidth", "Index", "TensorLike", "DType"]
+__all__ = ["Axis", "Shape", "ShapeLike", "PadWidth", "Index", "TensorLike", "DType", "Seed", "Pair"]
 
 #: An ``axis`` argument: one axis, several, or None for all of them (negative axes count from the end).
 Axis = Union[int, Sequence[int], None]
@@ -42,6 +43,10 @@ Index = Any
 TensorLike = Union["Tensor", "ArrayLike"]
 #: A dtype as NumPy takes one (np.float32, "float64", ...), or None for the default.
 DType = Union["DTypeLike", None]
+#: Where random numbers come from: a NumPy Generator (used as it is), a seed, or None for fresh entropy.
+Seed = Union["np.random.Generator", int, None]
+#: A size for each of two spatial axes, or one for both (a kernel size, a stride, a padding).
+Pair = Union[int, tuple[int, int]]
 
 
 if TYPE_CHECKING:
