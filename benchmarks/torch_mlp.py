@@ -2,7 +2,7 @@
 try:
     import torch
 except ImportError:  # the benchmark then compares tinygrad_np with NumPy only
-    torch = None
+    torch = None  # type: ignore[assignment]  # where PyTorch is installed, mypy types torch as its module
 
 
 class TorchMLP:

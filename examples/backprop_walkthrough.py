@@ -153,9 +153,12 @@ def draw_graph(X, labels, params, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
-    parser.add_argument("--data-dir")
-    parser.add_argument("--out", default=os.path.join("runs", "walkthrough"))
+    parser.add_argument("--quick", action="store_true", help="32 images and 16 hidden units instead of 256 and 64, "
+                        "for CI")
+    parser.add_argument("--data-dir", help="folder with the four MNIST files (default: $TINYGRAD_NP_DATA, the "
+                                           "cache, a download, else the bundled sample)")
+    parser.add_argument("--out", default=os.path.join("runs", "walkthrough"),
+                        help="folder for the drawn graph of the loss (default: %(default)s)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     m, hidden = (32, 16) if args.quick else (256, 64)

@@ -73,16 +73,20 @@ def sample(model, context, count, rng, longest=20):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description="A character-level language model of names, with tinygrad_np.")
-    p.add_argument("--context", type=int, default=3)
-    p.add_argument("--embedding", type=int, default=10)
-    p.add_argument("--hidden", type=int, default=200)
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adam")
+    p.add_argument("--context", type=int, default=3,
+                   help="how many previous characters the model sees to predict the next (default: %(default)s)")
+    p.add_argument("--embedding", type=int, default=10,
+                   help="the length of each character's learned vector (default: %(default)s)")
+    p.add_argument("--hidden", type=int, default=200, help="units of the tanh hidden layer (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=20, help="passes over the training names (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=64, help="examples a step (default: %(default)s)")
+    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adam",
+                   help="the optimizer, from tinygrad_np.optim.by_name (default: %(default)s)")
     p.add_argument("--lr", type=float, default=3e-3, help="with a cosine decay (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="for the weights, the train/validation split and the batch order (default: %(default)s)")
     p.add_argument("--out", help="folder for metrics.json, model.npz and loss.png (default: runs/charlm-<timestamp>)")
-    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-plots", action="store_true", help="write no loss.png (and need no matplotlib)")
     p.add_argument("--no-jit", action="store_true",
                    help="run each step eagerly, op by op, instead of replaying it with tg.jit "
                    "(the same numbers, slower)")

@@ -64,15 +64,16 @@ def evaluate(model, length, rng, n=1000):
 def main(argv=None):
     p = argparse.ArgumentParser(description="An LSTM on the adding problem, with tinygrad_np.")
     p.add_argument("--length", type=int, default=20, help="the longest sequences in training")
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--hidden", type=int, default=32)
-    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adam")
+    p.add_argument("--steps", type=int, default=3000, help="training steps, one batch each (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=64, help="sequences a step (default: %(default)s)")
+    p.add_argument("--hidden", type=int, default=32, help="the LSTM's hidden size (default: %(default)s)")
+    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adam",
+                   help="the optimizer, from tinygrad_np.optim.by_name (default: %(default)s)")
     p.add_argument("--lr", type=float, default=3e-3, help="with a cosine decay (default: %(default)s)")
-    p.add_argument("--clip", type=float, default=1.0, help="max gradient norm")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--clip", type=float, default=1.0, help="max gradient norm (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="for the weights and the sequences (default: %(default)s)")
     p.add_argument("--out", help="folder for metrics.json, model.npz and loss.png (default: runs/lstm-<timestamp>)")
-    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-plots", action="store_true", help="write no loss.png (and need no matplotlib)")
     p.add_argument("--no-jit", action="store_true",
                    help="run each step eagerly, op by op, instead of replaying it with tg.jit "
                    "(the same numbers, slower)")

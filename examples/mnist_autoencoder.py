@@ -60,7 +60,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5, help="at least 1")
     parser.add_argument("--quick", action="store_true", help="a few batches, for CI")
-    parser.add_argument("--data-dir")
+    parser.add_argument("--data-dir", help="folder with the four MNIST files (default: $TINYGRAD_NP_DATA, the "
+                                           "cache, a download, else the bundled sample)")
     parser.add_argument("--out", help="output folder (default: runs/autoencoder-<timestamp>)")
     parser.add_argument("--no-jit", action="store_true",
                         help="run each step eagerly, op by op, instead of replaying it with tg.jit "

@@ -27,8 +27,10 @@ from tinygrad_np.fileio import atomic_write
 from tinygrad_np.metrics import accuracy, confusion_matrix, precision_recall_f1
 
 # Each optimizer's learning rate unless --lr is given, measured on this network (README): the SGD family
-# wants about a hundred times Adam's and RMSprop's.
-DEFAULT_LR = {"momentum": 0.1, "sgd": 0.3, "adam": 1e-3, "rmsprop": 1e-3}
+# wants about a hundred times Adam's and RMSprop's. AdamW's was chosen from 3e-4, 1e-3, 3e-3 and 1e-2 by the
+# accuracy on the last 10,000 training images, held out of its training (the first 50,000; seed 0, the default
+# run otherwise): 97.93%, 98.26%, 98.32% and 98.15% (Adam at 1e-3: 98.23%).
+DEFAULT_LR = {"momentum": 0.1, "sgd": 0.3, "adam": 1e-3, "adamw": 3e-3, "rmsprop": 1e-3}
 
 # The original notebook: 784-1000-10, weights N(0,1) x 0.001, full-batch gradient
 # descent on raw 0-255 pixels, lr 0.002, 500 iterations, 1,000 / 350 images.
@@ -224,6 +226,8 @@ def make_optimizer(args, params):
         return optim.SGD(params, lr=args.lr, momentum=0.9)
     if args.optimizer == "adam":
         return optim.Adam(params, lr=args.lr)
+    if args.optimizer == "adamw":  # Adam with decoupled weight decay, PyTorch's default of 0.01
+        return optim.AdamW(params, lr=args.lr)
     return optim.RMSprop(params, lr=args.lr)
 
 

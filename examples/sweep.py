@@ -26,13 +26,18 @@ from tinygrad_np.fileio import atomic_write
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--optimizers", nargs="+", choices=list(mnist_dnn.DEFAULT_LR), default=list(mnist_dnn.DEFAULT_LR))
+    p.add_argument("--optimizers", nargs="+", choices=list(mnist_dnn.DEFAULT_LR), default=list(mnist_dnn.DEFAULT_LR),
+                   help="the optimizers to try, each at its default learning rate times each --lr-scales")
     p.add_argument("--lr-scales", nargs="+", type=mnist_dnn.positive_float, default=[0.3, 1.0, 3.0],
                    help="multiples of each optimizer's default learning rate")
-    p.add_argument("--hidden", nargs="+", type=mnist_dnn.positive_int, default=[64, 256, 800])
-    p.add_argument("--epochs", type=mnist_dnn.positive_int, default=2)
-    p.add_argument("--seed", type=mnist_dnn.non_negative_int, default=0)
-    p.add_argument("--data-dir", type=mnist_dnn.folder)
+    p.add_argument("--hidden", nargs="+", type=mnist_dnn.positive_int, default=[64, 256, 800],
+                   help="the hidden sizes to try")
+    p.add_argument("--epochs", type=mnist_dnn.positive_int, default=2, help="passes over the training set per run")
+    p.add_argument("--seed", type=mnist_dnn.non_negative_int, default=0,
+                   help="for the weights and the batch order, the same in every run")
+    p.add_argument("--data-dir", type=mnist_dnn.folder,
+                   help="folder with the four MNIST files; None means $TINYGRAD_NP_DATA, the cache, a download, "
+                        "else the bundled sample")
     p.add_argument("--out", type=mnist_dnn.folder, help="output folder; None means runs/sweep-<timestamp>")
     p.add_argument("--quick", action="store_true",
                    help="2 optimizers x 2 learning rates x 2 hidden sizes, 2 epochs on 6,000 images (all 2,000 "

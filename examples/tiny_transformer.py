@@ -135,15 +135,16 @@ def draw_attention(model, digits, path):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description="A tiny transformer that reverses digit strings, with tinygrad_np.")
-    p.add_argument("--digits", type=int, default=6, help="string length")
-    p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adamw")
+    p.add_argument("--digits", type=int, default=6, help="string length (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=1500, help="training steps, one batch each (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=64, help="strings a step (default: %(default)s)")
+    p.add_argument("--optimizer", choices=list(optim.DEFAULT_LR), default="adamw",
+                   help="the optimizer, from tinygrad_np.optim.by_name (default: %(default)s)")
     p.add_argument("--lr", type=float, default=3e-3, help="with a cosine decay (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="for the weights and the strings (default: %(default)s)")
     p.add_argument("--out", help="folder for metrics.json, model.npz and attention.png "
                                  "(default: runs/transformer-<timestamp>)")
-    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-plots", action="store_true", help="write no attention.png (and need no matplotlib)")
     p.add_argument("--no-jit", action="store_true",
                    help="run each step eagerly, op by op, instead of replaying it with tg.jit "
                    "(the same numbers, slower)")

@@ -1,6 +1,6 @@
 """Regenerate every image in docs/images, the README's MNIST result tables and its gallery table from one set of runs.
 
-    python scripts/make_docs_images.py            # 3 seeds, 3 more optimizers, the preset, the sweep and
+    python scripts/make_docs_images.py            # 3 seeds, 4 more optimizers, the preset, the sweep and
                                                   # two gallery examples: about 8 minutes on 2 cores
     python scripts/make_docs_images.py --quick    # dry runs, into --images and --readme, to test the script
     python scripts/make_docs_images.py --only predict [--model runs/mine/model.npz]
@@ -316,7 +316,7 @@ def main(argv=None):
         work = Path(tmp)
         seeds = [mnist_run(work, f"seed{s}", "--seed", s, quick=quick)[0] for s in ((0,) if quick else (0, 1, 2))]
         optimizers = [mnist_run(work, o, "--optimizer", o, "--no-plots", quick=quick)[0]
-                      for o in (() if quick else ("sgd", "adam", "rmsprop"))]
+                      for o in (() if quick else ("sgd", "adam", "adamw", "rmsprop"))]
         preset, _ = mnist_run(work, "preset", "--preset", "seed", "--no-plots", *(["--epochs", 5] if quick else []))
         for name in MLP_IMAGES:
             shutil.copyfile(work / "seed0" / name, args.images / name)

@@ -108,6 +108,7 @@ def test_tensors_without_requires_grad_record_nothing():
     assert y.op is None and not y.requires_grad
 
 
+@pytest.mark.slow
 def test_chain_of_100k_ops_backpropagates_without_recursion_error():
     x = leaf([1.0])
     y = x

@@ -83,6 +83,7 @@ def order_of_ops(loss):
     return [s["op"] for s in t.steps]
 
 
+@pytest.mark.slow
 def test_stepping_with_the_keyboard_follows_the_engines_order_and_ends_at_its_gradients(open_page):
     loss, names = small_mlp()
     expected_order = order_of_ops(loss)
@@ -108,6 +109,7 @@ def test_stepping_with_the_keyboard_follows_the_engines_order_and_ends_at_its_gr
     assert page.evaluate(f"{player}.position") == len(expected_order)
 
 
+@pytest.mark.slow
 def test_the_buttons_and_the_slider_step_back_and_forth_and_reset(open_page):
     loss, names = small_mlp()
     page = open_page(tg.viz.play_backward(loss, names=names))
@@ -130,6 +132,7 @@ def test_the_buttons_and_the_slider_step_back_and_forth_and_reset(open_page):
     assert "dL/d" in page.inner_text("#panel")  # the op's rule, from its docstring
 
 
+@pytest.mark.slow
 def test_large_gradients_show_shape_norm_and_a_heat_map_and_the_mnist_mlp_plays(open_page):
     rng = np.random.default_rng(1)
     model = nn.Sequential(nn.Linear(784, 128, rng=rng), nn.ReLU(), nn.Linear(128, 10, rng=rng))
@@ -171,6 +174,7 @@ def test_in_jupyter_the_page_shows_inline_in_a_sandboxed_frame_and_names_can_be_
     assert model.weight.grad is None  # the player's backward pass leaves .grad alone
 
 
+@pytest.mark.slow
 def test_lenet_plays_smoothly_and_ends_at_the_engines_gradients(open_page):
     import sys
     import time

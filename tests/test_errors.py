@@ -110,11 +110,11 @@ def test_tensor_still_takes_numbers_lists_and_bools():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: tg.zeros(2.7), TypeError, "zeros: each size in a shape must be an integer, got float 2.7"),
-    (lambda: tg.ones("3"), TypeError, "ones: each size in a shape must be an integer, got str '3'"),
-    (lambda: tg.randn(2, 1.5), TypeError, "randn: each size in a shape must be an integer, got float 1.5"),
-    (lambda: tg.zeros(2, 3).reshape(2.5, 2), TypeError, "reshape: each size in a shape must be an integer"),
-    (lambda: tg.zeros(2, 3).sum(axis=1.0), TypeError, "sum: axis must be an integer, got float 1.0"),
+    (lambda: tg.zeros(2.7), TypeError, "zeros: each size in a shape must be an integer, got float 2.7"),  # type: ignore[arg-type]
+    (lambda: tg.ones("3"), TypeError, "ones: each size in a shape must be an integer, got str '3'"),  # type: ignore[arg-type]
+    (lambda: tg.randn(2, 1.5), TypeError, "randn: each size in a shape must be an integer, got float 1.5"),  # type: ignore[arg-type]
+    (lambda: tg.zeros(2, 3).reshape(2.5, 2), TypeError, "reshape: each size in a shape must be an integer"),  # type: ignore[arg-type]
+    (lambda: tg.zeros(2, 3).sum(axis=1.0), TypeError, "sum: axis must be an integer, got float 1.0"),  # type: ignore[arg-type]
     (lambda: tg.zeros(2, 3).max(axis=(0, 0)), ValueError, r"max: axis \(0, 0\) names the same axis twice"),
     (lambda: tg.zeros(2, 3).mean(axis=-3), ValueError, "mean: axis -3 is out of range for a tensor of 2"),
     (lambda: tg.zeros(2, 3).min(axis=2), ValueError, "min: axis 2 is out of range"),

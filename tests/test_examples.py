@@ -24,6 +24,7 @@ def run(script, *args, cwd):
     return result.stdout
 
 
+@pytest.mark.slow
 def test_backprop_walkthrough(tmp_path):
     out = run("backprop_walkthrough.py", "--out", tmp_path, cwd=tmp_path)
     table = out[out.index("max |hand - engine|"):out.index("2. Three layers")]
@@ -40,6 +41,7 @@ def test_higher_order(tmp_path):
     assert out.strip().splitlines()[-1] == "all checks passed"
 
 
+@pytest.mark.slow
 def test_autoencoder(tmp_path):
     out = run("mnist_autoencoder.py", "--out", tmp_path, cwd=tmp_path)
     errors = [float(m) for m in re.findall(r"test reconstruction error (?:before training: )?([\d.]+)", out)]
@@ -53,7 +55,8 @@ def python_blocks(path):
     return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/adding_an_op.md", "docs/how_it_works.md", "docs/writing_a_model.md",
+@pytest.mark.parametrize("doc", ["README.md", "docs/adding_an_op.md", "docs/how_it_works.md",
+                                 pytest.param("docs/writing_a_model.md", marks=pytest.mark.slow),  # trains a CNN
                                  "docs/forward_and_reverse.md"])
 def test_doc_code_blocks_run(doc, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # blocks may write files (a drawn graph)
@@ -71,6 +74,7 @@ def test_doc_code_blocks_run(doc, tmp_path, monkeypatch):
             value()  # a hypothesis test defined in the doc: run it
 
 
+@pytest.mark.slow
 def test_mnist_cnn_quick_run_learns(tmp_path):
     out = run("mnist_cnn.py", "--out", tmp_path, cwd=tmp_path)
     import json
@@ -115,6 +119,7 @@ def test_the_cnns_forward_pass_is_the_convolution_written_as_loops(monkeypatch):
     np.testing.assert_allclose(model(tg.Tensor(x)).data, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_lstm_learns_the_adding_problem_in_its_quick_mode(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "lstm_sequence.py"), "--quick", "--out", tmp_path],
                             capture_output=True, text=True, timeout=600, cwd=tmp_path,
@@ -131,6 +136,7 @@ def test_lstm_learns_the_adding_problem_in_its_quick_mode(tmp_path):
     assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_tiny_transformer_reverses_held_out_strings(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "tiny_transformer.py"), "--quick",
                              "--out", tmp_path], capture_output=True, text=True, timeout=600, cwd=tmp_path,
@@ -145,6 +151,7 @@ def test_tiny_transformer_reverses_held_out_strings(tmp_path):
     assert (tmp_path / "attention.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_char_lm_learns_names(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "char_lm.py"), "--quick", "--out", tmp_path],
                             capture_output=True, text=True, timeout=600, cwd=tmp_path,
@@ -169,6 +176,7 @@ def test_the_names_list_ships_with_the_package():
     assert names[:3] == ["mary", "patricia", "linda"] and all(n.isalpha() and n.islower() for n in names)
 
 
+@pytest.mark.slow
 def test_the_sweep_trains_every_cell_and_writes_a_table_and_a_heatmap(tmp_path):
     out = run("sweep.py", "--out", tmp_path / "sweep", cwd=tmp_path)
     import csv
@@ -190,6 +198,7 @@ def test_the_sweep_trains_every_cell_and_writes_a_table_and_a_heatmap(tmp_path):
     assert "QUICK" in out
 
 
+@pytest.mark.slow
 def test_make_docs_images_rewrites_every_image_and_the_readme_tables_from_its_runs(tmp_path):
     """--quick: dry runs, so it tests the script's machinery; the numbers it writes say they are not real."""
     if shutil.which("dot") is None:

@@ -56,6 +56,7 @@ def test_transpose_with_negative_axes_on_the_reported_cases():
         np.testing.assert_array_equal(t.grad.data, weights.T)
 
 
+@pytest.mark.slow
 @given(data=st.data())
 def test_composite_two_layer_net(data):
     """A whole MLP loss at once: gradients through matmul, broadcasting add, relu and the loss."""

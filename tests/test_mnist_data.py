@@ -83,7 +83,8 @@ def mirror(tmp_path, monkeypatch):
     monkeypatch.delenv(mnist_module.MIRRORS_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     server = Mirror(files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval, 0.5 s by default, at the end of every test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     server.arrays = arrays
     yield server
@@ -122,6 +123,7 @@ def test_every_mirror_failing_raises_and_leaves_nothing_behind(mirror):
     assert cache_listing() == []
 
 
+@pytest.mark.slow
 def test_a_slow_mirror_times_out_and_the_next_is_tried(mirror):
     start = time.perf_counter()
     load_mnist(mirrors=[mirror.url("slow"), mirror.url("good")], timeout=0.3, progress=False)
@@ -194,6 +196,7 @@ REAL = os.environ.get("TINYGRAD_NP_DATA")
 needs_real_data = pytest.mark.skipif(not REAL, reason="TINYGRAD_NP_DATA is not set")
 
 
+@pytest.mark.slow
 @needs_real_data
 def test_real_mnist_facts():
     x_train, y_train, x_test, y_test = load_mnist(REAL)

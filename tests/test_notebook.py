@@ -36,12 +36,14 @@ def text_of(notebook):
     return "\n".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
 
 
+@pytest.mark.slow
 def test_the_notebook_runs_top_to_bottom_and_checks_the_hand_derived_gradients(executed):
     text = text_of(executed)
     differences = [float(d) for d in re.findall(r"max \|hand - engine\| = ([\d.e+-]+)", text)]
     assert len(differences) == 4 and max(differences) < 1e-5, differences
 
 
+@pytest.mark.slow
 def test_the_notebook_learns_mnist(executed):
     text = text_of(executed)
     test_accuracy = float(re.search(r"train accuracy [\d.]+%, test accuracy ([\d.]+)%", text).group(1))
@@ -50,6 +52,7 @@ def test_the_notebook_learns_mnist(executed):
     assert re.search(r"one epoch of the script: test accuracy [\d.]+%", text)
 
 
+@pytest.mark.slow
 def test_the_notebook_shows_its_pictures_inline(executed):
     shown = [set(o.get("data", {})) for c in executed.cells if c.cell_type == "code" for o in c.outputs
              if o.output_type in ("display_data", "execute_result")]
@@ -59,6 +62,7 @@ def test_the_notebook_shows_its_pictures_inline(executed):
     assert any(expected in kinds for kinds in shown), f"the loss graph was not shown inline as {expected}"
 
 
+@pytest.mark.slow
 def test_the_notebook_plays_backward_on_a_tiny_network(executed):
     pages = [o["data"]["text/html"] for c in executed.cells if c.cell_type == "code" for o in c.outputs
              if o.output_type in ("display_data", "execute_result") and "backwardPlayer" in o.get("data", {}).get(
@@ -67,12 +71,14 @@ def test_the_notebook_plays_backward_on_a_tiny_network(executed):
     assert "W1" in pages[0] and "cross_entropy" in pages[0]
 
 
+@pytest.mark.slow
 def test_the_notebook_prints_no_tqdm_warning(executed):
     streams = [o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
                if o.get("output_type") == "stream"]
     assert not any("TqdmWarning" in s or "IProgress not found" in s for s in streams)
 
 
+@pytest.mark.slow
 def test_the_notebook_runs_from_the_repository_root_too():
     """Started from the root (``jupyter notebook examples/mnist_dnn.ipynb``), not only from examples/."""
     notebook = nbformat.read(NOTEBOOK, as_version=4)
@@ -82,6 +88,7 @@ def test_the_notebook_runs_from_the_repository_root_too():
     assert "max |hand - engine|" in text_of(notebook)
 
 
+@pytest.mark.slow
 def test_each_cells_progress_output_stays_a_few_lines(executed):
     """A progress bar redraws in place (carriage returns, not new lines), so a training cell's output is its
     report, not hundreds of bar updates: a bar takes one line an epoch (at most 5 here), no cell passes 40."""

@@ -28,6 +28,7 @@ def as_a_user_would_draw_it(digit, rng):
     return canvas.astype(np.uint8)
 
 
+@pytest.mark.slow
 def test_an_mnist_digit_keeps_its_layout():
     """MNIST's own digits are already in the layout: laying one out again changes little. The exception is a
     digit drawn with a pen thinner than 99% of MNIST's: its strokes are thickened into MNIST's range, as a thin
@@ -120,6 +121,7 @@ def trained_cnn(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @needs_real_data
 @pytest.mark.parametrize("name", ["model.npz", "model.safetensors"])
 def test_predict_reads_digits_with_the_cnns_files_too(trained_cnn, tmp_path, name):
@@ -159,6 +161,7 @@ def test_any_model_file_with_an_architecture_is_read_by_predict(tmp_path):
     assert expected.max() < 0.5 and result.stdout.rstrip().endswith("unsure: no digit has half the probability")
 
 
+@pytest.mark.slow
 @needs_real_data
 def test_predict_reads_digits_drawn_as_png_and_jpeg(trained_model, tmp_path):
     reads_digits(trained_model, tmp_path, floor=0.85)
@@ -195,6 +198,7 @@ def reads_digits(trained_model, tmp_path, floor):
     assert correct >= floor, (correct, lines)  # the model itself: ~95% on MNIST's own test images
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make, fragment", [
     (lambda d: d / "missing.png", "missing.png: no such file"),
     (lambda d: (d / "notes.png").write_text("not an image") and d / "notes.png", "notes.png: not an image"),

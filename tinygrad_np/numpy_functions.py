@@ -3,21 +3,27 @@
 Each checks its arguments and calls one primitive op (ops/). They are exported
 as ``tg.where``, ``tg.maximum`` and ``tg.concatenate``.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 
 from . import ops as _ops
 from .core.arguments import axis_arg, refuse_pytorch_names
 from .core.jit_seam import note
 from .core.tensor import Tensor
+from .typing import TensorLike
 
 
-def maximum(x, y):
+def maximum(x: TensorLike, y: TensorLike) -> Tensor:
     """The elementwise larger of x and y (tensors or numbers); ties split the gradient equally."""
     x, y = _operands(x, y, "maximum")
     return _ops.Maximum.apply(x, y)
 
 
-def where(condition, x, y):
+def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """x where ``condition`` holds, else y, elementwise with broadcasting (x, y tensors or numbers).
 
     ``condition`` is a boolean tensor or array (a comparison, say) and gets no
@@ -33,7 +39,7 @@ def where(condition, x, y):
     return _ops.Where.apply(x, y, condition=condition)
 
 
-def _operands(x, y, op):
+def _operands(x: TensorLike, y: TensorLike, op: str) -> tuple[Tensor, Tensor]:
     """Two operands as Tensors: numbers take the dtype of the tensor beside them."""
     if isinstance(x, Tensor):
         return x, x._operand(y)
@@ -42,28 +48,28 @@ def _operands(x, y, op):
     raise TypeError(f"{op}: at least one of the two operands must be a Tensor")
 
 
-def concatenate(tensors, axis=0, **pytorch_names):
+def concatenate(tensors: Iterable[TensorLike], axis: int = 0, **pytorch_names: Any) -> Tensor:
     """Join tensors along an existing axis."""
     refuse_pytorch_names("concatenate", pytorch_names)
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
+    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not parts:
         raise ValueError("concatenate: needs at least one tensor")
-    if tensors[0].ndim == 0:
+    if parts[0].ndim == 0:
         raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
-    return _ops.Concatenate.apply(*tensors, axis=axis_arg(axis, tensors[0].ndim, "concatenate"))
+    return _ops.Concatenate.apply(*parts, axis=axis_arg(axis, parts[0].ndim, "concatenate"))
 
 
-def take_along_axis(x, indices, axis, **pytorch_names):
+def take_along_axis(x: Tensor, indices: TensorLike, axis: int, **pytorch_names: Any) -> Tensor:
     """numpy.take_along_axis (PyTorch's gather): z[..., i, ...] = x[..., indices[..., i, ...], ...] along
     ``axis``, with ``indices`` an integer array or Tensor of x's number of dimensions (a GetItem).
     dL/dx = dL/dz added back at the indices taken."""
     refuse_pytorch_names("take_along_axis", pytorch_names)
-    indices = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
-    if indices.dtype.kind not in "iu" or indices.ndim != x.ndim:
+    array = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if array.dtype.kind not in "iu" or array.ndim != x.ndim:
         raise TypeError(f"take_along_axis: indices must be integers with x's {x.ndim} dimensions, got "
-                        f"{indices.dtype} {indices.shape}")
+                        f"{array.dtype} {array.shape}")
     axis = axis_arg(axis, x.ndim, "take_along_axis")
-    index = note(_along_axis_index, indices, axis, x.shape)
+    index = note(_along_axis_index, array, axis, x.shape)
     return x[index]
 
 
@@ -75,7 +81,7 @@ def _along_axis_index(indices, axis, shape):
     return tuple(indices if a == axis else grids[a] for a in range(len(shape)))
 
 
-def einsum(subscripts, *operands):
+def einsum(subscripts: str, *operands: TensorLike) -> Tensor:
     """numpy.einsum (and torch.einsum) on Tensors: "ij,jk->ik", "bij,bjk->bik", "i,i->", "ij->ji", ... (ops.Einsum,
     whose docstring states its derivative). Without "->" the output is NumPy's: the letters used once, sorted.
     Not here: "..." and a letter twice in one operand (a diagonal); write those with reshape and indexing."""

@@ -7,24 +7,38 @@ Parameters come in groups, as in PyTorch: ``SGD([{"params": a, "lr": 0.1},
 {"params": b}], lr=0.01)`` gives each group its own hyperparameters, the
 optimizer's arguments being the defaults.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from .core.jit_seam import replayable
 from .core.tensor import bump_versions
 
+if TYPE_CHECKING:
+    from .core.tensor import Tensor
+
+#: What an optimizer takes: parameters (an iterable of Tensors), or parameter groups (dicts with "params" and
+#: any hyperparameters of their own), as PyTorch's optimizers do.
+Params = Union[Iterable["Tensor"], Iterable[dict[str, Any]], dict[str, Any]]
+
 
 class Optimizer:
+    """The base of the optimizers: parameter groups, ``zero_grad``, ``step`` (each subclass's ``update`` on every
+    parameter with a gradient), and ``state_dict`` / ``load_state_dict``."""
+
     hyperparameters: tuple[str, ...] = ()  # the names of the keyword arguments a group may set
     decoupled = False  # True when the rule applies weight decay itself (AdamW), not through g
     state_arrays: tuple[str, ...] = ()  # the names of the per-parameter state that state_dict saves
 
-    def __init__(self, params, **defaults):
+    def __init__(self, params: Params, **defaults: Any) -> None:
         name = type(self).__name__
         self.defaults = defaults
-        self.param_groups = []
+        self.param_groups: list[dict[str, Any]] = []
         for i, group in enumerate(_as_groups(params, name)):
             unknown = set(group) - {"params"} - set(defaults)
             if unknown:
@@ -41,36 +55,37 @@ class Optimizer:
             seen.add(id(p))
         if not self.params:
             raise ValueError(f"{name}: got no parameters to optimize")
-        self.state = [{} for _ in self.params]
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
     def _check(self, group, where):
         if not (isinstance(group["lr"], numbers.Real) and group["lr"] > 0):
             raise ValueError(f"{where}lr must be positive, got {group['lr']!r}")
 
     @property
-    def params(self):
+    def params(self) -> list[Tensor]:
         """Every parameter, group by group."""
         return [p for group in self.param_groups for p in group["params"]]
 
     @property
-    def lr(self):
+    def lr(self) -> float:
         """The first group's learning rate; setting it sets every group's."""
         return self.param_groups[0]["lr"]
 
     @lr.setter
-    def lr(self, value):
+    def lr(self, value: float) -> None:
         for group in self.param_groups:
             group["lr"] = value
 
     @replayable
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Clear every parameter's gradient (backward accumulates into .grad)."""
         for group in self.param_groups:
             for p in group["params"]:
                 p._grad = None  # None always passes the .grad setter's shape check: skip it
 
     @replayable
-    def step(self):
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place, by the optimizer's rule."""
         # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
         # nothing here is recorded: no need for no_grad().
         k, updated = 0, []
@@ -88,12 +103,12 @@ class Optimizer:
                 updated.append(p)
         bump_versions(updated)  # a graph built before this step can no longer be differentiated
 
-    def update(self, w, g, state, group):
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update the array ``w`` in place, given its gradient ``g``, its ``state`` and its ``group``."""
         raise NotImplementedError
 
     # ---- saving and resuming ---------------------------------------------------------------------
-    def state_dict(self):
+    def state_dict(self) -> dict[str, np.ndarray]:
         """Everything needed to resume, as a flat dict of arrays (``nn.save`` writes it as .npz):
         ``group.<i>.<hyperparameter>`` for each group, ``state.<k>.<name>`` for parameter k's state."""
         out = {}
@@ -107,11 +122,11 @@ class Optimizer:
                     out[f"state.{k}.{key}"] = np.array(value)
         return out
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what ``state_dict`` returned; everything is checked before anything changes."""
         name = type(self).__name__
-        groups = [{} for _ in self.param_groups]
-        per_param = [{} for _ in self.params]
+        groups: list[dict[str, Any]] = [{} for _ in self.param_groups]
+        per_param: list[dict[str, Any]] = [{} for _ in self.params]
         params = self.params
         for key, value in state.items():
             parts = key.split(".")
@@ -186,7 +201,8 @@ class SGD(Optimizer):
 
     state_arrays = ("momentum",)
 
-    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+    def __init__(self, params: Params, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
 
     def _check(self, group, where):
@@ -194,7 +210,7 @@ class SGD(Optimizer):
         if group["nesterov"] and group["momentum"] <= 0:
             raise ValueError(f"{where}nesterov needs momentum > 0")
 
-    def update(self, w, g, state, group):
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         momentum = group["momentum"]
         if momentum:
             buf = state.get("momentum")
@@ -218,10 +234,11 @@ class Adam(Optimizer):
 
     state_arrays = ("t", "m", "v")
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
 
-    def update(self, w, g, state, group):
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if self.decoupled and group["weight_decay"]:
             w *= 1 - lr * group["weight_decay"]
@@ -243,7 +260,8 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
@@ -252,10 +270,11 @@ class RMSprop(Optimizer):
 
     state_arrays = ("v", "momentum")
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
+    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay)
 
-    def update(self, w, g, state, group):
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         alpha, momentum = group["alpha"], group["momentum"]
         if "v" not in state:
             state["v"] = np.zeros_like(w)
@@ -275,7 +294,7 @@ class RMSprop(Optimizer):
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3}
 
 
-def by_name(name, params, lr=None):
+def by_name(name: str, params: Params, lr: float | None = None) -> Optimizer:
     """An optimizer from a command-line name, each with its own default learning rate (``DEFAULT_LR``):
     sgd, momentum (SGD with Nesterov momentum 0.9), adam, adamw, rmsprop."""
     if name not in DEFAULT_LR:
@@ -295,27 +314,30 @@ class LRSchedule:
     the lr is set to its value for t = 0.
     """
 
-    def __init__(self, optimizer):
+    def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer, self.t = optimizer, 0
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self._apply()
 
-    def factor(self, t):
+    def factor(self, t: int) -> float:
+        """The multiple of each group's base lr at step ``t`` (a subclass defines it, or ``lr`` itself)."""
         raise NotImplementedError
 
-    def lr(self, base_lr, t):
+    def lr(self, base_lr: float, t: int) -> float:
+        """The lr of a group whose base lr is ``base_lr``, at step ``t``."""
         return base_lr * self.factor(t)
 
     @replayable
-    def step(self):
+    def step(self) -> None:
+        """One more step (an epoch or a batch, as you count them): every group's lr set for it."""
         self.t += 1
         self._apply()
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, np.ndarray]:
         """What a resumed run needs to continue the schedule where it stopped: the step count and base lrs."""
         return {"t": np.asarray(self.t), "base_lrs": np.asarray(self.base_lrs, dtype=np.float64)}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Continue from ``state_dict()``'s step; checked before anything changes. Sets the lr at once."""
         name = type(self).__name__
         unknown = sorted(set(state) - {"t", "base_lrs"})
@@ -328,7 +350,7 @@ class LRSchedule:
         self.t, self.base_lrs = int(np.asarray(state["t"])), base_lrs
         self._apply()
 
-    def _apply(self):
+    def _apply(self) -> None:
         for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
             group["lr"] = self.lr(base, self.t)
 
@@ -336,22 +358,22 @@ class LRSchedule:
 class LambdaLR(LRSchedule):
     """lr = base_lr · lr_lambda(t), as PyTorch's LambdaLR."""
 
-    def __init__(self, optimizer, lr_lambda):
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
         self.lr_lambda = lr_lambda
         super().__init__(optimizer)
 
-    def factor(self, t):
+    def factor(self, t: int) -> float:
         return self.lr_lambda(t)
 
 
 class StepLR(LRSchedule):
     """lr = base_lr · gamma^(t // step_size)."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
-    def factor(self, t):
+    def factor(self, t: int) -> float:
         return self.gamma ** (t // self.step_size)
 
 
@@ -363,13 +385,13 @@ class CosineLR(LRSchedule):
     staying at min_lr after ``total``. With warmup=0 this is PyTorch's CosineAnnealingLR.
     """
 
-    def __init__(self, optimizer, total, min_lr=0.0, warmup=0):
+    def __init__(self, optimizer: Optimizer, total: int, min_lr: float = 0.0, warmup: int = 0) -> None:
         if not 0 <= warmup < total:
             raise ValueError(f"CosineLR: warmup must be in [0, total), got warmup={warmup}, total={total}")
         self.total, self.min_lr, self.warmup = total, min_lr, warmup
         super().__init__(optimizer)
 
-    def lr(self, base_lr, t):
+    def lr(self, base_lr: float, t: int) -> float:
         if t < self.warmup:
             return base_lr * (t + 1) / self.warmup
         p = min(1.0, (t - self.warmup) / (self.total - self.warmup))

@@ -6,6 +6,10 @@ Accepted: ``t.size(0)`` and ``t.size()`` (``t.size`` is still NumPy's element co
 Refused with our name: ``view`` (reshape), ``expand`` (broadcast_to), and the rest in ``OURS`` below
 (``torch.cat`` at the module level is refused in tinygrad_np/__init__.py). docs/api.md has the whole table.
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from .composed import method
@@ -13,6 +17,7 @@ from .composed import minimum as _minimum
 from .core.arguments import axis_arg
 from .core.tensor import Tensor
 from .numpy_functions import maximum as _maximum
+from .typing import TensorLike
 
 # PyTorch's name -> ours, for the spellings that are not accepted as they are.
 OURS = {
@@ -43,12 +48,14 @@ OURS = {
 class _Size(int):
     """NumPy's ``size`` (the number of elements) that PyTorch's ``size(axis)`` can also be called on."""
 
-    def __new__(cls, n, shape):
+    shape: tuple[int, ...]  # the tensor's shape, which size() and size(axis) answer from
+
+    def __new__(cls, n: int, shape: tuple[int, ...]) -> _Size:
         size = super().__new__(cls, n)
         size.shape = shape
         return size
 
-    def __call__(self, axis=None, **pytorch_names):
+    def __call__(self, axis: int | None = None, **pytorch_names: Any) -> Any:
         if "dim" in pytorch_names:
             axis = pytorch_names.pop("dim")
         if pytorch_names:
@@ -58,7 +65,7 @@ class _Size(int):
         return self.shape[axis_arg(axis, len(self.shape), "size")]
 
 
-def _size(t):
+def _size(t: Tensor) -> _Size:
     return _Size(t._data.size, t._data.shape)
 
 
@@ -67,20 +74,20 @@ setattr(Tensor, "size", property(_size, doc="The number of elements, as NumPy's;
 
 
 @method
-def numel(x):
+def numel(x: Tensor) -> int:
     """The number of elements (PyTorch's name for size)."""
     return x._data.size
 
 
 @method
-def dim(x):
+def dim(x: Tensor) -> int:
     """The number of axes (PyTorch's name for ndim)."""
     return x._data.ndim
 
 
 @method
-def t(x):
-    """PyTorch's t(): a 2-D tensor transposed; 0-d and 1-d tensors as they are."""
+def t(x: Tensor) -> Tensor:
+    """PyTorch's t(): a 2-D tensor transposed; 0-d and 1-d tensors as they are.   dL/dx = (dL/dz)ᵀ."""
     if x.ndim > 2:
         raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}; use transpose(*axes) "
                          "or swapaxes(a, b)")
@@ -88,43 +95,43 @@ def t(x):
 
 
 @method
-def pow(x, exponent):
-    """x ** exponent (PyTorch's method name)."""
+def pow(x: Tensor, exponent: TensorLike) -> Tensor:
+    """x ** exponent (PyTorch's method name).   d/dx = exponent x^(exponent - 1), as ``**``'s."""
     return x ** exponent
 
 
 @method
-def clamp(x, min=None, max=None):
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """clip(min, max) (PyTorch's name): d/dx = 1 where min <= x <= max, else 0."""
     return x.clip(min, max)
 
 
 @method(name="maximum")
-def maximum_method(x, other):
+def maximum_method(x: Tensor, other: TensorLike) -> Tensor:
     """The elementwise larger of x and other (tinygrad_np.maximum as a method; ties split the gradient)."""
     return _maximum(x, other)
 
 
 @method(name="minimum")
-def minimum_method(x, other):
-    """The elementwise smaller of x and other (tinygrad_np.minimum as a method)."""
+def minimum_method(x: Tensor, other: TensorLike) -> Tensor:
+    """The elementwise smaller of x and other (tinygrad_np.minimum as a method; ties split the gradient)."""
     return _minimum(x, other)
 
 
 @method(name="float")
-def as_float32(x):
-    """astype(np.float32), PyTorch's float()."""
+def as_float32(x: Tensor) -> Tensor:
+    """astype(np.float32), PyTorch's float().   dL/dx = dL/dz cast back to x's dtype."""
     return x.astype(np.float32)
 
 
 @method(name="double")
-def as_float64(x):
-    """astype(np.float64), PyTorch's double()."""
+def as_float64(x: Tensor) -> Tensor:
+    """astype(np.float64), PyTorch's double().   dL/dx = dL/dz cast back to x's dtype."""
     return x.astype(np.float64)
 
 
-def _refusal(name):
-    def refuse(self):
+def _refusal(name: str) -> property:
+    def refuse(self: Tensor) -> Any:
         raise AttributeError(f"Tensor has no {name} (PyTorch's name); use {OURS[name]}")
 
     return property(refuse, doc=f"PyTorch's {name}: refused, naming ours ({OURS[name]}).")

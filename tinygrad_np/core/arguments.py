@@ -46,7 +46,7 @@ def axes_arg(axis, ndim, op):
     return (axis_arg(axis, ndim, op),)
 
 
-def permutation_arg(axes, ndim, op):
+def perm_arg(axes, ndim, op):
     """A permutation of the axes (negatives allowed), as non-negative ints."""
     if len(axes) != ndim:
         raise ValueError(f"{op}: axes {tuple(axes)} must name each of the tensor's {ndim} axes once")
@@ -57,7 +57,7 @@ def permutation_arg(axes, ndim, op):
 
 
 
-def pad_width_arg(pad_width, ndim, op):
+def pad_arg(pad_width, ndim, op):
     """``pad_width`` in NumPy's forms (n, (before, after), or one pair per axis) as one (before, after) pair
     of non-negative ints per axis."""
     if ndim == 0:

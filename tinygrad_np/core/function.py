@@ -105,19 +105,15 @@ class Function:
 
 def as_output(cls, data, arrays):
     """What ``apply`` makes of a forward's result (a jit replay calls it too): an ndarray (full reductions hand
-    back NumPy scalars), of the inputs' float dtype unless the op changes it (Cast)."""
+    back NumPy scalars), of the inputs' float dtype unless the op changes it (Cast): a float64 NumPy scalar
+    inside a forward must not turn float32 in into float64 out."""
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     if arrays and data.dtype is not arrays[0].dtype and cls.preserves_dtype and data.dtype.kind == "f":
-        data = _keep_input_dtype(data, arrays)
+        floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+        if floats and data.dtype not in floats:
+            data = data.astype(np.result_type(*floats))
     return data
-
-
-def _keep_input_dtype(data, arrays):
-    """A float result takes the inputs' float dtype: a float64 NumPy scalar inside a forward must not
-    turn float32 in into float64 out."""
-    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
-    return data if not floats or data.dtype in floats else data.astype(np.result_type(*floats))
 
 
 def _with_context(err, name, inputs):

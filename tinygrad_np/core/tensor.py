@@ -11,16 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import (
-    axes_arg,
-    axis_arg,
-    data_arg,
-    index_arg,
-    pad_width_arg,
-    permutation_arg,
-    refuse_pytorch_names,
-    shape_arg,
-)
+from ..typing import AttachedMethods, Axis, DType, Index, PadWidth, Shape, ShapeLike, TensorLike
+from .arguments import axes_arg, axis_arg, data_arg, index_arg, pad_arg, perm_arg, refuse_pytorch_names, shape_arg
 from .jit_seam import current, note, refuse_assignment, refuse_in_trace, refuse_read
 
 # The primitive ops (ops/) and the backward pass (autograd.py) import Tensor, so Tensor's methods reach them
@@ -46,8 +38,12 @@ class _Changes:
 
 changes = _Changes()
 
+# Tensor's slots, with the docs help(Tensor) shows for the public ones (the others are behind properties).
+_SLOTS = {"_data": None, "_grad": None, "_version": None, "__weakref__": None,
+          "requires_grad": "True if backward computes a gradient for this tensor (a leaf's lands in .grad).",
+          "op": "The Function that made this tensor, None for a leaf.", "retains_grad": "True after retain_grad()."}
 
-class Tensor:
+class Tensor(AttachedMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is an ndarray,
@@ -63,29 +59,44 @@ class Tensor:
 
     ``.grad`` holds dL/d(self) after ``backward()``, as a Tensor of the same
     shape, or None.
+
+    The methods defined here are the primitives' front doors and the array
+    basics. Methods attached from other modules, listed by module (``help(Tensor.name)``
+    shows each one's docstring, with its derivative):
+
+    * tinygrad_np.composed (composed from the primitives, each with no rule of its own): silu gelu
+      leaky_relu elu clip softmax mean min logsumexp var std split chunk flip tan log2 exp2 rsqrt sign
+      floor ceil trunc relu6 hardtanh hardswish softsign mish celu tril triu tile repeat_interleave cumsum
+      argmin
+    * tinygrad_np.pytorch_spellings (PyTorch's spellings, accepted): size numel dim t pow clamp maximum
+      minimum float double
+    * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view view_as
+      expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda to type long int half
+      zero_ fill_ norm gather repeat
+    * tinygrad_np.core.gradient_hooks (a function run on the gradient during backward): register_hook
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "op", "_version", "retains_grad", "__weakref__")
+    __slots__ = _SLOTS
     # Make NumPy hand ``ndarray (op) Tensor`` to Tensor's reflected methods
     # instead of treating the Tensor as an object to loop over.
     __array_ufunc__ = None
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data: TensorLike, requires_grad: bool = False, dtype: DType = None) -> None:
         if isinstance(data, Tensor):
             data = data._data
-        self._data = data_arg(data, dtype)
+        self._data: np.ndarray = data_arg(data, dtype)
         if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(
                 f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype}"
             )
         self.requires_grad = bool(requires_grad)
-        self._grad = None
-        self.op = None  # the Function that made this tensor; None for a leaf
+        self._grad: Tensor | None = None
+        self.op: Any = None  # the Function that made this tensor; None for a leaf
         self._version = 0  # the clock reading of the last in-place change (function.clock)
         self.retains_grad = False
 
     @staticmethod
-    def _make(data, requires_grad):
+    def _make(data: np.ndarray, requires_grad: bool) -> "Tensor":
         """Wrap an ndarray with no conversion and no checks: the cheap path every op takes."""
         t = _new_tensor(Tensor)
         t._data = data
@@ -97,12 +108,14 @@ class Tensor:
         return t
 
     @property
-    def data(self):
+    def data(self) -> np.ndarray:
+        """The underlying ndarray. Assigning it, or updating it in place through it (``p.data -= lr * g``),
+        counts as a change: backward then refuses graphs recorded before it. Refused inside a jit trace."""
         refuse_read(self, ".data")
         return self._data
 
     @data.setter
-    def data(self, array):
+    def data(self, array: np.ndarray) -> None:
         # Reached by ``t.data = a`` and by ``t.data -= x`` (Python reads, updates in place, assigns back).
         if not isinstance(array, np.ndarray):
             raise TypeError(f"Tensor.data: assign an ndarray, got {type(array).__name__}")
@@ -110,16 +123,18 @@ class Tensor:
         self._data = array
         self.bump_version()
 
-    def bump_version(self):
+    def bump_version(self) -> None:
         """Record that this tensor's values changed in place (optimizers call it after each update)."""
         bump_versions((self,))
 
     @property
-    def grad(self):
+    def grad(self) -> "Tensor | None":
+        """dL/d(self) after ``backward()``: a Tensor of this tensor's shape, or None. Assignable (a Tensor of the
+        same shape, or None); gradients accumulate into it until cleared."""
         return self._grad
 
     @grad.setter
-    def grad(self, value):
+    def grad(self, value: "Tensor | None") -> None:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"Tensor.grad: assign a Tensor or None, got {type(value).__name__}")
@@ -132,38 +147,43 @@ class Tensor:
 
     # ---- array-like attributes -------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
+        """The shape, a tuple of ints, as NumPy's."""
         return self._data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
+        """The number of axes, as NumPy's."""
         return self._data.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype of the data (float32 unless made otherwise)."""
         return self._data.dtype
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """The length of the first axis; a 0-d tensor has none."""
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self._data)
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
         refuse_read(self, ".numpy()")
         return self._data
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DType = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)`` gives the data (a copy only if a dtype change or ``copy=True`` needs one)."""
         refuse_read(self, "np.asarray(tensor)")
         if copy:
             return np.array(self._data, dtype=dtype, copy=True)
         return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
-    def __float__(self):
+    def __float__(self) -> float:
+        """The value of a one-element tensor as a Python float (``item()``)."""
         return float(self.item())
 
-    def item(self):
+    def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors have an item, this one has shape {self.shape}")
@@ -171,15 +191,16 @@ class Tensor:
         return self._data.item()
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         """True for tensors made by the user rather than by an op."""
         return self.op is None
 
-    def detach(self):
-        """A tensor sharing this one's data, cut off from the graph."""
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut off from the graph: nothing flows back through it (its
+        derivative is taken to be 0)."""
         return Tensor._make(self._data, False)
 
-    def retain_grad(self):
+    def retain_grad(self) -> "Tensor":
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: this tensor does not require grad")
@@ -188,13 +209,15 @@ class Tensor:
         self.retains_grad = True
         return self
 
-    def requires_grad_(self, flag=True):
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Set ``requires_grad`` in place (floating-point data only) and return self, as PyTorch's."""
         if flag and self._data.dtype.kind != "f":
             raise TypeError(f"requires_grad_: needs floating-point data, got dtype {self.dtype}")
         self.requires_grad = bool(flag)
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
+        """The values (shortened past 50), shape, dtype, and the op that made it or requires_grad."""
         body = np.array2string(self._data, separator=", ", prefix="Tensor(", threshold=50, precision=4)
         parts = [f"shape={self.shape}", f"dtype={self.dtype}"]
         if self.op is not None:
@@ -203,14 +226,15 @@ class Tensor:
             parts.append("requires_grad=True")
         return f"Tensor({body}, {', '.join(parts)})"
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor (``if t:``); more elements are ambiguous and refused."""
         if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         refuse_read(self, "bool() (an if or while on a tensor)")
         return bool(self._data)
 
     # ---- autograd ----------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad: TensorLike | None = None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires grad, into ``leaf.grad``.
 
         Gradients *accumulate*: a second call adds to ``.grad`` rather than
@@ -225,7 +249,7 @@ class Tensor:
         _autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # ---- operand handling ----------------------------------------------------------
-    def _operand(self, other):
+    def _operand(self, other: TensorLike) -> "Tensor":
         """``other`` as a Tensor (returned as it is if it already is one).
 
         Scalars take this tensor's dtype, so float32 stays float32; arrays keep
@@ -242,157 +266,208 @@ class Tensor:
         return Tensor._make(arr, False)
 
     # ---- arithmetic ----------------------------------------------------------------
-    def __add__(self, other):
+    def __add__(self, other: TensorLike) -> "Tensor":
+        """self + other (a Tensor, a number or an array; broadcasting).   dL/dself = dL/dother = dL/dz, each summed
+        back to its shape (ops.Add)."""
         return _ops.Add.apply(self, self._operand(other))
 
-    def __radd__(self, other):
+    def __radd__(self, other: TensorLike) -> "Tensor":
+        """other + self (``2 + t``): see ``__add__``.   dL/dself = dL/dz summed to self's shape."""
         return _ops.Add.apply(self._operand(other), self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: TensorLike) -> "Tensor":
+        """self - other.   dL/dself = dL/dz,  dL/dother = -dL/dz (each summed to its shape)."""
         return _ops.Sub.apply(self, self._operand(other))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: TensorLike) -> "Tensor":
+        """other - self (``1 - t``).   dL/dself = -dL/dz, summed to self's shape."""
         return _ops.Sub.apply(self._operand(other), self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: TensorLike) -> "Tensor":
+        """self * other, elementwise.   dL/dself = dL/dz * other,  dL/dother = dL/dz * self."""
         return _ops.Mul.apply(self, self._operand(other))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: TensorLike) -> "Tensor":
+        """other * self (``2 * t``).   dL/dself = dL/dz * other."""
         return _ops.Mul.apply(self._operand(other), self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: TensorLike) -> "Tensor":
+        """self / other.   dL/dself = dL/dz / other,  dL/dother = -dL/dz * self / other²."""
         return _ops.Div.apply(self, self._operand(other))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: TensorLike) -> "Tensor":
+        """other / self (``1 / t``).   dL/dself = -dL/dz * other / self²."""
         return _ops.Div.apply(self._operand(other), self)
 
-    def __pow__(self, other):
+    def __pow__(self, other: TensorLike) -> "Tensor":
+        """self ** other.   dL/dself = dL/dz * other * self^(other - 1),  dL/dother = dL/dz * z * log(self)
+        (ops.Pow, which takes PyTorch's limits where these read 0 * inf; ``x ** 2`` and ``x ** 0.5`` are exact)."""
         return _ops.Pow.apply(self, self._operand(other))
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: TensorLike) -> "Tensor":
+        """other ** self (``2 ** t``).   dL/dself = dL/dz * z * log(other)."""
         return _ops.Pow.apply(self._operand(other), self)
 
-    def __neg__(self):
+    def __neg__(self) -> "Tensor":
+        """-self.   dL/dself = -dL/dz."""
         return _ops.Neg.apply(self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: TensorLike) -> "Tensor":
+        """self @ other, with ``numpy.matmul``'s rules (1-D, 2-D and batched).   For matrices
+        dL/dself = dL/dz @ otherᵀ,  dL/dother = selfᵀ @ dL/dz (ops.MatMul)."""
         return _ops.MatMul.apply(self, self._operand(other))
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: TensorLike) -> "Tensor":
+        """other @ self (an array on the left).   dL/dself = otherᵀ @ dL/dz."""
         return _ops.MatMul.apply(self._operand(other), self)
 
-    def matmul(self, other):
+    def matmul(self, other: TensorLike) -> "Tensor":
+        """self @ other (``numpy.matmul``'s rules).   For matrices dL/dself = dL/dz @ otherᵀ,
+        dL/dother = selfᵀ @ dL/dz (ops.MatMul)."""
         return self @ other
 
     # ---- elementwise ---------------------------------------------------------------
-    def exp(self):
+    def exp(self) -> "Tensor":
+        """e to the power of each element.   d/dx = exp(x) (ops.Exp)."""
         return _ops.Exp.apply(self)
 
-    def log(self):
+    def log(self) -> "Tensor":
+        """The natural logarithm of each element.   d/dx = 1 / x (ops.Log)."""
         return _ops.Log.apply(self)
 
-    def sqrt(self):
+    def sqrt(self) -> "Tensor":
+        """The square root of each element.   d/dx = 1 / (2 sqrt(x)) (ops.Sqrt)."""
         return _ops.Sqrt.apply(self)
 
-    def relu(self):
+    def relu(self) -> "Tensor":
+        """max(x, 0), elementwise.   d/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch) (ops.Relu)."""
         return _ops.Relu.apply(self)
 
-    def abs(self):
+    def abs(self) -> "Tensor":
+        """|x|, elementwise.   d/dx = sign(x), 0 at x = 0 as PyTorch (ops.Abs)."""
         return _ops.Abs.apply(self)
 
-    def __abs__(self):
+    def __abs__(self) -> "Tensor":
+        """``abs(t)``: ``t.abs()``.   d/dx = sign(x)."""
         return self.abs()
 
-    def tanh(self):
+    def tanh(self) -> "Tensor":
+        """tanh(x), elementwise.   d/dx = 1 - tanh²(x) (ops.Tanh)."""
         return _ops.Tanh.apply(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> "Tensor":
+        """1 / (1 + exp(-x)), elementwise, without overflow.   d/dx = σ(x) (1 - σ(x)) (ops.Sigmoid)."""
         return _ops.Sigmoid.apply(self)
 
-    def sin(self):
+    def sin(self) -> "Tensor":
+        """sin(x), elementwise.   d/dx = cos(x) (ops.Sin)."""
         return _ops.Sin.apply(self)
 
-    def cos(self):
+    def cos(self) -> "Tensor":
+        """cos(x), elementwise.   d/dx = -sin(x) (ops.Cos)."""
         return _ops.Cos.apply(self)
 
-    def softplus(self):
+    def softplus(self) -> "Tensor":
+        """log(1 + exp(x)), elementwise, without overflow for any x.   d/dx = sigmoid(x) (ops.Softplus)."""
         return _ops.Softplus.apply(self)
 
     # ---- comparisons: boolean tensors, outside the graph (PyTorch's semantics) --------------------
-    def _compare(self, other, compare):
+    def _compare(self, other: TensorLike, compare: Any) -> "Tensor":
         other = other._data if isinstance(other, Tensor) else other
         return Tensor._make(note(_compared, compare, self._data, other), False)
 
-    def __eq__(self, other):
+    def __eq__(self, other: TensorLike) -> "Tensor":  # type: ignore[override]  # booleans, as NumPy's
+        """self == other, elementwise: a boolean tensor outside the graph (no gradient, as PyTorch)."""
         return self._compare(other, np.equal)
 
-    def __ne__(self, other):
+    def __ne__(self, other: TensorLike) -> "Tensor":  # type: ignore[override]  # booleans, as NumPy's
+        """self != other, elementwise: a boolean tensor outside the graph (no gradient)."""
         return self._compare(other, np.not_equal)
 
-    def __lt__(self, other):
+    def __lt__(self, other: TensorLike) -> "Tensor":
+        """self < other, elementwise: a boolean tensor outside the graph (no gradient)."""
         return self._compare(other, np.less)
 
-    def __le__(self, other):
+    def __le__(self, other: TensorLike) -> "Tensor":
+        """self <= other, elementwise: a boolean tensor outside the graph (no gradient)."""
         return self._compare(other, np.less_equal)
 
-    def __gt__(self, other):
+    def __gt__(self, other: TensorLike) -> "Tensor":
+        """self > other, elementwise: a boolean tensor outside the graph (no gradient)."""
         return self._compare(other, np.greater)
 
-    def __ge__(self, other):
+    def __ge__(self, other: TensorLike) -> "Tensor":
+        """self >= other, elementwise: a boolean tensor outside the graph (no gradient)."""
         return self._compare(other, np.greater_equal)
 
     __hash__ = object.__hash__  # identity, as before == was defined: tensors stay usable as dict keys
 
     # ---- reductions ----------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False, **pytorch_names):
+    def sum(self, axis: Axis = None, keepdims: bool = False, **pytorch_names: Any) -> "Tensor":
+        """The sum over ``axis`` (None: every axis; an int or a tuple, negatives counting from the end), the
+        summed axes kept with length 1 if ``keepdims``.   dL/dx = dL/dz broadcast back over the summed axes
+        (ops.Sum). PyTorch's ``dim=`` and ``keepdim=`` are refused, naming ``axis=`` and ``keepdims=``."""
         refuse_pytorch_names("sum", pytorch_names)
         return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False, **pytorch_names):
+    def max(self, axis: Axis = None, keepdims: bool = False, **pytorch_names: Any) -> "Tensor":
+        """The largest value over ``axis`` (None: every axis; an int or a tuple), as NumPy's max (values only:
+        ``argmax`` gives the indices).   dL/dx = dL/dz at the maxima, shared equally by ties (ops.Max)."""
         refuse_pytorch_names("max", pytorch_names)
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis=None, keepdims=False, **pytorch_names):
-        """Indices of the maxima, as an int64 Tensor (not differentiable)."""
+    def argmax(self, axis: int | None = None, keepdims: bool = False, **pytorch_names: Any) -> "Tensor":
+        """Indices of the maxima along ``axis`` (of the flattened tensor for None), as an int64 Tensor.
+        Not differentiable: the result has no gradient."""
         refuse_pytorch_names("argmax", pytorch_names)
         return Tensor._make(note(_argmax, self._data, axis, keepdims), False)
 
     # ---- broadcasting ---------------------------------------------------------------
-    def broadcast_to(self, shape):
+    def broadcast_to(self, shape: Shape) -> "Tensor":
+        """self broadcast to ``shape`` by NumPy's rules (self itself if it has that shape).
+        dL/dx = dL/dz summed back to self's shape (ops.BroadcastTo)."""
         shape = tuple(shape)
         return self if shape == self.shape else _ops.BroadcastTo.apply(self, shape=shape)
 
-    def sum_to(self, shape):
-        """Sum down to ``shape``, undoing a broadcast from ``shape`` to self.shape."""
+    def sum_to(self, shape: Shape) -> "Tensor":
+        """Sum down to ``shape``, undoing a broadcast from ``shape`` to self.shape.   dL/dx = dL/dz
+        broadcast back to self's shape (ops.SumTo)."""
         shape = tuple(shape)
         return self if shape == self.shape else _ops.SumTo.apply(self, shape=shape)
 
     # ---- shape -----------------------------------------------------------------------
-    def reshape(self, *shape):
+    def reshape(self, *shape: ShapeLike) -> "Tensor":
+        """The same values in a new shape, given as ``reshape(2, 3)`` or ``reshape((2, 3))``; one -1 is
+        inferred.   dL/dx = dL/dz reshaped back (ops.Reshape)."""
         shape = shape_arg(shape, "reshape")
         return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
 
-    def flatten(self):
+    def flatten(self) -> "Tensor":
+        """All axes in one: ``reshape(-1)``.   dL/dx = dL/dz reshaped back."""
         return self.reshape(-1)
 
-    def transpose(self, *axes):
-        """Permute the axes; with none given, reverse them (as NumPy does)."""
+    def transpose(self, *axes: ShapeLike) -> "Tensor":
+        """Permute the axes: ``transpose(1, 0, 2)`` or ``transpose((1, 0, 2))``; with none given, reverse
+        them (as NumPy does).   dL/dx = dL/dz transposed by the inverse permutation (ops.Transpose)."""
         if not axes:
             return _ops.Transpose.apply(self, axes=tuple(reversed(range(self._data.ndim))))
-        return _ops.Transpose.apply(self, axes=permutation_arg(shape_arg(axes, "transpose"), self.ndim, "transpose"))
+        return _ops.Transpose.apply(self, axes=perm_arg(shape_arg(axes, "transpose"), self.ndim, "transpose"))
 
     @property
-    def T(self):
+    def T(self) -> "Tensor":
+        """``transpose()``: the axes reversed, a matrix's transpose.   dL/dx = (dL/dz)ᵀ."""
         return self.transpose()
 
-    def swapaxes(self, a, b):
+    def swapaxes(self, a: int, b: int) -> "Tensor":
+        """Axes a and b exchanged (a transpose).   dL/dx = dL/dz with them exchanged back."""
         a, b = axis_arg(a, self.ndim, "swapaxes"), axis_arg(b, self.ndim, "swapaxes")
         axes = list(range(self.ndim))
         axes[a], axes[b] = axes[b], axes[a]
         return self.transpose(*axes)
 
-    def squeeze(self, axis=None):
-        """Drop axes of length 1 (all of them, or those named, which must have length 1; a reshape)."""
+    def squeeze(self, axis: Axis = None) -> "Tensor":
+        """Drop axes of length 1 (all of them, or those named, which must have length 1; a reshape).
+        dL/dx = dL/dz reshaped back."""
         if axis is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         axes = axes_arg(axis, self.ndim, "squeeze")
@@ -401,45 +476,56 @@ class Tensor:
                 raise ValueError(f"squeeze: axis {a} has length {self.shape[a]}, not 1")
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
-    def unsqueeze(self, axis):
-        """Insert an axis of length 1 at ``axis`` (of the result; negatives count from its end; a reshape)."""
+    def unsqueeze(self, axis: int) -> "Tensor":
+        """Insert an axis of length 1 at ``axis`` (of the result; negatives count from its end; a reshape).
+        dL/dx = dL/dz reshaped back."""
         axis = axis_arg(axis, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
-    def permute(self, *axes):
-        """The axes in a new order: the same as ``transpose(*axes)``."""
+    def permute(self, *axes: ShapeLike) -> "Tensor":
+        """The axes in a new order: the same as ``transpose(*axes)``.   dL/dx = dL/dz permuted back."""
         return self.transpose(*axes)
 
-    def pad(self, pad_width, value=0.0):
+    def pad(self, pad_width: PadWidth, value: float = 0.0) -> "Tensor":
         """numpy.pad with a constant: ``pad_width`` in NumPy's forms (n, (before, after), or one pair per
         axis).   d/dx = dL/dz with the padding cut off."""
-        return _ops.Pad.apply(self, pad_width=pad_width_arg(pad_width, self.ndim, "pad"), value=value)
+        return _ops.Pad.apply(self, pad_width=pad_arg(pad_width, self.ndim, "pad"), value=value)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Index) -> "Tensor":
+        """self[index] with NumPy's indexing: ints, slices, None, ..., integer and boolean arrays or
+        Tensors.   dL/dx = zeros like x with dL/dz added at ``index``; an element picked twice gets both
+        (ops.GetItem)."""
         return _ops.GetItem.apply(self, index=index_arg(index))
 
-    def scatter_add(self, index, shape):
-        """zeros(shape) with self added at ``index``: the adjoint of ``__getitem__``."""
+    def scatter_add(self, index: Index, shape: Shape) -> "Tensor":
+        """zeros(shape) with self added at ``index``: the adjoint of ``__getitem__``.
+        dL/dx = dL/dz[index] (ops.ScatterAdd)."""
         return _ops.ScatterAdd.apply(self, index=index_arg(index), shape=tuple(shape))
 
-    def astype(self, dtype):
+    def astype(self, dtype: DType) -> "Tensor":
+        """The values as ``dtype`` (self itself if they already are).   dL/dx = dL/dz cast back to self's
+        dtype (ops.Cast)."""
         dtype = np.dtype(dtype)
         return self if dtype == self.dtype else _ops.Cast.apply(self, dtype=dtype)
 
     # ---- classifier output -----------------------------------------------------------
-    def log_softmax(self, axis=-1, **pytorch_names):
+    def log_softmax(self, axis: int = -1, **pytorch_names: Any) -> "Tensor":
+        """x - log(sum(exp(x), axis)), computed stably: log-probabilities along ``axis``.
+        dL/dx = dL/dz - softmax(x) * sum(dL/dz, axis) (ops.LogSoftmax)."""
         refuse_pytorch_names("log_softmax", pytorch_names)
         return _ops.LogSoftmax.apply(self, axis=axis)
 
-    def cross_entropy(self, labels):
-        """Mean over rows of -log softmax(self)[row, label]; self is (N, C) logits, labels N ints in [0, C)."""
+    def cross_entropy(self, labels: TensorLike) -> "Tensor":
+        """Mean over rows of -log softmax(self)[row, label]; self is (N, C) logits, labels N ints in
+        [0, C) (an array or a Tensor).   dL/dself = dL/dz * (softmax(self) - onehot(labels)) / N (ops.CrossEntropy;
+        ``F.cross_entropy`` has PyTorch's other forms)."""
         return _ops.CrossEntropy.apply(self, labels=labels._data if isinstance(labels, Tensor) else labels)
 
 
 _new_tensor = object.__new__
 
 
-def bump_versions(tensors):
+def bump_versions(tensors: "list[Tensor] | tuple[Tensor, ...]") -> None:
     """``bump_version`` for many tensors under one lock: an optimizer's step changes every parameter."""
     with changes.lock:
         for t in tensors:

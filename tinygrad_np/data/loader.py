@@ -1,5 +1,12 @@
 """Batching: a small DataLoader over arrays."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
+
+from ..typing import Seed
 
 
 class DataLoader:
@@ -12,7 +19,8 @@ class DataLoader:
     repeatable. ``drop_last`` skips a final batch smaller than ``batch_size``.
     """
 
-    def __init__(self, *arrays, batch_size=128, shuffle=False, drop_last=False, rng=None):
+    def __init__(self, *arrays: Any, batch_size: int = 128, shuffle: bool = False, drop_last: bool = False,
+                 rng: Seed = None) -> None:
         if not arrays:
             raise ValueError("DataLoader: needs at least one array")
         n = len(arrays[0])
@@ -27,15 +35,17 @@ class DataLoader:
         self.drop_last = drop_last
         self.rng = np.random.default_rng(rng)  # a Generator passes through as it is
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """Batches an epoch."""
         n = len(self.arrays[0])
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        """One epoch, batch by batch (a new order each epoch with ``shuffle``)."""
         n = len(self.arrays[0])
         order = self.rng.permutation(n) if self.shuffle else None
         for b in range(len(self)):
-            rows = slice(b * self.batch_size, min((b + 1) * self.batch_size, n))
+            rows: slice | np.ndarray = slice(b * self.batch_size, min((b + 1) * self.batch_size, n))
             if order is not None:
                 rows = order[rows]
             yield tuple(a[rows] for a in self.arrays)  # a 1-tuple for one array, as PyTorch's TensorDataset

@@ -4,7 +4,10 @@ Everything here is composed from the engine's ops, so each function's
 derivative is the chain rule through those ops, and derivatives of any order
 work. Images are NCHW, sequences NCL, as in PyTorch.
 """
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
 
@@ -14,76 +17,93 @@ from ..core.arguments import refuse_pytorch_names
 from ..core.jit_seam import draw, note, replayable
 from ..core.tensor import Tensor
 from ..numpy_functions import concatenate, where
+from ..typing import Pair, Seed, ShapeLike, TensorLike
 
 __all__ = [
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot",
     "dropout", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
     "relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "leaky_relu", "elu", "softmax", "log_softmax",
     "relu6", "hardtanh", "hardswish", "softsign", "mish", "celu", "binary_cross_entropy",
-    "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate", "pad",
+    "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate", "pad", "linear",
 ]
 
 
 # ---- activations: the Tensor methods, as functions ---------------------------------------------
-def relu(x):
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0), as ``torch.nn.functional.relu`` (``x.relu()``).   d/dx = 1 where x > 0, else 0."""
     return x.relu()
 
 
-def sigmoid(x):
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)) (``x.sigmoid()``).   d/dx = σ(x) (1 - σ(x))."""
     return x.sigmoid()
 
 
-def tanh(x):
+def tanh(x: Tensor) -> Tensor:
+    """tanh(x) (``x.tanh()``).   d/dx = 1 - tanh²(x)."""
     return x.tanh()
 
 
-def softplus(x):
+def softplus(x: Tensor) -> Tensor:
+    """log(1 + exp(x)), without overflow (``x.softplus()``).   d/dx = sigmoid(x)."""
     return x.softplus()
 
 
-def gelu(x):
-    """The tanh approximation (PyTorch's ``gelu(x, approximate="tanh")``)."""
+def gelu(x: Tensor) -> Tensor:
+    """The tanh approximation (PyTorch's ``gelu(x, approximate="tanh")``): 0.5 x (1 + t), t = tanh(c (x + a x³)),
+    c = √(2/π), a = 0.044715.   d/dx = 0.5 (1 + t) + 0.5 x (1 - t²) c (1 + 3 a x²) (ops.Gelu)."""
     return x.gelu()
 
 
-def silu(x):
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (``x.silu()``).   d/dx = s + x s (1 - s), with s = sigmoid(x)."""
     return x.silu()
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, else negative_slope * x (``x.leaky_relu(negative_slope)``).   d/dx = 1 or
+    negative_slope (negative_slope at 0, as PyTorch)."""
     return x.leaky_relu(negative_slope)
 
 
-def elu(x, alpha=1.0):
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, else alpha (exp(x) - 1) (``x.elu(alpha)``).   d/dx = 1 or alpha exp(x)."""
     return x.elu(alpha)
 
 
-def relu6(x):
+def relu6(x: Tensor) -> Tensor:
+    """min(max(x, 0), 6) (``x.relu6()``).   d/dx = 1 between 0 and 6, else 0."""
     return x.relu6()
 
 
-def hardtanh(x, min_val=-1.0, max_val=1.0):
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x limited to [min_val, max_val] (``x.hardtanh(min_val, max_val)``).   d/dx = 1 inside, else 0."""
     return x.hardtanh(min_val, max_val)
 
 
-def hardswish(x):
+def hardswish(x: Tensor) -> Tensor:
+    """x relu6(x + 3) / 6 (``x.hardswish()``).   d/dx = 0 below -3, 1 above 3, (2x + 3) / 6 between."""
     return x.hardswish()
 
 
-def softsign(x):
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|) (``x.softsign()``).   d/dx = 1 / (1 + |x|)²."""
     return x.softsign()
 
 
-def mish(x):
+def mish(x: Tensor) -> Tensor:
+    """x tanh(softplus(x)) (``x.mish()``).   d/dx = tanh(sp) + x sigmoid(x) (1 - tanh²(sp)), sp = softplus(x)."""
     return x.mish()
 
 
-def celu(x, alpha=1.0):
+def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, else alpha (exp(x / alpha) - 1) (``x.celu(alpha)``).   d/dx = 1, or exp(x / alpha)."""
     return x.celu(alpha)
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                                 rng=None):
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: TensorLike | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 rng: Seed = None) -> Tensor:
     """softmax(q kᵀ · scale + mask) v, as PyTorch's: q (..., L, E), k (..., S, E), v (..., S, Ev); scale
     1/√E by default. ``attn_mask``: boolean (True = may attend) or added to the scores; ``is_causal``: position
     i attends to j <= i. Composed from matmul, where and softmax, so its derivative is theirs."""
@@ -109,27 +129,33 @@ def _masked(scores, attn_mask, mask):
     return scores + attn_mask
 
 
-def linear(x, weight, bias=None):
-    """x @ weightᵀ + bias, as one op (ops.Linear): weight (out, in), bias (out,) or None, as in PyTorch."""
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weightᵀ + bias, as one op (ops.Linear): weight (out, in), bias (out,) or None, as in PyTorch.
+    With x's leading axes as rows and G = dL/dz:  dL/dx = G @ weight,  dL/dweight = Gᵀ @ x,  dL/dbias = G summed
+    over the rows."""
     return ops.Linear.apply(x, weight) if bias is None else ops.Linear.apply(x, weight, bias)
 
 
-def softmax(x, axis=-1, **pytorch_names):
+def softmax(x: Tensor, axis: int = -1, **pytorch_names: Any) -> Tensor:
+    """exp(x) / sum(exp(x), axis), stably (``x.softmax(axis)``; PyTorch's ``dim=`` is refused, naming
+    ``axis=``).   dL/dx = z * (dL/dz - sum(dL/dz * z, axis))."""
     refuse_pytorch_names("F.softmax", pytorch_names)
     return x.softmax(axis)
 
 
-def log_softmax(x, axis=-1, **pytorch_names):
+def log_softmax(x: Tensor, axis: int = -1, **pytorch_names: Any) -> Tensor:
+    """x - log(sum(exp(x), axis)), stably (``x.log_softmax(axis)``; ``dim=`` is refused, naming
+    ``axis=``).   dL/dx = dL/dz - softmax(x) * sum(dL/dz, axis)."""
     refuse_pytorch_names("F.log_softmax", pytorch_names)
     return x.log_softmax(axis)
 
 
 # ---- convolution and pooling ------------------------------------------------------------------
-def _pair(value, name, op):
+def _pair(value: Any, name: str, op: str) -> tuple[int, int]:
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in pair)
+    return int(pair[0]), int(pair[1])
 
 
 def _windows(x, kernel, stride, padding, dilation, op, pad_value=0.0):
@@ -150,7 +176,8 @@ def _windows(x, kernel, stride, padding, dilation, op, pad_value=0.0):
     return ops.Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Pair = 1, padding: Pair | str = 0,
+           dilation: Pair = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``: x (N, C, H, W), weight
     (out, C / groups, kh, kw), bias (out,); the result is (N, out, OH, OW). ``padding`` is an int, a pair,
     or PyTorch's "valid" (none) or "same" (the output as large as the input; stride 1 only; an odd total pad
@@ -194,7 +221,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out + bias.reshape(out_channels, 1, 1) if bias is not None else out
 
 
-def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | tuple[int] = 1,
+           padding: int | tuple[int] = 0, dilation: int | tuple[int] = 1, groups: int = 1) -> Tensor:
     """1-D cross-correlation, as ``torch.nn.functional.conv1d``: x (N, C, L), weight (out, C / groups, k).
 
     conv2d on a height-1 image (composed), so its derivative is conv2d's.
@@ -208,7 +236,7 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(2)
 
 
-def _single(value, name):
+def _single(value: Any, name: str) -> Any:
     """conv1d's stride, padding or dilation: an int or a 1-tuple. A longer tuple is refused, not cut short."""
     if isinstance(value, (tuple, list)):
         if len(value) != 1:
@@ -217,7 +245,8 @@ def _single(value, name):
     return value
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+def max_pool2d(x: Tensor, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0,
+               dilation: Pair = 1) -> Tensor:
     """The largest value of each window, as ``torch.nn.functional.max_pool2d`` (padding counts as -inf; a
     ``dilation`` spreads each window's taps that far apart).
 
@@ -243,7 +272,7 @@ def _tiles(x, kernel_size, stride, padding):
             and x.shape[2] % k[0] == 0 and x.shape[3] % k[1] == 0)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
+def avg_pool2d(x: Tensor, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> Tensor:
     """The mean of each window, as ``torch.nn.functional.avg_pool2d`` (padding counts as zeros).
 
     d/dx = dL/dz / (kh kw), spread over the window.
@@ -268,7 +297,7 @@ def _string_padding(x, kernel, stride, dilation, padding):
     return x.pad(((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2)))
 
 
-def pad(x, pad, value=0.0, mode="constant"):
+def pad(x: Tensor, pad: tuple[int, ...] | list[int], value: float = 0.0, mode: str = "constant") -> Tensor:
     """PyTorch's ``F.pad``: ``pad`` lists (before, after) pairs starting from the LAST axis, (left, right, top,
     bottom, ...); a negative width cuts that many elements off instead (composed from Tensor.pad and
     indexing, so its derivative is theirs: the padding's gradient dropped, a cut part's zero)."""
@@ -304,7 +333,8 @@ def _pool_args(kernel_size, stride, padding, op):
         raise ValueError(f"{op}: padding {padding} must be between 0 and half the kernel size {kernel}")
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Pair = 1, padding: Pair = 0,
+                     output_padding: Pair = 0, groups: int = 1, dilation: Pair = 1) -> Tensor:
     """The adjoint of conv2d, as ``torch.nn.functional.conv_transpose2d``: x (N, C, H, W), weight (C, out /
     groups, kh, kw); each input pixel adds weight times its value into the output window it maps to.
 
@@ -332,9 +362,9 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     full = (covered[0] + extra[0], covered[1] + extra[1])
     rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, c)  # one row per input pixel
     c_group = c // groups
-    windows = [rows[:, g * c_group:(g + 1) * c_group] @ weight[g * c_group:(g + 1) * c_group].reshape(
+    products = [rows[:, g * c_group:(g + 1) * c_group] @ weight[g * c_group:(g + 1) * c_group].reshape(
         c_group, per_group * kh * kw) for g in range(groups)]
-    windows = windows[0] if groups == 1 else concatenate(windows, axis=1)
+    windows = products[0] if groups == 1 else concatenate(products, axis=1)
     windows = windows.reshape(n, h, w, groups * per_group, kh, kw).transpose(0, 3, 1, 2, 4, 5)
     out = ops.Fold.apply(windows, shape=(n, groups * per_group) + covered, stride=stride, dilation=dilation)
     if extra != (0, 0):  # output_padding: rows and columns no window reaches, at the bottom and right
@@ -347,7 +377,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     return out + bias.reshape(-1, 1, 1) if bias is not None else out
 
 
-def adaptive_avg_pool2d(x, output_size):
+def adaptive_avg_pool2d(x: Tensor, output_size: Pair) -> Tensor:
     """The mean over PyTorch's adaptive windows: output (oh, ow), row window i covering input rows
     floor(i H / oh) to ceil((i + 1) H / oh). avg_pool2d when the sizes divide; slices, means and a stack
     otherwise (composed).   d/dx = dL/dz spread evenly over each window the element falls in."""
@@ -367,7 +397,8 @@ def adaptive_avg_pool2d(x, output_size):
     return stack(rows, axis=-2)
 
 
-def interpolate(x, size=None, scale_factor=None, mode="nearest"):
+def interpolate(x: Tensor, size: Pair | None = None, scale_factor: float | tuple[float, float] | None = None,
+                mode: str = "nearest") -> Tensor:
     """Nearest-neighbour resizing of (N, C, H, W), as ``torch.nn.functional.interpolate(mode="nearest")``:
     output pixel (i, j) copies input (floor(i / scale_h), floor(j / scale_w)) (an index, so its derivative
     adds each output's gradient back into the pixel it copied)."""
@@ -381,7 +412,8 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest"):
         out = _pair(size, "size", "interpolate")
         scale = (h / out[0], w / out[1])
     else:
-        factors = (scale_factor, scale_factor) if np.isscalar(scale_factor) else tuple(scale_factor)
+        factor: Any = scale_factor  # a number, or one for each axis
+        factors = (factor, factor) if np.isscalar(factor) else tuple(factor)
         out = (int(h * factors[0]), int(w * factors[1]))
         scale = (1 / factors[0], 1 / factors[1])
     rows = np.minimum(np.floor(np.arange(out[0]) * scale[0]).astype(np.int64), h - 1)
@@ -390,13 +422,16 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest"):
 
 
 # ---- normalisation ------------------------------------------------------------------------------
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(x: Tensor, normalized_shape: ShapeLike, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes (the fused op ops.Normalize;
-    var without Bessel's correction, as PyTorch), then * weight + bias."""
+    var without Bessel's correction, as PyTorch), then * weight + bias.   With z the normalised x, s the
+    sqrt and g = dL/dz:  dL/dx = (g - mean(g) - z mean(g z)) / s, the means over those axes."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.dtype == np.float16:  # squares of values near 1,000 overflow float16: compute in float32, as PyTorch
-        cast = [None if t is None else t.astype(np.float32) for t in (weight, bias)]
-        return layer_norm(x.astype(np.float32), normalized_shape, *cast, eps=eps).astype(np.float16)
+        weight32 = None if weight is None else weight.astype(np.float32)
+        bias32 = None if bias is None else bias.astype(np.float32)
+        return layer_norm(x.astype(np.float32), normalized_shape, weight32, bias32, eps=eps).astype(np.float16)
     if x.shape[x.ndim - len(normalized_shape):] != normalized_shape:
         raise ValueError(f"layer_norm: input {x.shape} does not end in normalized_shape {normalized_shape}")
     axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
@@ -406,8 +441,9 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     return out + bias if bias is not None else out
 
 
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5, *,
-               num_batches_tracked=None):
+def batch_norm(x: Tensor, running_mean: TensorLike | None, running_var: TensorLike | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float | None = 0.1, eps: float = 1e-5, *, num_batches_tracked: Tensor | None = None) -> Tensor:
     """Normalise each channel (axis 1) by the batch's statistics (training) or the running ones (eval).
 
     In training, the running statistics (arrays or Tensors, updated in place)
@@ -442,11 +478,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return out + bias.reshape(shape) if bias is not None else out
 
 
-def _array(value):
+def _array(value: Any) -> np.ndarray:
     return value._data if isinstance(value, Tensor) else np.asanyarray(value)  # any: func.vmap's batched arrays
 
 
-def _as_tensor(value):
+def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), False)
 
 
@@ -473,7 +509,7 @@ def _move_toward(running, stat, momentum):
 
 
 # ---- lookup and encoding ---------------------------------------------------------------------------
-def embedding(indices, weight):
+def embedding(indices: TensorLike, weight: Tensor) -> Tensor:
     """weight[indices]: one row of weight per index, as ``torch.nn.functional.embedding``.
 
     d/dweight adds each position's gradient into the row it looked up (rows
@@ -493,7 +529,7 @@ def _rows_in_range(indices, rows):
     return indices
 
 
-def one_hot(labels, num_classes):
+def one_hot(labels: TensorLike, num_classes: int) -> Tensor:
     """(…, num_classes) int64 tensor with a 1 at each label, as ``torch.nn.functional.one_hot`` (no gradient)."""
     labels = _array(labels)
     if labels.dtype.kind not in "iu":
@@ -507,8 +543,9 @@ def _one_hot(labels, num_classes):
     return np.eye(num_classes, dtype=np.int64)[labels]
 
 
-def dropout(x, p=0.5, training=True, rng=None):
-    """In training, zero each element with probability p and scale the rest by 1 / (1 - p); else x."""
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: Seed = None) -> Tensor:
+    """In training, zero each element with probability p and scale the rest by 1 / (1 - p); else x.
+    d/dx = the same mask: 0 where dropped, 1 / (1 - p) where kept."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
@@ -543,10 +580,11 @@ def _reduce(loss, reduction, op, count=None):
     raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def nll_loss(log_probs, target, ignore_index=-100, reduction="mean"):
+def nll_loss(log_probs: Tensor, target: TensorLike, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """-log_probs[n, target[n], ...] per position, as ``torch.nn.functional.nll_loss``: log_probs (N, C) or
     (N, C, d1, ...), target (N,) or (N, d1, ...). Positions whose target is ``ignore_index`` count for
-    nothing; "mean" divides by the positions that count (NaN if none do, as in PyTorch)."""
+    nothing; "mean" divides by the positions that count (NaN if none do, as in PyTorch).   dL/dlog_probs = -1
+    at each counted position's target class (over the count, for "mean"), 0 elsewhere."""
     target = _targets(log_probs, target, "nll_loss")
     keep = note(np.not_equal, target, ignore_index)
     # The target's class picked out by a one-hot mask (a constant): the sum over classes keeps one term.
@@ -556,13 +594,17 @@ def nll_loss(log_probs, target, ignore_index=-100, reduction="mean"):
     return _reduce(loss, reduction, "nll_loss", count=keep)
 
 
-def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+def cross_entropy(logits: Tensor, target: TensorLike, ignore_index: int = -100, label_smoothing: float = 0.0,
+                  reduction: str = "mean") -> Tensor:
     """log_softmax over axis 1, then nll_loss, as ``torch.nn.functional.cross_entropy``.
 
     With label_smoothing ε the target is (1 - ε) on its class and ε / C on
     every class: the loss adds ε times the mean of -log p over the classes.
     For plain (N, C) logits with a "mean", ``Tensor.cross_entropy`` is the
     same number on a fused, faster path.
+
+    dL/dlogits = softmax(logits) - the (smoothed) target, at each counted
+    position (over the count, for "mean"); 0 at ignored positions.
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -577,7 +619,7 @@ def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, reduct
     return _reduce(loss, reduction, "cross_entropy", count=keep)
 
 
-def _targets(scores, target, op):
+def _targets(scores: Tensor, target: TensorLike, op: str) -> np.ndarray:
     target = _array(target)
     if scores.ndim < 2:
         raise ValueError(f"{op}: input must be (N, C) or (N, C, d1, ...), got shape {scores.shape}")
@@ -622,20 +664,20 @@ def _same_shape(x, target, op):
                          "input's shape (reshape one of them)")
 
 
-def mse_loss(x, target, reduction="mean"):
+def mse_loss(x: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
     """(x - target)², as ``torch.nn.functional.mse_loss``.   d/dx = 2 (x - target) (then reduced)."""
     _same_shape(x, target, "mse_loss")
     diff = x - target
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
-def l1_loss(x, target, reduction="mean"):
+def l1_loss(x: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
     """|x - target|, as ``torch.nn.functional.l1_loss``.   d/dx = sign(x - target), 0 where equal."""
     _same_shape(x, target, "l1_loss")
     return _reduce((x - target).abs(), reduction, "l1_loss")
 
 
-def binary_cross_entropy(p, target, reduction="mean"):
+def binary_cross_entropy(p: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1], as PyTorch's, which clamps each log at
     -100 so that p = 0 or 1 gives a finite loss (clip).   d/dp = (p - t) / (p (1 - p)) where no log is clamped.
     For logits, binary_cross_entropy_with_logits is exact and stable."""
@@ -653,7 +695,7 @@ def _check_probabilities(p):
     return p
 
 
-def binary_cross_entropy_with_logits(x, target, reduction="mean"):
+def binary_cross_entropy_with_logits(x: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
     """-(t log σ(x) + (1 - t) log(1 - σ(x))), as PyTorch's, computed as softplus(x) - t x
     (no overflow for any x).   d/dx = σ(x) - t."""
     _same_shape(x, target, "binary_cross_entropy_with_logits")

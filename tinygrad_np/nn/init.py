@@ -5,15 +5,24 @@ seed, or None), writes into it and returns it. Fans follow PyTorch: for a
 weight of shape (out, in, *kernel), fan_in = in * prod(kernel) and
 fan_out = out * prod(kernel).
 """
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..core.tensor import Tensor
+from ..typing import Seed
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["calculate_gain", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_", "xavier_normal_",
            "normal_", "uniform_", "zeros_", "ones_"]
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor that keeps activations' variance steady through ``nonlinearity`` (PyTorch's values)."""
     if nonlinearity in ("linear", "conv1d", "conv2d", "sigmoid"):
         return 1.0
@@ -27,43 +36,48 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
 
 
-def _fans(tensor, op):
+def _fans(tensor: Tensor, op: str) -> tuple[int, int]:
     if tensor.ndim < 2:
         raise ValueError(f"{op}: needs a weight of at least 2 dimensions to know its fans, got shape {tensor.shape}")
     receptive = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _mode_index(mode, op):
+def _mode_index(mode: str, op: str) -> int:
     """0 for "fan_in", 1 for "fan_out"; anything else is refused (it was read as fan_out)."""
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     return 0 if mode == "fan_in" else 1
 
 
-def _fill(tensor, values):
+def _fill(tensor: Tensor, values: ArrayLike) -> Tensor:
     tensor.data[...] = values
     tensor.bump_version()
     return tensor
 
 
-def uniform_(tensor, a=0.0, b=1.0, rng=None):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, rng: Seed = None) -> Tensor:
+    """Fill ``tensor`` with samples of U(a, b), in place; returns it."""
     return _fill(tensor, np.random.default_rng(rng).uniform(a, b, tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0, rng=None):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, rng: Seed = None) -> Tensor:
+    """Fill ``tensor`` with samples of N(mean, std²), in place; returns it."""
     return _fill(tensor, np.random.default_rng(rng).normal(mean, std, tensor.shape))
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with 0, in place; returns it."""
     return _fill(tensor, 0)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with 1, in place; returns it."""
     return _fill(tensor, 1)
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     rng: Seed = None) -> Tensor:
     """U(-b, b), b = gain * sqrt(3 / fan), He et al. 2015. a = 0 is He's choice for ReLU networks; a = √5 gives
     PyTorch's default for Linear and Conv (b = 1 / sqrt(fan_in))."""
     fan = _fans(tensor, "kaiming_uniform_")[_mode_index(mode, "kaiming_uniform_")]
@@ -71,20 +85,21 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rn
     return uniform_(tensor, -bound, bound, rng)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    rng: Seed = None) -> Tensor:
     """N(0, std²), std = gain / sqrt(fan)."""
     fan = _fans(tensor, "kaiming_normal_")[_mode_index(mode, "kaiming_normal_")]
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), rng)
 
 
-def xavier_uniform_(tensor, gain=1.0, rng=None):
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, rng: Seed = None) -> Tensor:
     """U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)), Glorot and Bengio 2010."""
     fan_in, fan_out = _fans(tensor, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, rng)
 
 
-def xavier_normal_(tensor, gain=1.0, rng=None):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, rng: Seed = None) -> Tensor:
     """N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(tensor, "xavier_normal_")
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)

@@ -6,21 +6,28 @@ names are prefixed ``child.``; buffers (state that is saved but not trained,
 such as batch norm's running statistics) are the one thing to declare, with
 ``register_buffer``, as in PyTorch.
 """
+from __future__ import annotations
+
 import os
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..core.jit_seam import current
 from ..core.tensor import Tensor
+from ..typing import DType, TensorLike
 from . import serialization
+
+M = TypeVar("M", bound="Module")
 
 
 class Module:
     """Base class: subclass it, set parameters and sub-modules as attributes, define ``forward``."""
 
     @property
-    def training(self):
+    def training(self) -> bool:
         """True in training mode (``train()``), False in evaluation mode (``eval()``). A jit trace that reads it
         keeps the value it saw, and replays only while the module still has it (tinygrad_np/jit/)."""
         mode = self.__dict__.get("_training", True)
@@ -29,18 +36,19 @@ class Module:
         return mode
 
     @training.setter
-    def training(self, mode):
+    def training(self, mode: bool) -> None:
         self.__dict__["_training"] = mode
 
-    def forward(self, *args):
+    def forward(self, *args: Any) -> Any:
+        """The module's computation; a subclass defines it, and calling the module calls it."""
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current.trace is not None:  # a jit trace keeps this module's settings, to replay only while they hold
             current.trace.saw_module(self)
         return self.forward(*args, **kwargs)
 
-    def register_buffer(self, name, value):
+    def register_buffer(self, name: str, value: TensorLike) -> None:
         """Keep ``value`` (an array or Tensor) as the attribute ``name``: saved, loaded, never trained."""
         tensor = value if isinstance(value, Tensor) else Tensor(np.asarray(value), dtype=np.asarray(value).dtype)
         if tensor.requires_grad:
@@ -50,7 +58,7 @@ class Module:
             names.append(name)
         setattr(self, name, tensor)
 
-    def _children(self):
+    def _children(self) -> Iterator[tuple[str, Module]]:
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
@@ -59,13 +67,13 @@ class Module:
                     if isinstance(item, Module):
                         yield f"{name}.{i}", item
 
-    def _own_parameters(self):
+    def _own_parameters(self) -> list[tuple[str, Tensor]]:
         return [(name, v) for name, v in vars(self).items() if isinstance(v, Tensor) and v.requires_grad]
 
-    def _own_buffers(self):
+    def _own_buffers(self) -> list[tuple[str, Tensor]]:
         return [(name, getattr(self, name)) for name in vars(self).get("_buffer_names", ())]
 
-    def _named_state(self, prefix=""):
+    def _named_state(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """(name, Tensor) for parameters and buffers, in PyTorch's state_dict order: each module's own
         parameters, then its own buffers, then its children's. A shared tensor appears under each name."""
         for name, t in self._own_parameters() + self._own_buffers():
@@ -73,7 +81,7 @@ class Module:
         for name, child in self._children():
             yield from child._named_state(prefix + name + ".")
 
-    def named_parameters(self, prefix=""):
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """(name, Tensor) for every parameter, sub-modules' included; a shared (tied) one only once."""
         seen = set()
         for name, t in self._named_state(prefix):
@@ -81,24 +89,26 @@ class Module:
                 seen.add(id(t))
                 yield name, t
 
-    def parameters(self):
+    def parameters(self) -> list[Tensor]:
+        """Every parameter, sub-modules' included, a shared (tied) one once: what an optimizer takes."""
         return [p for _, p in self.named_parameters()]
 
-    def named_buffers(self, prefix=""):
+    def named_buffers(self, prefix: str = "") -> list[tuple[str, Tensor]]:
+        """(name, Tensor) for every buffer (state that is saved but not trained), sub-modules' included."""
         return [(name, t) for name, t in self._named_state(prefix) if not t.requires_grad]
 
-    def train(self, mode=True):
+    def train(self: M, mode: bool = True) -> M:
         """Training mode (Dropout active, BatchNorm on batch statistics); returns self."""
         self.training = mode
         for _, child in self._children():
             child.train(mode)
         return self
 
-    def eval(self):
+    def eval(self: M) -> M:
         """Evaluation mode (Dropout off, BatchNorm on running statistics); returns self."""
         return self.train(False)
 
-    def to(self, dtype):
+    def to(self: M, dtype: DType | str) -> M:
         """Every floating-point parameter and buffer cast to ``dtype``, in place (the same Tensors), as
         PyTorch's ``module.to(dtype)``; returns self. ``"cpu"`` is accepted and changes nothing."""
         if isinstance(dtype, str) and dtype.startswith("cpu"):
@@ -116,19 +126,19 @@ class Module:
                 t.grad = None
         return self
 
-    def double(self):
+    def double(self: M) -> M:
         """``to(np.float64)``."""
         return self.to(np.float64)
 
-    def float(self):
+    def float(self: M) -> M:
         """``to(np.float32)``."""
         return self.to(np.float32)
 
-    def state_dict(self):
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """An ordered dict of name -> a copy of the array, for every parameter and buffer."""
         return OrderedDict((name, t.data.copy()) for name, t in self._named_state())
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy arrays from ``state`` into the parameters and buffers: all of them, or, on any error, none.
 
         Every entry must be present with its exact shape, as a real number
@@ -155,7 +165,7 @@ class Module:
             t.data[...] = converted[name]
             t.bump_version()
 
-    def save(self, path, metadata=None):
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, str] | None = None) -> None:
         """Write ``state_dict()`` to ``path``: safetensors if it ends in .safetensors, .npz otherwise.
 
         ``metadata``, a dict of strings, is stored beside the arrays
@@ -163,7 +173,7 @@ class Module:
         """
         serialization.save(self.state_dict(), path, metadata)
 
-    def load(self, path):
+    def load(self: M, path: str | os.PathLike[str]) -> M:
         """Load parameters saved by ``save``; an error names the file, and loads nothing."""
         state = serialization.load(path)
         try:
@@ -172,15 +182,29 @@ class Module:
             raise ValueError(f"{os.fspath(path)}: {err}") from None
         return self
 
-    def __repr__(self):
-        children = "".join(f"\n  ({name}): {child!r}".replace("\n", "\n  ") for name, child in self._children())
-        return f"{type(self).__name__}({self.extra_repr()}{children}{chr(10) if children else ''})"
+    def __repr__(self) -> str:
+        """PyTorch's printout: ``Name(extra_repr)`` on one line, or the extra lines and one ``(name): child``
+        line per child, each indented two spaces past the line that opens it."""
+        return _layout(type(self).__name__, self.extra_repr(), [(name, repr(child)) for name, child in
+                                                                self._children()])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
+        """The constructor arguments a printout shows, as PyTorch's ``extra_repr`` (overridden by layers)."""
         return ""
 
 
-def _convert(value, target):
+def _layout(name: str, extra: str, children: list[tuple[str, str]]) -> str:
+    """``name(...)`` as PyTorch's Module.__repr__ lays it out: on one line when there is only ``extra``; else
+    each line of ``extra`` and each ``(key): child`` on a line of its own, indented two spaces, a child's own
+    lines two spaces further (so its closing ``)`` lines up with its ``(key)``)."""
+    extra_lines = extra.split("\n") if extra else []
+    if not children and len(extra_lines) <= 1:
+        return f"{name}({extra})"
+    lines = extra_lines + [f"({key}): {text}" for key, text in children]
+    return f"{name}(\n" + "".join("  " + line.replace("\n", "\n  ") + "\n" for line in lines) + ")"
+
+
+def _convert(value: Any, target: Tensor) -> tuple[np.ndarray | None, str | None]:
     """``value`` as an array of ``target``'s dtype and shape, and what is wrong with it (None if nothing)."""
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.dtype.kind not in "biuf":

@@ -1,11 +1,14 @@
 """Recurrent cells: one time step each, unrolled by a Python loop (backpropagation through time is
 then just backward through that loop). Parameter names, shapes, gate order and initialisation
 (U(±1/√hidden_size) for everything) are PyTorch's, so its weights copy across."""
+from __future__ import annotations
+
 import math
 
 import numpy as np
 
 from ..core.tensor import Tensor
+from ..typing import DType, Seed
 from .init import uniform_
 from .module import Module
 
@@ -13,7 +16,8 @@ from .module import Module
 class _Cell(Module):
     gates = 1  # how many hidden_size blocks weight_ih and weight_hh stack
 
-    def __init__(self, input_size, hidden_size, bias=True, rng=None, dtype=np.float32):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, rng: Seed = None,
+                 dtype: DType = np.float32) -> None:
         self.input_size, self.hidden_size = input_size, hidden_size
         rows = self.gates * hidden_size
         rng = np.random.default_rng(rng)
@@ -26,19 +30,19 @@ class _Cell(Module):
             if p is not None:
                 uniform_(p, -bound, bound, rng=rng)
 
-    def _projections(self, x, h):
+    def _projections(self, x: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
         """x @ weight_ihᵀ + bias_ih and h @ weight_hhᵀ + bias_hh, kept apart (GRU needs them apart)."""
         if x.ndim != 2 or x.shape[1] != self.input_size:
             raise ValueError(f"{type(self).__name__}: input must be (batch, {self.input_size}), got {x.shape}")
         xi, hh = x @ self.weight_ih.T, h @ self.weight_hh.T
         if self.bias_ih is not None:
-            xi, hh = xi + self.bias_ih, hh + self.bias_hh
+            xi, hh = xi + self.bias_ih, hh + self.bias_hh  # type: ignore[operator]  # both biases, or neither
         return xi, hh
 
-    def _zeros(self, x):
+    def _zeros(self, x: Tensor) -> Tensor:
         return Tensor(np.zeros((x.shape[0], self.hidden_size), dtype=x.dtype))
 
-    def _state(self, x, h, what="the hidden state"):
+    def _state(self, x: Tensor, h: Tensor | None, what: str = "the hidden state") -> Tensor:
         """``h``, or zeros when it is None, after checking it against the input: broadcasting a state of another
         batch size or width would be a silent wrong answer (PyTorch refuses both)."""
         if x.ndim != 2 or x.shape[1] != self.input_size:
@@ -55,23 +59,26 @@ class _Cell(Module):
                              f"({x.shape[0]}, {self.hidden_size}), got {h.shape}")
         return h
 
-    def _gate(self, projection, i):
+    def _gate(self, projection: Tensor, i: int) -> Tensor:
         return projection[:, i * self.hidden_size:(i + 1) * self.hidden_size]
 
-    def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}"
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}" + (", bias=False" if self.bias_ih is None else "")
+        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        return text + (f", nonlinearity={nonlinearity}" if nonlinearity != "tanh" else "")
 
 
 class RNNCell(_Cell):
     """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu with nonlinearity="relu")."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", rng=None, dtype=np.float32):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 rng: Seed = None, dtype: DType = np.float32) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, bias, rng, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x, h=None):
+    def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
         xi, hh = self._projections(x, self._state(x, h))
         return (xi + hh).tanh() if self.nonlinearity == "tanh" else (xi + hh).relu()
 
@@ -85,7 +92,7 @@ class LSTMCell(_Cell):
 
     gates = 4
 
-    def forward(self, x, state=None):
+    def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         if state is not None and not (isinstance(state, (tuple, list)) and len(state) == 2):
             shape = f" of shape {state.shape}" if isinstance(state, Tensor) else ""
             raise TypeError(f"LSTMCell: the state must be a tuple (h, c) of two Tensors, got "
@@ -109,7 +116,7 @@ class GRUCell(_Cell):
 
     gates = 3
 
-    def forward(self, x, h=None):
+    def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
         h = self._state(x, h)
         xi, hh = self._projections(x, h)
         r = (self._gate(xi, 0) + self._gate(hh, 0)).sigmoid()

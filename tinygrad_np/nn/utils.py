@@ -1,5 +1,9 @@
 """``tinygrad_np.nn.utils``: gradient clipping, as in PyTorch."""
+from __future__ import annotations
+
 import math
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -9,13 +13,14 @@ from ..core.tensor import Tensor
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
-def _with_grads(parameters):
+def _grad_arrays(parameters: Any) -> list[np.ndarray]:
+    """The arrays of the gradients the parameters (a Tensor, or several) have; one without a gradient is skipped."""
     parameters = [parameters] if hasattr(parameters, "grad") else list(parameters)
-    return [p for p in parameters if p.grad is not None]
+    return [p._grad._data for p in parameters if p._grad is not None]
 
 
 @replayable
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0) -> Tensor:
     """Scale all gradients together so their total norm is at most ``max_norm``; return the norm before,
     as a 0-d float64 Tensor (as PyTorch returns a Tensor; ``float()`` of it is the number).
 
@@ -27,7 +32,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     """
     if not (norm_type > 0):
         raise ValueError(f"clip_grad_norm_: norm_type must be positive (or math.inf), got {norm_type}")
-    grads = [p._grad._data for p in _with_grads(parameters)]
+    grads = _grad_arrays(parameters)
     if not grads:
         return Tensor(np.array(0.0))
     if norm_type == math.inf:
@@ -43,7 +48,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
 
 
 @replayable
-def clip_grad_value_(parameters, clip_value):
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clip every gradient element into [-clip_value, clip_value], in place."""
-    for p in _with_grads(parameters):
-        np.clip(p._grad._data, -clip_value, clip_value, out=p._grad._data)
+    for g in _grad_arrays(parameters):
+        np.clip(g, -clip_value, clip_value, out=g)

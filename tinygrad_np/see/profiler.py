@@ -3,7 +3,7 @@
     with tg.profile() as prof:
         loss = model(x).cross_entropy(y)
         loss.backward()
-    print(prof.table())                      # one row per op: calls, forward, backward, share, memory
+    print(prof)                              # prof.table(): one row per op: calls, forward, backward, share, memory
     prof.export_chrome_trace("step.json")    # open in Perfetto or chrome://tracing
 
 It records every op this thread runs inside the block: its name, shapes, start, duration, the bytes of its
@@ -107,6 +107,14 @@ class profile:
                      f"{totals['backward_us'] / 1e3:>13.3f}{totals['total_us'] / 1e3:>10.3f}{'100.0%':>8}"
                      f"{totals['output_bytes'] / 1e6:>11.3f}{totals['saved_bytes'] / 1e6:>10.3f}")
         return "\n".join(lines)
+
+    def __str__(self):
+        """``print(prof)`` prints ``table()``."""
+        return self.table()
+
+    def __repr__(self):
+        ops = len({e["op"] for e in self.events})
+        return f"<profile: {len(self.events)} events of {ops} ops; print() it for the table>"
 
     def export_chrome_trace(self, path):
         """Write the events as Chrome trace-event JSON (complete events, microseconds), which Perfetto and
