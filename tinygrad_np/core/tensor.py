@@ -442,10 +442,6 @@ class Tensor(AttachedMethods):
         shape = shape_arg(shape, "reshape")
         return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
 
-    def flatten(self) -> "Tensor":
-        """All axes in one: ``reshape(-1)``.   dL/dx = dL/dz reshaped back."""
-        return self.reshape(-1)
-
     def transpose(self, *axes: ShapeLike) -> "Tensor":
         """Permute the axes: ``transpose(1, 0, 2)`` or ``transpose((1, 0, 2))``; with none given, reverse
         them (as NumPy does).   dL/dx = dL/dz transposed by the inverse permutation (ops.Transpose)."""

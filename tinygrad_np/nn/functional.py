@@ -300,9 +300,14 @@ def _string_padding(x, kernel, stride, dilation, padding):
 def pad(x: Tensor, pad: tuple[int, ...] | list[int], value: float = 0.0, mode: str = "constant") -> Tensor:
     """PyTorch's ``F.pad``: ``pad`` lists (before, after) pairs starting from the LAST axis, (left, right, top,
     bottom, ...); a negative width cuts that many elements off instead (composed from Tensor.pad and
-    indexing, so its derivative is theirs: the padding's gradient dropped, a cut part's zero)."""
-    if mode != "constant":
-        raise ValueError(f"F.pad: only mode='constant' is here, got {mode!r}")
+    indexing, so its derivative is theirs: the padding's gradient dropped, a cut part's zero).
+
+    ``mode``: "constant" (``value``), or PyTorch's "reflect" (mirrored about the edge element, a width below
+    the axis's length), "replicate" (the edge element repeated) and "circular" (wrapped around from the other
+    end, after any cut, at most once). Those three are an index along each padded axis, so dL/dx adds each
+    output's gradient into the element it copied. An unknown mode raises NotImplementedError, as PyTorch."""
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"F.pad: mode must be one of {', '.join(_PAD_MODES)}, got {mode!r}")
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim or not all(isinstance(p, (int, np.integer)) for p in pad):
         raise ValueError(f"F.pad: pad must be an even number of ints, at most two per axis of the {x.ndim}, "
@@ -314,11 +319,44 @@ def pad(x: Tensor, pad: tuple[int, ...] | list[int], value: float = 0.0, mode: s
         if x.shape[axis] + min(before, 0) + min(after, 0) < 0:
             raise ValueError(f"F.pad: cutting {-min(before, 0) - min(after, 0)} from axis {axis} of length "
                              f"{x.shape[axis]}")
+    if mode != "constant":
+        return _pad_by_index(x, widths, mode)
     if any(b > 0 or a > 0 for b, a in widths):
         x = x.pad([(max(b, 0), max(a, 0)) for b, a in widths], value=value)
     if any(b < 0 or a < 0 for b, a in widths):
         x = x[tuple(slice(-min(b, 0), x.shape[i] + min(a, 0) if a < 0 else None)
                     for i, (b, a) in enumerate(widths))]
+    return x
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_by_index(x, widths, mode):
+    """F.pad's reflect, replicate and circular modes: along each padded axis, the output's element o copies
+    input element o - before, mirrored, clipped or wrapped into the axis. Circular cuts first and wraps within
+    what is left, as PyTorch's."""
+    for axis, (before, after) in enumerate(widths):
+        if not before and not after:
+            continue
+        length = x.shape[axis]
+        if mode == "circular":
+            start, stop = -min(before, 0), length + min(after, 0)
+            length, before, after = stop - start, max(before, 0), max(after, 0)
+        if (mode == "reflect" and max(before, after) >= length) or (mode == "circular" and max(before, after) > length):
+            raise ValueError(f"F.pad: mode={mode!r} needs padding {'below' if mode == 'reflect' else 'at most'} "
+                             f"the length of axis {axis}, {length}; got ({before}, {after})")
+        if mode != "reflect" and length == 0:
+            raise ValueError(f"F.pad: mode={mode!r} has nothing to copy from axis {axis} of length 0")
+        source = np.arange(-before, length + after)
+        if mode == "reflect":
+            source = np.abs(source)
+            source = np.where(source >= length, 2 * (length - 1) - source, source)
+        elif mode == "replicate":
+            source = np.clip(source, 0, length - 1)
+        else:
+            source = start + source % length
+        x = x[(slice(None),) * axis + (source,)]
     return x
 
 
