@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import ops
 from ..composed import stack
@@ -25,6 +26,8 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "leaky_relu", "elu", "softmax", "log_softmax",
     "relu6", "hardtanh", "hardswish", "softsign", "mish", "celu", "binary_cross_entropy",
     "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate", "pad", "linear",
+    # issue 29 (ops2)
+    "conv3d", "conv_transpose3d", "avg_pool3d", "max_unpool2d",
 ]
 
 
@@ -181,7 +184,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Pair =
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``: x (N, C, H, W), weight
     (out, C / groups, kh, kw), bias (out,); the result is (N, out, OH, OW). ``padding`` is an int, a pair,
     or PyTorch's "valid" (none) or "same" (the output as large as the input; stride 1 only; an odd total pad
-    puts the extra row and column at the end, as PyTorch).
+    puts the extra row and column at the end, as PyTorch). Uneven padding is F.pad's flat form, (left,
+    right, top, bottom), and a negative width cuts the input (as F.pad's does).
 
     Computed as im2col: every window laid out by ``Unfold`` (a strided view),
     then one matrix product per group. Its derivative is the chain rule through
@@ -193,6 +197,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Pair =
             ops.linalg.check_same_float(x, t, "conv2d", "input ", name + " ")
     if isinstance(padding, str):
         x, padding = _string_padding(x, weight.shape[2:], stride, dilation, padding), 0
+    elif _uneven(padding, 2, "conv2d"):  # (left, right, top, bottom), or a negative width: F.pad's, then none
+        x, padding = pad(x, _flat_pad(padding, 2)), 0
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be (out, in / groups, kh, kw), got shape {weight.shape}")
     out_channels, per_group, kh, kw = weight.shape
@@ -224,15 +230,17 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Pair =
 def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | tuple[int] = 1,
            padding: int | tuple[int] = 0, dilation: int | tuple[int] = 1, groups: int = 1) -> Tensor:
     """1-D cross-correlation, as ``torch.nn.functional.conv1d``: x (N, C, L), weight (out, C / groups, k).
+    ``padding`` is an int, or (left, right) for uneven padding; a negative width cuts the input.
 
     conv2d on a height-1 image (composed), so its derivative is conv2d's.
     """
     if x.ndim != 3 or weight.ndim != 3:
         raise ValueError(f"conv1d: input must be (N, C, L) and weight (out, in / groups, k), "
                          f"got {x.shape} and {weight.shape}")
+    sides = isinstance(padding, (tuple, list)) and len(padding) == 2  # (left, right)
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, _single(stride, "stride")),
-                 padding=(0, _single(padding, "padding")), dilation=(1, _single(dilation, "dilation")),
-                 groups=groups)
+                 padding=(*padding, 0, 0) if sides else (0, _single(padding, "padding")),  # type: ignore[misc]
+                 dilation=(1, _single(dilation, "dilation")), groups=groups)
     return out.squeeze(2)
 
 
@@ -245,10 +253,12 @@ def _single(value: Any, name: str) -> Any:
     return value
 
 
-def max_pool2d(x: Tensor, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0,
-               dilation: Pair = 1) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size: Pair, stride: Pair | None = None, padding: Pair | tuple[int, ...] = 0,
+               dilation: Pair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The largest value of each window, as ``torch.nn.functional.max_pool2d`` (padding counts as -inf; a
-    ``dilation`` spreads each window's taps that far apart).
+    ``dilation`` spreads each window's taps that far apart). ``ceil_mode`` and ``return_indices`` are
+    PyTorch's, as are integer inputs; uneven padding is F.pad's flat form, (left, right, top, bottom)
+    (``_max_pool2d_more`` computes those).
 
     d/dx = dL/dz at each window's first maximum, 0 elsewhere: PyTorch's rule
     (``ops.WindowMax``). When the windows tile the image (stride = kernel, no
@@ -256,6 +266,8 @@ def max_pool2d(x: Tensor, kernel_size: Pair, stride: Pair | None = None, padding
     ``Unfold`` lays the windows out.
     """
     stride = kernel_size if stride is None else stride
+    if ceil_mode or return_indices or x.dtype.kind != "f" or _uneven(padding, 2, "max_pool2d"):
+        return _max_pool2d_more(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     _pool_args(kernel_size, stride, padding, "max_pool2d")
     dilated = _pair(dilation, "dilation", "max_pool2d") != (1, 1)
     if x.ndim == 4 and not dilated and _tiles(x, kernel_size, stride, padding):
@@ -272,12 +284,18 @@ def _tiles(x, kernel_size, stride, padding):
             and x.shape[2] % k[0] == 0 and x.shape[3] % k[1] == 0)
 
 
-def avg_pool2d(x: Tensor, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> Tensor:
-    """The mean of each window, as ``torch.nn.functional.avg_pool2d`` (padding counts as zeros).
+def avg_pool2d(x: Tensor, kernel_size: Pair, stride: Pair | None = None, padding: Pair | tuple[int, ...] = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """The mean of each window, as ``torch.nn.functional.avg_pool2d`` (padding counts as zeros). PyTorch's
+    ``ceil_mode`` (windows that start inside reach past the end), ``count_include_pad=False`` (the mean of the
+    input's elements only) and ``divisor_override``; uneven padding as (left, right, top, bottom).
 
-    d/dx = dL/dz / (kh kw), spread over the window.
+    d/dx = dL/dz / (kh kw), spread over the window (over the window's divisor with those arguments).
     """
     stride = kernel_size if stride is None else stride
+    if ceil_mode or not count_include_pad or divisor_override is not None or _uneven(padding, 2, "avg_pool2d"):
+        return _avg_pool(x, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                         "avg_pool2d")
     _pool_args(kernel_size, stride, padding, "avg_pool2d")
     return _windows(x, kernel_size, stride, padding, 1, "avg_pool2d").mean(axis=(4, 5))
 
@@ -433,6 +451,307 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Pair) -> Tensor:
     rows = [stack([x[:, :, r0:r1, c0:c1].mean(axis=(2, 3)) for c0, c1 in bins(w, ow)], axis=-1)
             for r0, r1 in bins(h, oh)]
     return stack(rows, axis=-2)
+
+
+# ---- 3-D convolution and pooling, and PyTorch's other pooling and padding arguments (issue 29) -------------
+# The n-dimensional windows of ops.VolumeUnfold and ops.VolumeFold; conv2d's and the pools' own fast paths above
+# are left as they are, and hand these functions only the arguments they do not take.
+def _tuple(value: Any, dims: int, name: str, op: str) -> tuple[int, ...]:
+    values = (value,) * dims if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != dims or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise TypeError(f"{op}: {name} must be an int or {dims} ints, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _uneven(padding: Any, dims: int, op: str) -> bool:
+    """True for padding in F.pad's flat form (before and after for each spatial axis, the last axis first) or
+    with a negative width; a tuple of any length but 1, ``dims`` and 2 ``dims`` is refused."""
+    if isinstance(padding, str) or isinstance(padding, (int, np.integer)):
+        return not isinstance(padding, str) and padding < 0
+    widths = tuple(padding)
+    if len(widths) not in (1, dims, 2 * dims) or not all(isinstance(w, (int, np.integer)) for w in widths):
+        raise ValueError(f"{op}: padding must be an int, {dims} ints, or {2 * dims} (before and after each axis, "
+                         f"the last axis first, as F.pad), got {padding!r}")
+    return len(widths) == 2 * dims or min(widths) < 0
+
+
+def _flat_pad(padding: Any, dims: int) -> tuple[int, ...]:
+    """Any padding form as F.pad's flat tuple over the last ``dims`` axes."""
+    if isinstance(padding, (int, np.integer)):
+        return (int(padding),) * (2 * dims)
+    widths = tuple(int(w) for w in padding)
+    if len(widths) == 2 * dims:
+        return widths
+    widths = widths * dims if len(widths) == 1 else widths
+    return tuple(w for axis in reversed(widths) for w in (axis, axis))
+
+
+def _edges(padding: Any, dims: int) -> list[tuple[int, int]]:
+    """(before, after) for each spatial axis, first axis first, from any padding form."""
+    flat = _flat_pad(padding, dims)
+    return [(flat[2 * (dims - 1 - a)], flat[2 * (dims - 1 - a) + 1]) for a in range(dims)]
+
+
+def _pool_geometry(x, dims, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """Checked kernel, stride, dilation and (before, after) padding for a pool over the last ``dims`` axes of
+    (N, C, *spatial) or (C, *spatial), and the padding each axis needs after that for ceil_mode's last window
+    (PyTorch's rule: a window must start inside the input or its front padding)."""
+    if x.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{op}: input must have {dims + 1} or {dims + 2} dimensions, got shape {x.shape}")
+    kernel = _tuple(kernel_size, dims, "kernel_size", op)
+    stride = kernel if stride is None else _tuple(stride, dims, "stride", op)
+    dilation = _tuple(dilation, dims, "dilation", op)
+    _uneven(padding, dims, op)
+    edges = _edges(padding, dims)
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive, got {kernel}, {stride}, "
+                         f"{dilation}")
+    if any(min(e) < 0 or max(e) > k // 2 for e, k in zip(edges, kernel, strict=True)):
+        raise ValueError(f"{op}: padding {padding} must be between 0 and half the kernel size {kernel}")
+    extra = []
+    for size, k, s, d, (before, after) in zip(x.shape[-dims:], kernel, stride, dilation, edges, strict=True):
+        reach = size + before + after - d * (k - 1) - 1
+        count = (-(-reach // s) if ceil_mode else reach // s) + 1
+        if ceil_mode and (count - 1) * s >= size + before:
+            count -= 1
+        if count < 1:
+            raise ValueError(f"{op}: the padded input's length {size + before + after} is shorter than the kernel's "
+                             f"reach {d * (k - 1) + 1}")
+        extra.append(max(0, (count - 1) * s + d * (k - 1) + 1 - (size + before + after)))
+    return kernel, stride, dilation, edges, extra
+
+
+def _batched(x: Tensor, dims: int) -> tuple[Tensor, bool]:
+    """(N, C, *spatial) as it is, or an unbatched (C, *spatial) with a batch axis of 1 (and True)."""
+    return (x, False) if x.ndim == dims + 2 else (x.unsqueeze(0), True)
+
+
+def _lowest(dtype: np.dtype) -> Any:
+    """The value padding must hold so that it never wins a max: -inf, or an integer type's smallest."""
+    if dtype.kind == "f":
+        return -np.inf
+    return False if dtype.kind == "b" else np.iinfo(dtype).min
+
+
+def _max_pool2d_more(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    """max_pool2d with ceil_mode, return_indices, uneven padding or an integer input: padding that can never
+    win (-inf, or the integer type's smallest), reaching as far as ceil_mode's last window, then the windows
+    and their max (ops.WindowMax: d/dx = dL/dz at each window's first maximum). The indices, PyTorch's
+    (where each maximum is in its input's flattened plane), are computed in a note."""
+    op = "max_pool2d"
+    kernel, stride, dilation, edges, extra = _pool_geometry(x, 2, kernel_size, stride, padding, dilation, ceil_mode,
+                                                            op)
+    x4, unbatched = _batched(x, 2)
+    widths = ((0, 0), (0, 0)) + tuple((b, a + e) for (b, a), e in zip(edges, extra, strict=True))
+    padded = x4.pad(widths, value=_lowest(x.dtype)) if any(map(any, widths)) else x4
+    out = ops.WindowMax.apply(ops.Unfold.apply(padded, kernel=kernel, stride=stride, dilation=dilation), axes=(4, 5))
+    out = out.squeeze(0) if unbatched else out
+    if not return_indices:
+        return out
+    indices = Tensor._make(note(_max_pool_indices, x4._data, kernel, stride, dilation, widths), False)
+    return out, indices.squeeze(0) if unbatched else indices
+
+
+def _max_pool_indices(x, kernel, stride, dilation, widths):
+    """PyTorch's max_pool2d indices: for each window, its maximum's place in the input's flattened (H, W) plane;
+    the first maximum in row-major order of the window, or its last NaN, as PyTorch's loop finds it; padding is
+    never chosen."""
+    (kh, kw), (h, w) = kernel, x.shape[2:]
+
+    def windows(a):
+        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+        view = sliding_window_view(a, span, axis=(-2, -1))
+        return view[..., ::stride[0], ::stride[1], ::dilation[0], ::dilation[1]]
+
+    values = windows(np.pad(x, widths, constant_values=_lowest(x.dtype)))
+    values = values.reshape(values.shape[:4] + (kh * kw,))
+    valid = windows(np.pad(np.ones((h, w), dtype=bool), widths[2:]))
+    valid = valid.reshape(valid.shape[:2] + (kh * kw,))
+    best = values.max(axis=-1, keepdims=True)
+    chosen = np.argmax((values == best) & valid, axis=-1)
+    if x.dtype.kind == "f":
+        nans = np.isnan(values) & valid
+        last_nan = kh * kw - 1 - np.argmax(nans[..., ::-1], axis=-1)
+        chosen = np.where(nans.any(axis=-1), last_nan, chosen)
+    oh, ow = values.shape[2:4]
+    p, q = np.divmod(chosen, kw)
+    rows = np.arange(oh)[:, None] * stride[0] - widths[2][0] + p * dilation[0]
+    cols = np.arange(ow)[None, :] * stride[1] - widths[3][0] + q * dilation[1]
+    return (rows * w + cols).astype(np.int64)
+
+
+def max_unpool2d(x: Tensor, indices: TensorLike, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0,
+                 output_size: Any = None) -> Tensor:
+    """The inverse of max_pool2d with return_indices, as ``torch.nn.functional.max_unpool2d``: zeros of (N, C,
+    H_out, W_out), each value of x put at its index in the flattened (H_out, W_out) plane. H_out = (H - 1)
+    stride - 2 padding + kernel, or the last two of ``output_size``. A scatter (Tensor.scatter): dL/dx =
+    dL/dz at the place each value went (0 for one a later value overwrote)."""
+    op = "max_unpool2d"
+    kernel = _tuple(kernel_size, 2, "kernel_size", op)
+    stride = kernel if stride is None else _tuple(stride, 2, "stride", op)
+    pads = _tuple(padding, 2, "padding", op)
+    x4, unbatched = _batched(x, 2)
+    index = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if index.shape != x.shape:
+        raise ValueError(f"{op}: indices {index.shape} must have the shape of x {x.shape}")
+    if output_size is None:
+        size = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(x.shape[-2:], stride, pads, kernel, strict=True))
+    else:
+        size = tuple(int(n) for n in tuple(output_size)[-2:])
+    n, c = x4.shape[:2]
+    plane = Tensor._make(np.zeros((n, c, size[0] * size[1]), dtype=x.dtype), False)
+    out = plane.scatter(2, index.reshape(n, c, -1), x4.reshape(n, c, -1))  # type: ignore[attr-defined]
+    out = out.reshape((n, c) + size)
+    return out.squeeze(0) if unbatched else out
+
+
+def _avg_pool(x, dims, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, op):
+    """The sum over each window of the zero-padded input (ops.VolumeUnfold), over PyTorch's divisor: the
+    window's size within the padded input (count_include_pad), or within the input alone, or
+    ``divisor_override``.   dL/dx = dL/dz over each window's divisor, spread over the window."""
+    kernel, stride, _, edges, extra = _pool_geometry(x, dims, kernel_size, stride, padding, 1, ceil_mode, op)
+    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override < 1):
+        raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
+    xb, unbatched = _batched(x, dims)
+    widths = ((0, 0), (0, 0)) + tuple((b, a + e) for (b, a), e in zip(edges, extra, strict=True))
+    padded = xb.pad(widths) if any(map(any, widths)) else xb
+    windows = ops.VolumeUnfold.apply(padded, kernel=kernel, stride=stride, dilation=(1,) * dims)
+    total = windows.sum(axis=tuple(range(2 + dims, 2 + 2 * dims)))
+    if divisor_override is not None:
+        divisor = np.asarray(divisor_override, dtype=x.dtype)
+    else:
+        divisor = _avg_divisors(xb.shape[2:], total.shape[2:], kernel, stride, edges, count_include_pad, x.dtype)
+    out = total / Tensor._make(divisor, False)
+    return out.squeeze(0) if unbatched else out
+
+
+def _avg_divisors(sizes, counts, kernel, stride, edges, count_include_pad, dtype):
+    """Each window's divisor, PyTorch's: the product over axes of the window's length inside the padded input
+    (count_include_pad) or inside the input; ceil_mode's overhang past the padding never counts."""
+    divisor = np.ones((), dtype=np.int64)
+    for size, count, k, s, (before, after) in zip(sizes, counts, kernel, stride, edges, strict=True):
+        start = np.arange(count) * s - before
+        stop = np.minimum(start + k, size + after)
+        if not count_include_pad:
+            start, stop = np.maximum(start, 0), np.minimum(stop, size)
+        divisor = np.multiply.outer(divisor, stop - start)
+    return divisor.astype(dtype)
+
+
+def avg_pool3d(x: Tensor, kernel_size: int | tuple[int, int, int], stride: int | tuple[int, int, int] | None = None,
+               padding: int | tuple[int, ...] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean of each window of (N, C, D, H, W) (or (C, D, H, W)), as ``torch.nn.functional.avg_pool3d``,
+    with its ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` (as avg_pool2d's).   d/dx = dL/dz
+    over each window's divisor, spread over the window."""
+    return _avg_pool(x, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, "avg_pool3d")
+
+
+def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | tuple[int, int, int] = 1,
+           padding: int | tuple[int, ...] | str = 0, dilation: int | tuple[int, int, int] = 1,
+           groups: int = 1) -> Tensor:
+    """3-D cross-correlation, as ``torch.nn.functional.conv3d``: x (N, C, D, H, W), weight (out, C / groups,
+    kd, kh, kw), bias (out,); the result is (N, out, OD, OH, OW). ``padding``: an int, three, "valid" or
+    "same", or F.pad's flat six (a negative width cuts).
+
+    im2col, as conv2d: every window laid out by ``ops.VolumeUnfold``, then one matrix product per group; the
+    derivative is the chain rule through those (the input's gradient is ``VolumeFold``, the windows' gradients
+    added back where they came from).
+    """
+    return _conv(x, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _conv(x, weight, bias, stride, padding, dilation, groups, dims, op):
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            ops.linalg.check_same_float(x, t, op, "input ", name + " ")
+    if x.ndim != dims + 2 or weight.ndim != dims + 2:
+        raise ValueError(f"{op}: input must be (N, C, {dims} spatial axes) and weight (out, in / groups, "
+                         f"{dims} kernel sizes), got {x.shape} and {weight.shape}")
+    out_channels, per_group = weight.shape[:2]
+    kernel = weight.shape[2:]
+    stride, dilation = _tuple(stride, dims, "stride", op), _tuple(dilation, dims, "dilation", op)
+    if min(stride) < 1 or min(dilation) < 1 or groups < 1:
+        raise ValueError(f"{op}: stride, dilation and groups must be positive, got {stride}, {dilation}, {groups}")
+    if x.shape[1] != per_group * groups or out_channels % groups:
+        raise ValueError(f"{op}: input {x.shape} and weight {weight.shape} with groups={groups}: the input needs "
+                         f"{per_group * groups} channels on axis 1 and the weight's {out_channels} outputs must "
+                         f"divide into {groups} groups")
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{op}: padding must be an int, ints, 'valid' or 'same', got {padding!r}")
+        if padding == "same" and stride != (1,) * dims:
+            raise ValueError(f"{op}: padding='same' needs stride 1 (as PyTorch)")
+        total = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)] if padding == "same" else [0] * dims
+        flat = tuple(w for t in reversed(total) for w in (t // 2, t - t // 2))
+    else:
+        _uneven(padding, dims, op)
+        flat = _flat_pad(padding, dims)
+    if any(flat):
+        x = pad(x, flat)
+    for size, k, d in zip(x.shape[2:], kernel, dilation, strict=True):
+        if size < d * (k - 1) + 1:
+            raise ValueError(f"{op}: the padded input {x.shape} is smaller than the kernel's reach {d * (k - 1) + 1}")
+    cols = ops.VolumeUnfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)  # (N, C, *out, *kernel)
+    n, out = x.shape[0], cols.shape[2:2 + dims]
+    taps, positions = per_group * math.prod(kernel), n * math.prod(out)
+    # One column per output position, as conv2d lays them out: (C, *kernel, N, *out).
+    columns = cols.transpose(1, *range(2 + dims, 2 + 2 * dims), 0, *range(2, 2 + dims))
+    size = out_channels // groups
+    outs = []
+    for g in range(groups):
+        part = columns if groups == 1 else columns[g * per_group:(g + 1) * per_group]
+        w = weight if groups == 1 else weight[g * size:(g + 1) * size]
+        outs.append(w.reshape(size, taps) @ part.reshape(taps, positions))
+    result = outs[0] if groups == 1 else concatenate(outs, axis=0)  # (out, N * prod(out))
+    result = result.reshape((out_channels, n) + out).transpose(1, 0, *range(2, 2 + dims))
+    return result + bias.reshape((out_channels,) + (1,) * dims) if bias is not None else result
+
+
+def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | tuple[int, int, int] = 1,
+                     padding: int | tuple[int, int, int] = 0, output_padding: int | tuple[int, int, int] = 0,
+                     groups: int = 1, dilation: int | tuple[int, int, int] = 1) -> Tensor:
+    """The adjoint of conv3d, as ``torch.nn.functional.conv_transpose3d``: x (N, C, D, H, W), weight (C, out /
+    groups, kd, kh, kw); each input element adds weight times its value into the output window it maps to.
+    D_out = (D - 1) stride - 2 padding + dilation (kd - 1) + output_padding + 1, as conv_transpose2d.
+
+    Composed: one matrix product per group gives every window's values, ``ops.VolumeFold`` adds them where
+    they land, and the padding is cut off; the derivative is the chain rule through those.
+    """
+    op, dims = "conv_transpose3d", 3
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            ops.linalg.check_same_float(x, t, op, "input ", name + " ")
+    if x.ndim != dims + 2 or weight.ndim != dims + 2 or x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+        raise ValueError(f"{op}: input (N, C, D, H, W) {x.shape} and weight (C, out / groups, kd, kh, kw) "
+                         f"{weight.shape} with groups={groups}: the input's C must be the weight's first axis, "
+                         "divisible by groups")
+    stride, pads = _tuple(stride, dims, "stride", op), _tuple(padding, dims, "padding", op)
+    extra, dilation = _tuple(output_padding, dims, "output_padding", op), _tuple(dilation, dims, "dilation", op)
+    if min(stride) < 1 or min(dilation) < 1 or min(pads) < 0 or min(extra) < 0:
+        raise ValueError(f"{op}: stride and dilation must be at least 1, padding and output_padding at least 0")
+    if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation, strict=True)):
+        raise ValueError(f"{op}: output_padding {extra} must be smaller than stride {stride} or dilation {dilation}")
+    n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+    per_group, kernel = weight.shape[1], weight.shape[2:]
+    covered = tuple((size - 1) * s + d * (k - 1) + 1
+                    for size, s, d, k in zip(spatial, stride, dilation, kernel, strict=True))
+    rows = x.transpose(0, *range(2, 2 + dims), 1).reshape(n * math.prod(spatial), c)  # one row per input element
+    c_group = c // groups
+    products = [rows[:, g * c_group:(g + 1) * c_group] @ weight[g * c_group:(g + 1) * c_group].reshape(
+        c_group, per_group * math.prod(kernel)) for g in range(groups)]
+    windows = products[0] if groups == 1 else concatenate(products, axis=1)
+    windows = windows.reshape((n,) + spatial + (groups * per_group,) + kernel)
+    windows = windows.transpose(0, 1 + dims, *range(1, 1 + dims), *range(2 + dims, 2 + 2 * dims))
+    out = ops.VolumeFold.apply(windows, shape=(n, groups * per_group) + covered, stride=stride, dilation=dilation)
+    if any(extra):  # output_padding: places no window reaches, at the end of each axis
+        out = out.pad(((0, 0), (0, 0)) + tuple((0, e) for e in extra))
+    full = tuple(cv + e for cv, e in zip(covered, extra, strict=True))
+    if min(f - 2 * p for f, p in zip(full, pads, strict=True)) < 1:
+        raise ValueError(f"{op}: padding {pads} leaves no output from an input of {spatial}")
+    if any(pads):
+        out = out[(slice(None), slice(None)) + tuple(slice(p, f - p) for p, f in zip(pads, full, strict=True))]
+    return out + bias.reshape((-1,) + (1,) * dims) if bias is not None else out
 
 
 def interpolate(x: Tensor, size: Pair | None = None, scale_factor: float | tuple[float, float] | None = None,

@@ -2,7 +2,7 @@
 
 One module a family: arithmetic, elementwise functions, choosing (maximum,
 where), reductions and broadcasting, matrix products, shape and indexing,
-sliding windows, and losses.
+sliding windows (2-D, and any number of spatial axes), and losses.
 """
 from .arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from .elementwise import Abs, Cos, Exp, Gelu, Log, PiecewiseConstant, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
@@ -12,6 +12,7 @@ from .norm import Normalize
 from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
 from .select import Maximum, Where
 from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
+from .volume import VolumeFold, VolumeUnfold
 from .window import Fold, Unfold, WindowMax
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "MatMul", "Linear", "Einsum",
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
     "Unfold", "Fold", "WindowMax",
+    "VolumeUnfold", "VolumeFold",
     "LogSoftmax", "CrossEntropy", "Normalize",
 ]
