@@ -3037,12 +3037,10 @@ class TestOps:
         helper_test_op([shape], lambda x: torch.nn.functional.interpolate(x, size=out_sz, mode=mode, **kwargs),
                        lambda x: F.interpolate(x, size=out_sz, mode=ours_mode or mode, **kwargs), atol=atol)
 
-    @fails("resizing: interpolate(mode='linear') is missing")
     def test_interpolate_linear(self):
         for in_sz, out_sz in [((52,), (29,)), ((29,), (52,))]:
             self._interpolate((2, 3) + in_sz, out_sz, "linear")
 
-    @fails("resizing: interpolate(mode='linear', align_corners=True) is missing")
     def test_interpolate_linear_corners_aligned(self):
         for in_sz, out_sz in [((52,), (29,)), ((29,), (52,))]:
             self._interpolate((2, 3) + in_sz, out_sz, "linear", align_corners=True)
@@ -3055,33 +3053,26 @@ class TestOps:
         for in_sz, out_sz in [((5, 2, 8), (3, 6, 4))]:
             self._interpolate((2, 3) + in_sz, out_sz, mode)
 
-    @fails("resizing: interpolate(mode='nearest') of 3-D (N, C, L) and 5-D (N, C, D, H, W) input is missing (4-D "
-           "holds)")
     def test_interpolate_nearest(self):
         self._interpolate_nearest("nearest")
 
-    @fails("resizing: interpolate(mode='nearest-exact') is missing")
     def test_interpolate_nearest_exact(self):
         self._interpolate_nearest("nearest-exact")
 
-    @fails("resizing: interpolate(mode='bilinear') is missing")
     @slow
     def test_interpolate_bilinear(self):
         for in_sz, out_sz in [((12, 20), (9, 31)), ((12, 9), (31, 20)), ((9, 31), (20, 12))]:
             self._interpolate((2, 3) + in_sz, out_sz, "bilinear", atol=1e-4)
 
-    @fails("resizing: interpolate(mode='bilinear', align_corners=True) is missing")
     @slow
     def test_interpolate_bilinear_corners_aligned(self):
         for in_sz, out_sz in [((12, 20), (9, 31)), ((12, 9), (31, 20)), ((9, 31), (20, 12))]:
             self._interpolate((2, 3) + in_sz, out_sz, "bilinear", atol=1e-4, align_corners=True)
 
-    @fails("resizing: interpolate(mode='trilinear') is missing")
     def test_interpolate_trilinear(self):
         for in_sz, out_sz in [((5, 2, 8), (3, 6, 4))]:
             self._interpolate((2, 3) + in_sz, out_sz, "trilinear", atol=1e-4)
 
-    @fails("resizing: interpolate(mode='trilinear', align_corners=True) is missing")
     def test_interpolate_trilinear_corners_aligned(self):
         for in_sz, out_sz in [((5, 2, 8), (3, 6, 4))]:
             self._interpolate((2, 3) + in_sz, out_sz, "trilinear", atol=1e-4, align_corners=True)
@@ -3739,14 +3730,12 @@ class TestOpsUint8:
                        lambda x: F.interpolate((10 * x).relu().astype(np.uint8), size=out_sz, mode=mode),
                        forward_only=True)
 
-    @fails("resizing: interpolate(mode='bilinear') is missing")
     def test_interpolate_bilinear(self):
         self._interpolate("bilinear")
 
     def test_interpolate_nearest(self):
         self._interpolate("nearest")
 
-    @fails("resizing: interpolate(mode='nearest-exact') is missing")
     def test_interpolate_nearest_exact(self):
         self._interpolate("nearest-exact")
 

@@ -754,28 +754,147 @@ def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     return out + bias.reshape((-1,) + (1,) * dims) if bias is not None else out
 
 
-def interpolate(x: Tensor, size: Pair | None = None, scale_factor: float | tuple[float, float] | None = None,
-                mode: str = "nearest") -> Tensor:
-    """Nearest-neighbour resizing of (N, C, H, W), as ``torch.nn.functional.interpolate(mode="nearest")``:
-    output pixel (i, j) copies input (floor(i / scale_h), floor(j / scale_w)) (an index, so its derivative
-    adds each output's gradient back into the pixel it copied)."""
-    if mode != "nearest":
-        raise ValueError(f"interpolate: only mode='nearest' is here, got {mode!r}")
-    if x.ndim != 4 or (size is None) == (scale_factor is None):
-        raise ValueError(f"interpolate: give (N, C, H, W) input and exactly one of size and scale_factor, "
-                         f"got shape {x.shape}, size={size}, scale_factor={scale_factor}")
-    h, w = x.shape[2:]
+# ---- resizing (issue 29): PyTorch's interpolate, index for index ----------------------------------------------
+_RESIZE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def interpolate(x: Tensor, size: int | tuple[int, ...] | None = None,
+                scale_factor: float | tuple[float, ...] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resizing of (N, C, L), (N, C, H, W) or (N, C, D, H, W), as ``torch.nn.functional.interpolate``, to
+    ``size`` or ``scale_factor`` times the input (rounded down). Modes: "nearest" (PyTorch's: source index
+    floor(i * scale), with scale 1 / scale_factor as given, in float32 as PyTorch computes it), "nearest-exact"
+    (floor((i + 0.5) scale)), and "linear", "bilinear", "trilinear" for 3-, 4- and 5-D input (the two
+    neighbours' weighted sum along each resized axis; ``align_corners`` as PyTorch's). uint8 images resize
+    bilinearly with PyTorch's fixed-point weights, to the same bytes.
+
+    Nearest is an index, so its derivative adds each output's gradient into the element it copied; linear
+    modes are a gather and a weighted sum along each axis: dL/dx gets dL/dz times each weight at each source.
+    """
+    if mode not in _RESIZE_MODES:
+        raise NotImplementedError(f"interpolate: mode must be one of {', '.join(_RESIZE_MODES)}, got {mode!r}")
+    dims = x.ndim - 2
+    needs = _RESIZE_MODES[mode]
+    if dims not in (1, 2, 3) or (needs is not None and needs != dims):
+        wanted = f"{needs + 2}-D input" if needs is not None else "3-, 4- or 5-D input"
+        raise NotImplementedError(f"interpolate: mode={mode!r} needs {wanted} (N, C, ...), got shape {x.shape}")
+    if align_corners is not None and needs is None:
+        raise ValueError("interpolate: align_corners can only be set with the linear modes (linear, bilinear, "
+                         "trilinear), as PyTorch")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not here; only antialias=False")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"interpolate: give exactly one of size and scale_factor, got size={size}, "
+                         f"scale_factor={scale_factor}")
+    spatial = x.shape[2:]
     if size is not None:
-        out = _pair(size, "size", "interpolate")
-        scale = (h / out[0], w / out[1])
+        out = _tuple(size, dims, "size", "interpolate")
+        scales: tuple[float | None, ...] = (None,) * dims
     else:
-        factor: Any = scale_factor  # a number, or one for each axis
-        factors = (factor, factor) if np.isscalar(factor) else tuple(factor)
-        out = (int(h * factors[0]), int(w * factors[1]))
-        scale = (1 / factors[0], 1 / factors[1])
-    rows = np.minimum(np.floor(np.arange(out[0]) * scale[0]).astype(np.int64), h - 1)
-    cols = np.minimum(np.floor(np.arange(out[1]) * scale[1]).astype(np.int64), w - 1)
-    return x[:, :, rows[:, None], cols[None, :]]
+        factors = (scale_factor,) * dims if np.isscalar(scale_factor) else tuple(scale_factor)  # type: ignore[arg-type]
+        if len(factors) != dims:
+            raise ValueError(f"interpolate: scale_factor {scale_factor} needs one factor for each of {dims} axes")
+        out = tuple(int(math.floor(n * float(f))) for n, f in zip(spatial, factors, strict=True))
+        scales = (None,) * dims if recompute_scale_factor else tuple(float(f) for f in factors)
+    if min(out) < 1 or min(spatial) < 1:
+        raise ValueError(f"interpolate: input {spatial} and output {out} sizes must be positive")
+    if needs is None:
+        for axis, (n_in, n_out, scale) in enumerate(zip(spatial, out, scales, strict=True)):
+            if n_in != n_out or mode == "nearest-exact" or (dims != 2 and scale is not None):
+                x = x[(slice(None),) * (2 + axis) + (_nearest_sources(n_in, n_out, scale, mode, dims),)]
+        return x
+    if x.dtype.kind != "f":
+        if x.dtype != np.uint8 or mode != "bilinear":
+            raise RuntimeError(f"interpolate: mode={mode!r} takes floating-point input (and uint8 for bilinear), "
+                               f"got {x.dtype}")
+        return Tensor._make(note(_bilinear_uint8, x._data, out, bool(align_corners), scales), False)
+    weight_dtype = np.float64 if x.dtype == np.float64 else np.float32  # PyTorch's opmath type
+    for axis, (n_in, n_out, scale) in enumerate(zip(spatial, out, scales, strict=True)):
+        if n_in == n_out:
+            continue
+        first, second, weight = _linear_sources(n_in, n_out, bool(align_corners), scale, weight_dtype)
+        before, after = (slice(None),) * (2 + axis), (1,) * (dims - 1 - axis)
+        w1 = Tensor._make(weight.reshape((n_out,) + after).astype(x.dtype), False)
+        w0 = Tensor._make((1 - weight).reshape((n_out,) + after).astype(x.dtype), False)
+        x = x[before + (first,)] * w0 + x[before + (second,)] * w1
+    return x
+
+
+def _nearest_sources(n_in, n_out, scale, mode, dims):
+    """PyTorch's nearest source index for each output index, in its float32 arithmetic (nearest_idx and
+    nearest_neighbor_exact_compute_source_index): float64 would pick another row now and then. PyTorch's 2-D
+    nearest kernel alone takes an output as long as the input, or twice as long, as exact (it is measured so:
+    its 1-D and 3-D kernels compute those from the scale factor too)."""
+    o = np.arange(n_out)
+    if mode == "nearest" and dims == 2:
+        if n_out == n_in:
+            return o
+        if n_out == 2 * n_in:
+            return o // 2
+    step = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n_in) / np.float32(n_out)
+    if mode == "nearest":
+        source = np.floor(o.astype(np.float32) * step)
+    else:  # (o + 0.5) is a double in PyTorch's C++; the product is rounded to float before floorf
+        source = np.floor(((o + 0.5) * np.float64(step)).astype(np.float32))
+    return np.minimum(source.astype(np.int64), n_in - 1)
+
+
+def _linear_sources(n_in, n_out, align_corners, scale, dtype):
+    """For each output index: the two input neighbours and the second's weight, as PyTorch's
+    compute_source_index_and_lambda computes them in ``dtype``."""
+    one, half = dtype(1), dtype(0.5)
+    if align_corners:
+        ratio = dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0)
+        real = ratio * np.arange(n_out).astype(dtype)
+    else:
+        ratio = dtype(1.0 / scale) if scale is not None and scale > 0 else dtype(n_in) / dtype(n_out)
+        real = np.maximum(ratio * (np.arange(n_out).astype(dtype) + half) - half, dtype(0))
+    first = np.minimum(np.floor(real).astype(np.int64), n_in - 1)
+    weight = np.clip(real - first.astype(dtype), 0, one).astype(dtype)
+    return first, first + (first < n_in - 1), weight
+
+
+def _bilinear_uint8(x, out, align_corners, scales):
+    """PyTorch's uint8 bilinear resize, byte for byte: each axis in turn (width, then height), with the
+    weights in fixed point (int16, PyTorch's precision) and the running sum rounded and clipped to a byte
+    after each pass, as Pillow's resampling that PyTorch follows does."""
+    for axis in (3, 2):
+        n_in, n_out = x.shape[axis], out[axis - 2]
+        if n_in == n_out:
+            continue
+        starts, weights, precision = _fixed_point_weights(n_in, n_out, align_corners, scales[axis - 2])
+        moved = np.moveaxis(x, axis, -1).astype(np.int64)
+        total = np.full(moved.shape[:-1] + (n_out,), 1 << (precision - 1), dtype=np.int64)
+        for j in range(weights.shape[1]):
+            total += moved[..., np.minimum(starts + j, n_in - 1)] * weights[:, j]
+        x = np.moveaxis(np.clip(total >> precision, 0, 255).astype(np.uint8), -1, axis)
+    return x
+
+
+def _fixed_point_weights(n_in, n_out, align_corners, scale):
+    """The triangle filter's weights for each output index (at most 3 taps, from ``starts``), normalised, then
+    scaled to int16 with the most bits that keep the largest below 2^15 (PyTorch's _compute_int16_weights)."""
+    if align_corners:
+        step, delta = ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0), 0.5
+    else:
+        step, delta = (1.0 / scale if scale is not None and scale > 0 else n_in / n_out), 0.0
+    starts = np.zeros(n_out, dtype=np.int64)
+    weights = np.zeros((n_out, 3))
+    for i in range(n_out):
+        center = step * (i + 0.5 - delta)
+        start = max(int(center - 1 + 0.5 + delta), 0)
+        count = min(max(min(int(center + 1 + 0.5 + delta), n_in) - start, 0), 3)
+        taps = np.maximum(0.0, 1 - np.abs(np.arange(count) + start - center + 0.5 - delta))
+        if taps.sum():
+            taps = taps / taps.sum()
+        starts[i], weights[i, :count] = start, taps
+    largest = weights.max()
+    precision = 0
+    while precision < 22 and int(0.5 + largest * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    scaled = weights * (1 << precision)
+    return starts, np.where(scaled < 0, -0.5 + scaled, 0.5 + scaled).astype(np.int64), precision
 
 
 # ---- normalisation ------------------------------------------------------------------------------
