@@ -3434,8 +3434,6 @@ class TestOps:
         helper_test_op([(32, 8, 4, 64), (32, 8, 16, 64), (32, 8, 16, 64)],
                        torch.nn.functional.scaled_dot_product_attention, F.scaled_dot_product_attention)
 
-    @fails("behaviour differences (exception classes): attn_mask with is_causal=True raises ValueError where "
-           "PyTorch raises RuntimeError (the causal case holds)")
     @slow
     def test_scaled_dot_product_attention_causal(self):
         helper_test_op([(32, 8, 16, 64), (32, 8, 16, 64), (32, 8, 16, 64)],
@@ -3448,14 +3446,12 @@ class TestOps:
                               lambda x, y, z, m: F.scaled_dot_product_attention(x, y, z, is_causal=True, attn_mask=m),
                               expected=RuntimeError)
 
-    @fails("losses and attention: scaled_dot_product_attention(enable_gqa=True) is missing")
     @slow
     def test_scaled_dot_product_attention_gqa(self):
         helper_test_op([(32, 32, 16, 64), (32, 8, 16, 64), (32, 8, 16, 64)],
                        lambda x, y, z: torch.nn.functional.scaled_dot_product_attention(x, y, z, enable_gqa=True),
                        lambda x, y, z: F.scaled_dot_product_attention(x, y, z, enable_gqa=True))
 
-    @fails("losses and attention: scaled_dot_product_attention(enable_gqa=True) is missing")
     def test_scaled_dot_product_attention_gqa_errors(self):
         helper_test_exception([(32, 31, 16, 64), (32, 8, 16, 64), (32, 8, 16, 64)],
                               lambda x, y, z: torch.nn.functional.scaled_dot_product_attention(x, y, z),
@@ -3483,7 +3479,6 @@ class TestOps:
                            lambda x, y, r=r: tf.binary_cross_entropy_with_logits(x, y.clip(0, 1), reduction=r),
                            lambda x, y, r=r: F.binary_cross_entropy_with_logits(x, y.clip(0, 1), reduction=r))
 
-    @fails("losses and attention: binary_cross_entropy_with_logits(pos_weight=) is missing")
     def test_binary_crossentropy_logits_pos_weights(self):
         pos_weight = [0.25, 0.5, 0.75, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
         helper_test_op([(32, 10), (32, 10)],
@@ -3491,8 +3486,6 @@ class TestOps:
                            x, y.clip(0, 1), pos_weight=torch.tensor(pos_weight)),
                        lambda x, y: F.binary_cross_entropy_with_logits(x, y.clip(0, 1), pos_weight=T(pos_weight)))
 
-    @fails("losses and attention: cross_entropy with class-probability targets, and of an unbatched (C,) input, "
-           "is missing")
     def test_cross_entropy_class_probabilities(self):
         helper_test_op([(32,), (32,)], lambda x, y: torch.nn.functional.cross_entropy(x, y),
                        lambda x, y: F.cross_entropy(x, y))
@@ -3501,8 +3494,8 @@ class TestOps:
         helper_test_op([(32, 4, 4, 4), (32, 4, 4, 4)], lambda x, y: torch.nn.functional.cross_entropy(x, y),
                        lambda x, y: F.cross_entropy(x, y))
 
-    @fails("losses and attention: Tensor(list of class indices) becomes float32 (with int64 targets the loss "
-           "holds); a (32, 1) float target raises TypeError where PyTorch raises RuntimeError")
+    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which cross_entropy "
+           "takes as class probabilities of the wrong shape; with int64 targets the case holds")
     def test_cross_entropy_class_indices(self):
         classes = np.random.RandomState(1).randint(0, 10, (32,), dtype=np.int32).tolist()
         helper_test_op([(32, 10)], lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(classes)),
@@ -3510,7 +3503,6 @@ class TestOps:
         helper_test_exception([(32, 10), (32, 1)], lambda x, y: torch.nn.functional.cross_entropy(x, y),
                               lambda x, y: F.cross_entropy(x, y), expected=(AssertionError, RuntimeError))
 
-    @fails("losses and attention: cross_entropy with class-probability targets is missing")
     def test_cross_entropy_reductions(self):
         for r in ("mean", "sum", "none"):
             helper_test_op([(32, 10), (32, 10)], lambda x, y, r=r: torch.nn.functional.cross_entropy(x, y, reduction=r),
@@ -3519,7 +3511,8 @@ class TestOps:
                               y: torch.nn.functional.cross_entropy(x, y, reduction="typo"),
                               lambda x, y: F.cross_entropy(x, y, reduction="typo"), expected=ValueError)
 
-    @fails("losses and attention: cross_entropy with class-probability targets is missing")
+    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which cross_entropy "
+           "takes as class probabilities of the wrong shape; with int64 targets the case holds")
     def test_cross_entropy_smoothing(self):
         rng = np.random.RandomState(2)
         for ls in (0., 0.3, 0.7, 1.):
@@ -3614,7 +3607,8 @@ class TestOps:
                               lambda x: torch.nn.functional.nll_loss(x, torch.tensor(target), reduction="typo"),
                               lambda x: F.nll_loss(x, T(target), reduction="typo"), expected=ValueError)
 
-    @fails("losses and attention: nll_loss(weight=) is missing")
+    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which nll_loss "
+           "refuses; with int64 targets the case holds")
     def test_nll_loss_weight(self):
         rng = np.random.RandomState(9)
         target = rng.randint(0, 10, (32,), dtype=np.int32).tolist()
@@ -3626,7 +3620,8 @@ class TestOps:
                                                                        reduction=r),
                            lambda x, r=r: F.nll_loss(x.log_softmax(axis=1), T(target), weight=T(weight), reduction=r))
 
-    @fails("losses and attention: nll_loss(weight=) is missing")
+    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which nll_loss "
+           "refuses; with int64 targets the case holds")
     def test_nll_loss_3d_weight(self):
         rng = np.random.RandomState(10)
         target = rng.randint(0, 10, (16, 3, 3, 3), dtype=np.int32).tolist()

@@ -106,30 +106,65 @@ def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: TensorLike | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
-                                 rng: Seed = None) -> Tensor:
+                                 enable_gqa: bool = False, rng: Seed = None) -> Tensor:
     """softmax(q kᵀ · scale + mask) v, as PyTorch's: q (..., L, E), k (..., S, E), v (..., S, Ev); scale
-    1/√E by default. ``attn_mask``: boolean (True = may attend) or added to the scores; ``is_causal``: position
-    i attends to j <= i. Composed from matmul, where and softmax, so its derivative is theirs."""
+    1/√E by default. ``attn_mask``: boolean (True = may attend) or floating-point (added to the scores); an
+    integer mask (a tokenizer's 0/1 attention mask) is refused, as PyTorch refuses it: added, it would mask
+    nothing. ``is_causal``: position i attends to j <= i. A query that may attend to nothing gets zeros, as
+    PyTorch's, and no NaN reaches any gradient. ``enable_gqa``: k and v may have fewer heads (axis -3) than q,
+    each shared by q's heads in turn (repeat_interleave).
+
+    Composed from matmul, where and softmax, so its derivative is theirs (a fully masked query's row, 0).
+    """
     if attn_mask is not None and is_causal:
-        raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both (as PyTorch)")
+        raise RuntimeError("scaled_dot_product_attention: give attn_mask or is_causal, not both (as PyTorch)")
+    if enable_gqa:
+        key, value = _shared_heads(query, key, "key"), _shared_heads(query, value, "value")
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = query @ key.swapaxes(-1, -2) * scale
     if is_causal:
         attn_mask = np.tri(query.shape[-2], key.shape[-2], dtype=bool)
+    masked_rows = None
     if attn_mask is not None:
-        mask = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
-        scores = _masked(scores, attn_mask, mask)
+        scores = _masked(scores, attn_mask, query.dtype)
+        # PyTorch's safe softmax: a row with nothing to attend to gives zeros, not exp(-inf - -inf) = NaN.
+        masked_rows = Tensor._make(note(_nothing_to_attend, scores._data), False)
+        scores = where(masked_rows, 0.0, scores)
     weights = scores.softmax(axis=-1)
+    if masked_rows is not None:
+        weights = where(masked_rows, 0.0, weights)
     if dropout_p:
         weights = dropout(weights, dropout_p, True, rng)
     return weights @ value
 
 
-def _masked(scores, attn_mask, mask):
-    """A boolean mask keeps the scores where it is True and makes the rest -inf; any other mask is added."""
+def _shared_heads(query, kv, name):
+    """k or v with each of its heads repeated for the query heads that share it (grouped-query attention)."""
+    if query.ndim < 3 or kv.ndim < 3 or query.shape[-3] % kv.shape[-3]:
+        raise RuntimeError(f"scaled_dot_product_attention: with enable_gqa, the query's heads (axis -3 of "
+                           f"{query.shape}) must be a multiple of the {name}'s ({kv.shape})")
+    groups = query.shape[-3] // kv.shape[-3]
+    return kv if groups == 1 else kv.repeat_interleave(groups, axis=kv.ndim - 3)
+
+
+def _masked(scores, attn_mask, dtype):
+    """A boolean mask keeps the scores where it is True and makes the rest -inf; a floating-point one is
+    added (in the query's dtype). Any other dtype is refused: PyTorch refuses it too."""
+    mask = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
     if mask.dtype == bool:
         return where(attn_mask if isinstance(attn_mask, Tensor) else mask, scores, -np.inf)
-    return scores + attn_mask
+    if mask.dtype.kind != "f":
+        raise TypeError(f"scaled_dot_product_attention: attn_mask must be boolean (True where a query may attend) "
+                        f"or floating-point (added to the scores), got dtype {mask.dtype}; for a 0/1 attention "
+                        "mask write attn_mask.astype(bool)")
+    if isinstance(attn_mask, Tensor):
+        return scores + (attn_mask if attn_mask.dtype == dtype else attn_mask.astype(dtype))
+    return scores + Tensor._make(note(_as_dtype, mask, dtype), False)
+
+
+def _nothing_to_attend(scores):
+    """The rows (a query each) whose scores are all -inf: a boolean array that broadcasts against scores."""
+    return np.isneginf(scores).all(axis=-1, keepdims=True)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -1056,43 +1091,115 @@ def _reduce(loss, reduction, op, count=None):
     raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def nll_loss(log_probs: Tensor, target: TensorLike, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    """-log_probs[n, target[n], ...] per position, as ``torch.nn.functional.nll_loss``: log_probs (N, C) or
-    (N, C, d1, ...), target (N,) or (N, d1, ...). Positions whose target is ``ignore_index`` count for
-    nothing; "mean" divides by the positions that count (NaN if none do, as in PyTorch).   dL/dlog_probs = -1
-    at each counted position's target class (over the count, for "mean"), 0 elsewhere."""
+def nll_loss(log_probs: Tensor, target: TensorLike, weight: TensorLike | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """-weight[c] log_probs[n, c, ...] at each position's target class c, as ``torch.nn.functional.nll_loss``:
+    log_probs (N, C) or (N, C, d1, ...) (or one unbatched (C,) with a 0-d target), target (N,) or (N, d1, ...).
+    ``weight`` (C,) weighs each class (1 for all when None). Positions whose target is ``ignore_index`` count
+    for nothing; "mean" divides by the counted positions' total weight (NaN if nothing counts, as in PyTorch).
+    dL/dlog_probs = -weight[c] at each counted position's target class (over the total weight, for "mean"),
+    0 elsewhere."""
+    weight = _weight_arg(weight, log_probs, "nll_loss")
+    if log_probs.ndim == 1:  # one unbatched example
+        loss = nll_loss(log_probs.unsqueeze(0), _array(target).reshape(1), weight, ignore_index, reduction)
+        return loss.squeeze(0) if reduction == "none" else loss
     target = _targets(log_probs, target, "nll_loss")
     keep = note(np.not_equal, target, ignore_index)
     # The target's class picked out by a one-hot mask (a constant): the sum over classes keeps one term.
     mask = note(_one_hot_mask, target, keep, log_probs.shape[1], log_probs.dtype, "nll_loss")
     picked = (log_probs * Tensor._make(mask, False)).sum(axis=1)
-    loss = -picked * Tensor._make(note(_as_dtype, keep, log_probs.dtype), False)
-    return _reduce(loss, reduction, "nll_loss", count=keep)
+    counted = _counted_weight(target, keep, weight, log_probs.dtype)
+    loss = -picked * counted
+    if weight is None or reduction != "mean":
+        return _reduce(loss, reduction, "nll_loss", count=keep)
+    return loss.sum() / counted.sum()
 
 
-def cross_entropy(logits: Tensor, target: TensorLike, ignore_index: int = -100, label_smoothing: float = 0.0,
-                  reduction: str = "mean") -> Tensor:
-    """log_softmax over axis 1, then nll_loss, as ``torch.nn.functional.cross_entropy``.
+def _weight_arg(weight: Any, scores: Tensor, op: str) -> Tensor | None:
+    """The class weights as a (C,) tensor of the scores' dtype, or None. A string or an int here is an argument
+    that came before ``weight`` was added (PyTorch's third): refused, naming the keyword."""
+    if weight is None:
+        return None
+    if isinstance(weight, (str, int, np.integer)):
+        raise TypeError(f"{op}: the third argument is weight, a tensor of one weight a class (PyTorch's order); "
+                        f"got {weight!r}: pass reduction= and ignore_index= by keyword")
+    if not isinstance(weight, Tensor):
+        weight = Tensor._make(np.asarray(weight, dtype=scores.dtype), False)
+    classes = scores.shape[1] if scores.ndim > 1 else scores.shape[0]
+    if weight.shape != (classes,):
+        raise ValueError(f"{op}: weight must have one value for each of the {classes} classes, got shape "
+                         f"{weight.shape}")
+    ops.linalg.check_same_float(scores, weight, op, "input ", "weight ")
+    return weight
 
-    With label_smoothing ε the target is (1 - ε) on its class and ε / C on
-    every class: the loss adds ε times the mean of -log p over the classes.
-    For plain (N, C) logits with a "mean", ``Tensor.cross_entropy`` is the
-    same number on a fused, faster path.
 
-    dL/dlogits = softmax(logits) - the (smoothed) target, at each counted
-    position (over the count, for "mean"); 0 at ignored positions.
+def _counted_weight(target, keep, weight, dtype):
+    """Each position's weight: its target class's weight (1 without weights) where it counts, 0 where ignored."""
+    kept = Tensor._make(note(_as_dtype, keep, dtype), False)
+    if weight is None:
+        return kept
+    return weight[Tensor._make(note(_kept_classes, target, keep), False)] * kept
+
+
+def _kept_classes(target, keep):
+    return np.where(keep, target, 0)
+
+
+def cross_entropy(logits: Tensor, target: TensorLike, weight: TensorLike | None = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over axis 1, then the loss against the target, as ``torch.nn.functional.cross_entropy``:
+    logits (N, C) or (N, C, d1, ...), or one unbatched example (C,). The target holds class indices
+    (integers: nll_loss, with ``weight`` and ``ignore_index``) or class probabilities (floats of the logits'
+    shape: -sum over classes of weight * target * log_softmax, and "mean" divides by the number of
+    positions, as PyTorch).
+
+    With label_smoothing ε the target is (1 - ε) on its class (or the given probabilities) plus ε / C on every
+    class. For plain (N, C) logits with class indices and a "mean", ``Tensor.cross_entropy`` is the same number
+    on a fused, faster path.
+
+    dL/dlogits = softmax(logits) times the target's total weight - the (smoothed, weighted) target, at each
+    counted position (over the count or total weight, for "mean"); 0 at ignored positions.
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    target = _targets(logits, target, "cross_entropy")
+    weight = _weight_arg(weight, logits, "cross_entropy")
+    target_array = _array(target)
+    if logits.ndim == 1:  # one unbatched example: a 0-d class index, or (C,) probabilities
+        probabilities = target_array.dtype.kind == "f"
+        batched_target = (target.unsqueeze(0) if isinstance(target, Tensor) else target_array[None]) if (
+            probabilities) else target_array.reshape(1)
+        loss = cross_entropy(logits.unsqueeze(0), batched_target, weight, ignore_index, reduction, label_smoothing)
+        return loss.squeeze(0) if reduction == "none" else loss
     log_probs = logits.log_softmax(axis=1)
+    if target_array.dtype.kind == "f":
+        return _cross_entropy_probabilities(log_probs, target, weight, reduction, label_smoothing)
+    target = _targets(logits, target, "cross_entropy")
     if not label_smoothing:
-        return nll_loss(log_probs, target, ignore_index=ignore_index, reduction=reduction)
+        return nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
     keep = note(np.not_equal, target, ignore_index)
-    nll = nll_loss(log_probs, target, ignore_index=ignore_index, reduction="none")
-    uniform = -log_probs.mean(axis=1) * Tensor._make(note(_as_dtype, keep, logits.dtype), False)
+    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction="none")
+    weighted = log_probs if weight is None else log_probs * weight.reshape((-1,) + (1,) * (logits.ndim - 2))
+    kept = Tensor._make(note(_as_dtype, keep, logits.dtype), False)
+    uniform = -weighted.sum(axis=1) * (1.0 / logits.shape[1]) * kept
     loss = nll * (1.0 - label_smoothing) + uniform * label_smoothing
-    return _reduce(loss, reduction, "cross_entropy", count=keep)
+    if weight is None or reduction != "mean":
+        return _reduce(loss, reduction, "cross_entropy", count=keep)
+    return loss.sum() / _counted_weight(target, keep, weight, logits.dtype).sum()
+
+
+def _cross_entropy_probabilities(log_probs, target, weight, reduction, label_smoothing):
+    """PyTorch's cross-entropy against class probabilities (a float target of the logits' shape)."""
+    shape = target.shape if isinstance(target, Tensor) else np.shape(target)
+    if tuple(shape) != log_probs.shape:
+        raise RuntimeError(f"cross_entropy: a floating-point target holds class probabilities and must have the "
+                           f"input's shape {log_probs.shape}, got {tuple(shape)}; class indices must be integers")
+    target = target if isinstance(target, Tensor) else log_probs._operand(target)
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / log_probs.shape[1]
+    terms = log_probs * target
+    if weight is not None:
+        terms = terms * weight.reshape((-1,) + (1,) * (log_probs.ndim - 2))
+    return _reduce(-terms.sum(axis=1), reduction, "cross_entropy")
 
 
 def _targets(scores: Tensor, target: TensorLike, op: str) -> np.ndarray:
@@ -1153,26 +1260,54 @@ def l1_loss(x: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
     return _reduce((x - target).abs(), reduction, "l1_loss")
 
 
-def binary_cross_entropy(p: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1], as PyTorch's, which clamps each log at
-    -100 so that p = 0 or 1 gives a finite loss (clip).   d/dp = (p - t) / (p (1 - p)) where no log is clamped.
-    For logits, binary_cross_entropy_with_logits is exact and stable."""
+def binary_cross_entropy(p: Tensor, target: TensorLike, weight: TensorLike | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p and targets t in [0, 1], as PyTorch's: each log
+    clamped at -100, so p = 0 or 1 gives a finite loss, and times ``weight`` (broadcast) when given
+    (ops.BinaryCrossEntropy). Values outside [0, 1] are refused, in p and in t.   dL/dp = (p - t) / max(p (1 -
+    p), 1e-12), PyTorch's rule, finite at p = 0 and 1 too; dL/dt = log(1 - p) - log p, clamped alike. For
+    logits, binary_cross_entropy_with_logits is exact and stable."""
+    weight = _loss_weight(weight, p, "binary_cross_entropy")
     _same_shape(p, target, "binary_cross_entropy")
-    note(_check_probabilities, p._data)
     target = target if isinstance(target, Tensor) else p._operand(target)
-    loss = -(target * p.log().clip(min=-100.0) + (1.0 - target) * (1.0 - p).log().clip(min=-100.0))
-    return _reduce(loss, reduction, "binary_cross_entropy")
+    note(_check_probabilities, p._data, target._data)
+    loss = ops.BinaryCrossEntropy.apply(p, target)
+    return _reduce(loss * weight if weight is not None else loss, reduction, "binary_cross_entropy")
 
 
-def _check_probabilities(p):
-    if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"binary_cross_entropy: inputs must be probabilities in [0, 1], got values from {p.min()} "
-                         f"to {p.max()}; for logits use binary_cross_entropy_with_logits")
+def _check_probabilities(p, t):
+    """PyTorch's checks, in a note so that each jit replay checks its own values."""
+    for name, values in (("input", p), ("target", t)):
+        if values.size and not ((values >= 0) & (values <= 1)).all():
+            bad = values[~((values >= 0) & (values <= 1))].flat[0]
+            hint = "; for logits use binary_cross_entropy_with_logits" if name == "input" else ""
+            raise ValueError(f"binary_cross_entropy: every {name} must be in [0, 1], got {bad}{hint}")
     return p
 
 
-def binary_cross_entropy_with_logits(x: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """-(t log σ(x) + (1 - t) log(1 - σ(x))), as PyTorch's, computed as softplus(x) - t x
-    (no overflow for any x).   d/dx = σ(x) - t."""
+def _loss_weight(weight: Any, x: Tensor, op: str) -> Tensor | None:
+    """A loss's elementwise ``weight`` (PyTorch's third argument) as a tensor, or None. A string here is the
+    reduction, passed by position as before ``weight`` was added: refused, naming the keyword."""
+    if weight is None:
+        return None
+    if isinstance(weight, str):
+        raise TypeError(f"{op}: the third argument is weight (PyTorch's order), got {weight!r}; pass "
+                        f"reduction={weight!r} by keyword")
+    return weight if isinstance(weight, Tensor) else x._operand(weight)
+
+
+def binary_cross_entropy_with_logits(x: Tensor, target: TensorLike, weight: TensorLike | None = None,
+                                     reduction: str = "mean", pos_weight: TensorLike | None = None) -> Tensor:
+    """-(w_p t log σ(x) + (1 - t) log(1 - σ(x))) times ``weight``, as PyTorch's, computed as (1 - t) x + (1 +
+    (w_p - 1) t) softplus(-x), which cannot overflow (softplus(x) - t x without ``pos_weight``).
+    ``pos_weight`` w_p weighs the positive term, one value for each class (the last axis; broadcast).
+    d/dx = σ(x) - t without pos_weight; (1 + (w_p - 1) t) σ(x) - w_p t with it; times weight."""
+    weight = _loss_weight(weight, x, "binary_cross_entropy_with_logits")
     _same_shape(x, target, "binary_cross_entropy_with_logits")
-    return _reduce(x.softplus() - x * target, reduction, "binary_cross_entropy_with_logits")
+    if pos_weight is None:
+        loss = x.softplus() - x * target
+    else:
+        target = target if isinstance(target, Tensor) else x._operand(target)
+        pos_weight = pos_weight if isinstance(pos_weight, Tensor) else x._operand(pos_weight)
+        loss = (1.0 - target) * x + ((pos_weight - 1.0) * target + 1.0) * (-x).softplus()
+    return _reduce(loss * weight if weight is not None else loss, reduction, "binary_cross_entropy_with_logits")

@@ -7,7 +7,7 @@ sliding windows (2-D, and any number of spatial axes), and losses.
 from .arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from .elementwise import Abs, Cos, Exp, Gelu, Log, PiecewiseConstant, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
 from .linalg import Einsum, Linear, MatMul
-from .loss import CrossEntropy, LogSoftmax
+from .loss import BinaryCrossEntropy, CrossEntropy, LogSoftmax
 from .norm import Normalize
 from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
 from .select import Maximum, Where
@@ -25,4 +25,5 @@ __all__ = [
     "Unfold", "Fold", "WindowMax",
     "VolumeUnfold", "VolumeFold",
     "LogSoftmax", "CrossEntropy", "Normalize",
+    "BinaryCrossEntropy",
 ]
