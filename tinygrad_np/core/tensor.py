@@ -67,7 +67,7 @@ class Tensor(AttachedMethods):
     * tinygrad_np.composed (composed from the primitives, each with no rule of its own): silu gelu
       leaky_relu elu clip softmax mean min logsumexp var std split chunk flip tan log2 exp2 rsqrt sign
       floor ceil trunc relu6 hardtanh hardswish softsign mish celu tril triu tile repeat_interleave cumsum
-      argmin
+      argmin flatten unflatten unfold roll diagonal diag masked_select scatter scatter_reduce
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, accepted): size numel dim t pow clamp maximum
       minimum float double
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view view_as

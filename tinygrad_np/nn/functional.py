@@ -501,8 +501,10 @@ def _tuple(value: Any, dims: int, name: str, op: str) -> tuple[int, ...]:
 def _uneven(padding: Any, dims: int, op: str) -> bool:
     """True for padding in F.pad's flat form (before and after for each spatial axis, the last axis first) or
     with a negative width; a tuple of any length but 1, ``dims`` and 2 ``dims`` is refused."""
-    if isinstance(padding, str) or isinstance(padding, (int, np.integer)):
-        return not isinstance(padding, str) and padding < 0
+    if isinstance(padding, str):
+        return False
+    if isinstance(padding, (int, np.integer)):
+        return bool(padding < 0)
     widths = tuple(padding)
     if len(widths) not in (1, dims, 2 * dims) or not all(isinstance(w, (int, np.integer)) for w in widths):
         raise ValueError(f"{op}: padding must be an int, {dims} ints, or {2 * dims} (before and after each axis, "
@@ -623,14 +625,14 @@ def max_unpool2d(x: Tensor, indices: TensorLike, kernel_size: Pair, stride: Pair
     dL/dz at the place each value went (0 for one a later value overwrote)."""
     op = "max_unpool2d"
     kernel = _tuple(kernel_size, 2, "kernel_size", op)
-    stride = kernel if stride is None else _tuple(stride, 2, "stride", op)
+    steps = kernel if stride is None else _tuple(stride, 2, "stride", op)
     pads = _tuple(padding, 2, "padding", op)
     x4, unbatched = _batched(x, 2)
     index = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     if index.shape != x.shape:
         raise ValueError(f"{op}: indices {index.shape} must have the shape of x {x.shape}")
     if output_size is None:
-        size = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(x.shape[-2:], stride, pads, kernel, strict=True))
+        size = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(x.shape[-2:], steps, pads, kernel, strict=True))
     else:
         size = tuple(int(n) for n in tuple(output_size)[-2:])
     n, c = x4.shape[:2]
@@ -761,16 +763,16 @@ def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         raise ValueError(f"{op}: input (N, C, D, H, W) {x.shape} and weight (C, out / groups, kd, kh, kw) "
                          f"{weight.shape} with groups={groups}: the input's C must be the weight's first axis, "
                          "divisible by groups")
-    stride, pads = _tuple(stride, dims, "stride", op), _tuple(padding, dims, "padding", op)
-    extra, dilation = _tuple(output_padding, dims, "output_padding", op), _tuple(dilation, dims, "dilation", op)
-    if min(stride) < 1 or min(dilation) < 1 or min(pads) < 0 or min(extra) < 0:
+    steps, pads = _tuple(stride, dims, "stride", op), _tuple(padding, dims, "padding", op)
+    extra, spread = _tuple(output_padding, dims, "output_padding", op), _tuple(dilation, dims, "dilation", op)
+    if min(steps) < 1 or min(spread) < 1 or min(pads) < 0 or min(extra) < 0:
         raise ValueError(f"{op}: stride and dilation must be at least 1, padding and output_padding at least 0")
-    if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation, strict=True)):
-        raise ValueError(f"{op}: output_padding {extra} must be smaller than stride {stride} or dilation {dilation}")
+    if any(e >= max(s, d) for e, s, d in zip(extra, steps, spread, strict=True)):
+        raise ValueError(f"{op}: output_padding {extra} must be smaller than stride {steps} or dilation {spread}")
     n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
     per_group, kernel = weight.shape[1], weight.shape[2:]
     covered = tuple((size - 1) * s + d * (k - 1) + 1
-                    for size, s, d, k in zip(spatial, stride, dilation, kernel, strict=True))
+                    for size, s, d, k in zip(spatial, steps, spread, kernel, strict=True))
     rows = x.transpose(0, *range(2, 2 + dims), 1).reshape(n * math.prod(spatial), c)  # one row per input element
     c_group = c // groups
     products = [rows[:, g * c_group:(g + 1) * c_group] @ weight[g * c_group:(g + 1) * c_group].reshape(
@@ -778,7 +780,7 @@ def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     windows = products[0] if groups == 1 else concatenate(products, axis=1)
     windows = windows.reshape((n,) + spatial + (groups * per_group,) + kernel)
     windows = windows.transpose(0, 1 + dims, *range(1, 1 + dims), *range(2 + dims, 2 + 2 * dims))
-    out = ops.VolumeFold.apply(windows, shape=(n, groups * per_group) + covered, stride=stride, dilation=dilation)
+    out = ops.VolumeFold.apply(windows, shape=(n, groups * per_group) + covered, stride=steps, dilation=spread)
     if any(extra):  # output_padding: places no window reaches, at the end of each axis
         out = out.pad(((0, 0), (0, 0)) + tuple((0, e) for e in extra))
     full = tuple(cv + e for cv, e in zip(covered, extra, strict=True))
@@ -827,7 +829,8 @@ def interpolate(x: Tensor, size: int | tuple[int, ...] | None = None,
         out = _tuple(size, dims, "size", "interpolate")
         scales: tuple[float | None, ...] = (None,) * dims
     else:
-        factors = (scale_factor,) * dims if np.isscalar(scale_factor) else tuple(scale_factor)  # type: ignore[arg-type]
+        factors: tuple[Any, ...] = (scale_factor,) * dims if np.isscalar(scale_factor) else tuple(
+            scale_factor)  # type: ignore[arg-type]  # not None here: one of size and scale_factor is given
         if len(factors) != dims:
             raise ValueError(f"interpolate: scale_factor {scale_factor} needs one factor for each of {dims} axes")
         out = tuple(int(math.floor(n * float(f))) for n, f in zip(spatial, factors, strict=True))
