@@ -427,7 +427,7 @@ def unfold(x: Tensor, axis: int, size: int, step: int) -> Tensor:
 
 
 @method
-def roll(x: Tensor, shift: int | Sequence[int], axis: Axis = None, **pytorch_names: Any) -> Tensor:
+def roll(x: Tensor, shift: int | Sequence[int] | None = None, axis: Axis = None, **pytorch_names: Any) -> Tensor:
     """Elements shifted ``shift`` places along ``axis`` (each of several, with a shift each), those pushed off
     the end coming back at the start, as numpy.roll and PyTorch's roll(shifts, dims); with axis None the
     flattened tensor is rolled. Several shifts need as many axes (PyTorch refuses them unpaired; NumPy would add
@@ -437,6 +437,8 @@ def roll(x: Tensor, shift: int | Sequence[int], axis: Axis = None, **pytorch_nam
         name = next(iter(pytorch_names))
         raise TypeError(f"roll: got {name}=, " + (f"PyTorch's spelling; use {names[name]}=" if name in names
                                                   else "an unexpected keyword argument"))
+    if shift is None:
+        raise TypeError("roll: missing the shift (numpy.roll's first argument)")
     shifts = tuple(shift) if isinstance(shift, (tuple, list)) else (shift,)
     if axis is None:
         if len(shifts) != 1:

@@ -72,7 +72,7 @@ class Tensor(AttachedMethods):
       minimum float double
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view view_as
       expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda to type long int half
-      zero_ fill_ norm gather repeat
+      zero_ fill_ norm gather repeat nonzero
     * tinygrad_np.core.gradient_hooks (a function run on the gradient during backward): register_hook
     """
 
