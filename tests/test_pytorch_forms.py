@@ -35,6 +35,20 @@ def test_masked_select_under_jit_selects_each_calls_own_elements():
         np.testing.assert_array_equal(jitted(T(x), T(m)).data, x[m])
 
 
+@pytest.mark.parametrize("reduce", [None, "sum", "mean", "amax", "prod"])
+def test_scatter_under_jit_uses_each_calls_own_index(reduce):
+    """The index arrays are notes (core/jit_seam.py): a replay makes them again from the call's index."""
+    def f(x, index, src):
+        return x.scatter(0, index, src) if reduce is None else x.scatter_reduce(0, index, src, reduce)
+
+    jitted, rng = tg.jit(f), np.random.default_rng(6)
+    for _ in range(5):
+        x, src = T(rng.standard_normal((3, 4))), T(rng.standard_normal((2, 4)))
+        index = T(rng.integers(0, 3, (2, 4)))
+        np.testing.assert_array_equal(jitted(x, index, src).data, f(x, index, src).data)
+    assert jitted.traces == 2
+
+
 def test_max_pool2d_indices_and_max_unpool2d_as_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(2)

@@ -532,7 +532,8 @@ def scatter(x: Tensor, axis: int, index: TensorLike, src: TensorLike, reduce: st
     hit = Tensor._make(note(_scatter_hits, index_array, axis, x.shape), False)
     if src.ndim == 0:  # one number
         return where(hit, src, x)
-    targets, sources = note(_scatter_winners, index_array, axis, x.shape)
+    places = note(_scatter_winners, index_array, axis, x.shape)  # flat: a jit trace follows each array of it
+    targets, sources = places[:x.ndim], places[x.ndim:]
     return where(hit, src[sources].scatter_add(targets, x.shape), x)
 
 
@@ -557,7 +558,8 @@ def scatter_reduce(x: Tensor, axis: int, index: TensorLike, src: Tensor, reduce:
         return Tensor._make(note(_scatter_reduce_integers, x._data, axis, index_array, src._data, reduce,
                                  include_self), False)
     hit = Tensor._make(note(_scatter_hits, index_array, axis, x.shape), False)
-    targets, sources = note(_scatter_pairs, index_array, axis, x.shape)
+    pairs = note(_scatter_pairs, index_array, axis, x.shape)
+    targets, sources = pairs[:x.ndim], pairs[x.ndim:]
     values = src[sources]  # one per element of index, in row-major order
     if reduce in ("sum", "mean"):
         total = values.scatter_add(targets, x.shape)
@@ -568,7 +570,8 @@ def scatter_reduce(x: Tensor, axis: int, index: TensorLike, src: Tensor, reduce:
             total = total / Tensor._make(count, False)
         return where(hit, total, x)
     # prod, amax, amin: each place's contributors gathered into one row of a table, padded with the identity
-    table, places = note(_scatter_table, index_array, axis, x.shape, include_self)
+    table, *place_axes = note(_scatter_table, index_array, axis, x.shape, include_self)
+    places = tuple(place_axes)
     parts = [values]
     if include_self:
         parts.append(x[places])
@@ -634,9 +637,10 @@ def _scatter_hits(index, axis, shape):
 
 
 def _scatter_pairs(index, axis, shape):
-    """(places in x, elements of src): one pair per element of index, as index tuples."""
+    """Places in x, then elements of src: one pair per element of index, as the arrays of two index tuples
+    (one flat tuple, which a jit trace follows array by array)."""
     flat = _scatter_positions(index, axis, shape)
-    return np.unravel_index(flat, shape), np.unravel_index(np.arange(flat.size), index.shape)
+    return np.unravel_index(flat, shape) + np.unravel_index(np.arange(flat.size), index.shape)
 
 
 def _scatter_winners(index, axis, shape):
@@ -644,7 +648,7 @@ def _scatter_winners(index, axis, shape):
     flat = _scatter_positions(index, axis, shape)
     _, last_from_end = np.unique(flat[::-1], return_index=True)
     chosen = flat.size - 1 - last_from_end
-    return np.unravel_index(flat[chosen], shape), np.unravel_index(chosen, index.shape)
+    return np.unravel_index(flat[chosen], shape) + np.unravel_index(chosen, index.shape)
 
 
 def _scatter_counts(index, axis, shape, include_self, dtype):
@@ -655,7 +659,7 @@ def _scatter_counts(index, axis, shape, include_self, dtype):
 def _scatter_table(index, axis, shape, include_self):
     """For prod, amax and amin: a table with a row for each place something lands on, holding the positions
     of its contributors in concatenate([values, x at those places (include_self), identity]); short rows are
-    padded with the identity's position. Also the places, as an index tuple."""
+    padded with the identity's position; then the places, an array per axis (one flat tuple)."""
     flat = _scatter_positions(index, axis, shape)
     places, row_of, counts = np.unique(flat, return_inverse=True, return_counts=True)
     order = np.argsort(row_of, kind="stable")
@@ -664,11 +668,13 @@ def _scatter_table(index, axis, shape, include_self):
     column[order] = np.arange(flat.size) - starts[row_of[order]]
     own = int(include_self)
     identity = flat.size + own * places.size
-    table = np.full((places.size, (counts.max() if flat.size else 0) + own), identity, dtype=np.int64)
+    # As many columns as can ever land on one place (index's length along the axis), not as many as do: the
+    # number of ops after it (prod's products) then depends on shapes alone, as a jit replay needs.
+    table = np.full((places.size, index.shape[axis] + own), identity, dtype=np.int64)
     if own:
         table[:, 0] = flat.size + np.arange(places.size)
     table[row_of, column + own] = np.arange(flat.size)
-    return table, np.unravel_index(places, shape)
+    return (table,) + np.unravel_index(places, shape)
 
 
 def _scatter_reduce_integers(x, axis, index, src, reduce, include_self):
