@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from .core.jit_seam import replayable
-from .core.tensor import bump_versions
+from ..core.jit_seam import replayable
+from ..core.tensor import bump_versions
 
 if TYPE_CHECKING:
-    from .core.tensor import Tensor
+    from ..core.tensor import Tensor
 
 #: What an optimizer takes: parameters (an iterable of Tensors), or parameter groups (dicts with "params" and
 #: any hyperparameters of their own), as PyTorch's optimizers do.
@@ -176,7 +176,7 @@ def _as_groups(params, name):
 
 
 def _param_list(params, name, i):
-    from .core.tensor import Tensor
+    from ..core.tensor import Tensor
 
     params = [params] if isinstance(params, Tensor) else list(params)
     for p in params:
