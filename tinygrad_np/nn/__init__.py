@@ -23,8 +23,10 @@ from .layers import (
     Conv2d,
     ConvTranspose2d,
     Dropout,
+    Dropout2d,
     Embedding,
     Flatten,
+    GroupNorm,
     LayerNorm,
     LeakyReLU,
     Linear,
@@ -37,7 +39,7 @@ from .layers import (
     Upsample,
 )
 from .module import Module
-from .recurrent import GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import ModelFileError, load, load_metadata, save, stored_shapes
 
 __all__ = [
@@ -47,3 +49,4 @@ __all__ = [
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]
+__all__ += ["RNN", "LSTM", "GRU", "GroupNorm", "Dropout2d"]
