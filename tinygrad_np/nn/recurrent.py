@@ -167,8 +167,9 @@ class _RNNBase(Module):
         bound = 1.0 / math.sqrt(hidden_size)
         for layer in range(num_layers):
             for suffix in ("", "_reverse")[:directions]:
-                shapes = {"weight_ih": (self.gates * hidden_size, input_size if layer == 0 else out * directions),
-                          "weight_hh": (self.gates * hidden_size, out)}
+                shapes: dict[str, tuple[int, ...]] = {
+                    "weight_ih": (self.gates * hidden_size, input_size if layer == 0 else out * directions),
+                    "weight_hh": (self.gates * hidden_size, out)}
                 if bias:
                     shapes.update(bias_ih=(self.gates * hidden_size,), bias_hh=(self.gates * hidden_size,))
                 if proj_size:
@@ -188,7 +189,11 @@ class _RNNBase(Module):
         return (self.hidden_size,)
 
     # ---- the forward pass ----------------------------------------------------------------------------------
-    def _param(self, kind: str, layer: int, suffix: str) -> Tensor | None:
+    def _weight(self, kind: str, layer: int, suffix: str) -> Tensor:
+        weight: Tensor = getattr(self, f"{kind}_l{layer}{suffix}")
+        return weight
+
+    def _bias(self, kind: str, layer: int, suffix: str) -> Tensor | None:
         return getattr(self, f"{kind}_l{layer}{suffix}", None)
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
@@ -200,7 +205,7 @@ class _RNNBase(Module):
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                              f"{input.shape[-1]}")
-        dtype = self.weight_ih_l0.dtype
+        dtype = self._weight("weight_ih", 0, "").dtype
         if input.dtype != dtype:
             raise ValueError(f"{name}: input dtype ({input.dtype}) does not match weight dtype ({dtype}). Convert "
                              f"input: input.astype(np.{dtype}), or convert model: model.to(np.{input.dtype})")
@@ -272,11 +277,11 @@ class _RNNBase(Module):
     # ---- helpers for the composed layers --------------------------------------------------------------------
     def _projections(self, x: Tensor, layer: int, suffix: str) -> list[Tensor]:
         """x w_ihᵀ + b_ih for every step in one product, then cut into the steps (T of (N, gates·H))."""
-        projected = F.linear(x, self._param("weight_ih", layer, suffix), self._param("bias_ih", layer, suffix))
+        projected = F.linear(x, self._weight("weight_ih", layer, suffix), self._bias("bias_ih", layer, suffix))
         return [projected[t] for t in range(x.shape[0])]
 
     def _recurrent(self, h: Tensor, layer: int, suffix: str) -> Tensor:
-        return F.linear(h, self._param("weight_hh", layer, suffix), self._param("bias_hh", layer, suffix))
+        return F.linear(h, self._weight("weight_hh", layer, suffix), self._bias("bias_hh", layer, suffix))
 
 
 def _time_order(steps: int, suffix: str) -> range:
@@ -355,17 +360,17 @@ class LSTM(_RNNBase):
         if self.proj_size:
             return self._run_projected(x, state, layer, suffix)
         (h0, c0), last = state, 0 if suffix else x.shape[0] - 1
-        b_ih, b_hh = self._param("bias_ih", layer, suffix), self._param("bias_hh", layer, suffix)
+        b_ih, b_hh = self._bias("bias_ih", layer, suffix), self._bias("bias_hh", layer, suffix)
         bias = b_ih + b_hh if b_ih is not None and b_hh is not None else Tensor(np.zeros(4 * self.hidden_size,
                                                                                           x.dtype))
-        both = ops.LSTMSequence.apply(x, h0, c0, self._param("weight_ih", layer, suffix),
-                                      self._param("weight_hh", layer, suffix), bias, reverse=bool(suffix))
+        both = ops.LSTMSequence.apply(x, h0, c0, self._weight("weight_ih", layer, suffix),
+                                      self._weight("weight_hh", layer, suffix), bias, reverse=bool(suffix))
         return both[0], (both[0, last], both[1, last])
 
     def _run_projected(self, x: Tensor, state: tuple[Tensor, ...], layer: int,
                        suffix: str) -> tuple[Tensor, tuple[Tensor, ...]]:
         projected, (h, c), size = self._projections(x, layer, suffix), state, self.hidden_size
-        w_hr = self._param("weight_hr", layer, suffix)
+        w_hr = self._weight("weight_hr", layer, suffix)
         outputs: list[Tensor] = [h] * x.shape[0]
         for t in _time_order(x.shape[0], suffix):
             a = projected[t] + self._recurrent(h, layer, suffix)
