@@ -124,7 +124,7 @@ def test_every_layer_prints_as_pytorch_does_when_torch_is_here():
             n.NLLLoss(), n.BCEWithLogitsLoss(),
             n.GroupNorm(2, 4, eps=1e-3), n.GroupNorm(1, 3, affine=False), n.Dropout2d(0.1),
             n.LSTM(3, 4, 2, dropout=0.5, bidirectional=True, proj_size=1), n.GRU(3, 4, batch_first=True, bias=False),
-            n.RNN(3, 4, nonlinearity="relu"),
+            n.RNN(3, 4, nonlinearity="relu"), n.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False),
         )
 
     assert repr(everything(nn)) == repr(everything(torch_nn))

@@ -1,6 +1,7 @@
 """Layers and models: ``Module``, the layers (PyTorch's names and parameter layouts), ``functional``
 (import it as ``F``), ``init``, ``utils`` (gradient clipping), and saving and loading."""
 from . import architecture, functional, init, utils
+from .attention import MultiheadAttention
 from .containers import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -49,4 +50,4 @@ __all__ = [
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]
-__all__ += ["RNN", "LSTM", "GRU", "GroupNorm", "Dropout2d"]
+__all__ += ["RNN", "LSTM", "GRU", "GroupNorm", "Dropout2d", "MultiheadAttention"]
