@@ -134,6 +134,18 @@ def test_a_schedule_resumes_exactly_from_its_saved_state(name, tmp_path):
     assert _run(schedule2, 4, start=6) == straight
 
 
+def test_step_lr_loads_a_state_saved_by_the_earlier_step_lr():
+    straight = StepLR(sgd(groups=2), step_size=2, gamma=0.5)
+    for _ in range(7):
+        straight.step()
+    resumed = StepLR(sgd(groups=2), step_size=2, gamma=0.5)
+    resumed.load_state_dict({"t": np.asarray(5), "base_lrs": np.asarray([1.0, 2.0])})  # the old format, at step 5
+    assert resumed.get_last_lr() == [0.25, 0.5] and resumed.last_epoch == 5
+    resumed.step()
+    resumed.step()
+    assert resumed.get_last_lr() == straight.get_last_lr() == [0.125, 0.25]
+
+
 def test_a_bad_schedule_state_is_refused_and_changes_nothing():
     schedule = StepLR(sgd(groups=2), step_size=2)
     schedule.step()

@@ -131,6 +131,14 @@ class StepLR(LRScheduler):
             return self._groups_lr()
         return [lr * self.gamma for lr in self._groups_lr()]
 
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """As every scheduler's; a state saved by the earlier optim.StepLR (keys ``t`` and ``base_lrs``) loads too."""
+        if set(state) == {"t", "base_lrs"}:
+            t, base_lrs = int(np.asarray(state["t"])), [float(v) for v in np.asarray(state["base_lrs"]).ravel()]
+            state = {"last_epoch": t, "_step_count": t + 1, "base_lrs": base_lrs,
+                     "_last_lr": [base * self.gamma ** (t // self.step_size) for base in base_lrs]}
+        super().load_state_dict(state)
+
 
 class CosineAnnealingLR(LRScheduler):
     """Half a cosine from base_lr down to ``eta_min`` over ``T_max`` steps,
