@@ -1,6 +1,7 @@
 """Layers and models: ``Module``, the layers (PyTorch's names and parameter layouts), ``functional``
 (import it as ``F``), ``init``, ``utils`` (gradient clipping), and saving and loading."""
 from . import architecture, functional, init, utils
+from .attention import MultiheadAttention
 from .containers import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -26,8 +27,10 @@ from .layers import (
     ConvTranspose2d,
     ConvTranspose3d,
     Dropout,
+    Dropout2d,
     Embedding,
     Flatten,
+    GroupNorm,
     LayerNorm,
     LeakyReLU,
     Linear,
@@ -41,7 +44,7 @@ from .layers import (
     Upsample,
 )
 from .module import Module
-from .recurrent import GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import ModelFileError, load, load_metadata, save, stored_shapes
 
 __all__ = [
@@ -53,3 +56,4 @@ __all__ = [
     # issue 29 (ops2)
     "Conv3d", "ConvTranspose3d", "AvgPool3d", "MaxUnpool2d",
 ]
+__all__ += ["RNN", "LSTM", "GRU", "GroupNorm", "Dropout2d", "MultiheadAttention"]

@@ -9,6 +9,7 @@ from .elementwise import Abs, Cos, Exp, Gelu, Log, PiecewiseConstant, Relu, Sigm
 from .linalg import Einsum, Linear, MatMul
 from .loss import BinaryCrossEntropy, CrossEntropy, LogSoftmax
 from .norm import Normalize
+from .recurrent import LSTMSequence
 from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
 from .select import Maximum, Where
 from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
@@ -27,3 +28,4 @@ __all__ = [
     "LogSoftmax", "CrossEntropy", "Normalize",
     "BinaryCrossEntropy",
 ]
+__all__ += ["LSTMSequence"]
