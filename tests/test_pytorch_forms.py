@@ -139,6 +139,52 @@ def test_the_new_forms_refuse_bad_arguments_with_pytorchs_classes():
         x.nonzero()
 
 
+def _zeros(*shape):
+    return T(np.zeros(shape, dtype=np.float32))
+
+
+# A kernel that does not fit its padded input: PyTorch's RuntimeError and, as before, a ValueError
+KERNEL_TOO_LARGE = [
+    (lambda: F.conv2d(_zeros(2, 16, 2, 2), _zeros(32, 16, 3, 3)), "conv2d: the padded input's height 2 is smaller"),
+    (lambda: F.conv2d(_zeros(1, 1, 6, 7), _zeros(6, 1, 3, 3), dilation=3), "kernel's reach 7"),
+    (lambda: F.conv1d(_zeros(1, 1, 2), _zeros(1, 1, 3)), "input's width 2 is smaller than the kernel's reach 3"),
+    (lambda: F.conv3d(_zeros(1, 1, 2, 4, 4), _zeros(1, 1, 3, 3, 3)), "conv3d: the padded input .* kernel's reach 3"),
+    (lambda: F.max_pool2d(_zeros(1, 1, 2, 2), 3), "max_pool2d: the padded input's height 2 is smaller"),
+    (lambda: F.avg_pool3d(_zeros(1, 1, 2, 2, 2), 3), "avg_pool3d: the padded input's length 2 is shorter"),
+    (lambda: F.conv_transpose2d(_zeros(1, 1, 2, 2), _zeros(1, 1, 3, 3), padding=3), "padding .* leaves no output"),
+    (lambda: F.conv_transpose3d(_zeros(1, 1, 2, 2, 2), _zeros(1, 1, 3, 3, 3), padding=3), "leaves no output"),
+]
+
+
+@pytest.mark.parametrize("call, message", KERNEL_TOO_LARGE)
+def test_a_kernel_larger_than_its_input_is_pytorchs_runtime_error_and_a_value_error(call, message):
+    with pytest.raises(RuntimeError, match=message) as caught:
+        call()
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_kernel_larger_than_its_input_raises_pytorchs_class():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv2d(torch.zeros(2, 16, 2, 2), torch.zeros(32, 16, 3, 3))
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.max_pool2d(torch.zeros(1, 1, 2, 2), 3)
+    for call, message in KERNEL_TOO_LARGE[:1] + KERNEL_TOO_LARGE[4:5]:
+        with pytest.raises(RuntimeError, match=message):
+            call()
+
+
+@pytest.mark.parametrize("dtype", [bool, np.uint8, np.int32, np.int64, np.float16, np.float32])
+@pytest.mark.parametrize("k", [-1, 0, 2])
+def test_tril_and_triu_keep_the_dtype_as_pytorch(dtype, k):
+    """They gave float64 for bool and integer input (the zeros were a Python float)."""
+    x = np.arange(1, 1 + 2 * 3 * 4).reshape(2, 3, 4).astype(dtype)
+    lower, upper = T(x).tril(k), T(x).triu(k)
+    assert lower.dtype == upper.dtype == dtype
+    np.testing.assert_array_equal(lower.data, np.tril(x, k))
+    np.testing.assert_array_equal(upper.data, np.triu(x, k))
+
+
 def test_losses_name_an_argument_passed_by_its_old_position():
     """weight is PyTorch's third argument of each loss now; the reduction or ignore_index passed by position, as
     before, is refused rather than taken as a weight."""

@@ -15,6 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .. import ops
 from ..composed import stack
 from ..core.arguments import refuse_pytorch_names
+from ..core.errors import ArgumentError
 from ..core.jit_seam import draw, note, replayable
 from ..core.tensor import Tensor
 from ..numpy_functions import concatenate, where
@@ -209,8 +210,8 @@ def _windows(x, kernel, stride, padding, dilation, op, pad_value=0.0):
         x = x.pad(((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])), value=pad_value)
     for size, k, s, d, axis in zip(x.shape[2:], kernel, stride, dilation, ("height", "width"), strict=True):
         if ops.window.output_size(size, k, s, d) < 1:
-            raise ValueError(f"{op}: the padded input's {axis} {size} is smaller than the kernel's reach "
-                             f"{d * (k - 1) + 1}")
+            raise ArgumentError(f"{op}: the padded input's {axis} {size} is smaller than the kernel's reach "
+                                f"{d * (k - 1) + 1}")  # a ValueError, and PyTorch's RuntimeError
     return ops.Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
 
 
@@ -462,7 +463,7 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         out = out.pad(((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
     (top, left), size = padding, (full[0] - 2 * padding[0], full[1] - 2 * padding[1])
     if min(size) < 1:
-        raise ValueError(f"{op}: padding {padding} leaves no output from an input of {h}x{w}")
+        raise ArgumentError(f"{op}: padding {padding} leaves no output from an input of {h}x{w}")
     if top or left:
         out = out[:, :, top:top + size[0], left:left + size[1]]
     return out + bias.reshape(-1, 1, 1) if bias is not None else out
@@ -552,8 +553,8 @@ def _pool_geometry(x, dims, kernel_size, stride, padding, dilation, ceil_mode, o
         if ceil_mode and (count - 1) * s >= size + before:
             count -= 1
         if count < 1:
-            raise ValueError(f"{op}: the padded input's length {size + before + after} is shorter than the kernel's "
-                             f"reach {d * (k - 1) + 1}")
+            raise ArgumentError(f"{op}: the padded input's length {size + before + after} is shorter than the kernel's "
+                                f"reach {d * (k - 1) + 1}")
         extra.append(max(0, (count - 1) * s + d * (k - 1) + 1 - (size + before + after)))
     return kernel, stride, dilation, edges, extra
 
@@ -728,7 +729,8 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, dims, op):
         x = pad(x, flat)
     for size, k, d in zip(x.shape[2:], kernel, dilation, strict=True):
         if size < d * (k - 1) + 1:
-            raise ValueError(f"{op}: the padded input {x.shape} is smaller than the kernel's reach {d * (k - 1) + 1}")
+            raise ArgumentError(f"{op}: the padded input {x.shape} is smaller than the kernel's reach "
+                                f"{d * (k - 1) + 1}")  # a ValueError, and PyTorch's RuntimeError
     cols = ops.VolumeUnfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)  # (N, C, *out, *kernel)
     n, out = x.shape[0], cols.shape[2:2 + dims]
     taps, positions = per_group * math.prod(kernel), n * math.prod(out)
@@ -785,7 +787,7 @@ def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         out = out.pad(((0, 0), (0, 0)) + tuple((0, e) for e in extra))
     full = tuple(cv + e for cv, e in zip(covered, extra, strict=True))
     if min(f - 2 * p for f, p in zip(full, pads, strict=True)) < 1:
-        raise ValueError(f"{op}: padding {pads} leaves no output from an input of {spatial}")
+        raise ArgumentError(f"{op}: padding {pads} leaves no output from an input of {spatial}")
     if any(pads):
         out = out[(slice(None), slice(None)) + tuple(slice(p, f - p) for p, f in zip(pads, full, strict=True))]
     return out + bias.reshape((-1,) + (1,) * dims) if bias is not None else out
