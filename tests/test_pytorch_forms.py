@@ -185,6 +185,19 @@ def test_tril_and_triu_keep_the_dtype_as_pytorch(dtype, k):
     np.testing.assert_array_equal(upper.data, np.triu(x, k))
 
 
+def test_numpys_rule_stays_where_pytorchs_differs_on_purpose():
+    """docs/api.md's table: squeeze of a non-1 axis, tile with fewer reps, an int and an index array split by a
+    slice. Each is NumPy's answer (or its error), never PyTorch's by surprise."""
+    x = np.arange(2 * 5 * 6 * 5 * 3 * 4, dtype=np.float32).reshape(2, 5, 6, 5, 3, 4)
+    with pytest.raises(ValueError, match="squeeze: axis 1 has length 5, not 1"):
+        T(x).squeeze(1)
+    np.testing.assert_array_equal(T(x[0, 0]).tile((2, 4)).data, np.tile(x[0, 0], (2, 4)))
+    index = np.array([[0, 1], [2, 3]])
+    picked = T(x)[1, :, 3:11:2, index, 0:2]
+    assert picked.shape == (2, 2, 5, 2, 2, 4)  # PyTorch: (5, 2, 2, 2, 2, 4)
+    np.testing.assert_array_equal(picked.data, x[1, :, 3:11:2, index, 0:2])
+
+
 def test_losses_name_an_argument_passed_by_its_old_position():
     """weight is PyTorch's third argument of each loss now; the reduction or ignore_index passed by position, as
     before, is refused rather than taken as a weight."""

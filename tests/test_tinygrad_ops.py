@@ -11,9 +11,9 @@ einsum, loss and attention work (branch ``ops2``); recount as docs/tinygrad_ops_
     | upstream methods                              |  427 |  427 |
     | cannot apply (skipped, reason given)          |    6 |    6 |
     | applicable                                    |  421 |  421 |
-    | hold (pass)                                   |  208 |  268 |
-    | fail today (strict xfail, reason given)       |  213 |  153 |
-    | holding, of the applicable                    | 49.4% | 63.7% |
+    | hold (pass)                                   |  208 |  271 |
+    | fail today (strict xfail, reason given)       |  213 |  150 |
+    | holding, of the applicable                    | 49.4% | 64.4% |
 
     strict xfails by issue 29's category:
     | reductions and scans                          |   32 |   32 |
@@ -25,9 +25,9 @@ einsum, loss and attention work (branch ``ops2``); recount as docs/tinygrad_ops_
     | losses and attention                          |    9 |    0 |
     | factories                                     |    5 |    5 |
     | einsum                                        |    2 |    0 |
-    | behaviour differences                         |   68 |   67 |
-    |   dtypes (ints made float32, where of ints)   |   23 |   28 |
-    |   exception classes (ValueError for PyTorch's |   16 |   10 |
+    | behaviour differences                         |   68 |   64 |
+    |   dtypes (ints made float32, where of ints)   |   23 |   26 |
+    |   exception classes (ValueError for PyTorch's |   16 |    9 |
     |     RuntimeError, and the like)               |      |      |
     |   RuntimeWarnings escaping (values match)     |   16 |   16 |
     |   wrong numbers without an error              |    5 |    5 |
