@@ -1,4 +1,4 @@
-"""The model-file breaks an independent attacker found (tools/files_attack_report.md, numbered as there), each
+"""The model-file breaks an independent attacker found after issue 28 (numbered as in its report), each
 rebuilt from its reproducer and failing on the code before the fix: every loader either loads correctly or raises
 ModelFileError naming the file and the part that is wrong, within a stated bound on memory and time, and nothing
 it loads into is changed on failure.

@@ -479,7 +479,7 @@ def test_fuzz_architecture_specs_build_or_raise_our_error(spec, as_text):
     assert peak < 10 * MB, peak
 
 
-# ---- fuzzing the shapes of the attacker's breaks (tools/files_attack_report.md) -----------------------------------
+# ---- fuzzing the shapes of the breaks an attacker found after issue 28 (tests/test_model_file_attacks.py) ----------
 huge_or_empty = st.one_of(st.integers(0, 4), st.just(0), st.integers(2**40, 2**70), st.booleans())
 
 

@@ -1,4 +1,4 @@
-"""An optimizer state from a file (breaks 14 and 15 of tools/files_attack_report.md): load_state_dict refuses, with a
+"""An optimizer state from a file (breaks 14 and 15 of the attack on issue 28): load_state_dict refuses, with a
 ValueError naming the entry and changing nothing, every hyperparameter and state entry that step() could not use
 or would turn into NaN; and a step is applied to every parameter or to none."""
 import numpy as np
