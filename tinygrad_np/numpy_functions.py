@@ -12,6 +12,7 @@ import numpy as np
 
 from . import ops as _ops
 from .core.arguments import axis_arg, refuse_pytorch_names
+from .core.errors import ArgumentError, ArgumentTypeError, IndexOutOfRange
 from .core.jit_seam import note
 from .core.tensor import Tensor
 from .typing import TensorLike
@@ -55,7 +56,7 @@ def concatenate(tensors: Iterable[TensorLike], axis: int = 0, **pytorch_names: A
     if not parts:
         raise ValueError("concatenate: needs at least one tensor")
     if parts[0].ndim == 0:
-        raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
+        raise ArgumentError("concatenate: 0-d tensors have no axis to join along; use stack")
     return _ops.Concatenate.apply(*parts, axis=axis_arg(axis, parts[0].ndim, "concatenate"))
 
 
@@ -66,8 +67,8 @@ def take_along_axis(x: Tensor, indices: TensorLike, axis: int, **pytorch_names: 
     refuse_pytorch_names("take_along_axis", pytorch_names)
     array = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     if array.dtype.kind not in "iu" or array.ndim != x.ndim:
-        raise TypeError(f"take_along_axis: indices must be integers with x's {x.ndim} dimensions, got "
-                        f"{array.dtype} {array.shape}")
+        raise ArgumentTypeError(f"take_along_axis: indices must be integers with x's {x.ndim} dimensions, got "
+                                f"{array.dtype} {array.shape}")
     axis = axis_arg(axis, x.ndim, "take_along_axis")
     index = note(_along_axis_index, array, axis, x.shape)
     return x[index]
@@ -76,7 +77,7 @@ def take_along_axis(x: Tensor, indices: TensorLike, axis: int, **pytorch_names: 
 def _along_axis_index(indices, axis, shape):
     """The fancy index that numpy.take_along_axis builds: ``indices`` on ``axis``, a broadcast range elsewhere."""
     if (indices < -shape[axis]).any() or (indices >= shape[axis]).any():
-        raise IndexError(f"take_along_axis: an index is out of range for axis {axis} of length {shape[axis]}")
+        raise IndexOutOfRange(f"take_along_axis: an index is out of range for axis {axis} of length {shape[axis]}")
     grids = np.ogrid[tuple(slice(n) for n in indices.shape)]
     return tuple(indices if a == axis else grids[a] for a in range(len(shape)))
 
