@@ -2,16 +2,22 @@
 
 One module a family: arithmetic, elementwise functions, choosing (maximum,
 where), reductions and broadcasting, matrix products, shape and indexing,
-sliding windows, and losses.
+sliding windows, and losses; and (issue 29) running products and log-sum-exps,
+erf and GELU, the inverse trigonometric and the hyperbolic functions, and the
+division that rounds.
 """
 from .arithmetic import Add, Div, Mul, Neg, Pow, Sub
-from .elementwise import Abs, Cos, Exp, Gelu, Log, PiecewiseConstant, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
+from .division import Fmod, Remainder, RoundedDivision
+from .elementwise import Abs, Cos, Exp, Log, PiecewiseConstant, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
 from .linalg import Einsum, Linear, MatMul
 from .loss import CrossEntropy, LogSoftmax
 from .norm import Normalize
-from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
-from .select import Maximum, Where
+from .reduce import BroadcastTo, Cumsum, Max, Min, Sum, SumTo
+from .scan import Cumprod, Logcumsumexp
+from .select import Maximum, Minimum, Where
 from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
+from .special import Copysign, Erf, Gelu, LogAddExp
+from .trigonometric import Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh
 from .window import Fold, Unfold, WindowMax
 
 __all__ = [
@@ -23,4 +29,8 @@ __all__ = [
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
     "Unfold", "Fold", "WindowMax",
     "LogSoftmax", "CrossEntropy", "Normalize",
+    # issue 29 (ops1)
+    "Min", "Minimum", "Cumprod", "Logcumsumexp", "Erf", "LogAddExp", "Copysign",
+    "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+    "RoundedDivision", "Remainder", "Fmod",
 ]
