@@ -12,6 +12,7 @@ from .elementwise import Abs, Cos, Exp, Log, PiecewiseConstant, Relu, Sigmoid, S
 from .linalg import Einsum, Linear, MatMul
 from .loss import CrossEntropy, LogSoftmax
 from .norm import Normalize
+from .recurrent import LSTMSequence
 from .reduce import BroadcastTo, Cumsum, Max, Min, Sum, SumTo
 from .scan import Cumprod, Logcumsumexp
 from .select import Maximum, Minimum, Where
@@ -34,3 +35,4 @@ __all__ = [
     "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
     "RoundedDivision", "Remainder", "Fmod",
 ]
+__all__ += ["LSTMSequence"]
