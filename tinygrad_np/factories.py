@@ -122,7 +122,7 @@ def full_like(t: Tensor, fill_value: float, dtype: DType = None, requires_grad: 
 def empty(*shape: ShapeLike, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` whose values are not to be relied on, as PyTorch's empty (here zeros, so a run is
     reproducible and a jit replay bit for bit)."""
-    return Tensor(np.zeros(shape_arg(shape, "empty"), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(shape_arg(shape, "empty"), dtype=dtype), dtype=dtype, requires_grad=requires_grad)
 
 
 def rand(*shape: ShapeLike, rng: Any = None, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
@@ -156,8 +156,13 @@ def normal(mean: float, std: float, size: ShapeLike, *, rng: Any = None, dtype: 
     if std < 0:
         raise ValueError(f"normal: std must be non-negative, got {std}")
     shape = shape_arg((size,) if isinstance(size, (int, np.integer)) else tuple(size), "normal")
-    data = draw(_normal, rng, shape, np.dtype(dtype).type)  # a jit replay draws again
-    return Tensor(data * np.asarray(std, dtype) + np.asarray(mean, dtype), requires_grad=requires_grad)
+    data = draw(_shifted_normal, rng, mean, std, shape, np.dtype(dtype).type)  # a jit replay draws again
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def _shifted_normal(rng, mean, std, shape, dtype):
+    # scaled and shifted inside the draw: an array computed from the draw outside it would be a constant to tg.jit
+    return _normal(rng, shape, dtype) * dtype(std) + dtype(mean)
 
 
 def linspace(start: float, end: float, steps: int, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
