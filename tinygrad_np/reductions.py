@@ -220,7 +220,8 @@ def _top(x: np.ndarray, axis: int, k: int, largest: bool) -> np.ndarray:
 def topk(x: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool = True,
          **pytorch_names: Any) -> ValuesIndices:
     """(values, indices) of the k largest (or, with ``largest=False``, smallest) along ``axis``, as PyTorch's
-    topk: sorted, and among equal values the first ones (``sorted=False`` gives them sorted too).
+    topk: sorted (``sorted=False`` gives them sorted too); among equal values the first ones, where PyTorch
+    leaves the order of ties unspecified.
     dL/dx = dL/dz put back where each value came from, 0 elsewhere."""
     refuse_pytorch_names("topk", pytorch_names)
     x, axis, scalar = _axis_of(x, axis, "topk")
