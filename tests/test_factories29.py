@@ -62,3 +62,18 @@ def test_arange_refuses_what_its_integer_dtype_cannot_hold_instead_of_wrapping()
     assert tg.arange(2**63 - 3, 2**63, dtype=np.uint64).numpy()[-1] == 2**63 - 1
     with pytest.raises(ValueError, match="step"):
         tg.arange(0, 5, 0, dtype=np.int32)
+
+
+def test_factories_keep_an_integer_or_bool_dtype_and_full_infers_pytorchs():
+    ints = tg.Tensor(np.array([[1, 2, 3]], np.int32), dtype=np.int32)
+    for made in (tg.zeros_like(ints), tg.ones_like(ints), tg.full_like(ints, 4)):
+        assert made.dtype == np.int32
+    assert tg.zeros(2, dtype=np.int64).dtype == np.int64 and tg.eye(2, dtype=np.int32).dtype == np.int32
+    assert tg.full((2, 3), 4).dtype == np.int64 and tg.full((2,), True).dtype == np.bool_
+    assert tg.full((2,), 4.0).dtype == np.float32 and tg.full((2,), 4, dtype=np.float64).dtype == np.float64
+
+
+def test_where_of_two_numbers_has_pytorchs_dtype():
+    condition = tg.Tensor(np.array([1.0, 0.0], np.float32)) > 0.5
+    assert tg.where(condition, 4, 2).dtype == np.int64 and tg.where(condition, 4, 2).numpy().tolist() == [4, 2]
+    assert tg.where(condition, 4.0, 2).dtype == np.float32 and tg.where(condition, True, False).dtype == np.bool_

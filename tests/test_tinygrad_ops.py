@@ -215,8 +215,6 @@ def T(data, dtype=None):
 
 
 class TestOps:
-    @fails("behaviour differences (dtypes): full_like of an int32 tensor comes back float32 (the factories pass "
-           "their array through Tensor(), which makes integers float32)")
     def test_full_like(self):
         a = T([[1, 2, 3], [4, 5, 6]], dtype=np.float32)
         b = torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=torch.float32)
@@ -226,8 +224,6 @@ class TestOps:
         b = torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=torch.int32)
         helper_test_op([], lambda: torch.full_like(b, 4), lambda: tg.full_like(a, 4), forward_only=True)
 
-    @fails("behaviour differences (dtypes): full((45, 65), 4) comes back float32; PyTorch infers int64 from an "
-           "integer fill value")
     def test_full(self):
         helper_test_op([], lambda: torch.full((45, 65), 4), lambda: tg.full((45, 65), 4), forward_only=True)
 
@@ -281,7 +277,6 @@ class TestOps:
         helper_test_op([], lambda: torch.zeros([45, 65]), lambda: tg.zeros([45, 65]), forward_only=True)
         helper_test_op([], lambda: torch.zeros([]), lambda: tg.zeros([]), forward_only=True)
 
-    @fails("behaviour differences (dtypes): zeros_like of an int32 tensor comes back float32")
     def test_zeros_like(self):
         a = T([[1, 2, 3], [4, 5, 6]], dtype=np.float32)
         b = torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=torch.float32)
@@ -299,7 +294,6 @@ class TestOps:
         helper_test_op([], lambda: torch.ones([45, 65]), lambda: tg.ones([45, 65]), forward_only=True)
         helper_test_op([], lambda: torch.ones([]), lambda: tg.ones([]), forward_only=True)
 
-    @fails("behaviour differences (dtypes): ones_like of an int32 tensor comes back float32")
     def test_ones_like(self):
         a = T([[1, 2, 3], [4, 5, 6]], dtype=np.float32)
         b = torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=torch.float32)
@@ -465,7 +459,7 @@ class TestOps:
         helper_test_op([], lambda: torch.ones(256, 256).max(1)[0], lambda: tg.ones(256, 256).max(1), forward_only=True)
 
     @fails("behaviour differences (dtypes): Tensor([True, False]) becomes float32 (where then refuses it as a "
-           "condition), and where(cond, 1, 3) with two Python ints gives float32 where PyTorch gives int64")
+           "condition); where(cond, 1, 3) with two Python ints holds")
     def test_where(self):
         helper_test_op([], lambda: torch.where(torch.tensor([True, False]), 1, 3),
                        lambda: tg.where(T([True, False]), 1, 3), forward_only=True)
@@ -476,8 +470,6 @@ class TestOps:
             helper_test_op(shps, lambda x, a, b: torch.where(x > 0.5, a, b), lambda x, a, b: tg.where(x > 0.5, a, b),
                            forward_only=True)
 
-    @fails("behaviour differences (dtypes): where(cond, 4, 2) with two Python ints gives float32 where PyTorch "
-           "gives int64")
     def test_where_permute(self):
         helper_test_op([(5, 5)], lambda x: torch.where(x > 0.5, 4, 2).permute((1, 0)),
                        lambda x: tg.where(x > 0.5, 4, 2).permute((1, 0)), forward_only=True)

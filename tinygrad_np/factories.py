@@ -16,12 +16,12 @@ from .typing import DType, ShapeLike
 
 def zeros(*shape: ShapeLike, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` (``zeros(2, 3)`` or ``zeros((2, 3))``) filled with 0, float32 by default."""
-    return Tensor(np.zeros(shape_arg(shape, "zeros"), dtype=dtype), requires_grad=requires_grad)
+    return _made(np.zeros(shape_arg(shape, "zeros"), dtype=dtype), requires_grad)
 
 
 def ones(*shape: ShapeLike, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` filled with 1, float32 by default."""
-    return Tensor(np.ones(shape_arg(shape, "ones"), dtype=dtype), requires_grad=requires_grad)
+    return _made(np.ones(shape_arg(shape, "ones"), dtype=dtype), requires_grad)
 
 
 def randn(*shape: ShapeLike, rng: Any = None, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
@@ -45,16 +45,25 @@ def _uniform(rng, low, high, shape, dtype):
     return np.random.default_rng(rng).uniform(low, high, shape).astype(dtype)
 
 
-def full(shape: ShapeLike, fill_value: float, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``shape`` holding ``fill_value`` everywhere (PyTorch's and NumPy's full)."""
+def full(shape: ShapeLike, fill_value: float, dtype: DType = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` holding ``fill_value`` everywhere (PyTorch's and NumPy's full). Without ``dtype``,
+    PyTorch's: bool for a bool, int64 for an integer, float32 for a float."""
     shape = shape_arg((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape), "full")
-    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+    if dtype is None:
+        dtype = (np.bool_ if isinstance(fill_value, (bool, np.bool_)) else
+                 np.int64 if isinstance(fill_value, (int, np.integer)) else np.float32)
+    return _made(np.full(shape, fill_value, dtype=dtype), requires_grad)
+
+
+def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
+    """A factory's array as a Tensor of the array's own dtype (Tensor() alone would make integers float32)."""
+    return Tensor(array, dtype=array.dtype, requires_grad=requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
     """The n x m identity (m defaults to n)."""
     n, m = shape_arg((n, n if m is None else m), "eye")
-    return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+    return _made(np.eye(n, m, dtype=dtype), requires_grad)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: DType = None,
@@ -103,26 +112,26 @@ def _like(t, what):
 def zeros_like(t: Tensor, dtype: DType = None, requires_grad: bool = False) -> Tensor:
     """A tensor of t's shape filled with 0, of t's dtype unless ``dtype`` says otherwise."""
     t = _like(t, "zeros_like")
-    return Tensor(np.zeros(t.shape, dtype=dtype or t.dtype), requires_grad=requires_grad)
+    return _made(np.zeros(t.shape, dtype=dtype or t.dtype), requires_grad)
 
 
 def ones_like(t: Tensor, dtype: DType = None, requires_grad: bool = False) -> Tensor:
     """A tensor of t's shape filled with 1, of t's dtype unless ``dtype`` says otherwise."""
     t = _like(t, "ones_like")
-    return Tensor(np.ones(t.shape, dtype=dtype or t.dtype), requires_grad=requires_grad)
+    return _made(np.ones(t.shape, dtype=dtype or t.dtype), requires_grad)
 
 
 def full_like(t: Tensor, fill_value: float, dtype: DType = None, requires_grad: bool = False) -> Tensor:
     """A tensor of t's shape holding ``fill_value``, of t's dtype unless ``dtype`` says otherwise."""
     t = _like(t, "full_like")
-    return Tensor(np.full(t.shape, fill_value, dtype=dtype or t.dtype), requires_grad=requires_grad)
+    return _made(np.full(t.shape, fill_value, dtype=dtype or t.dtype), requires_grad)
 
 
 # ---- issue 29 (ops1): PyTorch's other factories ------------------------------------------------------------
 def empty(*shape: ShapeLike, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` whose values are not to be relied on, as PyTorch's empty (here zeros, so a run is
     reproducible and a jit replay bit for bit)."""
-    return Tensor(np.zeros(shape_arg(shape, "empty"), dtype=dtype), dtype=dtype, requires_grad=requires_grad)
+    return _made(np.zeros(shape_arg(shape, "empty"), dtype=dtype), requires_grad)
 
 
 def rand(*shape: ShapeLike, rng: Any = None, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:

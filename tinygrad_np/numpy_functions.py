@@ -29,15 +29,23 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
 
     ``condition`` is a boolean tensor or array (a comparison, say) and gets no
     gradient; x gets dL/dz where it was chosen, y where it was not. With two
-    numbers the result is float32 (PyTorch's default dtype) and needs no gradient.
+    numbers the result needs no gradient and has PyTorch's dtype: float32 if
+    either is a float, int64 if either is an int, else bool.
     """
     condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be boolean (a comparison, say), got dtype {condition.dtype}")
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = Tensor._make(np.asarray(x, dtype=np.float32), False)
+        x = Tensor._make(np.asarray(x, dtype=_numbers_dtype(x, y)), False)
     x, y = _operands(x, y, "where")
     return _ops.Where.apply(x, y, condition=condition)
+
+
+def _numbers_dtype(*numbers: Any) -> type:
+    """PyTorch's dtype for Python numbers alone: float32 if any is a float, int64 if any is an int, else bool."""
+    if any(not isinstance(n, (bool, np.bool_, int, np.integer)) for n in numbers):
+        return np.float32
+    return np.int64 if any(not isinstance(n, (bool, np.bool_)) for n in numbers) else np.bool_
 
 
 def _operands(x: TensorLike, y: TensorLike, op: str) -> tuple[Tensor, Tensor]:
