@@ -12,9 +12,9 @@ as docs/tinygrad_ops_port.md shows:
     | upstream methods                              |   427 |   427 |
     | cannot apply (skipped, reason given)          |     6 |     6 |
     | applicable                                    |   421 |   421 |
-    | hold (pass)                                   |   208 |   330 |
-    | fail today (strict xfail, reason given)       |   213 |    91 |
-    | holding, of the applicable                    | 49.4% | 78.4% |
+    | hold (pass)                                   |   208 |   335 |
+    | fail today (strict xfail, reason given)       |   213 |    86 |
+    | holding, of the applicable                    | 49.4% | 79.6% |
 
     strict xfails by issue 29's category:
     | reductions and scans                          |    32 |     0 |
@@ -26,8 +26,8 @@ as docs/tinygrad_ops_port.md shows:
     | losses and attention                          |     9 |     9 |
     | factories                                     |     5 |     0 |
     | einsum                                        |     2 |     2 |
-    | behaviour differences                         |    68 |    31 |
-    |   dtypes (ints made float32, where of ints)   |    23 |    21 |
+    | behaviour differences                         |    68 |    26 |
+    |   dtypes (ints made float32, where of ints)   |    23 |    16 |
     |   exception classes (ValueError for PyTorch's |    16 |     7 |
     |     RuntimeError, and the like)               |       |       |
     |   RuntimeWarnings escaping (values match)     |    16 |     0 |
