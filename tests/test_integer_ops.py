@@ -165,3 +165,11 @@ def test_the_integer_ops_batch_under_vmap_as_a_loop_would():
     batched = func.vmap(f)(ints(a))
     looped = np.stack([f(ints(row)).numpy() for row in a])
     np.testing.assert_array_equal(batched.numpy(), looped)
+
+
+def test_tril_and_triu_keep_integer_and_bool_dtypes():
+    bools = tg.Tensor(np.ones((3, 3), bool), dtype=np.bool_)
+    assert bools.tril().dtype == np.bool_
+    assert bools.triu(1).numpy().tolist() == np.triu(np.ones((3, 3), bool), 1).tolist()
+    assert ints([[1, 2], [3, 4]]).tril().numpy().tolist() == [[1, 0], [3, 4]]
+    assert ints([[1, 2], [3, 4]]).triu().dtype == np.int32
