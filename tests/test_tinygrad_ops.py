@@ -12,9 +12,9 @@ as docs/tinygrad_ops_port.md shows:
     | upstream methods                              |   427 |   427 |
     | cannot apply (skipped, reason given)          |     6 |     6 |
     | applicable                                    |   421 |   421 |
-    | hold (pass)                                   |   208 |   337 |
-    | fail today (strict xfail, reason given)       |   213 |    84 |
-    | holding, of the applicable                    | 49.4% | 80.0% |
+    | hold (pass)                                   |   208 |   338 |
+    | fail today (strict xfail, reason given)       |   213 |    83 |
+    | holding, of the applicable                    | 49.4% | 80.3% |
 
     strict xfails by issue 29's category:
     | reductions and scans                          |    32 |     0 |
@@ -26,8 +26,8 @@ as docs/tinygrad_ops_port.md shows:
     | losses and attention                          |     9 |     9 |
     | factories                                     |     5 |     0 |
     | einsum                                        |     2 |     2 |
-    | behaviour differences                         |    68 |    24 |
-    |   dtypes (ints made float32, where of ints)   |    23 |    14 |
+    | behaviour differences                         |    68 |    23 |
+    |   dtypes (ints made float32, where of ints)   |    23 |    13 |
     |   exception classes (ValueError for PyTorch's |    16 |     7 |
     |     RuntimeError, and the like)               |       |       |
     |   RuntimeWarnings escaping (values match)     |    16 |     0 |
@@ -2055,7 +2055,6 @@ class TestOps:
         helper_test_op([(3, 3, 3)], lambda x: x[1:2, 1:2, None, -1])
         helper_test_op([(3, 3, 3)], lambda x: x[None, None, 1, None, 2, 0:2])
 
-    @fails("behaviour differences (dtypes): zeros(1, dtype=np.int32) comes back float32, so it cannot index")
     def test_slice_with_const_tensor(self):
         t = tg.zeros(1, dtype=np.int32)
         helper_test_op([(3, 3, 3)], lambda x: x[:, [0], :], lambda x: x[:, t, :])

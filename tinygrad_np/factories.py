@@ -57,6 +57,8 @@ def full(shape: ShapeLike, fill_value: float, dtype: DType = None, requires_grad
 
 def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
     """A factory's array as a Tensor of the array's own dtype (Tensor() alone would make integers float32)."""
+    if array.dtype.kind == "f":  # the float path exactly as before (a jit trace sees the same steps)
+        return Tensor(array, requires_grad=requires_grad)
     return Tensor(array, dtype=array.dtype, requires_grad=requires_grad)
 
 
