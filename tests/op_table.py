@@ -200,7 +200,7 @@ def where_inputs(draw):
 @st.composite
 def clip_inputs(draw):
     low = draw(st.sampled_from([None, -1.0, 0.0]))
-    high = draw(st.sampled_from([None, 0.5, 1.5]))
+    high = draw(st.sampled_from([0.5, 1.5] if low is None else [None, 0.5, 1.5]))  # clip(None, None) is refused
     x = draw(shapes().flatmap(arrays))
     # Keep away from the bounds, where the derivative jumps.
     for bound in (low, high):
@@ -386,6 +386,13 @@ def softplus(x):
 
 def gelu(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+np_erf = np.vectorize(math.erf, otypes=[np.float64])  # the standard library's erf, elementwise: the reference
+
+
+def np_gelu(x):
+    return 0.5 * x * (1 + np_erf(x / np.sqrt(2)))
 
 
 def var_case(values=distinct):
@@ -599,6 +606,124 @@ def einsum_inputs(draw):
     return Case(operands, {"subscripts": spec})
 
 
+# ---- issue 29 (ops1): reductions, running ops, sorting, elementwise functions, division that rounds ------
+@st.composite
+def lerp_inputs(draw):
+    s_x, s_end, s_weight = draw(broadcastable_shapes(3))
+    if draw(st.booleans()):
+        return Case((draw(arrays(s_x)), draw(arrays(s_end))), {"weight": draw(st.sampled_from([0.25, 0.5, 0.75]))})
+    return Case((draw(arrays(s_x)), draw(arrays(s_end)), draw(arrays(s_weight))))
+
+
+@st.composite
+def rounded_division_inputs(draw):
+    """x and y of one shape with x / y at least 0.1 away from an integer: the quotient's jumps, where the
+    remainders jump too."""
+    shape = draw(shapes())
+    y = draw(away_from_zero(shape, margin=0.3))
+    from hypothesis.extra import numpy as hnp
+    whole = draw(hnp.arrays(np.float64, shape, elements=st.integers(-3, 3).map(float)))
+    part = draw(arrays(shape, low=0.1, high=0.9))
+    return Case(((whole + part) * y, y))
+
+
+@st.composite
+def topk_inputs(draw):
+    case = draw(along_axis(distinct))
+    n = case.arrays[0].shape[case.params["axis"]]
+    case.params.update(k=draw(st.integers(1, n)), largest=draw(st.booleans()))
+    return case
+
+
+def np_topk(x, axis, k, largest):
+    ordered = -np.sort(-x, axis=axis) if largest else np.sort(x, axis=axis)
+    return np.take(ordered, range(k), axis=axis)
+
+
+@st.composite
+def normalize_inputs(draw):
+    case = draw(along_axis(away_from_zero))
+    case.params["p"] = draw(st.sampled_from([1.0, 2.0, 3.0, -1.0]))
+    return case
+
+
+def np_normalize(x, axis, p):
+    norm = (np.abs(x) ** p).sum(axis=axis, keepdims=True) ** (1 / p)
+    return x / np.maximum(norm, 1e-12)
+
+
+def np_softplus(x, beta, threshold):
+    return np.where(beta * x > threshold, x, np.logaddexp(0, beta * x) / beta)
+
+
+@st.composite
+def softplus_inputs(draw):
+    """beta and a threshold of 1, values off the grid of 0.05 (beta x never within reach of 1, the jump)."""
+    beta = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    return Case((draw(shapes().flatmap(lambda s: off_grid(s, -3.0, 3.0))),), {"beta": beta, "threshold": 1.0})
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+OPS1_ROWS = [
+    # reductions and running ops
+    # away from 0 (subnormals' squares underflow in any rule that divides, PyTorch's too); zeros have rows of their own
+    Op("prod", lambda x, **p: x.prod(**p), lambda x, **p: x.prod(**p), reduction(away_from_zero), axis_param="axis"),
+    Op("prod with zeros", lambda x, **p: x.prod(**p), lambda x, **p: x.prod(**p),
+       reduction(lambda s: arrays(s, elements=st.sampled_from([0.0, 0.0, -1.5, 0.5, 1.25, 2.0]))),
+       axis_param="axis"),
+    Op("cumprod", lambda x, axis: x.cumprod(axis), lambda x, axis: np.cumprod(x, axis), along_axis(away_from_zero),
+       axis_param="axis"),
+    Op("cumprod with zeros", lambda x, axis: x.cumprod(axis), lambda x, axis: np.cumprod(x, axis),
+       along_axis(lambda s: arrays(s, elements=st.sampled_from([0.0, 0.0, -1.5, 0.5, 1.25, 2.0]))),
+       axis_param="axis"),
+    Op("logcumsumexp", lambda x, axis: x.logcumsumexp(axis), lambda x, axis: np.logaddexp.accumulate(x, axis),
+       along_axis(lambda s: arrays(s, low=-30, high=30)), axis_param="axis"),
+    Op("cummax", lambda x, axis: x.cummax(axis).values, lambda x, axis: np.maximum.accumulate(x, axis),
+       along_axis(distinct), axis_param="axis"),
+    Op("cummin", lambda x, axis: x.cummin(axis).values, lambda x, axis: np.minimum.accumulate(x, axis),
+       along_axis(distinct), axis_param="axis"),
+    Op("sort", lambda x, axis: x.sort(axis).values, lambda x, axis: np.sort(x, axis), along_axis(distinct),
+       axis_param="axis"),
+    Op("sort descending", lambda x, axis: x.sort(axis, descending=True).values,
+       lambda x, axis: -np.sort(-x, axis), along_axis(distinct), axis_param="axis"),
+    Op("topk", lambda x, **p: x.topk(**p).values, np_topk, topk_inputs(), axis_param="axis"),
+    Op("std_mean", lambda x, **p: tg.stack(tg.std_mean(x, **p)), lambda x, **p: np.stack([x.std(**p), x.mean(
+        axis=p["axis"], keepdims=p["keepdims"])]), var_case(), axis_param="axis"),
+    # elementwise
+    Op("round", lambda x: x.round(), np.round, unary(off_grid)),
+    Op("lerp", lambda x, end, *w, **p: x.lerp(end, *w, **p), lambda x, end, *w, weight=None: x + (
+        w[0] if w else weight) * (end - x), lerp_inputs()),
+    Op("log10", lambda x: x.log10(), np.log10, unary(positive)),
+    Op("erf", lambda x: x.erf(), np_erf, unary(lambda s: arrays(s, low=-5, high=5))),
+    Op("copysign", lambda x, y: x.copysign(y), np.copysign, binary(away_from_zero, away_from_zero)),
+    Op("logaddexp", lambda x, y: x.logaddexp(y), np.logaddexp, binary()),
+    Op("quick_gelu", lambda x: x.quick_gelu(), lambda x: x * sigmoid(1.702 * x), unary()),
+    Op("asin", lambda x: x.asin(), np.arcsin, unary(lambda s: arrays(s, low=-0.9, high=0.9))),
+    Op("acos", lambda x: x.acos(), np.arccos, unary(lambda s: arrays(s, low=-0.9, high=0.9))),
+    Op("atan", lambda x: x.atan(), np.arctan, unary()),
+    Op("sinh", lambda x: x.sinh(), np.sinh, unary()),
+    Op("cosh", lambda x: x.cosh(), np.cosh, unary()),
+    Op("asinh", lambda x: x.asinh(), np.arcsinh, unary()),
+    Op("acosh", lambda x: x.acosh(), np.arccosh, unary(lambda s: arrays(s, low=1.1, high=3.0))),
+    Op("atanh", lambda x: x.atanh(), np.arctanh, unary(lambda s: arrays(s, low=-0.9, high=0.9))),
+    Op("F.selu", lambda x: F.selu(x), lambda x: SELU_SCALE * np.where(
+        x > 0, x, SELU_ALPHA * (np.exp(np.minimum(x, 0)) - 1)), unary(away_from_zero)),
+    Op("F.logsigmoid", lambda x: F.logsigmoid(x), lambda x: -np.logaddexp(0, -x), unary()),
+    Op("F.hardsigmoid", lambda x: F.hardsigmoid(x), lambda x: np.clip(x + 3, 0, 6) / 6, unary(off_grid)),
+    Op("F.softmin", lambda x, axis: F.softmin(x, axis), lambda x, axis: np.exp(np_log_softmax(-x, axis)),
+       along_axis(lambda s: arrays(s, low=-5, high=5)), axis_param="axis"),
+    Op("F.normalize", lambda x, **p: F.normalize(x, **p), np_normalize, normalize_inputs(), axis_param="axis"),
+    Op("F.softplus (beta, threshold)", lambda x, **p: F.softplus(x, **p), np_softplus, softplus_inputs()),
+    # division that rounds, on floats
+    Op("remainder (%)", lambda x, y: x % y, np.remainder, rounded_division_inputs()),
+    Op("fmod", lambda x, y: x.fmod(y), np.fmod, rounded_division_inputs()),
+    Op("floor_divide (//)", lambda x, y: x // y, np.floor_divide, rounded_division_inputs()),
+    Op("div (rounding_mode='trunc')", lambda x, y: x.div(y, rounding_mode="trunc"), lambda x, y: np.trunc(x / y),
+       rounded_division_inputs()),
+]
+
+
 OPS = [
     # arithmetic, with broadcasting and scalars on either side
     Op("add", lambda x, y: x + y, np.add, binary()),
@@ -629,7 +754,8 @@ OPS = [
     Op("cos", lambda x: x.cos(), np.cos, unary()),
     Op("softplus", lambda x: x.softplus(), softplus, unary()),
     Op("silu", lambda x: x.silu(), lambda x: x * sigmoid(x), unary()),
-    Op("gelu", lambda x: x.gelu(), gelu, unary()),
+    Op("gelu", lambda x: x.gelu(), np_gelu, unary(lambda s: arrays(s, low=-4, high=4))),
+    Op("gelu (tanh)", lambda x: x.gelu(approximate="tanh"), gelu, unary()),
     Op("leaky_relu", lambda x: x.leaky_relu(0.1), lambda x: np.where(x > 0, x, 0.1 * x), unary(away_from_zero)),
     Op("elu", lambda x: x.elu(1.5), lambda x: np.where(x > 0, x, 1.5 * (np.exp(np.minimum(x, 0)) - 1)),
        unary(away_from_zero)),
@@ -776,6 +902,7 @@ OPS = [
     Op("F.max_pool2d dilation", lambda x, **p: F.max_pool2d(x, **p), np_dilated_max_pool, dilated_pool_inputs()),
     Op("einsum", lambda *ts, subscripts: tg.einsum(subscripts, *ts), lambda *a, subscripts: np.einsum(subscripts, *a),
        einsum_inputs()),
+    *OPS1_ROWS,
 ]
 
 
@@ -1371,8 +1498,10 @@ FUSED = [
     Fused("layer_norm (Normalize)", lambda x, normalized_shape: F.layer_norm(x, normalized_shape),
           lambda x, normalized_shape: _normalized(x, tuple(range(x.ndim - len(normalized_shape), x.ndim))),
           layer_norm_inputs().map(lambda case: Case(case.arrays[:1], case.params))),
-    Fused("gelu", lambda x: x.gelu(),
+    Fused("gelu (tanh)", lambda x: x.gelu(approximate="tanh"),
           lambda x: 0.5 * x * (1.0 + (np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)).tanh()), unary()),
+    Fused("gelu", lambda x: x.gelu(), lambda x: 0.5 * x * (1.0 + (x * np.sqrt(0.5)).erf()),
+          unary(lambda s: arrays(s, low=-4, high=4))),
     Fused("max_pool2d", lambda x, **p: F.max_pool2d(x, **p), pooled, pool_inputs(distinct)),
 ]
 FUSED += [Fused("lstm_sequence (LSTMSequence)", lstm_sequence, composed_lstm, lstm_inputs())]  # issue 29 (layers29)

@@ -8,8 +8,9 @@
 """
 import sys
 
-# composed, pytorch_spellings and gradient_hooks attach methods to Tensor (x.softmax(), x.size(0), x.register_hook)
-from . import composed, func, ops, pytorch_spellings  # noqa: F401
+# composed, reductions, pointwise, integer, pytorch_spellings and gradient_hooks attach methods to Tensor
+# (x.softmax(), x.sort(), x.erf(), x % y, x.size(0), x.register_hook)
+from . import composed, func, integer, ops, pointwise, pytorch_spellings, reductions  # noqa: F401
 from .composed import minimum, stack
 from .core import autograd, gradient_hooks  # noqa: F401
 from .core import tensor as _tensor
@@ -17,12 +18,29 @@ from .core.autograd import grad
 from .core.function import Function
 from .core.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
-from .factories import arange, eye, full, full_like, ones, ones_like, randn, uniform, zeros, zeros_like
+from .factories import (
+    arange,
+    empty,
+    eye,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    uniform,
+    zeros,
+    zeros_like,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .jit import JitError, jit
 from .memory import reuse_freed_memory
 from .numpy_functions import argwhere, concatenate, einsum, maximum, meshgrid, take_along_axis, where
 from .recompute import checkpoint
+from .reductions import std_mean
 from .see import viz
 from .see.anomaly import AnomalyError, detect_anomaly
 from .see.backward_log import trace
@@ -45,6 +63,8 @@ __all__ = [
     "gradcheck", "gradgradcheck", "GradcheckError",
     "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory", "jit", "JitError",
     "checkpoint",
+    # issue 29 (ops1)
+    "empty", "rand", "randint", "normal", "linspace", "std_mean",
 ]
 
 

@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
-from .composed import _argmin, _between, _clipped, _finite_max, stack
-from .core.arguments import axes_arg, axis_arg
+from . import integer, ops, pointwise, reductions
+from .composed import _argmin, _between, _clipped, _finite_max, _strictly_between, stack
+from .core.arguments import axes_arg, axis_arg, scalar_axis
 from .core.engine_hooks import hooks, in_use
 from .core.tensor import Tensor, _argmax, _compared
 from .nn.functional import _as_dtype, _check_probabilities, _nothing_to_attend
@@ -322,6 +322,8 @@ def _shifted(cls, name, one=False):
         ((physical, levels),) = views
         k = len(levels)
         value = params[name]
+        if one and scalar_axis(value, physical.ndim - k, cls.name):
+            return None  # axis 0 of a 0-d example (PyTorch's): each example on its own
         if one:
             value = axis_arg(value, physical.ndim - k, cls.name, name) + k
         else:
@@ -612,6 +614,14 @@ RULES: dict[Any, Callable] = {
     ops.CrossEntropy: _cross_entropy,
     ops.VolumeUnfold: _volume_unfold, ops.VolumeFold: _volume_fold,
     ops.BinaryCrossEntropy: _broadcasting_op(ops.BinaryCrossEntropy),
+    # issue 29 (ops1)
+    **{cls: _elementwise_op(cls) for cls in (ops.Erf, ops.Asin, ops.Acos, ops.Atan, ops.Sinh, ops.Cosh, ops.Asinh,
+                                             ops.Acosh, ops.Atanh)},
+    **{cls: _broadcasting_op(cls) for cls in (ops.Minimum, ops.LogAddExp, ops.Copysign, ops.RoundedDivision,
+                                              ops.Remainder, ops.Fmod)},
+    ops.Min: _reduction(ops.Min),
+    ops.Cumprod: _shifted(ops.Cumprod, "axis", one=True),
+    ops.Logcumsumexp: _shifted(ops.Logcumsumexp, "axis", one=True),
 }
 
 
@@ -699,6 +709,15 @@ def _note_arg_extreme(func, args):
     return _marked(func(plain, axis_arg(axis, ndim, func.__name__.strip("_"), "axis") + k, keepdims), x.levels)
 
 
+def _note_along(func, args):
+    """A function of one array along axes given next (an int or a tuple; any, all, argsort, cummax's indices):
+    the same axes past the batch axes."""
+    x, axes, *rest = args
+    k = len(x.levels)
+    shifted = axes + k if isinstance(axes, int) else tuple(a + k for a in axes)
+    return _marked(func(_plain(x), shifted, *rest), x.levels)
+
+
 def _note_whole(func, args):
     """A check over every value (it returns nothing): run once over every example's values together."""
     return func(*(_plain(a) if isinstance(a, BatchedArray) else a for a in args))
@@ -712,6 +731,12 @@ NOTE_RULES: dict[Any, Callable] = {
 }
 NOTE_RULES.update(dict.fromkeys((_compared, _between, _clipped, np.ndarray.copy, np.array, np.not_equal, _as_dtype),
                                 _note_elementwise))
+# issue 29 (ops1)
+NOTE_RULES.update(dict.fromkeys((_strictly_between, reductions._isclose, integer._bitcast, np.bitwise_and,
+                                 np.bitwise_or, np.bitwise_xor, np.invert, np.left_shift, np.right_shift,
+                                 *pointwise.TESTS), _note_elementwise))
+NOTE_RULES.update(dict.fromkeys((reductions._any, reductions._all, reductions._argsort, reductions._running_extreme,
+                                 reductions._top), _note_along))
 
 
 def _note_loop(func, args):

@@ -17,10 +17,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import ops as _ops
-from .core.arguments import axes_arg, axis_arg, refuse_pytorch_names, shape_arg
+from .core.arguments import axes_arg, axis_arg, refuse_pytorch_names, scalar_axis, shape_arg
+from .core.errors import ArgumentError
 from .core.jit_seam import note
 from .core.tensor import Tensor
-from .numpy_functions import _operands, concatenate, maximum, where
+from .numpy_functions import _operands, concatenate, where
 from .typing import Axis, TensorLike
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,10 +44,14 @@ def silu(x: Tensor) -> Tensor:
 
 
 @method
-def gelu(x: Tensor) -> Tensor:
-    """The tanh approximation of GELU (PyTorch's ``approximate="tanh"``): 0.5 x (1 + tanh(√(2/π) (x + 0.044715
-    x³))). Not a composition: the fused op ``ops.Gelu``, whose docstring states its derivative."""
-    return _ops.Gelu.apply(x)
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """GELU, x Φ(x), as PyTorch's: exact, 0.5 x (1 + erf(x / √2)), by default (``approximate="none"``), or the
+    tanh approximation 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) with ``approximate="tanh"``. Not a
+    composition: the fused op ``ops.Gelu``, whose docstring states its derivative (d/dx = Φ(x) + x φ(x) for
+    the exact form)."""
+    if approximate not in ("none", "tanh"):
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh' (PyTorch's), got {approximate!r}")
+    return _ops.Gelu.apply(x, approximate=approximate)
 
 
 @method
@@ -71,8 +76,11 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """x limited to [min, max] (either may be None; from where).
 
-    d/dx = 1 where min <= x <= max (bounds included, as PyTorch's clamp), else 0.
+    d/dx = 1 where min <= x <= max (bounds included, as PyTorch's clamp), else 0. With neither bound it is
+    refused, as PyTorch refuses it.
     """
+    if min is None and max is None:
+        raise ArgumentError("clip: give min, max or both (at least one must not be None, as in PyTorch's clamp)")
     low = -np.inf if min is None else min
     high = np.inf if max is None else max
     inside = note(_between, x._data, low, high)
@@ -84,6 +92,18 @@ def _between(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.asarray((x >= low) & (x <= high))
 
 
+def _strictly_between(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    return np.asarray((x > low) & (x < high))
+
+
+def _limited(x: Tensor, low: float, high: float) -> Tensor:
+    """x limited to [low, high] with PyTorch's gradient for relu6, hardtanh and hardsigmoid: 1 strictly inside,
+    0 at the bounds and outside (clip passes 1 at the bounds, as PyTorch's clamp does)."""
+    inside = note(_strictly_between, x._data, low, high)
+    bound = note(_clipped, x._data, low, high)
+    return where(Tensor._make(inside, False), x, Tensor._make(bound, False))
+
+
 def _clipped(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.asarray(np.clip(x, low, high)).astype(x.dtype, copy=False)  # NumPy 1.x would upcast 0-d
 
@@ -92,14 +112,14 @@ def _clipped(x: np.ndarray, low: float, high: float) -> np.ndarray:
 def softmax(x: Tensor, axis: int = -1, **pytorch_names: Any) -> Tensor:
     """exp(log_softmax(x)): as stable as log_softmax.   dL/dx = z * (dL/dz - sum(dL/dz * z, axis))."""
     refuse_pytorch_names("softmax", pytorch_names)
-    return x.log_softmax(axis_arg(axis, x.ndim, "softmax")).exp()
+    return x.log_softmax(axis if scalar_axis(axis, x.ndim, "softmax") else axis_arg(axis, x.ndim, "softmax")).exp()
 
 
 def minimum(x: TensorLike, y: TensorLike) -> Tensor:
-    """The elementwise smaller of x and y (tensors or numbers): -maximum(-x, -y).   dL/dx = dL/dz where x is
-    the smaller, and half of it at ties (as PyTorch); y likewise."""
+    """The elementwise smaller of x and y (tensors or numbers; ops.Minimum).   dL/dx = dL/dz where x is the
+    smaller, and half of it at ties (as PyTorch); y likewise."""
     x, y = _operands(x, y, "minimum")
-    return -maximum(-x, -y)
+    return _ops.Minimum.apply(x, y)
 
 
 # ---- reductions -------------------------------------------------------------------------------------
@@ -117,10 +137,10 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, **pytorch_names: 
 
 @method(name="min")  # not called min here: that would hide Python's min from this module
 def reduce_min(x: Tensor, axis: Axis = None, keepdims: bool = False, **pytorch_names: Any) -> Tensor:
-    """The smallest value over ``axis`` (None: every axis; an int or a tuple): -max(-x).   dL/dx = dL/dz at
+    """The smallest value over ``axis`` (None: every axis; an int or a tuple; ops.Min).   dL/dx = dL/dz at
     the minima, shared equally by ties, as in max."""
     refuse_pytorch_names("min", pytorch_names)
-    return -(-x).max(axis=axes_arg(axis, x.ndim, "min"), keepdims=keepdims)
+    return _ops.Min.apply(x, axis=axes_arg(axis, x.ndim, "min"), keepdims=keepdims)
 
 
 @method
@@ -149,13 +169,17 @@ def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0, **pytorch_names: Any) -> Tensor:
     """mean((x - mean(x))²) over the axes, times n / (n - ddof) (NumPy's ddof).
 
-    d/dx = 2 (x - mean(x)) / (n - ddof).
+    d/dx = 2 (x - mean(x)) / (n - ddof). With ddof >= n the sum of squares is divided by 0, as in NumPy and
+    PyTorch: inf, or NaN where it is 0 (one element, or all equal), without NumPy's warnings.
     """
     refuse_pytorch_names("var", pytorch_names)
     axes = axes_arg(axis, x.ndim, "var")
     count = math.prod(x.shape[a] for a in axes) - ddof
     centred = x - x.mean(axis=axes, keepdims=True)
-    return (centred * centred).sum(axis=axes, keepdims=keepdims) * (1.0 / count if count > 0 else math.nan)
+    if count > 0:
+        return (centred * centred).sum(axis=axes, keepdims=keepdims) * (1.0 / count)
+    # Pow and Div say nothing of the inf * 0 and 0 / 0 their values and gradients hold here; Mul would warn.
+    return (centred ** 2).sum(axis=axes, keepdims=keepdims) / 0.0
 
 
 @method
@@ -264,19 +288,21 @@ for _kind in _ops.PiecewiseConstant.kinds:
 
 @method
 def relu6(x: Tensor) -> Tensor:
-    """min(max(x, 0), 6) (clip).   d/dx = 1 between 0 and 6, else 0."""
-    return x.clip(0.0, 6.0)
+    """min(max(x, 0), 6) (where).   d/dx = 1 strictly between 0 and 6, else 0: 0 at 0 and at 6, as PyTorch's."""
+    return _limited(x, 0.0, 6.0)
 
 
 @method
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """x limited to [min_val, max_val] (clip; PyTorch's argument names).   d/dx = 1 inside, else 0."""
-    return x.clip(min_val, max_val)
+    """x limited to [min_val, max_val] (where; PyTorch's argument names).   d/dx = 1 strictly inside, else 0:
+    0 at the bounds, as PyTorch's (clip passes 1 there, as PyTorch's clamp)."""
+    return _limited(x, min_val, max_val)
 
 
 @method
 def hardswish(x: Tensor) -> Tensor:
-    """x relu6(x + 3) / 6.   d/dx follows from the parts: 0 below -3, 1 above 3, (2x + 3) / 6 between."""
+    """x relu6(x + 3) / 6.   d/dx follows from the parts: 0 up to -3, 1 from 3 on, (2x + 3) / 6 between (0 at
+    -3 and 1 at 3, as PyTorch's)."""
     return x * (x + 3.0).relu6() * (1.0 / 6.0)
 
 
@@ -349,9 +375,17 @@ def cumsum(x: Tensor, axis: int | None = None, **pytorch_names: Any) -> Tensor:
     """Running sums along ``axis`` (of the flattened tensor for None, as NumPy) (ops.Cumsum).   dL/dx = the
     running sum of dL/dz along the axis taken from the end."""
     refuse_pytorch_names("cumsum", pytorch_names)
+    return scan(_ops.Cumsum, x, axis, "cumsum")
+
+
+def scan(op: Any, x: Tensor, axis: int | None, name: str, **params: Any) -> Tensor:
+    """A running op (Cumsum, Cumprod, Logcumsumexp) along ``axis``: over the flattened tensor for None (NumPy's
+    rule), and along the one element of a 0-d tensor for axis 0 or -1 (PyTorch's)."""
     if axis is None:
         x, axis = x.reshape(-1), 0
-    return _ops.Cumsum.apply(x, axis=axis_arg(axis, x.ndim, "cumsum"))
+    elif scalar_axis(axis, x.ndim, name):
+        return op.apply(x.reshape(1), axis=0, **params).reshape(())
+    return op.apply(x, axis=axis_arg(axis, x.ndim, name), **params)
 
 
 @method

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import ops as _ops
 from .core.arguments import axis_arg, refuse_pytorch_names
+from .core.errors import ArgumentError, ArgumentTypeError, IndexOutOfRange
 from .core.jit_seam import note
 from .core.tensor import Tensor
 from .typing import TensorLike
@@ -28,15 +29,23 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
 
     ``condition`` is a boolean tensor or array (a comparison, say) and gets no
     gradient; x gets dL/dz where it was chosen, y where it was not. With two
-    numbers the result is float32 (PyTorch's default dtype) and needs no gradient.
+    numbers the result needs no gradient and has PyTorch's dtype: float32 if
+    either is a float, int64 if either is an int, else bool.
     """
     condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be boolean (a comparison, say), got dtype {condition.dtype}")
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = Tensor._make(np.asarray(x, dtype=np.float32), False)
+        x = Tensor._make(np.asarray(x, dtype=_numbers_dtype(x, y)), False)
     x, y = _operands(x, y, "where")
     return _ops.Where.apply(x, y, condition=condition)
+
+
+def _numbers_dtype(*numbers: Any) -> type:
+    """PyTorch's dtype for Python numbers alone: float32 if any is a float, int64 if any is an int, else bool."""
+    if any(not isinstance(n, (bool, np.bool_, int, np.integer)) for n in numbers):
+        return np.float32
+    return np.int64 if any(not isinstance(n, (bool, np.bool_)) for n in numbers) else np.bool_
 
 
 def _operands(x: TensorLike, y: TensorLike, op: str) -> tuple[Tensor, Tensor]:
@@ -55,7 +64,7 @@ def concatenate(tensors: Iterable[TensorLike], axis: int = 0, **pytorch_names: A
     if not parts:
         raise ValueError("concatenate: needs at least one tensor")
     if parts[0].ndim == 0:
-        raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
+        raise ArgumentError("concatenate: 0-d tensors have no axis to join along; use stack")
     return _ops.Concatenate.apply(*parts, axis=axis_arg(axis, parts[0].ndim, "concatenate"))
 
 
@@ -66,8 +75,8 @@ def take_along_axis(x: Tensor, indices: TensorLike, axis: int, **pytorch_names: 
     refuse_pytorch_names("take_along_axis", pytorch_names)
     array = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     if array.dtype.kind not in "iu" or array.ndim != x.ndim:
-        raise TypeError(f"take_along_axis: indices must be integers with x's {x.ndim} dimensions, got "
-                        f"{array.dtype} {array.shape}")
+        raise ArgumentTypeError(f"take_along_axis: indices must be integers with x's {x.ndim} dimensions, got "
+                                f"{array.dtype} {array.shape}")
     axis = axis_arg(axis, x.ndim, "take_along_axis")
     index = note(_along_axis_index, array, axis, x.shape)
     return x[index]
@@ -76,7 +85,7 @@ def take_along_axis(x: Tensor, indices: TensorLike, axis: int, **pytorch_names: 
 def _along_axis_index(indices, axis, shape):
     """The fancy index that numpy.take_along_axis builds: ``indices`` on ``axis``, a broadcast range elsewhere."""
     if (indices < -shape[axis]).any() or (indices >= shape[axis]).any():
-        raise IndexError(f"take_along_axis: an index is out of range for axis {axis} of length {shape[axis]}")
+        raise IndexOutOfRange(f"take_along_axis: an index is out of range for axis {axis} of length {shape[axis]}")
     grids = np.ogrid[tuple(slice(n) for n in indices.shape)]
     return tuple(indices if a == axis else grids[a] for a in range(len(shape)))
 

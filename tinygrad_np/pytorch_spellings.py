@@ -3,7 +3,8 @@ otherwise an error that names ours.
 
 Accepted: ``t.size(0)`` and ``t.size()`` (``t.size`` is still NumPy's element count), ``numel()``, ``dim()``,
 ``t()``, ``pow(e)``, ``clamp(min, max)``, ``maximum(other)``, ``minimum(other)``, ``float()``, ``double()``.
-Refused with our name: ``view`` (reshape), ``expand`` (broadcast_to), and the rest in ``OURS`` below
+Refused with our name: ``view(*shape)`` (reshape; ``view(dtype)``, a bitcast, is in integer.py), ``expand``
+(broadcast_to), and the rest in ``OURS`` below
 (``torch.cat`` at the module level is refused in tinygrad_np/__init__.py). docs/api.md has the whole table.
 """
 from __future__ import annotations
@@ -21,7 +22,6 @@ from .typing import TensorLike
 
 # PyTorch's name -> ours, for the spellings that are not accepted as they are.
 OURS = {
-    "view": "reshape (it may copy; PyTorch's view never does)",
     "view_as": "reshape(other.shape)",
     "expand": "broadcast_to",
     "expand_as": "broadcast_to(other.shape)",

@@ -8,6 +8,7 @@ import operator
 
 import numpy as np
 
+from .errors import ArgumentError, AxisError
 from .jit_seam import note
 
 
@@ -26,33 +27,45 @@ def shape_arg(args, op):
 
 
 def axis_arg(axis, ndim, op, name="axis"):
-    """One axis, negatives counted from the end, as a non-negative int below ``ndim``."""
+    """One axis, negatives counted from the end, as a non-negative int below ``ndim``. Out of range is an
+    ``AxisError``: a ValueError (NumPy's class) and an IndexError (PyTorch's)."""
     axis = _integer(axis, op, name)
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: {name} {axis} is out of range for a tensor of {ndim} dimensions "
-                         f"(valid: {-ndim} to {ndim - 1})")
+        raise AxisError(f"{op}: {name} {axis} is out of range for a tensor of {ndim} dimensions "
+                        f"(valid: {-ndim} to {ndim - 1})")
     return axis % ndim
 
 
 def axes_arg(axis, ndim, op):
-    """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of distinct axes."""
+    """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of distinct axes.
+
+    A 0-d tensor takes axis 0 and -1 as PyTorch does (it has one element, as a tensor of shape (1,) would):
+    they name no axis, so a reduction over them is the value itself."""
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (tuple, list)):
-        axes = [axis_arg(a, ndim, op) for a in axis]
+        axes = [a for a in axis if not scalar_axis(a, ndim, op)]
+        if len(axes) < len(axis) - 1:
+            raise ArgumentError(f"{op}: axis {tuple(axis)} names the same axis twice")
+        axes = [axis_arg(a, ndim, op) for a in axes]
         if len(set(axes)) != len(axes):
-            raise ValueError(f"{op}: axis {tuple(axis)} names the same axis twice")
+            raise ArgumentError(f"{op}: axis {tuple(axis)} names the same axis twice")
         return tuple(sorted(axes))
-    return (axis_arg(axis, ndim, op),)
+    return () if scalar_axis(axis, ndim, op) else (axis_arg(axis, ndim, op),)
+
+
+def scalar_axis(axis, ndim, op):
+    """True for axis 0 or -1 of a 0-d tensor, which PyTorch takes (as the one axis of a tensor of shape (1,))."""
+    return ndim == 0 and _integer(axis, op, "axis") in (0, -1)
 
 
 def perm_arg(axes, ndim, op):
     """A permutation of the axes (negatives allowed), as non-negative ints."""
     if len(axes) != ndim:
-        raise ValueError(f"{op}: axes {tuple(axes)} must name each of the tensor's {ndim} axes once")
+        raise ArgumentError(f"{op}: axes {tuple(axes)} must name each of the tensor's {ndim} axes once")
     perm = tuple(axis_arg(a, ndim, op, "axes entry") for a in axes)
     if len(set(perm)) != ndim:
-        raise ValueError(f"{op}: axes {tuple(axes)} is not a permutation of the tensor's {ndim} axes")
+        raise ArgumentError(f"{op}: axes {tuple(axes)} is not a permutation of the tensor's {ndim} axes")
     return perm
 
 
@@ -106,6 +119,18 @@ def _data_array(data, dtype):
             raise TypeError(f"Tensor: dtype must be a real numeric dtype, got {dtype}")
         return array.astype(dtype, copy=False)
     return array if isinstance(data, np.ndarray) and array.dtype.kind == "f" else array.astype(np.float32)
+
+
+def scalar_operand(value, dtype):
+    """A number beside a tensor of the integer or bool ``dtype``, as an array, by PyTorch's rules: an integer
+    takes the tensor's dtype (wrapping as PyTorch does: ``int32 | 0xFFFFFFFF`` is ``int32 | -1``), a float
+    becomes float32 (PyTorch's default float), a bool beside bools stays bool, an integer beside bools int64.
+    (A number beside a float tensor takes its dtype; Tensor._operand does that without calling here.)"""
+    if isinstance(value, (bool, np.bool_)):
+        return np.asarray(value, dtype=dtype)
+    if isinstance(value, (int, np.integer)):
+        return np.asarray(value).astype(np.int64 if dtype == np.bool_ else dtype)
+    return np.asarray(value, dtype=np.float32 if isinstance(value, (float, np.floating)) else None)
 
 
 def _refuse_batched():

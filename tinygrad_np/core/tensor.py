@@ -13,6 +13,7 @@ import numpy as np
 
 from ..typing import AttachedMethods, Axis, DType, Index, PadWidth, Shape, ShapeLike, TensorLike
 from .arguments import axes_arg, axis_arg, data_arg, index_arg, pad_arg, perm_arg, refuse_pytorch_names, shape_arg
+from .arguments import scalar_operand as _number_operand
 from .jit_seam import current, note, refuse_assignment, refuse_in_trace, refuse_read
 
 # The primitive ops (ops/) and the backward pass (autograd.py) import Tensor, so Tensor's methods reach them
@@ -66,11 +67,18 @@ class Tensor(AttachedMethods):
 
     * tinygrad_np.composed (composed from the primitives, each with no rule of its own): silu gelu
       leaky_relu elu clip softmax mean min logsumexp var std split chunk flip tan log2 exp2 rsqrt sign
-      floor ceil trunc relu6 hardtanh hardswish softsign mish celu tril triu tile repeat_interleave cumsum
-      argmin flatten unflatten unfold roll diagonal diag masked_select scatter scatter_reduce
+      floor ceil trunc round relu6 hardtanh hardswish softsign mish celu tril triu tile repeat_interleave
+      cumsum argmin flatten unflatten unfold roll diagonal diag masked_select scatter scatter_reduce
+    * tinygrad_np.reductions (reductions, running ops and sorting): prod cumprod logcumsumexp any all
+      isclose cummax cummin argsort sort topk
+    * tinygrad_np.pointwise (more elementwise functions): isinf isposinf isneginf isnan isfinite
+      logical_not lerp log10 erf copysign logaddexp quick_gelu asin acos atan sinh cosh asinh acosh atanh
+    * tinygrad_np.integer (integer and bitwise; also the operators // % & | ^ ~ << >>): floor_divide
+      remainder fmod div bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
+      bitwise_right_shift view
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, accepted): size numel dim t pow clamp maximum
       minimum float double
-    * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view view_as
+    * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view_as
       expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda to type long int half
       zero_ fill_ norm gather repeat nonzero
     * tinygrad_np.core.gradient_hooks (a function run on the gradient during backward): register_hook
@@ -252,14 +260,14 @@ class Tensor(AttachedMethods):
     def _operand(self, other: TensorLike) -> "Tensor":
         """``other`` as a Tensor (returned as it is if it already is one).
 
-        Scalars take this tensor's dtype, so float32 stays float32; arrays keep
-        theirs and NumPy's promotion rules apply.
+        Scalars take this tensor's dtype, so float32 stays float32 (beside integers, PyTorch's rules:
+        arguments.scalar_operand); arrays keep theirs and NumPy's promotion rules apply.
         """
         if type(other) is Tensor or isinstance(other, Tensor):
             return other
         if isinstance(other, (numbers.Number, np.generic)):
-            dtype = self._data.dtype if self._data.dtype.kind == "f" else None
-            return Tensor._make(np.asarray(other, dtype=dtype), False)
+            dtype = self._data.dtype
+            return Tensor._make(np.asarray(other, dtype) if dtype.kind == "f" else _number_operand(other, dtype), False)
         arr = np.asarray(other)
         if arr.dtype.kind != "f" and self._data.dtype.kind == "f":
             arr = arr.astype(self._data.dtype)
@@ -302,7 +310,7 @@ class Tensor(AttachedMethods):
     def __pow__(self, other: TensorLike) -> "Tensor":
         """self ** other.   dL/dself = dL/dz * other * self^(other - 1),  dL/dother = dL/dz * z * log(self)
         (ops.Pow, which takes PyTorch's limits where these read 0 * inf; ``x ** 2`` and ``x ** 0.5`` are exact)."""
-        return _ops.Pow.apply(self, self._operand(other))
+        return _ops.Pow.apply(self, self._operand(other), exponent_is_number=isinstance(other, numbers.Number))
 
     def __rpow__(self, other: TensorLike) -> "Tensor":
         """other ** self (``2 ** t``).   dL/dself = dL/dz * z * log(other)."""
@@ -403,12 +411,13 @@ class Tensor(AttachedMethods):
     __hash__ = object.__hash__  # identity, as before == was defined: tensors stay usable as dict keys
 
     # ---- reductions ----------------------------------------------------------------
-    def sum(self, axis: Axis = None, keepdims: bool = False, **pytorch_names: Any) -> "Tensor":
+    def sum(self, axis: Axis = None, keepdims: bool = False, dtype: DType = None, **pytorch_names: Any) -> "Tensor":
         """The sum over ``axis`` (None: every axis; an int or a tuple, negatives counting from the end), the
-        summed axes kept with length 1 if ``keepdims``.   dL/dx = dL/dz broadcast back over the summed axes
-        (ops.Sum). PyTorch's ``dim=`` and ``keepdim=`` are refused, naming ``axis=`` and ``keepdims=``."""
+        summed axes kept with length 1 if ``keepdims``; with ``dtype``, the values are cast to it first, as
+        PyTorch's ``sum(dtype=)``.   dL/dx = dL/dz broadcast back over the summed axes (ops.Sum). PyTorch's
+        ``dim=`` and ``keepdim=`` are refused, naming ``axis=`` and ``keepdims=``."""
         refuse_pytorch_names("sum", pytorch_names)
-        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        return _ops.Sum.apply(self if dtype is None else self.astype(dtype), axis=axis, keepdims=keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False, **pytorch_names: Any) -> "Tensor":
         """The largest value over ``axis`` (None: every axis; an int or a tuple), as NumPy's max (values only:

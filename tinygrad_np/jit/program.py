@@ -109,7 +109,7 @@ class Program:
 
         if isinstance(value, list) and not refers(value):
             return self.name(value)  # the user's list itself: what they put in it later is what a replay reads
-        return _code_of(walk(value, one))
+        return _code_of(walk(value, one), self.name)
 
     def slot(self, slot):
         """The local holding slot n, reading it from where it lives first if need be."""
@@ -147,7 +147,7 @@ class Program:
                     if isinstance(source, ReadThrough) and source.tensor is v:
                         return _Code(self.label(slot))
             return _Code(_short(v))
-        return _code_of(walk(value, one))
+        return _code_of(walk(value, one), self.name)
 
     # ---- writing --------------------------------------------------------------------------------------------
     def _write(self, trace):
@@ -289,23 +289,26 @@ class Program:
             if isinstance(v, Value):
                 return _Code(self.expr(v.value) if v.value is not None else "None")
             return _Code(self.expr(v))
-        return _code_of(walk(template, one))
+        return _code_of(walk(template, one), self.name)
 
 
 class _Code(str):
     """A piece of code, among the items of a container being written as code."""
 
 
-def _code_of(value):
-    """Code for a value whose leaves are _Code: tuples, lists and dicts written around them."""
+def _code_of(value, name):
+    """Code for a value whose leaves are _Code: tuples (named ones as their class, which ``name`` puts in the
+    program's namespace), lists and dicts written around them."""
     if isinstance(value, _Code):
         return str(value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {_code_of(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k!r}: {_code_of(v, name)}" for k, v in value.items()) + "}"
     if isinstance(value, (tuple, list)):
-        items = [_code_of(v) for v in value]
+        items = [_code_of(v, name) for v in value]
         if isinstance(value, list):
             return "[" + ", ".join(items) + "]"
+        if hasattr(type(value), "_fields"):  # a named tuple (sort's values, indices): rebuilt as its own class
+            return f"{name(type(value))}({', '.join(items)})"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     return repr(value)
 

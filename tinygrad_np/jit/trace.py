@@ -90,9 +90,9 @@ class Value:
 
 
 def walk(value, visit):
-    """``visit`` applied to every item of a nested tuple, list or dict, the containers rebuilt around the
-    results: the one walker for nested values (a list whose items all come back unchanged is kept itself, so
-    that a replay reads what the user puts in it later)."""
+    """``visit`` applied to every item of a nested tuple (named ones too), list or dict, the containers rebuilt
+    around the results: the one walker for nested values (a list whose items all come back unchanged is kept
+    itself, so that a replay reads what the user puts in it later)."""
     kind = type(value)
     if kind is tuple or kind is list:
         items = [walk(v, visit) for v in value]
@@ -101,6 +101,8 @@ def walk(value, visit):
         return kind(items)
     if kind is dict:
         return {k: walk(v, visit) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(kind, "_fields"):  # a named tuple: sort's and topk's (values, indices)
+        return kind(*(walk(v, visit) for v in value))
     return visit(value)
 
 

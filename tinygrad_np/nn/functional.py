@@ -29,6 +29,8 @@ __all__ = [
     "scaled_dot_product_attention", "conv_transpose2d", "adaptive_avg_pool2d", "interpolate", "pad", "linear",
     # issue 29 (ops2)
     "conv3d", "conv_transpose3d", "avg_pool3d", "max_unpool2d",
+    # issue 29 (ops1)
+    "selu", "logsigmoid", "hardsigmoid", "softmin", "normalize",
 ]
 
 
@@ -48,15 +50,19 @@ def tanh(x: Tensor) -> Tensor:
     return x.tanh()
 
 
-def softplus(x: Tensor) -> Tensor:
-    """log(1 + exp(x)), without overflow (``x.softplus()``).   d/dx = sigmoid(x)."""
-    return x.softplus()
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, without overflow, as PyTorch's: x itself where beta x > threshold (there
+    the two differ by less than exp(-threshold) / beta).   d/dx = sigmoid(beta x), and 1 past the threshold."""
+    if beta == 1:
+        return where(x > threshold, x, x.softplus())
+    return where(x * beta > threshold, x, (x * beta).softplus() * (1.0 / beta))
 
 
-def gelu(x: Tensor) -> Tensor:
-    """The tanh approximation (PyTorch's ``gelu(x, approximate="tanh")``): 0.5 x (1 + t), t = tanh(c (x + a x³)),
-    c = √(2/π), a = 0.044715.   d/dx = 0.5 (1 + t) + 0.5 x (1 - t²) c (1 + 3 a x²) (ops.Gelu)."""
-    return x.gelu()
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """GELU, x Φ(x), as PyTorch's (``x.gelu(approximate)``): exact, 0.5 x (1 + erf(x / √2)), by default, or with
+    ``approximate="tanh"`` 0.5 x (1 + t), t = tanh(c (x + a x³)), c = √(2/π), a = 0.044715.
+    d/dx = Φ(x) + x φ(x) exactly; 0.5 (1 + t) + 0.5 x (1 - t²) c (1 + 3 a x²) for tanh's (ops.Gelu)."""
+    return x.gelu(approximate)
 
 
 def silu(x: Tensor) -> Tensor:
@@ -76,18 +82,67 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 def relu6(x: Tensor) -> Tensor:
-    """min(max(x, 0), 6) (``x.relu6()``).   d/dx = 1 between 0 and 6, else 0."""
+    """min(max(x, 0), 6) (``x.relu6()``).   d/dx = 1 strictly between 0 and 6, else 0 (0 at 0 and 6, as
+    PyTorch's)."""
     return x.relu6()
 
 
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """x limited to [min_val, max_val] (``x.hardtanh(min_val, max_val)``).   d/dx = 1 inside, else 0."""
+    """x limited to [min_val, max_val] (``x.hardtanh(min_val, max_val)``).   d/dx = 1 strictly inside, else 0
+    (0 at the bounds, as PyTorch's)."""
     return x.hardtanh(min_val, max_val)
 
 
 def hardswish(x: Tensor) -> Tensor:
-    """x relu6(x + 3) / 6 (``x.hardswish()``).   d/dx = 0 below -3, 1 above 3, (2x + 3) / 6 between."""
+    """x relu6(x + 3) / 6 (``x.hardswish()``).   d/dx = 0 up to -3, 1 from 3 on, (2x + 3) / 6 between (as
+    PyTorch's, 0 at -3 and 1 at 3)."""
     return x.hardswish()
+
+
+# ---- issue 29 (ops1): more of PyTorch's activations, composed ----------------------------------------------
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(x: Tensor) -> Tensor:
+    """scale * elu(x, alpha) with PyTorch's (and the paper's) alpha ≈ 1.6733 and scale ≈ 1.0507.
+    d/dx = scale for x > 0, scale alpha exp(x) otherwise."""
+    return x.elu(_SELU_ALPHA) * _SELU_SCALE
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), without overflow for any x.   d/dx = sigmoid(-x) = 1 - sigmoid(x)."""
+    return -(-x).softplus()
+
+
+def hardsigmoid(x: Tensor) -> Tensor:
+    """relu6(x + 3) / 6: 0 up to -3, 1 from 3 on, linear between.   d/dx = 1/6 strictly between -3 and 3, else
+    0 (PyTorch's)."""
+    return (x + 3.0).relu6() * (1.0 / 6.0)
+
+
+def softmin(x: Tensor, axis: int = -1, **pytorch_names: Any) -> Tensor:
+    """softmax(-x, axis): weights that favour the smallest values (PyTorch's softmin; ``dim=`` is refused,
+    naming ``axis=``).   dL/dx = -z * (dL/dz - sum(dL/dz * z, axis))."""
+    refuse_pytorch_names("F.softmin", pytorch_names)
+    return (-x).softmax(axis)
+
+
+def normalize(x: Tensor, p: float = 2.0, axis: int = 1, eps: float = 1e-12, **pytorch_names: Any) -> Tensor:
+    """x / max(‖x‖_p, eps) along ``axis``, as PyTorch's F.normalize (``dim=`` is refused, naming ``axis=``).
+    ‖x‖_p = (Σ |x|^p)^(1/p); p = inf is max |x|, -inf min |x|, and 0 counts the nonzero entries (as
+    torch.norm). The derivative follows from the parts: the norm's (|x|^(p-1) sign(x) / ‖x‖^(p-1)), and 0
+    where the norm is below eps or p is 0."""
+    refuse_pytorch_names("F.normalize", pytorch_names)
+    magnitude = x.abs()
+    if p == math.inf:
+        norm = magnitude.max(axis=axis, keepdims=True)
+    elif p == -math.inf:
+        norm = magnitude.min(axis=axis, keepdims=True)
+    elif p == 0:
+        norm = (x != 0).astype(x.dtype).sum(axis=axis, keepdims=True)
+    else:
+        norm = (magnitude ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+    return x / norm.clip(min=eps)
 
 
 def softsign(x: Tensor) -> Tensor:

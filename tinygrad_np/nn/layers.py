@@ -427,17 +427,15 @@ class Sigmoid(Module):
 
 
 class GELU(Module):
-    """The tanh approximation (PyTorch's ``GELU(approximate="tanh")``). PyTorch's default, the exact form
-    ``approximate="none"``, is not here, and is refused rather than approximated."""
+    """x Φ(x), as PyTorch's GELU: exact (erf) by default, the tanh approximation with ``approximate="tanh"``."""
 
-    def __init__(self, approximate: str = "tanh") -> None:
-        if approximate != "tanh":
-            raise ValueError(f"GELU: approximate={approximate!r} is not here; tinygrad_np's GELU is the tanh "
-                             "approximation, GELU(approximate='tanh')")
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh' (PyTorch's), got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.gelu()
+        return x.gelu(self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"

@@ -1,7 +1,7 @@
 """log-softmax and cross-entropy, the classifier's output layer and loss, and binary cross-entropy."""
 import numpy as np
 
-from ..core.arguments import axis_arg
+from ..core.arguments import axis_arg, scalar_axis
 from ..core.function import Function
 from ..core.tensor import Tensor
 from .elementwise import Exp, Log
@@ -18,7 +18,8 @@ class LogSoftmax(Function):
     """z = x - log(sum(exp(x), axis)).   dL/dx = dL/dz - softmax(x) * sum(dL/dz, axis)."""
 
     def forward(self, x, axis=-1):
-        self.axis = axis_arg(axis, x.ndim, "log_softmax")
+        # A 0-d tensor takes axis 0 and -1, as in PyTorch: its one value is all of its softmax (the axes are ()).
+        self.axis = () if scalar_axis(axis, x.ndim, "log_softmax") else axis_arg(axis, x.ndim, "log_softmax")
         return _log_softmax(x, self.axis)
 
     def backward(self, dz, z, x):
