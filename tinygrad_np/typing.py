@@ -43,7 +43,8 @@ Index = Any
 TensorLike = Union["Tensor", "ArrayLike"]
 #: A dtype as NumPy takes one (np.float32, "float64", ...), or None for the default.
 DType = Union["DTypeLike", None]
-#: Where random numbers come from: a NumPy Generator (used as it is), a seed, or None for fresh entropy.
+#: Where random numbers come from: a NumPy Generator (used as it is), a seed, or None for the global generator
+#: (``tinygrad_np.manual_seed``; tinygrad_np/generators.py).
 Seed = Union["np.random.Generator", int, None]
 #: A size for each of two spatial axes, or one for both (a kernel size, a stride, a padding).
 Pair = Union[int, tuple[int, int]]
