@@ -302,7 +302,8 @@ def _triangle(x: Tensor, k: int, lower: bool, op: str) -> Tensor:
     if x.ndim < 2:
         raise ValueError(f"{op}: needs at least 2 dimensions, got shape {x.shape}")
     keep = np.tri(x.shape[-2], x.shape[-1], k, dtype=bool)
-    return where(keep if lower else ~np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=bool), x, 0.0)
+    zero = np.zeros((), x.dtype)  # x's own dtype: a bool or integer tensor stays one, as PyTorch's
+    return where(keep if lower else ~np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=bool), x, zero)
 
 
 @method

@@ -28,13 +28,14 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
 
     ``condition`` is a boolean tensor or array (a comparison, say) and gets no
     gradient; x gets dL/dz where it was chosen, y where it was not. With two
-    numbers the result is float32 (PyTorch's default dtype) and needs no gradient.
+    numbers the result's dtype is PyTorch's (two ints int64, a float float32)
+    and needs no gradient.
     """
     condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != bool:
         raise TypeError(f"where: condition must be boolean (a comparison, say), got dtype {condition.dtype}")
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = Tensor._make(np.asarray(x, dtype=np.float32), False)
+        x = Tensor(x)  # Tensor's dtypes: a Python int int64, a float float32, an array its own
     x, y = _operands(x, y, "where")
     return _ops.Where.apply(x, y, condition=condition)
 

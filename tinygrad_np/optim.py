@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 #: any hyperparameters of their own), as PyTorch's optimizers do.
 Params = Union[Iterable["Tensor"], Iterable[dict[str, Any]], dict[str, Any]]
 
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "by_name", "DEFAULT_LR", "LRSchedule", "LambdaLR", "StepLR",
+           "CosineLR", "Params"]
+
+
+def __dir__() -> list[str]:
+    """The public API, ``__all__``, not the imports and helpers a plain dir() would list."""
+    return sorted(__all__)
+
 
 class Optimizer:
     """The base of the optimizers: parameter groups, ``zero_grad``, ``step`` (each subclass's ``update`` on every

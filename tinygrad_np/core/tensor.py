@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..typing import AttachedMethods, Axis, DType, Index, PadWidth, Shape, ShapeLike, TensorLike
+from . import arguments
 from .arguments import axes_arg, axis_arg, data_arg, index_arg, pad_arg, perm_arg, refuse_pytorch_names, shape_arg
 from .jit_seam import current, note, refuse_assignment, refuse_in_trace, refuse_read
 
@@ -47,9 +48,12 @@ class Tensor(AttachedMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is an ndarray,
-    a (nested) list or a scalar. A float ndarray is used as it is, without a
-    copy, and keeps its dtype; lists, scalars and integer data become float32
-    unless ``dtype`` says otherwise.
+    a (nested) list or a scalar, and its dtype is PyTorch's and NumPy's: an
+    ndarray is used as it is, without a copy, and keeps its dtype (integers
+    and bools included); Python floats (alone or in a list) become float32,
+    Python ints int64 and bools bool, unless ``dtype`` says otherwise. Only
+    floating-point tensors can require grad. ``tinygrad_np.tensor(data)`` is
+    PyTorch's ``torch.tensor``: the same, on a copy.
 
     ``.data`` is the underlying ndarray. Assigning it, or updating it in
     place through it (``p.data -= lr * p.grad.data``, as optimizers do),
@@ -69,9 +73,9 @@ class Tensor(AttachedMethods):
       floor ceil trunc relu6 hardtanh hardswish softsign mish celu tril triu tile repeat_interleave cumsum
       argmin
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, accepted): size numel dim t pow clamp maximum
-      minimum float double
+      minimum float double eq ne lt le gt ge cpu to
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view view_as
-      expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda to type long int half
+      expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda type long int half
       zero_ fill_ norm gather repeat
     * tinygrad_np.core.gradient_hooks (a function run on the gradient during backward): register_hook
     """
@@ -86,9 +90,8 @@ class Tensor(AttachedMethods):
             data = data._data
         self._data: np.ndarray = data_arg(data, dtype)
         if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype}"
-            )
+            raise TypeError(f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype} "
+                            "(integers stay integers, as in PyTorch: give floats, or dtype=np.float32)")
         self.requires_grad = bool(requires_grad)
         self._grad: Tensor | None = None
         self.op: Any = None  # the Function that made this tensor; None for a leaf
@@ -252,13 +255,17 @@ class Tensor(AttachedMethods):
     def _operand(self, other: TensorLike) -> "Tensor":
         """``other`` as a Tensor (returned as it is if it already is one).
 
-        Scalars take this tensor's dtype, so float32 stays float32; arrays keep
-        theirs and NumPy's promotion rules apply.
+        Scalars take this tensor's dtype, so float32 stays float32; beside an
+        integer tensor a float is float32 and an int keeps the tensor's dtype
+        (PyTorch's promotion: arguments.scalar_dtype). Arrays keep theirs and
+        NumPy's promotion rules apply, except that ops give float32 where
+        NumPy would make float64 from integers alone (function.as_output).
         """
         if type(other) is Tensor or isinstance(other, Tensor):
             return other
         if isinstance(other, (numbers.Number, np.generic)):
-            dtype = self._data.dtype if self._data.dtype.kind == "f" else None
+            dtype = self._data.dtype
+            dtype = dtype if dtype.kind == "f" else arguments.scalar_dtype(other, dtype)  # int tensor: PyTorch's rule
             return Tensor._make(np.asarray(other, dtype=dtype), False)
         arr = np.asarray(other)
         if arr.dtype.kind != "f" and self._data.dtype.kind == "f":

@@ -47,3 +47,8 @@ __all__ = [
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API, ``__all__``, not the modules the layers live in."""
+    return sorted(__all__)

@@ -29,6 +29,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    """The public API, ``__all__``, not the imports and helpers (np, note, ...) a plain dir() would list."""
+    return sorted(__all__)
+
+
 # ---- activations: the Tensor methods, as functions ---------------------------------------------
 def relu(x: Tensor) -> Tensor:
     """max(x, 0), as ``torch.nn.functional.relu`` (``x.relu()``).   d/dx = 1 where x > 0, else 0."""

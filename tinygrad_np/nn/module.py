@@ -126,6 +126,16 @@ class Module:
                 t.grad = None
         return self
 
+    def cpu(self: M) -> M:
+        """self, as PyTorch's ``module.cpu()``: tinygrad_np runs on NumPy, on the CPU, so there is nothing to move."""
+        return self
+
+    def cuda(self: M, device: Any = None) -> M:
+        """Refused: tinygrad_np runs on NumPy, on the CPU. Drop ``.cuda()`` (``.cpu()`` and ``.to("cpu")`` are
+        accepted and change nothing)."""
+        raise RuntimeError(f"{type(self).__name__}.cuda(): tinygrad_np runs on NumPy, on the CPU; drop .cuda() "
+                           "(module.cpu() and module.to('cpu') are accepted and change nothing)")
+
     def double(self: M) -> M:
         """``to(np.float64)``."""
         return self.to(np.float64)

@@ -73,7 +73,7 @@ class Pow(Function):
     """
 
     def forward(self, x, y):
-        if y.ndim == 0:
+        if y.ndim == 0 and (x.dtype.kind == "f" or y.dtype.kind != "f"):  # int ** 2.0 is a float, as PyTorch's
             e = y.item()
             if e == 2:
                 return x * x
