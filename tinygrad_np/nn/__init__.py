@@ -1,5 +1,6 @@
 """Layers and models: ``Module``, the layers (PyTorch's names and parameter layouts), ``functional``
 (import it as ``F``), ``init``, ``utils`` (gradient clipping), and saving and loading."""
+from ..numpy_inputs import accept_arrays_in
 from . import architecture, functional, init, utils
 from .containers import (
     BCEWithLogitsLoss,
@@ -39,6 +40,10 @@ from .layers import (
 from .module import Module
 from .recurrent import GRUCell, LSTMCell, RNNCell
 from .serialization import ModelFileError, load, load_metadata, save, stored_shapes
+
+# Every function in F.__all__ takes ndarrays where it takes Tensors (numpy_inputs.py). Done here, once functional
+# is whole, so that a function added anywhere in it is covered as soon as it is in F.__all__.
+accept_arrays_in(functional)
 
 __all__ = [
     "Module", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core.jit_seam import current
 from ..core.tensor import Tensor
+from ..numpy_inputs import tensors_for_arrays
 from ..typing import DType, TensorLike
 from . import serialization
 
@@ -44,8 +45,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``forward(*args, **kwargs)``; an ndarray argument is taken as the Tensor it makes, as PyTorch users
+        pass tensors (tinygrad_np/numpy_inputs.py)."""
         if current.trace is not None:  # a jit trace keeps this module's settings, to replay only while they hold
             current.trace.saw_module(self)
+        args, kwargs = tensors_for_arrays(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def register_buffer(self, name: str, value: TensorLike) -> None:
