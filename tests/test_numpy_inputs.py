@@ -58,20 +58,28 @@ FUNCTIONS = {
     "elu": (_arrays(ROWS), lambda x: F.elu(x)),
     "celu": (_arrays(ROWS), lambda x: F.celu(x)),
     "hardtanh": (_arrays(ROWS), lambda x: F.hardtanh(x)),
+    "group_norm": (_arrays(X, np.ones(3, np.float32), np.zeros(3, np.float32)),
+                   lambda x, w, b: F.group_norm(x, 3, w, b)),
+    "dropout2d": (_arrays(X), lambda x: F.dropout2d(x, 0.5, rng=1)),
 }
 for _name in ("relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "relu6", "hardswish", "softsign", "mish"):
     FUNCTIONS[_name] = (_arrays(ROWS), getattr(F, _name))
 
 
+def _leaves(out):
+    """A result's tensors in order: (out, (h, c)) as LSTM returns it gives out, h, c."""
+    return [leaf for part in out for leaf in _leaves(part)] if isinstance(out, tuple) else [out]
+
+
 def _same(a, b):
-    a, b = (a if isinstance(a, tuple) else (a,)), (b if isinstance(b, tuple) else (b,))
-    for x, y in zip(a, b, strict=True):
+    for x, y in zip(_leaves(a), _leaves(b), strict=True):
         assert isinstance(x, tg.Tensor) and x.dtype == y.dtype
         np.testing.assert_array_equal(x.data, y.data)
 
 
 def test_every_functional_function_has_a_row():
-    assert set(F.__all__) <= set(FUNCTIONS), "a new F function needs a row here: " + str(set(F.__all__) - set(FUNCTIONS))
+    missing = set(F.__all__) - set(FUNCTIONS)
+    assert not missing, f"a new F function needs a row here: {missing}"
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -112,6 +120,12 @@ MODULES = {
     "MSELoss": (lambda: nn.MSELoss(), _arrays(ROWS, PROBS)),
     "L1Loss": (lambda: nn.L1Loss(), _arrays(ROWS, PROBS)),
     "BCEWithLogitsLoss": (lambda: nn.BCEWithLogitsLoss(), _arrays(ROWS, TARGETS)),
+    "RNN": (lambda: nn.RNN(8, 3, rng=0), _arrays(SEQ)),
+    "LSTM": (lambda: nn.LSTM(8, 3, num_layers=2, rng=0), _arrays(SEQ)),
+    "GRU": (lambda: nn.GRU(8, 3, batch_first=True, rng=0), _arrays(SEQ, np.zeros((1, 2, 3), np.float32))),
+    "MultiheadAttention": (lambda: nn.MultiheadAttention(8, 2, rng=0), _arrays(SEQ, SEQ, SEQ)),
+    "GroupNorm": (lambda: nn.GroupNorm(3, 3), _arrays(X)),
+    "Dropout2d": (lambda: nn.Dropout2d(0.5, rng=0), _arrays(X)),
 }
 for _name in ("ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU"):
     MODULES[_name] = (getattr(nn, _name), _arrays(ROWS))

@@ -2,6 +2,7 @@
 (import it as ``F``), ``init``, ``utils`` (gradient clipping), and saving and loading."""
 from ..numpy_inputs import accept_arrays_in
 from . import architecture, functional, init, utils
+from .attention import MultiheadAttention
 from .containers import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -24,8 +25,10 @@ from .layers import (
     Conv2d,
     ConvTranspose2d,
     Dropout,
+    Dropout2d,
     Embedding,
     Flatten,
+    GroupNorm,
     LayerNorm,
     LeakyReLU,
     Linear,
@@ -38,7 +41,7 @@ from .layers import (
     Upsample,
 )
 from .module import Module
-from .recurrent import GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import ModelFileError, load, load_metadata, save, stored_shapes
 
 # Every function in F.__all__ takes ndarrays where it takes Tensors (numpy_inputs.py). Done here, once functional
@@ -52,6 +55,7 @@ __all__ = [
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]
+__all__ += ["RNN", "LSTM", "GRU", "GroupNorm", "Dropout2d", "MultiheadAttention"]
 
 
 def __dir__() -> list[str]:
