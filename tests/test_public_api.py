@@ -84,6 +84,14 @@ def test_the_issues_spellings():
     assert tg.manual_seed(0) is not None
     assert tg.tensor([1.0]).dtype == np.float32
     assert tg.flatten(tg.zeros(2, 3)).shape == (6,)
+    x = np.arange(24.0).reshape(2, 3, 4)  # torch.flatten's start_dim and end_dim, as the ported mnist/main.py uses
+    assert tg.flatten(x, 1).shape == (2, 12) and tg.flatten(x, 0, 1).shape == (6, 4)
+    assert tg.flatten(x, -2, -1).shape == (2, 12) and tg.flatten(tg.Tensor(3.0)).shape == (1,)
+    np.testing.assert_array_equal(tg.flatten(x, 1).data, x.reshape(2, 12))
+    with pytest.raises(ValueError, match="start_dim"):
+        tg.flatten(x, 2, 1)
+    with pytest.raises(IndexError, match="end_dim=3"):
+        tg.flatten(x, 0, 3)
     with pytest.raises(TypeError, match="sum: got dim=, PyTorch's spelling"):
         tg.sum(tg.zeros(2, 3), dim=1)
 

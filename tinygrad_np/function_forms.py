@@ -127,9 +127,26 @@ def log_softmax(x: TensorLike, axis: int = -1, **pytorch_names: Any) -> Tensor:
     return _tensor(x).log_softmax(axis, **pytorch_names)
 
 
-def flatten(x: TensorLike, *args: Any, **kwargs: Any) -> Tensor:
-    """``x.flatten(...)``, PyTorch's torch.flatten (a reshape).   dL/dx = dL/dz reshaped back."""
-    return _tensor(x).flatten(*args, **kwargs)
+def flatten(x: TensorLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """PyTorch's torch.flatten: axes start_dim..end_dim (inclusive, negative from the end) joined into one, a
+    reshape; ``tg.flatten(x)`` is ``x.flatten()``, and a 0-d x becomes shape (1,), as PyTorch's.
+    dL/dx = dL/dz reshaped back."""
+    t = _tensor(x)
+    if t.ndim == 0:
+        return t.reshape(1)
+    start, end = (_axis(a, t.ndim, name) for a, name in ((start_dim, "start_dim"), (end_dim, "end_dim")))
+    if start > end:
+        raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim}) for {t.ndim} axes")
+    joined = 1
+    for length in t.shape[start:end + 1]:
+        joined *= length
+    return t.reshape(t.shape[:start] + (joined,) + t.shape[end + 1:])
+
+
+def _axis(axis: int, ndim: int, name: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise IndexError(f"flatten: {name}={axis} is out of range for a tensor of {ndim} axes")
+    return axis % ndim
 
 
 def squeeze(x: TensorLike, axis: Axis = None) -> Tensor:
