@@ -9,6 +9,7 @@ optimizer's arguments being the defaults.
 """
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping
@@ -401,8 +402,24 @@ class CosineLR(LRSchedule):
 
 # ---- in modules of their own (each imports the base above) ------------------------------------------------
 # PyTorch's schedulers live in optim.lr_scheduler; optim.StepLR is its StepLR (PyTorch's rule, which the one
-# defined here before gave too).
-from . import lr_scheduler as lr_scheduler  # noqa: E402
-from .adadelta import Adadelta as Adadelta  # noqa: E402
-from .lbfgs import LBFGS as LBFGS  # noqa: E402
-from .lr_scheduler import StepLR as StepLR  # noqa: E402
+# defined here before gave too). Those modules, and Adadelta's and LBFGS's, import the base classes above, so they
+# are loaded on first use (the module __getattr__ below), not imported back here at load time: the package keeps
+# no import circle (tests/test_layout.py).
+_LOADED_ON_USE = {"Adadelta": ".adadelta", "LBFGS": ".lbfgs", "StepLR": ".lr_scheduler",
+                  "lr_scheduler": ".lr_scheduler"}
+
+if TYPE_CHECKING:
+    from . import lr_scheduler as lr_scheduler
+    from .adadelta import Adadelta as Adadelta
+    from .lbfgs import LBFGS as LBFGS
+    from .lr_scheduler import StepLR as StepLR
+
+
+def __getattr__(name: str) -> Any:
+    """``optim.Adadelta``, ``optim.LBFGS``, ``optim.StepLR`` and ``optim.lr_scheduler``, loaded when first used."""
+    if name not in _LOADED_ON_USE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(_LOADED_ON_USE[name], __name__)
+    value = module if name == "lr_scheduler" else getattr(module, name)
+    globals()[name] = value
+    return value
