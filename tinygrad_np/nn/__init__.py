@@ -42,7 +42,7 @@ from .layers import (
 )
 from .module import Module
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .serialization import ModelFileError, load, load_metadata, save, stored_shapes
+from .serialization import ModelFileError, StoredArray, load, load_metadata, save, stored_arrays, stored_shapes
 
 # Every function in F.__all__ takes ndarrays where it takes Tensors (numpy_inputs.py). Done here, once functional
 # is whole, so that a function added anywhere in it is covered as soon as it is in F.__all__.
@@ -51,7 +51,8 @@ accept_arrays_in(functional)
 __all__ = [
     "Module", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU", "Sequential", "Dropout",
-    "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load", "stored_shapes", "ModelFileError",
+    "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load", "stored_shapes", "stored_arrays",
+    "StoredArray", "ModelFileError",
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]
