@@ -4,36 +4,40 @@ Source: tinygrad 0e7ab86 (2026-08-20), test/backend/test_ops.py, 427 test method
 TestOpsUint8). Each method here carries upstream's name, in upstream's order, and runs the same cases (shapes,
 values, torch function, tolerances) against tinygrad_np's API. The whole module is skipped without torch.
 
-Counts at the port (branch ``port``, from main at cd15103), and after issue 29's ops (branch ``ops1``: the
-reductions, scans, sorting, elementwise, integer and bitwise ops, factories and behaviour differences); recount
-as docs/tinygrad_ops_port.md shows:
+Counts at the port (branch ``port``, from main at cd15103), and on main once issue 29's four branches landed
+(ops1: reductions, scans, sorting, elementwise, integer and bitwise, factories; ops2: shape, convolution,
+resizing, einsum, losses and attention; api29: dtypes; layers29); recount as docs/tinygrad_ops_port.md shows:
 
-    |                                               | port  | ops1  |
-    | upstream methods                              |   427 |   427 |
-    | cannot apply (skipped, reason given)          |     6 |     6 |
-    | applicable                                    |   421 |   421 |
-    | hold (pass)                                   |   208 |   338 |
-    | fail today (strict xfail, reason given)       |   213 |    83 |
-    | holding, of the applicable                    | 49.4% | 80.3% |
+    |                                               | port  | issue 29 |
+    | upstream methods                              |   427 |   427    |
+    | cannot apply (skipped, reason given)          |     6 |     6    |
+    | applicable                                    |   421 |   421    |
+    | hold (pass)                                   |   208 |   417    |
+    | fail today (strict xfail, reason given)       |   213 |     4    |
+    | holding, of the applicable                    | 49.4% | 99.0%    |
 
     strict xfails by issue 29's category:
-    | reductions and scans                          |    32 |     0 |
-    | elementwise                                   |    31 |     0 |
-    | shape and indexing                            |    19 |    19 |
-    | convolution and pooling                       |    19 |    19 |
-    | integer and bitwise                           |    18 |     1 |
-    | resizing                                      |    10 |    10 |
-    | losses and attention                          |     9 |     9 |
-    | factories                                     |     5 |     0 |
-    | einsum                                        |     2 |     2 |
-    | behaviour differences                         |    68 |    23 |
-    |   dtypes (ints made float32, where of ints)   |    23 |    13 |
-    |   exception classes (ValueError for PyTorch's |    16 |     7 |
-    |     RuntimeError, and the like)               |       |       |
-    |   RuntimeWarnings escaping (values match)     |    16 |     0 |
-    |   wrong numbers without an error              |     5 |     0 |
-    |   0-d tensors refusing axis 0 and -1          |     5 |     0 |
-    |   NumPy's rule kept by design                 |     3 |     3 |
+    | reductions and scans                          |    32 |     0    |
+    | elementwise                                   |    31 |     0    |
+    | shape and indexing                            |    19 |     0    |
+    | convolution and pooling                       |    19 |     0    |
+    | integer and bitwise                           |    18 |     0    |
+    | resizing                                      |    10 |     0    |
+    | losses and attention                          |     9 |     0    |
+    | factories                                     |     5 |     0    |
+    | einsum                                        |     2 |     0    |
+    | behaviour differences                         |    68 |     4    |
+    |   dtypes (ints made float32, where of ints)   |    23 |     0    |
+    |   exception classes (ValueError for PyTorch's |    16 |     0    |
+    |     RuntimeError, and the like)               |       |          |
+    |   RuntimeWarnings escaping (values match)     |    16 |     0    |
+    |   wrong numbers without an error              |     5 |     0    |
+    |   0-d tensors refusing axis 0 and -1          |     5 |     0    |
+    |   NumPy's rule kept by design                 |     3 |     4    |
+
+    The four left are NumPy's rules kept on purpose (docs/api.md): squeeze of an axis whose length is not 1,
+    tile with fewer reps than axes, an int and an index array split by a slice, and a Python int's default
+    dtype (int64, PyTorch's and NumPy's) against upstream's explicit int32 in one case of test_pow_int.
 
 How a case is ported
 - ``helper_test_op`` is upstream's: inputs drawn as upstream draws them (NumPy's seed-0 uniform stream, float32;
@@ -456,8 +460,6 @@ class TestOps:
     def test_max_dont_collapse(self):
         helper_test_op([], lambda: torch.ones(256, 256).max(1)[0], lambda: tg.ones(256, 256).max(1), forward_only=True)
 
-    @fails("behaviour differences (dtypes): Tensor([True, False]) becomes float32 (where then refuses it as a "
-           "condition); where(cond, 1, 3) with two Python ints holds")
     def test_where(self):
         helper_test_op([], lambda: torch.where(torch.tensor([True, False]), 1, 3),
                        lambda: tg.where(T([True, False]), 1, 3), forward_only=True)
@@ -864,9 +866,9 @@ class TestOps:
         helper_test_exception(None, lambda x: x**-2, vals=[[-2, 0, 2]], forward_only=True, expected=RuntimeError)
 
     # upstream skips this ("not supported"); it applies here, so it runs
-    @fails("integer and bitwise: Tensor(11) from a Python int is float32 (the constructor), so 11 ** 7 is "
-           "inexact; and the last case compares T([2]) ** T(-2), int64 by NumPy's and PyTorch's default, with "
-           "torch's explicit int32 (an int tensor ** a negative int tensor itself holds: 2 ** -2 is 0)")
+    @fails("behaviour differences (NumPy's rule): by design, the last case compares T([2]) ** T(-2), int64 by "
+           "PyTorch's and NumPy's default for Python ints, with torch's explicit int32 (tinygrad's default int); "
+           "the values agree (2 ** -2 is 0), only the dtypes differ. Every other case holds")
     def test_pow_int(self):
         def _test(base, exponent):
             helper_test_op(None, lambda x, y: x**y, vals=[base, exponent], forward_only=True)
@@ -3026,8 +3028,6 @@ class TestOps:
         i, j, k, o, p = [tg.Tensor(tor.numpy().astype(np.int32), dtype=np.int32) for tor in [a, b, c, d, e]]
         return a, b, c, d, e, i, j, k, o, p
 
-    @fails("behaviour differences (dtypes): Tensor([0, 1, 2]) from a list of ints becomes float32, which cannot "
-           "index")
     def test_fancy_indexing_inf(self):
         data = [math.inf, -math.inf, math.nan]
         helper_test_op((), lambda: torch.tensor(data)[torch.tensor([0, 1, 2])], lambda: T(data)[T([0, 1, 2])])
@@ -3080,8 +3080,6 @@ class TestOps:
         helper_test_op([(2, 5, 6, 5, 3, 4)], lambda x: x[None, b, 2, d, None], lambda x: x[None, j, 2, o, None])
         helper_test_op([(2, 5, 6, 5, 3, 4)], lambda x: x[..., 1, d, None], lambda x: x[..., 1, o, None])
 
-    @fails("behaviour differences (dtypes): Tensor([[0, 0, 0], ...]) from a list of ints becomes float32, which "
-           "cannot index")
     def test_slice_fancy_indexing_with_tensors(self):
         # indexing using idx with different dim
         helper_test_op([(2, 3)], lambda x: x[torch.tensor([[0, 0, 0], [0, 0, 0]]), torch.tensor(1)],
@@ -3150,9 +3148,6 @@ class TestOps:
         b = torch.randint(high, size=shape, dtype=torch.int64, generator=torch.Generator().manual_seed(seed))
         return b, tg.Tensor(b.numpy().astype(np.int32), dtype=np.int32)
 
-    @fails("behaviour differences (dtypes): take_along_axis with indices of another rank raises TypeError, and "
-           "with indices past the input IndexError, where PyTorch's gather raises RuntimeError; Tensor([2, 1, 0, "
-           "1, 2]) from a list of ints becomes float32")
     def test_gather(self):  # PyTorch's gather(dim, index) is our take_along_axis(x, indices, axis)
         # indices cannot have gradient
         # indices cannot be negative (torch gather)
@@ -3326,8 +3321,6 @@ class TestOps:
         helper_test_op([(32, 4, 4, 4), (32, 4, 4, 4)], lambda x, y: torch.nn.functional.cross_entropy(x, y),
                        lambda x, y: F.cross_entropy(x, y))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which cross_entropy "
-           "takes as class probabilities of the wrong shape; with int64 targets the case holds")
     def test_cross_entropy_class_indices(self):
         classes = np.random.RandomState(1).randint(0, 10, (32,), dtype=np.int32).tolist()
         helper_test_op([(32, 10)], lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(classes)),
@@ -3343,8 +3336,6 @@ class TestOps:
                               y: torch.nn.functional.cross_entropy(x, y, reduction="typo"),
                               lambda x, y: F.cross_entropy(x, y, reduction="typo"), expected=ValueError)
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which cross_entropy "
-           "takes as class probabilities of the wrong shape; with int64 targets the case holds")
     def test_cross_entropy_smoothing(self):
         rng = np.random.RandomState(2)
         for ls in (0., 0.3, 0.7, 1.):
@@ -3359,8 +3350,6 @@ class TestOps:
 
     # tinygrad's sparse_categorical_crossentropy (class indices on the last axis) is our F.cross_entropy (classes
     # on axis 1, as PyTorch's CrossEntropyLoss)
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which cross_entropy "
-           "refuses; with int64 targets the case holds")
     def test_sparse_categorical_crossentropy(self):
         rng = np.random.RandomState(3)
         classes = rng.randint(0, 10, (12,), dtype=np.int32).tolist()
@@ -3379,8 +3368,6 @@ class TestOps:
         helper_test_op([(3, 12, 10)], lambda x: torch.nn.CrossEntropyLoss()(x.permute(0, 2, 1), torch.tensor(classes)),
                        lambda x: F.cross_entropy(x.permute(0, 2, 1), T(classes)))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32; with int64 targets "
-           "the case holds")
     def test_sparse_categorical_crossentropy_reductions(self):
         rng = np.random.RandomState(4)
         for r in ("mean", "sum", "none"):
@@ -3389,8 +3376,6 @@ class TestOps:
                            c=classes: torch.nn.CrossEntropyLoss(reduction=r)(x, torch.tensor(c)),
                            lambda x, r=r, c=classes: F.cross_entropy(x, T(c), reduction=r))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32; with int64 targets "
-           "the case holds")
     def test_sparse_categorical_crossentropy_ignore_index(self):
         classes = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]
         for i in (-1, 0, 3):
@@ -3398,8 +3383,6 @@ class TestOps:
                            i=i: torch.nn.CrossEntropyLoss(ignore_index=i)(x, torch.tensor(classes)),
                            lambda x, i=i: F.cross_entropy(x, T(classes), ignore_index=i))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32; with int64 targets "
-           "the case holds")
     def test_sparse_categorical_crossentropy_label_smoothing(self):
         rng = np.random.RandomState(5)
         for s in (0.3, 0.9):
@@ -3408,8 +3391,6 @@ class TestOps:
                            lambda x, s=s, c=classes: torch.nn.CrossEntropyLoss(label_smoothing=s)(x, torch.tensor(c)),
                            lambda x, s=s, c=classes: F.cross_entropy(x, T(c), label_smoothing=s))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which nll_loss "
-           "refuses; with int64 targets the case holds")
     def test_nll_loss(self):
         target = np.random.RandomState(6).randint(0, 10, (32,), dtype=np.int32).tolist()
         helper_test_op([(32, 10)],
@@ -3417,8 +3398,6 @@ class TestOps:
                                                               torch.tensor(target)),
                        lambda x: F.nll_loss(x.log_softmax(axis=1), T(target)))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32; with int64 targets "
-           "the case holds")
     def test_nll_loss_3d(self):
         target = np.random.RandomState(7).randint(0, 10, (32, 3, 3, 3), dtype=np.int32).tolist()
         helper_test_op([(32, 10, 3, 3, 3)],
@@ -3426,8 +3405,6 @@ class TestOps:
                                                               torch.tensor(target)),
                        lambda x: F.nll_loss(x.log_softmax(axis=1), T(target)))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32; with int64 targets "
-           "the case holds")
     def test_nll_loss_reductions(self):
         target = np.random.RandomState(8).randint(0, 10, (32,), dtype=np.int32).tolist()
         for r in ("mean", "sum", "none"):
@@ -3439,8 +3416,6 @@ class TestOps:
                               lambda x: torch.nn.functional.nll_loss(x, torch.tensor(target), reduction="typo"),
                               lambda x: F.nll_loss(x, T(target), reduction="typo"), expected=ValueError)
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which nll_loss "
-           "refuses; with int64 targets the case holds")
     def test_nll_loss_weight(self):
         rng = np.random.RandomState(9)
         target = rng.randint(0, 10, (32,), dtype=np.int32).tolist()
@@ -3452,8 +3427,6 @@ class TestOps:
                                                                        reduction=r),
                            lambda x, r=r: F.nll_loss(x.log_softmax(axis=1), T(target), weight=T(weight), reduction=r))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32, which nll_loss "
-           "refuses; with int64 targets the case holds")
     def test_nll_loss_3d_weight(self):
         rng = np.random.RandomState(10)
         target = rng.randint(0, 10, (16, 3, 3, 3), dtype=np.int32).tolist()
@@ -3465,8 +3438,6 @@ class TestOps:
                                                                        reduction=r),
                            lambda x, r=r: F.nll_loss(x.log_softmax(axis=1), T(target), weight=T(weight), reduction=r))
 
-    @fails("behaviour differences (dtypes): Tensor(list of class indices) becomes float32; with int64 targets "
-           "the case holds")
     def test_nll_loss_ignore_index(self):
         logits = [[2.0, 0.5, -1.0],
                   [1.5, 2.5, -0.5],
@@ -3476,8 +3447,6 @@ class TestOps:
                                                                     torch.tensor(target), ignore_index=1),
                        lambda x: F.nll_loss(x.log_softmax(), T(target), ignore_index=1), vals=[logits])
 
-    @fails("behaviour differences (dtypes): Tensor(list of ints) becomes float32, which one_hot refuses; with "
-           "int64 labels the case holds")
     def test_one_hot(self):
         data = [1, 2, 4]
         helper_test_op([], lambda: torch.nn.functional.one_hot(torch.tensor(data), 6), lambda: F.one_hot(T(data), 6),
@@ -3495,8 +3464,6 @@ class TestOps:
         helper_test_op([(32, 10)], lambda x: x.masked_fill((x < 0.1).detach(), -math.inf),
                        lambda x: tg.where(x < 0.1, -math.inf, x))
 
-    @fails("behaviour differences (dtypes): Tensor(True) becomes float32, which masked_select refuses as a "
-           "mask; with a boolean mask the case holds")
     def test_masked_select(self):
         helper_test_op([(32, 10)], lambda x: x.masked_select(x > 0.5), lambda x: x.masked_select(x > 0.5),
                        forward_only=True)

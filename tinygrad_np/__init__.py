@@ -31,10 +31,77 @@ from .factories import (
     rand,
     randint,
     randn,
+    randn_like,
+    tensor,
     uniform,
     zeros,
     zeros_like,
 )
+from .function_forms import FUNCTION_FORMS
+from .function_forms import OURS as _OURS
+
+# PyTorch's function forms (tg.exp(x)), re-exported by name but kept out of __all__ (see function_forms.py)
+from .function_forms import (
+    abs as abs,
+)
+from .function_forms import (
+    argmax as argmax,
+)
+from .function_forms import (
+    cos as cos,
+)
+from .function_forms import (
+    exp as exp,
+)
+from .function_forms import (
+    flatten as flatten,
+)
+from .function_forms import (
+    log as log,
+)
+from .function_forms import (
+    log_softmax as log_softmax,
+)
+from .function_forms import (
+    matmul as matmul,
+)
+from .function_forms import (
+    mean as mean,
+)
+from .function_forms import (
+    permute as permute,
+)
+from .function_forms import (
+    relu as relu,
+)
+from .function_forms import (
+    reshape as reshape,
+)
+from .function_forms import (
+    sigmoid as sigmoid,
+)
+from .function_forms import (
+    sin as sin,
+)
+from .function_forms import (
+    softmax as softmax,
+)
+from .function_forms import (
+    sqrt as sqrt,
+)
+from .function_forms import (
+    squeeze as squeeze,
+)
+from .function_forms import (
+    sum as sum,
+)
+from .function_forms import (
+    tanh as tanh,
+)
+from .function_forms import (
+    unsqueeze as unsqueeze,
+)
+from .generators import get_rng_state, manual_seed, set_rng_state
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .jit import JitError, jit
 from .memory import reuse_freed_memory
@@ -56,23 +123,27 @@ sys.modules[__name__ + ".viz"] = viz
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Function", "zeros", "ones", "randn", "uniform", "full", "eye", "arange", "zeros_like", "ones_like",
-    "full_like", "concatenate", "stack",
+    "Tensor", "Function", "tensor", "zeros", "ones", "randn", "randn_like", "uniform", "full", "eye", "arange",
+    "zeros_like", "ones_like", "full_like", "concatenate", "stack",
     "maximum", "minimum", "where", "take_along_axis", "einsum", "meshgrid", "argwhere",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "manual_seed", "get_rng_state", "set_rng_state",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory", "jit", "JitError",
     "checkpoint",
-    # issue 29 (ops1)
     "empty", "rand", "randint", "normal", "linspace", "std_mean",
-]
-
-
-_PYTORCH_NAMES = {"cat": "concatenate", "clamp": "Tensor.clip", "tensor": "Tensor", "from_numpy": "Tensor"}
+]  # the function forms (tg.exp, tg.sum, ...) are left out, so that a star import keeps Python's sum and abs
 
 
 def __getattr__(name):
     """A PyTorch name we spell the NumPy way gets an error that names ours."""
-    if name in _PYTORCH_NAMES:
-        raise AttributeError(f"tinygrad_np has no {name} (PyTorch's name); use {_PYTORCH_NAMES[name]}")
+    if name in _OURS:
+        raise AttributeError(f"tinygrad_np has no {name} (PyTorch's name); use {_OURS[name]}")
     raise AttributeError(f"module 'tinygrad_np' has no attribute {name!r}")
+
+
+def __dir__():
+    """The public API (``__all__``, the function forms and the subpackages imported so far), not the modules'
+    internals."""
+    loaded = [name for name in ("nn", "optim", "data") if name in globals()]
+    return sorted({*__all__, *FUNCTION_FORMS, *loaded, "__version__"})

@@ -1,5 +1,6 @@
-"""New tensors made from a shape (zeros, ones, empty, full, eye, arange, linspace, random samples) or like
-another tensor."""
+"""New tensors made from a shape (zeros, ones, empty, full, eye, arange, linspace, random samples), from data
+(``tensor``) or like another tensor. Each honours ``dtype=``; random ones draw from ``rng``, or the global generator
+(tinygrad_np/generators.py) when it is None."""
 from __future__ import annotations
 
 import math
@@ -9,9 +10,10 @@ import numpy as np
 
 from .core.arguments import shape_arg
 from .core.errors import ArgumentError, ArgumentTypeError
-from .core.jit_seam import draw
+from .core.jit_seam import draw, note
 from .core.tensor import Tensor
-from .typing import DType, ShapeLike
+from .generators import generator
+from .typing import DType, Seed, ShapeLike, TensorLike
 
 
 def zeros(*shape: ShapeLike, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
@@ -24,35 +26,63 @@ def ones(*shape: ShapeLike, dtype: DType = np.float32, requires_grad: bool = Fal
     return _made(np.ones(shape_arg(shape, "ones"), dtype=dtype), requires_grad)
 
 
-def randn(*shape: ShapeLike, rng: Any = None, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples. ``rng``: a numpy Generator, a seed, or None for fresh entropy."""
-    data = draw(_normal, rng, shape_arg(shape, "randn"), np.dtype(dtype).type)  # a jit replay draws again
+def randn(*shape: ShapeLike, rng: Seed = None, dtype: DType = np.float32, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples, float32 unless ``dtype`` is another float. ``rng``: a numpy Generator, a seed, or
+    None for the global generator (``tg.manual_seed``)."""
+    dtype = _float_dtype(dtype, "randn")
+    data = draw(_normal, rng, shape_arg(shape, "randn"), dtype.type)  # a jit replay draws again
     return Tensor(data, requires_grad=requires_grad)
 
 
 def _normal(rng, shape, dtype):
-    return np.random.default_rng(rng).standard_normal(shape, dtype=dtype)
+    drawn = np.float64 if dtype == np.float64 else np.float32  # NumPy draws these two; float16 is cast from float32
+    return generator(rng).standard_normal(shape, dtype=drawn).astype(dtype, copy=False)  # rng None: the global one
 
 
-def uniform(*shape: ShapeLike, low: float = 0.0, high: float = 1.0, rng: Any = None, dtype: DType = np.float32,
+def uniform(*shape: ShapeLike, low: float = 0.0, high: float = 1.0, rng: Seed = None, dtype: DType = np.float32,
             requires_grad: bool = False) -> Tensor:
-    """Samples uniform on [low, high). ``rng``: a numpy Generator, a seed, or None."""
+    """Samples uniform on [low, high). ``rng``: a numpy Generator, a seed, or None for the global generator."""
+    dtype = _float_dtype(dtype, "uniform")
     data = draw(_uniform, rng, low, high, shape_arg(shape, "uniform"), dtype)  # a jit replay draws again
     return Tensor(data, requires_grad=requires_grad)
 
 
 def _uniform(rng, low, high, shape, dtype):
-    return np.random.default_rng(rng).uniform(low, high, shape).astype(dtype)
+    return generator(rng).uniform(low, high, shape).astype(dtype)
+
+
+def _float_dtype(dtype: DType, op: str) -> np.dtype:
+    """Samples of a continuous distribution need a float dtype (PyTorch refuses an integer one too)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: dtype must be a floating-point dtype, got {dtype}")
+    return dtype
+
+
+def randn_like(t: TensorLike, dtype: DType = None, rng: Seed = None, requires_grad: bool = False) -> Tensor:
+    """``randn`` of t's shape (PyTorch's randn_like), of t's dtype unless ``dtype`` says otherwise."""
+    t = _like(t, "randn_like")
+    return randn(*t.shape, rng=rng, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def tensor(data: TensorLike, dtype: DType = None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's ``torch.tensor``: a new tensor holding a copy of ``data`` (a list, a number, an array or a
+    Tensor, whose graph is not kept), with ``Tensor``'s dtypes: Python floats float32, Python ints int64, an
+    array's own dtype, unless ``dtype`` says otherwise. ``Tensor(array)`` shares the array instead."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, np.ndarray):
+        data = note(np.array, data)  # a copy; a jit replay copies the array again
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
 def full(shape: ShapeLike, fill_value: float, dtype: DType = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` holding ``fill_value`` everywhere (PyTorch's and NumPy's full). Without ``dtype``,
-    PyTorch's: bool for a bool, int64 for an integer, float32 for a float."""
+    as PyTorch: a Python float gives float32, an int int64, a bool bool (a NumPy number keeps its dtype)."""
     shape = shape_arg((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape), "full")
     if dtype is None:
-        dtype = (np.bool_ if isinstance(fill_value, (bool, np.bool_)) else
-                 np.int64 if isinstance(fill_value, (int, np.integer)) else np.float32)
-    return _made(np.full(shape, fill_value, dtype=dtype), requires_grad)
+        dtype = Tensor(fill_value).dtype  # Tensor's rule for a number: the same as PyTorch's here
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
 def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
@@ -105,28 +135,31 @@ def _check_integer_range(start: float, stop: float, step: float, dtype: np.dtype
     return max(ends)
 
 
-def _like(t, what):
+def _like(t: Any, what: str) -> Tensor:
+    if isinstance(t, np.ndarray):
+        return Tensor(t)  # an array stands for the tensor it would make
     if not isinstance(t, Tensor):
-        raise TypeError(f"{what}: expects a Tensor, got {type(t).__name__}")
+        raise TypeError(f"{what}: expects a Tensor or an array, got {type(t).__name__}")
     return t
 
 
-def zeros_like(t: Tensor, dtype: DType = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: TensorLike, dtype: DType = None, requires_grad: bool = False) -> Tensor:
     """A tensor of t's shape filled with 0, of t's dtype unless ``dtype`` says otherwise."""
     t = _like(t, "zeros_like")
-    return _made(np.zeros(t.shape, dtype=dtype or t.dtype), requires_grad)
+    return Tensor(np.zeros(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad=requires_grad)
 
 
-def ones_like(t: Tensor, dtype: DType = None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: TensorLike, dtype: DType = None, requires_grad: bool = False) -> Tensor:
     """A tensor of t's shape filled with 1, of t's dtype unless ``dtype`` says otherwise."""
     t = _like(t, "ones_like")
-    return _made(np.ones(t.shape, dtype=dtype or t.dtype), requires_grad)
+    return Tensor(np.ones(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad=requires_grad)
 
 
-def full_like(t: Tensor, fill_value: float, dtype: DType = None, requires_grad: bool = False) -> Tensor:
+def full_like(t: TensorLike, fill_value: float, dtype: DType = None, requires_grad: bool = False) -> Tensor:
     """A tensor of t's shape holding ``fill_value``, of t's dtype unless ``dtype`` says otherwise."""
     t = _like(t, "full_like")
-    return _made(np.full(t.shape, fill_value, dtype=dtype or t.dtype), requires_grad)
+    return Tensor(np.full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype),
+                  requires_grad=requires_grad)
 
 
 # ---- issue 29 (ops1): PyTorch's other factories ------------------------------------------------------------
@@ -157,7 +190,7 @@ def randint(low: int, high: Any = None, size: ShapeLike | None = None, *, rng: A
 
 
 def _integers(rng, low, high, shape, dtype):
-    return np.random.default_rng(rng).integers(low, high, shape, dtype=dtype)
+    return generator(rng).integers(low, high, shape, dtype=dtype)  # rng None: the global generator
 
 
 def normal(mean: float, std: float, size: ShapeLike, *, rng: Any = None, dtype: DType = np.float32,

@@ -86,11 +86,12 @@ def pad_arg(pad_width, ndim, op):
 
 
 def data_arg(data, dtype):
-    """The data of a new Tensor as a numeric ndarray: float arrays keep their dtype; lists, scalars and integers become
-    float32. Anything that is not numbers (None, strings, ragged lists, objects, complex) is refused. A copy made
-    from an array or a list goes through ``note``, so that a jit replay makes it again from what the list or
-    array holds then."""
-    if isinstance(data, list) or (isinstance(data, np.ndarray) and (data.dtype.kind != "f" or dtype is not None)):
+    """The data of a new Tensor as a numeric ndarray, with PyTorch's and NumPy's dtypes: an array keeps its dtype
+    (no copy); a Python float, or a list holding one, becomes float32 (PyTorch's default float); Python ints
+    become int64 and bools bool; ``dtype``, when given, wins. Anything that is not numbers (None, strings,
+    ragged lists, objects, complex) is refused. A copy made from an array or a list goes through ``note``, so
+    that a jit replay makes it again from what the list or array holds then."""
+    if isinstance(data, list) or (isinstance(data, np.ndarray) and dtype is not None):
         return note(_data_array, data, dtype)
     return _data_array(data, dtype)
 
@@ -99,7 +100,7 @@ def _data_array(data, dtype):
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}; pass numbers, "
                         "a (nested) list of numbers or a NumPy array")
-    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind == "f" and dtype is None:
+    if isinstance(data, (np.ndarray, np.generic)) and dtype is None and data.dtype.kind in "biuf":
         if hasattr(data, "levels"):  # func.vmap's batched array (batching.py): np.asarray would drop its batch
             _refuse_batched()
         return np.asarray(data)  # the common case, checked first: no copy, dtype kept
@@ -118,7 +119,11 @@ def _data_array(data, dtype):
         if dtype.kind not in "biuf":
             raise TypeError(f"Tensor: dtype must be a real numeric dtype, got {dtype}")
         return array.astype(dtype, copy=False)
-    return array if isinstance(data, np.ndarray) and array.dtype.kind == "f" else array.astype(np.float32)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return array
+    if array.dtype.kind == "f":  # Python floats, alone or in a list: PyTorch's default float
+        return array.astype(np.float32)
+    return array.astype(np.int64, copy=False) if array.dtype.kind == "i" else array  # Python ints: int64, as PyTorch
 
 
 def scalar_operand(value, dtype):

@@ -48,9 +48,12 @@ class Tensor(AttachedMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is an ndarray,
-    a (nested) list or a scalar. A float ndarray is used as it is, without a
-    copy, and keeps its dtype; lists, scalars and integer data become float32
-    unless ``dtype`` says otherwise.
+    a (nested) list or a scalar, and its dtype is PyTorch's and NumPy's: an
+    ndarray is used as it is, without a copy, and keeps its dtype (integers
+    and bools included); Python floats (alone or in a list) become float32,
+    Python ints int64 and bools bool, unless ``dtype`` says otherwise. Only
+    floating-point tensors can require grad. ``tinygrad_np.tensor(data)`` is
+    PyTorch's ``torch.tensor``: the same, on a copy.
 
     ``.data`` is the underlying ndarray. Assigning it, or updating it in
     place through it (``p.data -= lr * p.grad.data``, as optimizers do),
@@ -77,9 +80,9 @@ class Tensor(AttachedMethods):
       remainder fmod div bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
       bitwise_right_shift view
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, accepted): size numel dim t pow clamp maximum
-      minimum float double
+      minimum float double eq ne lt le gt ge cpu to
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view_as
-      expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda to type long int half
+      expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda type long int half
       zero_ fill_ norm gather repeat nonzero
     * tinygrad_np.core.gradient_hooks (a function run on the gradient during backward): register_hook
     """
@@ -94,9 +97,8 @@ class Tensor(AttachedMethods):
             data = data._data
         self._data: np.ndarray = data_arg(data, dtype)
         if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype}"
-            )
+            raise TypeError(f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype} "
+                            "(integers stay integers, as in PyTorch: give floats, or dtype=np.float32)")
         self.requires_grad = bool(requires_grad)
         self._grad: Tensor | None = None
         self.op: Any = None  # the Function that made this tensor; None for a leaf

@@ -18,6 +18,7 @@ from ..core.arguments import refuse_pytorch_names
 from ..core.errors import ArgumentError
 from ..core.jit_seam import draw, note, replayable
 from ..core.tensor import Tensor
+from ..generators import generator
 from ..numpy_functions import concatenate, where
 from ..typing import Pair, Seed, ShapeLike, TensorLike
 
@@ -32,6 +33,11 @@ __all__ = [
     # issue 29 (ops1)
     "selu", "logsigmoid", "hardsigmoid", "softmin", "normalize",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API, ``__all__``, not the imports and helpers (np, note, ...) a plain dir() would list."""
+    return sorted(__all__)
 
 
 # ---- activations: the Tensor methods, as functions ---------------------------------------------
@@ -1128,7 +1134,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: Seed = None) 
 
 def _dropout_scale(rng, shape, p, dtype):
     """0 with probability p, else 1 / (1 - p): drawn again on every jit replay (tracing.draw)."""
-    keep = np.random.default_rng(rng).random(shape) >= p
+    keep = generator(rng).random(shape) >= p  # rng None: the global generator as it is now, on each replay
     return (keep / (1 - p)).astype(dtype)
 
 

@@ -1,7 +1,8 @@
 """``tinygrad_np.nn.init``: filling weights in place, with PyTorch's names and formulas.
 
 Each function takes the Tensor to fill and an ``rng`` (a NumPy Generator, a
-seed, or None), writes into it and returns it. Fans follow PyTorch: for a
+seed, or None for the global generator that ``tg.manual_seed`` seeds), writes
+into it and returns it. Fans follow PyTorch: for a
 weight of shape (out, in, *kernel), fan_in = in * prod(kernel) and
 fan_out = out * prod(kernel).
 """
@@ -10,9 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from ..core.tensor import Tensor
+from ..generators import generator
 from ..typing import Seed
 
 if TYPE_CHECKING:
@@ -58,12 +58,12 @@ def _fill(tensor: Tensor, values: ArrayLike) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, rng: Seed = None) -> Tensor:
     """Fill ``tensor`` with samples of U(a, b), in place; returns it."""
-    return _fill(tensor, np.random.default_rng(rng).uniform(a, b, tensor.shape))
+    return _fill(tensor, generator(rng).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, rng: Seed = None) -> Tensor:
     """Fill ``tensor`` with samples of N(mean, std²), in place; returns it."""
-    return _fill(tensor, np.random.default_rng(rng).normal(mean, std, tensor.shape))
+    return _fill(tensor, generator(rng).normal(mean, std, tensor.shape))
 
 
 def zeros_(tensor: Tensor) -> Tensor:

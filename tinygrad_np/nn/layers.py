@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.arguments import axis_arg
 from ..core.tensor import Tensor
+from ..generators import generator, own_generator
 from ..typing import DType, Pair, Seed, ShapeLike, TensorLike
 from . import functional as F
 from .init import kaiming_uniform_, normal_, uniform_
@@ -39,7 +40,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: str | Callable[[tuple[int, int], np.random.Generator], np.ndarray] = "pytorch", rng: Seed = None,
                  dtype: DType = np.float32) -> None:
-        rng = np.random.default_rng(rng)  # a Generator passes through as it is
+        rng = generator(rng)  # None: the global generator (tg.manual_seed)
         self.in_features, self.out_features = in_features, out_features
         self.weight = _parameter((out_features, in_features), dtype)
         self.bias = _parameter((out_features,), dtype) if bias else None
@@ -90,7 +91,7 @@ class _Conv(Module):
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
         self.weight = _parameter((out_channels, in_channels // groups) + kernel, dtype)
         self.bias = _parameter((out_channels,), dtype) if bias else None
-        _pytorch_default(self.weight, self.bias, in_channels // groups * math.prod(kernel), np.random.default_rng(rng))
+        _pytorch_default(self.weight, self.bias, in_channels // groups * math.prod(kernel), generator(rng))
 
     def extra_repr(self) -> str:
         return _conv_repr(self)
@@ -138,8 +139,7 @@ class ConvTranspose2d(Module):
         self.groups, self.dilation = groups, dilation
         self.weight = _parameter((in_channels, out_channels // groups) + kernel, dtype)
         self.bias = _parameter((out_channels,), dtype) if bias else None
-        _pytorch_default(self.weight, self.bias, out_channels // groups * math.prod(kernel),
-                         np.random.default_rng(rng))
+        _pytorch_default(self.weight, self.bias, out_channels // groups * math.prod(kernel), generator(rng))
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
@@ -188,7 +188,7 @@ class ConvTranspose3d(Module):
         self.weight = _parameter((in_channels, out_channels // groups) + kernel, dtype)
         self.bias = _parameter((out_channels,), dtype) if bias else None
         _pytorch_default(self.weight, self.bias, out_channels // groups * math.prod(kernel),
-                         np.random.default_rng(rng))
+                         generator(rng))
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
@@ -492,7 +492,7 @@ class Dropout(Module):
         if inplace:
             raise ValueError("Dropout: inplace=True is not here (no op writes into its input); drop it")
         self.p, self.inplace = p, inplace
-        self.rng = np.random.default_rng(rng)  # a Generator passes through as it is
+        self.rng = own_generator(rng)  # None: the global generator, looked up at each draw
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, self.rng)
@@ -504,8 +504,9 @@ class Dropout(Module):
 # ---- group norm and channel dropout (issue 29) -----------------------------------------------------------
 def _generator(rng: Seed) -> np.random.Generator | None:
     """A seed made into one Generator, to be drawn from in turn (the same int given to each draw would repeat
-    the numbers); a Generator as it is; None stays None, so that each draw falls to the library's default."""
-    return rng if rng is None or isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    the numbers); a Generator as it is; None stays None, so that each draw falls to the global generator
+    (generators.own_generator)."""
+    return own_generator(rng)
 
 
 class GroupNorm(Module):
