@@ -431,28 +431,48 @@ class _Code:
         self.free = set(code.co_freevars)
         self._operands = {}
 
-    def operands(self, offset, count):
-        """The makers of the top ``count`` stack values before ``offset`` runs, top first."""
+    def operands(self, offset, count, entries):
+        """The makers of the top ``count`` stack values before ``offset`` runs, top first. ``entries``: for each
+        jump target, the instruction that ran just before it the last time it ran (the path this call took)."""
         key = (offset, count)
-        if key not in self._operands:
-            self._operands[key] = self._walk_back(self.index[offset], count)
-        return self._operands[key]
+        found = self._operands.get(key)
+        if found is None:
+            found, crossed = self._walk_back(self.index[offset], count, entries)
+            if not crossed:  # the same on every path: kept
+                self._operands[key] = found
+        return found
 
-    def _walk_back(self, i, count):
+    def _walk_back(self, i, count, entries):
         """Walk back from instruction i, one instruction at a time, following each wanted stack depth through
         what each instruction pops and pushes (COPY and SWAP as the permutations they are), until the
-        instruction that pushed it. A jump target or an unconditional jump before it ends the walk: the value
-        may come from elsewhere. (A conditional jump fallen through is followed: the next instruction is not a
-        jump target, so that is how it was reached.)"""
+        instruction that pushed it. At a jump target the walk goes on from the instruction that ran before it
+        on this call's path (a jump taken, or the one before it, fallen through); after an exception, or past
+        an unconditional jump, it ends: the value may come from anywhere. Returns the makers and whether a
+        jump target was crossed (then the answer depends on the path)."""
         instructions = self.instructions
         found = [None] * count
         wanted = [(k, k) for k in range(count)]  # (result position, depth now)
-        j = i - 1
+        j, crossed, steps = i - 1, False, 0
         if instructions[i].opname in _CALLS:
             while j >= 0 and instructions[j].opname in ("PRECALL", "KW_NAMES") and \
                     not instructions[j + 1].is_jump_target:
                 j -= 1  # (3.11) PRECALL pops nothing itself: the call's operands are below it
-        while wanted and j >= 0 and not instructions[j + 1].is_jump_target:
+        while wanted and j >= 0 and steps < 2000:
+            steps += 1
+            target = instructions[j + 1]
+            if target.is_jump_target:
+                before = entries.get(target.offset)
+                if before is None:
+                    break
+                k = self.index[before]
+                crossed = True
+                if k != j or instructions[j].opname in _TERMINATORS:  # it jumped here from k
+                    jumped = _jump_pops(instructions[k])
+                    if jumped is None:
+                        break
+                    wanted = [(r, d + jumped) for r, d in wanted]
+                    j = k - 1
+                    continue
             ins = instructions[j]
             name = ins.opname
             if name in _TERMINATORS:
@@ -476,7 +496,7 @@ class _Code:
                         still.append((r, d - pushes + pops))
                 wanted = still
             j -= 1
-        return found
+        return found, crossed
 
 
 # Instructions that push nothing (what was below is on top after them), that change nothing, that never fall
@@ -494,6 +514,16 @@ _TERMINATORS = {"JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "
                 "RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE", "RETURN_GENERATOR"}
 _MULTI_POPS = {"LOAD_METHOD": 1, "LOAD_ATTR": 1, "BEFORE_WITH": 1, "BEFORE_ASYNC_WITH": 1, "PUSH_EXC_INFO": 1,
                "UNPACK_SEQUENCE": 1, "UNPACK_EX": 1, "LOAD_GLOBAL": 0, "LOAD_SUPER_ATTR": 3}
+
+
+def _jump_pops(ins):
+    """What a jump instruction pops when it jumps (it pushes nothing), or None for one that is not a jump."""
+    name = ins.opname
+    if name.startswith("POP_JUMP") or name == "FOR_ITER":
+        return 1  # the condition; an exhausted iterator
+    if name.startswith("JUMP"):
+        return 0  # unconditional, or JUMP_IF_..._OR_POP, which keeps its value when it jumps
+    return None
 
 
 def _pops_pushes(ins):
@@ -565,7 +595,7 @@ def _quiet_codes():
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
     __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells", "full", "expect",
-                 "cache")
+                 "cache", "entries", "raised")
 
     def __init__(self, code, cells, full):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
@@ -573,7 +603,9 @@ class _FrameState:
         self.cells = cells  # name -> the cell a free variable lives in
         self.full = full  # every read and write watched (the user's code, what it calls outside tinygrad_np)
         self.expect = None  # the code of the function the current call instruction calls
-        self.cache = None  # (lru_cache wrapper, its cache_info before the call, index into the guards)
+        self.cache = None  # (lru_cache wrapper, its cache_info before the call, what the guards recorded)
+        self.entries = {}  # jump target's offset -> the offset that ran before it the last time (None: an error)
+        self.raised = False  # the instruction before raised (its value is not on the stack)
 
 
 _cached_reads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # lru_cache wrapper -> {args: checks}
@@ -705,6 +737,8 @@ class Reader:
             return None
         if event == "opcode":
             self._instruction(frame, state)
+        elif event == "exception":
+            state.raised = True
         elif event == "return":
             self._child_events(frame, event, arg)
             del self.states[id(frame)]
@@ -713,10 +747,17 @@ class Reader:
     # ---- instructions ------------------------------------------------------------------------------------------
     def _instruction(self, frame, state):
         code = state.code
-        if state.previous is not None:
+        if state.raised:  # the instruction before raised: it left no value; the handler starts afresh
+            if state.cache is not None and state.cache[3] in self.guards.recorders:
+                self.guards.recorders.remove(state.cache[3])
+            state.cache = None
+        elif state.previous is not None:
             self._made(frame, state, state.previous)
         offset = frame.f_lasti
         ins = code.instructions[code.index[offset]]
+        if ins.is_jump_target:
+            state.entries[offset] = None if state.raised or state.previous is None else state.previous.offset
+        state.raised = False
         state.previous, state.child, state.first_child, state.expect = ins, MISSING, None, None
         name = ins.opname
         if not state.full:
@@ -758,7 +799,7 @@ class Reader:
             self._call_site(frame, state, offset, ins)
 
     def _operand(self, state, offset, depth):
-        producer = state.code.operands(offset, depth + 1)[depth]
+        producer = state.code.operands(offset, depth + 1, state.entries)[depth]
         if producer is None:
             return UNKNOWN
         return state.made.get(producer[0] if producer[1] == 0 else producer, UNKNOWN)
@@ -766,7 +807,7 @@ class Reader:
     def _operands(self, state, offset, count):
         made = state.made
         return [UNKNOWN if p is None else made.get(p[0] if p[1] == 0 else p, UNKNOWN)
-                for p in state.code.operands(offset, count)]
+                for p in state.code.operands(offset, count, state.entries)]
 
     def _made(self, frame, state, ins):
         """Note the value the instruction that just ran left on the stack."""
@@ -781,6 +822,9 @@ class Reader:
                 value = frame.f_builtins.get(ins.argval, UNKNOWN)
         elif name == "LOAD_CONST":
             value = ins.argval
+        elif name in ("BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "BUILD_CONST_KEY_MAP",
+                      "LIST_TO_TUPLE"):
+            value = self._built(state, ins)
         elif name == "UNPACK_SEQUENCE":
             sequence = self._operand(state, ins.offset, 0)
             if type(sequence) in (list, tuple) and len(sequence) == ins.arg:
@@ -846,10 +890,34 @@ class Reader:
         elif name in ("LOAD_GLOBAL", "LOAD_NAME") and not state.full:
             self._global_lookup(frame, ins.argval, value)
 
+    def _built(self, state, ins):
+        """A tuple, list, set or dict the instruction just built from values jit knows: made again (new, so
+        what it holds is the call's own)."""
+        name, n = ins.opname, ins.arg or 0
+        if name == "LIST_TO_TUPLE":
+            items = self._operand(state, ins.offset, 0)
+            return tuple(items) if type(items) is list else UNKNOWN
+        count = n * 2 if name == "BUILD_MAP" else n + 1 if name == "BUILD_CONST_KEY_MAP" else n
+        values = self._operands(state, ins.offset, count)[::-1]
+        if any(v is UNKNOWN for v in values):
+            return UNKNOWN
+        try:
+            if name == "BUILD_MAP":
+                built = dict(zip(values[::2], values[1::2], strict=True))
+            elif name == "BUILD_CONST_KEY_MAP":
+                built = dict(zip(values[-1], values[:-1], strict=True))
+            else:
+                built = {"BUILD_TUPLE": tuple, "BUILD_LIST": list, "BUILD_SET": set}[name](values)
+        except TypeError:  # an unhashable key: Python raised too
+            return UNKNOWN
+        if type(built) is not tuple:
+            self.fresh[id(built)] = built
+        return built
+
     def _maybe_fresh(self, frame, state, ins):
         """A value made in the call (a literal list or dict, a new object) stored in a local: a write into it
         is the call's own, not an effect on the outside."""
-        producer = state.code.operands(ins.offset, 1)[0]
+        producer = state.code.operands(ins.offset, 1, state.entries)[0]
         if producer is None or producer[1] != 0:
             return
         producer = producer[0]
@@ -921,10 +989,10 @@ class Reader:
     def _class_lookup(self, cls, name):
         """Guard where ``name`` resolves on ``cls`` (its MRO): not in the classes before, the same entry."""
         before, owner, entry = _class_entry(cls, name)
-        for c in before:
-            self.guards.add(("class", id(c), name), "{1} not in {0}.__dict__", c, name)
+        for c in before:  # (a class's __dict__ is a live view of it: kept, not looked up on each call)
+            self.guards.add(("class", id(c), name), "{1} not in {0}", c.__dict__, name)
         if owner is not None:
-            self.guards.add(("class", id(owner), name), "{0}.__dict__.get({1}) is {2}", owner, name, entry)
+            self.guards.add(("class", id(owner), name), "{0}.get({1}) is {2}", owner.__dict__, name, entry)
 
     def _tensor_attribute(self, tensor, name, value):
         if callable(value) and name not in ("grad", "data"):
@@ -965,6 +1033,8 @@ class Reader:
     def _item_read(self, state, container, key):
         if container is UNKNOWN:
             self._refuse("an item is read from a value jit cannot follow")
+        if self._is_fresh(container):
+            return  # made during the call: what it holds is the call's own
         if type(container) is dict and _hashable_plain(key) and not self._was_written(container, key):
             value = container.get(key, MISSING)
             self._register(value)
@@ -1009,9 +1079,9 @@ class Reader:
         if any(function is r for r in _READERS):
             return self._attribute_builtin(function, args, ins)
         known = all(a is not UNKNOWN and not isinstance(a, Tensor) for a in args)
-        if not known or not args:
+        if not known or function is UNKNOWN:
             return UNKNOWN
-        pure = any(function is p for p in _PURE)
+        pure = any(function is p for p in _PURE) and bool(args)
         if not pure and type(function) is types.BuiltinMethodType and getattr(function, "__name__", "") in \
                 _PURE_METHODS and type(function.__self__) in (dict, list, tuple, str, set, frozenset, bytes):
             pure = True
