@@ -40,11 +40,15 @@ a tensor's value into Python or NumPy (``.item()``, ``float()``, ``bool()``,
 ``if loss > 1``, ``.numpy()``, ``.data``, ``np.asarray``), assigning
 ``.data``, ``backward(create_graph=True)``, ``retain_grad``, random numbers
 from Python or NumPy (use ``tg.randn`` or ``nn.Dropout``, which a replay draws
-again), a large array read by Python code. A value the function changes and
-reads (a counter, a list it appends to) makes every call trace: correct, at
-eager's speed. A value it only writes (``self.last = t``) is written while
-tracing only. While a tool watches the engine (``tg.profile``,
-``detect_anomaly``, a debugger), calls run eagerly, so the tool sees them.
+again), a large array read by Python code, ``str()`` of a tensor, ``tg.grad``
+inside the step, the file system and other state no guard can hold,
+``np.errstate`` or a tool entered inside the step; a refusal or an error of
+the array work that the step catches is refused when the trace ends. A value
+the function changes and reads (a counter) makes every call trace: correct,
+at eager's speed. A write into an object from outside the call
+(``self.last = t``, ``history.append(loss)``) is made again by each replay.
+While a tool watches the engine (``tg.profile``, ``detect_anomaly``, a
+debugger), calls run eagerly, so the tool sees them.
 
 A replay returns fresh Tensors with no graph: call ``backward`` inside the
 jitted function, not on what it returns.
