@@ -76,7 +76,7 @@ def draw(func, *args):
     if trace is None:
         return func(*args)
     trace.before_draw(args)
-    with trace.array_work(func):
+    with trace.paused(), trace.array_work(func):  # unwatched: each replay calls func again, reads and all
         result = func(*args)
     trace.noted(func, args, result, random=True)
     return result

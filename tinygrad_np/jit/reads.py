@@ -69,6 +69,7 @@ from collections.abc import MutableMapping, MutableSequence, MutableSet
 
 import numpy as np
 
+from ..core.function import Function
 from ..core.jit_seam import JitError, current
 from ..core.tensor import Tensor
 from ..core.user_frames import in_library
@@ -697,6 +698,9 @@ class Reader:
         if code in self.handoffs and full_parent:
             self._refuse(f"{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}() hands work to "
                          "another thread or process, whose reads jit cannot see (a tracer watches one thread)")
+        if kind in ("user", "other") and code.co_name in ("forward", "backward") and code.co_argcount and \
+                code.co_varnames[0] == "self" and isinstance(frame.f_locals.get("self"), Function):
+            kind = "quiet"  # an op of the user's own: the program calls its forward and backward again, reads and all
         if kind == "quiet" or (code in self.quiet_codes and full_parent):
             self.quiet = frame  # importing, or logging: runs unwatched
             frame.f_trace_lines = False
@@ -1005,7 +1009,8 @@ class Reader:
                 self.trace.owns(value)
         elif name == "requires_grad":
             self.guards.add(("attr", id(tensor), name), f"{{0}}.requires_grad is {value!r}", tensor)
-        self.trace.owns(tensor)
+        if id(tensor) not in self.trace.arg_index:  # an argument, reached as one: not also read from outside
+            self.trace.owns(tensor)
 
     def _lookup(self, state, ins, value):
         """In the library's frames: a method or function it looks up (a layer's forward, ``F.linear``,
@@ -1363,6 +1368,8 @@ class Reader:
     def _contents(self, container, how):
         if self._is_fresh(container):
             return  # made during the call: what it holds is what the call put there
+        if isinstance(container, np.ndarray) and self.trace.program_array(container):
+            return  # an argument's or a made array (in an op's own forward): a replay runs that code on its own
         self._reached(container, "what a list, dict or array holds")
         if isinstance(container, np.ndarray):
             self.trace.saw_array(container)

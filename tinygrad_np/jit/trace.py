@@ -249,6 +249,11 @@ class Trace:
     def knows(self, array):
         return id(array) in self.slot_of
 
+    def program_array(self, array):
+        """True for an argument's array or one the trace made: the program's own, not read from outside."""
+        slot = self.slot_of.get(id(array))
+        return slot is not None and isinstance(self.sources[slot], (Argument, Made)) and self.values[slot] is array
+
     def made(self, tensor):
         """True for a Tensor around an array this trace made."""
         slot = self.slot_of.get(id(tensor._data))
