@@ -725,3 +725,27 @@ def test_globals_and_an_item_of_a_sorted_list_are_followed_and_guarded():
         _agrees(step, f, X)
     finally:
         S["scale"] = 1.0
+
+
+def test_a_gc_callback_that_runs_during_a_trace_is_not_read_as_the_steps():
+    """Found by the full suite: hypothesis's gc callback (it reads time.perf_counter) ran inside a trace and the
+    step was refused for reading a clock. Code the collector runs is not the step's."""
+    import gc
+    import time
+
+    seen = []
+
+    def on_gc(phase, info):
+        seen.append(time.perf_counter())
+
+    def f(x):
+        gc.collect()
+        return x * 2
+
+    gc.callbacks.append(on_gc)
+    try:
+        step = tg.jit(f)
+        _warm(step, f, X)
+    finally:
+        gc.callbacks.remove(on_gc)
+    assert seen

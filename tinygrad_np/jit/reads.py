@@ -659,6 +659,8 @@ class Reader:
 
     def start(self, origin):
         self.origin = origin
+        # Code that runs when the collector or a finalizer happens to, not because the step called it: unwatched
+        self.interruptions = {getattr(cb, "__code__", None) for cb in gc.callbacks}
         self.previous_tracer = sys.gettrace()
         sys.settrace(self._call)
 
@@ -701,6 +703,8 @@ class Reader:
         if kind in ("user", "other") and code.co_name in ("forward", "backward") and code.co_argcount and \
                 code.co_varnames[0] == "self" and isinstance(frame.f_locals.get("self"), Function):
             kind = "quiet"  # an op of the user's own: the program calls its forward and backward again, reads and all
+        if code in self.interruptions or code.co_name == "__del__":
+            kind = "quiet"
         if kind == "quiet" or (code in self.quiet_codes and full_parent):
             self.quiet = frame  # importing, or logging: runs unwatched
             frame.f_trace_lines = False
