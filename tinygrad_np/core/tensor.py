@@ -228,6 +228,7 @@ class Tensor(AttachedMethods):
 
     def __repr__(self) -> str:
         """The values (shortened past 50), shape, dtype, and the op that made it or requires_grad."""
+        refuse_read(self, "repr() or str() (print, an f-string, logging)")
         body = np.array2string(self._data, separator=", ", prefix="Tensor(", threshold=50, precision=4)
         parts = [f"shape={self.shape}", f"dtype={self.dtype}"]
         if self.op is not None:

@@ -1111,12 +1111,14 @@ def one_hot(labels: TensorLike, num_classes: int) -> Tensor:
     labels = _array(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got {labels.min()}..{labels.max()}")
     return Tensor._make(note(_one_hot, labels, num_classes), False)
 
 
 def _one_hot(labels, num_classes):
+    """The one-hot rows. The range check is here, in a note (core/jit_seam.py), so that a jit replay checks
+    each call's labels too (NumPy would wrap a -1 to the last class)."""
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got {labels.min()}..{labels.max()}")
     return np.eye(num_classes, dtype=np.int64)[labels]
 
 
