@@ -465,6 +465,31 @@ def _fold(views, params):
     return images.reshape(physical.shape[:k] + shape), levels
 
 
+def _conv2d(views, params):
+    """A batch of inputs against one weight: the batch axes and N as one axis of images. A batched weight runs
+    example by example (the loop)."""
+    (physical, levels), (weight, weight_levels) = views
+    if physical.ndim - len(levels) != 4 or weight.ndim - len(weight_levels) != 4:
+        return None
+    if not weight_levels:
+        k = len(levels)
+        merged = physical.reshape((-1,) + physical.shape[k + 1:])
+        images = ops.Conv2d.apply(merged, weight, **params)
+        return images.reshape(physical.shape[:k + 1] + images.shape[1:]), levels
+    # A weight per example (as vmap(grad) makes them): every example's windows against its own weight, one einsum.
+    levels = _union(levels, weight_levels)
+    x = _full(physical, views[0][1], levels)
+    merged = x.reshape((-1,) + x.shape[len(levels) + 1:])
+    (ph, pw), kernel = params["padding"], weight.shape[-2:]
+    if ph or pw:
+        merged = ops.Pad.apply(merged, pad_width=((0, 0), (0, 0), (ph, ph), (pw, pw)), value=0.0)
+    windows = ops.Unfold.apply(merged, kernel=kernel, stride=params["stride"], dilation=params["dilation"])
+    windows = windows.reshape(_sizes(levels) + x.shape[len(levels):len(levels) + 2] + windows.shape[2:])
+    letters = _free_letters("ncijpqo", len(levels))
+    return ops.Einsum.apply(windows, _full(weight, weight_levels, levels),
+                            subscripts=f"{letters}ncijpq,{letters}ocpq->{letters}noij"), levels
+
+
 def _advanced(parts):
     return [i for i, p in enumerate(parts) if isinstance(p, np.ndarray)]
 
@@ -578,7 +603,7 @@ RULES: dict[Any, Callable] = {
     ops.MatMul: _matmul, ops.Linear: _linear, ops.Einsum: _einsum,
     ops.Reshape: _reshape, ops.Transpose: _transpose, ops.Pad: _pad, ops.Concatenate: _concatenate,
     ops.GetItem: _getitem, ops.ScatterAdd: _scatter_add,
-    ops.Unfold: _unfold, ops.Fold: _fold,
+    ops.Unfold: _unfold, ops.Fold: _fold, ops.Conv2d: _conv2d,
     ops.CrossEntropy: _cross_entropy,
 }
 

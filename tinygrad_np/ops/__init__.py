@@ -12,7 +12,7 @@ from .norm import Normalize
 from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
 from .select import Maximum, Where
 from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
-from .window import Fold, Unfold, WindowMax
+from .window import Conv2d, Fold, Unfold, WindowMax
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg",
@@ -21,6 +21,6 @@ __all__ = [
     "Sum", "Max", "SumTo", "BroadcastTo", "Cumsum",
     "MatMul", "Linear", "Einsum",
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
-    "Unfold", "Fold", "WindowMax",
+    "Unfold", "Fold", "WindowMax", "Conv2d",
     "LogSoftmax", "CrossEntropy", "Normalize",
 ]

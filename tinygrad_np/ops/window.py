@@ -10,6 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.function import Function
+from ..core.tensor import Tensor
 
 
 def output_size(size, kernel, stride, dilation):
@@ -105,3 +106,107 @@ class WindowMax(Function):
         for a in self.axes:
             expanded.insert(a, 1)
         return dz.reshape(tuple(expanded)) * chosen
+
+
+class Conv2d(Function):
+    """One-group convolution (cross-correlation), x (N, C, H, W) and w (O, C, kh, kw):
+    z[n, o, i, j] = sum over c, p, q of xp[n, c, i*sh + p*dh, j*sw + q*dw] w[o, c, p, q], xp = x with
+    ``padding`` zeros on each side. z is (N, O, OH, OW).
+
+    With X the (C kh kw, N OH OW) matrix of xp's windows and G = dL/dz as (O, N OH OW):
+    dL/dw = G @ Xᵀ,   dL/dx = the windows of wᵀ @ G added back where they came from (Fold), cut to x;
+    at stride 1 the same as the correlation of dL/dz, padded, with w flipped and transposed.
+
+    One op rather than pad, Unfold, reshape and a product: the window matrix
+    is one contiguous copy (kept for backward, and reused from replay to
+    replay by the jit, which runs the same instance), and at stride 1 dL/dx is
+    a second such copy and product instead of zeros and kh*kw strided adds,
+    which took longer than the product itself.
+    """
+
+    def forward(self, x, w, stride, padding, dilation):
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        columns = self.columns = _columns(self, "_window_buffer", _padded(self, "_pad_buffer", x, padding),
+                                          w.shape[2:], stride, dilation)
+        n, (oh, ow) = x.shape[0], _out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        product = w.reshape(w.shape[0], -1) @ columns  # (O, N * OH * OW)
+        return np.ascontiguousarray(product.reshape(w.shape[0], n, oh, ow).transpose(1, 0, 2, 3))
+
+    def backward(self, dz, z, x, w):
+        need_x, need_w = self.needs_input_grad
+        if isinstance(dz, Tensor):  # a recorded pass: the same formulas from ops, so that they differentiate again
+            return _recorded_grads(self, dz, x, w)
+        o = w.shape[0]
+        rows = dz.transpose(1, 0, 2, 3).reshape(o, -1)  # G: (O, N * OH * OW), one copy
+        dw = (rows @ self.columns.T).reshape(w.shape) if need_w else None
+        if not need_x:
+            return None, dw
+        (kh, kw), (ph, pw), (dh, dw_) = w.shape[2:], self.padding, self.dilation
+        reach = (dh * (kh - 1) - ph, dw_ * (kw - 1) - pw)
+        if self.stride == (1, 1) and min(reach) >= 0:
+            # dL/dx is the correlation of dL/dz, padded by each window's reach less x's padding, with w flipped
+            # and its in/out axes swapped: one window copy and one product, as forward.
+            flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            columns = _columns(self, "_grad_window_buffer", _padded(self, "_grad_pad_buffer", dz, reach),
+                               (kh, kw), (1, 1), self.dilation)
+            product = flipped.reshape(flipped.shape[0], -1) @ columns
+            return np.ascontiguousarray(product.reshape(x.shape[1], x.shape[0], *x.shape[2:]).transpose(1, 0, 2, 3)), dw
+        windows = (w.reshape(o, -1).T @ rows).reshape((x.shape[1], kh, kw, x.shape[0]) + dz.shape[2:])
+        padded = Fold.of(windows.transpose(3, 0, 4, 5, 1, 2), shape=x.shape[:2] + (x.shape[2] + 2 * ph,
+                         x.shape[3] + 2 * pw), stride=self.stride, dilation=self.dilation)
+        return padded[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], dw
+
+
+def _out_size(size, kernel, stride, padding, dilation):
+    return tuple(output_size(n + 2 * p, k, s, d) for n, k, s, p, d in zip(size, kernel, stride, padding, dilation,
+                                                                             strict=True))
+
+
+def _kept(fn, name, shape, dtype, fill=None):
+    """An array of ``shape`` kept on the op as ``name``: a jit replay runs the same op instance every step, so
+    its scratch arrays are made once, and no step pays the kernel for fresh pages. Eager ops are new each call."""
+    buffer = fn.__dict__.get(name)
+    if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+        buffer = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        fn.__dict__[name] = buffer
+    return buffer
+
+
+def _padded(fn, name, x, padding):
+    """x with ``padding`` zeros on each side of its last two axes, in a kept array whose border stays zero."""
+    ph, pw = padding
+    if not ph and not pw:
+        return x
+    n, c, h, w = x.shape
+    out = _kept(fn, name, (n, c, h + 2 * ph, w + 2 * pw), x.dtype, fill=0)
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
+
+
+def _columns(fn, name, xp, kernel, stride, dilation):
+    """The (C kh kw, N OH OW) matrix of xp's windows, one window a column, copied once into a kept array."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    windows = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kh, kw), a view
+    n, c, oh, ow = windows.shape[:4]
+    columns = _kept(fn, name, (c, kh, kw, n, oh, ow), xp.dtype)
+    np.copyto(columns, windows.transpose(1, 4, 5, 0, 2, 3))
+    return columns.reshape(c * kh * kw, n * oh * ow)
+
+
+def _recorded_grads(fn, dz, x, w):
+    """Conv2d's gradients as Tensor ops (for create_graph): the windows by Unfold, the products by matmul, the
+    input's gradient by Fold, so that each differentiates again."""
+    need_x, need_w = fn.needs_input_grad
+    (ph, pw), (o, c, kh, kw) = fn.padding, w.shape
+    xp = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    rows = dz.transpose(1, 0, 2, 3).reshape(o, -1)
+    dw = None
+    if need_w:
+        windows = Unfold.apply(xp, kernel=(kh, kw), stride=fn.stride, dilation=fn.dilation)
+        dw = (rows @ windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, -1).T).reshape(w.shape)
+    if not need_x:
+        return None, dw
+    windows = (w.reshape(o, -1).T @ rows).reshape((c, kh, kw, x.shape[0]) + dz.shape[2:])
+    padded = Fold.apply(windows.transpose(3, 0, 4, 5, 1, 2), shape=xp.shape, stride=fn.stride, dilation=fn.dilation)
+    return padded[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], dw
