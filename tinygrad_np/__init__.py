@@ -27,6 +27,8 @@ from .see import viz
 from .see.anomaly import AnomalyError, detect_anomaly
 from .see.backward_log import trace
 from .see.profiler import profile
+from .threads import apply_default as _apply_default_threads
+from .threads import blas_description, get_num_threads, set_num_threads
 
 # Tensor's methods call the ops and the backward pass, which import Tensor: they are bound here, once all exist
 # (no module runs an op while it is imported).
@@ -44,9 +46,12 @@ __all__ = [
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory", "jit", "JitError",
+    "set_num_threads", "get_num_threads", "blas_description",
     "checkpoint",
 ]
 
+
+_apply_default_threads()  # one BLAS thread unless the environment says otherwise (threads.py says why)
 
 _PYTORCH_NAMES = {"cat": "concatenate", "clamp": "Tensor.clip", "tensor": "Tensor", "from_numpy": "Tensor"}
 
