@@ -132,7 +132,7 @@ def models(rng):
     from models import residual_cnn  # beside this file: one definition for both frameworks
 
     out["residual CNN (benchmarks/models.py)"] = (
-        residual_cnn(tg.nn, F), residual_cnn(tnn, tnn.functional), (x, y),
+        residual_cnn(tg.nn), residual_cnn(tnn), (x, y),
         lambda m, b: m(tg.Tensor(b[0])).cross_entropy(b[1]),
         lambda m, b: tnn.functional.cross_entropy(m(torch.from_numpy(b[0])), torch.from_numpy(b[1])))
     seq, total = lstm.adding_problem(64, 20, rng)

@@ -2,7 +2,7 @@
 ``nn.functional``, or torch's. The same parameter names in both, so one loads the other's state_dict."""
 
 
-def residual_cnn(nn, F):
+def residual_cnn(nn):
     """A small residual CNN as a PyTorch user writes one: a stem conv 1->16 with BatchNorm, a residual block of
     two 3x3 convs with BatchNorm at 16 channels, a strided 3x3 conv 16->32 with BatchNorm, a residual block at
     32 channels, max pool 2, global average pool, dropout 0.1, a linear head to 10 classes (28,410 parameters)."""
@@ -14,8 +14,8 @@ def residual_cnn(nn, F):
             self.conv2, self.bn2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
 
         def forward(self, x):
-            h = F.relu(self.bn1(self.conv1(x)))
-            return F.relu(x + self.bn2(self.conv2(h)))
+            h = self.bn1(self.conv1(x)).relu()  # .relu() is both frameworks' method; a closure over F the jit
+            return (x + self.bn2(self.conv2(h))).relu()  # could not follow into a class made in a function
 
     class ResidualCNN(nn.Module):
         def __init__(self):
@@ -28,9 +28,9 @@ def residual_cnn(nn, F):
             self.drop, self.head = nn.Dropout(0.1), nn.Linear(32, 10)
 
         def forward(self, x):
-            x = F.relu(self.bn(self.stem(x)))
+            x = self.bn(self.stem(x)).relu()
             x = self.block1(x)
-            x = F.relu(self.bn_down(self.down(x)))
+            x = self.bn_down(self.down(x)).relu()
             x = self.block2(x)
             x = self.gap(self.pool(x))
             return self.head(self.drop(x.reshape(x.shape[0], -1)))

@@ -57,9 +57,9 @@ def residual_cnn(rounds, calls):
 
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
-    ours, theirs = build(nn, nn.functional), build(torch.nn, torch.nn.functional)
+    ours, theirs = build(nn), build(torch.nn)
     theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()})
-    twin = build(nn, nn.functional)  # the jitted step trains its own copy, from the same weights
+    twin = build(nn)  # the jitted step trains its own copy, from the same weights
     twin.load_state_dict(ours.state_dict())
     our_opt, twin_opt = optim.AdamW(ours.parameters(), lr=1e-3), optim.AdamW(twin.parameters(), lr=1e-3)
     their_opt = torch.optim.AdamW(theirs.parameters(), lr=1e-3)

@@ -50,7 +50,7 @@ def cnn_step(name):
     from models import lenet5, residual_cnn  # beside this file
 
     rng = np.random.default_rng(0)
-    model = residual_cnn(nn, nn.functional) if name == "residual" else lenet5(nn)
+    model = residual_cnn(nn) if name == "residual" else lenet5(nn)
     opt = optim.AdamW(model.parameters(), lr=1e-3)
     x, y = rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
 

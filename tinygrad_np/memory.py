@@ -11,6 +11,10 @@ something importing tinygrad_np does.
 """
 import ctypes
 import sys
+import threading
+from collections import OrderedDict
+
+import numpy as np
 
 _M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters, from <malloc.h>
 _M_MMAP_THRESHOLD = -3
@@ -30,3 +34,30 @@ def reuse_freed_memory(keep_mb=256):
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(_M_TRIM_THRESHOLD, int(keep_mb) << 20))
+
+
+class _Scratch(threading.local):
+    """Each thread's scratch arrays, by (purpose, shape, dtype), the least recently used first."""
+
+    def __init__(self):
+        self.arrays = OrderedDict()
+
+
+_scratch = _Scratch()
+_SCRATCH_KEPT = 8  # distinct scratch arrays a thread keeps: a model's few shapes, not every shape ever seen
+
+
+def scratch(purpose, shape, dtype, zeroed=False):
+    """An array for work that ends inside one call (a rule's window matrix), reused by the next call that asks
+    for the same purpose, shape and dtype in this thread: its pages are faulted in once, not every step.
+    Nothing may keep it past the call. ``zeroed``: it starts as zeros, and the caller must leave the parts it
+    does not overwrite as zeros."""
+    key = (purpose, tuple(shape), np.dtype(dtype), zeroed)
+    arrays = _scratch.arrays
+    array = arrays.pop(key, None)
+    if array is None:
+        array = np.zeros(shape, dtype) if zeroed else np.empty(shape, dtype)
+        while len(arrays) >= _SCRATCH_KEPT:
+            arrays.popitem(last=False)
+    arrays[key] = array
+    return array

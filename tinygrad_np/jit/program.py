@@ -86,6 +86,8 @@ class Program:
         self.source = source
         exec(compile(source, "<tinygrad_np.jit program>", "exec"), self.namespace)
         self.run = self.namespace["replay"]
+        _forget_made_values(trace)
+
 
     # ---- naming ---------------------------------------------------------------------------------------------
     def name(self, obj, prefix="c"):
@@ -291,6 +293,16 @@ class Program:
                 return _Code(self.expr(v.value) if v.value is not None else "None")
             return _Code(self.expr(v))
         return _code_of(walk(template, one))
+
+
+def _forget_made_values(trace):
+    """The arrays the traced call made, kept by the trace only for their shapes and dtypes from now on: a
+    zero-stride stand-in each, so that a program does not hold a whole step's activations and gradients for as
+    long as it lives (on the residual CNN, 200 MB). The arrays a replay reads from outside stay as they are."""
+    for slot, source in enumerate(trace.sources):
+        value = trace.values[slot]
+        if isinstance(source, Made) and isinstance(value, np.ndarray) and value.strides != (0,) * value.ndim:
+            trace.values[slot] = np.broadcast_to(np.zeros((), value.dtype), value.shape)
 
 
 # ---- memory: each array let go at its last use --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.function import Function
 from ..core.tensor import Tensor
+from ..memory import scratch
 
 
 def output_size(size, kernel, stride, dilation):
@@ -126,7 +127,7 @@ class Conv2d(Function):
 
     def forward(self, x, w, stride, padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation
-        columns = self.columns = _columns(self, "_window_buffer", _padded(self, "_pad_buffer", x, padding),
+        columns = self.columns = _columns(self, "_window_buffer", _padded(None, "conv2d: x padded", x, padding),
                                           w.shape[2:], stride, dilation)
         n, (oh, ow) = x.shape[0], _out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
         product = w.reshape(w.shape[0], -1) @ columns  # (O, N * OH * OW)
@@ -147,7 +148,7 @@ class Conv2d(Function):
             # dL/dx is the correlation of dL/dz, padded by each window's reach less x's padding, with w flipped
             # and its in/out axes swapped: one window copy and one product, as forward.
             flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-            columns = _columns(self, "_grad_window_buffer", _padded(self, "_grad_pad_buffer", dz, reach),
+            columns = _columns(None, "conv2d: dL/dx windows", _padded(None, "conv2d: dL/dz padded", dz, reach),
                                (kh, kw), (1, 1), self.dilation)
             product = flipped.reshape(flipped.shape[0], -1) @ columns
             return np.ascontiguousarray(product.reshape(x.shape[1], x.shape[0], *x.shape[2:]).transpose(1, 0, 2, 3)), dw
@@ -164,7 +165,11 @@ def _out_size(size, kernel, stride, padding, dilation):
 
 def _kept(fn, name, shape, dtype, fill=None):
     """An array of ``shape`` kept on the op as ``name``: a jit replay runs the same op instance every step, so
-    its scratch arrays are made once, and no step pays the kernel for fresh pages. Eager ops are new each call."""
+    the arrays its forward keeps for backward are made once, and no step pays the kernel for fresh pages (eager
+    ops are new each call). With no op, a scratch array of the thread's (memory.scratch), for work that ends
+    inside the call."""
+    if fn is None:
+        return scratch(name, shape, dtype, zeroed=fill is not None)
     buffer = fn.__dict__.get(name)
     if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
         buffer = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
