@@ -13,12 +13,15 @@ with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that run only, so that Ope
 this CPU. Each part prints NumPy's BLAS, its kernel and its threads.
 """
 import argparse
+import io
 import json
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -158,13 +161,18 @@ def mlp(rounds, calls):
 
 def worker(args):
     import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     torch.set_num_threads(1)
-    tg.set_num_threads(1)
+    threadpool_limits(1, user_api="blas")  # threadpoolctl itself: an earlier checkout (--base) has no set_num_threads
     if args.reuse:
         tg.reuse_freed_memory()
-    report = {"blas": tg.blas_description(), "pytorch": f"{torch.__version__}, {torch.get_num_threads()} thread",
-              "reuse_freed_memory": args.reuse}
+    blas = [f"{i['internal_api']} {i.get('version')}, {i.get('architecture')} kernel, {i['num_threads']} thread"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    report = {"blas": "; ".join(blas) + (f" (OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})"
+                                         if "OPENBLAS_CORETYPE" in os.environ else ""),
+              "pytorch": f"{torch.__version__}, {torch.get_num_threads()} thread", "reuse_freed_memory": args.reuse,
+              "tinygrad_np": str(Path(tg.__file__).parent)}
     report["residual_cnn"] = residual_cnn(args.rounds, args.calls)
     report["lenet"] = lenet(args.rounds, args.calls)
     report["mlp"] = mlp(args.rounds, args.calls)
@@ -173,6 +181,8 @@ def worker(args):
 
 def run(kind, args, reuse=False):
     env = dict(os.environ)
+    if args.base:  # an earlier commit's tinygrad_np, first on the path (the benchmark code stays this checkout's)
+        env["PYTHONPATH"] = os.pathsep.join([args.base_folder, env.get("PYTHONPATH", "")])
     if kind == "native":
         for name in PINNING:
             env.pop(name, None)
@@ -205,7 +215,9 @@ def table(reports):
     row("MNIST MLP replay ÷ hand-written NumPy, B32 / B128 / B512", lambda r: r["mlp"],
         "{0[B32 H128]:.2f} / {0[B128 H128]:.2f} / {0[B512 H1000]:.2f}")
     blas = [f"{n}: {r['blas']}" for n, r in reports.items()]
-    return "\n".join(lines) + "\n\nNumPy's BLAS — " + "; ".join(blas) + f". PyTorch {reports[names[0]]['pytorch']}.\n"
+    first = reports[names[0]]
+    where = f"tinygrad_np from {first['tinygrad_np']}. " if "tinygrad_np" in first else ""
+    return "\n".join(lines) + f"\n\n{where}NumPy's BLAS — " + "; ".join(blas) + f". PyTorch {first['pytorch']}.\n"
 
 
 def main(argv=None):
@@ -215,6 +227,7 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--calls", type=int, default=None)
     p.add_argument("--pinned-only", action="store_true", help="skip the native run")
+    p.add_argument("--base", help="measure this commit's tinygrad_np instead (git archive into a temporary folder)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", help="write the reports here")
     args = p.parse_args(argv)
@@ -222,14 +235,26 @@ def main(argv=None):
     args.calls = args.calls or (1 if args.quick else 3)
     if args.worker:
         return worker(args)
+    with tempfile.TemporaryDirectory() as folder:
+        args.base_folder = folder
+        if args.base:
+            archive = subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "archive", args.base,
+                                      "tinygrad_np"], check=True, capture_output=True).stdout
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(folder, filter="data")
+        reports = measure_all(args)
+    print(table(reports))
+    if args.json:
+        Path(args.json).write_text(json.dumps(reports, indent=1))
+
+
+def measure_all(args):
     reports = {"pinned": run("pinned", args)}
     if not args.pinned_only:
         reports["native (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset)"] = run("native", args)
     if args.reuse:
         reports["pinned, reuse_freed_memory()"] = run("pinned", args, reuse=True)
-    print(table(reports))
-    if args.json:
-        Path(args.json).write_text(json.dumps(reports, indent=1))
+    return reports
 
 
 if __name__ == "__main__":

@@ -144,9 +144,11 @@ class Conv2d(Function):
             return None, dw
         (kh, kw), (ph, pw), (dh, dw_) = w.shape[2:], self.padding, self.dilation
         reach = (dh * (kh - 1) - ph, dw_ * (kw - 1) - pw)
-        if self.stride == (1, 1) and min(reach) >= 0:
+        if self.stride == (1, 1) and min(reach) >= 0 and 5 * dz.shape[2] * dz.shape[3] >= 4 * x.shape[2] * x.shape[3]:
             # dL/dx is the correlation of dL/dz, padded by each window's reach less x's padding, with w flipped
-            # and its in/out axes swapped: one window copy and one product, as forward.
+            # and its in/out axes swapped: one window copy and one product, as forward. Only where the output is
+            # about as large as the input ("same" padding): the product is over x's positions, and for a valid
+            # 5x5 conv on 14x14 (LeNet's second) that is twice the work of the product below and its adds.
             flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
             columns = _columns(None, "conv2d: dL/dx windows", _padded(None, "conv2d: dL/dz padded", dz, reach),
                                (kh, kw), (1, 1), self.dilation)
