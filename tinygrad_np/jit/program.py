@@ -55,6 +55,14 @@ def _wrap(array):
     return Tensor._make(array, False)
 
 
+def _drop(fn):
+    """Let go of what an op's forward saved for its rule, once the rule has run, but not the arrays it keeps from
+    replay to replay (kept_...) or which inputs need a gradient (set once, when the program is written)."""
+    saved = fn.__dict__
+    for key in [k for k in saved if k != "needs_input_grad" and not k.startswith("kept_")]:
+        del saved[key]
+
+
 def _one(grads):
     """A one-input rule may return its gradient alone or in a tuple; the engine takes both (autograd._run_plain)."""
     return grads[0] if type(grads) is tuple else grads
@@ -70,7 +78,8 @@ class Program:
         for slot, source in enumerate(trace.sources):
             if isinstance(source, ReadThrough) and names and id(source.tensor) in names:
                 self.labels[slot] = names[id(source.tensor)]
-        self.namespace = {"_wrap": _wrap, "_one": _one, "_as_output": as_output, "_fitted": fitted,
+        self.saves = set()  # op steps whose forward saved arrays on its instance, for its rule
+        self.namespace = {"_wrap": _wrap, "_one": _one, "_as_output": as_output, "_fitted": fitted, "_drop": _drop,
                           "_owned": autograd._owned, "_write_grads": autograd._write_grads}
         self.names = {}  # id(object) -> its name in the namespace
         self.code, self.text = [], []
@@ -80,6 +89,9 @@ class Program:
         self.counts = {"ops": 0, "passes": 0, "rules": 0, "notes": 0, "calls": []}
         with np.errstate(all="ignore"):
             self._write(trace)
+        last_drop = {line: i for i, line in enumerate(self.code) if line.startswith("_drop(")}
+        self.code = [line for i, line in enumerate(self.code)  # after an op's last rule only (retain_graph)
+                     if not line.startswith("_drop(") or last_drop[line] == i]
         self.code = released_at_last_use(self.code)
         source = "def replay({}):\n".format(", ".join(f"t{i}" for i in range(len(trace.args))))
         source += "".join(f"    {line}\n" for line in self.code)
@@ -181,6 +193,8 @@ class Program:
         first = step.cls()
         first.needs_input_grad = step.needs
         raw = first.forward(*arrays, **walk(step.params, self._traced))
+        if any(isinstance(v, np.ndarray) for k, v in vars(first).items() if not k.startswith("kept_")):
+            self.saves.add(index)
         inputs = [self.slot(s) for s in step.inputs]
         params = [f"{k}={self.expr(v)}" for k, v in step.params.items()]
         call = f"{self.name(fn.forward, 'f')}({', '.join(inputs + params)})"
@@ -252,6 +266,8 @@ class Program:
             inputs = [self.slot(s) for s in op.inputs]
             call = f"{self.name(fn.backward, 'b')}({names[('op', rule.op)]}, v{op.out}, {', '.join(inputs)})"
             self.code.append(f"r = _one({call})" if len(op.inputs) == 1 else f"r = {call}")
+            if rule.op in self.saves:  # what its forward saved goes now, as eager's release() lets it go
+                self.code.append(f"_drop({self.name(fn, 'fn')})")
             targets, extra, formulas = [], [], _formulas(op.cls)
             for c in rule.contributions:
                 value = "r" if len(op.inputs) == 1 else f"r[{c.position}]"

@@ -127,7 +127,7 @@ class Conv2d(Function):
 
     def forward(self, x, w, stride, padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation
-        columns = self.columns = _columns(self, "_window_buffer", _padded(None, "conv2d: x padded", x, padding),
+        columns = self.columns = _columns(self, "kept_windows", _padded(None, "conv2d: x padded", x, padding),
                                           w.shape[2:], stride, dilation)
         n, (oh, ow) = x.shape[0], _out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
         product = w.reshape(w.shape[0], -1) @ columns  # (O, N * OH * OW)
@@ -166,9 +166,10 @@ def _out_size(size, kernel, stride, padding, dilation):
 
 
 def _kept(fn, name, shape, dtype, fill=None):
-    """An array of ``shape`` kept on the op as ``name``: a jit replay runs the same op instance every step, so
-    the arrays its forward keeps for backward are made once, and no step pays the kernel for fresh pages (eager
-    ops are new each call). With no op, a scratch array of the thread's (memory.scratch), for work that ends
+    """An array of ``shape`` kept on the op as ``name`` (kept_...: a jit replay drops the rest of what an op saved
+    once its rule has run, and keeps these): a replay runs the same op instance every step, so the arrays its
+    forward keeps for backward are made once, and no step pays the kernel for fresh pages (eager ops are new
+    each call). With no op, a scratch array of the thread's (memory.scratch), for work that ends
     inside the call."""
     if fn is None:
         return scratch(name, shape, dtype, zeroed=fill is not None)
