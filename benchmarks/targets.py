@@ -33,6 +33,10 @@ import tinygrad_np as tg  # noqa: E402
 from tinygrad_np import nn, optim  # noqa: E402
 
 PINNING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+TITLE = ("## Where models are written (`python benchmarks/targets.py --reuse --save`)\n\nOne BLAS and one PyTorch "
+         "thread; process CPU time (user and system); medians of interleaved rounds; with tinygrad_np's defaults "
+         "(no `reuse_freed_memory()`) unless a column says so. Peak traced memory is above what was held before the "
+         "step; a replay also holds, between steps, the window matrices its convolutions keep for backward.\n\n")
 
 
 def turns(candidates, rounds, calls):
@@ -230,6 +234,8 @@ def main(argv=None):
     p.add_argument("--base", help="measure this commit's tinygrad_np instead (git archive into a temporary folder)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", help="write the reports here")
+    p.add_argument("--save", action="store_true", help="write the table to benchmarks/results/targets.md, which "
+                   "run.py --readme copies into docs/benchmarks.md")
     args = p.parse_args(argv)
     args.rounds = args.rounds or (3 if args.quick else 11)
     args.calls = args.calls or (1 if args.quick else 3)
@@ -243,9 +249,15 @@ def main(argv=None):
             with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
                 tar.extractall(folder, filter="data")
         reports = measure_all(args)
-    print(table(reports))
+    text = table(reports)
+    print(text)
     if args.json:
         Path(args.json).write_text(json.dumps(reports, indent=1))
+    if args.save:
+        from tinygrad_np.fileio import atomic_write
+
+        with atomic_write(Path(__file__).resolve().parent / "results" / "targets.md", "w") as f:
+            f.write(TITLE + text)
 
 
 def measure_all(args):

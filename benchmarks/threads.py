@@ -87,31 +87,51 @@ def measure(cases, counts, rounds, calls):
     return out
 
 
+def markdown(idle, busy, counts, blas):
+    lines = ["## Threads (`python benchmarks/threads.py --save`)", "",
+             f"A jitted training step in wall time, one BLAS thread against all {counts[-1]}, taking turns; "
+             f"\"busy\" has {counts[-1]} spinning processes beside it. NumPy's BLAS: {blas}. Milliseconds per step:",
+             "", "| step | idle, 1 thread | idle, all | all ÷ 1 | busy, 1 thread | busy, all | all ÷ 1 |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name in idle:
+        i, b = idle[name], busy[name]
+        lines.append(f"| {name} | {i[1]:.1f} | {i[counts[-1]]:.1f} | {i[counts[-1]] / i[1]:.2f} | {b[1]:.1f} | "
+                     f"{b[counts[-1]]:.1f} | {b[counts[-1]] / b[1]:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--save", action="store_true", help="write benchmarks/results/threads.md (run.py --readme copies "
+                   "it into docs/benchmarks.md)")
     args = p.parse_args(argv)
-    from threadpoolctl import threadpool_info
-
-    print("BLAS:", tg.blas_description())
+    blas = tg.blas_description()
+    print("BLAS:", blas)
     cores = os.cpu_count()
     counts = [1, cores]
     cases = {f"MNIST MLP step, batch {b}, hidden {h}": mlp_step(b, h) for b, h in ((128, 800), (512, 1000))}
     cases["LeNet-5 step, batch 64"] = cnn_step("lenet")
     cases["residual CNN step, batch 64"] = cnn_step("residual")
     print(f"idle (as the machine is), {cores} cores; ms per step, wall time:")
-    measure(cases, counts, args.rounds, 5)
+    idle = measure(cases, counts, args.rounds, 5)
     spinners = [multiprocessing.Process(target=spin, daemon=True) for _ in range(cores)]
     for s in spinners:
         s.start()
     try:
         print(f"busy ({cores} spinning processes beside it):")
-        measure(cases, counts, args.rounds, 5)
+        busy = measure(cases, counts, args.rounds, 5)
     finally:
         for s in spinners:
             s.terminate()
             s.join()
-    del threadpool_info
+    text = markdown(idle, busy, counts, blas.replace(", 1 thread", "").replace(f", {counts[-1]} threads", ""))
+    print(text)
+    if args.save:
+        from tinygrad_np.fileio import atomic_write
+
+        with atomic_write(Path(__file__).resolve().parent / "results" / "threads.md", "w") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":

@@ -840,4 +840,8 @@ FUSED = [
     Fused("batch_norm in training (Normalize)", lambda x: F.batch_norm(x, None, None, training=True),
           lambda x: _normalized(x, (0,) + tuple(range(2, x.ndim))),
           batch_norm_inputs().map(lambda case: Case(case.arrays[:1]))),
+    Fused("batch_norm in training, weight and bias (BatchNorm)",
+          lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+          lambda x, w, b: _normalized(x, (0,) + tuple(range(2, x.ndim))) * w.reshape((1, -1) + (1,) * (x.ndim - 2))
+          + b.reshape((1, -1) + (1,) * (x.ndim - 2)), batch_norm_inputs()),
 ]

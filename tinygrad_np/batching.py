@@ -490,6 +490,20 @@ def _conv2d(views, params):
                             subscripts=f"{letters}ncijpq,{letters}ocpq->{letters}noij"), levels
 
 
+def _batch_norm(views, params):
+    """Each example's batch normalised by its own statistics: Normalize over the example's batch and spatial axes,
+    then the weight and bias. The statistics passed in are left out and computed from x again, so that a
+    gradient taken through this rule sees how they depend on x."""
+    (x, x_levels), (w, w_levels), (b, b_levels) = views[:3]
+    levels = _union(x_levels, w_levels, b_levels)
+    k, ndim = len(levels), x.ndim - len(x_levels)
+    z = ops.Normalize.apply(_full(x, x_levels, levels), axes=(k,) + tuple(range(k + 2, k + ndim)), eps=params["eps"])
+    channel = (1,) * (ndim - 2)
+    w = _aligned(ops.Reshape.apply(w, shape=w.shape + channel), w_levels, levels, ndim)
+    b = _aligned(ops.Reshape.apply(b, shape=b.shape + channel), b_levels, levels, ndim)
+    return ops.Add.apply(ops.Mul.apply(z, w), b), levels
+
+
 def _advanced(parts):
     return [i for i, p in enumerate(parts) if isinstance(p, np.ndarray)]
 
@@ -597,7 +611,7 @@ RULES: dict[Any, Callable] = {
     ops.Sum: _reduction(ops.Sum), ops.Max: _reduction(ops.Max),
     ops.Cumsum: _shifted(ops.Cumsum, "axis", one=True),
     ops.LogSoftmax: _shifted(ops.LogSoftmax, "axis", one=True),
-    ops.Normalize: _shifted(ops.Normalize, "axes"),
+    ops.Normalize: _shifted(ops.Normalize, "axes"), ops.BatchNorm: _batch_norm,
     ops.WindowMax: _shifted(ops.WindowMax, "axes"),
     ops.SumTo: _sum_to, ops.BroadcastTo: _broadcast_to,
     ops.MatMul: _matmul, ops.Linear: _linear, ops.Einsum: _einsum,

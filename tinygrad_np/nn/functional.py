@@ -474,9 +474,12 @@ def batch_norm(x: Tensor, running_mean: TensorLike | None, running_var: TensorLi
         count = x.size // x.shape[1]
         if count < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input {x.shape}")
-        if running_mean is not None or running_var is not None or num_batches_tracked is not None:
+        affine = weight is not None and bias is not None and weight.shape == bias.shape == x.shape[1:2]
+        if affine or running_mean is not None or running_var is not None or num_batches_tracked is not None:
             mean, var = note(_batch_statistics, x._data, axes)  # a note: a jit replay computes them again
             _update_running(running_mean, running_var, mean, var, count, momentum, num_batches_tracked)
+        if affine:  # one op (ops.BatchNorm) on the statistics just computed, with its weight and bias
+            return ops.BatchNorm.apply(x, weight, bias, Tensor._make(mean, False), Tensor._make(var, False), eps=eps)
         # One fused op (ops.Normalize, layer norm's core, over the batch and spatial axes) instead of eight
         # primitives: a few passes each way, no node and temporary per primitive.
         out = ops.Normalize.apply(x, axes=axes, eps=eps)

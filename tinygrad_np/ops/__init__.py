@@ -8,7 +8,7 @@ from .arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from .elementwise import Abs, Cos, Exp, Gelu, Log, PiecewiseConstant, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
 from .linalg import Einsum, Linear, MatMul
 from .loss import CrossEntropy, LogSoftmax
-from .norm import Normalize
+from .norm import BatchNorm, Normalize
 from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
 from .select import Maximum, Where
 from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
@@ -22,5 +22,5 @@ __all__ = [
     "MatMul", "Linear", "Einsum",
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
     "Unfold", "Fold", "WindowMax", "Conv2d",
-    "LogSoftmax", "CrossEntropy", "Normalize",
+    "LogSoftmax", "CrossEntropy", "Normalize", "BatchNorm",
 ]
