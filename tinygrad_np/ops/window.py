@@ -131,14 +131,16 @@ class Conv2d(Function):
                                           w.shape[2:], stride, dilation)
         n, (oh, ow) = x.shape[0], _out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
         product = w.reshape(w.shape[0], -1) @ columns  # (O, N * OH * OW)
-        return np.ascontiguousarray(product.reshape(w.shape[0], n, oh, ow).transpose(1, 0, 2, 3))
+        # (N, O, OH, OW) as a view of the product: channel-major memory, which the ops after it read as they read
+        # any strides, and which backward's dL/dz then arrives in, so that neither direction copies to relayout.
+        return product.reshape(w.shape[0], n, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, dz, z, x, w):
         need_x, need_w = self.needs_input_grad
         if isinstance(dz, Tensor):  # a recorded pass: the same formulas from ops, so that they differentiate again
             return _recorded_grads(self, dz, x, w)
         o = w.shape[0]
-        rows = dz.transpose(1, 0, 2, 3).reshape(o, -1)  # G: (O, N * OH * OW), one copy
+        rows = dz.transpose(1, 0, 2, 3).reshape(o, -1)  # G: (O, N * OH * OW); no copy if dz is channel-major
         dw = (rows @ self.columns.T).reshape(w.shape) if need_w else None
         if not need_x:
             return None, dw
@@ -153,7 +155,7 @@ class Conv2d(Function):
             columns = _columns(None, "conv2d: dL/dx windows", _padded(None, "conv2d: dL/dz padded", dz, reach),
                                (kh, kw), (1, 1), self.dilation)
             product = flipped.reshape(flipped.shape[0], -1) @ columns
-            return np.ascontiguousarray(product.reshape(x.shape[1], x.shape[0], *x.shape[2:]).transpose(1, 0, 2, 3)), dw
+            return product.reshape(x.shape[1], x.shape[0], *x.shape[2:]).transpose(1, 0, 2, 3), dw
         windows = (w.reshape(o, -1).T @ rows).reshape((x.shape[1], kh, kw, x.shape[0]) + dz.shape[2:])
         padded = Fold.of(windows.transpose(3, 0, 4, 5, 1, 2), shape=x.shape[:2] + (x.shape[2] + 2 * ph,
                          x.shape[3] + 2 * pw), stride=self.stride, dilation=self.dilation)
