@@ -235,7 +235,7 @@ def main(argv=None):
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", help="write the reports here")
     p.add_argument("--save", action="store_true", help="write the table to benchmarks/results/targets.md, which "
-                   "run.py --readme copies into docs/benchmarks.md")
+                   "run.py --readme copies into docs/benchmarks.md, and into README.md's speed section")
     args = p.parse_args(argv)
     args.rounds = args.rounds or (3 if args.quick else 11)
     args.calls = args.calls or (1 if args.quick else 3)
@@ -258,6 +258,11 @@ def main(argv=None):
 
         with atomic_write(Path(__file__).resolve().parent / "results" / "targets.md", "w") as f:
             f.write(TITLE + text)
+        readme = Path(__file__).resolve().parents[1] / "README.md"
+        start, end = "<!-- targets:start -->", "<!-- targets:end -->"
+        head, rest = readme.read_text().split(start, 1)
+        with atomic_write(readme, "w") as f:
+            f.write(f"{head}{start}\n{text}{end}{rest.split(end, 1)[1]}")
 
 
 def measure_all(args):

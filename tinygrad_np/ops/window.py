@@ -96,13 +96,19 @@ class WindowMax(Function):
 
     def backward(self, dz, z, x):
         x, best = np.asarray(x), np.asarray(z)
-        chosen = np.empty(x.shape, dtype=bool)
+        plain = not isinstance(dz, Tensor)
+        chosen = np.empty(best.shape if plain else x.shape, dtype=bool)
+        dx = np.empty(x.shape, dtype=dz.dtype) if plain else None
         equal = np.empty(best.shape, dtype=bool)
         seen = np.zeros(best.shape, dtype=bool)  # windows whose first maximum is already found
         for offset in self._offsets(x.shape):
             np.equal(x[offset], best, out=equal)
-            np.greater(equal, seen, out=chosen[offset])  # equal and not seen: the first maximum
+            np.greater(equal, seen, out=chosen if plain else chosen[offset])  # equal and not seen: the first maximum
             seen |= equal
+            if plain:  # each offset's slab written in turn: one broadcast product over the 6-d view took 8x as long
+                np.multiply(dz, chosen, out=dx[offset])
+        if plain:
+            return dx
         expanded = list(dz.shape)
         for a in self.axes:
             expanded.insert(a, 1)
