@@ -77,8 +77,10 @@ WAYS = {"loop of grad": by_a_loop, "vmap(grad)": by_vmap, "outer products": by_o
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few examples and rounds: checks, not timings")
-    parser.add_argument("--examples", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--examples", type=int, default=64,
+                        help="how many examples get a gradient each (the batch size; default 64)")
+    parser.add_argument("--rounds", type=int, default=9,
+                        help="interleaved timing rounds; each ratio is the median over them (default 9)")
     args = parser.parse_args(argv)
     count, rounds = (8, 2) if args.quick else (args.examples, args.rounds)
     rng = np.random.default_rng(0)
