@@ -87,10 +87,11 @@ def measure(cases, counts, rounds, calls):
     return out
 
 
-def markdown(idle, busy, counts, blas):
+def markdown(idle, busy, counts, blas, load):
     lines = ["## Threads (`python benchmarks/threads.py --save`)", "",
              f"A jitted training step in wall time, one BLAS thread against all {counts[-1]}, taking turns; "
-             f"\"busy\" has {counts[-1]} spinning processes beside it. NumPy's BLAS: {blas}. Milliseconds per step:",
+             f"\"idle\" is the machine as it was (1-minute load average {load:.1f} when the run began), \"busy\" "
+             f"has {counts[-1]} spinning processes beside that. NumPy's BLAS: {blas}. Milliseconds per step:",
              "", "| step | idle, 1 thread | idle, all | all ÷ 1 | busy, 1 thread | busy, all | all ÷ 1 |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name in idle:
@@ -113,7 +114,8 @@ def main(argv=None):
     cases = {f"MNIST MLP step, batch {b}, hidden {h}": mlp_step(b, h) for b, h in ((128, 800), (512, 1000))}
     cases["LeNet-5 step, batch 64"] = cnn_step("lenet")
     cases["residual CNN step, batch 64"] = cnn_step("residual")
-    print(f"idle (as the machine is), {cores} cores; ms per step, wall time:")
+    load = os.getloadavg()[0]  # a shared machine is seldom idle: the table says how busy it already was
+    print(f"idle (as the machine is, load average {load:.1f}), {cores} cores; ms per step, wall time:")
     idle = measure(cases, counts, args.rounds, 5)
     spinners = [multiprocessing.Process(target=spin, daemon=True) for _ in range(cores)]
     for s in spinners:
@@ -125,7 +127,7 @@ def main(argv=None):
         for s in spinners:
             s.terminate()
             s.join()
-    text = markdown(idle, busy, counts, blas.replace(", 1 thread", "").replace(f", {counts[-1]} threads", ""))
+    text = markdown(idle, busy, counts, blas.replace(", 1 thread", "").replace(f", {counts[-1]} threads", ""), load)
     print(text)
     if args.save:
         from tinygrad_np.fileio import atomic_write
