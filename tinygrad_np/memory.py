@@ -8,7 +8,7 @@ almost half the time, and on a residual CNN's replayed step a third.
 Three things keep a step off fresh pages:
 
 * a ``tg.jit`` replay lets each array go at its last use (jit/program.py), so
-  its heap peaks where eager's does and glibc keeps it, and ops whose
+  its heap peaks below eager's and glibc keeps it, and ops whose
   forward keeps a large array for backward (conv2d's window matrix) keep it
   from replay to replay: a replayed residual CNN step faults in no page;
 * ``scratch``: arrays for work that ends inside one call (conv2d's padded
@@ -17,8 +17,8 @@ Three things keep a step off fresh pages:
   and to serve arrays below 32 MiB from it, as PyTorch's own allocator does
   for its tensors. It changes the whole process's malloc, which is why it is
   a call you make (the examples and benchmarks do), not something importing
-  tinygrad_np does. What it still buys: the eager engine's steps (7,600 page
-  faults a step on the residual CNN without it, none with it) and the two
+  tinygrad_np does. What it still buys: the eager engine's steps (about 6,000
+  page faults a step on the residual CNN without it, none with it) and the two
   traced calls; a replay needs it no more (benchmarks/targets.py --reuse).
 """
 import ctypes
