@@ -4,8 +4,9 @@ NumPy's BLAS (OpenBLAS in NumPy's wheels) starts one thread per core and
 keeps them spinning between products. On a machine whose cores are busy with
 other work, the spinning threads fight it for the cores: the MNIST demo took
 127 s of training with the default threads on a busy 2-core machine, and 20 s
-with one. benchmarks/threads.py measures one thread against all cores on an
-idle and on a busy machine (docs/benchmarks.md has the figures).
+with one. benchmarks/threads.py measures one thread against all cores on the
+machine as it is and with a spinning process per core beside it
+(docs/benchmarks.md has the figures).
 
 PyTorch sizes its own pool from the core count, but keeps small work on one
 thread: an elementwise op below 32,768 elements runs in the calling thread,
@@ -13,10 +14,11 @@ and its BLAS (MKL or oneDNN) splits a product only when it is large. OpenBLAS
 does the same for products under about 262,144 multiply-adds, but spins its
 threads between calls either way.
 
-The default, chosen by that measurement: one BLAS thread. On a busy
-machine all cores lost 1.3-3x against one; on an idle one, where more
-threads can win on large products, one thread loses at most what a second
-core would add. Importing tinygrad_np applies it, unless the environment
+The default, chosen by that measurement: one BLAS thread. On a shared
+2-core machine, loaded by other work, all cores took 3-21x one thread's wall
+time per training step; on an idle one, where more threads can win on large
+products (not measured: no idle machine was at hand), one thread loses at
+most what a second core would add. Importing tinygrad_np applies it, unless the environment
 already says how many (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS,
 MKL_NUM_THREADS or BLIS_NUM_THREADS): ``tg.set_num_threads(os.cpu_count())``
 takes all cores back.
