@@ -194,3 +194,26 @@ def test_an_op_whose_rule_runs_in_two_passes_keeps_what_it_saved_until_the_secon
     w.grad = None
     step(tg.Tensor(x), y)
     np.testing.assert_array_equal(replayed, w.grad.data)
+
+
+def test_a_padded_scratch_array_shared_by_two_paddings_keeps_each_border_zero():
+    """(1, 5) padded by 1 and (1, 3) padded by (1, 2) are both 3 x 7: a scratch array shared between them held the
+    first one's edge columns inside the second's border, and a zero input convolved to nonzeros (found by the
+    fused-op row's hypothesis draw). Each padding now has its own array; both directions are checked against
+    the composition of pad, windows and a product."""
+    from tinygrad_np.nn import functional as F
+
+    rng = np.random.default_rng(0)
+    for _ in range(2):  # the second round finds the first round's arrays in the thread's scratch
+        wide = tg.Tensor(rng.standard_normal((2, 2, 1, 5)), requires_grad=True)
+        F.conv2d(wide, tg.Tensor(rng.standard_normal((1, 2, 3, 3))), padding=(1, 1)).sum().backward()
+        narrow = tg.Tensor(np.zeros((2, 2, 1, 3)), requires_grad=True)
+        w = tg.Tensor(rng.standard_normal((1, 2, 3, 5)))
+        out = F.conv2d(narrow, w, padding=(1, 2))
+        np.testing.assert_array_equal(out.data, np.zeros(out.shape))
+        v = rng.standard_normal(out.shape)
+        out.backward(tg.Tensor(v))
+        padded = np.pad(v, ((0, 0), (0, 0), (1, 1), (2, 2)))  # dL/dx: v correlated with the flipped kernel
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 5), axis=(2, 3))
+        expected = np.einsum("nohwpq,ocpq->nchw", windows[:, :, :, :, ::-1, ::-1], w.data)
+        np.testing.assert_allclose(narrow.grad.data, expected, rtol=1e-12, atol=1e-12)

@@ -194,7 +194,9 @@ def _padded(fn, name, x, padding):
     if not ph and not pw:
         return x
     n, c, h, w = x.shape
-    out = _kept(fn, name, (n, c, h + 2 * ph, w + 2 * pw), x.dtype, fill=0)
+    # The padding joins the name: one padded shape comes from several paddings ((1, 5) padded by 1 and (1, 3)
+    # padded by (1, 2) are both 3 x 7), and each leaves zeros only in its own border.
+    out = _kept(fn, f"{name} by {ph}, {pw}", (n, c, h + 2 * ph, w + 2 * pw), x.dtype, fill=0)
     out[:, :, ph:ph + h, pw:pw + w] = x
     return out
 
