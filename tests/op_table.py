@@ -1486,6 +1486,21 @@ def _normalized(x, axes):
     return centred / ((centred * centred).mean(axis=axes, keepdims=True) + 1e-5).sqrt()
 
 
+def unfolded_conv(x, w, stride, padding, dilation):
+    """conv2d (one group) as the composition it was: pad, lay the windows out, one matrix product, relayout."""
+    from tinygrad_np.ops import Unfold
+    (ph, pw), (o, c, kh, kw) = padding, w.shape
+    padded = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    windows = Unfold.apply(padded, kernel=(kh, kw), stride=stride, dilation=dilation)
+    n, _, oh, ow = windows.shape[:4]
+    product = w.reshape(o, c * kh * kw) @ windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
+    return product.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+
+
+def one_group(case):
+    return Case(case.arrays[:2], {k: v for k, v in case.params.items() if k != "groups"})
+
+
 FUSED = [
     Fused("linear", F.linear, lambda x, w, b: x @ w.T + b, linear_inputs()),
     Fused("cross_entropy", lambda x, labels: x.cross_entropy(labels),
@@ -1503,5 +1518,14 @@ FUSED = [
     Fused("gelu", lambda x: x.gelu(), lambda x: 0.5 * x * (1.0 + (x * np.sqrt(0.5)).erf()),
           unary(lambda s: arrays(s, low=-4, high=4))),
     Fused("max_pool2d", lambda x, **p: F.max_pool2d(x, **p), pooled, pool_inputs(distinct)),
+    Fused("conv2d, one group (Conv2d)", lambda x, w, **p: F.conv2d(x, w, **p), unfolded_conv,
+          conv_inputs(2).filter(lambda case: case.params["groups"] == 1).map(one_group)),
+    Fused("batch_norm in training (Normalize)", lambda x: F.batch_norm(x, None, None, training=True),
+          lambda x: _normalized(x, (0,) + tuple(range(2, x.ndim))),
+          batch_norm_inputs().map(lambda case: Case(case.arrays[:1]))),
+    Fused("batch_norm in training, weight and bias (BatchNorm)",
+          lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+          lambda x, w, b: _normalized(x, (0,) + tuple(range(2, x.ndim))) * w.reshape((1, -1) + (1,) * (x.ndim - 2))
+          + b.reshape((1, -1) + (1,) * (x.ndim - 2)), batch_norm_inputs()),
 ]
 FUSED += [Fused("lstm_sequence (LSTMSequence)", lstm_sequence, composed_lstm, lstm_inputs())]  # issue 29 (layers29)

@@ -112,6 +112,8 @@ from .see import viz
 from .see.anomaly import AnomalyError, detect_anomaly
 from .see.backward_log import trace
 from .see.profiler import profile
+from .threads import apply_default as _apply_default_threads
+from .threads import blas_description, get_num_threads, set_num_threads
 
 # Tensor's methods call the ops and the backward pass, which import Tensor: they are bound here, once all exist
 # (no module runs an op while it is imported).
@@ -130,9 +132,13 @@ __all__ = [
     "manual_seed", "get_rng_state", "set_rng_state",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory", "jit", "JitError",
+    "set_num_threads", "get_num_threads", "blas_description",
     "checkpoint",
     "empty", "rand", "randint", "normal", "linspace", "std_mean",
 ]  # the function forms (tg.exp, tg.sum, ...) are left out, so that a star import keeps Python's sum and abs
+
+
+_apply_default_threads()  # one BLAS thread unless the environment says otherwise (threads.py says why)
 
 
 def __getattr__(name):

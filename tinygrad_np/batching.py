@@ -467,6 +467,45 @@ def _fold(views, params):
     return images.reshape(physical.shape[:k] + shape), levels
 
 
+def _conv2d(views, params):
+    """A batch of inputs against one weight: the batch axes and N as one axis of images. A batched weight runs
+    example by example (the loop)."""
+    (physical, levels), (weight, weight_levels) = views
+    if physical.ndim - len(levels) != 4 or weight.ndim - len(weight_levels) != 4:
+        return None
+    if not weight_levels:
+        k = len(levels)
+        merged = physical.reshape((-1,) + physical.shape[k + 1:])
+        images = ops.Conv2d.apply(merged, weight, **params)
+        return images.reshape(physical.shape[:k + 1] + images.shape[1:]), levels
+    # A weight per example (as vmap(grad) makes them): every example's windows against its own weight, one einsum.
+    levels = _union(levels, weight_levels)
+    x = _full(physical, views[0][1], levels)
+    merged = x.reshape((-1,) + x.shape[len(levels) + 1:])
+    (ph, pw), kernel = params["padding"], weight.shape[-2:]
+    if ph or pw:
+        merged = ops.Pad.apply(merged, pad_width=((0, 0), (0, 0), (ph, ph), (pw, pw)), value=0.0)
+    windows = ops.Unfold.apply(merged, kernel=kernel, stride=params["stride"], dilation=params["dilation"])
+    windows = windows.reshape(_sizes(levels) + x.shape[len(levels):len(levels) + 2] + windows.shape[2:])
+    letters = _free_letters("ncijpqo", len(levels))
+    return ops.Einsum.apply(windows, _full(weight, weight_levels, levels),
+                            subscripts=f"{letters}ncijpq,{letters}ocpq->{letters}noij"), levels
+
+
+def _batch_norm(views, params):
+    """Each example's batch normalised by its own statistics: Normalize over the example's batch and spatial axes,
+    then the weight and bias. The statistics passed in are left out and computed from x again, so that a
+    gradient taken through this rule sees how they depend on x."""
+    (x, x_levels), (w, w_levels), (b, b_levels) = views[:3]
+    levels = _union(x_levels, w_levels, b_levels)
+    k, ndim = len(levels), x.ndim - len(x_levels)
+    z = ops.Normalize.apply(_full(x, x_levels, levels), axes=(k,) + tuple(range(k + 2, k + ndim)), eps=params["eps"])
+    channel = (1,) * (ndim - 2)
+    w = _aligned(ops.Reshape.apply(w, shape=w.shape + channel), w_levels, levels, ndim)
+    b = _aligned(ops.Reshape.apply(b, shape=b.shape + channel), b_levels, levels, ndim)
+    return ops.Add.apply(ops.Mul.apply(z, w), b), levels
+
+
 def _advanced(parts):
     return [i for i, p in enumerate(parts) if isinstance(p, np.ndarray)]
 
@@ -604,13 +643,13 @@ RULES: dict[Any, Callable] = {
     ops.Sum: _reduction(ops.Sum), ops.Max: _reduction(ops.Max),
     ops.Cumsum: _shifted(ops.Cumsum, "axis", one=True),
     ops.LogSoftmax: _shifted(ops.LogSoftmax, "axis", one=True),
-    ops.Normalize: _shifted(ops.Normalize, "axes"),
+    ops.Normalize: _shifted(ops.Normalize, "axes"), ops.BatchNorm: _batch_norm,
     ops.WindowMax: _shifted(ops.WindowMax, "axes"),
     ops.SumTo: _sum_to, ops.BroadcastTo: _broadcast_to,
     ops.MatMul: _matmul, ops.Linear: _linear, ops.Einsum: _einsum,
     ops.Reshape: _reshape, ops.Transpose: _transpose, ops.Pad: _pad, ops.Concatenate: _concatenate,
     ops.GetItem: _getitem, ops.ScatterAdd: _scatter_add,
-    ops.Unfold: _unfold, ops.Fold: _fold,
+    ops.Unfold: _unfold, ops.Fold: _fold, ops.Conv2d: _conv2d,
     ops.CrossEntropy: _cross_entropy,
     ops.VolumeUnfold: _volume_unfold, ops.VolumeFold: _volume_fold,
     ops.BinaryCrossEntropy: _broadcasting_op(ops.BinaryCrossEntropy),

@@ -264,16 +264,21 @@ def _windows(x, kernel, stride, padding, dilation, op, pad_value=0.0):
         raise ValueError(f"{op}: input must be (N, C, H, W), got shape {x.shape}")
     kernel, stride = _pair(kernel, "kernel_size", op), _pair(stride, "stride", op)
     padding, dilation = _pair(padding, "padding", op), _pair(dilation, "dilation", op)
+    _check_windows(x.shape[2:], kernel, stride, padding, dilation, op)
+    if any(padding):
+        x = x.pad(((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])), value=pad_value)
+    return ops.Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+
+
+def _check_windows(size, kernel, stride, padding, dilation, op):
+    """Positive sizes, and at least one window in the padded image, or an error naming which is wrong."""
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding non-negative, "
                          f"got {kernel}, {stride}, {dilation}, {padding}")
-    if any(padding):
-        x = x.pad(((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])), value=pad_value)
-    for size, k, s, d, axis in zip(x.shape[2:], kernel, stride, dilation, ("height", "width"), strict=True):
-        if ops.window.output_size(size, k, s, d) < 1:
-            raise ArgumentError(f"{op}: the padded input's {axis} {size} is smaller than the kernel's reach "
+    for n, k, s, p, d, axis in zip(size, kernel, stride, padding, dilation, ("height", "width"), strict=True):
+        if ops.window.output_size(n + 2 * p, k, s, d) < 1:
+            raise ArgumentError(f"{op}: the padded input's {axis} {n + 2 * p} is smaller than the kernel's reach "
                                 f"{d * (k - 1) + 1}")  # a ValueError, and PyTorch's RuntimeError
-    return ops.Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Pair = 1, padding: Pair | str = 0,
@@ -306,6 +311,12 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Pair =
         raise ValueError(f"conv2d: input {x.shape} and weight {weight.shape} with groups={groups}: the input "
                          f"needs {per_group * groups} channels on axis 1 and the weight's {out_channels} outputs "
                          f"must divide into {groups} groups{nhwc}")
+    if groups == 1 and x.ndim == 4:  # one op (ops.Conv2d): one window copy and one product each way
+        stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d")
+        dilation = _pair(dilation, "dilation", "conv2d")
+        _check_windows(x.shape[2:], (kh, kw), stride, padding, dilation, "conv2d")
+        out = ops.Conv2d.apply(x, weight, stride=stride, padding=padding, dilation=dilation)
+        return out + bias.reshape(out_channels, 1, 1) if bias is not None else out
     cols = _windows(x, (kh, kw), stride, padding, dilation, "conv2d")  # (N, C, OH, OW, kh, kw)
     n, _, oh, ow = cols.shape[:4]
     # The columns as one matrix (C * kh * kw, N * OH * OW), one column per output position: one matrix
@@ -1026,7 +1037,9 @@ def batch_norm(x: Tensor, running_mean: TensorLike | None, running_var: TensorLi
     In training, the running statistics (arrays or Tensors, updated in place)
     move toward the batch's: r <- (1 - momentum) r + momentum * stat, with the
     variance unbiased (n / (n - 1)) there, and biased in the normalisation, as
-    in PyTorch. The gradient flows through the batch statistics (composed).
+    in PyTorch. The gradient flows through the batch statistics: with z the
+    normalised x, s = sqrt(var + eps) and g = dL/dz, dL/dx = (g - mean(g) -
+    z mean(g z)) / s, the means over every axis but 1 (ops.Normalize).
     ``num_batches_tracked`` (BatchNorm's counter) is counted up in training;
     with ``momentum=None`` the n-th batch then weighs 1/n (a cumulative average).
     """
@@ -1035,14 +1048,18 @@ def batch_norm(x: Tensor, running_mean: TensorLike | None, running_var: TensorLi
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
-        mean = x.mean(axis=axes, keepdims=True)
-        centred = x - mean
-        var = (centred * centred).mean(axis=axes, keepdims=True)
         count = x.size // x.shape[1]
         if count < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input {x.shape}")
-        _update_running(running_mean, running_var, mean._data, var._data, count, momentum, num_batches_tracked)
-        out = centred / (var + eps).sqrt()
+        affine = weight is not None and bias is not None and weight.shape == bias.shape == x.shape[1:2]
+        if affine or running_mean is not None or running_var is not None or num_batches_tracked is not None:
+            mean, var = note(_batch_statistics, x._data, axes)  # a note: a jit replay computes them again
+            _update_running(running_mean, running_var, mean, var, count, momentum, num_batches_tracked)
+        if affine:  # one op (ops.BatchNorm) on the statistics just computed, with its weight and bias
+            return ops.BatchNorm.apply(x, weight, bias, Tensor._make(mean, False), Tensor._make(var, False), eps=eps)
+        # One fused op (ops.Normalize, layer norm's core, over the batch and spatial axes) instead of eight
+        # primitives: a few passes each way, no node and temporary per primitive.
+        out = ops.Normalize.apply(x, axes=axes, eps=eps)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation needs running_mean and running_var")
@@ -1053,6 +1070,13 @@ def batch_norm(x: Tensor, running_mean: TensorLike | None, running_var: TensorLi
     if weight is not None:
         out = out * weight.reshape(shape)
     return out + bias.reshape(shape) if bias is not None else out
+
+
+def _batch_statistics(x, axes):
+    """The batch's mean and variance (without Bessel's correction) per channel, for the running statistics."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    return mean, (centred * centred).mean(axis=axes, keepdims=True)
 
 
 def _array(value: Any) -> np.ndarray:

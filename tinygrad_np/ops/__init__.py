@@ -11,7 +11,7 @@ from .division import Fmod, Remainder, RoundedDivision
 from .elementwise import Abs, Cos, Exp, Log, PiecewiseConstant, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh
 from .linalg import Einsum, Linear, MatMul
 from .loss import BinaryCrossEntropy, CrossEntropy, LogSoftmax
-from .norm import Normalize
+from .norm import BatchNorm, Normalize
 from .recurrent import LSTMSequence
 from .reduce import BroadcastTo, Cumsum, Max, Min, Sum, SumTo
 from .scan import Cumprod, Logcumsumexp
@@ -20,7 +20,7 @@ from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpo
 from .special import Copysign, Erf, Gelu, LogAddExp
 from .trigonometric import Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh
 from .volume import VolumeFold, VolumeUnfold
-from .window import Fold, Unfold, WindowMax
+from .window import Conv2d, Fold, Unfold, WindowMax
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg",
@@ -29,9 +29,9 @@ __all__ = [
     "Sum", "Max", "SumTo", "BroadcastTo", "Cumsum",
     "MatMul", "Linear", "Einsum",
     "Reshape", "Transpose", "GetItem", "ScatterAdd", "Concatenate", "Pad", "Cast",
-    "Unfold", "Fold", "WindowMax",
+    "Unfold", "Fold", "WindowMax", "Conv2d",
     "VolumeUnfold", "VolumeFold",
-    "LogSoftmax", "CrossEntropy", "Normalize",
+    "LogSoftmax", "CrossEntropy", "Normalize", "BatchNorm",
     "BinaryCrossEntropy",
     # issue 29 (ops1)
     "Min", "Minimum", "Cumprod", "Logcumsumexp", "Erf", "LogAddExp", "Copysign",
