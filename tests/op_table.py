@@ -12,6 +12,7 @@ float32 in gives float32 out (gradients too), gradcheck and gradgradcheck,
 and, for rows with an ``axis``, the same answer with the axis counted from the
 end. Adding an op is one row here plus its Function.
 """
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -776,6 +777,70 @@ OPS = [
        einsum_inputs()),
 ]
 
+# ---- issue 29 (layers29): nn.LSTM's layer as one op, and group norm ------------------------------------------
+@st.composite
+def lstm_inputs(draw):
+    """x (T, N, I), h0 and c0 (N, H), w_ih (4H, I), w_hh (4H, H), b (4H,), small sizes, either direction."""
+    steps, n, inputs, hidden = (draw(st.integers(1, 3)) for _ in range(4))
+    shapes_ = [(steps, n, inputs), (n, hidden), (n, hidden), (4 * hidden, inputs), (4 * hidden, hidden), (4 * hidden,)]
+    return Case(tuple(draw(arrays(shape, low=-1.5, high=1.5)) for shape in shapes_), {"reverse": draw(st.booleans())})
+
+
+def np_lstm(x, h0, c0, w_ih, w_hh, b, reverse):
+    """The LSTM recurrence written out (PyTorch's gates i, f, g, o), states stacked as (2, T, N, H)."""
+    hidden, h, c = h0.shape[-1], h0, c0
+    out = np.empty((2,) + x.shape[:2] + (hidden,))
+    for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
+        i, f, g, o = np.split(x[t] @ w_ih.T + h @ w_hh.T + b, 4, axis=-1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        out[0, t], out[1, t] = h, c
+    return out
+
+
+def composed_lstm(x, h0, c0, w_ih, w_hh, b, reverse):
+    """The same recurrence composed of primitives step by step (LSTMCell's way), for the fused-op row."""
+    hidden, h, c, hs, cs = h0.shape[-1], h0, c0, [None] * x.shape[0], [None] * x.shape[0]
+    for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
+        a = x[t] @ w_ih.T + h @ w_hh.T + b
+        i, f = a[:, :hidden].sigmoid(), a[:, hidden:2 * hidden].sigmoid()
+        g, o = a[:, 2 * hidden:3 * hidden].tanh(), a[:, 3 * hidden:].sigmoid()
+        c = f * c + i * g
+        h = o * c.tanh()
+        hs[t], cs[t] = h, c
+    return tg.stack([tg.stack(hs), tg.stack(cs)])
+
+
+def lstm_sequence(x, h0, c0, w_ih, w_hh, b, reverse):
+    from tinygrad_np.ops import LSTMSequence
+    return LSTMSequence.apply(x, h0, c0, w_ih, w_hh, b, reverse=reverse)
+
+
+@st.composite
+def group_norm_inputs(draw):
+    groups, per_group, n = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    rest = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    if per_group * math.prod(rest) < 2:
+        rest = (2,) + rest[1:]  # at least two values a group, so that its variance is not zero
+    channels = groups * per_group
+    return Case((draw(distinct((n, channels) + rest)), draw(arrays((channels,))), draw(arrays((channels,)))),
+                {"num_groups": groups})
+
+
+def np_group_norm(x, w, b, num_groups):
+    grouped = x.reshape(x.shape[0], num_groups, -1)
+    mean, var = grouped.mean(axis=2, keepdims=True), grouped.var(axis=2, keepdims=True)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return ((grouped - mean) / np.sqrt(var + 1e-5)).reshape(x.shape) * w.reshape(shape) + b.reshape(shape)
+
+
+OPS += [
+    Op("lstm_sequence (nn.LSTM's layer)", lstm_sequence, np_lstm, lstm_inputs()),
+    Op("F.group_norm", lambda x, w, b, num_groups: F.group_norm(x, num_groups, w, b), np_group_norm,
+       group_norm_inputs()),
+]
+
+
 BY_NAME = {op.name: op for op in OPS}
 assert len(BY_NAME) == len(OPS), "two rows share a name"
 
@@ -821,3 +886,4 @@ FUSED = [
           lambda x: 0.5 * x * (1.0 + (np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)).tanh()), unary()),
     Fused("max_pool2d", lambda x, **p: F.max_pool2d(x, **p), pooled, pool_inputs(distinct)),
 ]
+FUSED += [Fused("lstm_sequence (LSTMSequence)", lstm_sequence, composed_lstm, lstm_inputs())]  # issue 29 (layers29)

@@ -71,6 +71,16 @@ def rmsprop_rule(lr, alpha=0.99, eps=1e-8, momentum=0.0, wd=0.0):
     return update
 
 
+def adadelta_rule(lr=1.0, rho=0.9, eps=1e-6, wd=0.0):
+    def update(w, g, s, t):
+        g = g + wd * w
+        s["v"] = rho * s.get("v", 0) + (1 - rho) * g * g
+        delta = np.sqrt(s.get("u", 0) + eps) / np.sqrt(s["v"] + eps) * g
+        s["u"] = rho * s.get("u", 0) + (1 - rho) * delta * delta
+        return w - lr * delta
+    return update
+
+
 CASES = {
     "sgd": (lambda p: optim.SGD(p, lr=0.1), sgd_rule(0.1)),
     "sgd momentum": (lambda p: optim.SGD(p, lr=0.1, momentum=0.9), sgd_rule(0.1, 0.9)),
@@ -83,6 +93,9 @@ CASES = {
     "rmsprop": (lambda p: optim.RMSprop(p, lr=0.01), rmsprop_rule(0.01)),
     "rmsprop momentum": (lambda p: optim.RMSprop(p, lr=0.01, momentum=0.9, weight_decay=0.1),
                          rmsprop_rule(0.01, momentum=0.9, wd=0.1)),
+    "adadelta": (lambda p: optim.Adadelta(p), adadelta_rule()),
+    "adadelta weight decay": (lambda p: optim.Adadelta(p, lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1),
+                              adadelta_rule(0.5, 0.8, 1e-4, 0.1)),
 }
 
 
@@ -156,7 +169,7 @@ def test_the_same_parameter_twice_is_refused():
         optim.Adam([{"params": [w]}, {"params": [w]}])
 
 
-@pytest.mark.parametrize("name", ["sgd momentum", "adam", "rmsprop momentum"])
+@pytest.mark.parametrize("name", ["sgd momentum", "adam", "rmsprop momentum", "adadelta"])
 def test_training_resumes_exactly_from_a_saved_state(name, tmp_path):
     from tinygrad_np import nn
 

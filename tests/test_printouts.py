@@ -79,6 +79,11 @@ def test_each_closing_parenthesis_is_indented_like_its_opening_line():
     (nn.ModuleList(), "ModuleList()"),
     (nn.Identity(), "Identity()"),
     (nn.CrossEntropyLoss(), "CrossEntropyLoss()"),
+    (nn.GroupNorm(2, 4), "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"),
+    (nn.Dropout2d(0.2), "Dropout2d(p=0.2, inplace=False)"),
+    (nn.LSTM(3, 4, 2, batch_first=True, proj_size=2), "LSTM(3, 4, proj_size=2, num_layers=2, batch_first=True)"),
+    (nn.GRU(3, 4, bidirectional=True, bias=False), "GRU(3, 4, bias=False, bidirectional=True)"),
+    (nn.RNN(3, 4, nonlinearity="relu"), "RNN(3, 4)"),
 ])
 def test_each_layer_shows_pytorchs_arguments(layer, expected):
     assert repr(layer) == expected
@@ -117,6 +122,9 @@ def test_every_layer_prints_as_pytorch_does_when_torch_is_here():
             n.GELU(approximate="tanh"), n.Softmax(dim=1), n.Identity(), n.ModuleList(),
             n.ModuleDict({"a": n.Linear(1, 2), "b": n.Tanh()}), n.CrossEntropyLoss(), n.MSELoss(), n.L1Loss(),
             n.NLLLoss(), n.BCEWithLogitsLoss(),
+            n.GroupNorm(2, 4, eps=1e-3), n.GroupNorm(1, 3, affine=False), n.Dropout2d(0.1),
+            n.LSTM(3, 4, 2, dropout=0.5, bidirectional=True, proj_size=1), n.GRU(3, 4, batch_first=True, bias=False),
+            n.RNN(3, 4, nonlinearity="relu"), n.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False),
         )
 
     assert repr(everything(nn)) == repr(everything(torch_nn))

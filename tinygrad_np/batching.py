@@ -583,6 +583,20 @@ RULES: dict[Any, Callable] = {
 }
 
 
+# ---- issue 29 (layers29): nn.LSTM's layer ---------------------------------------------------------------------
+def _lstm_sequence(views, params):
+    """LSTMSequence takes the same leading axes on all six inputs: each one broadcast over every level (a view),
+    and one op runs the whole batch, its leading axes the levels."""
+    levels = _union(*(own for _, own in views))
+    logical = [p.ndim - len(own) for p, own in views]
+    if logical != [3, 2, 2, 2, 2, 1]:
+        return None  # each example's op gives the error
+    return ops.LSTMSequence.apply(*[_full(p, own, levels) for p, own in views], **params), levels
+
+
+RULES[ops.LSTMSequence] = _lstm_sequence
+
+
 def _loop(cls, views, params):
     """The op on each example in turn, the results stacked: for an op without a rule, and the cases a rule
     leaves out. The slices and the stacking are recorded ops, so gradients flow through them too."""

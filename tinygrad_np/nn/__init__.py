@@ -1,6 +1,7 @@
 """Layers and models: ``Module``, the layers (PyTorch's names and parameter layouts), ``functional``
 (import it as ``F``), ``init``, ``utils`` (gradient clipping), and saving and loading."""
 from . import architecture, functional, init, utils
+from .attention import MultiheadAttention
 from .containers import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -23,8 +24,10 @@ from .layers import (
     Conv2d,
     ConvTranspose2d,
     Dropout,
+    Dropout2d,
     Embedding,
     Flatten,
+    GroupNorm,
     LayerNorm,
     LeakyReLU,
     Linear,
@@ -37,7 +40,7 @@ from .layers import (
     Upsample,
 )
 from .module import Module
-from .recurrent import GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import ModelFileError, load, load_metadata, save, stored_shapes
 
 __all__ = [
@@ -47,3 +50,4 @@ __all__ = [
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]
+__all__ += ["RNN", "LSTM", "GRU", "GroupNorm", "Dropout2d", "MultiheadAttention"]

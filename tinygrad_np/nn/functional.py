@@ -700,3 +700,51 @@ def binary_cross_entropy_with_logits(x: Tensor, target: TensorLike, reduction: s
     (no overflow for any x).   d/dx = σ(x) - t."""
     _same_shape(x, target, "binary_cross_entropy_with_logits")
     return _reduce(x.softplus() - x * target, reduction, "binary_cross_entropy_with_logits")
+
+
+# ---- group norm and channel dropout (issue 29) -----------------------------------------------------------
+__all__ += ["group_norm", "dropout2d"]
+
+
+def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """x (N, C, *) with its C channels split into ``num_groups`` groups, each example's group normalised over
+    its channels and positions ((x - mean) / sqrt(var + eps), var without Bessel's correction), then
+    * weight + bias per channel, as ``torch.nn.functional.group_norm``. The normalisation is ops.Normalize on x
+    reshaped to (N, num_groups, rest), so its derivative is layer_norm's: with z the normalised x, s the sqrt and
+    g = dL/dz, dL/dx = (g - mean(g) - z mean(g z)) / s, the means over each group."""
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: input must be (N, C, *), got shape {x.shape}")
+    channels = x.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise ValueError(f"group_norm: expected the number of channels in the input ({channels}, of shape "
+                         f"{x.shape}) to be divisible by num_groups={num_groups}")
+    if x.dtype == np.float16:  # as layer_norm: squares overflow float16, so compute in float32 as PyTorch does
+        weight32 = None if weight is None else weight.astype(np.float32)
+        bias32 = None if bias is None else bias.astype(np.float32)
+        return group_norm(x.astype(np.float32), num_groups, weight32, bias32, eps).astype(np.float16)
+    per_group = math.prod(x.shape[1:]) // num_groups
+    out = ops.Normalize.apply(x.reshape((x.shape[0], num_groups, per_group)), axes=(2,), eps=eps).reshape(x.shape)
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out + bias.reshape(shape) if bias is not None else out
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, rng: Seed = None) -> Tensor:
+    """In training, zero whole channels of x (N, C, H, W), each with probability p, and scale the rest by
+    1 / (1 - p); else x. d/dx = the same mask: 0 on a dropped channel, 1 / (1 - p) on a kept one.
+
+    Only 4-D input: PyTorch reads a 3-D one as (N, C, L) with a warning that it will read it as (C, H, W) in a
+    later release; either reading could be the wrong one for a given caller, so it is refused here."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if x.ndim != 4:
+        hint = ("for one image (C, H, W) add the batch axis, x[None]; for (N, C, L) use x[..., None]" if x.ndim == 3
+                else "for elementwise dropout use F.dropout")
+        raise ValueError(f"dropout2d: input must be (N, C, H, W), got shape {x.shape}; {hint}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    return x * Tensor._make(draw(_dropout_scale, rng, x.shape[:2] + (1, 1), p, x.dtype), False)

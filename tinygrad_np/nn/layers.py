@@ -413,3 +413,51 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+# ---- group norm and channel dropout (issue 29) -----------------------------------------------------------
+def _generator(rng: Seed) -> np.random.Generator | None:
+    """A seed made into one Generator, to be drawn from in turn (the same int given to each draw would repeat
+    the numbers); a Generator as it is; None stays None, so that each draw falls to the library's default."""
+    return rng if rng is None or isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+class GroupNorm(Module):
+    """F.group_norm: the channels of (N, C, *) in ``num_groups`` groups, each normalised per example; weight
+    (ones) and bias (zeros) of (num_channels,) with ``affine``, as PyTorch's (``bias=False`` keeps the weight)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 dtype: DType = np.float32, *, bias: bool = True) -> None:
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        self.weight = Tensor(np.ones(num_channels, dtype), requires_grad=True) if affine else None
+        self.bias = Tensor(np.zeros(num_channels, dtype), requires_grad=True) if affine and bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: expected input (N, {self.num_channels}, *), got shape {x.shape}")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class Dropout2d(Module):
+    """F.dropout2d: in training, zero whole channels of (N, C, H, W) with probability p and scale the rest by
+    1/(1-p); in eval, identity. ``inplace=True`` is refused, as Dropout's."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, rng: Seed = None) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
+        if inplace:
+            raise ValueError("Dropout2d: inplace=True is not here (no op writes into its input); drop it")
+        self.p, self.inplace = p, inplace
+        self.rng = _generator(rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"

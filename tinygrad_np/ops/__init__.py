@@ -9,6 +9,7 @@ from .elementwise import Abs, Cos, Exp, Gelu, Log, PiecewiseConstant, Relu, Sigm
 from .linalg import Einsum, Linear, MatMul
 from .loss import CrossEntropy, LogSoftmax
 from .norm import Normalize
+from .recurrent import LSTMSequence
 from .reduce import BroadcastTo, Cumsum, Max, Sum, SumTo
 from .select import Maximum, Where
 from .shape import Cast, Concatenate, GetItem, Pad, Reshape, ScatterAdd, Transpose
@@ -24,3 +25,4 @@ __all__ = [
     "Unfold", "Fold", "WindowMax",
     "LogSoftmax", "CrossEntropy", "Normalize",
 ]
+__all__ += ["LSTMSequence"]

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from .core.jit_seam import replayable
-from .core.tensor import bump_versions
+from ..core.jit_seam import replayable
+from ..core.tensor import bump_versions
 
 if TYPE_CHECKING:
-    from .core.tensor import Tensor
+    from ..core.tensor import Tensor
 
 #: What an optimizer takes: parameters (an iterable of Tensors), or parameter groups (dicts with "params" and
 #: any hyperparameters of their own), as PyTorch's optimizers do.
@@ -176,7 +176,7 @@ def _as_groups(params, name):
 
 
 def _param_list(params, name, i):
-    from .core.tensor import Tensor
+    from ..core.tensor import Tensor
 
     params = [params] if isinstance(params, Tensor) else list(params)
     for p in params:
@@ -354,6 +354,10 @@ class LRSchedule:
         for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
             group["lr"] = self.lr(base, self.t)
 
+    def get_last_lr(self) -> list[float]:
+        """The rates the last step (or the construction) set, one per parameter group, as PyTorch's schedulers."""
+        return [self.lr(base, self.t) for base in self.base_lrs]
+
 
 class LambdaLR(LRSchedule):
     """lr = base_lr · lr_lambda(t), as PyTorch's LambdaLR."""
@@ -364,17 +368,6 @@ class LambdaLR(LRSchedule):
 
     def factor(self, t: int) -> float:
         return self.lr_lambda(t)
-
-
-class StepLR(LRSchedule):
-    """lr = base_lr · gamma^(t // step_size)."""
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size, self.gamma = step_size, gamma
-        super().__init__(optimizer)
-
-    def factor(self, t: int) -> float:
-        return self.gamma ** (t // self.step_size)
 
 
 class CosineLR(LRSchedule):
@@ -396,3 +389,12 @@ class CosineLR(LRSchedule):
             return base_lr * (t + 1) / self.warmup
         p = min(1.0, (t - self.warmup) / (self.total - self.warmup))
         return self.min_lr + (base_lr - self.min_lr) * (1 + math.cos(math.pi * p)) / 2
+
+
+# ---- in modules of their own (each imports the base above) ------------------------------------------------
+# PyTorch's schedulers live in optim.lr_scheduler; optim.StepLR is its StepLR (PyTorch's rule, which the one
+# defined here before gave too).
+from . import lr_scheduler as lr_scheduler  # noqa: E402
+from .adadelta import Adadelta as Adadelta  # noqa: E402
+from .lbfgs import LBFGS as LBFGS  # noqa: E402
+from .lr_scheduler import StepLR as StepLR  # noqa: E402

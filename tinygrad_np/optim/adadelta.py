@@ -1,0 +1,46 @@
+"""Adadelta (Zeiler 2012): a step size per weight from running averages of squared gradients and squared steps."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import Optimizer, Params
+
+
+class Adadelta(Optimizer):
+    """PyTorch's Adadelta, with its arguments and defaults:
+
+    g ← g + λw;  v ← ρv + (1−ρ)g²;  Δ = √(u + ε) / √(v + ε) · g;  u ← ρu + (1−ρ)Δ²;  w ← w − lr·Δ,
+
+    v (``square_avg``) and u (``acc_delta``) starting at zero. With lr = 1, Zeiler's paper: the ratio of the two
+    root-mean-squares carries the units of w, so no learning rate needs tuning (PyTorch's MNIST example still
+    uses lr = 1 with a StepLR).
+    """
+
+    state_arrays = ("square_avg", "acc_delta")
+
+    def __init__(self, params: Params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
+
+    def _check(self, group: dict[str, Any], where: str) -> None:
+        super()._check(group, where)
+        if not 0.0 <= group["rho"] <= 1.0:
+            raise ValueError(f"{where}rho must be in [0, 1], got {group['rho']!r}")
+        if not group["eps"] >= 0.0:
+            raise ValueError(f"{where}eps must be >= 0, got {group['eps']!r}")
+        if not group["weight_decay"] >= 0.0:
+            raise ValueError(f"{where}weight_decay must be >= 0, got {group['weight_decay']!r}")
+
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state.update(square_avg=np.zeros_like(w), acc_delta=np.zeros_like(w))
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg *= rho
+        square_avg += (1 - rho) * g * g
+        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g
+        acc_delta *= rho
+        acc_delta += (1 - rho) * delta * delta
+        w -= group["lr"] * delta
