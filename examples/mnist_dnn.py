@@ -169,53 +169,107 @@ def save_model(model, args, out):
         print(f"note: model.safetensors not written: {err}", file=sys.stderr)
 
 
-def load_model(path):
-    """A model saved by this script, and the (mean, std) its inputs need: ``(model, input_mean, input_std)``."""
+def load_model(path, max_parameters=None):
+    """A model saved by this script, and the (mean, std) its inputs need: ``(model, input_mean, input_std)``.
+
+    A model file may come from anyone, so everything its metadata claims is checked against the arrays it stores,
+    from their headers, before anything is allocated: the hidden size (a whole number) against W1's shape, every
+    name and shape, and the size, at most ``max_parameters`` values (``nn.architecture.MAX_PARAMETERS`` unless
+    raised; a float64 array counts twice, as it takes twice the memory). Every refusal is a ModelFileError (a
+    ValueError) naming the file and the field."""
+    where = os.fspath(path)
     metadata = nn.load_metadata(path)
     if metadata.get("model") != "mnist_dnn.MLP":
-        raise ValueError(f"{os.fspath(path)}: not a model saved by mnist_dnn.py (it does not record the network's "
-                         "size and input normalisation); use the model.npz of a run of mnist_dnn.py")
-    numbers = _metadata_numbers(path, metadata)
-    hidden = int(numbers["hidden"])
-    first = "0.weight" if os.fspath(path).endswith(".safetensors") else "W1"
-    stored = nn.stored_shapes(path).get(first)  # before MLP(hidden) allocates what the metadata claims
-    if stored != ((hidden, 784) if first == "0.weight" else (784, hidden)):
-        raise ValueError(f"{os.fspath(path)}: its metadata's hidden is {hidden:,}, but its {first} is "
-                         f"{stored if stored is not None else 'missing'}; the file is not one mnist_dnn.py wrote")
+        raise nn.ModelFileError(f"{where}: not a model saved by mnist_dnn.py (it does not record the network's size "
+                                "and input normalisation); use the model.npz of a run of mnist_dnn.py")
+    hidden = _hidden_size(where, metadata)
+    mean, std = input_normalization(where, metadata)
+    torch_layout = where.endswith(".safetensors")  # PyTorch's names and layout
+    names = {"W1": "0.weight", "b1": "0.bias", "W2": "2.weight", "b2": "2.bias"} if torch_layout else None
+    expected = ({"0.weight": (hidden, 784), "0.bias": (hidden,), "2.weight": (10, hidden), "2.bias": (10,)}
+                if torch_layout else {"W1": (784, hidden), "b1": (hidden,), "W2": (hidden, 10), "b2": (10,)})
+    stored = nn.stored_arrays(path)  # before MLP(hidden) allocates what the metadata claims
+    first = "0.weight" if torch_layout else "W1"
+    if first not in stored or stored[first].shape != expected[first]:
+        raise nn.ModelFileError(f"{where}: its metadata's hidden is {hidden:,}, but its {first} is "
+                                f"{stored[first].shape if first in stored else 'missing'}; the file is not one "
+                                "mnist_dnn.py wrote")
+    differences = stored_differences(stored, expected, "the network")
+    if differences:
+        raise nn.ModelFileError(f"{where}: not the arrays of a 784-{hidden}-10 network: " + "; ".join(differences))
+    limit = check_size(where, stored, expected, max_parameters)
     model = MLP(hidden)
-    if os.fspath(path).endswith(".safetensors"):  # PyTorch's names and layout
-        state = nn.load(path)
-        ours = {"W1": "0.weight", "b1": "0.bias", "W2": "2.weight", "b2": "2.bias"}
-        missing = [theirs for theirs in ours.values() if theirs not in state]
-        if missing:
-            raise ValueError(f"{os.fspath(path)}: missing {', '.join(missing)}")
+    if torch_layout:
+        assert names is not None
+        state = nn.load(path, max_bytes=4 * limit, expect=expected)
         try:
-            model.load_state_dict({name: state[theirs].T for name, theirs in ours.items()})
+            model.load_state_dict({name: state[theirs].T for name, theirs in names.items()})
         except ValueError as err:
-            raise ValueError(f"{os.fspath(path)}: {err}") from None
+            raise nn.ModelFileError(f"{where}: {err}") from None
     else:
-        model.load(path)
-    return model, numbers["input_mean"], numbers["input_std"]
+        model.load(path, max_bytes=4 * limit)
+    return model, mean, std
 
 
-def _metadata_numbers(path, metadata):
-    """hidden, input_mean and input_std from a model file's metadata, each present and usable: a missing entry
-    was a KeyError, and an input_std of 0 made every pixel NaN and the prediction a guess from NaN."""
-    numbers = {}
-    for key in ("hidden", "input_mean", "input_std"):
+# The bounds on a model file's input normalisation, x = (pixels / 255 - input_mean) / input_std: a mean of pixels
+# scaled to 0..1 lies in 0..1, and a std past these would make inputs of more than 10,000 (or all but zero).
+MEAN_RANGE, STD_RANGE = (0.0, 1.0), (1e-4, 100.0)
+
+
+def input_normalization(where, metadata):
+    """``(input_mean, input_std)`` from a model file's metadata, each present, a number and in its range; a
+    missing entry was a KeyError, and an input_std of 0 (or of 1e-320) made every probability NaN."""
+    values = []
+    for key, (low, high) in (("input_mean", MEAN_RANGE), ("input_std", STD_RANGE)):
+        if key not in metadata:
+            raise nn.ModelFileError(f"{where}: its metadata lacks {key!r}; save the model with mnist_dnn.py")
+        text = metadata[key]
         try:
-            numbers[key] = float(metadata[key])
-        except KeyError:
-            raise ValueError(f"{os.fspath(path)}: its metadata lacks {key!r}; save the model with mnist_dnn.py"
-                             ) from None
+            value = float(text) if len(text) <= 40 else None
         except ValueError:
-            raise ValueError(f"{os.fspath(path)}: its metadata's {key} is {metadata[key]!r}, not a number") from None
-    if not (numbers["input_std"] > 0 and np.isfinite(numbers["input_std"]) and np.isfinite(numbers["input_mean"])):
-        raise ValueError(f"{os.fspath(path)}: its metadata's input_std is {metadata['input_std']} (input_mean "
-                         f"{metadata['input_mean']}); inputs are divided by it, so it must be a positive number")
-    if numbers["hidden"] < 1 or numbers["hidden"] != int(numbers["hidden"]):
-        raise ValueError(f"{os.fspath(path)}: its metadata's hidden is {metadata['hidden']!r}, not a layer size")
-    return numbers
+            value = None
+        if value is None:
+            raise nn.ModelFileError(f"{where}: its metadata's {key} is {text[:40]!r}, not a number")
+        if not low <= value <= high:  # NaN fails this too
+            why = ("inputs are divided by it, so it must be a positive number" if key == "input_std" else
+                   "it is subtracted from pixels scaled to 0..1, so it must be a number")
+            raise nn.ModelFileError(f"{where}: its metadata's {key} is {text} ({why} from {low:g} to {high:g})")
+        values.append(value)
+    return values[0], values[1]
+
+
+def _hidden_size(where, metadata):
+    """The hidden size: a whole number written in digits (never parsed as a float: "inf" and "1e309" are not
+    sizes), of at most 10 of them; W1's stored shape then decides whether it is the file's."""
+    if "hidden" not in metadata:
+        raise nn.ModelFileError(f"{where}: its metadata lacks 'hidden'; save the model with mnist_dnn.py")
+    text = metadata["hidden"]
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) >= 1):
+        raise nn.ModelFileError(f"{where}: its metadata's hidden is {text[:20]!r}, not a number of hidden units "
+                                "(a whole number from 1)")
+    return int(text)
+
+
+def stored_differences(stored, expected, maker):
+    """How a file's stored arrays (``nn.stored_arrays``) differ from the names and shapes ``maker`` makes."""
+    differ = [f"{name}: {maker} makes {shape}, the file stores {stored[name].shape if name in stored else 'nothing'}"
+              for name, shape in expected.items() if name not in stored or stored[name].shape != tuple(shape)]
+    differ += [f"{name}: the file stores it, {maker} has no such parameter" for name in stored if name not in expected]
+    return differ[:3] + ([f"and {len(differ) - 3} more"] if len(differ) > 3 else [])
+
+
+def check_size(where, stored, expected, max_parameters):
+    """The parameter bound (``max_parameters``, nn.architecture.MAX_PARAMETERS unless raised), once the model's
+    values and the memory the stored arrays take once read (float64 counting twice) are both within it."""
+    limit = nn.architecture.MAX_PARAMETERS if max_parameters is None else max_parameters
+    values = sum(int(np.prod(shape, dtype=object)) for shape in expected.values())
+    nbytes = sum(array.nbytes for array in stored.values())
+    if values > limit or nbytes > 4 * limit:
+        raise nn.ModelFileError(
+            f"{where}: its network holds {values:,} values, stored in {nbytes:,} bytes, more than max_parameters="
+            f"{limit:,} values (of float32, 4 bytes each: a float64 array counts twice); if the file is trusted "
+            "and that is meant, raise max_parameters (predict.py --max-parameters)")
+    return limit
 
 
 # ---- training loop -----------------------------------------------------------------------------

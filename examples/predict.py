@@ -67,59 +67,79 @@ def read_image(path):
 
 
 def classify(model, mean, std, images, input_shape=(784,)):
-    """Probabilities (N, 10) for 28x28 images in [0, 1], light on black, shaped as the model takes them."""
+    """Probabilities (N, 10) for 28x28 images in [0, 1], light on black, shaped as the model takes them. One image
+    at a time: a model file's architecture is bounded for one example (``nn.architecture.output_shape``), and
+    each digit's reading depends on it alone."""
     pixels = np.stack(images).reshape((len(images),) + tuple(input_shape)) * 255
     with tg.no_grad():
-        return model(tg.Tensor(normalize(pixels, mean, std))).softmax(axis=1).data
+        return np.concatenate([model(tg.Tensor(normalize(pixels[k: k + 1], mean, std))).softmax(axis=1).data
+                               for k in range(len(images))]) if len(images) else np.zeros((0, 10), np.float32)
 
 
 def load_any_model(path, max_parameters=None):
     """``(model, input_mean, input_std, input_shape)`` from mnist_dnn.py's model files, or from any model file
     whose metadata records its architecture as JSON (mnist_cnn.py's), its input_mean and input_std.
 
-    Everything the metadata claims is checked before a model is made: the architecture (``nn.architecture``:
-    every field, and at most ``max_parameters`` values, its default unless raised), and the shape of every
-    parameter it implies against the shapes the file stores. A file claiming a huge network is refused, not
-    allocated."""
-    from mnist_dnn import load_model  # beside this script
+    A model file may come from anyone, so everything its metadata claims is checked before a model is made:
+    the architecture (``nn.architecture``: every field, the nesting, the number of layers), the shape of every
+    parameter it implies against the shapes the file stores (from its headers), what it gives for one image
+    (the 10 scores of the digits, by ``nn.architecture.output_shape``, which also bounds the memory and work of
+    the forward), and its size: at most ``max_parameters`` values (``nn.architecture.MAX_PARAMETERS`` unless
+    raised), a float64 array counting twice. A file claiming a huge network is refused, not allocated. Every
+    refusal is a ModelFileError (a ValueError) naming the file."""
+    from mnist_dnn import check_size, input_normalization, load_model, stored_differences  # beside this script
 
     from tinygrad_np import nn
 
     where = os.fspath(path)
     metadata = nn.load_metadata(path)
     if metadata.get("model") == "mnist_dnn.MLP":  # load_model checks its hidden size against the stored W1
-        model, mean, std = load_model(path)
+        model, mean, std = load_model(path, max_parameters)
         return model, mean, std, (784,)
     if "architecture" not in metadata:
-        raise ValueError(f"{where}: its metadata records no architecture, so the network cannot be "
-                         "rebuilt; use a model.npz or model.safetensors written by mnist_dnn.py or mnist_cnn.py")
+        raise nn.ModelFileError(f"{where}: its metadata records no architecture, so the network cannot be "
+                                "rebuilt; use a model.npz or model.safetensors written by mnist_dnn.py or mnist_cnn.py")
+    mean, std = input_normalization(where, metadata)
+    shape = _input_shape(where, metadata)
+    architecture = metadata["architecture"]
     try:
-        expected = nn.architecture.state_shapes(metadata["architecture"])
-        mean, std = float(metadata["input_mean"]), float(metadata["input_std"])
-        shape = tuple(json.loads(metadata.get("input_shape", "[784]")))
-    except (ValueError, KeyError, TypeError, RecursionError) as err:
-        raise ValueError(f"{where}: its metadata does not describe a usable model: {err}") from None
-    if not (std > 0 and np.isfinite(std) and np.isfinite(mean)):
-        raise ValueError(f"{where}: its metadata's input_std is {std}; it must be a positive number")
-    if not (all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape) and np.prod(shape) == 784):
-        raise ValueError(f"{where}: its metadata's input_shape is {list(shape)}; a 28x28 image is 784 numbers, "
-                         "shaped as [784] or [1, 28, 28]")
-    stored = nn.stored_shapes(path)
-    differ = [f"{name}: the architecture makes {shape_}, the file stores {stored.get(name, 'nothing')}"
-              for name, shape_ in expected.items() if stored.get(name) != shape_]
-    differ += [f"{name}: the file stores it, the architecture has no such parameter" for name in stored
-               if name not in expected]
-    if differ:
-        raise ValueError(f"{where}: its metadata's architecture does not match its weights ("
-                         + "; ".join(differ[:3]) + (f"; and {len(differ) - 3} more" if len(differ) > 3 else "") + ")")
-    try:
-        model = nn.architecture.build(metadata["architecture"], **(
-            {} if max_parameters is None else {"max_parameters": max_parameters}))
+        expected = nn.architecture.state_shapes(architecture)
     except ValueError as err:
-        raise ValueError(f"{where}: {err}" + ("; predict.py --max-parameters raises the bound"
-                                              if "max_parameters" in str(err) else "")) from None
-    model.load(path)
+        raise nn.ModelFileError(f"{where}: its metadata's architecture cannot be built: {err}") from None
+    stored = nn.stored_arrays(path)
+    differences = stored_differences(stored, expected, "the architecture")
+    if differences:
+        raise nn.ModelFileError(f"{where}: its metadata's architecture does not match its weights ("
+                                + "; ".join(differences) + ")")
+    try:
+        scores = nn.architecture.output_shape(architecture, shape)
+    except ValueError as err:
+        raise nn.ModelFileError(f"{where}: its metadata's architecture cannot run on a {list(shape)} image: "
+                                f"{err}") from None
+    if scores != (10,):
+        raise nn.ModelFileError(f"{where}: its metadata's architecture gives {list(scores)} for each image, not the "
+                                "10 scores of the digits 0 to 9 that predict.py reads")
+    limit = check_size(where, stored, expected, max_parameters)
+    model = nn.architecture.build(architecture, max_parameters=limit)  # within the bound: check_size counted it
+    model.load(path, max_bytes=4 * limit)
     return model.eval(), mean, std, shape
+
+
+def _input_shape(where, metadata):
+    """The shape the model takes an image in: a JSON list of at most 4 positive whole numbers making 784."""
+    text = metadata.get("input_shape", "[784]")
+    try:
+        shape = json.loads(text) if len(text) <= 100 else None
+    except ValueError:
+        shape = None
+    if not (isinstance(shape, list) and 1 <= len(shape) <= 4
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
+            and int(np.prod(shape, dtype=object)) == 784):
+        from tinygrad_np import nn
+
+        raise nn.ModelFileError(f"{where}: its metadata's input_shape is {text[:60]}; a 28x28 image is 784 numbers, "
+                                "shaped as [784] or [1, 28, 28]")
+    return tuple(shape)
 
 
 def main(argv=None):
@@ -128,7 +148,7 @@ def main(argv=None):
     parser.add_argument("images", nargs="+", metavar="image",
                         help="a PNG or JPEG of a digit, or of several side by side (read left to right)")
     parser.add_argument("--show", action="store_true", help="also show every digit as the network saw it")
-    parser.add_argument("--max-parameters", type=int, default=None, metavar="N",
+    parser.add_argument("--max-parameters", type=_positive_int, default=None, metavar="N",
                         help="the most parameters a model file's architecture may claim (default: "
                              "nn.architecture.MAX_PARAMETERS, 100,000,000)")
     args = parser.parse_args(argv)
@@ -161,6 +181,12 @@ def main(argv=None):
     if args.show and layouts:
         show([name for name, _ in readings], layouts, probabilities)
     return 1 if blank else probabilities
+
+
+def _positive_int(text):
+    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return int(text)
 
 
 def describe(p):

@@ -477,3 +477,149 @@ def test_fuzz_architecture_specs_build_or_raise_our_error(spec, as_text):
         assert sum(v.size for v in result.state_dict().values()) <= 10**5
         assert {k: v.shape for k, v in result.state_dict().items()} == nn.architecture.state_shapes(spec)
     assert peak < 10 * MB, peak
+
+
+# ---- fuzzing the shapes of the breaks an attacker found after issue 28 (tests/test_model_file_attacks.py) ----------
+huge_or_empty = st.one_of(st.integers(0, 4), st.just(0), st.integers(2**40, 2**70), st.booleans())
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(huge_or_empty, max_size=4), dtype=st.sampled_from(["F32", "BF16", "F64", "U8"]),
+       end=st.integers(0, 16))
+def test_fuzz_safetensors_shapes_empty_huge_or_bool_load_correctly_or_raise_our_error(tmp_path, shape, dtype, end):
+    """Break 1: a tensor with no elements but huge dimensions ([0, 2**62]) was NumPy's bare ValueError."""
+    path = tmp_path / "shape.safetensors"
+    path.write_bytes(safetensors_bytes({"weight": {"dtype": dtype, "shape": shape, "data_offsets": [0, end]}},
+                                       b"\0" * end))
+    for reader in (nn.load, nn.load_metadata, nn.stored_shapes):
+        result, peak = peak_memory(lambda reader=reader: reader(path))
+        if isinstance(result, Exception):
+            assert isinstance(result, ModelFileError) and str(result).startswith(f"{path}: "), repr(result)
+        assert peak < MB, peak
+    result, changed, peak = load_into_a_model(path)
+    check_outcome(path, result, changed, peak, budget=MB)
+
+
+def npy_header_texts():
+    """Headers as NumPy writes them (any dtype, any shape, bools and huge numbers in it), cut short, or any text."""
+    written = st.builds(lambda descr, order, shape: "{'descr': %r, 'fortran_order': %r, 'shape': %r, }" % (
+        descr, order, tuple(shape)), st.sampled_from(["<f4", "<f8", "|u1", "<U3", "O", "V4", "<M8", "f4,i4"]),
+        st.one_of(st.booleans(), st.just(0)), st.lists(huge_or_empty, max_size=3))
+    return st.one_of(written, st.tuples(written, st.integers(0, 60)).map(lambda t: t[0][: t[1]]),
+                     st.text(st.characters(max_codepoint=255), max_size=30))
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(members=st.lists(st.tuples(st.sampled_from(["weight", "bias", "other", "__metadata__"]), npy_header_texts(),
+                                  st.integers(0, 40), st.sampled_from(["stored", "deflated", "bomb"]),
+                                  st.sampled_from([1, 2])), max_size=4),
+       many=st.integers(0, 30))
+def test_fuzz_npz_headers_bombs_and_counts_load_correctly_or_raise_our_error(tmp_path, monkeypatch, members, many):
+    """Breaks 2, 3, 7 and 13 as hypothesis draws them: .npy headers with bools or huge numbers for dimensions, cut
+    short, or not headers at all; members deflated about 1000 to 1 (unpacking to up to 4 MB, over max_bytes of
+    1 MB); and up to 30 more members, over a MAX_TENSORS lowered to 20."""
+    from model_file_craft import deflated, npy_header, stored, write_zip, zeros_bomb
+
+    from tinygrad_np.nn import serialization
+
+    monkeypatch.setattr(serialization, "MAX_TENSORS", 20)
+    made = []
+    for k, (name, text, length, kind, version) in enumerate(members):
+        header = npy_header(text=text, version=version)
+        member_name = f"{name}{k if name == 'other' else ''}.npy"
+        if kind == "bomb":
+            made.append(zeros_bomb(member_name, header, length * 100_000))
+        else:
+            made.append((stored if kind == "stored" else deflated)(member_name, header + bytes(range(length))))
+    made += [stored(f"extra{k}.npy", npy_header("<f4", (0,))) for k in range(many)]
+    path = write_zip(tmp_path / "fuzz.npz", made)
+    size = path.stat().st_size
+    for reader in (lambda p: nn.load(p, max_bytes=MB), nn.load_metadata, nn.stored_shapes):
+        result, peak = peak_memory(lambda reader=reader: reader(path))
+        if isinstance(result, Exception):
+            assert isinstance(result, ModelFileError) and str(result).startswith(f"{path}: "), repr(result)
+        assert peak < 3 * MB + 20 * size, (peak, size)
+    result, changed, peak = load_into_a_model(path)
+    check_outcome(path, result, changed, peak, budget=6 * MB + 20 * size)
+
+
+def layer_fitting(shape):
+    """A layer spec drawn to fit ``shape`` (the batch's included) most of the time, and sometimes not."""
+    channels, last = (shape[1] if len(shape) > 1 else 1), shape[-1]
+    one_or_two = st.one_of(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=2, max_size=2))
+    return st.one_of(
+        st.fixed_dictionaries({"type": st.just("Conv2d"), "in_channels": st.sampled_from([channels] * 3 + [1, 2]),
+                               "out_channels": st.integers(1, 4), "kernel_size": one_or_two, "stride": one_or_two,
+                               "padding": st.one_of(st.integers(0, 3), st.sampled_from(["same", "valid"])),
+                               "dilation": st.integers(1, 2), "groups": st.sampled_from([1, 1, 2]),
+                               "bias": st.booleans()}),
+        st.fixed_dictionaries({"type": st.just("Linear"), "in_features": st.sampled_from([last] * 3 + [3]),
+                               "out_features": st.integers(1, 12), "bias": st.booleans()}),
+        st.fixed_dictionaries({"type": st.just("MaxPool2d"), "kernel_size": one_or_two,
+                               "stride": st.one_of(st.none(), st.integers(1, 3)), "padding": st.integers(0, 1),
+                               "dilation": st.integers(1, 2)}),
+        st.fixed_dictionaries({"type": st.just("AvgPool2d"), "kernel_size": one_or_two,
+                               "stride": st.one_of(st.none(), st.integers(1, 2)), "padding": st.integers(0, 1)}),
+        st.fixed_dictionaries({"type": st.just("AdaptiveAvgPool2d"), "output_size": st.one_of(
+            st.integers(1, 6), st.lists(st.integers(1, 6), min_size=2, max_size=2))}),
+        st.fixed_dictionaries({"type": st.sampled_from(["BatchNorm1d", "BatchNorm2d"]),
+                               "num_features": st.sampled_from([channels] * 3 + [2]), "affine": st.booleans(),
+                               "track_running_stats": st.booleans()}),
+        st.fixed_dictionaries({"type": st.just("LayerNorm"), "normalized_shape": st.sampled_from(
+            [last, [last], list(shape[-2:]), 3])}),
+        st.fixed_dictionaries({"type": st.just("Flatten"), "start_dim": st.integers(-3, 3),
+                               "end_dim": st.integers(-3, 3)}),
+        st.fixed_dictionaries({"type": st.just("Softmax"), "dim": st.integers(-3, 3)}),
+        st.sampled_from([{"type": t} for t in ("ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "Identity")]
+                        + [{"type": "LeakyReLU", "negative_slope": 0.1}, {"type": "Dropout", "p": 0.5}]))
+
+
+# What output_shape refuses where a batch of one runs: its bounds, and a LayerNorm or a Flatten over the batch's
+# axis (which mixes the examples of a batch).
+def forward_shape(model, shape):
+    """The shape of the model's output for zeros of ``shape``, in eval mode (the values are no concern here: a
+    window of padding alone makes -inf, and a softmax of it NaN)."""
+    import tinygrad_np as tg
+
+    with tg.no_grad(), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return model.eval()(tg.Tensor(np.zeros(shape, np.float32))).shape
+
+
+BOUND_REFUSALS = ("max_activation", "max_operations", "MAX_POOL_WINDOWS", "the batch's axis among them")
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzz_output_shape_is_what_the_forward_gives(data):
+    """nn.architecture.output_shape follows an input through the layers without making them (break 11's bound
+    rests on it): where the built model's forward runs, output_shape gives its shape or refuses only by a bound;
+    where the forward fails, output_shape refuses. The layers are drawn one by one to fit what the real forward
+    gives so far, most of the time."""
+    input_shape = data.draw(st.sampled_from([(784,), (1, 28, 28), (3, 9, 7), (2, 5, 5), (4,), (2, 3), (6, 4)]))
+    layers, shape = [], (1, *input_shape)
+    for _ in range(data.draw(st.integers(0, 5))):
+        layer = data.draw(layer_fitting(shape))
+        layers.append(layer)
+        try:
+            shape = forward_shape(nn.architecture.build(layer), shape)
+        except (ValueError, TypeError):
+            break
+    split = data.draw(st.integers(0, len(layers)))
+    spec = {"type": "Sequential", "layers": [{"type": "Sequential", "layers": layers[:split]}, *layers[split:]]}
+    bounds = {"max_activation": data.draw(st.sampled_from([10**7, 3000])),
+              "max_operations": data.draw(st.sampled_from([10**10, 200_000]))}
+    try:
+        real = forward_shape(nn.architecture.build(spec, max_parameters=10**6), (1, *input_shape))
+    except (ValueError, TypeError) as err:
+        real = err
+    try:
+        claimed = nn.architecture.output_shape(spec, input_shape, **bounds)
+    except ValueError as err:
+        claimed = err
+    if isinstance(real, Exception):
+        assert isinstance(claimed, ValueError), (spec, input_shape, real, claimed)
+    elif isinstance(claimed, ValueError):
+        assert any(bound in str(claimed) for bound in BOUND_REFUSALS), (spec, input_shape, real, claimed)
+    else:
+        assert (1, *claimed) == real, (spec, input_shape, real, claimed)

@@ -41,12 +41,13 @@ from .layers import (
 )
 from .module import Module
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .serialization import ModelFileError, load, load_metadata, save, stored_shapes
+from .serialization import ModelFileError, StoredArray, load, load_metadata, save, stored_arrays, stored_shapes
 
 __all__ = [
     "Module", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU", "Sequential", "Dropout",
-    "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load", "stored_shapes", "ModelFileError",
+    "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load", "stored_shapes", "stored_arrays",
+    "StoredArray", "ModelFileError",
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
 ]

@@ -6,11 +6,15 @@ weights that ``load_state_dict`` then replaces, name for name. JSON, never pickl
 read, not run.
 
 A spec comes from a file someone handed you, so ``build`` checks all of it before it makes anything: every
-field of every layer (its type, its range), the nesting (at most ``MAX_DEPTH`` Sequentials deep), and the
-number of values the model would hold (at most ``max_parameters``, ``MAX_PARAMETERS`` unless raised). Each
-refusal is a ValueError naming the field, as ``layers[3].in_features``. ``state_shapes(spec)`` gives the shape
-of every parameter and buffer the model would have, making nothing, so that a loader can compare them with a
-file's stored tensors first.
+field of every layer (its type, its range), the nesting (at most ``MAX_DEPTH`` Sequentials deep), the number of
+layers (at most ``MAX_LAYERS``), and the number of values the model would hold (at most ``max_parameters``,
+``MAX_PARAMETERS`` unless raised). Each refusal is a ValueError naming the field, as ``layers[3].in_features``.
+``state_shapes(spec)`` gives the shape of every parameter and buffer the model would have, making nothing, so
+that a loader can compare them with a file's stored tensors first. ``output_shape(spec, input_shape)`` follows
+an input through the layers, making nothing: it refuses a layer that could not take what reaches it, and a
+model whose forward would make an array of more than ``max_activation`` values for one example
+(``MAX_ACTIVATION``) or do more than ``max_operations`` multiply-adds (``MAX_OPERATIONS``), so that a tiny
+file cannot ask inference for gigabytes (a padding of 8,000) or hours.
 """
 import json
 import math
@@ -22,6 +26,10 @@ from .module import Module
 
 MAX_PARAMETERS = 100_000_000  # parameters and buffers together: 400 MB of float32. build(max_parameters=) raises it
 MAX_DEPTH = 16  # Sequentials within Sequentials
+MAX_LAYERS = 10_000  # layers in all, Sequentials included: each costs time to build and to run
+MAX_ACTIVATION = 10_000_000  # values in any one array a forward makes for one example (40 MB of float32)
+MAX_OPERATIONS = 10_000_000_000  # multiply-adds of a forward, for one example (about a second)
+MAX_POOL_WINDOWS = 10_000  # AdaptiveAvgPool2d windows computed one at a time, in all (each ~30 us of Python)
 _LARGEST_SIZE = 2**31 - 1  # any one size, channel count or kernel side
 
 # layer class -> the constructor arguments that describe it (each read back from the attribute of that name)
@@ -70,8 +78,27 @@ def state_shapes(spec: dict[str, Any] | str) -> dict[str, tuple[int, ...]]:
     """The name and shape of every parameter and buffer of the model ``spec`` describes, in ``state_dict``
     order, with all of ``spec`` checked and nothing made."""
     shapes: dict[str, tuple[int, ...]] = {}
-    _check(_parsed(spec), "", "", 0, shapes)
+    _check(_parsed(spec), "", "", 0, shapes, [0])
     return shapes
+
+
+def output_shape(spec: dict[str, Any] | str, input_shape: tuple[int, ...] | list[int],
+                 max_activation: int = MAX_ACTIVATION, max_operations: int = MAX_OPERATIONS) -> tuple[int, ...]:
+    """The shape of what the model ``spec`` describes gives for one example of ``input_shape`` (both without
+    the batch axis), in eval mode, with all of ``spec`` checked and nothing made. Refused, naming the layer:
+    one that cannot take what reaches it (a Linear of other in_features, a Conv2d of other channels, a kernel
+    larger than its padded input), an array of more than ``max_activation`` values that a layer's forward would
+    make (its output, its padded input, a convolution's unfolded windows), more than ``max_operations``
+    multiply-adds in all, and more than MAX_POOL_WINDOWS AdaptiveAvgPool2d windows computed one at a time."""
+    spec = _parsed(spec)
+    state_shapes(spec)  # every field checked first
+    if not (isinstance(input_shape, (tuple, list)) and 1 <= len(input_shape) <= 8
+            and all(_is_int(n) and 1 <= n <= _LARGEST_SIZE for n in input_shape)):
+        raise ValueError(f"output_shape: input_shape must be 1 to 8 whole numbers from 1, got {_short(input_shape)}")
+    flow = _Flow(max_activation, max_operations)
+    shape = (1, *input_shape)
+    flow.array("the architecture", "input", shape)
+    return _forward(spec, "", shape, flow)[1:]
 
 
 def _parsed(spec):
@@ -85,9 +112,14 @@ def _parsed(spec):
     return spec
 
 
-def _check(spec, where, prefix, depth, shapes):
-    """Check one layer's spec (at ``where``, as ``layers[2]``), adding its state's shapes under ``prefix``."""
+def _check(spec, where, prefix, depth, shapes, count):
+    """Check one layer's spec (at ``where``, as ``layers[2]``), adding its state's shapes under ``prefix``;
+    ``count[0]`` counts the layers seen."""
     name = where or "the architecture"
+    count[0] += 1
+    if count[0] > MAX_LAYERS:
+        raise ValueError(f"build: the architecture has more than {MAX_LAYERS:,} layers (MAX_LAYERS); {name} is one "
+                         "too many")
     if not isinstance(spec, dict) or "type" not in spec:
         raise ValueError(f"build: {name} must be a dict with a 'type', got {_short(spec)}")
     kind = spec["type"]
@@ -97,11 +129,13 @@ def _check(spec, where, prefix, depth, shapes):
         unknown = set(spec) - {"type", "layers"}
         if unknown:
             raise ValueError(f"build: {name}: Sequential takes no {', '.join(sorted(map(str, unknown)))}")
-        children = spec.get("layers", [])
+        if "layers" not in spec:  # describe always writes it: a spec without it was not written by describe
+            raise ValueError(f"build: {_at(where, 'layers')} is missing (an empty Sequential is \"layers\": [])")
+        children = spec["layers"]
         if not isinstance(children, list):
             raise ValueError(f"build: {_at(where, 'layers')} must be a list of layers, got {_short(children)}")
         for i, child in enumerate(children):
-            _check(child, f"{_at(where, 'layers')}[{i}]", f"{prefix}{i}.", depth + 1, shapes)
+            _check(child, f"{_at(where, 'layers')}[{i}]", f"{prefix}{i}.", depth + 1, shapes, count)
         return
     if not isinstance(kind, str) or kind not in _BY_NAME:
         raise ValueError(f"build: {name}: unknown layer type {_short(kind)} (known: {_KNOWN})")
@@ -212,7 +246,11 @@ def _linear(f):
 def _conv2d(f):
     inputs, outputs, groups = f.size("in_channels"), f.size("out_channels"), f.size("groups", 1)
     kernel = f.pair("kernel_size")
-    f.pair("stride", 1), f.padding("padding"), f.pair("dilation", 1)
+    stride, padding = f.pair("stride", 1), f.padding("padding")
+    f.pair("dilation", 1)
+    if padding == "same" and stride != [1, 1]:
+        raise ValueError(f"build: {_at(f.where, 'padding')} is 'same', which needs stride 1 (as PyTorch), and "
+                         f"stride is {f.spec.get('stride')}")
     if inputs % groups or outputs % groups:
         raise ValueError(f"build: {_at(f.where, 'groups')} is {groups}, which in_channels {inputs} and out_channels "
                          f"{outputs} must both divide into")
@@ -220,13 +258,17 @@ def _conv2d(f):
 
 
 def _max_pool(f):
-    f.pair("kernel_size"), f.pair("stride", None, allow_none=True), f.pair("padding", 0, smallest=0)
+    _avg_pool(f)
     f.pair("dilation", 1)
     return []
 
 
 def _avg_pool(f):
-    f.pair("kernel_size"), f.pair("stride", None, allow_none=True), f.pair("padding", 0, smallest=0)
+    kernel, padding = f.pair("kernel_size"), f.pair("padding", 0, smallest=0)
+    f.pair("stride", None, allow_none=True)
+    if any(p > k // 2 for p, k in zip(padding, kernel, strict=True)):  # F's rule (PyTorch's): no window of padding
+        raise ValueError(f"build: {_at(f.where, 'padding')} is {f.spec['padding']}, more than half the kernel "
+                         f"size {f.spec['kernel_size']}")
     return []
 
 
@@ -301,3 +343,133 @@ def _argument(layer, name):
 
 def _plain(value):
     return list(value) if isinstance(value, tuple) else value
+
+
+# ---- following an input through the layers: what a forward would make, and how much work it is -----------------
+class _Flow:
+    """The bounds of one ``output_shape`` walk and what it has counted so far."""
+
+    def __init__(self, max_activation, max_operations):
+        self.max_activation, self.max_operations = max_activation, max_operations
+        self.operations = self.windows = 0
+
+    def array(self, where, what, shape):
+        values = math.prod(shape)
+        if values > self.max_activation:
+            raise ValueError(f"output_shape: {where or 'the architecture'}: its {what} would hold {values:,} values "
+                             f"for one example (shape {shape[1:]}), more than max_activation="
+                             f"{self.max_activation:,}")
+
+    def work(self, where, operations):
+        self.operations += operations
+        if self.operations > self.max_operations:
+            raise ValueError(f"output_shape: {where or 'the architecture'}: the forward would take more than "
+                             f"max_operations={self.max_operations:,} multiply-adds for one example")
+
+
+def _forward(spec, where, shape, flow):
+    """The (batch of one) shape that ``spec``'s layer gives for an input of ``shape``, each array counted."""
+    kind = spec["type"]
+    if kind == "Sequential":
+        for i, child in enumerate(spec["layers"]):
+            shape = _forward(child, f"{_at(where, 'layers')}[{i}]", shape, flow)
+        return shape
+    name = f"{where or 'the architecture'} ({kind})"
+
+    def refuse(reason):
+        raise ValueError(f"output_shape: {name} {reason}; its input is {shape[1:]} for each example")
+
+    if kind in ("Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d") and len(shape) != 4:
+        refuse("takes images, (channels, height, width) for each example")
+    if kind == "Linear":
+        if shape[-1] != spec["in_features"]:
+            refuse(f"takes {spec['in_features']} features on its input's last axis")
+        out = shape[:-1] + (spec["out_features"],)
+        flow.work(name, math.prod(shape) * spec["out_features"])
+    elif kind in ("Conv2d", "MaxPool2d", "AvgPool2d"):
+        out = _windows(spec, name, shape, flow, refuse)
+    elif kind == "AdaptiveAvgPool2d":
+        oh, ow = _two(spec["output_size"])
+        out = shape[:2] + (oh, ow)
+        height, width = shape[2:]
+        if height % oh or width % ow:  # computed one window at a time (F.adaptive_avg_pool2d)
+            flow.windows += oh * ow
+            if flow.windows > MAX_POOL_WINDOWS:
+                refuse(f"would compute {flow.windows:,} windows one at a time, more than MAX_POOL_WINDOWS="
+                       f"{MAX_POOL_WINDOWS:,} (an output_size that divides the input's is pooled at once)")
+        flow.work(name, math.prod(shape) * 4)
+    elif kind in ("BatchNorm1d", "BatchNorm2d"):
+        if (kind == "BatchNorm1d" and len(shape) not in (2, 3)) or shape[1] != spec["num_features"]:
+            refuse(f"takes {spec['num_features']} channels on axis 1 of " + (
+                "(channels,) or (channels, length)" if kind == "BatchNorm1d" else "(channels, height, width)"))
+        if not spec.get("track_running_stats", True) and math.prod(shape[2:]) < 2:
+            refuse("normalizes by the batch's own statistics (track_running_stats is false), and one example has "
+                   "a single value per channel: it cannot be run on one example")
+        out = shape
+    elif kind == "LayerNorm":
+        normalized = tuple(spec["normalized_shape"]) if isinstance(spec["normalized_shape"], list) else (
+            spec["normalized_shape"],)
+        if len(normalized) >= len(shape):  # it would run on a batch of one only
+            refuse(f"normalizes the last axes {normalized}, the batch's axis among them")
+        if shape[len(shape) - len(normalized):] != normalized:
+            refuse(f"normalizes the last axes {normalized}")
+        out = shape
+    elif kind == "Flatten":
+        start, end = spec.get("start_dim", 1), spec.get("end_dim", -1)
+        if not (-len(shape) <= start < len(shape) and -len(shape) <= end < len(shape)):
+            refuse(f"flattens axes {start} to {end}, of an input of {len(shape)} axes with the batch's")
+        start, end = start % len(shape), end % len(shape)
+        if start > end:
+            refuse(f"flattens from axis {start} to axis {end}, which comes before it")
+        if start == 0 and end > 0:  # it would mix the examples of a batch
+            refuse(f"flattens axes {start} to {end}, the batch's axis among them")
+        out = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
+    elif kind == "Softmax":
+        if not -len(shape) <= spec.get("dim", -1) < len(shape):
+            refuse(f"takes the softmax along axis {spec.get('dim', -1)}, of an input of {len(shape)} axes with the "
+                   "batch's")
+        out = shape
+    else:  # elementwise: the activations, Dropout (nothing in eval), Identity
+        out = shape
+    flow.array(name, "output", out)
+    flow.work(name, math.prod(out))
+    return out
+
+
+def _windows(spec, name, shape, flow, refuse):
+    """Conv2d's and the pools' output shape, with their padded input and unfolded windows counted."""
+    kind = spec["type"]
+    kernel = _two(spec["kernel_size"])
+    stride = kernel if kind != "Conv2d" and spec.get("stride") is None else _two(spec.get("stride", 1))
+    dilation = _two(spec.get("dilation", 1))
+    padding = spec.get("padding", 0)
+    channels = shape[1]
+    if kind == "Conv2d":
+        if channels != spec["in_channels"]:
+            refuse(f"takes {spec['in_channels']} channels")
+        if padding == "same":
+            padded = tuple(size + d * (k - 1) for size, d, k in zip(shape[2:], dilation, kernel, strict=True))
+        else:
+            pad = (0, 0) if padding == "valid" else _two(padding)
+            padded = tuple(size + 2 * p for size, p in zip(shape[2:], pad, strict=True))
+    else:
+        padded = tuple(size + 2 * p for size, p in zip(shape[2:], _two(padding), strict=True))
+    if padded != shape[2:]:
+        flow.array(name, "padded input", shape[:2] + padded)
+    sizes = tuple((size - d * (k - 1) - 1) // s + 1
+                  for size, k, s, d in zip(padded, kernel, stride, dilation, strict=True))
+    if min(sizes) < 1:
+        refuse(f"has a kernel reaching {[d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True)]}, more than "
+               f"its padded input's {list(padded)}")
+    window = kernel[0] * kernel[1]
+    flow.array(name, "unfolded windows", (1, channels, *sizes, window))
+    if kind == "Conv2d":
+        out_channels = spec["out_channels"]
+        flow.work(name, out_channels * channels // spec.get("groups", 1) * window * math.prod(sizes))
+        return (shape[0], out_channels, *sizes)
+    flow.work(name, channels * window * math.prod(sizes))
+    return (shape[0], channels, *sizes)
+
+
+def _two(value):
+    return tuple(value) if isinstance(value, list) else (value, value)

@@ -173,13 +173,16 @@ class Module:
         """
         serialization.save(self.state_dict(), path, metadata)
 
-    def load(self: M, path: str | os.PathLike[str]) -> M:
-        """Load parameters saved by ``save``; an error names the file, and loads nothing."""
-        state = serialization.load(path)
+    def load(self: M, path: str | os.PathLike[str], max_bytes: int | None = None) -> M:
+        """Load parameters saved by ``save``: all or, on any error, none. The file's names and shapes are compared
+        with this model's from its headers, before any data is read; every error is a ModelFileError (a
+        ValueError) naming the file. ``max_bytes`` is ``nn.load``'s bound on what decompression may add."""
+        expected = {name: t.shape for name, t in self._named_state()}
+        state = serialization.load(path, max_bytes=max_bytes, expect=expected)
         try:
             self.load_state_dict(state)
         except ValueError as err:
-            raise ValueError(f"{os.fspath(path)}: {err}") from None
+            raise serialization.ModelFileError(f"{os.fspath(path)}: {err}") from None
         return self
 
     def __repr__(self) -> str:
@@ -212,7 +215,7 @@ def _convert(value: Any, target: Tensor) -> tuple[np.ndarray | None, str | None]
     if array.shape != target.shape:
         return None, f"expected {target.shape}, got {array.shape}"
     with np.errstate(over="ignore", invalid="ignore"):
-        cast = array.astype(target.dtype)
+        cast = array.astype(target.dtype, copy=False)  # no copy of an array already of its dtype: the loop copies
     if target.dtype.kind in "iub" and not np.array_equal(cast, array):
         return None, f"values that {target.dtype} cannot hold exactly"
     if not np.array_equal(np.isfinite(cast), np.isfinite(array)):

@@ -4,16 +4,25 @@ A file may also carry metadata, a dict of strings (what a model needs besides
 its weights: its sizes, how its inputs were prepared). In a .safetensors file
 it is the format's own ``__metadata__``; in a .npz it is one entry of that
 name holding the dict as JSON text.
+
+A model file may come from anyone, so reading one is bounded: every loader
+either reads the file correctly or raises ModelFileError (a ValueError) naming
+the file and the part of it that is wrong, whatever the file holds, and takes
+no more than the bounds below. Each bound is a module constant read at call
+time (``nn.serialization.MAX_TENSORS = ...`` raises it) and is named in the
+error that enforces it; ``load(max_bytes=)`` raises the one a real model may
+meet.
 """
+import ast
 import json
 import math
 import os
-import struct
+import re
 import zipfile
 import zlib
 from collections import OrderedDict
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,9 +31,43 @@ from ..fileio import atomic_write
 
 METADATA = "__metadata__"
 
+# ---- the bounds on what a file can make a loader do -------------------------------------------------------------
+#: The most bytes decompression may add to a file: a .npz's arrays (deflated, as np.savez_compressed writes them)
+#: may unpack to at most the file's own size plus this. ``load(path, max_bytes=)`` raises it. Stored arrays and
+#: .safetensors files hold no more than the file, so it never refuses them. 400 MB: as many float32 values as
+#: nn.architecture.MAX_PARAMETERS.
+MAX_BYTES = 400_000_000
+#: The most bytes of a .safetensors header (JSON text). Parsing JSON takes up to about 25 times its length, so this
+#: bounds a header's cost at about 400 MB; the largest real headers are a few MB.
+MAX_HEADER = 16 << 20
+#: The most characters of metadata: a .npz's __metadata__ entry, or all keys and values of a .safetensors header's.
+MAX_METADATA = 4 << 20
+#: The most arrays a file may hold (and members a .npz may have): each costs memory and time to check.
+MAX_TENSORS = 100_000
+#: The most dimensions an array may have.
+MAX_DIMENSIONS = 32
+# The most bytes an array's shape may describe with each empty axis counted as one element: a (0, 2**62) array
+# holds nothing, but NumPy cannot describe it ("array is too big"). Far past any file, far within NumPy's reach.
+_LARGEST_SPAN = 1 << 48
+_NPY_HEADER_MOST = 10_000  # bytes of a .npy header: NumPy's own default bound
+_CHUNK = 1 << 20  # bytes read at a time
+_SMALL = 1 << 16  # a .npz array of at most this many bytes is read with its header: no second opening of its member
+
 
 class ModelFileError(ValueError):
     """A model file that cannot be read as one: its message names the file and what is wrong with it."""
+
+
+class StoredArray(NamedTuple):
+    """One array a file stores, as its header describes it: its shape, and the dtype ``load`` gives it (float32
+    for bfloat16). ``nbytes`` is the memory ``load`` takes for it."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
 
 
 INSTALL_SAFETENSORS = "pip install safetensors (or pip install -e \".[safetensors]\")"
@@ -85,95 +128,190 @@ def _save_safetensors(arrays, path, metadata):
         f.write(data)
 
 
-def load(path: str | os.PathLike) -> "OrderedDict[str, np.ndarray]":
+def load(path: str | os.PathLike, max_bytes: int | None = None,
+         expect: Mapping[str, Iterable[int]] | None = None) -> "OrderedDict[str, np.ndarray]":
     """Read a state dict written by ``save`` (.npz, or .safetensors by its name).
 
-    Never unpickles. Everything in the file is checked before an array is
-    made, and no more memory is taken than its arrays really hold; a file that
-    fails a check raises ModelFileError (a ValueError) naming the file and what
-    is wrong. The metadata, if any, is not part of the state dict:
-    ``load_metadata`` reads it.
+    Never unpickles. Every header in the file is checked before an array is
+    made, and no more memory is taken than its arrays really hold: a .npz's
+    arrays may unpack to at most the file's size plus ``max_bytes``
+    (``MAX_BYTES``, 400 MB, unless raised). With ``expect`` (name -> shape, as
+    ``{k: v.shape for k, v in model.state_dict().items()}``), the names and
+    shapes the headers give are compared with it before any data is read. A
+    file that fails a check raises ModelFileError (a ValueError) naming the
+    file and what is wrong. The metadata, if any, is not part of the state
+    dict: ``load_metadata`` reads it.
     """
-    return _read(path, data=True)[0]
+    return _read(path, "arrays", max_bytes, expect)[0]
 
 
 def load_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The dict of strings saved with ``save(..., metadata=)``; empty if none was. Reads no array but it."""
-    return _read(path, data=False)[1]
+    """The dict of strings saved with ``save(..., metadata=)``; empty if none was. Reads the file's headers and
+    its metadata, no array."""
+    return _read(path, "metadata")[1]
+
+
+def stored_arrays(path: str | os.PathLike) -> dict[str, StoredArray]:
+    """The name, shape and dtype of every array a model file stores, from its headers alone, checked as ``load``
+    checks them but with no array read: what to compare a model's metadata with before making the model.
+    ``sum(a.nbytes for a in stored_arrays(path).values())`` is the memory ``load`` would take."""
+    return _read(path, "headers")[0]
 
 
 def stored_shapes(path: str | os.PathLike) -> dict[str, tuple[int, ...]]:
-    """The name and shape of every array a model file stores, from its headers alone, checked as ``load``
-    checks them but with no array read: what to compare a model's metadata with before making the model."""
-    return {name: array.shape for name, array in _read(path, data=False)[0].items()}
+    """The name and shape of every array a model file stores, from its headers alone (``stored_arrays``)."""
+    return {name: stored.shape for name, stored in stored_arrays(path).items()}
 
 
-def _read(path, data: bool) -> tuple["OrderedDict[str, np.ndarray]", dict[str, str]]:
-    """(state, metadata). Without ``data``, each array of the state is a stand-in of its shape and dtype
-    (np.broadcast_to of a zero: no memory)."""
+class _Reading:
+    """The part of a file being read, for the message of an error nobody foresaw."""
+
+    what = "the file"
+
+
+def _read(path, want: str, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None) -> Any:
+    """``(arrays, metadata)``: the state (``want="arrays"``), the StoredArray of each entry (``"headers"``), or no
+    arrays (``"metadata"``). Every exception that reading the file raises, from NumPy, zipfile, zlib, the JSON
+    reader or a memory allocation, becomes a ModelFileError naming the file and the part being read; only a
+    missing file, a folder or a file one may not read keep their own kinds."""
     path = os.fspath(path)
-    if path.endswith(".safetensors"):
-        return _load_safetensors(path, data)
-    state = _load_npz(path, data)
-    text = state.pop(METADATA, None)
+    reading = _Reading()
+    safetensors = path.endswith(".safetensors")
     try:
-        metadata = {} if text is None else json.loads(str(text[()]))
-    except (ValueError, IndexError, TypeError, RecursionError):
-        raise ModelFileError(f"{path}: its {METADATA} entry is not the JSON text that save writes") from None
-    if not (isinstance(metadata, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
-        raise ModelFileError(f"{path}: its {METADATA} entry is not a dict of strings, as save writes it")
-    return state, metadata
+        if safetensors:
+            return _read_safetensors(path, want, expect, reading)
+        return _read_npz(path, want, max_bytes, expect, reading)
+    except (ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except MemoryError:
+        raise ModelFileError(f"{path}: not enough memory to read {reading.what}") from None
+    except Exception as err:  # noqa: BLE001 - the point: whatever a file provokes, the error names the file
+        kind = "a valid .safetensors file" if safetensors else "a tinygrad_np model file"
+        raise ModelFileError(f"{path}: not {kind} ({reading.what}: {_reason(err)})") from err
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, zipfile.BadZipFile):
+        return f"not a complete .npz archive: truncated, damaged, or another kind of file ({str(err)[:80]})"
+    if isinstance(err, (EOFError, zlib.error)):
+        return "the file is damaged or was not fully written"
+    return f"{type(err).__name__}: {str(err)[:160]}"
+
+
+def _open(path: str):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
+
+
+def _checked_shape(shape: Any, itemsize: int, refuse) -> tuple[int, ...]:
+    """``shape`` as a tuple, once it is a list or tuple of at most MAX_DIMENSIONS whole numbers from 0 (never a
+    bool) that NumPy can describe: checked before NumPy sees it, empty arrays included."""
+    if not (isinstance(shape, (list, tuple)) and len(shape) <= MAX_DIMENSIONS
+            and all(_whole(n) and n >= 0 for n in shape)):
+        refuse(f"shape {_short(shape)}, not a list of at most {MAX_DIMENSIONS} whole numbers from 0 "
+               "(MAX_DIMENSIONS)")
+    if math.prod(max(n, 1) for n in shape) * max(itemsize, 1) > _LARGEST_SPAN:
+        refuse(f"shape {_short(shape)}, which describes more than 2**48 bytes even with each empty axis counted "
+               "as one element; no model file holds such an array")
+    return tuple(shape)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short(value) -> str:
+    text = repr(list(value) if isinstance(value, tuple) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_count(count: int, path: str) -> None:
+    if count > MAX_TENSORS:
+        raise ModelFileError(f"{path}: holds {count:,} entries, more than the {MAX_TENSORS:,} a model file may hold "
+                             "(nn.serialization.MAX_TENSORS)")
+
+
+def _check_expected(stored: Mapping[str, StoredArray], expect: Mapping[str, Iterable[int]] | None, path: str):
+    """Refuse, from the headers alone, a file whose names or shapes are not the ones ``expect`` gives."""
+    if expect is None:
+        return
+    expected = {name: tuple(shape) for name, shape in expect.items()}
+    problems = [f"missing {name}" for name in expected if name not in stored]
+    problems += [f"unexpected {name}" for name in stored if name not in expected]
+    problems += [f"{name}: expected {shape}, got {stored[name].shape}" for name, shape in expected.items()
+                 if name in stored and stored[name].shape != shape]
+    if problems:
+        shown = problems[:5] + ([f"and {len(problems) - 5} more"] if len(problems) > 5 else [])
+        raise ModelFileError(f"{path}: holds other arrays than expected: " + "; ".join(shown))
+
+
+def _parsed_metadata(text: str, path: str, where: str) -> dict[str, str]:
+    if len(text) > MAX_METADATA:
+        raise ModelFileError(f"{path}: its {where} holds {len(text):,} characters, more than the {MAX_METADATA:,} "
+                             "metadata may hold (nn.serialization.MAX_METADATA)")
+    try:
+        metadata = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ModelFileError(f"{path}: its {where} is not the JSON text that save writes") from None
+    if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
+        raise ModelFileError(f"{path}: its {where} is not a dict of strings, as save writes it")
+    return metadata
 
 
 # ---- reading .safetensors: one path for every file, every dtype -------------------------------------------------
-MAX_HEADER = 100_000_000  # bytes of JSON header, as the safetensors package allows
 # The format's dtypes that NumPy holds exactly; BF16 has no NumPy dtype and is read into float32 (below).
 _SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4",
                        "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}
 
 
-def _load_safetensors(path: str, data: bool = True) -> tuple["OrderedDict[str, np.ndarray]", dict[str, str]]:
-    """The tensors and metadata of a .safetensors file, every one of them checked before a byte of data is
-    read: the header's size against the file's, its JSON (no name twice), each tensor's dtype, shape and
-    offsets, the offsets tiling the data exactly (no overlap, no gap, nothing past the end), each tensor's
-    byte count against its shape. Memory is what the tensors hold, never more than the file; bfloat16 is read
-    as float32, exactly (each bfloat16 is the top half of a float32). Needs no package."""
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size < 8:
-                raise ModelFileError(f"{path}: not a complete .safetensors file ("
-                                     + ("the file is empty)" if size == 0 else f"{size} bytes, fewer than 8)"))
-            header_size = int.from_bytes(f.read(8), "little")
-            if header_size > min(MAX_HEADER, size - 8):
-                raise ModelFileError(f"{path}: not a complete .safetensors file (its header claims {header_size:,} "
-                                     f"bytes, the file holds {size - 8:,} after the size"
-                                     + (f", and at most {MAX_HEADER:,} are read)" if header_size > MAX_HEADER
-                                        else ")"))
-            header = _safetensors_header(f.read(header_size), path)
-            entries, metadata = _safetensors_entries(header, size - 8 - header_size, path)
-            state: OrderedDict[str, np.ndarray] = OrderedDict()
-            for name, (dtype_name, shape, start, end) in entries:
-                if not data:
-                    dtype = np.float32 if dtype_name == "BF16" else _SAFETENSORS_DTYPES[dtype_name]
-                    state[name] = np.broadcast_to(np.zeros((), dtype), shape)
-                    continue
-                f.seek(8 + header_size + start)
-                state[name] = _read_tensor(f, dtype_name, shape, end - start, name, path)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
+def _read_safetensors(path: str, want: str, expect, reading: _Reading):
+    """The tensors (or their StoredArrays) and metadata of a .safetensors file, every one of them checked before
+    a byte of data is read: the header's size against the file's and MAX_HEADER, its JSON (no name twice), the
+    number of tensors, each tensor's dtype, shape and offsets, the offsets tiling the data exactly (no overlap,
+    no gap, nothing past the end), each tensor's byte count against its shape. Memory is what the tensors hold,
+    never more than the file (twice for bfloat16, read as float32, exactly: each bfloat16 is the top half of a
+    float32). Needs no package."""
+    with _open(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < 8:
+            raise ModelFileError(f"{path}: not a complete .safetensors file ("
+                                 + ("the file is empty)" if size == 0 else f"{size} bytes, fewer than 8)"))
+        reading.what = "its header"
+        header_size = int.from_bytes(f.read(8), "little")
+        if header_size > size - 8:
+            raise ModelFileError(f"{path}: not a complete .safetensors file (its header claims {header_size:,} "
+                                 f"bytes, the file holds {size - 8:,} after the size)")
+        if header_size > MAX_HEADER:
+            raise ModelFileError(f"{path}: its .safetensors header is {header_size:,} bytes, more than the "
+                                 f"{MAX_HEADER:,} a header may be (nn.serialization.MAX_HEADER)")
+        header = _safetensors_header(f.read(header_size), path)
+        entries, metadata = _safetensors_entries(header, size - 8 - header_size, path, reading)
+        stored = {name: StoredArray(shape, np.dtype(np.float32 if dtype_name == "BF16" else
+                                                    _SAFETENSORS_DTYPES[dtype_name]))
+                  for name, dtype_name, shape, _, _ in entries} if want != "metadata" else {}
+        _check_expected(stored, expect, path)
+        if want != "arrays":
+            return stored, metadata
+        state: OrderedDict[str, np.ndarray] = OrderedDict()
+        for name, dtype_name, shape, start, end in entries:
+            reading.what = f"tensor {name!r}"
+            f.seek(8 + header_size + start)
+            state[name] = _read_tensor(f, dtype_name, shape, end - start, name, path)
     return state, metadata
 
 
 def _safetensors_header(text: bytes, path: str) -> dict:
     def no_name_twice(pairs):
-        names = [name for name, _ in pairs]
-        if len(set(names)) != len(names):
-            twice = sorted({n for n in names if names.count(n) > 1})
-            raise ModelFileError(f"{path}: not a valid .safetensors file (its header names {twice[0]!r} twice)")
-        return dict(pairs)
+        named = dict(pairs)
+        if len(named) != len(pairs):
+            seen: set[str] = set()
+            twice = next(n for n, _ in pairs if n in seen or seen.add(n))  # type: ignore[func-returns-value]
+            raise ModelFileError(f"{path}: not a valid .safetensors file (its header names {twice!r} twice)")
+        return named
 
     try:
         header = json.loads(text.decode("utf-8"), object_pairs_hook=no_name_twice)
@@ -189,37 +327,44 @@ def _safetensors_header(text: bytes, path: str) -> dict:
     return header
 
 
-def _safetensors_entries(header: dict, data_size: int, path: str):
-    """``([(name, (dtype, shape, start, end)), ...] in the file's order, metadata)``, each checked."""
+def _safetensors_entries(header: dict, data_size: int, path: str, reading: _Reading):
+    """``([(name, dtype, shape, start, end), ...] in the file's order, metadata)``, each checked."""
     def refuse(reason):
         raise ModelFileError(f"{path}: not a valid .safetensors file ({reason})")
 
     metadata = header.pop(METADATA, None) or {}
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
         refuse(f"its {METADATA} is not a map of strings to strings")
+    characters = sum(len(k) + len(v) for k, v in metadata.items())
+    if characters > MAX_METADATA:
+        raise ModelFileError(f"{path}: its {METADATA} holds {characters:,} characters, more than the "
+                             f"{MAX_METADATA:,} metadata may hold (nn.serialization.MAX_METADATA)")
+    _check_count(len(header), path)
     entries = []
     for name, info in header.items():
+        reading.what = f"tensor {name!r}"
         if not (isinstance(info, dict) and set(info) == {"dtype", "shape", "data_offsets"}):
             refuse(f"tensor {name!r} is not described by exactly dtype, shape and data_offsets")
         dtype_name, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
         if not isinstance(dtype_name, str) or dtype_name not in _SAFETENSORS_DTYPES:
             refuse(f"tensor {name!r} has dtype {str(dtype_name)[:40]!r}, which tinygrad_np does not read (it reads "
                    f"{', '.join(_SAFETENSORS_DTYPES)})")
-        if not (isinstance(shape, list) and len(shape) <= 32 and all(_whole(n) and n >= 0 for n in shape)):
-            refuse(f"tensor {name!r} has shape {str(shape)[:60]}, not a list of at most 32 whole numbers from 0")
+        itemsize = np.dtype(_SAFETENSORS_DTYPES[dtype_name]).itemsize
+        shape = _checked_shape(shape, itemsize, lambda reason, name=name: refuse(f"tensor {name!r} has {reason}"))
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(_whole(n) for n in offsets)
                 and 0 <= offsets[0] <= offsets[1]):
-            refuse(f"tensor {name!r} has data_offsets {str(offsets)[:60]}, not [start, end] with 0 <= start <= end")
+            refuse(f"tensor {name!r} has data_offsets {_short(offsets)}, not [start, end] with 0 <= start <= end")
         if offsets[1] > data_size:
             raise ModelFileError(f"{path}: not a complete .safetensors file (tensor {name!r} ends at byte "
                                  f"{offsets[1]:,} of the data, the file holds {data_size:,}: cut short?)")
-        needed = math.prod(shape) * np.dtype(_SAFETENSORS_DTYPES[dtype_name]).itemsize  # Python ints: no overflow
+        needed = math.prod(shape) * itemsize  # Python ints: no overflow
         if offsets[1] - offsets[0] != needed:
-            refuse(f"tensor {name!r} of shape {shape} and dtype {dtype_name} needs {needed:,} bytes, its "
+            refuse(f"tensor {name!r} of shape {list(shape)} and dtype {dtype_name} needs {needed:,} bytes, its "
                    f"data_offsets {offsets} hold {offsets[1] - offsets[0]:,}")
-        entries.append((name, (dtype_name, tuple(shape), offsets[0], offsets[1])))
+        entries.append((name, dtype_name, shape, offsets[0], offsets[1]))
+    reading.what = "its data offsets"
     end = 0
-    for name, (_, _, start, stop) in sorted(entries, key=lambda e: (e[1][2], e[1][3])):
+    for name, _, _, start, stop in sorted(entries, key=lambda e: (e[3], e[4])):
         if start != end:  # the format's rule: the tensors tile the data, in order, with nothing between
             refuse(f"tensor {name!r} starts at byte {start:,} of the data, where " + (
                 "the one before it still runs (they overlap)" if start < end else f"byte {end:,} is expected "
@@ -232,67 +377,119 @@ def _safetensors_entries(header: dict, data_size: int, path: str):
 
 
 def _read_tensor(f, dtype_name: str, shape: tuple[int, ...], nbytes: int, name: str, path: str) -> np.ndarray:
-    array = np.empty(shape, dtype=_SAFETENSORS_DTYPES[dtype_name])  # checked: nbytes is its size, within the file
-    if f.readinto(array.reshape(-1).view(np.uint8).data) != nbytes:
+    """The tensor's bytes (checked: ``nbytes`` is its size, within the file) read into the array that holds it,
+    a chunk at a time for bfloat16 (widened to float32 as it arrives)."""
+    def cut_short():
         raise ModelFileError(f"{path}: not a complete .safetensors file (tensor {name!r} is cut short)")
+
     if dtype_name == "BF16":
-        return (array.astype(np.uint32) << 16).view(np.float32)
+        wide = np.empty(math.prod(shape), dtype=np.uint32)
+        chunk = np.empty(min(len(wide), _CHUNK), dtype="<u2")
+        for start in range(0, len(wide), len(chunk)):
+            part = chunk[: min(len(chunk), len(wide) - start)]
+            if f.readinto(part.view(np.uint8).data) != part.nbytes:
+                cut_short()
+            np.left_shift(part, 16, out=wide[start: start + len(part)], dtype=np.uint32)
+        return wide.view(np.float32).reshape(shape)
+    array = np.empty(shape, dtype=_SAFETENSORS_DTYPES[dtype_name])
+    if nbytes and f.readinto(array.reshape(-1).view(np.uint8).data) != nbytes:
+        cut_short()
     if dtype_name == "BOOL" and array.view(np.uint8).max(initial=0) > 1:
         raise ModelFileError(f"{path}: not a valid .safetensors file (tensor {name!r} of dtype BOOL holds a byte "
                              "other than 0 and 1)")
     return array
 
 
-def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 # ---- reading .npz ----------------------------------------------------------------------------------------------
 # Deflate turns at most 1032 bytes into one, and a .npz member is stored or deflated: a member whose directory
 # entry claims more than that is lying, and is refused before anything is read.
 _DEFLATE_MOST = 1032
-_CHUNK = 1 << 20
+_NPY_MAGIC = b"\x93NUMPY"
+_NUMPYS_HEADER = re.compile(r"\{'descr': '([<>|=]?[A-Za-z][0-9]{0,12})', 'fortran_order': (True|False), "
+                            r"'shape': \(((?:[0-9]{1,20}, )*(?:[0-9]{1,20},?)?)\), \} *\n?")
 
 
-def _load_npz(path: str, data: bool = True) -> "OrderedDict[str, np.ndarray]":
-    """The arrays of a .npz, read member by member by their own names, within memory the members' data really
-    holds: each member's directory entry checked against the archive's size (stored or deflated only, and no
-    more than deflate can give), its .npy header against the entry, its data read in chunks (never allocated from
-    a claim) and checked to be exactly what the header says, its checksum verified. No pickle, ever."""
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as f:
-            magic = f.read(6)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
+def _read_npz(path: str, want: str, max_bytes: int | None, expect, reading: _Reading):
+    """The arrays (or their StoredArrays) and metadata of a .npz, within bounded memory and time: the zip
+    directory's entries counted (MAX_TENSORS) and each checked against the archive's size (stored or deflated
+    only, and no more than deflate can give), their claimed sizes together against the file's size plus
+    ``max_bytes``; then every member's .npy header read (by our own reader: a Python literal of at most
+    10,000 bytes, its shape checked before NumPy sees it) and checked against its entry; then, only for the
+    arrays, each member's data read into the array that holds it, a chunk at a time, its checksum verified. No
+    pickle, ever. ``want="metadata"`` reads the metadata's member alone."""
+    with _open(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        magic = f.read(6)
     if size == 0:
         raise ModelFileError(f"{path}: not a tinygrad_np model file (the file is empty)")
-    if magic == b"\x93NUMPY":
+    if magic == _NPY_MAGIC:
         raise ModelFileError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
                              "write model files with Module.save or tinygrad_np.nn.save")
     if not magic.startswith(b"PK"):
         raise ModelFileError(f"{path}: not a tinygrad_np model file (it is neither a .npz archive nor a NumPy "
                              "array file)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = [info for info in archive.infolist() if info.filename.endswith(".npy")]
-            names = [info.filename[:-len(".npy")] for info in infos]
-            if len(set(names)) != len(names):
-                twice = sorted({n for n in names if names.count(n) > 1})[0]
-                raise ModelFileError(f"{path}: not a tinygrad_np model file (it holds entry {twice!r} twice)")
-            for info, name in zip(infos, names, strict=True):
-                _check_directory_entry(info, name, size, path)
-            state: OrderedDict[str, np.ndarray] = OrderedDict()
-            for info, name in zip(infos, names, strict=True):
-                state[name] = _read_member(archive, info, name, path, data or name == METADATA)
-            return state
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, zlib.error, NotImplementedError,
-            RuntimeError, OverflowError, IndexError, KeyError, struct.error) as err:
-        raise ModelFileError(f"{path}: not a tinygrad_np model file ({_reason(err)})") from None
+    reading.what = "its zip directory"
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        _check_count(len(infos), path)
+        members = [(info, info.filename[:-len(".npy")]) for info in infos if info.filename.endswith(".npy")]
+        names = [name for _, name in members]
+        if len(set(names)) != len(names):
+            seen: set[str] = set()
+            twice = next(n for n in names if n in seen or seen.add(n))  # type: ignore[func-returns-value]
+            raise ModelFileError(f"{path}: not a tinygrad_np model file (it holds entry {twice!r} twice)")
+        for info, name in members:
+            _check_directory_entry(info, name, size, path)
+        if want == "arrays":
+            claimed = sum(info.file_size for info, _ in members)
+            allowed = size + (MAX_BYTES if max_bytes is None else max_bytes)
+            if claimed > allowed:
+                raise ModelFileError(
+                    f"{path}: its entries unpack to {claimed:,} bytes, more than the file's own {size:,} plus "
+                    f"max_bytes={allowed - size:,} that decompression may add; if the file is trusted and that is "
+                    "meant, pass a larger max_bytes")
+        headers, state = {}, {}
+        for info, name in members:
+            if want == "metadata" and name != METADATA:
+                continue
+            reading.what = f"entry {name!r}"
+            with archive.open(info) as member:
+                headers[name] = _npy_header(member, info, name, path)
+                if want == "arrays" and name != METADATA and headers[name][0].nbytes <= _SMALL:
+                    state[name] = _read_data(member, *headers[name][:2], name, path)  # no second opening
+        metadata = {}
+        if METADATA in headers:
+            reading.what = f"entry {METADATA!r}"
+            metadata = _npz_metadata(archive, next(info for info, name in members if name == METADATA),
+                                     headers.pop(METADATA), path)
+        stored = {name: header[0] for name, header in headers.items()}
+        _check_expected(stored, expect, path)
+        if want != "arrays":
+            return stored, metadata
+        arrays: OrderedDict[str, np.ndarray] = OrderedDict()
+        for info, name in members:
+            if name in headers:
+                reading.what = f"entry {name!r}"
+                arrays[name] = state[name] if name in state else _read_member(archive, info, *headers[name], name,
+                                                                              path)
+    return arrays, metadata
+
+
+def _npz_metadata(archive: zipfile.ZipFile, info: zipfile.ZipInfo, header: tuple[StoredArray, bool, int],
+                  path: str) -> dict[str, str]:
+    """The metadata entry: one string (as save writes it) of at most MAX_METADATA characters, checked from its
+    header before it is read, then its JSON."""
+    stored = header[0]
+    if stored.shape != () or stored.dtype.kind not in "US":
+        raise ModelFileError(f"{path}: its {METADATA} entry is not the JSON text that save writes (it holds "
+                             f"{stored.dtype} of shape {stored.shape})")
+    characters = stored.dtype.itemsize // (4 if stored.dtype.kind == "U" else 1)
+    if characters > MAX_METADATA:
+        raise ModelFileError(f"{path}: its {METADATA} entry holds {characters:,} characters, more than the "
+                             f"{MAX_METADATA:,} metadata may hold (nn.serialization.MAX_METADATA)")
+    text = _read_member(archive, info, stored, header[1], header[2], METADATA, path)[()]
+    return _parsed_metadata(text.decode("utf-8") if isinstance(text, bytes) else str(text), path,
+                            f"{METADATA} entry")
 
 
 def _check_directory_entry(info: zipfile.ZipInfo, name: str, size: int, path: str) -> None:
@@ -313,41 +510,79 @@ def _check_directory_entry(info: zipfile.ZipInfo, name: str, size: int, path: st
                "(its directory lies about sizes)")
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, path: str, data: bool) -> np.ndarray:
+def _npy_header(member, info: zipfile.ZipInfo, name: str, path: str) -> tuple[StoredArray, bool, int]:
+    """``(StoredArray, fortran_order, header length)`` of a .npy member, read and checked by us rather than by
+    NumPy, whose reader lets a bool through as a dimension and raises tokenize's errors on a header cut short."""
     def refuse(reason):
         raise ModelFileError(f"{path}: not a tinygrad_np model file: entry {name!r} cannot be read ({reason})")
 
+    def exactly(count):
+        data = member.read(count)
+        if len(data) != count:
+            refuse(f"its .npy header is cut short: {len(data)} of {count} bytes")
+        return data
+
+    prefix = exactly(8)
+    if prefix[:6] != _NPY_MAGIC:
+        refuse("it is not a .npy array")
+    version = (prefix[6], prefix[7])
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        refuse(f"it is a .npy file of version {version}, which tinygrad_np does not read")
+    length_bytes = 2 if version == (1, 0) else 4
+    length = int.from_bytes(exactly(length_bytes), "little")
+    if length > _NPY_HEADER_MOST:
+        refuse(f"its .npy header claims {length:,} bytes, more than the {_NPY_HEADER_MOST:,} NumPy allows")
+    try:
+        text = exactly(length).decode("latin1" if version != (3, 0) else "utf-8")
+        written = _NUMPYS_HEADER.fullmatch(text)  # what np.save writes, read fast; any other spelling, slowly
+        header: Any = ast.literal_eval(text) if written is None else {
+            "descr": written[1], "fortran_order": written[2] == "True",
+            "shape": tuple(int(n) for n in written[3].replace(",", " ").split())}
+    except ModelFileError:
+        raise
+    except Exception:  # noqa: BLE001 - SyntaxError, ValueError, MemoryError, RecursionError: not a literal
+        refuse("its .npy header is not the dict of descr, fortran_order and shape that NumPy writes")
+    if not (isinstance(header, dict) and set(header) == {"descr", "fortran_order", "shape"}
+            and isinstance(header["descr"], str) and isinstance(header["fortran_order"], bool)):
+        refuse("its .npy header is not the dict of descr, fortran_order and shape that NumPy writes")
+    try:
+        dtype = np.dtype(header["descr"])
+    except Exception:  # noqa: BLE001 - TypeError, ValueError, SyntaxError for the descriptions NumPy refuses
+        dtype = None
+    if dtype is None or dtype.hasobject or dtype.kind not in "biufcUS":  # (load_state_dict refuses text for numbers)
+        refuse(f"it holds dtype {header['descr'][:40]!r}, neither numbers nor text, and nothing is unpickled")
+    assert dtype is not None
+    shape = _checked_shape(header["shape"], dtype.itemsize, lambda reason: refuse(f"its header has {reason}"))
+    stored = StoredArray(shape, dtype)
+    header_end = len(prefix) + length_bytes + length
+    if header_end + stored.nbytes != info.file_size:
+        refuse(f"its header claims shape {shape} of {dtype} ({stored.nbytes:,} bytes) but it holds "
+               f"{max(0, info.file_size - header_end):,} bytes of data")
+    return stored, header["fortran_order"], header_end
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, stored: StoredArray, fortran_order: bool,
+                 header_end: int, name: str, path: str) -> np.ndarray:
     with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        if version not in ((1, 0), (2, 0), (3, 0)):
-            refuse(f"it is a .npy file of version {version}, which tinygrad_np does not read")
-        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                       else np.lib.format.read_array_header_2_0)
-        shape, fortran_order, dtype = read_header(member)  # NumPy bounds the header's length
-        if dtype.hasobject or dtype.kind not in "biufcUS":  # (load_state_dict then refuses text where numbers go)
-            refuse(f"it holds dtype {dtype}, neither numbers nor text, and nothing is unpickled")
-        needed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
-        header_end = member.tell()
-        if header_end + needed != info.file_size:
-            refuse(f"its header claims shape {shape} of {dtype} ({needed:,} bytes) but it holds "
-                   f"{max(0, info.file_size - header_end):,} bytes of data")
-        if not data:
-            return np.broadcast_to(np.zeros((), dtype), shape)
-        raw = bytearray()
-        while len(raw) < needed:  # grows with what really arrives: a claim allocates nothing
-            chunk = member.read(min(_CHUNK, needed - len(raw)))
-            if not chunk:
-                refuse(f"it is cut short: {len(raw):,} of {needed:,} bytes")
-            raw += chunk
-        if member.read(1):  # (and at its end, zipfile checks the member's CRC)
-            refuse(f"it holds more than the {needed:,} bytes its header claims")
-    array = np.frombuffer(raw, dtype=dtype) if needed else np.zeros(0, dtype=dtype)
-    return array.reshape(shape, order="F" if fortran_order else "C")
+        member.read(header_end)  # checked already
+        return _read_data(member, stored, fortran_order, name, path)
 
 
-def _reason(err: BaseException) -> str:
-    if isinstance(err, zipfile.BadZipFile):
-        return f"not a complete .npz archive: truncated, damaged, or another kind of file ({str(err)[:80]})"
-    if isinstance(err, (EOFError, zlib.error)):
-        return "the file is damaged or was not fully written"
-    return str(err)[:200] or type(err).__name__
+def _read_data(member, stored: StoredArray, fortran_order: bool, name: str, path: str) -> np.ndarray:
+    """A member's array: its data (its size checked against the directory entry already) read into the array
+    that holds it, a chunk at a time; then one more read, which makes zipfile check the member's CRC."""
+    def refuse(reason):
+        raise ModelFileError(f"{path}: not a tinygrad_np model file: entry {name!r} cannot be read ({reason})")
+
+    flat = np.empty(math.prod(stored.shape), dtype=stored.dtype)
+    if stored.nbytes:
+        view = flat.view(np.uint8).data
+        done = 0
+        while done < len(view):
+            got = member.readinto(view[done: done + _CHUNK])
+            if not got:
+                refuse(f"it is cut short: {done:,} of {len(view):,} bytes")
+            done += got
+    if member.read(1):
+        refuse(f"it holds more than the {stored.nbytes:,} bytes its header claims")
+    return flat.reshape(stored.shape, order="F" if fortran_order else "C")

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Optimizer, Params
+from .optimizer import Optimizer, Params
 
 
 class Adadelta(Optimizer):

@@ -21,7 +21,7 @@ import numpy as np
 from ..core.grad_mode import enable_grad
 from ..core.jit_seam import refuse_in_trace
 from ..core.tensor import bump_versions
-from . import Optimizer, Params
+from .optimizer import Optimizer, Params
 
 Closure = Callable[[], Any]
 

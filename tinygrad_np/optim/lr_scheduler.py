@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..core.jit_seam import replayable
-from . import CosineLR, LambdaLR, LRSchedule, Optimizer
+from .optimizer import Optimizer
+from .schedules import CosineLR, LambdaLR, LRSchedule
 
 __all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau", "LambdaLR", "CosineLR",
            "LRSchedule"]

@@ -1,0 +1,595 @@
+"""The model-file breaks an independent attacker found after issue 28 (numbered as in its report), each
+rebuilt from its reproducer and failing on the code before the fix: every loader either loads correctly or raises
+ModelFileError naming the file and the part that is wrong, within a stated bound on memory and time, and nothing
+it loads into is changed on failure.
+
+The bounds (each a constant a user can raise, named in the error that enforces it): nn.load's ``max_bytes`` (what
+decompression may add to a .npz, MAX_BYTES = 400 MB), nn.serialization's MAX_HEADER, MAX_METADATA and MAX_TENSORS,
+nn.architecture's MAX_PARAMETERS, MAX_LAYERS, MAX_ACTIVATION, MAX_OPERATIONS and MAX_POOL_WINDOWS. Memory is
+measured with tracemalloc (NumPy reports its arrays to it), and, for the one case about running out of it, under
+an address-space limit in a child process.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from model_file_craft import (
+    MB,
+    deflated,
+    metadata_member,
+    npy,
+    npy_header,
+    peak_memory,
+    safetensors_bytes,
+    stored,
+    write_zip,
+    zeros_array_bomb,
+    zeros_bomb,
+)
+
+import tinygrad_np as tg
+from tinygrad_np import nn
+from tinygrad_np.nn import ModelFileError
+from tinygrad_np.nn import serialization as S
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples"))
+import mnist_dnn  # noqa: E402
+import predict  # noqa: E402
+
+LOADERS = {"nn.load": nn.load, "nn.load_metadata": nn.load_metadata, "nn.stored_shapes": nn.stored_shapes,
+           "nn.stored_arrays": lambda path: nn.stored_arrays(path), "mnist_dnn.load_model": mnist_dnn.load_model,
+           "predict.load_any_model": predict.load_any_model,
+           "Module.load": lambda path: nn.Linear(3, 2).load(path)}
+# A .npz's metadata is one member: load_metadata reads it alone, and a broken member beside it is no concern of its.
+NPZ_LOADERS = {k: v for k, v in LOADERS.items() if k != "nn.load_metadata"}
+
+
+def refused_by_every_loader(path, loaders=LOADERS, budget=4 * MB, fragment=""):
+    """Each loader raises ModelFileError naming ``path`` (and ``fragment``), within ``budget`` bytes."""
+    for name, loader in loaders.items():
+        result, peak = peak_memory(lambda loader=loader: loader(path))
+        assert isinstance(result, ModelFileError), (name, repr(result))
+        assert str(result).startswith(f"{path}: ") and fragment in str(result), (name, str(result))
+        assert peak < budget, (name, peak)
+
+
+def mnist_dnn_file(tmp_path, name="model.npz", hidden=4, **metadata):
+    """A real mnist_dnn.py model file (a 784-hidden-10 MLP), with ``metadata`` over what save_model writes."""
+    model = mnist_dnn.MLP(hidden, rng=0)
+    recorded = {"model": "mnist_dnn.MLP", "hidden": str(hidden), "input_shape": "[784]", "input_mean": "0.1307",
+                "input_std": "0.3081"}
+    recorded.update(metadata)
+    path = tmp_path / name
+    if name.endswith(".safetensors"):
+        nn.save(model.pytorch_state_dict(), path, {k: v for k, v in recorded.items() if v is not None})
+    else:
+        model.save(path, {k: v for k, v in recorded.items() if v is not None})
+    return path
+
+
+SEQ = "Sequential"
+DNN_METADATA = {"model": "mnist_dnn.MLP", "hidden": "4", "input_mean": "0.1307", "input_std": "0.3081"}
+
+
+def architecture_file(tmp_path, spec, name="arch.npz", state=None, dtype=np.float32, **metadata):
+    """A model file as mnist_cnn.py writes one: the weights ``spec`` implies (zeros, or ``state``) and its
+    architecture, input normalisation and input shape in the metadata. The shapes come from walking the spec
+    here, not from nn.architecture, so that specs it refuses can be written too."""
+    recorded = {"model": "architecture", "architecture": spec if isinstance(spec, str) else json.dumps(spec),
+                "input_mean": "0.1307", "input_std": "0.3081", "input_shape": "[1, 28, 28]"}
+    recorded.update(metadata)
+    path = tmp_path / name
+    nn.save({k: np.asarray(v, dtype) for k, v in (state or {}).items()}, path, recorded)
+    return path
+
+
+# ---- 1. a zero-size tensor with a huge dimension ------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [[0, 2**62], [2**63 - 1, 2**63 - 1, 0], [2**64, 0], [0] * 33])
+def test_1_a_safetensors_tensor_of_no_elements_but_huge_dimensions_is_our_error(tmp_path, shape):
+    """Before: NumPy's bare ValueError ("array is too big", "iterator is too large", "Maximum allowed dimension
+    exceeded") from every loader, not naming the file."""
+    path = tmp_path / "empty_but_huge.safetensors"
+    path.write_bytes(safetensors_bytes({"w": {"dtype": "F32", "shape": shape, "data_offsets": [0, 0]}}))
+    refused_by_every_loader(path, fragment="tensor 'w' has shape")
+
+
+@pytest.mark.parametrize("shape", [(0, 2**62), (2**64, 0), (0,) * 33])
+def test_1_the_same_shapes_in_an_npz_are_our_error_too(tmp_path, shape):
+    path = write_zip(tmp_path / "empty_but_huge.npz", [stored("W1.npy", npy_header("<f4", shape)),
+                                                       metadata_member(DNN_METADATA)])
+    refused_by_every_loader(path, NPZ_LOADERS, fragment="entry 'W1' cannot be read (its header has shape")
+
+
+def test_1_zero_size_tensors_of_sensible_shapes_still_load(tmp_path):
+    path = tmp_path / "empty.safetensors"
+    path.write_bytes(safetensors_bytes({"w": {"dtype": "F32", "shape": [0, 2**20], "data_offsets": [0, 0]}}))
+    assert nn.load(path)["w"].shape == (0, 2**20) and nn.stored_shapes(path) == {"w": (0, 2**20)}
+    write_zip(tmp_path / "empty.npz", [stored("w.npy", npy_header("<f4", (3, 0, 2**20)))])
+    assert nn.load(tmp_path / "empty.npz")["w"].shape == (3, 0, 2**20)
+
+
+# ---- 2 and 3. a .npy header with a bool for a dimension, or cut short -------------------------------------------
+@pytest.mark.parametrize("text, fragment", [
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (True,), }", "its header has shape [True]"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (1, True), }", "its header has shape [1, True]"),
+    ("{'descr': ", "its .npy header is not the dict"),
+    ("{'descr': '''<f4", "its .npy header is not the dict"),
+    ("{'descr': '<f4', 'fortran_order': 0, 'shape': (1,), }", "its .npy header is not the dict"),
+    ("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", "its .npy header is not the dict"),
+    ("{'descr': 'O', 'fortran_order': False, 'shape': (1,), }", "neither numbers nor text"),
+    ("{'descr': '<U99999999999', 'fortran_order': False, 'shape': (1,), }", "neither numbers nor text"),
+    ("(" * 5000, "its .npy header is not the dict"),
+], ids=["true", "one-true", "unclosed-brace", "unclosed-quotes", "int-order", "structured", "object", "huge-text",
+        "nested"])
+def test_2_3_an_npy_header_numpy_would_trip_on_is_our_error(tmp_path, text, fragment):
+    """Before: TypeError "an integer is required" (a bool for a dimension) and tokenize.TokenError (a header cut
+    short) from every loader, Module.load included. The header is now read by our own reader."""
+    path = write_zip(tmp_path / "header.npz", [stored("W1.npy", npy_header(text=text) + b"\0" * 4),
+                                              metadata_member(DNN_METADATA)])
+    refused_by_every_loader(path, NPZ_LOADERS, fragment=fragment)
+    assert nn.load_metadata(path) == DNN_METADATA  # it reads that member alone
+
+
+def test_2_a_cut_short_npy_prefix_is_our_error(tmp_path):
+    for data in (b"\x93NUM", b"\x93NUMPY\x01\x00\x10", b"\x93NUMPY\x02\x00" + (10**6).to_bytes(4, "little"),
+                 b"\x93NUMPY\x09\x00\x00\x00", b"not a npy"):
+        path = write_zip(tmp_path / "prefix.npz", [stored("w.npy", data)])
+        refused_by_every_loader(path, {"nn.load": nn.load, "nn.stored_shapes": nn.stored_shapes},
+                                fragment="entry 'w' cannot be read")
+
+
+# ---- 4. an mnist_dnn hidden size that is not a whole number --------------------------------------------------------
+@pytest.mark.parametrize("hidden", ["inf", "Infinity", "1e309", "nan", "9" * 5000, "4.0", "-4", "0", " 4", "٤"])
+def test_4_a_hidden_size_that_is_not_a_whole_number_is_refused_naming_it(tmp_path, hidden):
+    """Before: OverflowError from int(float("inf")) in load_model and load_any_model (a traceback from
+    predict.py), and for "nan" a ValueError not naming the file."""
+    path = mnist_dnn_file(tmp_path, hidden=4)
+    nn.save(nn.load(path), path, dict(nn.load_metadata(path), hidden=hidden))
+    for loader in (mnist_dnn.load_model, predict.load_any_model):
+        with pytest.raises(ModelFileError, match=f"^{path}: its metadata's hidden is .*not a number of hidden units"):
+            loader(path)
+
+
+def test_4_and_5_predict_py_says_so_in_one_line_without_a_traceback(tmp_path):
+    path = mnist_dnn_file(tmp_path, hidden=4)
+    nn.save(nn.load(path), path, dict(nn.load_metadata(path), hidden="inf"))
+    empty = architecture_file(tmp_path, {"type": SEQ, "layers": []}, name="empty.npz")
+    image = tmp_path / "digit.png"
+    from PIL import Image
+
+    digit = np.full((28, 28), 255, np.uint8)
+    digit[6:22, 12:16] = 0
+    Image.fromarray(digit).save(image)
+    for model, fragment in ((path, "its metadata's hidden is 'inf'"), (empty, "gives [1, 28, 28] for each image")):
+        result = subprocess.run([sys.executable, str(ROOT / "examples" / "predict.py"), str(model), str(image)],
+                                capture_output=True, text=True, timeout=120)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, result.stderr
+        assert lines[0].startswith(f"predict.py: error: {model}: ") and fragment in lines[0], result.stderr
+
+
+# ---- 5. an architecture whose output is not the 10 scores ----------------------------------------------------------
+CONV_1_10 = {"type": "Conv2d", "in_channels": 1, "out_channels": 10, "kernel_size": [1, 1], "stride": 1,
+             "padding": 0, "dilation": 1, "groups": 1, "bias": True}
+
+
+@pytest.mark.parametrize("spec, state, fragment", [
+    ({"type": SEQ, "layers": []}, {}, "gives [1, 28, 28] for each image, not the 10 scores"),
+    ({"type": SEQ}, {}, "cannot be built: build: layers is missing"),
+    ({"type": SEQ, "layers": [CONV_1_10]}, {"0.weight": np.zeros((10, 1, 1, 1)), "0.bias": np.zeros(10)},
+     "gives [10, 28, 28] for each image, not the 10 scores"),
+    ({"type": SEQ, "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 784, "out_features": 3}]},
+     {"1.weight": np.zeros((3, 784)), "1.bias": np.zeros(3)}, "gives [3] for each image"),
+    ({"type": SEQ, "layers": [{"type": "Linear", "in_features": 784, "out_features": 10}]},
+     {"0.weight": np.zeros((10, 784)), "0.bias": np.zeros(10)}, "(Linear) takes 784 features on its input's last "
+                                                                "axis; its input is (1, 28, 28)"),
+])
+def test_5_an_architecture_predict_cannot_read_digits_with_is_refused_before_it_is_built(tmp_path, spec, state,
+                                                                                        fragment):
+    """Before: each was built and loaded, and predict.py died with IndexError (p[top[0]]) on the first image."""
+    path = architecture_file(tmp_path, spec, state=state)
+    result, peak = peak_memory(lambda: predict.load_any_model(path))
+    assert isinstance(result, ModelFileError) and str(result).startswith(f"{path}: ") and fragment in str(result), \
+        str(result)
+    assert peak < 2 * MB, peak
+
+
+# ---- 6. running out of memory within the bounds: our error, naming the file -----------------------------------------
+CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
+import tinygrad_np.nn as nn
+try:
+    nn.load(sys.argv[1], max_bytes=2 * 10**9)
+    print("loaded")
+except nn.ModelFileError as err:
+    print("ModelFileError:", err)
+except BaseException as err:
+    print("other:", type(err).__name__, err)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="an address-space limit (RLIMIT_AS)")
+def test_6_memory_running_out_while_reading_is_our_error_naming_the_file(tmp_path):
+    """Before: under a 2 GB limit, a bare MemoryError ("Unable to allocate output buffer") with no file name. The
+    child's address space is limited to what it uses after importing plus 100 MB, and the file (0.3 MB) holds a
+    300 MB array: within the max_bytes it is given, beyond the memory it has."""
+    path = write_zip(tmp_path / "big.npz", [zeros_array_bomb("w.npy", (75_000_000,))])
+    probe = subprocess.run([sys.executable, "-c", "import resource, tinygrad_np.nn\n"
+                            "print(int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize())"],
+                           capture_output=True, text=True, check=True)
+    limit = int(probe.stdout) + 100 * MB
+    result = subprocess.run([sys.executable, "-c", CHILD, str(path), str(limit)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.startswith(f"ModelFileError: {path}: not enough memory to read entry 'w'"), \
+        (result.stdout, result.stderr)
+
+
+# ---- 7. deflate bombs: a .npz member unpacks to at most the file's size plus max_bytes ------------------------------
+def test_7_a_deflate_bomb_is_refused_from_its_directory_before_anything_is_unpacked(tmp_path):
+    """The fast twin of the test below: a 40 MB member of zeros in a 40 KB file, nn.load(max_bytes=1 MB)."""
+    path = write_zip(tmp_path / "bomb.npz", [zeros_array_bomb("w.npy", (10_000_000,))])
+    assert path.stat().st_size < 100_000
+    result, peak = peak_memory(lambda: nn.load(path, max_bytes=MB))
+    assert isinstance(result, ModelFileError) and str(result).startswith(
+        f"{path}: its entries unpack to 40,000,128 bytes, more than the file's own ") and \
+        "plus max_bytes=1,048,576 that decompression may add; if the file is trusted and that is meant, pass a " \
+        "larger max_bytes" in str(result), str(result)
+    assert peak < MB, peak
+    result, peak = peak_memory(lambda: nn.Linear(3, 2).load(path, max_bytes=MB))
+    assert isinstance(result, ModelFileError) and "unpack to 40,000,128 bytes" in str(result) and peak < MB
+    state, peak = peak_memory(lambda: nn.load(path, max_bytes=40 * MB))  # raised: it loads, in what it holds
+    assert state["w"].shape == (10_000_000,) and not state["w"].any()
+    assert 40_000_000 <= peak < 40_000_000 + 4 * MB, peak  # the array, and a chunk being read into it
+
+
+@pytest.mark.slow
+def test_7_the_attackers_bomb_is_refused_at_the_default_bound(tmp_path):
+    """The reproducer's file: three deflated 900 MB members of zeros, 2.6 MB in all. Before: nn.load took 2.9 GB
+    and succeeded. Now: refused from the zip directory, reading nothing, at the default max_bytes (400 MB)."""
+    path = write_zip(tmp_path / "bomb.npz", [zeros_bomb(f"{k}.npy", npy_header("<f4", (225_000_000,)), 900_000_000)
+                                             for k in "abc"])
+    assert path.stat().st_size < 3 * MB
+    for loader in (nn.load, lambda p: nn.Linear(3, 2).load(p)):
+        result, peak = peak_memory(lambda loader=loader: loader(path))
+        assert isinstance(result, ModelFileError) and "more than the file's own" in str(result), str(result)
+        assert peak < MB, peak
+    assert nn.stored_shapes(path) == {k: (225_000_000,) for k in "abc"}  # reads the headers alone
+
+
+def test_7_a_metadata_bomb_is_refused_from_its_header_by_every_reader(tmp_path):
+    """Before: a 0.39 MB file whose __metadata__ unpacked to a 100M-character string took 1 GB in load_metadata and
+    stored_shapes. Now: MAX_METADATA characters (4 Mi) at most, checked from the entry's .npy header."""
+    text = json.dumps({"k": "a" * S.MAX_METADATA})
+    path = write_zip(tmp_path / "meta.npz", [stored("w.npy", npy(np.zeros(4, np.float32))),
+                                             deflated("__metadata__.npy", npy(np.array(text)))])
+    assert path.stat().st_size < 100_000
+    refused_by_every_loader(path, budget=MB, fragment=f"its __metadata__ entry holds {len(text):,} characters, more "
+                                                      "than the 4,194,304 metadata may hold "
+                                                      "(nn.serialization.MAX_METADATA)")
+
+
+def test_7_the_bounds_are_read_when_a_loader_runs_so_a_user_can_raise_them(tmp_path, monkeypatch):
+    path = mnist_dnn_file(tmp_path)
+    monkeypatch.setattr(S, "MAX_METADATA", 10)
+    with pytest.raises(ModelFileError, match=r"more than the 10 metadata may hold"):
+        nn.load_metadata(path)
+    monkeypatch.setattr(S, "MAX_METADATA", 1000)
+    monkeypatch.setattr(S, "MAX_TENSORS", 3)
+    with pytest.raises(ModelFileError, match=r"holds 5 entries, more than the 3 a model file may hold "
+                                             r"\(nn.serialization.MAX_TENSORS\)"):
+        nn.load(path)
+
+
+# ---- 8. a small mnist_dnn file claiming a huge hidden size, stored honestly ----------------------------------------
+def dnn_bomb(tmp_path, hidden, descr="<f4"):
+    metadata = {"model": "mnist_dnn.MLP", "hidden": str(hidden), "input_mean": "0.1307", "input_std": "0.3081"}
+    return write_zip(tmp_path / f"dnn_{hidden}.npz", [
+        zeros_array_bomb("W1.npy", (784, hidden), descr), zeros_array_bomb("b1.npy", (hidden,), descr),
+        zeros_array_bomb("W2.npy", (hidden, 10), descr), zeros_array_bomb("b2.npy", (10,), descr),
+        metadata_member(metadata)])
+
+
+def test_8_mnist_dnn_load_model_has_the_parameter_bound_too(tmp_path):
+    """Before: no bound on this path; the reproducer's 0.93 MB file (hidden 300,000: 235M values) took 3.58 GB and
+    55 s. Here the same at a bound of 1M values: hidden 2,000 is 1.6M values, refused before MLP(2000) is made."""
+    path = dnn_bomb(tmp_path, 2000)
+    result, peak = peak_memory(lambda: mnist_dnn.load_model(path, max_parameters=10**6))
+    assert isinstance(result, ModelFileError) and str(result).startswith(
+        f"{path}: its network holds 1,590,010 values, stored in 6,360,040 bytes, more than max_parameters=1,000,000 "
+        "values"), str(result)
+    assert peak < MB, peak
+    result, peak = peak_memory(lambda: predict.load_any_model(path, max_parameters=10**6))
+    assert isinstance(result, ModelFileError) and "more than max_parameters=1,000,000" in str(result) and peak < MB
+    model, peak = peak_memory(lambda: mnist_dnn.load_model(path, max_parameters=2 * 10**6)[0])  # raised: it loads
+    assert model.W1.shape == (784, 2000) and peak < 3 * 4 * 1_590_010 + 2 * MB, peak
+
+
+@pytest.mark.slow
+def test_8_the_attackers_hidden_size_is_refused_at_the_default_bound(tmp_path):
+    path = dnn_bomb(tmp_path, 300_000)
+    assert path.stat().st_size < 2 * MB
+    started = time.perf_counter()
+    result, peak = peak_memory(lambda: mnist_dnn.load_model(path))
+    assert isinstance(result, ModelFileError) and "more than max_parameters=100,000,000" in str(result), str(result)
+    assert peak < MB and time.perf_counter() - started < 10, peak
+
+
+# ---- 9. float64 weights counted at the memory they take -------------------------------------------------------------
+@pytest.mark.parametrize("descr", ["<f4", "<f8"])
+def test_9_float64_weights_count_twice_against_the_parameter_bound(tmp_path, descr):
+    """Before: the bound counted values, and a file of float64 weights just under it took 1.96 GB, 5 times the
+    400 MB it implies. Now the stored bytes count: 4 x max_parameters at most, so float64 halves the values."""
+    spec = {"type": SEQ, "layers": [{"type": "Flatten", "start_dim": 1, "end_dim": -1},
+                                    {"type": "Linear", "in_features": 784, "out_features": 10, "bias": True}]}
+    path = write_zip(tmp_path / "f.npz", [zeros_array_bomb("1.weight.npy", (10, 784), descr),
+                                          zeros_array_bomb("1.bias.npy", (10,), descr),
+                                          metadata_member({"model": "architecture", "architecture": json.dumps(spec),
+                                                           "input_mean": "0.1", "input_std": "0.3",
+                                                           "input_shape": "[1, 28, 28]"})])
+    result, peak = peak_memory(lambda: predict.load_any_model(path, max_parameters=10_000))
+    if descr == "<f4":
+        assert isinstance(result, tuple) and result[0](tg.Tensor(np.zeros((1, 1, 28, 28), np.float32))).shape == (1, 10)
+    else:
+        assert isinstance(result, ModelFileError) and "its network holds 7,850 values, stored in 62,800 bytes, more " \
+            "than max_parameters=10,000 values (of float32, 4 bytes each: a float64 array counts twice)" in str(result)
+    assert peak < 2 * MB, peak
+
+
+def test_9_what_load_any_model_takes_is_bounded_by_the_parameter_bound(tmp_path):
+    """A file as large as the bound allows, float32: loading it takes the model (4 bytes a value), its weights'
+    initialisation (8 bytes a value while drawn) and the arrays read (4), 3 x 4 x max_parameters at most."""
+    spec = {"type": SEQ, "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 784, "out_features": 1000},
+                                    {"type": "ReLU"}, {"type": "Linear", "in_features": 1000, "out_features": 10}]}
+    values = 784_000 + 1000 + 10_000 + 10
+    state = {"1.weight": np.zeros((1000, 784)), "1.bias": np.zeros(1000), "3.weight": np.zeros((10, 1000)),
+             "3.bias": np.zeros(10)}
+    path = architecture_file(tmp_path, spec, state=state)
+    result, peak = peak_memory(lambda: predict.load_any_model(path, max_parameters=values))
+    assert isinstance(result, tuple), result
+    assert peak < 3 * 4 * values + MB, (peak, 3 * 4 * values)
+    result, _ = peak_memory(lambda: predict.load_any_model(path, max_parameters=values - 1))
+    assert isinstance(result, ModelFileError) and f"more than max_parameters={values - 1:,}" in str(result)
+
+
+# ---- 10. many layers ------------------------------------------------------------------------------------------------
+def test_10_more_layers_than_the_bound_are_refused_before_anything_is_built(tmp_path):
+    """Before: a 353 KB file describing 1,000,000 Identity layers loaded in 88 s and 974 MB. Now at most
+    MAX_LAYERS (10,000), and the metadata that could describe more is MAX_METADATA characters at most."""
+    for layers in (nn.architecture.MAX_LAYERS, 150_000):  # 150,000: as many as MAX_METADATA has room for
+        spec = json.dumps({"type": SEQ, "layers": [{"type": "Identity"}] * layers}, separators=(",", ":"))
+        path = architecture_file(tmp_path, spec, name=f"layers_{layers}.npz")
+        started = time.perf_counter()
+        result, peak = peak_memory(lambda path=path: predict.load_any_model(path))
+        assert isinstance(result, ModelFileError) and str(result).startswith(f"{path}: its metadata's architecture "), \
+            str(result)
+        assert "more than 10,000 layers (MAX_LAYERS)" in str(result) or layers < 10_000, str(result)
+        assert peak < 30 * len(spec) + 2 * MB and time.perf_counter() - started < 10, (peak, len(spec))
+
+
+# ---- 11. an architecture within every bound of its parameters that asks inference for gigabytes ---------------------
+def conv(padding, **fields):
+    return {"type": "Conv2d", "in_channels": 1, "out_channels": 1, "kernel_size": [1, 1], "stride": 1,
+            "padding": padding, "dilation": 1, "groups": 1, "bias": True, **fields}
+
+
+TAIL = [{"type": "AdaptiveAvgPool2d", "output_size": 1}, {"type": "Flatten", "start_dim": 1, "end_dim": -1},
+        {"type": "Linear", "in_features": 1, "out_features": 10, "bias": True}]
+TAIL_STATE = {"3.weight": np.zeros((10, 1)), "3.bias": np.zeros(10)}
+
+
+@pytest.mark.parametrize("first, fragment", [
+    (conv(8000), "its padded input would hold 256,896,784 values for one example (shape (1, 16028, 16028)), more "
+                 "than max_activation=10,000,000"),
+    (conv(20000), "its padded input would hold 1,602,240,784 values"),
+    ({"type": "AdaptiveAvgPool2d", "output_size": 30000}, "would compute 900,000,000 windows one at a time, more "
+                                                          "than MAX_POOL_WINDOWS=10,000"),
+    (conv(0, kernel_size=[1, 1], out_channels=1, dilation=[1, 1], stride=1), None),
+])
+def test_11_an_architecture_whose_forward_would_take_gigabytes_is_refused_from_its_shapes(tmp_path, first, fragment):
+    """Before: a 3.4 KB file with Conv2d(padding=8000) made predict.py take 3.1 GB (padding 20,000 asked for
+    6 GiB) and AdaptiveAvgPool2d(30000) ran past a minute. nn.architecture.output_shape follows one image through
+    the layers, making nothing."""
+    state = dict(TAIL_STATE)
+    if first["type"] == "Conv2d":
+        state.update({"0.weight": np.zeros((1, 1, 1, 1)), "0.bias": np.zeros(1)})
+    path = architecture_file(tmp_path, {"type": SEQ, "layers": [first, *TAIL]}, state=state)
+    result, peak = peak_memory(lambda: predict.load_any_model(path))
+    if fragment is None:  # the same file with padding 0 is a (useless) model predict.py reads
+        assert isinstance(result, tuple), result
+    else:
+        assert isinstance(result, ModelFileError) and str(result).startswith(
+            f"{path}: its metadata's architecture cannot run on a [1, 28, 28] image: output_shape: layers[0] ") \
+            and fragment in str(result), str(result)
+        assert peak < MB, peak
+
+
+def test_11_the_bounds_on_activations_and_work_are_stated_and_raisable():
+    wide = {"type": SEQ, "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 784, "out_features": 4000},
+                                    {"type": "Linear", "in_features": 4000, "out_features": 10}]}
+    assert nn.architecture.output_shape(wide, (1, 28, 28)) == (10,)
+    with pytest.raises(ValueError, match=r"layers\[2\] \(Linear\): the forward would take more than "
+                                         r"max_operations=3,150,000 multiply-adds for one example"):
+        nn.architecture.output_shape(wide, (1, 28, 28), max_operations=3_150_000)
+    with pytest.raises(ValueError, match=r"layers\[1\] \(Linear\): its output would hold 4,000 values for one example "
+                                         r"\(shape \(4000,\)\), more than max_activation=1,000"):
+        nn.architecture.output_shape(wide, (1, 28, 28), max_activation=1000)
+    assert (nn.architecture.MAX_ACTIVATION, nn.architecture.MAX_OPERATIONS, nn.architecture.MAX_LAYERS) == (
+        10_000_000, 10_000_000_000, 10_000)
+
+
+# ---- 12. an unexpected tensor is refused from the headers, before it is unpacked -----------------------------------
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_12_an_unexpected_tensor_is_refused_before_it_is_read(tmp_path, suffix):
+    """Before: the mnist_dnn file plus one unexpected 1 GB deflated tensor (3.5 MB in all) was unpacked (1.1 GB)
+    before "unexpected junk". Here a 40 MB one: nothing of it is read by load_model, load_any_model or
+    Module.load."""
+    model = mnist_dnn.MLP(4, rng=0)
+    metadata = {"model": "mnist_dnn.MLP", "hidden": "4", "input_mean": "0.1307", "input_std": "0.3081"}
+    path = tmp_path / f"junk{suffix}"
+    if suffix == ".npz":
+        write_zip(path, [stored(f"{k}.npy", npy(v)) for k, v in model.state_dict().items()]
+                  + [zeros_array_bomb("junk.npy", (10_000_000,)), metadata_member(metadata)])
+    else:
+        state = {k: np.ascontiguousarray(v) for k, v in model.pytorch_state_dict().items()}
+        state["junk"] = np.zeros(10_000_000, np.float32)
+        nn.save(state, path, metadata)
+    for loader in (mnist_dnn.load_model, predict.load_any_model):
+        result, peak = peak_memory(lambda loader=loader: loader(path))
+        assert isinstance(result, ModelFileError) and str(result).startswith(
+            f"{path}: not the arrays of a 784-4-10 network: junk: the file stores it, the network has no such "
+            "parameter"), str(result)
+        assert peak < 2 * MB, peak
+    if suffix == ".npz":
+        target = mnist_dnn.MLP(4, rng=1)
+        before = {k: v.copy() for k, v in target.state_dict().items()}
+        result, peak = peak_memory(lambda: target.load(path))
+        assert isinstance(result, ModelFileError) and str(result) == (
+            f"{path}: holds other arrays than expected: unexpected junk") and peak < 2 * MB, (str(result), peak)
+        assert all(np.array_equal(before[k], v) for k, v in target.state_dict().items())
+
+
+# ---- 13. many tensors ------------------------------------------------------------------------------------------------
+def many_empty_tensors(path, count):
+    header = "{" + ",".join(f'"{i}":{{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}' for i in range(count)) + "}"
+    path.write_bytes(len(header).to_bytes(8, "little") + header.encode())
+    return path
+
+
+def test_13_a_header_past_max_header_is_refused_reading_nothing_more(tmp_path):
+    """Before: a 23 MB .safetensors of 400,000 empty tensors took 1.1 GB and 30 s in load, stored_shapes and even
+    load_metadata. Its header is past MAX_HEADER (16 MiB): refused before it is read."""
+    path = many_empty_tensors(tmp_path / "many.safetensors", 400_000)
+    refused_by_every_loader(path, {"nn.load": nn.load, "nn.load_metadata": nn.load_metadata,
+                                   "nn.stored_shapes": nn.stored_shapes}, budget=MB,
+                            fragment="its .safetensors header is 23,088,891 bytes, more than the 16,777,216 a header "
+                                     "may be (nn.serialization.MAX_HEADER)")
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+def test_13_more_tensors_than_max_tensors_are_refused_and_fewer_are_read_in_bounded_memory(tmp_path, monkeypatch,
+                                                                                           suffix):
+    """The count bound, lowered to 1,000 so that the test is fast (the slow test below meets the real one)."""
+    monkeypatch.setattr(S, "MAX_TENSORS", 1000)
+    for count in (1000, 1001):
+        path = tmp_path / f"many{count}{suffix}"
+        if suffix == ".safetensors":
+            many_empty_tensors(path, count)
+        else:
+            nn.save({str(i): np.zeros(0, np.float32) for i in range(count)}, path)
+        for loader in (nn.load, nn.stored_shapes, nn.load_metadata):
+            result, peak = peak_memory(lambda loader=loader, path=path: loader(path))
+            if count > 1000:
+                assert isinstance(result, ModelFileError) and "holds 1,001 entries, more than the 1,000" in str(result)
+            else:
+                assert isinstance(result, dict) and len(result) == (0 if loader is nn.load_metadata else 1000)
+            assert peak < 30 * path.stat().st_size + MB, (peak, path.stat().st_size)
+
+
+COUNT_CHILD = """
+import resource, sys, time
+import tinygrad_np.nn as nn
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for loader in (nn.load_metadata, nn.stored_shapes, nn.load):
+    started = time.perf_counter()
+    count = len(loader(sys.argv[1]))
+    print(loader.__name__, count, time.perf_counter() - started)
+print("grew", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+def test_13_as_many_tensors_as_max_tensors_allows_take_bounded_memory_and_time(tmp_path, suffix):
+    """At MAX_TENSORS (100,000) empty tensors, each reader in a child process (tracemalloc would slow it tenfold):
+    its resident memory grows by less than 30 times the file's size, and each reader takes less than 30 s on a
+    loaded 2-core machine (about 1 s for .safetensors, 3 to 5 s for .npz, idle)."""
+    path = tmp_path / f"many{suffix}"
+    count = S.MAX_TENSORS
+    if suffix == ".safetensors":
+        many_empty_tensors(path, count)
+    else:
+        nn.save({str(i): np.zeros(0, np.float32) for i in range(count)}, path)
+    result = subprocess.run([sys.executable, "-c", COUNT_CHILD, str(path)], capture_output=True, text=True,
+                            timeout=300, check=True)
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert [(name, int(n)) for name, n, _ in lines[:3]] == [("load_metadata", 0), ("stored_shapes", count),
+                                                             ("load", count)], result.stdout
+    assert all(float(seconds) < 30 for _, _, seconds in lines[:3]), result.stdout
+    assert int(lines[3][1]) < 30 * path.stat().st_size, (result.stdout, path.stat().st_size)
+
+
+# ---- minor: mismatches are ModelFileErrors; predict's metadata checks ----------------------------------------------
+def test_a_name_or_shape_mismatch_is_a_model_file_error_naming_the_file(tmp_path):
+    """Before: a plain ValueError (naming the file) from Module.load, load_model and load_any_model."""
+    nn.Linear(3, 4).save(tmp_path / "other.npz")
+    target = nn.Linear(3, 2)
+    before = {k: v.copy() for k, v in target.state_dict().items()}
+    with pytest.raises(ModelFileError, match=r"other.npz: holds other arrays than expected: weight: expected \(2, 3\), "
+                                             r"got \(4, 3\); bias: expected \(2,\), got \(4,\)$"):
+        target.load(tmp_path / "other.npz")
+    nn.save({"weight": np.zeros((2, 3)), "bias": np.zeros(2), "extra": np.zeros(1)}, tmp_path / "extra.npz")
+    with pytest.raises(ModelFileError, match=r"extra.npz: holds other arrays than expected: unexpected extra$"):
+        target.load(tmp_path / "extra.npz")
+    nn.save({"weight": np.full((2, 3), 1e300), "bias": np.zeros(2)}, tmp_path / "overflow.npz")
+    with pytest.raises(ModelFileError, match=r"overflow.npz: load_state_dict \(Linear\): weight: values that float32 "
+                                             r"cannot hold"):
+        target.load(tmp_path / "overflow.npz")
+    assert all(np.array_equal(before[k], v) for k, v in target.state_dict().items())
+    path = mnist_dnn_file(tmp_path, hidden=4)
+    state = nn.load(path)
+    nn.save({**state, "b2": np.zeros(11)}, path, nn.load_metadata(path))
+    for loader in (mnist_dnn.load_model, predict.load_any_model):
+        with pytest.raises(ModelFileError, match=r"not the arrays of a 784-4-10 network: b2: the network makes "
+                                                 r"\(10,\), the file stores \(11,\)"):
+            loader(path)
+
+
+@pytest.mark.parametrize("key, value, fragment", [
+    ("input_std", "1e-320", "input_std is 1e-320 (inputs are divided by it, so it must be a positive number from "
+                            "0.0001 to 100)"),
+    ("input_mean", "1e38", "input_mean is 1e38 (it is subtracted from pixels scaled to 0..1, so it must be a number "
+                           "from 0 to 1)"),
+    ("input_mean", "nan", "input_mean is nan (it is subtracted"),
+    ("input_std", "inf", "input_std is inf (inputs are divided"),
+    ("input_std", "0.3" * 100, "input_std is '0.30.30.3"),
+    ("input_shape", "{}", "input_shape is {}; a 28x28 image is 784 numbers"),
+    ("input_shape", '"784"', "input_shape is \"784\"; a 28x28 image"),
+    ("input_shape", json.dumps([1] * 100_000), "input_shape is [1, 1, 1"),
+    ("input_shape", "[784.0]", "input_shape is [784.0]"),
+    ("input_shape", "[true, 784]", "input_shape is [true, 784]"),
+])
+def test_predicts_metadata_checks_are_tight_and_name_the_field(tmp_path, key, value, fragment):
+    """Before: input_std 1e-320 and input_mean 1e38 passed and every probability printed was nan; input_mean nan
+    was reported as "input_std is 0.3081"; input_shape "{}" was read as [] and '"784"' as ['7', '8', '4']; 100,000
+    dimensions gave an error not naming the file."""
+    spec = {"type": SEQ, "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 784, "out_features": 10}]}
+    path = architecture_file(tmp_path, spec, state={"1.weight": np.zeros((10, 784)), "1.bias": np.zeros(10)},
+                             **{key: value})
+    with pytest.raises(ModelFileError) as caught:
+        predict.load_any_model(path)
+    assert str(caught.value).startswith(f"{path}: its metadata's ") and fragment in str(caught.value), \
+        str(caught.value)
+    if key != "input_shape":
+        dnn = mnist_dnn_file(tmp_path, name="dnn.npz", **{key: value})
+        with pytest.raises(ModelFileError, match="^" + str(dnn) + ": its metadata's " + key):
+            mnist_dnn.load_model(dnn)
+
+
+def test_a_missing_file_or_a_folder_keeps_pythons_error_naming_the_path(tmp_path):
+    """By design: FileNotFoundError and IsADirectoryError, as open() and torch.load raise them, with the path."""
+    for loader in (nn.load, nn.load_metadata, nn.stored_shapes):
+        for path, error, fragment in ((tmp_path / "none.npz", FileNotFoundError, "no such file"),
+                                      (tmp_path / "none.safetensors", FileNotFoundError, "no such file"),
+                                      (tmp_path, IsADirectoryError, "is a folder")):
+            with pytest.raises(error, match=f"{path}: {fragment}"):
+                loader(path)
+    os.mkdir(tmp_path / "dir.safetensors")
+    with pytest.raises(IsADirectoryError, match="dir.safetensors: is a folder"):
+        nn.load(tmp_path / "dir.safetensors")

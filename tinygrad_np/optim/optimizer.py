@@ -1,0 +1,422 @@
+"""Optimizer, the base every optimizer shares (parameter groups, state, checked loading), and the first-order
+optimizers: SGD, Adam, AdamW, RMSprop.
+
+Each optimizer updates ``p.data`` in place from ``p.grad`` and keeps its
+state (momentum buffers, moment estimates) as arrays beside the parameters.
+The update rules follow PyTorch's formulations, written out in each docstring.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+from ..core.jit_seam import replayable
+from ..core.tensor import bump_versions
+
+if TYPE_CHECKING:
+    from ..core.tensor import Tensor
+
+#: What an optimizer takes: parameters (an iterable of Tensors), or parameter groups (dicts with "params" and
+#: any hyperparameters of their own), as PyTorch's optimizers do.
+Params = Union[Iterable["Tensor"], Iterable[dict[str, Any]], dict[str, Any]]
+
+
+class Optimizer:
+    """The base of the optimizers: parameter groups, ``zero_grad``, ``step`` (each subclass's ``update`` on every
+    parameter with a gradient), and ``state_dict`` / ``load_state_dict``."""
+
+    hyperparameters: tuple[str, ...] = ()  # the names of the keyword arguments a group may set
+    decoupled = False  # True when the rule applies weight decay itself (AdamW), not through g
+    state_arrays: tuple[str, ...] = ()  # the names of the per-parameter state that state_dict saves
+    state_counters: tuple[str, ...] = ()  # those of state_arrays that count steps: whole numbers from 0
+    whole_state = False  # True when a parameter's state is all of state_arrays or none (Adam's t, m and v)
+
+    def __init__(self, params: Params, **defaults: Any) -> None:
+        name = type(self).__name__
+        self.defaults = defaults
+        self.param_groups: list[dict[str, Any]] = []
+        for i, group in enumerate(_as_groups(params, name)):
+            unknown = set(group) - {"params"} - set(defaults)
+            if unknown:
+                raise ValueError(f"{name}: parameter group {i} sets {sorted(unknown)}, which {name} does not "
+                                 f"take (it takes {sorted(defaults)})")
+            group = {**defaults, **group, "params": _param_list(group["params"], name, i)}
+            self._check(group, f"{name}: " + (f"group {i}: " if i else ""))
+            self.param_groups.append(group)
+        seen = set()
+        for p in self.params:
+            if id(p) in seen:
+                raise ValueError(f"{name}: a parameter of shape {p.shape} appears in more than one place; "
+                                 "give each parameter once")
+            seen.add(id(p))
+        if not self.params:
+            raise ValueError(f"{name}: got no parameters to optimize")
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    def _check(self, group, where):
+        if not (isinstance(group["lr"], numbers.Real) and group["lr"] > 0):
+            raise ValueError(f"{where}lr must be positive, got {group['lr']!r}")
+
+    @property
+    def params(self) -> list[Tensor]:
+        """Every parameter, group by group."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    @property
+    def lr(self) -> float:
+        """The first group's learning rate; setting it sets every group's."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for group in self.param_groups:
+            group["lr"] = value
+
+    @replayable
+    def zero_grad(self) -> None:
+        """Clear every parameter's gradient (backward accumulates into .grad)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p._grad = None  # None always passes the .grad setter's shape check: skip it
+
+    @replayable
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place, by the optimizer's rule: all of them, or, when
+        a group or a parameter's state could not be used, none (checked before the first update)."""
+        self._check_usable()
+        # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
+        # nothing here is recorded: no need for no_grad().
+        k, updated = 0, []
+        for group in self.param_groups:
+            coupled_decay = group["weight_decay"] and not self.decoupled
+            for p in group["params"]:
+                grad, state = p._grad, self.state[k]
+                k += 1
+                if grad is None:
+                    continue
+                g = grad._data
+                if coupled_decay:
+                    g = g + group["weight_decay"] * p._data  # a new array: p.grad is left as it was
+                self.update(p._data, g, state, group)
+                updated.append(p)
+        bump_versions(updated)  # a graph built before this step can no longer be differentiated
+
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update the array ``w`` in place, given its gradient ``g``, its ``state`` and its ``group``."""
+        raise NotImplementedError
+
+    # ---- saving and resuming ---------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Everything needed to resume, as a flat dict of arrays (``nn.save`` writes it as .npz):
+        ``group.<i>.<hyperparameter>`` for each group, ``state.<k>.<name>`` for parameter k's state."""
+        out = {}
+        for i, group in enumerate(self.param_groups):
+            out[f"group.{i}.params"] = np.asarray(len(group["params"]))  # to refuse another model's state
+            for key in self.defaults:
+                out[f"group.{i}.{key}"] = np.asarray(group[key])
+        for k, state in enumerate(self.state):
+            for key, value in state.items():
+                if key in self.state_arrays:
+                    out[f"state.{k}.{key}"] = np.array(value)
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what ``state_dict`` returned; everything is checked before anything changes, and a refusal is
+        a ValueError naming the entry. Each hyperparameter must be of its default's kind (one real number, a
+        pair, true or false), finite and in its range (``HYPERPARAMETER_RANGES``: lr, eps and weight_decay from
+        0, momentum and alpha from 0 to 1, each beta from 0 to below 1), and the groups together what the
+        constructor accepts (nesterov needs momentum); each state entry must name a parameter by its index (0 to
+        the count less one; never a negative index) and be an array of that parameter's shape of finite real
+        numbers its dtype holds (a step count: one whole number from 0; a mean of squares such as Adam's v: no
+        value below 0), and every parameter's state must have what the rule needs, so that ``step`` cannot fail
+        part-way."""
+        name = type(self).__name__
+        groups: list[dict[str, Any]] = [{} for _ in self.param_groups]
+        per_param: list[dict[str, Any]] = [{} for _ in self.params]
+        params = self.params
+        for key, value in state.items():
+            try:
+                kind, index, field = _state_key(key, len(groups), len(params))
+                if kind is None:
+                    raise ValueError(f"{key} is not a key of {name}'s state")
+                if kind == "group" and field == "params":
+                    count = _whole_number(value, "the count of the group's parameters")
+                    if count != len(self.param_groups[index]["params"]):
+                        raise ValueError(f"group {index} was saved with {count} parameters but "
+                                         f"has {len(self.param_groups[index]['params'])}: the state of another model")
+                elif kind == "group" and field in self.defaults:
+                    groups[index][field] = _hyperparameter(value, self.defaults[field], field)
+                elif kind == "state" and field in self.state_arrays:
+                    per_param[index][field] = _state_entry(key, field, value, params[index],
+                                                           field in self.state_counters)
+                else:
+                    raise ValueError(f"{key} is not a key of {name}'s state")
+            except (IndexError, ValueError, TypeError) as err:
+                raise ValueError(f"{name}.load_state_dict: {err if 'shape' in str(err) else f'{key!r}: {err}'}"
+                                 ) from None
+        for i, group in enumerate(groups):
+            missing = set(self.defaults) - set(group)
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: group {i} lacks {sorted(missing)}")
+            if group.get("nesterov") and not group.get("momentum", 0) > 0:  # as the constructor refuses it
+                raise ValueError(f"{name}.load_state_dict: group {i} has nesterov true, which needs momentum > 0, "
+                                 f"and momentum {group.get('momentum')}")
+        fields = {frozenset(s) for s in per_param if s}
+        if len(fields) > 1:  # one parameter's state lacks an entry the others have: step() would fail part-way
+            complete = max(fields, key=len)
+            k = next(k for k, s in enumerate(per_param) if s and frozenset(s) != complete)
+            raise ValueError(f"{name}.load_state_dict: parameter {k}'s state has {sorted(per_param[k])} but the "
+                             f"others have {sorted(complete)}: an entry is missing")
+        if self.whole_state and fields and fields != {frozenset(self.state_arrays)}:
+            k = next(k for k, s in enumerate(per_param) if s)
+            raise ValueError(f"{name}.load_state_dict: parameter {k}'s state has {sorted(per_param[k])}; {name} "
+                             f"needs all of {sorted(self.state_arrays)} or none")
+        for group, loaded in zip(self.param_groups, groups, strict=True):
+            group.update(loaded)
+        self.state = per_param
+
+    def _check_usable(self) -> None:
+        """Refuse, before a step changes anything, a group or a parameter's state that its update could not use
+        (set by hand after load_state_dict checked it): a pair of the wrong length, a step count that is not a
+        whole number from 0, a state array of another shape. The cheap checks, made every step."""
+        name, counters, arrays, states = type(self).__name__, self.state_counters, self.state_arrays, self.state
+        k = 0
+        for i, group in enumerate(self.param_groups):
+            for key, default in self.defaults.items():
+                if type(default) is tuple and len(group[key]) != len(default):
+                    raise ValueError(f"{name}.step: group {i}'s {key} is {group[key]!r}, not {len(default)} numbers")
+            for p in group["params"]:
+                state, k = states[k], k + 1
+                for key, value in state.items() if state else ():
+                    if key in counters:
+                        if not (isinstance(value, (int, np.integer)) and value >= 0):
+                            raise ValueError(f"{name}.step: parameter {k - 1}'s {key} is {value!r}, not a whole "
+                                             "number from 0")
+                    elif key in arrays and getattr(value, "shape", None) != p._data.shape:
+                        raise ValueError(f"{name}.step: parameter {k - 1}'s {key} has shape "
+                                         f"{getattr(value, 'shape', None)}, the parameter {p._data.shape}")
+
+
+def _as_groups(params, name):
+    params = list(params) if not isinstance(params, dict) else [params]
+    if params and all(isinstance(g, dict) for g in params):
+        for i, g in enumerate(params):
+            if "params" not in g:
+                raise ValueError(f"{name}: parameter group {i} has no 'params'")
+        return params
+    if any(isinstance(g, dict) for g in params):
+        raise TypeError(f"{name}: give either parameters or parameter groups (dicts), not a mix")
+    return [{"params": params}]
+
+
+def _param_list(params, name, i):
+    from ..core.tensor import Tensor
+
+    params = [params] if isinstance(params, Tensor) else list(params)
+    for p in params:
+        if not isinstance(p, Tensor) or not p.requires_grad:
+            what = type(p).__name__ if not isinstance(p, Tensor) else "a Tensor that does not require grad"
+            raise TypeError(f"{name}: parameter group {i} holds {what}; parameters are Tensors with "
+                            "requires_grad=True")
+    return params
+
+
+#: The range of each hyperparameter a loaded state may give, by name (both ends included, None for no end); each
+#: beta of ``betas`` lies in [0, 1) (Adam divides by 1 - beta^t). A hyperparameter not named here need only be
+#: finite and of its default's kind.
+HYPERPARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "lr": (0.0, None), "eps": (0.0, None), "weight_decay": (0.0, None), "momentum": (0.0, 1.0),
+    "alpha": (0.0, 1.0), "rho": (0.0, 1.0), "dampening": (0.0, 1.0),
+}
+#: State arrays that hold means of squares, which no step makes negative (their square roots are taken).
+NON_NEGATIVE_STATE = frozenset({"v", "square_avg", "acc_delta", "max_exp_avg_sq"})
+_LARGEST_COUNT = 2**62
+
+
+def _state_key(key, groups, params):
+    """``(kind, index, field)`` of a state_dict key ``group.<i>.<field>`` or ``state.<k>.<field>``, the index
+    written as state_dict writes it (digits, no sign, no leading zero) and in range."""
+    parts = key.split(".") if isinstance(key, str) else []
+    if len(parts) < 3 or parts[0] not in ("group", "state"):
+        return None, None, None  # the caller names the key
+    text = parts[1]
+    count = groups if parts[0] == "group" else params
+    if not (text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))):
+        raise ValueError(f"its index {text!r} is not a whole number from 0 (a negative index names no parameter)")
+    if int(text) >= count:
+        raise ValueError(f"its index {text} is past the {count} {'groups' if parts[0] == 'group' else 'parameters'}")
+    return parts[0], int(text), ".".join(parts[2:])
+
+
+def _whole_number(value, what):
+    array = np.asarray(value)
+    if array.shape != () or array.dtype.kind not in "iu" or not 0 <= int(array) <= _LARGEST_COUNT:
+        raise ValueError(f"{what} must be one whole number from 0, got {_shown(array)}")
+    return int(array)
+
+
+def _hyperparameter(value, default, field):
+    """A group's hyperparameter from a loaded state: of ``default``'s kind, finite and in its range."""
+    array = np.asarray(value)
+    if isinstance(default, bool):
+        if array.shape != () or array.dtype.kind != "b":
+            raise ValueError(f"must be true or false, got {_shown(array)}")
+        return bool(array)
+    if default is None or isinstance(default, str):  # a choice by name (a string or None): kept as it is
+        item = array.item() if array.shape == () and array.dtype.kind in "OUS" else array
+        if not (item is None or isinstance(item, str)):
+            raise ValueError(f"must be a name or None, got {_shown(array)}")
+        return item
+    pair = isinstance(default, tuple)
+    shape = (len(default),) if pair else ()
+    if array.shape != shape or array.dtype.kind not in "iuf" or not np.isfinite(array).all():
+        raise ValueError(f"must be {f'{len(default)} finite numbers' if pair else 'one finite number'}, got "
+                         f"{_shown(array)}")
+    low, high = ((0.0, None) if field == "betas" else HYPERPARAMETER_RANGES.get(field, (None, None)))
+    for v in array.reshape(-1).tolist():
+        if (low is not None and v < low) or (high is not None and v > high) or (field == "betas" and v >= 1):
+            span = "from 0 to below 1" if field == "betas" else (
+                f"from {low:g}" + (f" to {high:g}" if high is not None else "") if low is not None else f"to {high:g}")
+            raise ValueError(f"must be {span}, got {_shown(array)}")
+    if pair:
+        return tuple(float(v) for v in array)
+    return int(array) if array.dtype.kind in "iu" else float(array)  # a count saved as one stays one
+
+
+def _state_entry(key, field, value, param, counter):
+    """One parameter's state entry from a loaded state: a step count, one whole number from 0; else an array of
+    the parameter's shape of finite real numbers its dtype holds (and none below 0 in a mean of squares)."""
+    if counter:
+        return _whole_number(value, "a step count")
+    array = np.asarray(value)
+    if array.shape != param.shape:
+        raise ValueError(f"{key} has shape {array.shape}, the parameter {param.shape}")
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"must hold real numbers, got dtype {array.dtype}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = array.astype(param.dtype)
+    if not np.isfinite(cast).all():
+        raise ValueError("holds values that are not finite in the parameter's dtype "
+                         f"{param.dtype} (NaN, inf, or too large)")
+    if field in NON_NEGATIVE_STATE and (cast < 0).any():
+        raise ValueError("is a mean of squares, and holds a value below 0")
+    return cast
+
+
+def _shown(array):
+    text = repr(array.tolist()) if array.size <= 4 and array.dtype.kind != "O" else f"an array of shape {array.shape}"
+    return f"{text} ({array.dtype})"
+
+
+class SGD(Optimizer):
+    """g ← g + λw;  b ← μb + g (b = g at the first step);  g ← g + μb (Nesterov) or b;  w ← w − lr·g."""
+
+    state_arrays = ("momentum",)
+
+    def __init__(self, params: Params, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+
+    def _check(self, group, where):
+        super()._check(group, where)
+        if group["nesterov"] and group["momentum"] <= 0:
+            raise ValueError(f"{where}nesterov needs momentum > 0")
+
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum")
+            if buf is None:
+                buf = state["momentum"] = g.copy()
+            else:
+                buf *= momentum
+                buf += g
+            g = g + momentum * buf if group["nesterov"] else buf
+        # w -= lr * g, with lr * g written into a buffer kept from step to step instead of a new array.
+        step = state.get("scratch")
+        if step is None:
+            step = state["scratch"] = np.empty_like(w)
+        np.multiply(g, group["lr"], out=step)
+        w -= step
+
+
+class Adam(Optimizer):
+    """g ← g + λw;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
+    w ← w − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)."""
+
+    state_arrays = ("t", "m", "v")
+    state_counters = ("t",)
+    whole_state = True
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        if self.decoupled and group["weight_decay"]:
+            w *= 1 - lr * group["weight_decay"]
+        if not state:
+            state.update(t=0, m=np.zeros_like(w), v=np.zeros_like(w))
+        state["t"] += 1
+        t, m, v = state["t"], state["m"], state["v"]
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        denom = np.sqrt(v / (1 - beta2 ** t))
+        denom += group["eps"]
+        w -= (lr / (1 - beta1 ** t)) * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: w ← w(1 − lr·λ) before the Adam step, g untouched."""
+
+    decoupled = True
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+class RMSprop(Optimizer):
+    """g ← g + λw;  v ← αv + (1−α)g²;  u = g / (√v + ε);  b ← μb + u (with momentum) ;  w ← w − lr·(b or u)."""
+
+    state_arrays = ("v", "momentum")
+
+    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay)
+
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        alpha, momentum = group["alpha"], group["momentum"]
+        if "v" not in state:
+            state["v"] = np.zeros_like(w)
+        v = state["v"]
+        v *= alpha
+        v += (1 - alpha) * g * g
+        u = g / (np.sqrt(v) + group["eps"])
+        if momentum:
+            buf = state.setdefault("momentum", np.zeros_like(w))
+            buf *= momentum
+            buf += u
+            u = buf
+        w -= group["lr"] * u
+
+
+# ---- by name, for command lines ---------------------------------------------------------------------------
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3}
+
+
+def by_name(name: str, params: Params, lr: float | None = None) -> Optimizer:
+    """An optimizer from a command-line name, each with its own default learning rate (``DEFAULT_LR``):
+    sgd, momentum (SGD with Nesterov momentum 0.9), adam, adamw, rmsprop."""
+    if name not in DEFAULT_LR:
+        raise ValueError(f"by_name: unknown optimizer {name!r}; choose from {', '.join(DEFAULT_LR)}")
+    lr = DEFAULT_LR[name] if lr is None else lr
+    if name == "momentum":
+        return SGD(params, lr=lr, momentum=0.9, nesterov=True)
+    return {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}[name](params, lr=lr)

@@ -1,0 +1,99 @@
+"""Learning-rate schedules written as a factor of the step count: LRSchedule, LambdaLR, CosineLR.
+
+PyTorch's own schedulers (StepLR, CosineAnnealingLR, OneCycleLR, ReduceLROnPlateau) live in lr_scheduler.py.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..core.jit_seam import replayable
+from .optimizer import Optimizer
+
+
+class LRSchedule:
+    """Sets every group's lr to base_lr * factor(t), where t counts the calls of ``step()``.
+
+    Call ``step()`` once per epoch or once per batch: t counts whichever you
+    choose, and the schedule's lengths are in the same unit. At construction
+    the lr is set to its value for t = 0.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        self.optimizer, self.t = optimizer, 0
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self._apply()
+
+    def factor(self, t: int) -> float:
+        """The multiple of each group's base lr at step ``t`` (a subclass defines it, or ``lr`` itself)."""
+        raise NotImplementedError
+
+    def lr(self, base_lr: float, t: int) -> float:
+        """The lr of a group whose base lr is ``base_lr``, at step ``t``."""
+        return base_lr * self.factor(t)
+
+    @replayable
+    def step(self) -> None:
+        """One more step (an epoch or a batch, as you count them): every group's lr set for it."""
+        self.t += 1
+        self._apply()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """What a resumed run needs to continue the schedule where it stopped: the step count and base lrs."""
+        return {"t": np.asarray(self.t), "base_lrs": np.asarray(self.base_lrs, dtype=np.float64)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from ``state_dict()``'s step; checked before anything changes. Sets the lr at once."""
+        name = type(self).__name__
+        unknown = sorted(set(state) - {"t", "base_lrs"})
+        if unknown or "t" not in state or "base_lrs" not in state:
+            raise ValueError(f"{name}.load_state_dict: expected the keys t and base_lrs, got {sorted(state)}")
+        base_lrs = [float(v) for v in np.asarray(state["base_lrs"]).ravel()]
+        if len(base_lrs) != len(self.optimizer.param_groups):
+            raise ValueError(f"{name}.load_state_dict: {len(base_lrs)} base lrs for "
+                             f"{len(self.optimizer.param_groups)} parameter groups")
+        self.t, self.base_lrs = int(np.asarray(state["t"])), base_lrs
+        self._apply()
+
+    def _apply(self) -> None:
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+            group["lr"] = self.lr(base, self.t)
+
+    def get_last_lr(self) -> list[float]:
+        """The rates the last step (or the construction) set, one per parameter group, as PyTorch's schedulers."""
+        return [self.lr(base, self.t) for base in self.base_lrs]
+
+
+class LambdaLR(LRSchedule):
+    """lr = base_lr · lr_lambda(t), as PyTorch's LambdaLR."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+
+    def factor(self, t: int) -> float:
+        return self.lr_lambda(t)
+
+
+class CosineLR(LRSchedule):
+    """A linear warm-up over ``warmup`` steps, then a cosine from base_lr down to min_lr at ``total``:
+
+    t < warmup:  lr = base_lr · (t + 1) / warmup;
+    then:        lr = min_lr + (base_lr − min_lr)(1 + cos(π p)) / 2,  p = (t − warmup) / (total − warmup),
+    staying at min_lr after ``total``. With warmup=0 this is PyTorch's CosineAnnealingLR.
+    """
+
+    def __init__(self, optimizer: Optimizer, total: int, min_lr: float = 0.0, warmup: int = 0) -> None:
+        if not 0 <= warmup < total:
+            raise ValueError(f"CosineLR: warmup must be in [0, total), got warmup={warmup}, total={total}")
+        self.total, self.min_lr, self.warmup = total, min_lr, warmup
+        super().__init__(optimizer)
+
+    def lr(self, base_lr: float, t: int) -> float:
+        if t < self.warmup:
+            return base_lr * (t + 1) / self.warmup
+        p = min(1.0, (t - self.warmup) / (self.total - self.warmup))
+        return self.min_lr + (base_lr - self.min_lr) * (1 + math.cos(math.pi * p)) / 2
