@@ -21,7 +21,7 @@ from .factories import arange, eye, full, full_like, ones, ones_like, randn, uni
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .jit import JitError, jit
 from .memory import reuse_freed_memory
-from .numpy_functions import concatenate, einsum, maximum, take_along_axis, where
+from .numpy_functions import argwhere, concatenate, einsum, maximum, meshgrid, take_along_axis, where
 from .recompute import checkpoint
 from .see import viz
 from .see.anomaly import AnomalyError, detect_anomaly
@@ -40,7 +40,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Function", "zeros", "ones", "randn", "uniform", "full", "eye", "arange", "zeros_like", "ones_like",
     "full_like", "concatenate", "stack",
-    "maximum", "minimum", "where", "take_along_axis", "einsum",
+    "maximum", "minimum", "where", "take_along_axis", "einsum", "meshgrid", "argwhere",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "trace", "detect_anomaly", "AnomalyError", "profile", "viz", "func", "reuse_freed_memory", "jit", "JitError",

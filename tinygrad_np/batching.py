@@ -36,7 +36,7 @@ from .composed import _argmin, _between, _clipped, _finite_max, stack
 from .core.arguments import axes_arg, axis_arg
 from .core.engine_hooks import hooks, in_use
 from .core.tensor import Tensor, _argmax, _compared
-from .nn.functional import _as_dtype, _check_probabilities
+from .nn.functional import _as_dtype, _check_probabilities, _nothing_to_attend
 from .pytorch_spellings import _Size
 
 _level_ids = itertools.count(1)
@@ -563,6 +563,36 @@ def _cross_entropy(views, params):
     return ops.Mul.apply(ops.Sum.apply(picked, axis=(1,)), scale).reshape(sizes), levels
 
 
+# ---- issue 29 (ops2): n-dimensional windows, binary cross-entropy -------------------------------------------
+def _volume_unfold(views, params):
+    """VolumeUnfold on the batch axes and N merged into one axis of inputs (as _unfold does for Unfold)."""
+    ((physical, levels),) = views
+    k = len(levels)
+    if physical.ndim - k != len(params["kernel"]) + 2:
+        return None
+    merged = physical.reshape((-1,) + physical.shape[k + 1:])
+    windows = ops.VolumeUnfold.apply(merged, **params)
+    return windows.reshape(physical.shape[:k + 1] + windows.shape[1:]), levels
+
+
+def _volume_fold(views, params):
+    ((physical, levels),) = views
+    k, shape = len(levels), tuple(params["shape"])
+    if physical.ndim - k != 2 * len(params["stride"]) + 2 or len(shape) != len(params["stride"]) + 2:
+        return None
+    merged = physical.reshape((-1,) + physical.shape[k + 1:])
+    folded = ops.VolumeFold.apply(merged, shape=(merged.shape[0],) + shape[1:], stride=params["stride"],
+                                  dilation=params["dilation"])
+    return folded.reshape(physical.shape[:k] + shape), levels
+
+
+def _note_last_axis(func, args):
+    """A note that reduces over the last axis with keepdims (attention's fully masked rows): the batch axes
+    lead, so it runs on the whole batch at once."""
+    (x,) = args
+    return _marked(func(_plain(x)), x.levels)
+
+
 RULES: dict[Any, Callable] = {
     **{cls: _elementwise_op(cls) for cls in (ops.Neg, ops.Exp, ops.Log, ops.Sqrt, ops.Relu, ops.Abs, ops.Tanh,
                                              ops.Sigmoid, ops.Sin, ops.Cos, ops.Softplus, ops.Gelu,
@@ -580,6 +610,8 @@ RULES: dict[Any, Callable] = {
     ops.GetItem: _getitem, ops.ScatterAdd: _scatter_add,
     ops.Unfold: _unfold, ops.Fold: _fold,
     ops.CrossEntropy: _cross_entropy,
+    ops.VolumeUnfold: _volume_unfold, ops.VolumeFold: _volume_fold,
+    ops.BinaryCrossEntropy: _broadcasting_op(ops.BinaryCrossEntropy),
 }
 
 
@@ -676,6 +708,7 @@ NOTE_RULES: dict[Any, Callable] = {
     _finite_max: _note_finite_max,
     _argmax: _note_arg_extreme, _argmin: _note_arg_extreme,
     _check_probabilities: _note_whole,
+    _nothing_to_attend: _note_last_axis,
 }
 NOTE_RULES.update(dict.fromkeys((_compared, _between, _clipped, np.ndarray.copy, np.array, np.not_equal, _as_dtype),
                                 _note_elementwise))

@@ -302,7 +302,8 @@ def _triangle(x: Tensor, k: int, lower: bool, op: str) -> Tensor:
     if x.ndim < 2:
         raise ValueError(f"{op}: needs at least 2 dimensions, got shape {x.shape}")
     keep = np.tri(x.shape[-2], x.shape[-1], k, dtype=bool)
-    return where(keep if lower else ~np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=bool), x, 0.0)
+    zero = Tensor._make(np.zeros((), dtype=x.dtype), False)  # x's own zero: a bool or int x keeps its dtype
+    return where(keep if lower else ~np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=bool), x, zero)
 
 
 @method
@@ -363,3 +364,332 @@ def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, **pytorch
 
 def _argmin(x: np.ndarray, axis: int | None, keepdims: bool) -> np.ndarray:
     return np.asarray(np.argmin(x, axis=axis, keepdims=keepdims), dtype=np.int64)
+
+
+# ---- shape and indexing in PyTorch's forms (issue 29): flatten's axes, unflatten, unfold, roll, diagonal, diag,
+# masked_select, scatter and scatter_reduce. Each is indexing, reshapes and joins, so the engine differentiates
+# the parts; the index arrays are computed from shapes alone, or in notes (core/jit_seam.py) from the index a
+# caller passes, so that a jit replay checks and uses each call's own.
+def _axis_of(axis: int, ndim: int, op: str, name: str = "axis") -> int:
+    """``axis`` resolved against ``ndim``; out of range is NumPy's AxisError, which is both the ValueError our
+    other ops raise and the IndexError PyTorch raises."""
+    try:
+        return axis_arg(axis, ndim, op, name)
+    except ValueError as err:
+        raise np.exceptions.AxisError(str(err)) from None
+
+
+@method
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Axes start_dim..end_dim (negatives count from the end) as one: all of them by default, NumPy's
+    flatten(); ``x.flatten(1)`` keeps the batch axis, as PyTorch's (a reshape; a 0-d tensor becomes (1,)).
+    dL/dx = dL/dz reshaped back."""
+    if x.ndim == 0:
+        _axis_of(start_dim, 1, "flatten", "start_dim"), _axis_of(end_dim, 1, "flatten", "end_dim")
+        return x.reshape(1)
+    start, end = _axis_of(start_dim, x.ndim, "flatten", "start_dim"), _axis_of(end_dim, x.ndim, "flatten", "end_dim")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    # The flattened length written out, not -1: an empty tensor has no -1 to infer.
+    return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+
+
+@method
+def unflatten(x: Tensor, axis: int, sizes: Sequence[int]) -> Tensor:
+    """Axis ``axis`` split into axes of ``sizes`` (one may be -1), as PyTorch's unflatten (a reshape).
+    dL/dx = dL/dz reshaped back."""
+    axis = _axis_of(axis, x.ndim, "unflatten")
+    sizes = shape_arg((sizes,), "unflatten")
+    known = math.prod(n for n in sizes if n != -1)
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[axis]) or (
+            -1 in sizes and (known == 0 or x.shape[axis] % known)):
+        raise ValueError(f"unflatten: sizes {sizes} do not multiply to axis {axis}'s length {x.shape[axis]}")
+    sizes = tuple(x.shape[axis] // known if n == -1 else n for n in sizes)
+    return x.reshape(x.shape[:axis] + sizes + x.shape[axis + 1:])
+
+
+@method
+def unfold(x: Tensor, axis: int, size: int, step: int) -> Tensor:
+    """Every window of ``size`` elements along ``axis``, ``step`` apart, as PyTorch's Tensor.unfold(dimension,
+    size, step): that axis holds the windows and a new last axis the elements of each (an index). dL/dx =
+    dL/dz added back where each window came from (overlapping windows add up)."""
+    axis = _axis_of(axis, x.ndim, "unfold")
+    length = x.shape[axis]
+    if not isinstance(size, (int, np.integer)) or not isinstance(step, (int, np.integer)):
+        raise TypeError(f"unfold: size and step must be integers, got {size!r} and {step!r}")
+    if step < 1:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    if not 0 <= size <= length:
+        raise RuntimeError(f"unfold: the window size {size} does not fit axis {axis} of length {length}")
+    starts = np.arange((length - size) // step + 1) * step
+    windows = x[(slice(None),) * axis + (starts[:, None] + np.arange(size)[None, :],)]
+    order = tuple(a for a in range(windows.ndim) if a != axis + 1) + (axis + 1,)
+    return windows.transpose(*order)
+
+
+@method
+def roll(x: Tensor, shift: int | Sequence[int] | None = None, axis: Axis = None, **pytorch_names: Any) -> Tensor:
+    """Elements shifted ``shift`` places along ``axis`` (each of several, with a shift each), those pushed off
+    the end coming back at the start, as numpy.roll and PyTorch's roll(shifts, dims); with axis None the
+    flattened tensor is rolled. Several shifts need as many axes (PyTorch refuses them unpaired; NumPy would add
+    them up). Two slices joined in the other order: dL/dx = dL/dz rolled back."""
+    if pytorch_names:
+        names = {"shifts": "shift", "dims": "axis"}
+        name = next(iter(pytorch_names))
+        raise TypeError(f"roll: got {name}=, " + (f"PyTorch's spelling; use {names[name]}=" if name in names
+                                                  else "an unexpected keyword argument"))
+    if shift is None:
+        raise TypeError("roll: missing the shift (numpy.roll's first argument)")
+    shifts = tuple(shift) if isinstance(shift, (tuple, list)) else (shift,)
+    if axis is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: {len(shifts)} shifts need as many axes, got axis=None")
+        return x.reshape(-1).roll(shifts[0], 0).reshape(x.shape)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if len(axes) != len(shifts):
+        raise RuntimeError(f"roll: shifts {shifts} and axes {axes} differ in length")
+    for s, a in zip(shifts, axes, strict=True):
+        a = _axis_of(a, x.ndim, "roll")
+        n = x.shape[a]
+        k = int(s) % n if n else 0
+        if k:
+            before = (slice(None),) * a
+            x = concatenate([x[before + (slice(n - k, None),)], x[before + (slice(0, n - k),)]], axis=a)
+    return x
+
+
+@method
+def diagonal(x: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1, **pytorch_names: Any) -> Tensor:
+    """The diagonal of the axes axis1 and axis2 (``offset`` above it, or below for a negative one), as
+    numpy.diagonal and PyTorch's diagonal(offset, dim1, dim2): those axes go, and the diagonal is the last
+    axis (an index). dL/dx = dL/dz on that diagonal, 0 elsewhere."""
+    if pytorch_names:
+        name = next(iter(pytorch_names))
+        ours = {"dim1": "axis1", "dim2": "axis2"}.get(name)
+        raise TypeError(f"diagonal: got {name}=, " + (f"PyTorch's spelling; use {ours}=" if ours
+                                                      else "an unexpected keyword argument"))
+    a1, a2 = _axis_of(axis1, x.ndim, "diagonal", "axis1"), _axis_of(axis2, x.ndim, "diagonal", "axis2")
+    if a1 == a2:
+        raise RuntimeError(f"diagonal: axis1 and axis2 both name axis {a1}; a diagonal needs two axes")
+    rows, cols = x.shape[a1], x.shape[a2]
+    length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
+    i = np.arange(length) + max(-offset, 0)
+    rest = tuple(a for a in range(x.ndim) if a not in (a1, a2))
+    moved = x.transpose(*rest, a1, a2)
+    return moved[(slice(None),) * len(rest) + (i, i + offset)]
+
+
+@method
+def diag(x: Tensor, k: int = 0) -> Tensor:
+    """numpy.diag (PyTorch's diag): a 1-D x as the k-th diagonal of a square matrix, zeros elsewhere; a 2-D x's
+    k-th diagonal. dL/dx = dL/dz's k-th diagonal, or dL/dz on it."""
+    if x.ndim == 2:
+        return x.diagonal(k)
+    if x.ndim != 1:
+        raise RuntimeError(f"diag: x must be 1-D or 2-D, got shape {x.shape}")
+    n, size = x.shape[0], x.shape[0] + abs(k)
+    i = np.arange(n)
+    return x.scatter_add((i + max(-k, 0), i + max(k, 0)), (size, size))
+
+
+@method
+def masked_select(x: Tensor, mask: TensorLike) -> Tensor:
+    """The elements of x where the boolean ``mask`` is True, in row-major order, as a 1-D tensor (x and mask
+    broadcast together), as PyTorch's masked_select. dL/dx = dL/dz put back where each element came from."""
+    mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask.dtype != bool:
+        raise RuntimeError(f"masked_select: the mask must be boolean, got dtype {mask.dtype}")
+    shape = np.broadcast_shapes(x.shape, mask.shape)
+    return x.broadcast_to(shape).reshape(-1)[note(_selected, mask, shape)]
+
+
+def _selected(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.flatnonzero(np.broadcast_to(mask, shape))
+
+
+# -- scatter and scatter_reduce --
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+@method
+def scatter(x: Tensor, axis: int, index: TensorLike, src: TensorLike, reduce: str | None = None) -> Tensor:
+    """PyTorch's scatter: x with src written where ``index`` points along ``axis``, z[..., index[i, j], ...] =
+    src[i, j] (for axis 0 of 2-D: z[index[i][j]][j] = src[i][j]); ``src`` is a tensor (its leading corner of
+    index's shape is used) or one number. Where two elements of src land on one place, the later in row-major
+    order of index wins. ``reduce="add"`` or ``"multiply"`` combines them with x instead (scatter_reduce's
+    "sum" and "prod", self included).   dL/dx = dL/dz where nothing was written, 0 where something was;
+    dL/dsrc = dL/dz at the place each element was written (0 for one a later element overwrote)."""
+    axis = _axis_of(axis, x.ndim, "scatter")
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        index_array = _index_array(index, "scatter")
+        if not isinstance(src, Tensor):
+            src = Tensor._make(np.full(index_array.shape, src, dtype=x.dtype), False)
+        return x.scatter_reduce(axis, index_array, src, "sum" if reduce == "add" else "prod")
+    index_array = _index_array(index, "scatter")
+    src = _scatter_source(x, src, index_array, "scatter")
+    _scatter_check(x.shape, axis, index_array, src.shape, "scatter")
+    hit = Tensor._make(note(_scatter_hits, index_array, axis, x.shape), False)
+    if src.ndim == 0:  # one number
+        return where(hit, src, x)
+    places = note(_scatter_winners, index_array, axis, x.shape)  # flat: a jit trace follows each array of it
+    targets, sources = places[:x.ndim], places[x.ndim:]
+    return where(hit, src[sources].scatter_add(targets, x.shape), x)
+
+
+@method
+def scatter_reduce(x: Tensor, axis: int, index: TensorLike, src: Tensor, reduce: str,
+                   include_self: bool = True) -> Tensor:
+    """PyTorch's scatter_reduce: each place of x that ``index`` points at along ``axis`` (as in scatter)
+    becomes the "sum", "prod", "mean", "amax" or "amin" of the src elements landing there, and of x's own
+    value unless include_self=False; places nothing lands on keep x's value. Integer tensors compute exactly
+    (mean rounds down, as PyTorch's).   The derivative is that of the reduction: dL/dsrc = dL/dz at its place
+    (sum), over the count (mean), times the product of the others (prod), shared equally among the tied
+    extremes (amax, amin); x's share likewise where included, dL/dz where nothing landed."""
+    axis = _axis_of(axis, x.ndim, "scatter_reduce")
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise RuntimeError(f"scatter_reduce: reduce must be one of {', '.join(_SCATTER_REDUCTIONS)}, got {reduce!r}")
+    index_array = _index_array(index, "scatter_reduce")
+    src = _scatter_source(x, src, index_array, "scatter_reduce")
+    if src.ndim == 0:
+        raise TypeError("scatter_reduce: src must be a tensor (scatter takes one number)")
+    _scatter_check(x.shape, axis, index_array, src.shape, "scatter_reduce")
+    if x.dtype.kind != "f":  # integers have no gradient: computed in NumPy, with PyTorch's rounding
+        return Tensor._make(note(_scatter_reduce_integers, x._data, axis, index_array, src._data, reduce,
+                                 include_self), False)
+    hit = Tensor._make(note(_scatter_hits, index_array, axis, x.shape), False)
+    pairs = note(_scatter_pairs, index_array, axis, x.shape)
+    targets, sources = pairs[:x.ndim], pairs[x.ndim:]
+    values = src[sources]  # one per element of index, in row-major order
+    if reduce in ("sum", "mean"):
+        total = values.scatter_add(targets, x.shape)
+        if include_self:
+            total = total + x
+        if reduce == "mean":
+            count = note(_scatter_counts, index_array, axis, x.shape, include_self, x.dtype)
+            total = total / Tensor._make(count, False)
+        return where(hit, total, x)
+    # prod, amax, amin: each place's contributors gathered into one row of a table, padded with the identity
+    table, *place_axes = note(_scatter_table, index_array, axis, x.shape, include_self)
+    places = tuple(place_axes)
+    parts = [values]
+    if include_self:
+        parts.append(x[places])
+    identity = {"prod": 1.0, "amax": -np.inf, "amin": np.inf}[reduce]
+    parts.append(Tensor._make(np.full(1, identity, dtype=x.dtype), False))
+    rows = concatenate(parts)[table]  # (places, contributors)
+    if reduce == "amax":
+        reduced = rows.max(axis=1)
+    elif reduce == "amin":
+        reduced = rows.min(axis=1)
+    else:
+        reduced = rows[:, 0]
+        for k in range(1, rows.shape[1]):
+            reduced = reduced * rows[:, k]
+    return where(hit, reduced.scatter_add(places, x.shape), x)
+
+
+def _index_array(index: TensorLike, op: str) -> np.ndarray:
+    array = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if array.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: index must hold integers, got dtype {array.dtype}")
+    return note(np.array, array)  # a copy: backward must not see the caller's later changes
+
+
+def _scatter_source(x: Tensor, src: TensorLike, index: np.ndarray, op: str) -> Tensor:
+    if isinstance(src, Tensor):
+        if src.dtype != x.dtype:
+            raise RuntimeError(f"{op}: x is {x.dtype} and src {src.dtype}; they must have one dtype "
+                               f"(src.astype(np.{x.dtype}))")
+        if src.ndim != x.ndim and src.ndim:
+            raise RuntimeError(f"{op}: src {src.shape} must have x's {x.ndim} dimensions")
+        return src
+    if not isinstance(src, (int, float, bool, np.number, np.bool_)):
+        raise TypeError(f"{op}: src must be a Tensor or one number, got {type(src).__name__}")
+    return Tensor._make(np.asarray(src).astype(x.dtype), False)
+
+
+def _scatter_check(shape, axis, index, src_shape, op):
+    """PyTorch's rules: index has x's dimensions, is no larger than src along any axis and than x along the
+    others; its values are checked in a note (``_scatter_positions``), so each jit replay checks its own."""
+    if index.ndim != len(shape):
+        raise RuntimeError(f"{op}: index {index.shape} must have x's {len(shape)} dimensions")
+    if any(n > m for n, m in zip(index.shape, src_shape or index.shape, strict=True)) or any(
+            n > m for a, (n, m) in enumerate(zip(index.shape, shape, strict=True)) if a != axis):
+        raise RuntimeError(f"{op}: index {index.shape} must be no larger than src {src_shape} along every axis "
+                           f"and than x {shape} along every axis but {axis}")
+
+
+def _scatter_positions(index, axis, shape):
+    """Where each element of index lands in x, and which element of src it takes: flat positions, row-major."""
+    if index.size and (index.min() < 0 or index.max() >= shape[axis]):
+        bad = index[(index < 0) | (index >= shape[axis])].flat[0]
+        raise RuntimeError(f"scatter: index {bad} is out of bounds for axis {axis} of length {shape[axis]}")
+    grid = np.indices(index.shape, sparse=True)
+    target = tuple(index if a == axis else grid[a] for a in range(index.ndim))
+    return np.ravel_multi_index(np.broadcast_arrays(*target), shape).reshape(-1)
+
+
+def _scatter_hits(index, axis, shape):
+    hits = np.zeros(math.prod(shape), dtype=bool)
+    hits[_scatter_positions(index, axis, shape)] = True
+    return hits.reshape(shape)
+
+
+def _scatter_pairs(index, axis, shape):
+    """Places in x, then elements of src: one pair per element of index, as the arrays of two index tuples
+    (one flat tuple, which a jit trace follows array by array)."""
+    flat = _scatter_positions(index, axis, shape)
+    return np.unravel_index(flat, shape) + np.unravel_index(np.arange(flat.size), index.shape)
+
+
+def _scatter_winners(index, axis, shape):
+    """As _scatter_pairs, keeping for each place only the last element of index that lands on it."""
+    flat = _scatter_positions(index, axis, shape)
+    _, last_from_end = np.unique(flat[::-1], return_index=True)
+    chosen = flat.size - 1 - last_from_end
+    return np.unravel_index(flat[chosen], shape) + np.unravel_index(chosen, index.shape)
+
+
+def _scatter_counts(index, axis, shape, include_self, dtype):
+    counts = np.bincount(_scatter_positions(index, axis, shape), minlength=math.prod(shape)) + int(include_self)
+    return np.maximum(counts, 1).reshape(shape).astype(dtype)
+
+
+def _scatter_table(index, axis, shape, include_self):
+    """For prod, amax and amin: a table with a row for each place something lands on, holding the positions
+    of its contributors in concatenate([values, x at those places (include_self), identity]); short rows are
+    padded with the identity's position; then the places, an array per axis (one flat tuple)."""
+    flat = _scatter_positions(index, axis, shape)
+    places, row_of, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    order = np.argsort(row_of, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    column = np.empty(flat.size, dtype=np.int64)
+    column[order] = np.arange(flat.size) - starts[row_of[order]]
+    own = int(include_self)
+    identity = flat.size + own * places.size
+    # As many columns as can ever land on one place (index's length along the axis), not as many as do: the
+    # number of ops after it (prod's products) then depends on shapes alone, as a jit replay needs.
+    table = np.full((places.size, index.shape[axis] + own), identity, dtype=np.int64)
+    if own:
+        table[:, 0] = flat.size + np.arange(places.size)
+    table[row_of, column + own] = np.arange(flat.size)
+    return (table,) + np.unravel_index(places, shape)
+
+
+def _scatter_reduce_integers(x, axis, index, src, reduce, include_self):
+    flat = _scatter_positions(index, axis, x.shape)
+    values = src[tuple(slice(0, n) for n in index.shape)].reshape(-1)
+    out = x.reshape(-1).copy()
+    hit = np.zeros(out.size, dtype=bool)
+    hit[flat] = True
+    if not include_self:
+        out[hit] = {"sum": 0, "mean": 0, "prod": 1, "amax": np.iinfo(x.dtype).min if x.dtype.kind != "b" else 0,
+                    "amin": np.iinfo(x.dtype).max if x.dtype.kind != "b" else 1}[reduce]
+    ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+    ufunc.at(out, flat, values)
+    if reduce == "mean":
+        counts = np.bincount(flat, minlength=out.size) + int(include_self)
+        out = np.where(hit, out // np.maximum(counts, 1), out).astype(x.dtype)
+    return out.reshape(x.shape)

@@ -42,6 +42,7 @@ OURS = {
     "norm": "(t * t).sum().sqrt() or np.linalg.norm(t.data)",
     "gather": "tinygrad_np.take_along_axis(t, indices, axis)",
     "repeat": "tile(reps) (PyTorch's repeat is NumPy's tile; NumPy's repeat is repeat_interleave(n, axis))",
+    "nonzero": "tinygrad_np.argwhere(t) (PyTorch's nonzero, an (n, ndim) tensor of indices, is NumPy's argwhere)",
 }
 
 

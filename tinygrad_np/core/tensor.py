@@ -67,12 +67,12 @@ class Tensor(AttachedMethods):
     * tinygrad_np.composed (composed from the primitives, each with no rule of its own): silu gelu
       leaky_relu elu clip softmax mean min logsumexp var std split chunk flip tan log2 exp2 rsqrt sign
       floor ceil trunc relu6 hardtanh hardswish softsign mish celu tril triu tile repeat_interleave cumsum
-      argmin
+      argmin flatten unflatten unfold roll diagonal diag masked_select scatter scatter_reduce
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, accepted): size numel dim t pow clamp maximum
       minimum float double
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view view_as
       expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda to type long int half
-      zero_ fill_ norm gather repeat
+      zero_ fill_ norm gather repeat nonzero
     * tinygrad_np.core.gradient_hooks (a function run on the gradient during backward): register_hook
     """
 
@@ -441,10 +441,6 @@ class Tensor(AttachedMethods):
         inferred.   dL/dx = dL/dz reshaped back (ops.Reshape)."""
         shape = shape_arg(shape, "reshape")
         return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
-
-    def flatten(self) -> "Tensor":
-        """All axes in one: ``reshape(-1)``.   dL/dx = dL/dz reshaped back."""
-        return self.reshape(-1)
 
     def transpose(self, *axes: ShapeLike) -> "Tensor":
         """Permute the axes: ``transpose(1, 0, 2)`` or ``transpose((1, 0, 2))``; with none given, reverse

@@ -18,11 +18,14 @@ from .layers import (
     GELU,
     AdaptiveAvgPool2d,
     AvgPool2d,
+    AvgPool3d,
     BatchNorm1d,
     BatchNorm2d,
     Conv1d,
     Conv2d,
+    Conv3d,
     ConvTranspose2d,
+    ConvTranspose3d,
     Dropout,
     Dropout2d,
     Embedding,
@@ -32,6 +35,7 @@ from .layers import (
     LeakyReLU,
     Linear,
     MaxPool2d,
+    MaxUnpool2d,
     ReLU,
     Sequential,
     Sigmoid,
@@ -50,5 +54,7 @@ __all__ = [
     "StoredArray", "ModelFileError",
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
+    # issue 29 (ops2)
+    "Conv3d", "ConvTranspose3d", "AvgPool3d", "MaxUnpool2d",
 ]
 __all__ += ["RNN", "LSTM", "GRU", "GroupNorm", "Dropout2d", "MultiheadAttention"]

@@ -149,6 +149,90 @@ class ConvTranspose2d(Module):
         return _conv_repr(self)
 
 
+# ---- issue 29: 3-D convolution and pooling, unpooling -------------------------------------------------------
+def _triple(value: Any, name: str, op: str) -> tuple[int, int, int]:
+    values = F._tuple(value, 3, name, op)
+    return values[0], values[1], values[2]
+
+
+class Conv3d(_Conv):
+    """F.conv3d with weight (out_channels, in_channels / groups, kd, kh, kw) and bias (out_channels,), PyTorch's
+    names and initialisation."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int, int],
+                 stride: int | tuple[int, int, int] = 1, padding: int | tuple[int, ...] | str = 0,
+                 dilation: int | tuple[int, int, int] = 1, groups: int = 1, bias: bool = True, rng: Seed = None,
+                 dtype: DType = np.float32) -> None:
+        kernel = _triple(kernel_size, "kernel_size", "Conv3d")
+        super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose3d(Module):
+    """F.conv_transpose3d with weight (in_channels, out_channels / groups, kd, kh, kw) and bias (out_channels,),
+    PyTorch's layout and initialisation (as ConvTranspose2d's)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int, int],
+                 stride: int | tuple[int, int, int] = 1, padding: int | tuple[int, int, int] = 0,
+                 output_padding: int | tuple[int, int, int] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | tuple[int, int, int] = 1, rng: Seed = None, dtype: DType = np.float32) -> None:
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose3d: in_channels {in_channels} and out_channels {out_channels} must "
+                             f"both divide into groups={groups}")
+        kernel = _triple(kernel_size, "kernel_size", "ConvTranspose3d")
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
+        self.groups, self.dilation = groups, dilation
+        self.weight = _parameter((in_channels, out_channels // groups) + kernel, dtype)
+        self.bias = _parameter((out_channels,), dtype) if bias else None
+        _pytorch_default(self.weight, self.bias, out_channels // groups * math.prod(kernel),
+                         np.random.default_rng(rng))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return _conv_repr(self)
+
+
+class AvgPool3d(Module):
+    """F.avg_pool3d over windows of ``kernel_size``, ``stride`` apart (the kernel size when None), with
+    PyTorch's ceil_mode, count_include_pad and divisor_override."""
+
+    def __init__(self, kernel_size: int | tuple[int, int, int], stride: int | tuple[int, int, int] | None = None,
+                 padding: int | tuple[int, ...] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride  # what PyTorch stores and shows
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(Module):
+    """F.max_unpool2d: ``unpool(x, indices, output_size=None)`` puts each value of a max_pool2d(...,
+    return_indices=True) back where its indices say, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> None:
+        self.kernel_size = F._pair(kernel_size, "kernel_size", "MaxUnpool2d")
+        self.stride = self.kernel_size if stride is None else F._pair(stride, "stride", "MaxUnpool2d")
+        self.padding = F._pair(padding, "padding", "MaxUnpool2d")
+
+    def forward(self, x: Tensor, indices: TensorLike, output_size: Any = None) -> Tensor:
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
 class AdaptiveAvgPool2d(Module):
     """F.adaptive_avg_pool2d to ``output_size`` ((1, 1): global average pooling)."""
 
@@ -163,14 +247,18 @@ class AdaptiveAvgPool2d(Module):
 
 
 class Upsample(Module):
-    """F.interpolate with ``size`` or ``scale_factor``, nearest neighbour (PyTorch's default mode)."""
+    """F.interpolate with ``size`` or ``scale_factor``, nearest neighbour by default (PyTorch's default mode),
+    or any of interpolate's modes with its ``align_corners`` and ``recompute_scale_factor``."""
 
-    def __init__(self, size: Pair | None = None, scale_factor: float | tuple[float, float] | None = None,
-                 mode: str = "nearest") -> None:
+    def __init__(self, size: int | tuple[int, ...] | None = None, scale_factor: float | tuple[float, ...] | None = None,
+                 mode: str = "nearest", align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.interpolate(x, self.size, self.scale_factor, self.mode)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
 
     def extra_repr(self) -> str:
         # PyTorch keeps scale_factor as a float (or a tuple of them), and shows it rather than size when given.
