@@ -327,13 +327,19 @@ def test_an_object_handed_to_code_jit_does_not_watch_has_every_attribute_guarded
     np.testing.assert_array_equal(f(x).data, np.full(2, 9.0, np.float32))
 
 
-def test_an_integer_tensor_made_from_a_tensor_read_from_outside_is_made_again():
-    counts = tg.Tensor(np.array([1, 2, 3]), dtype=np.int64)
-    f = tg.jit(lambda x: x * tg.Tensor(counts))  # Tensor() of an integer tensor: a float32 copy
+@pytest.mark.parametrize("dtype", [np.int64, np.float32])
+@pytest.mark.parametrize("wrap", [tg.Tensor, tg.tensor, lambda t: t.detach()], ids=["Tensor", "tensor", "detach"])
+def test_a_tensor_made_in_the_step_from_a_tensor_read_from_outside_reads_it_again(dtype, wrap):
+    # Tensor(w) shares w's array: a replay must read what w holds then (a new .data, an in-place change), not
+    # the array the wrapper held while tracing
+    counts = tg.Tensor(np.array([1, 2, 3], dtype))
+    f = tg.jit(lambda x: x * wrap(counts))
     x = np.ones(3, np.float32)
     _twice(f, x)
-    counts.data = np.array([4, 5, 6])
+    counts.data = np.array([4, 5, 6], dtype)
     np.testing.assert_array_equal(f(x).data, np.array([4, 5, 6], np.float32))
+    counts.data[...] = 7
+    np.testing.assert_array_equal(f(x).data, np.full(3, 7, np.float32))
 
 
 def test_python_reading_what_a_replayed_call_changes_is_refused_naming_the_line():

@@ -18,6 +18,9 @@ SEQ = rng.standard_normal((2, 4, 8)).astype(np.float32)
 LABELS = np.array([0, 2, 1, 4])
 PROBS = (1 / (1 + np.exp(-ROWS))).astype(np.float32)
 TARGETS = (ROWS > 0).astype(np.float32)
+VOLUME = rng.standard_normal((1, 2, 4, 4, 4)).astype(np.float32)  # (N, C, D, H, W)
+_pooled, _where = F.max_pool2d(tg.Tensor(X), 2, return_indices=True)
+POOLED, POOL_INDICES = _pooled.data, _where.data  # what max_unpool2d takes
 
 
 def _arrays(*arrays):
@@ -61,8 +64,17 @@ FUNCTIONS = {
     "group_norm": (_arrays(X, np.ones(3, np.float32), np.zeros(3, np.float32)),
                    lambda x, w, b: F.group_norm(x, 3, w, b)),
     "dropout2d": (_arrays(X), lambda x: F.dropout2d(x, 0.5, rng=1)),
+    "conv3d": (_arrays(VOLUME, rng.standard_normal((3, 2, 2, 2, 2)).astype(np.float32)),
+               lambda x, w: F.conv3d(x, w)),
+    "conv_transpose3d": (_arrays(VOLUME, rng.standard_normal((2, 3, 2, 2, 2)).astype(np.float32)),
+                         lambda x, w: F.conv_transpose3d(x, w, stride=2)),
+    "avg_pool3d": (_arrays(VOLUME), lambda x: F.avg_pool3d(x, 2)),
+    "max_unpool2d": (_arrays(POOLED, POOL_INDICES), lambda x, i: F.max_unpool2d(x, i, 2)),
+    "softmin": (_arrays(ROWS), lambda x: F.softmin(x, axis=1)),
+    "normalize": (_arrays(ROWS), lambda x: F.normalize(x)),
 }
-for _name in ("relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "relu6", "hardswish", "softsign", "mish"):
+for _name in ("relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "relu6", "hardswish", "softsign", "mish",
+              "selu", "hardsigmoid", "logsigmoid"):
     FUNCTIONS[_name] = (_arrays(ROWS), getattr(F, _name))
 
 
@@ -126,6 +138,10 @@ MODULES = {
     "MultiheadAttention": (lambda: nn.MultiheadAttention(8, 2, rng=0), _arrays(SEQ, SEQ, SEQ)),
     "GroupNorm": (lambda: nn.GroupNorm(3, 3), _arrays(X)),
     "Dropout2d": (lambda: nn.Dropout2d(0.5, rng=0), _arrays(X)),
+    "Conv3d": (lambda: nn.Conv3d(2, 3, 2, rng=0), _arrays(VOLUME)),
+    "ConvTranspose3d": (lambda: nn.ConvTranspose3d(2, 3, 2, stride=2, rng=0), _arrays(VOLUME)),
+    "AvgPool3d": (lambda: nn.AvgPool3d(2), _arrays(VOLUME)),
+    "MaxUnpool2d": (lambda: nn.MaxUnpool2d(2), _arrays(POOLED, POOL_INDICES)),
 }
 for _name in ("ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU"):
     MODULES[_name] = (getattr(nn, _name), _arrays(ROWS))

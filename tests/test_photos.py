@@ -279,12 +279,13 @@ def models(tmp_path_factory):
             "cnn": predict.load_any_model(out / "mnist_cnn.py" / "model.npz")}
 
 
-# What each set reads, of 20, measured when the second round of tuning was finished (on phone, dev and sklearn;
-# held_out was looked at in the first round; held_out_2 measured once, after it, never looked at while tuning).
+# What each set reads, of 20, with the models this test trains, measured when the second round of tuning was
+# finished (tuned on phone, dev and sklearn; held_out was looked at in the first round; held_out_2 measured once,
+# after it, never looked at while tuning). Models trained another way read one photo more or less on some sets.
 # Issue 28 asks 19 of each; where that was not reached, the measured figure is the floor (a regression fails) and
 # test_each_photo_set_reads_19_of_20 is an expected failure, strict: it fails loudly the day the set does reach 19.
 MEASURED = {("phone", "mlp"): 19, ("phone", "cnn"): 19, ("dev", "mlp"): 19, ("dev", "cnn"): 19,
-            ("held_out", "mlp"): 18, ("held_out", "cnn"): 18, ("sklearn", "mlp"): 19, ("sklearn", "cnn"): 17,
+            ("held_out", "mlp"): 19, ("held_out", "cnn"): 18, ("sklearn", "mlp"): 20, ("sklearn", "cnn"): 17,
             ("held_out_2", "mlp"): 20, ("held_out_2", "cnn"): 20}
 ISSUE_FLOOR = 19
 

@@ -317,6 +317,10 @@ class Trace:
             raise JitError(f"jit: the jitted function uses a tensor computed before it was called, with its "
                            f"graph, at {user_line()}. A replay cannot differentiate into that graph: detach "
                            "it, or compute it inside the jitted function")
+        if id(t) not in self.outside_ids:  # made in the call around an outside tensor's array: Tensor(w)
+            owner = self.owners.get(id(t._data), (None, None))[0]
+            if owner is not None:  # eager's next call wraps what w holds then: read through w, not the wrapper
+                return self._slot_through(owner)
         return self._slot_through(t)
 
     def describe(self, value):
