@@ -7,14 +7,15 @@ Each model is the example's own (imported from examples/), and the PyTorch
 twin is built to the same layout and loaded from its state_dict, so both start
 from the same weights; the first losses are printed as a check. The two take
 turns within each round; times are medians of the rounds, the ratio the
-median of the per-round ratios. BLAS and PyTorch run on all cores, as a user's
-script would.
+median of the per-round ratios. BLAS runs on tinygrad_np's default threads (one,
+tinygrad_np/threads.py) and PyTorch on its own default (all cores), as a user's
+script would; ``--one-thread`` pins both to one. The first line printed names
+NumPy's BLAS, its kernel and its threads.
 """
 import argparse
 import copy
 import importlib.util
 import math
-import os
 import statistics
 import sys
 import time
@@ -29,6 +30,7 @@ from tinygrad_np import optim
 from tinygrad_np.nn import functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def example(name):
@@ -127,6 +129,12 @@ def models(rng):
         tf.Transformer(13, rng=rng), TorchTransformer(13), (lines, targets),
         lambda m, b: F.cross_entropy(m(b[0]).transpose(0, 2, 1), b[1]),
         lambda m, b: tnn.functional.cross_entropy(m(torch.from_numpy(b[0])).transpose(1, 2), torch.from_numpy(b[1])))
+    from models import residual_cnn  # beside this file: one definition for both frameworks
+
+    out["residual CNN (benchmarks/models.py)"] = (
+        residual_cnn(tg.nn), residual_cnn(tnn), (x, y),
+        lambda m, b: m(tg.Tensor(b[0])).cross_entropy(b[1]),
+        lambda m, b: tnn.functional.cross_entropy(m(torch.from_numpy(b[0])), torch.from_numpy(b[1])))
     seq, total = lstm.adding_problem(64, 20, rng)
     out["LSTM, 20 steps (lstm_sequence.py)"] = (
         lstm.Adder(32, rng), TorchAdder(32), (seq, total),
@@ -207,11 +215,11 @@ def main(argv=None):
         torch.set_num_threads(1)
         clock = time.thread_time
         try:
-            from threadpoolctl import threadpool_limits
-            threadpool_limits(1)
-        except ImportError:
-            if os.environ.get("OPENBLAS_NUM_THREADS") != "1" and os.environ.get("OMP_NUM_THREADS") != "1":
+            tg.set_num_threads(1)
+        except RuntimeError:  # no threadpoolctl
+            if tg.get_num_threads() != 1:
                 print("warning: NumPy's BLAS may use several threads: set OPENBLAS_NUM_THREADS=1", file=sys.stderr)
+    print(f"NumPy's BLAS: {tg.blas_description()}; PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
     measure(3 if args.quick else 15, 2 if args.quick else 10, clock)
 
 

@@ -382,8 +382,7 @@ def machine():
                 break
     except OSError:
         pass
-    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
-    info["blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    info["blas"] = tg.blas_description()  # the library, its kernel (and what pinned it) and its threads
     if torch is not None:
         info["pytorch"] = torch.__version__
         info["pytorch_threads"] = torch.get_num_threads()
@@ -523,8 +522,11 @@ def write_docs(table, report):
 
     intro = ("# Benchmarks\n\nWritten by `python benchmarks/run.py --readme` (see its docstring for what each "
              "measurement is and how the implementations take turns). The latest run, from the machine it names:\n\n")
+    # The other benchmarks' saved tables (targets.py, threads.py write them), after this run's.
+    others = "".join("\n" + path.read_text() for path in sorted((ROOT / "benchmarks" / "results").glob("*.md"))
+                     if path.name != "latest.md")
     with atomic_write(ROOT / "docs" / "benchmarks.md", "w") as f:
-        f.write(intro + table)
+        f.write(intro + table + others)
     update_readme(summary(report) + "\nEvery table of that run, with the machine, is in "
                   "[docs/benchmarks.md](docs/benchmarks.md).\n")
 

@@ -75,8 +75,9 @@ def results_block(seeds, preset, optimizers, notes):
         lines += [f"**{'; '.join(notes)}: these numbers are not real results.**", ""]
     lines += [
         "Measured on a 2-core machine of the kind CI runs on, full MNIST (60,000 train /",
-        "10,000 test), float32, by `python scripts/make_docs_images.py` (which also drew",
-        "every picture below, from the seed-0 run):",
+        "10,000 test), float32, one BLAS thread (tinygrad_np's default; `tg.set_num_threads`),",
+        "by `python scripts/make_docs_images.py` (which also drew every picture below, from",
+        "the seed-0 run):",
         "",
         "| run | network | training | test accuracy | train accuracy | training time |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -156,7 +157,7 @@ def gallery_block(seeds, cnn, char_lm, transformer, lstm, ratios, quick):
     na = "n/a (--quick)" if quick else "n/a (no PyTorch)"
     lines = [f"**{'--quick: dry runs, these numbers are not real results'}**", ""] if quick else []
     lines += [
-        "| example | model | data | result | training time | step time / PyTorch, eager / jit |",
+        "| example | model | data | result | training time, one BLAS thread | step time / PyTorch, eager / jit |",
         "| --- | --- | --- | --- | --- | --- |",
         f"| `mnist_dnn.py` | 784-800-10 MLP | MNIST | {accuracy} | {mlp_times} | in the speed table |",
         f"| `mnist_cnn.py` | LeNet-5 (2 conv + max pool, 3 linear) | MNIST | {percent(cnn['test_accuracy'])} test "

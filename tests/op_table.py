@@ -200,7 +200,7 @@ def where_inputs(draw):
 @st.composite
 def clip_inputs(draw):
     low = draw(st.sampled_from([None, -1.0, 0.0]))
-    high = draw(st.sampled_from([None, 0.5, 1.5]))
+    high = draw(st.sampled_from([0.5, 1.5] if low is None else [None, 0.5, 1.5]))  # clip(None, None) is refused
     x = draw(shapes().flatmap(arrays))
     # Keep away from the bounds, where the derivative jumps.
     for bound in (low, high):
@@ -386,6 +386,13 @@ def softplus(x):
 
 def gelu(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+np_erf = np.vectorize(math.erf, otypes=[np.float64])  # the standard library's erf, elementwise: the reference
+
+
+def np_gelu(x):
+    return 0.5 * x * (1 + np_erf(x / np.sqrt(2)))
 
 
 def var_case(values=distinct):
@@ -599,6 +606,124 @@ def einsum_inputs(draw):
     return Case(operands, {"subscripts": spec})
 
 
+# ---- issue 29 (ops1): reductions, running ops, sorting, elementwise functions, division that rounds ------
+@st.composite
+def lerp_inputs(draw):
+    s_x, s_end, s_weight = draw(broadcastable_shapes(3))
+    if draw(st.booleans()):
+        return Case((draw(arrays(s_x)), draw(arrays(s_end))), {"weight": draw(st.sampled_from([0.25, 0.5, 0.75]))})
+    return Case((draw(arrays(s_x)), draw(arrays(s_end)), draw(arrays(s_weight))))
+
+
+@st.composite
+def rounded_division_inputs(draw):
+    """x and y of one shape with x / y at least 0.1 away from an integer: the quotient's jumps, where the
+    remainders jump too."""
+    shape = draw(shapes())
+    y = draw(away_from_zero(shape, margin=0.3))
+    from hypothesis.extra import numpy as hnp
+    whole = draw(hnp.arrays(np.float64, shape, elements=st.integers(-3, 3).map(float)))
+    part = draw(arrays(shape, low=0.1, high=0.9))
+    return Case(((whole + part) * y, y))
+
+
+@st.composite
+def topk_inputs(draw):
+    case = draw(along_axis(distinct))
+    n = case.arrays[0].shape[case.params["axis"]]
+    case.params.update(k=draw(st.integers(1, n)), largest=draw(st.booleans()))
+    return case
+
+
+def np_topk(x, axis, k, largest):
+    ordered = -np.sort(-x, axis=axis) if largest else np.sort(x, axis=axis)
+    return np.take(ordered, range(k), axis=axis)
+
+
+@st.composite
+def normalize_inputs(draw):
+    case = draw(along_axis(away_from_zero))
+    case.params["p"] = draw(st.sampled_from([1.0, 2.0, 3.0, -1.0]))
+    return case
+
+
+def np_normalize(x, axis, p):
+    norm = (np.abs(x) ** p).sum(axis=axis, keepdims=True) ** (1 / p)
+    return x / np.maximum(norm, 1e-12)
+
+
+def np_softplus(x, beta, threshold):
+    return np.where(beta * x > threshold, x, np.logaddexp(0, beta * x) / beta)
+
+
+@st.composite
+def softplus_inputs(draw):
+    """beta and a threshold of 1, values off the grid of 0.05 (beta x never within reach of 1, the jump)."""
+    beta = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    return Case((draw(shapes().flatmap(lambda s: off_grid(s, -3.0, 3.0))),), {"beta": beta, "threshold": 1.0})
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+OPS1_ROWS = [
+    # reductions and running ops
+    # away from 0 (subnormals' squares underflow in any rule that divides, PyTorch's too); zeros have rows of their own
+    Op("prod", lambda x, **p: x.prod(**p), lambda x, **p: x.prod(**p), reduction(away_from_zero), axis_param="axis"),
+    Op("prod with zeros", lambda x, **p: x.prod(**p), lambda x, **p: x.prod(**p),
+       reduction(lambda s: arrays(s, elements=st.sampled_from([0.0, 0.0, -1.5, 0.5, 1.25, 2.0]))),
+       axis_param="axis"),
+    Op("cumprod", lambda x, axis: x.cumprod(axis), lambda x, axis: np.cumprod(x, axis), along_axis(away_from_zero),
+       axis_param="axis"),
+    Op("cumprod with zeros", lambda x, axis: x.cumprod(axis), lambda x, axis: np.cumprod(x, axis),
+       along_axis(lambda s: arrays(s, elements=st.sampled_from([0.0, 0.0, -1.5, 0.5, 1.25, 2.0]))),
+       axis_param="axis"),
+    Op("logcumsumexp", lambda x, axis: x.logcumsumexp(axis), lambda x, axis: np.logaddexp.accumulate(x, axis),
+       along_axis(lambda s: arrays(s, low=-30, high=30)), axis_param="axis"),
+    Op("cummax", lambda x, axis: x.cummax(axis).values, lambda x, axis: np.maximum.accumulate(x, axis),
+       along_axis(distinct), axis_param="axis"),
+    Op("cummin", lambda x, axis: x.cummin(axis).values, lambda x, axis: np.minimum.accumulate(x, axis),
+       along_axis(distinct), axis_param="axis"),
+    Op("sort", lambda x, axis: x.sort(axis).values, lambda x, axis: np.sort(x, axis), along_axis(distinct),
+       axis_param="axis"),
+    Op("sort descending", lambda x, axis: x.sort(axis, descending=True).values,
+       lambda x, axis: -np.sort(-x, axis), along_axis(distinct), axis_param="axis"),
+    Op("topk", lambda x, **p: x.topk(**p).values, np_topk, topk_inputs(), axis_param="axis"),
+    Op("std_mean", lambda x, **p: tg.stack(tg.std_mean(x, **p)), lambda x, **p: np.stack([x.std(**p), x.mean(
+        axis=p["axis"], keepdims=p["keepdims"])]), var_case(), axis_param="axis"),
+    # elementwise
+    Op("round", lambda x: x.round(), np.round, unary(off_grid)),
+    Op("lerp", lambda x, end, *w, **p: x.lerp(end, *w, **p), lambda x, end, *w, weight=None: x + (
+        w[0] if w else weight) * (end - x), lerp_inputs()),
+    Op("log10", lambda x: x.log10(), np.log10, unary(positive)),
+    Op("erf", lambda x: x.erf(), np_erf, unary(lambda s: arrays(s, low=-5, high=5))),
+    Op("copysign", lambda x, y: x.copysign(y), np.copysign, binary(away_from_zero, away_from_zero)),
+    Op("logaddexp", lambda x, y: x.logaddexp(y), np.logaddexp, binary()),
+    Op("quick_gelu", lambda x: x.quick_gelu(), lambda x: x * sigmoid(1.702 * x), unary()),
+    Op("asin", lambda x: x.asin(), np.arcsin, unary(lambda s: arrays(s, low=-0.9, high=0.9))),
+    Op("acos", lambda x: x.acos(), np.arccos, unary(lambda s: arrays(s, low=-0.9, high=0.9))),
+    Op("atan", lambda x: x.atan(), np.arctan, unary()),
+    Op("sinh", lambda x: x.sinh(), np.sinh, unary()),
+    Op("cosh", lambda x: x.cosh(), np.cosh, unary()),
+    Op("asinh", lambda x: x.asinh(), np.arcsinh, unary()),
+    Op("acosh", lambda x: x.acosh(), np.arccosh, unary(lambda s: arrays(s, low=1.1, high=3.0))),
+    Op("atanh", lambda x: x.atanh(), np.arctanh, unary(lambda s: arrays(s, low=-0.9, high=0.9))),
+    Op("F.selu", lambda x: F.selu(x), lambda x: SELU_SCALE * np.where(
+        x > 0, x, SELU_ALPHA * (np.exp(np.minimum(x, 0)) - 1)), unary(away_from_zero)),
+    Op("F.logsigmoid", lambda x: F.logsigmoid(x), lambda x: -np.logaddexp(0, -x), unary()),
+    Op("F.hardsigmoid", lambda x: F.hardsigmoid(x), lambda x: np.clip(x + 3, 0, 6) / 6, unary(off_grid)),
+    Op("F.softmin", lambda x, axis: F.softmin(x, axis), lambda x, axis: np.exp(np_log_softmax(-x, axis)),
+       along_axis(lambda s: arrays(s, low=-5, high=5)), axis_param="axis"),
+    Op("F.normalize", lambda x, **p: F.normalize(x, **p), np_normalize, normalize_inputs(), axis_param="axis"),
+    Op("F.softplus (beta, threshold)", lambda x, **p: F.softplus(x, **p), np_softplus, softplus_inputs()),
+    # division that rounds, on floats
+    Op("remainder (%)", lambda x, y: x % y, np.remainder, rounded_division_inputs()),
+    Op("fmod", lambda x, y: x.fmod(y), np.fmod, rounded_division_inputs()),
+    Op("floor_divide (//)", lambda x, y: x // y, np.floor_divide, rounded_division_inputs()),
+    Op("div (rounding_mode='trunc')", lambda x, y: x.div(y, rounding_mode="trunc"), lambda x, y: np.trunc(x / y),
+       rounded_division_inputs()),
+]
+
+
 OPS = [
     # arithmetic, with broadcasting and scalars on either side
     Op("add", lambda x, y: x + y, np.add, binary()),
@@ -629,7 +754,8 @@ OPS = [
     Op("cos", lambda x: x.cos(), np.cos, unary()),
     Op("softplus", lambda x: x.softplus(), softplus, unary()),
     Op("silu", lambda x: x.silu(), lambda x: x * sigmoid(x), unary()),
-    Op("gelu", lambda x: x.gelu(), gelu, unary()),
+    Op("gelu", lambda x: x.gelu(), np_gelu, unary(lambda s: arrays(s, low=-4, high=4))),
+    Op("gelu (tanh)", lambda x: x.gelu(approximate="tanh"), gelu, unary()),
     Op("leaky_relu", lambda x: x.leaky_relu(0.1), lambda x: np.where(x > 0, x, 0.1 * x), unary(away_from_zero)),
     Op("elu", lambda x: x.elu(1.5), lambda x: np.where(x > 0, x, 1.5 * (np.exp(np.minimum(x, 0)) - 1)),
        unary(away_from_zero)),
@@ -758,9 +884,10 @@ OPS = [
        axis_param="axis"),
     Op("take_along_axis", lambda x, indices, axis: tg.take_along_axis(x, indices, axis),
        lambda x, indices, axis: np.take_along_axis(x, indices, axis), along_axis_index_inputs(), axis_param="axis"),
-    Op("F.binary_cross_entropy", lambda p, t, reduction: F.binary_cross_entropy(p, t, reduction),
+    Op("F.binary_cross_entropy", lambda p, t, reduction: F.binary_cross_entropy(p, t, reduction=reduction),
        np_binary_cross_entropy, two_same_shape(lambda s: arrays(s, low=0.05, high=0.95),
-                                               lambda s: arrays(s, low=0.0, high=1.0))),
+                                               # inside [0, 1] by more than gradcheck's step: outside is refused
+                                               lambda s: arrays(s, low=0.01, high=0.99))),
     Op("F.scaled_dot_product_attention", lambda q, k, v, is_causal: F.scaled_dot_product_attention(
         q, k, v, is_causal=is_causal), np_attention, attention_inputs()),
     Op("F.conv_transpose2d", lambda x, w, b, **p: F.conv_transpose2d(x, w, b, **p), np_conv_transpose2d,
@@ -775,7 +902,496 @@ OPS = [
     Op("F.max_pool2d dilation", lambda x, **p: F.max_pool2d(x, **p), np_dilated_max_pool, dilated_pool_inputs()),
     Op("einsum", lambda *ts, subscripts: tg.einsum(subscripts, *ts), lambda *a, subscripts: np.einsum(subscripts, *a),
        einsum_inputs()),
+    *OPS1_ROWS,
 ]
+
+
+# ---- issue 29 (ops2): shape and indexing, convolution and pooling, resizing, einsum, losses and attention ----
+def gridded(shape, offset=0.0):
+    """Values on a grid of step 0.01 (offset by ``offset``), all distinct: two arrays on offset grids never tie
+    (amax's and max_pool's kinks)."""
+    from hypothesis.extra import numpy as hnp
+    return hnp.arrays(np.float64, shape, elements=st.integers(-200, 199).map(lambda i: i * 0.01 + offset),
+                      unique=True)
+
+
+@st.composite
+def flatten_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    return Case((draw(arrays(shape)),), {"start_dim": draw(signed_axis(len(shape)))})
+
+
+@st.composite
+def unflatten_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(signed_axis(len(shape)))
+    n = shape[axis]
+    first = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+    sizes = draw(st.sampled_from([(first, n // first), (first, -1), (-1, 1, first) if n % first == 0 else (n,)]))
+    return Case((draw(arrays(shape)),), {"axis": axis, "sizes": sizes})
+
+
+@st.composite
+def window_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(signed_axis(len(shape)))
+    size = draw(st.integers(0, shape[axis]))
+    return Case((draw(arrays(shape)),), {"axis": axis, "size": size, "step": draw(st.integers(1, 3))})
+
+
+def np_unfold(x, axis, size, step):
+    axis %= x.ndim  # the windows gain an axis at the end: count from the front
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=axis)
+    return np.take(windows, np.arange(0, windows.shape[axis], step), axis=axis)
+
+
+@st.composite
+def roll_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    return Case((draw(arrays(shape)),), {"shift": draw(st.integers(-5, 5)), "axis": draw(signed_axis(len(shape)))})
+
+
+@st.composite
+def diagonal_inputs(draw):
+    shape = draw(shapes(min_dims=2))
+    axis1 = draw(signed_axis(len(shape)))
+    axis2 = draw(st.sampled_from([a for a in range(-len(shape), len(shape)) if a % len(shape) != axis1 % len(shape)]))
+    return Case((draw(arrays(shape)),), {"offset": draw(st.integers(-2, 2)), "axis1": axis1, "axis2": axis2})
+
+
+@st.composite
+def diag_inputs(draw):
+    shape = draw(shapes(min_dims=1, max_dims=2))
+    return Case((draw(arrays(shape)),), {"k": draw(st.integers(-2, 2))})
+
+
+@st.composite
+def masked_select_inputs(draw):
+    x_shape, mask_shape = draw(broadcastable_shapes(2))
+    return Case((draw(arrays(x_shape)),), {"mask": draw(arrays(mask_shape)) > 0})
+
+
+@st.composite
+def scatter_inputs(draw, reduce=False):
+    """x, src and an index (repeats included) along ``axis``, index no larger than src, or than x off the axis."""
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=3))
+    axis = draw(signed_axis(len(shape)))
+    index_shape = tuple(draw(st.integers(1, n)) if a != axis % len(shape) else draw(st.integers(1, 4))
+                        for a, n in enumerate(shape))
+    src_shape = tuple(n + draw(st.integers(0, 1)) for n in index_shape)
+    from hypothesis.extra import numpy as hnp
+    index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[axis] - 1)))
+    params = {"axis": axis, "index": index}
+    if reduce:
+        params.update(reduce=draw(st.sampled_from(["sum", "prod", "mean", "amax", "amin"])),
+                      include_self=draw(st.booleans()))
+        return Case((draw(gridded(shape)), draw(gridded(src_shape, 0.005))), params)
+    return Case((draw(arrays(shape)), draw(arrays(src_shape))), params)
+
+
+def np_scatter(x, src, axis, index, reduce=None, include_self=True):
+    """PyTorch's scatter and scatter_reduce by their definition, element by element in row-major order."""
+    axis %= x.ndim
+    out, groups = x.copy(), {}
+    for place in np.ndindex(*index.shape):
+        target = list(place)
+        target[axis] = index[place]
+        groups.setdefault(tuple(target), []).append(src[place])
+    for target, values in groups.items():
+        if reduce is None:
+            out[target] = values[-1]
+            continue
+        values = values + ([x[target]] if include_self else [])
+        out[target] = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce](values)
+    return out
+
+
+@st.composite
+def pad_mode_inputs(draw):
+    shape = draw(shapes(min_dims=2, max_dims=4, min_side=1, max_side=4))
+    mode = draw(st.sampled_from(["reflect", "replicate", "circular"]))
+    pad = []
+    for a in range(draw(st.integers(1, min(3, len(shape) - 1)))):
+        n = shape[len(shape) - 1 - a]
+        most = n - 1 if mode == "reflect" else n if mode == "circular" else 3
+        pad += [draw(st.integers(0, most)), draw(st.integers(0, most))]
+    return Case((draw(arrays(shape)),), {"pad": tuple(pad), "mode": mode})
+
+
+def np_pad_mode(x, pad, mode):
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
+
+
+@st.composite
+def meshgrid_inputs(draw):
+    count = draw(st.integers(1, 3))
+    return Case(tuple(draw(arrays((draw(st.integers(1, 3)),))) for _ in range(count)),
+                {"indexing": draw(st.sampled_from(["ij", "xy"]))})
+
+
+def weighted_grids(grids):
+    return sum(g * (i + 1) for i, g in enumerate(grids))
+
+
+EINSUM_MORE = ["...ij,...jk->...ik", "...ij,...jk", "ii->i", "ii->", "bii->b", "...ii->...i", "i...,i...->...",
+               "ij,jk->ik", "ji,ij->"]
+
+
+@st.composite
+def einsum_more_inputs(draw):
+    """'...' (with batch axes that broadcast), repeated letters, and letters of length 1 against longer ones."""
+    spec = draw(st.sampled_from(EINSUM_MORE))
+    sizes = {c: draw(st.integers(2, 3)) for c in sorted(set(spec) - set(",->."))}
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    operands = []
+    for own in spec.split("->")[0].split(","):
+        shape = []
+        for part in own.split("..."):
+            shape.append(tuple(sizes[c] if draw(st.integers(0, 3)) else 1 for c in part))  # sometimes length 1
+        extra = tuple(1 if draw(st.integers(0, 2)) == 0 else n for n in batch) if "..." in own else ()
+        full = shape[0] + extra + (shape[1] if len(shape) > 1 else ())
+        letters = own.replace("...", "")
+        if len(set(letters)) != len(letters):  # a repeated letter: its two axes the same length
+            full = tuple(sizes[c] for c in own.replace("...", "")) if "..." not in own else extra + tuple(
+                sizes[c] for c in own.replace("...", ""))
+        operands.append(draw(arrays(full)))
+    return Case(tuple(operands), {"subscripts": spec})
+
+
+@st.composite
+def conv3d_inputs(draw):
+    """conv_inputs(3) kept small: central differences of a 3-D convolution visit every element."""
+    groups = draw(st.sampled_from([1, 2]))
+    kernel = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(3))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 1))
+                 for k, d, p in zip(kernel, dilation, padding, strict=True))
+    x, w, b = draw(arrays((1, groups) + size)), draw(arrays((groups, 1) + kernel)), draw(arrays((groups,)))
+    return Case((x, w, b), {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
+
+
+def np_conv_nd(x, w, b, stride, padding, dilation, groups):
+    """n-dimensional cross-correlation by its definition: a loop over output positions."""
+    dims = x.ndim - 2
+    x = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    out_c, per_group = w.shape[:2]
+    kernel = w.shape[2:]
+    out_size = tuple((n - d * (k - 1) - 1) // s + 1
+                     for n, k, s, d in zip(x.shape[2:], kernel, stride, dilation, strict=True))
+    out = np.zeros((x.shape[0], out_c) + out_size)
+    per_out = out_c // groups
+    for o in range(out_c):
+        g = o // per_out
+        for pos in np.ndindex(*out_size):
+            window = x[(slice(None), slice(g * per_group, (g + 1) * per_group)) + tuple(
+                slice(i * s, i * s + d * (k - 1) + 1, d)
+                for i, s, d, k in zip(pos, stride, dilation, kernel, strict=True))]
+            out[(slice(None), o) + pos] = (window * w[o]).sum(axis=tuple(range(1, 2 + dims))) + b[o]
+    return out
+
+
+@st.composite
+def conv_transpose3d_inputs(draw):
+    groups, per_group = draw(st.sampled_from([1, 2])), draw(st.integers(1, 2))
+    c = groups * draw(st.integers(1, 2))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    kernel, spatial = tuple(draw(st.integers(1, 2)) for _ in range(3)), tuple(draw(st.integers(1, 2)) for _ in range(3))
+    padding = tuple(draw(st.integers(0, (k - 1) * d // 2)) for k, d in zip(kernel, dilation, strict=True))
+    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=True))
+    x, w, b = draw(arrays((1, c) + spatial)), draw(arrays((c, per_group) + kernel)), draw(arrays((groups * per_group,)))
+    return Case((x, w, b), {"stride": stride, "padding": padding, "output_padding": output_padding, "groups": groups,
+                            "dilation": dilation})
+
+
+def np_conv_transpose3d(x, w, b, stride, padding, output_padding, groups, dilation):
+    """The definition: each input element adds weight * its value where its window lands."""
+    n, c = x.shape[:2]
+    per_group, kernel = w.shape[1], w.shape[2:]
+    full = [(size - 1) * s + d * (k - 1) + 1 + e
+            for size, s, d, k, e in zip(x.shape[2:], stride, dilation, kernel, output_padding, strict=True)]
+    out = np.zeros((n, groups * per_group) + tuple(full))
+    for ci in range(c):
+        g = ci // (c // groups)
+        for pos in np.ndindex(*x.shape[2:]):
+            for tap in np.ndindex(*kernel):
+                place = tuple(i * s + t * d for i, s, t, d in zip(pos, stride, tap, dilation, strict=True))
+                out[(slice(None), slice(g * per_group, (g + 1) * per_group)) + place] += (
+                    x[(slice(None), ci) + pos][:, None] * w[(ci, slice(None)) + tap])
+    out = out[(slice(None), slice(None)) + tuple(slice(p, f - p) for p, f in zip(padding, full, strict=True))]
+    return out + b.reshape((-1, 1, 1, 1))
+
+
+@st.composite
+def pool_more_inputs(draw, dims, values, avg):
+    """A pool's arguments as PyTorch takes them: ceil_mode, and count_include_pad or uneven padding (F.pad's
+    flat form) for avg, dilation for max."""
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    edges = [(draw(st.integers(0, k // 2)), draw(st.integers(0, k // 2))) for k in kernel]
+    uneven = draw(st.booleans())
+    if not uneven:
+        edges = [(a, a) for a, _ in edges]
+    # dilation only without padding: a dilated window over padding may hold padding alone, a max of -inf
+    dilation = (1,) * dims if avg or any(map(any, edges)) else tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - a - b), d * (k - 1) + 3))
+                 for k, d, (a, b) in zip(kernel, dilation, edges, strict=True))
+    x = draw(values((1, draw(st.integers(1, 2))) + size))
+    padding = tuple(w for a, b in reversed(edges) for w in (a, b)) if uneven else tuple(a for a, _ in edges)
+    params = {"kernel_size": kernel, "stride": stride, "padding": padding, "ceil_mode": draw(st.booleans())}
+    if avg:
+        params["count_include_pad"] = draw(st.booleans())
+    else:
+        params["dilation"] = dilation
+    # Only windows that reach into the input, as PyTorch's rule makes them; a window of padding alone is left out.
+    return Case((x,), params)
+
+
+def np_pool_more(x, kernel_size, stride, padding, ceil_mode, count_include_pad=True, dilation=None, avg=True):
+    """max or avg pooling by PyTorch's definition, one window at a time."""
+    dims = x.ndim - 2
+    dilation = dilation or (1,) * dims
+    flat = padding if len(padding) == 2 * dims else tuple(w for p in reversed(padding) for w in (p, p))
+    edges = [(flat[2 * (dims - 1 - a)], flat[2 * (dims - 1 - a) + 1]) for a in range(dims)]
+    counts = []
+    for n, k, s, d, (before, after) in zip(x.shape[2:], kernel_size, stride, dilation, edges, strict=True):
+        reach = n + before + after - d * (k - 1) - 1
+        count = (-(-reach // s) if ceil_mode else reach // s) + 1
+        if ceil_mode and (count - 1) * s >= n + before:
+            count -= 1
+        counts.append(count)
+    out = np.empty(x.shape[:2] + tuple(counts))
+    for pos in np.ndindex(*counts):
+        taps, divisor = [], 1
+        for i, k, s, d, (before, after), n in zip(pos, kernel_size, stride, dilation, edges, x.shape[2:], strict=True):
+            start = i * s - before
+            taps.append([start + t * d for t in range(k) if 0 <= start + t * d < n])
+            stop = min(start + k, n + after)
+            divisor *= (stop - start) if count_include_pad else (min(stop, n) - max(start, 0))
+        window = x[(slice(None), slice(None)) + np.ix_(*taps)]
+        if avg:
+            out[(slice(None), slice(None)) + pos] = window.sum(axis=tuple(range(2, 2 + dims))) / divisor
+        else:
+            out[(slice(None), slice(None)) + pos] = window.max(axis=tuple(range(2, 2 + dims)))
+    return out
+
+
+@st.composite
+def unpool_inputs(draw):
+    n, c, oh, ow = 1, draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    size = (oh * 2 + draw(st.integers(0, 1)), ow * 2 + draw(st.integers(0, 1)))
+    places = [draw(st.permutations(range(size[0] * size[1])))[:oh * ow] for _ in range(n * c)]
+    indices = np.array(places, dtype=np.int64).reshape(n, c, oh, ow)
+    return Case((draw(arrays((n, c, oh, ow))),), {"indices": indices, "kernel_size": 2, "output_size": size})
+
+
+def np_unpool(x, indices, kernel_size, output_size):
+    out = np.zeros(x.shape[:2] + (output_size[0] * output_size[1],))
+    for n, c in np.ndindex(*x.shape[:2]):
+        out[n, c, indices[n, c].reshape(-1)] = x[n, c].reshape(-1)
+    return out.reshape(x.shape[:2] + tuple(output_size))
+
+
+@st.composite
+def uneven_conv_inputs(draw, dims):
+    k = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    pad = tuple(draw(st.integers(-1, 2)) for _ in range(2 * dims))
+    size = tuple(kk + 2 + draw(st.integers(0, 1)) for kk in k)  # room for a cut on both sides
+    x = draw(arrays((1, 1) + size))
+    return Case((x, draw(arrays((2, 1) + k))), {"padding": pad})
+
+
+def np_uneven_conv(x, w, padding):
+    dims = x.ndim - 2
+    x = np.pad(x, ((0, 0), (0, 0)) + tuple(
+        (max(padding[2 * (dims - 1 - a)], 0), max(padding[2 * (dims - 1 - a) + 1], 0)) for a in range(dims)))
+    x = x[(slice(None), slice(None)) + tuple(
+        slice(max(-padding[2 * (dims - 1 - a)], 0), x.shape[2 + a] - max(-padding[2 * (dims - 1 - a) + 1], 0))
+        for a in range(dims))]
+    return np_conv_nd(x, w, np.zeros(w.shape[0]), (1,) * dims, (0,) * dims, (1,) * dims, 1)
+
+
+@st.composite
+def resize_inputs(draw, linear):
+    dims = draw(st.integers(1, 3))
+    shape = (1, draw(st.integers(1, 2))) + tuple(draw(st.integers(1, 5)) for _ in range(dims))
+    params = {"mode": ["linear", "bilinear", "trilinear"][dims - 1] if linear else draw(
+        st.sampled_from(["nearest", "nearest-exact"]))}
+    if linear:
+        params["align_corners"] = draw(st.booleans())
+    if draw(st.booleans()):
+        params["size"] = tuple(draw(st.integers(1, 7)) for _ in range(dims))
+    else:
+        params["scale_factor"] = tuple(draw(st.sampled_from([0.5, 0.7, 1.0, 1.3, 2.0, 2.5])) for _ in range(dims))
+        if min(int(n * f) for n, f in zip(shape[2:], params["scale_factor"], strict=True)) < 1:
+            params["scale_factor"] = (2.0,) * dims
+    return Case((draw(arrays(shape)),), params)
+
+
+def np_resize(x, mode, size=None, scale_factor=None, align_corners=False):
+    """PyTorch's interpolate by its definition, one axis at a time: nearest's source index in float32
+    (floor(i * scale), or floor((i + 0.5) * scale) for nearest-exact), linear's two neighbours and weights."""
+    dims = x.ndim - 2
+    out = size or tuple(int(np.floor(n * f)) for n, f in zip(x.shape[2:], scale_factor, strict=True))
+    for axis in range(dims):
+        n_in, n_out = x.shape[2 + axis], out[axis]
+        given = None if scale_factor is None else scale_factor[axis]
+        moved = np.moveaxis(x, 2 + axis, -1)
+        if mode.startswith("nearest"):
+            step = np.float32(1.0 / given) if given else np.float32(n_in) / np.float32(n_out)
+            exact = mode == "nearest-exact"
+            if not exact and dims == 2 and n_out in (n_in, 2 * n_in):
+                source = [i * n_in // n_out for i in range(n_out)]
+            else:
+                source = [min(int(np.floor(np.float32((i + 0.5) * np.float64(step)) if exact
+                                           else np.float32(i) * step)), n_in - 1) for i in range(n_out)]
+            moved = moved[..., source]
+        elif n_in != n_out:
+            if align_corners:
+                ratio = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+            else:
+                ratio = 1.0 / given if given else n_in / n_out
+            result = np.empty(moved.shape[:-1] + (n_out,))
+            for i in range(n_out):
+                real = ratio * i if align_corners else max(ratio * (i + 0.5) - 0.5, 0.0)
+                first = min(int(np.floor(real)), n_in - 1)
+                second = first + (1 if first < n_in - 1 else 0)
+                weight = min(max(real - first, 0.0), 1.0)
+                result[..., i] = moved[..., first] * (1 - weight) + moved[..., second] * weight
+            moved = result
+        x = np.moveaxis(moved, -1, 2 + axis)
+    return x
+
+
+@st.composite
+def probability_target_inputs(draw):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    spatial = tuple(draw(st.lists(st.integers(1, 2), max_size=1)))
+    target = draw(arrays((n, c) + spatial, low=0.0, high=1.0))
+    params = {"label_smoothing": draw(st.sampled_from([0.0, 0.2])),
+              "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    return Case((draw(arrays((n, c) + spatial, low=-4, high=4)), target, draw(arrays((c,), low=0.1, high=2.0))),
+                params)
+
+
+def np_cross_entropy_probabilities(x, t, w, label_smoothing, reduction):
+    logp = np_log_softmax(x, 1)
+    t = t * (1 - label_smoothing) + label_smoothing / x.shape[1]
+    loss = -(logp * t * w.reshape((-1,) + (1,) * (x.ndim - 2))).sum(axis=1)
+    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+
+@st.composite
+def weighted_nll_inputs(draw):
+    case = draw(classifier_inputs())
+    c = case.arrays[0].shape[1]
+    case.arrays = case.arrays + (draw(arrays((c,), low=0.1, high=2.0)),)
+    case.params["reduction"] = draw(st.sampled_from(["mean", "sum", "none"]))
+    return case
+
+
+def np_weighted_nll(x, w, target, reduction):
+    logp = np_log_softmax(x, 1)
+    picked = np.take_along_axis(logp, target[:, None], axis=1)[:, 0]
+    loss = -picked * w[target]
+    return {"none": loss, "sum": loss.sum(), "mean": loss.sum() / w[target].sum()}[reduction]
+
+
+@st.composite
+def pos_weight_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    return Case((draw(arrays(shape, low=-4, high=4)), draw(arrays(shape, low=0, high=1)),
+                 draw(arrays(shape[-1:], low=0.2, high=3.0)), draw(arrays(shape, low=0, high=2))),
+                {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+
+
+def np_bce_logits_weighted(x, t, pos_weight, weight, reduction):
+    loss = -(pos_weight * t * np.log(sigmoid(x)) + (1 - t) * np.log(1 - sigmoid(x))) * weight
+    return reduce_np(reduction, loss)
+
+
+@st.composite
+def masked_attention_inputs(draw):
+    heads, groups = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    length, source, width = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    q = draw(arrays((heads * groups, length, width)))
+    k, v = draw(arrays((heads, source, width))), draw(arrays((heads, source, width)))
+    mask = draw(arrays((length, source))) > -0.5  # a row all False now and then: zeros, as PyTorch
+    return Case((q, k, v), {"attn_mask": mask, "enable_gqa": groups > 1 or draw(st.booleans())})
+
+
+def np_masked_attention(q, k, v, attn_mask, enable_gqa):
+    groups = q.shape[-3] // k.shape[-3]
+    k, v = np.repeat(k, groups, axis=-3), np.repeat(v, groups, axis=-3)
+    scores = np.where(attn_mask, q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1]), -np.inf)
+    empty = ~attn_mask.any(axis=-1, keepdims=True)
+    scores = np.where(empty, 0.0, scores)
+    return np.where(empty, 0.0, np.exp(np_log_softmax(scores, -1))) @ v
+
+
+OPS2_ROWS = [
+    Op("flatten(start_dim)", lambda x, start_dim: x.flatten(start_dim),
+       lambda x, start_dim: x.reshape(x.shape[:start_dim % x.ndim] + (-1,)), flatten_inputs(), axis_param="start_dim"),
+    Op("unflatten", lambda x, axis, sizes: x.unflatten(axis, sizes),
+       lambda x, axis, sizes: x.reshape(x.shape[:axis % x.ndim] + tuple(
+           x.shape[axis] // -np.prod(sizes) if n == -1 else n for n in sizes) + x.shape[axis % x.ndim + 1:]),
+       unflatten_inputs(), axis_param="axis"),
+    Op("unfold (windows)", lambda x, axis, size, step: x.unfold(axis, size, step), np_unfold, window_inputs(),
+       axis_param="axis"),
+    Op("roll", lambda x, shift, axis: x.roll(shift, axis), lambda x, shift, axis: np.roll(x, shift, axis),
+       roll_inputs(), axis_param="axis"),
+    Op("diagonal", lambda x, **p: x.diagonal(**p), lambda x, **p: np.diagonal(x, **p), diagonal_inputs(),
+       axis_param="axis1"),
+    Op("diag", lambda x, k: x.diag(k), lambda x, k: np.diag(x, k), diag_inputs()),
+    Op("masked_select", lambda x, mask: x.masked_select(mask),
+       lambda x, mask: np.broadcast_to(x, np.broadcast_shapes(x.shape, mask.shape))[
+           np.broadcast_to(mask, np.broadcast_shapes(x.shape, mask.shape))], masked_select_inputs()),
+    Op("scatter", lambda x, src, axis, index: x.scatter(axis, index, src), np_scatter, scatter_inputs(),
+       axis_param="axis"),
+    Op("scatter_reduce", lambda x, src, axis, index, reduce, include_self: x.scatter_reduce(
+        axis, index, src, reduce, include_self), np_scatter, scatter_inputs(reduce=True), axis_param="axis"),
+    Op("F.pad (reflect, replicate, circular)", lambda x, pad, mode: F.pad(x, pad, mode=mode), np_pad_mode,
+       pad_mode_inputs()),
+    Op("meshgrid", lambda *ts, indexing: weighted_grids(tg.meshgrid(*ts, indexing=indexing)),
+       lambda *a, indexing: weighted_grids(np.meshgrid(*a, indexing=indexing)), meshgrid_inputs()),
+    Op("einsum ('...', diagonals, broadcast letters)", lambda *ts, subscripts: tg.einsum(subscripts, *ts),
+       lambda *a, subscripts: np.einsum(subscripts, *a), einsum_more_inputs()),
+    Op("F.conv3d", lambda x, w, b, **p: F.conv3d(x, w, b, **p), np_conv_nd, conv3d_inputs()),
+    Op("F.conv_transpose3d", lambda x, w, b, **p: F.conv_transpose3d(x, w, b, **p), np_conv_transpose3d,
+       conv_transpose3d_inputs()),
+    Op("F.conv2d uneven and negative padding", lambda x, w, padding: F.conv2d(x, w, padding=padding), np_uneven_conv,
+       uneven_conv_inputs(2)),
+    Op("F.conv1d (left, right) padding", lambda x, w, padding: F.conv1d(x, w, padding=padding), np_uneven_conv,
+       uneven_conv_inputs(1)),
+    Op("F.max_pool2d ceil_mode, uneven padding", lambda x, **p: F.max_pool2d(x, **p),
+       lambda x, **p: np_pool_more(x, **p, avg=False), pool_more_inputs(2, gridded, avg=False)),
+    Op("F.avg_pool2d ceil_mode, count_include_pad", lambda x, **p: F.avg_pool2d(x, **p), np_pool_more,
+       pool_more_inputs(2, arrays, avg=True)),
+    Op("F.avg_pool3d", lambda x, **p: F.avg_pool3d(x, **p), np_pool_more, pool_more_inputs(3, arrays, avg=True)),
+    Op("F.max_unpool2d", lambda x, **p: F.max_unpool2d(x, **p), np_unpool, unpool_inputs()),
+    Op("F.interpolate (linear, bilinear, trilinear)", lambda x, **p: F.interpolate(x, **p), np_resize,
+       resize_inputs(linear=True)),
+    Op("F.interpolate (nearest, nearest-exact; 3-, 4-, 5-D)", lambda x, **p: F.interpolate(x, **p), np_resize,
+       resize_inputs(linear=False)),
+    Op("F.cross_entropy (probabilities, weight)", lambda x, t, w, **p: F.cross_entropy(x, t, w, **p),
+       np_cross_entropy_probabilities, probability_target_inputs()),
+    Op("F.nll_loss (weight)", lambda x, w, target, reduction: F.nll_loss(x.log_softmax(axis=1), target, w,
+                                                                          reduction=reduction),
+       np_weighted_nll, weighted_nll_inputs()),
+    Op("F.binary_cross_entropy_with_logits (pos_weight, weight)",
+       lambda x, t, pw, w, reduction: F.binary_cross_entropy_with_logits(x, t, w, reduction=reduction, pos_weight=pw),
+       np_bce_logits_weighted, pos_weight_inputs()),
+    Op("F.scaled_dot_product_attention (boolean mask, enable_gqa)",
+       lambda q, k, v, **p: F.scaled_dot_product_attention(q, k, v, **p), np_masked_attention,
+       masked_attention_inputs()),
+]
+OPS += OPS2_ROWS
+
 
 # ---- issue 29 (layers29): nn.LSTM's layer as one op, and group norm ------------------------------------------
 @st.composite
@@ -870,6 +1486,21 @@ def _normalized(x, axes):
     return centred / ((centred * centred).mean(axis=axes, keepdims=True) + 1e-5).sqrt()
 
 
+def unfolded_conv(x, w, stride, padding, dilation):
+    """conv2d (one group) as the composition it was: pad, lay the windows out, one matrix product, relayout."""
+    from tinygrad_np.ops import Unfold
+    (ph, pw), (o, c, kh, kw) = padding, w.shape
+    padded = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    windows = Unfold.apply(padded, kernel=(kh, kw), stride=stride, dilation=dilation)
+    n, _, oh, ow = windows.shape[:4]
+    product = w.reshape(o, c * kh * kw) @ windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
+    return product.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+
+
+def one_group(case):
+    return Case(case.arrays[:2], {k: v for k, v in case.params.items() if k != "groups"})
+
+
 FUSED = [
     Fused("linear", F.linear, lambda x, w, b: x @ w.T + b, linear_inputs()),
     Fused("cross_entropy", lambda x, labels: x.cross_entropy(labels),
@@ -882,8 +1513,19 @@ FUSED = [
     Fused("layer_norm (Normalize)", lambda x, normalized_shape: F.layer_norm(x, normalized_shape),
           lambda x, normalized_shape: _normalized(x, tuple(range(x.ndim - len(normalized_shape), x.ndim))),
           layer_norm_inputs().map(lambda case: Case(case.arrays[:1], case.params))),
-    Fused("gelu", lambda x: x.gelu(),
+    Fused("gelu (tanh)", lambda x: x.gelu(approximate="tanh"),
           lambda x: 0.5 * x * (1.0 + (np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)).tanh()), unary()),
+    Fused("gelu", lambda x: x.gelu(), lambda x: 0.5 * x * (1.0 + (x * np.sqrt(0.5)).erf()),
+          unary(lambda s: arrays(s, low=-4, high=4))),
     Fused("max_pool2d", lambda x, **p: F.max_pool2d(x, **p), pooled, pool_inputs(distinct)),
+    Fused("conv2d, one group (Conv2d)", lambda x, w, **p: F.conv2d(x, w, **p), unfolded_conv,
+          conv_inputs(2).filter(lambda case: case.params["groups"] == 1).map(one_group)),
+    Fused("batch_norm in training (Normalize)", lambda x: F.batch_norm(x, None, None, training=True),
+          lambda x: _normalized(x, (0,) + tuple(range(2, x.ndim))),
+          batch_norm_inputs().map(lambda case: Case(case.arrays[:1]))),
+    Fused("batch_norm in training, weight and bias (BatchNorm)",
+          lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+          lambda x, w, b: _normalized(x, (0,) + tuple(range(2, x.ndim))) * w.reshape((1, -1) + (1,) * (x.ndim - 2))
+          + b.reshape((1, -1) + (1,) * (x.ndim - 2)), batch_norm_inputs()),
 ]
 FUSED += [Fused("lstm_sequence (LSTMSequence)", lstm_sequence, composed_lstm, lstm_inputs())]  # issue 29 (layers29)

@@ -101,9 +101,10 @@ def test_tensor_refuses_what_is_not_numbers(data, error, message):
 
 
 def test_tensor_still_takes_numbers_lists_and_bools():
-    assert tg.Tensor([1, 2]).dtype == np.float32
-    assert tg.Tensor(3).dtype == np.float32
-    assert tg.Tensor(np.array([True, False])).data.tolist() == [1.0, 0.0]
+    assert tg.Tensor([1, 2]).dtype == np.int64
+    assert tg.Tensor(3).dtype == np.int64
+    assert tg.Tensor([1.0, 2]).dtype == np.float32
+    assert tg.Tensor(np.array([True, False])).data.tolist() == [True, False]
     assert tg.Tensor([1.5], dtype=np.float64).dtype == np.float64
     with pytest.raises(TypeError, match="dtype must be a real numeric dtype, got complex128"):
         tg.Tensor([1.0], dtype=np.complex128)

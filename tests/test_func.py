@@ -238,6 +238,80 @@ def test_functional_call_puts_the_parameters_back_when_the_call_raises_and_refus
         func.functional_call(model, {"wieght": np.zeros((2, 3))}, (tg.Tensor(np.ones((1, 3))),))
 
 
+class TiedLM(nn.Module):
+    """A language model whose output layer is its embedding (weight tying): one tensor under two names."""
+
+    def __init__(self, vocab=7, width=4):
+        rng = np.random.default_rng(0)
+        self.embed = nn.Embedding(vocab, width, rng=rng)
+        self.mix = nn.Linear(width, width, rng=rng)
+        self.head = nn.Linear(width, vocab, bias=False, rng=rng)
+        self.head.weight = self.embed.weight
+
+    def forward(self, tokens):
+        return self.head(self.mix(self.embed(tokens)).tanh())
+
+
+def test_functional_call_ties_tied_weights_as_torch_func_does():
+    model = TiedLM()
+    tokens, targets = np.array([1, 4, 6, 2]), np.array([4, 6, 2, 0])
+    params = dict(model.named_parameters())  # names the tied tensor once, as "embed.weight"
+    assert "head.weight" not in params and "head.weight" in model.state_dict()
+    grads = func.grad(lambda p: func.functional_call(model, p, (tokens,)).cross_entropy(targets))(params)
+    model(tokens).cross_entropy(targets).backward()  # the ordinary backward pass reaches both uses
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(grads[name].data, p.grad.data, rtol=1e-5, atol=1e-7, err_msg=name)
+    # the value given under one name is used under the other too
+    doubled = {name: p.data * 2 for name, p in params.items()}
+    out = func.functional_call(model, doubled, (tokens,)).data
+    twin = TiedLM()
+    twin.load_state_dict({**doubled, "head.weight": doubled["embed.weight"]})
+    np.testing.assert_allclose(out, twin(tokens).data, rtol=1e-6)
+
+
+def test_functional_call_refuses_two_values_for_tied_names_and_unties_on_request():
+    model = TiedLM()
+    tokens = np.array([1, 2])
+    a, b = np.ones((7, 4), np.float32), np.zeros((7, 4), np.float32)
+    with pytest.raises(ValueError, match="functional_call: got different values for embed.weight, head.weight, which "
+                                         "the module ties"):
+        func.functional_call(model, {"embed.weight": a, "head.weight": b}, (tokens,))
+    func.functional_call(model, {"embed.weight": a, "head.weight": a}, (tokens,))  # the same value twice is fine
+    untied = func.functional_call(model, {"embed.weight": a}, (tokens,), tie_weights=False).data
+    twin = TiedLM()
+    twin.embed.weight = tg.Tensor(a, requires_grad=True)  # the head keeps the module's own weight
+    twin.mix, twin.head.weight = model.mix, model.head.weight
+    np.testing.assert_allclose(untied, twin(tokens).data, rtol=1e-6)
+    assert model.embed.weight is model.head.weight  # put back
+
+
+def test_functional_call_on_a_tied_model_against_torch_func():
+    torch = pytest.importorskip("torch")
+    ours = TiedLM()
+
+    class Theirs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.mix = torch.nn.Embedding(7, 4), torch.nn.Linear(4, 4)
+            self.head = torch.nn.Linear(4, 7, bias=False)
+            self.head.weight = self.embed.weight
+
+        def forward(self, tokens):
+            return self.head(self.mix(self.embed(tokens)).tanh())
+
+    theirs = Theirs()
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    tokens, targets = np.array([1, 4, 6, 2]), np.array([4, 6, 2, 0])
+    params = {k: p.data * 1.5 for k, p in ours.named_parameters()}
+    grads = func.grad(lambda p: func.functional_call(ours, p, (tokens,)).cross_entropy(targets))(params)
+    expected = torch.func.grad(lambda p: torch.nn.functional.cross_entropy(
+        torch.func.functional_call(theirs, p, (torch.tensor(tokens),)), torch.tensor(targets)))(
+        {k: torch.tensor(v) for k, v in params.items()})
+    assert set(grads) == set(expected)
+    for name in grads:
+        np.testing.assert_allclose(grads[name].data, expected[name].numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
 @pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd"])
 def test_an_argnum_out_of_range_names_the_transform(transform):
     with pytest.raises(ValueError, match=rf"{transform}: argnums 2 is out of range for a function called with 2 "

@@ -315,14 +315,28 @@ def test_a_tensor_made_from_numpy_that_changes_between_calls_is_refused():
         tg.jit(noisy)(np.zeros(3))
 
 
-def test_a_tensor_made_from_a_value_jit_cannot_follow_that_changes_between_calls_is_refused():
+def test_randomness_read_inside_the_standard_library_is_refused_naming_the_line():
     import uuid
 
-    def counting(x):  # uuid4 reads the system's randomness inside the standard library, which jit does not watch
+    def counting(x):  # uuid4 reads the system's randomness (os.urandom) inside the standard library
         return x + tg.Tensor(np.full(3, float(uuid.uuid4().int % 1000003)))
+
+    with pytest.raises(tg.JitError, match=r"urandom\(\) gives a new value on each call.*test_jit\.py:\d+ .*inside "
+                                          r"uuid\.uuid4"):
+        tg.jit(counting)(np.zeros(3))
+
+
+def test_a_tensor_made_from_a_value_jit_cannot_follow_that_changes_between_calls_is_refused():
+    import sys
+
+    anchor, holders = object(), []
+
+    def counting(x):  # a reference count: state of the interpreter's (C) that no guard holds
+        return x + tg.Tensor(np.full(3, float(sys.getrefcount(anchor))))
 
     f = tg.jit(counting)
     f(np.zeros(3))
+    holders.append(anchor)  # one more reference: the second trace reads a different count
     with pytest.raises(tg.JitError, match=r"different values on two calls"):
         f(np.zeros(3))
 
@@ -341,31 +355,42 @@ def test_control_flow_on_a_list_the_function_changes_traces_every_call_and_stays
 
 
 def test_control_flow_jit_cannot_see_is_refused_when_the_two_traces_differ():
-    import uuid
+    import sys
 
-    def flaky(x):  # a coin jit cannot see (the system's randomness, read inside the standard library)
-        return x * 2.0 if uuid.uuid4().int % 2 else x.exp()
+    anchor, holders = object(), []
 
-    refused = 0
-    for _ in range(40):  # each new function's two traces differ half the time; 2**-40 that none ever does
-        f = tg.jit(flaky)
-        try:
-            f(np.zeros(3)), f(np.zeros(3))
-        except tg.JitError as err:
-            assert "did different things on two calls" in str(err)
-            refused += 1
-    assert refused > 0
+    def flaky(x):  # a coin jit cannot see (a reference count: C state of the interpreter's, no guard holds it)
+        return x * 2.0 if sys.getrefcount(anchor) > 500 else x.exp()
+
+    f = tg.jit(flaky)
+    f(np.zeros(3))
+    holders.extend([anchor] * 1000)
+    with pytest.raises(tg.JitError, match="did different things on two calls"):
+        f(np.zeros(3))
 
 
 def test_python_side_effects_on_a_value_the_function_reads_make_every_call_trace():
+    counts = {"calls": 0}
+
+    def step(x):
+        counts["calls"] += 1  # read, then changed: no replay could be right
+        return x * 2.0
+
+    f = tg.jit(step)
+    for _ in range(5):
+        f(np.ones(2))
+    assert counts["calls"] == 5 and f.traces == 5
+    with pytest.warns(UserWarning, match=r"traced again on 8 calls in a row.*the item \['calls'\]"):
+        for _ in range(5):
+            f(np.ones(2))
+
+
+def test_a_list_the_function_only_appends_to_is_appended_to_by_each_replay():
     seen = []
     f = tg.jit(lambda x: seen.append(1) or x * 2.0)
     for _ in range(5):
         f(np.ones(2))
-    assert len(seen) == 5 and f.traces == 5  # seen is read (append), and changes: no replay could be right
-    with pytest.warns(UserWarning, match=r"traced again on 8 calls in a row.*what a list, dict or array holds"):
-        for _ in range(5):
-            f(np.ones(2))
+    assert len(seen) == 5 and f.traces == 2  # the append is made again by each replay
 
 
 def test_python_side_effects_on_values_the_function_does_not_read_run_only_while_tracing():

@@ -52,5 +52,6 @@ def test_factories_a_pytorch_user_reaches_for():
     for made, value in ((tg.zeros_like(x), 0.0), (tg.ones_like(x), 1.0), (tg.full_like(x, 2.5), 2.5)):
         assert made.shape == (2, 3) and made.dtype == np.float64 and (made.data == value).all()
     assert tg.zeros_like(x, requires_grad=True).requires_grad
-    with pytest.raises(TypeError, match="zeros_like: expects a Tensor, got ndarray"):
-        tg.zeros_like(np.ones(2))
+    assert tg.zeros_like(np.ones(2, np.int32)).dtype == np.int32  # an array stands for its tensor
+    with pytest.raises(TypeError, match="zeros_like: expects a Tensor or an array, got list"):
+        tg.zeros_like([1.0, 2.0])

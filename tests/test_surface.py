@@ -91,7 +91,8 @@ def test_the_class_docstring_indexes_every_attached_method_by_module():
         if origin(name) != Tensor.__module__:
             attached.setdefault(origin(name), []).append(name)
     assert set(attached) == {"tinygrad_np.composed", "tinygrad_np.pytorch_spellings",
-                             "tinygrad_np.core.gradient_hooks"}
+                             "tinygrad_np.core.gradient_hooks", "tinygrad_np.reductions", "tinygrad_np.pointwise",
+                             "tinygrad_np.integer"}
     index = index_of_attached_methods()
     for module in attached.keys() | index.keys():
         listed = index.get(module, [])
@@ -151,6 +152,8 @@ def stub_signatures():
         args = f.args
         defaults = [None] * (len(args.args) - len(args.defaults)) + [ast.literal_eval(d) for d in args.defaults]
         params = [(a.arg, "POSITIONAL_OR_KEYWORD", d) for a, d in zip(args.args, defaults, strict=True)][1:]
+        if args.vararg:
+            params.append((args.vararg.arg, "VAR_POSITIONAL", None))
         params += [(a.arg, "KEYWORD_ONLY", None if d is None else ast.literal_eval(d))
                    for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
         if args.kwarg:
@@ -164,11 +167,19 @@ def runtime_signature(function):
     return [(p.name, p.kind.name, None if p.default is inspect.Parameter.empty else p.default) for p in parameters]
 
 
+def attached_operators():
+    """The operators (``__mod__``, ``__and__``, ...) attached from other modules: declared for type checkers too."""
+    return {name for name, value in vars(Tensor).items() if name.startswith("__") and callable(value)
+            and getattr(value, "__module__", Tensor.__module__) not in (Tensor.__module__, "builtins")}
+
+
 def test_type_checkers_see_every_attached_method_with_its_own_signature():
     signatures, properties = stub_signatures()
     refused = {name for name in public_tensor_attributes() if origin(name) == "tinygrad_np.pytorch_spellings"
                and isinstance(vars(Tensor)[name], property) and name != "size"}
     attached = {name for name in public_tensor_attributes() if origin(name) != Tensor.__module__} - refused
+    attached |= attached_operators()
+    assert {"__mod__", "__and__", "__invert__"} <= attached
     assert set(signatures) == attached  # every attached method declared, the refused spellings left out
     for name in attached:
         value = vars(Tensor)[name]

@@ -6,10 +6,17 @@ import tinygrad_np as tg
 
 
 def test_construction_dtypes():
-    assert tg.Tensor([1, 2, 3]).dtype == np.float32
+    # PyTorch's and NumPy's dtypes: Python ints int64, Python floats float32, arrays their own
+    assert tg.Tensor([1, 2, 3]).dtype == np.int64
     assert tg.Tensor([1.5, 2.0]).dtype == np.float32
-    assert tg.Tensor(3).dtype == np.float32
-    assert tg.Tensor(np.arange(3)).dtype == np.float32
+    assert tg.Tensor([1, 2.5]).dtype == np.float32
+    assert tg.Tensor(3).dtype == np.int64
+    assert tg.Tensor(3.0).dtype == np.float32
+    assert tg.Tensor(True).dtype == np.bool_ and tg.Tensor([True, False]).dtype == np.bool_
+    assert tg.Tensor(np.arange(3)).dtype == np.int64
+    assert tg.Tensor(np.arange(3, dtype=np.int32)).dtype == np.int32
+    assert tg.Tensor(np.arange(3, dtype=np.uint8)).dtype == np.uint8
+    assert tg.Tensor(np.int16(3)).dtype == np.int16 and tg.Tensor(np.float64(3)).dtype == np.float64
     assert tg.Tensor(np.zeros(2, np.float64)).dtype == np.float64
     assert tg.Tensor(np.zeros(2, np.float32)).dtype == np.float32
     assert tg.Tensor([1, 2], dtype=np.float64).dtype == np.float64

@@ -83,10 +83,14 @@ def test_a_pool_refuses_padding_over_half_the_kernel_and_a_zero_kernel(pool):
 
 def test_conv1d_refuses_a_two_element_stride_instead_of_keeping_the_first():
     x, w = tensor(1, 2, 7), tensor(3, 2, 2)
-    for name in ("stride", "padding", "dilation"):
+    for name in ("stride", "dilation"):
         with pytest.raises(TypeError, match=rf"conv1d: {name} must be an int or a 1-tuple, got \(1, 2\)"):
             F.conv1d(x, w, **{name: (1, 2)})
     np.testing.assert_array_equal(F.conv1d(x, w, stride=(2,)).data, F.conv1d(x, w, stride=2).data)
+    # padding=(1, 2) is (left, right), F.pad's flat form (issue 29), not its first element kept
+    np.testing.assert_array_equal(F.conv1d(x, w, padding=(1, 2)).data, F.conv1d(F.pad(x, (1, 2)), w).data)
+    with pytest.raises(TypeError, match=r"conv1d: padding must be an int or a 1-tuple, got \(1, 2, 3\)"):
+        F.conv1d(x, w, padding=(1, 2, 3))
 
 
 def test_flatten_refuses_an_axis_out_of_range_and_flattens_an_empty_batch():

@@ -31,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
-from .composed import _argmin, _between, _clipped, _finite_max, stack
-from .core.arguments import axes_arg, axis_arg
+from . import integer, ops, pointwise, reductions
+from .composed import _argmin, _between, _clipped, _finite_max, _strictly_between, stack
+from .core.arguments import axes_arg, axis_arg, scalar_axis
 from .core.engine_hooks import hooks, in_use
 from .core.tensor import Tensor, _argmax, _compared
-from .nn.functional import _as_dtype, _check_probabilities
+from .nn.functional import _as_dtype, _check_probabilities, _nothing_to_attend
 from .pytorch_spellings import _Size
 
 _level_ids = itertools.count(1)
@@ -322,6 +322,8 @@ def _shifted(cls, name, one=False):
         ((physical, levels),) = views
         k = len(levels)
         value = params[name]
+        if one and scalar_axis(value, physical.ndim - k, cls.name):
+            return None  # axis 0 of a 0-d example (PyTorch's): each example on its own
         if one:
             value = axis_arg(value, physical.ndim - k, cls.name, name) + k
         else:
@@ -465,6 +467,45 @@ def _fold(views, params):
     return images.reshape(physical.shape[:k] + shape), levels
 
 
+def _conv2d(views, params):
+    """A batch of inputs against one weight: the batch axes and N as one axis of images. A batched weight runs
+    example by example (the loop)."""
+    (physical, levels), (weight, weight_levels) = views
+    if physical.ndim - len(levels) != 4 or weight.ndim - len(weight_levels) != 4:
+        return None
+    if not weight_levels:
+        k = len(levels)
+        merged = physical.reshape((-1,) + physical.shape[k + 1:])
+        images = ops.Conv2d.apply(merged, weight, **params)
+        return images.reshape(physical.shape[:k + 1] + images.shape[1:]), levels
+    # A weight per example (as vmap(grad) makes them): every example's windows against its own weight, one einsum.
+    levels = _union(levels, weight_levels)
+    x = _full(physical, views[0][1], levels)
+    merged = x.reshape((-1,) + x.shape[len(levels) + 1:])
+    (ph, pw), kernel = params["padding"], weight.shape[-2:]
+    if ph or pw:
+        merged = ops.Pad.apply(merged, pad_width=((0, 0), (0, 0), (ph, ph), (pw, pw)), value=0.0)
+    windows = ops.Unfold.apply(merged, kernel=kernel, stride=params["stride"], dilation=params["dilation"])
+    windows = windows.reshape(_sizes(levels) + x.shape[len(levels):len(levels) + 2] + windows.shape[2:])
+    letters = _free_letters("ncijpqo", len(levels))
+    return ops.Einsum.apply(windows, _full(weight, weight_levels, levels),
+                            subscripts=f"{letters}ncijpq,{letters}ocpq->{letters}noij"), levels
+
+
+def _batch_norm(views, params):
+    """Each example's batch normalised by its own statistics: Normalize over the example's batch and spatial axes,
+    then the weight and bias. The statistics passed in are left out and computed from x again, so that a
+    gradient taken through this rule sees how they depend on x."""
+    (x, x_levels), (w, w_levels), (b, b_levels) = views[:3]
+    levels = _union(x_levels, w_levels, b_levels)
+    k, ndim = len(levels), x.ndim - len(x_levels)
+    z = ops.Normalize.apply(_full(x, x_levels, levels), axes=(k,) + tuple(range(k + 2, k + ndim)), eps=params["eps"])
+    channel = (1,) * (ndim - 2)
+    w = _aligned(ops.Reshape.apply(w, shape=w.shape + channel), w_levels, levels, ndim)
+    b = _aligned(ops.Reshape.apply(b, shape=b.shape + channel), b_levels, levels, ndim)
+    return ops.Add.apply(ops.Mul.apply(z, w), b), levels
+
+
 def _advanced(parts):
     return [i for i, p in enumerate(parts) if isinstance(p, np.ndarray)]
 
@@ -563,6 +604,36 @@ def _cross_entropy(views, params):
     return ops.Mul.apply(ops.Sum.apply(picked, axis=(1,)), scale).reshape(sizes), levels
 
 
+# ---- issue 29 (ops2): n-dimensional windows, binary cross-entropy -------------------------------------------
+def _volume_unfold(views, params):
+    """VolumeUnfold on the batch axes and N merged into one axis of inputs (as _unfold does for Unfold)."""
+    ((physical, levels),) = views
+    k = len(levels)
+    if physical.ndim - k != len(params["kernel"]) + 2:
+        return None
+    merged = physical.reshape((-1,) + physical.shape[k + 1:])
+    windows = ops.VolumeUnfold.apply(merged, **params)
+    return windows.reshape(physical.shape[:k + 1] + windows.shape[1:]), levels
+
+
+def _volume_fold(views, params):
+    ((physical, levels),) = views
+    k, shape = len(levels), tuple(params["shape"])
+    if physical.ndim - k != 2 * len(params["stride"]) + 2 or len(shape) != len(params["stride"]) + 2:
+        return None
+    merged = physical.reshape((-1,) + physical.shape[k + 1:])
+    folded = ops.VolumeFold.apply(merged, shape=(merged.shape[0],) + shape[1:], stride=params["stride"],
+                                  dilation=params["dilation"])
+    return folded.reshape(physical.shape[:k] + shape), levels
+
+
+def _note_last_axis(func, args):
+    """A note that reduces over the last axis with keepdims (attention's fully masked rows): the batch axes
+    lead, so it runs on the whole batch at once."""
+    (x,) = args
+    return _marked(func(_plain(x)), x.levels)
+
+
 RULES: dict[Any, Callable] = {
     **{cls: _elementwise_op(cls) for cls in (ops.Neg, ops.Exp, ops.Log, ops.Sqrt, ops.Relu, ops.Abs, ops.Tanh,
                                              ops.Sigmoid, ops.Sin, ops.Cos, ops.Softplus, ops.Gelu,
@@ -572,14 +643,24 @@ RULES: dict[Any, Callable] = {
     ops.Sum: _reduction(ops.Sum), ops.Max: _reduction(ops.Max),
     ops.Cumsum: _shifted(ops.Cumsum, "axis", one=True),
     ops.LogSoftmax: _shifted(ops.LogSoftmax, "axis", one=True),
-    ops.Normalize: _shifted(ops.Normalize, "axes"),
+    ops.Normalize: _shifted(ops.Normalize, "axes"), ops.BatchNorm: _batch_norm,
     ops.WindowMax: _shifted(ops.WindowMax, "axes"),
     ops.SumTo: _sum_to, ops.BroadcastTo: _broadcast_to,
     ops.MatMul: _matmul, ops.Linear: _linear, ops.Einsum: _einsum,
     ops.Reshape: _reshape, ops.Transpose: _transpose, ops.Pad: _pad, ops.Concatenate: _concatenate,
     ops.GetItem: _getitem, ops.ScatterAdd: _scatter_add,
-    ops.Unfold: _unfold, ops.Fold: _fold,
+    ops.Unfold: _unfold, ops.Fold: _fold, ops.Conv2d: _conv2d,
     ops.CrossEntropy: _cross_entropy,
+    ops.VolumeUnfold: _volume_unfold, ops.VolumeFold: _volume_fold,
+    ops.BinaryCrossEntropy: _broadcasting_op(ops.BinaryCrossEntropy),
+    # issue 29 (ops1)
+    **{cls: _elementwise_op(cls) for cls in (ops.Erf, ops.Asin, ops.Acos, ops.Atan, ops.Sinh, ops.Cosh, ops.Asinh,
+                                             ops.Acosh, ops.Atanh)},
+    **{cls: _broadcasting_op(cls) for cls in (ops.Minimum, ops.LogAddExp, ops.Copysign, ops.RoundedDivision,
+                                              ops.Remainder, ops.Fmod)},
+    ops.Min: _reduction(ops.Min),
+    ops.Cumprod: _shifted(ops.Cumprod, "axis", one=True),
+    ops.Logcumsumexp: _shifted(ops.Logcumsumexp, "axis", one=True),
 }
 
 
@@ -667,6 +748,15 @@ def _note_arg_extreme(func, args):
     return _marked(func(plain, axis_arg(axis, ndim, func.__name__.strip("_"), "axis") + k, keepdims), x.levels)
 
 
+def _note_along(func, args):
+    """A function of one array along axes given next (an int or a tuple; any, all, argsort, cummax's indices):
+    the same axes past the batch axes."""
+    x, axes, *rest = args
+    k = len(x.levels)
+    shifted = axes + k if isinstance(axes, int) else tuple(a + k for a in axes)
+    return _marked(func(_plain(x), shifted, *rest), x.levels)
+
+
 def _note_whole(func, args):
     """A check over every value (it returns nothing): run once over every example's values together."""
     return func(*(_plain(a) if isinstance(a, BatchedArray) else a for a in args))
@@ -676,9 +766,16 @@ NOTE_RULES: dict[Any, Callable] = {
     _finite_max: _note_finite_max,
     _argmax: _note_arg_extreme, _argmin: _note_arg_extreme,
     _check_probabilities: _note_whole,
+    _nothing_to_attend: _note_last_axis,
 }
 NOTE_RULES.update(dict.fromkeys((_compared, _between, _clipped, np.ndarray.copy, np.array, np.not_equal, _as_dtype),
                                 _note_elementwise))
+# issue 29 (ops1)
+NOTE_RULES.update(dict.fromkeys((_strictly_between, reductions._isclose, integer._bitcast, np.bitwise_and,
+                                 np.bitwise_or, np.bitwise_xor, np.invert, np.left_shift, np.right_shift,
+                                 *pointwise.TESTS), _note_elementwise))
+NOTE_RULES.update(dict.fromkeys((reductions._any, reductions._all, reductions._argsort, reductions._running_extreme,
+                                 reductions._top), _note_along))
 
 
 def _note_loop(func, args):

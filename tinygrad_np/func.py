@@ -234,24 +234,37 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0) -> Calla
     return wrapper
 
 
-def functional_call(module: Any, parameters_and_buffers: Any, args: Any, kwargs: dict | None = None) -> Any:
+def functional_call(module: Any, parameters_and_buffers: Any, args: Any, kwargs: dict | None = None, *,
+                    tie_weights: bool = True) -> Any:
     """``module(*args, **kwargs)`` with the named tensors in ``parameters_and_buffers`` (a dict, or a tuple
     of dicts, by state_dict name) in place of the module's own, which are left untouched and are back in
     place afterwards, even if the call raises. A name the module does not have is an error. As in PyTorch, the
-    swap is on the module itself: another thread calling the same module meanwhile sees the given tensors."""
+    swap is on the module itself: another thread calling the same module meanwhile sees the given tensors.
+
+    ``tie_weights`` (True, torch.func's default): a tensor the module holds under several names (a language
+    model's embedding reused as its output layer) is replaced under all of them by the value given for any one
+    (``dict(model.named_parameters())`` names it once), so gradients reach it through every use. Different
+    values given for two tied names are refused. With False, only the names given are replaced."""
     dicts = parameters_and_buffers if isinstance(parameters_and_buffers, (tuple, list)) else (parameters_and_buffers,)
-    given = {}
+    given: dict[str, Any] = {}
+    made: dict[int, tuple] = {}  # one Tensor an array, so an array given under two tied names is one value
     for d in dicts:
         for name, value in d.items():
             if name in given:
                 raise ValueError(f"functional_call: {name!r} is given twice")
-            given[name] = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+            if not isinstance(value, Tensor):
+                value = made.setdefault(id(value), (value, Tensor(np.asarray(value))))[1]
+            given[name] = value
     slots: dict[str, list] = {}
+    held: dict[str, Tensor] = {}  # what the module holds under each name now
     for name, owner, attribute in _state_slots(module):
         slots.setdefault(name, []).append((owner, attribute))
+        held[name] = getattr(owner, attribute)
     unknown = sorted(set(given) - set(slots))
     if unknown:
         raise KeyError(f"functional_call: {type(module).__name__} has no parameter or buffer {', '.join(unknown)}")
+    if tie_weights:
+        given = _tied(given, held)
     saved = [(owner, attribute, getattr(owner, attribute)) for name in given for owner, attribute in slots[name]]
     try:
         for name, value in given.items():
@@ -539,6 +552,24 @@ def _flatten(tree):
 
 def _as_tuple(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _tied(given, held):
+    """``given`` with each value also under every other name the module holds the same tensor by (torch.func's
+    tie_weights=True); different values given for names of one tensor are refused."""
+    names_of: dict[int, list[str]] = {}
+    for name, tensor in held.items():
+        names_of.setdefault(id(tensor), []).append(name)
+    given = dict(given)
+    for names in names_of.values():
+        values = {id(given[n]): given[n] for n in names if n in given}
+        if len(values) > 1:
+            raise ValueError(f"functional_call: got different values for {', '.join(sorted(names))}, which the module "
+                             "ties (one tensor under each name); give one of them, or pass tie_weights=False")
+        if values:
+            value = next(iter(values.values()))
+            given.update((n, value) for n in names)
+    return given
 
 
 def _state_slots(module, prefix=""):

@@ -2,9 +2,12 @@
 otherwise an error that names ours.
 
 Accepted: ``t.size(0)`` and ``t.size()`` (``t.size`` is still NumPy's element count), ``numel()``, ``dim()``,
-``t()``, ``pow(e)``, ``clamp(min, max)``, ``maximum(other)``, ``minimum(other)``, ``float()``, ``double()``.
-Refused with our name: ``view`` (reshape), ``expand`` (broadcast_to), and the rest in ``OURS`` below
-(``torch.cat`` at the module level is refused in tinygrad_np/__init__.py). docs/api.md has the whole table.
+``t()``, ``pow(e)``, ``clamp(min, max)``, ``maximum(other)``, ``minimum(other)``, ``float()``, ``double()``,
+``eq``/``ne``/``lt``/``le``/``gt``/``ge`` (the comparison operators), ``cpu()`` and ``to("cpu")`` (nothing to do:
+everything is on the CPU), ``to(dtype)`` (astype). Refused with our name: ``view(*shape)`` (reshape;
+``view(dtype)``, a bitcast, is in integer.py), ``expand`` (broadcast_to), and the rest in ``OURS`` below. The
+package's own spellings (``tg.exp(x)``, ``tg.cat``) are in tinygrad_np/function_forms.py. docs/api.md has the whole
+table.
 """
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ from .typing import TensorLike
 
 # PyTorch's name -> ours, for the spellings that are not accepted as they are.
 OURS = {
-    "view": "reshape (it may copy; PyTorch's view never does)",
     "view_as": "reshape(other.shape)",
     "expand": "broadcast_to",
     "expand_as": "broadcast_to(other.shape)",
@@ -32,7 +34,6 @@ OURS = {
     "masked_fill": "tinygrad_np.where(mask, value, t)",
     "contiguous": "nothing: arrays here need no contiguous()",
     "cuda": "nothing: tinygrad_np runs on NumPy, on the CPU",
-    "to": "astype (for a dtype)",
     "type": "astype",
     "long": "astype(np.int64) (indices are NumPy arrays here)",
     "int": "astype(np.int32)",
@@ -42,6 +43,7 @@ OURS = {
     "norm": "(t * t).sum().sqrt() or np.linalg.norm(t.data)",
     "gather": "tinygrad_np.take_along_axis(t, indices, axis)",
     "repeat": "tile(reps) (PyTorch's repeat is NumPy's tile; NumPy's repeat is repeat_interleave(n, axis))",
+    "nonzero": "tinygrad_np.argwhere(t) (PyTorch's nonzero, an (n, ndim) tensor of indices, is NumPy's argwhere)",
 }
 
 
@@ -116,6 +118,68 @@ def maximum_method(x: Tensor, other: TensorLike) -> Tensor:
 def minimum_method(x: Tensor, other: TensorLike) -> Tensor:
     """The elementwise smaller of x and other (tinygrad_np.minimum as a method; ties split the gradient)."""
     return _minimum(x, other)
+
+
+@method
+def eq(x: Tensor, other: TensorLike) -> Tensor:
+    """x == other (PyTorch's name): a boolean tensor outside the graph (no gradient, as PyTorch)."""
+    return x == other
+
+
+@method
+def ne(x: Tensor, other: TensorLike) -> Tensor:
+    """x != other (PyTorch's name): a boolean tensor outside the graph (no gradient)."""
+    return x != other
+
+
+@method
+def lt(x: Tensor, other: TensorLike) -> Tensor:
+    """x < other (PyTorch's name): a boolean tensor outside the graph (no gradient)."""
+    return x < other
+
+
+@method
+def le(x: Tensor, other: TensorLike) -> Tensor:
+    """x <= other (PyTorch's name): a boolean tensor outside the graph (no gradient)."""
+    return x <= other
+
+
+@method
+def gt(x: Tensor, other: TensorLike) -> Tensor:
+    """x > other (PyTorch's name): a boolean tensor outside the graph (no gradient)."""
+    return x > other
+
+
+@method
+def ge(x: Tensor, other: TensorLike) -> Tensor:
+    """x >= other (PyTorch's name): a boolean tensor outside the graph (no gradient)."""
+    return x >= other
+
+
+@method
+def cpu(x: Tensor) -> Tensor:
+    """x itself, as PyTorch's cpu() on a tensor already there: tinygrad_np runs on NumPy, on the CPU (the gradient
+    passes through unchanged)."""
+    return x
+
+
+@method
+def to(x: Tensor, dtype_or_device: Any) -> Tensor:
+    """``to(dtype)`` is ``astype(dtype)`` (dL/dx = dL/dz cast back to x's dtype); ``to("cpu")`` is x itself, as
+    everything is on the CPU. Another device is refused: tinygrad_np runs on NumPy."""
+    if isinstance(dtype_or_device, str) and dtype_or_device.split(":")[0] in _DEVICES:
+        if not dtype_or_device.startswith("cpu"):
+            raise ValueError(f"to: tinygrad_np runs on NumPy, on the CPU; there is no {dtype_or_device!r} "
+                             "device (drop .to(device), or use 'cpu')")
+        return x
+    try:
+        dtype = np.dtype(dtype_or_device)
+    except TypeError:
+        raise TypeError(f"to: expected a NumPy dtype or 'cpu', got {dtype_or_device!r}") from None
+    return x.astype(dtype)
+
+
+_DEVICES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "vulkan")
 
 
 @method(name="float")

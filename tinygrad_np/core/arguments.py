@@ -8,6 +8,7 @@ import operator
 
 import numpy as np
 
+from .errors import ArgumentError, AxisError
 from .jit_seam import note
 
 
@@ -26,33 +27,45 @@ def shape_arg(args, op):
 
 
 def axis_arg(axis, ndim, op, name="axis"):
-    """One axis, negatives counted from the end, as a non-negative int below ``ndim``."""
+    """One axis, negatives counted from the end, as a non-negative int below ``ndim``. Out of range is an
+    ``AxisError``: a ValueError (NumPy's class) and an IndexError (PyTorch's)."""
     axis = _integer(axis, op, name)
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: {name} {axis} is out of range for a tensor of {ndim} dimensions "
-                         f"(valid: {-ndim} to {ndim - 1})")
+        raise AxisError(f"{op}: {name} {axis} is out of range for a tensor of {ndim} dimensions "
+                        f"(valid: {-ndim} to {ndim - 1})")
     return axis % ndim
 
 
 def axes_arg(axis, ndim, op):
-    """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of distinct axes."""
+    """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of distinct axes.
+
+    A 0-d tensor takes axis 0 and -1 as PyTorch does (it has one element, as a tensor of shape (1,) would):
+    they name no axis, so a reduction over them is the value itself."""
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (tuple, list)):
-        axes = [axis_arg(a, ndim, op) for a in axis]
+        axes = [a for a in axis if not scalar_axis(a, ndim, op)]
+        if len(axes) < len(axis) - 1:
+            raise ArgumentError(f"{op}: axis {tuple(axis)} names the same axis twice")
+        axes = [axis_arg(a, ndim, op) for a in axes]
         if len(set(axes)) != len(axes):
-            raise ValueError(f"{op}: axis {tuple(axis)} names the same axis twice")
+            raise ArgumentError(f"{op}: axis {tuple(axis)} names the same axis twice")
         return tuple(sorted(axes))
-    return (axis_arg(axis, ndim, op),)
+    return () if scalar_axis(axis, ndim, op) else (axis_arg(axis, ndim, op),)
+
+
+def scalar_axis(axis, ndim, op):
+    """True for axis 0 or -1 of a 0-d tensor, which PyTorch takes (as the one axis of a tensor of shape (1,))."""
+    return ndim == 0 and _integer(axis, op, "axis") in (0, -1)
 
 
 def perm_arg(axes, ndim, op):
     """A permutation of the axes (negatives allowed), as non-negative ints."""
     if len(axes) != ndim:
-        raise ValueError(f"{op}: axes {tuple(axes)} must name each of the tensor's {ndim} axes once")
+        raise ArgumentError(f"{op}: axes {tuple(axes)} must name each of the tensor's {ndim} axes once")
     perm = tuple(axis_arg(a, ndim, op, "axes entry") for a in axes)
     if len(set(perm)) != ndim:
-        raise ValueError(f"{op}: axes {tuple(axes)} is not a permutation of the tensor's {ndim} axes")
+        raise ArgumentError(f"{op}: axes {tuple(axes)} is not a permutation of the tensor's {ndim} axes")
     return perm
 
 
@@ -73,11 +86,12 @@ def pad_arg(pad_width, ndim, op):
 
 
 def data_arg(data, dtype):
-    """The data of a new Tensor as a numeric ndarray: float arrays keep their dtype; lists, scalars and integers become
-    float32. Anything that is not numbers (None, strings, ragged lists, objects, complex) is refused. A copy made
-    from an array or a list goes through ``note``, so that a jit replay makes it again from what the list or
-    array holds then."""
-    if isinstance(data, list) or (isinstance(data, np.ndarray) and (data.dtype.kind != "f" or dtype is not None)):
+    """The data of a new Tensor as a numeric ndarray, with PyTorch's and NumPy's dtypes: an array keeps its dtype
+    (no copy); a Python float, or a list holding one, becomes float32 (PyTorch's default float); Python ints
+    become int64 and bools bool; ``dtype``, when given, wins. Anything that is not numbers (None, strings,
+    ragged lists, objects, complex) is refused. A copy made from an array or a list goes through ``note``, so
+    that a jit replay makes it again from what the list or array holds then."""
+    if isinstance(data, list) or (isinstance(data, np.ndarray) and dtype is not None):
         return note(_data_array, data, dtype)
     return _data_array(data, dtype)
 
@@ -86,7 +100,7 @@ def _data_array(data, dtype):
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}; pass numbers, "
                         "a (nested) list of numbers or a NumPy array")
-    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind == "f" and dtype is None:
+    if isinstance(data, (np.ndarray, np.generic)) and dtype is None and data.dtype.kind in "biuf":
         if hasattr(data, "levels"):  # func.vmap's batched array (batching.py): np.asarray would drop its batch
             _refuse_batched()
         return np.asarray(data)  # the common case, checked first: no copy, dtype kept
@@ -105,7 +119,23 @@ def _data_array(data, dtype):
         if dtype.kind not in "biuf":
             raise TypeError(f"Tensor: dtype must be a real numeric dtype, got {dtype}")
         return array.astype(dtype, copy=False)
-    return array if isinstance(data, np.ndarray) and array.dtype.kind == "f" else array.astype(np.float32)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return array
+    if array.dtype.kind == "f":  # Python floats, alone or in a list: PyTorch's default float
+        return array.astype(np.float32)
+    return array.astype(np.int64, copy=False) if array.dtype.kind == "i" else array  # Python ints: int64, as PyTorch
+
+
+def scalar_operand(value, dtype):
+    """A number beside a tensor of the integer or bool ``dtype``, as an array, by PyTorch's rules: an integer
+    takes the tensor's dtype (wrapping as PyTorch does: ``int32 | 0xFFFFFFFF`` is ``int32 | -1``), a float
+    becomes float32 (PyTorch's default float), a bool beside bools stays bool, an integer beside bools int64.
+    (A number beside a float tensor takes its dtype; Tensor._operand does that without calling here.)"""
+    if isinstance(value, (bool, np.bool_)):
+        return np.asarray(value, dtype=dtype)
+    if isinstance(value, (int, np.integer)):
+        return np.asarray(value).astype(np.int64 if dtype == np.bool_ else dtype)
+    return np.asarray(value, dtype=np.float32 if isinstance(value, (float, np.floating)) else None)
 
 
 def _refuse_batched():

@@ -27,7 +27,7 @@ from .backward_checks import broken_contract, checked, fitted, refuse_if_stale
 from .engine_hooks import finish, hooks, watch
 from .grad_mode import _state
 from .gradient_hooks import registry, run_hooks
-from .jit_seam import replayed
+from .jit_seam import refuse_in_trace, replayed
 from .tensor import Tensor, changes
 
 _grad_lock = threading.Lock()  # .grad is read, added to and written back: one thread at a time
@@ -221,6 +221,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     An input the outputs do not depend on raises an error, or gives None with
     ``allow_unused=True``. ``retain_graph`` defaults to ``create_graph``.
     """
+    refuse_in_trace("tg.grad (or a tinygrad_np.func transform, which calls it)", "a replay records the "
+                    "backward passes that write .grad, not gradients returned as values, so it would return the "
+                    "traced gradient every time. Call loss.backward() inside the jitted function and read .grad")
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:

@@ -106,12 +106,13 @@ class Function:
 def as_output(cls, data, arrays):
     """What ``apply`` makes of a forward's result (a jit replay calls it too): an ndarray (full reductions hand
     back NumPy scalars), of the inputs' float dtype unless the op changes it (Cast): a float64 NumPy scalar
-    inside a forward must not turn float32 in into float64 out."""
+    inside a forward must not turn float32 in into float64 out. A float made from integer inputs alone
+    (``exp``, ``/`` or ``sqrt`` of an int tensor) is float32, PyTorch's default float, not NumPy's float64."""
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     if arrays and data.dtype is not arrays[0].dtype and cls.preserves_dtype and data.dtype.kind == "f":
-        floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
-        if floats and data.dtype not in floats:
+        floats = [a.dtype for a in arrays if a.dtype.kind == "f"] or [np.float32]  # ints alone: PyTorch's float32
+        if data.dtype not in floats:
             data = data.astype(np.result_type(*floats))
     return data
 

@@ -4,18 +4,27 @@ A trace records every op through the engine's forward hook. A few things
 happen outside any op, and each says so here, at no cost when nothing traces:
 
 * ``note(f, *args)``: an array made from others without an op (a comparison,
-  an index copy). If it depends on what the trace knows, a replay runs it again.
+  an index copy, a check of the values, such as one_hot's label range). If it
+  depends on what the trace knows, a replay runs it again, checks included.
 * ``draw(f, *args)``: a random array (a dropout mask, ``randn``). A replay
   always runs it again, so each replay draws fresh values.
 * ``@replayable``: a Python call that changes state (an optimizer step,
-  ``zero_grad``, gradient clipping, batch norm's running statistics). It runs
-  untraced, and a replay calls it again with that call's own values.
+  ``zero_grad``, gradient clipping, batch norm's running statistics, an
+  ``nn.init`` fill). It runs untraced, and a replay calls it again with that
+  call's own values.
 * ``refuse_read(tensor, what)``: a tensor's value taken into Python or NumPy
-  (``.item()``, ``float()``, ``bool()``, ``.numpy()``, ``.data``, ``np.asarray``).
-  A replay could not see what Python did with it, so tracing refuses it, for
-  any tensor: one the function made, or one it reads from outside.
+  (``.item()``, ``float()``, ``bool()``, ``.numpy()``, ``.data``, ``np.asarray``,
+  ``repr()``/``str()``/an f-string). A replay could not see what Python did with
+  it, so tracing refuses it, for any tensor: one the function made, or one it
+  reads from outside.
 * ``replayed(tensor)``: why a tensor a replay returned has no graph, for
   backward's error.
+
+A refusal cannot be swallowed: a ``JitError`` made while a trace runs marks
+the trace, and the trace raises it when the function returns, even if the
+function caught it (``except Exception``). The same holds for an error raised
+by the array work itself (an op, a note, a draw) that the function catches: a
+replay runs no ``except`` clause, so such a function is refused.
 """
 import collections
 import functools
@@ -26,7 +35,16 @@ from .user_frames import user_line
 
 
 class JitError(RuntimeError):
-    """Something a jit replay could not reproduce faithfully; the message says what to do instead."""
+    """Something a jit replay could not reproduce faithfully; the message says what to do instead.
+
+    Made while a trace records, it also marks that trace as refused: catching it inside the jitted function
+    does not let the trace go on (the trace raises it again when the function returns)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        trace = current.trace
+        if trace is not None:
+            trace.refused(self)
 
 
 class _Current(threading.local):
@@ -38,10 +56,14 @@ current = _Current()
 
 def note(func, *args):
     """``func(*args)``, an array computed without an op; a trace records it if it depends on traced arrays.
-    Inside func.vmap, an argument that carries a batch is handled per example (batching.py)."""
-    result = func(*args) if not (in_use.watching and hooks.vmap is not None) else hooks.vmap.note(func, args)
-    if current.trace is not None:
-        current.trace.noted(func, args, result, random=False)
+    Inside func.vmap, an argument that carries a batch is handled per example (batching.py). A check of the
+    values belongs inside ``func``: a replay runs it again, so each call's values are checked."""
+    trace = current.trace
+    if trace is None:
+        return func(*args) if not (in_use.watching and hooks.vmap is not None) else hooks.vmap.note(func, args)
+    with trace.array_work(func):
+        result = func(*args) if not (in_use.watching and hooks.vmap is not None) else hooks.vmap.note(func, args)
+    trace.noted(func, args, result, random=False)
     return result
 
 
@@ -50,9 +72,13 @@ def draw(func, *args):
     func.vmap, as torch.func's default (randomness="error") refuses it."""
     if in_use.watching and hooks.vmap is not None:
         hooks.vmap.refuse_random(func)
-    result = func(*args)
-    if current.trace is not None:
-        current.trace.noted(func, args, result, random=True)
+    trace = current.trace
+    if trace is None:
+        return func(*args)
+    trace.before_draw(args)
+    with trace.paused(), trace.array_work(func):  # unwatched: each replay calls func again, reads and all
+        result = func(*args)
+    trace.noted(func, args, result, random=True)
     return result
 
 
@@ -65,7 +91,7 @@ def replayable(func):
         trace = current.trace
         if trace is None:
             return func(*args, **kwargs)
-        with trace.paused():
+        with trace.paused(), trace.array_work(func):
             result = func(*args, **kwargs)
         trace.called(func, args, kwargs, result)
         return result

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..typing import AttachedMethods, Axis, DType, Index, PadWidth, Shape, ShapeLike, TensorLike
 from .arguments import axes_arg, axis_arg, data_arg, index_arg, pad_arg, perm_arg, refuse_pytorch_names, shape_arg
+from .arguments import scalar_operand as _number_operand
 from .jit_seam import current, note, refuse_assignment, refuse_in_trace, refuse_read
 
 # The primitive ops (ops/) and the backward pass (autograd.py) import Tensor, so Tensor's methods reach them
@@ -47,9 +48,12 @@ class Tensor(AttachedMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is an ndarray,
-    a (nested) list or a scalar. A float ndarray is used as it is, without a
-    copy, and keeps its dtype; lists, scalars and integer data become float32
-    unless ``dtype`` says otherwise.
+    a (nested) list or a scalar, and its dtype is PyTorch's and NumPy's: an
+    ndarray is used as it is, without a copy, and keeps its dtype (integers
+    and bools included); Python floats (alone or in a list) become float32,
+    Python ints int64 and bools bool, unless ``dtype`` says otherwise. Only
+    floating-point tensors can require grad. ``tinygrad_np.tensor(data)`` is
+    PyTorch's ``torch.tensor``: the same, on a copy.
 
     ``.data`` is the underlying ndarray. Assigning it, or updating it in
     place through it (``p.data -= lr * p.grad.data``, as optimizers do),
@@ -66,13 +70,20 @@ class Tensor(AttachedMethods):
 
     * tinygrad_np.composed (composed from the primitives, each with no rule of its own): silu gelu
       leaky_relu elu clip softmax mean min logsumexp var std split chunk flip tan log2 exp2 rsqrt sign
-      floor ceil trunc relu6 hardtanh hardswish softsign mish celu tril triu tile repeat_interleave cumsum
-      argmin
+      floor ceil trunc round relu6 hardtanh hardswish softsign mish celu tril triu tile repeat_interleave
+      cumsum argmin flatten unflatten unfold roll diagonal diag masked_select scatter scatter_reduce
+    * tinygrad_np.reductions (reductions, running ops and sorting): prod cumprod logcumsumexp any all
+      isclose cummax cummin argsort sort topk
+    * tinygrad_np.pointwise (more elementwise functions): isinf isposinf isneginf isnan isfinite
+      logical_not lerp log10 erf copysign logaddexp quick_gelu asin acos atan sinh cosh asinh acosh atanh
+    * tinygrad_np.integer (integer and bitwise; also the operators // % & | ^ ~ << >>): floor_divide
+      remainder fmod div bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
+      bitwise_right_shift view
     * tinygrad_np.pytorch_spellings (PyTorch's spellings, accepted): size numel dim t pow clamp maximum
-      minimum float double
-    * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view view_as
-      expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda to type long int half
-      zero_ fill_ norm gather repeat
+      minimum float double eq ne lt le gt ge cpu to
+    * tinygrad_np.pytorch_spellings (PyTorch's spellings, refused with an error naming ours): view_as
+      expand expand_as amax amin clamp_min clamp_max masked_fill contiguous cuda type long int half
+      zero_ fill_ norm gather repeat nonzero
     * tinygrad_np.core.gradient_hooks (a function run on the gradient during backward): register_hook
     """
 
@@ -86,9 +97,8 @@ class Tensor(AttachedMethods):
             data = data._data
         self._data: np.ndarray = data_arg(data, dtype)
         if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype}"
-            )
+            raise TypeError(f"Tensor: requires_grad=True needs floating-point data, got dtype {self._data.dtype} "
+                            "(integers stay integers, as in PyTorch: give floats, or dtype=np.float32)")
         self.requires_grad = bool(requires_grad)
         self._grad: Tensor | None = None
         self.op: Any = None  # the Function that made this tensor; None for a leaf
@@ -218,6 +228,7 @@ class Tensor(AttachedMethods):
 
     def __repr__(self) -> str:
         """The values (shortened past 50), shape, dtype, and the op that made it or requires_grad."""
+        refuse_read(self, "repr() or str() (print, an f-string, logging)")
         body = np.array2string(self._data, separator=", ", prefix="Tensor(", threshold=50, precision=4)
         parts = [f"shape={self.shape}", f"dtype={self.dtype}"]
         if self.op is not None:
@@ -252,14 +263,14 @@ class Tensor(AttachedMethods):
     def _operand(self, other: TensorLike) -> "Tensor":
         """``other`` as a Tensor (returned as it is if it already is one).
 
-        Scalars take this tensor's dtype, so float32 stays float32; arrays keep
-        theirs and NumPy's promotion rules apply.
+        Scalars take this tensor's dtype, so float32 stays float32 (beside integers, PyTorch's rules:
+        arguments.scalar_operand); arrays keep theirs and NumPy's promotion rules apply.
         """
         if type(other) is Tensor or isinstance(other, Tensor):
             return other
         if isinstance(other, (numbers.Number, np.generic)):
-            dtype = self._data.dtype if self._data.dtype.kind == "f" else None
-            return Tensor._make(np.asarray(other, dtype=dtype), False)
+            dtype = self._data.dtype
+            return Tensor._make(np.asarray(other, dtype) if dtype.kind == "f" else _number_operand(other, dtype), False)
         arr = np.asarray(other)
         if arr.dtype.kind != "f" and self._data.dtype.kind == "f":
             arr = arr.astype(self._data.dtype)
@@ -302,7 +313,7 @@ class Tensor(AttachedMethods):
     def __pow__(self, other: TensorLike) -> "Tensor":
         """self ** other.   dL/dself = dL/dz * other * self^(other - 1),  dL/dother = dL/dz * z * log(self)
         (ops.Pow, which takes PyTorch's limits where these read 0 * inf; ``x ** 2`` and ``x ** 0.5`` are exact)."""
-        return _ops.Pow.apply(self, self._operand(other))
+        return _ops.Pow.apply(self, self._operand(other), exponent_is_number=isinstance(other, numbers.Number))
 
     def __rpow__(self, other: TensorLike) -> "Tensor":
         """other ** self (``2 ** t``).   dL/dself = dL/dz * z * log(other)."""
@@ -403,12 +414,13 @@ class Tensor(AttachedMethods):
     __hash__ = object.__hash__  # identity, as before == was defined: tensors stay usable as dict keys
 
     # ---- reductions ----------------------------------------------------------------
-    def sum(self, axis: Axis = None, keepdims: bool = False, **pytorch_names: Any) -> "Tensor":
+    def sum(self, axis: Axis = None, keepdims: bool = False, dtype: DType = None, **pytorch_names: Any) -> "Tensor":
         """The sum over ``axis`` (None: every axis; an int or a tuple, negatives counting from the end), the
-        summed axes kept with length 1 if ``keepdims``.   dL/dx = dL/dz broadcast back over the summed axes
-        (ops.Sum). PyTorch's ``dim=`` and ``keepdim=`` are refused, naming ``axis=`` and ``keepdims=``."""
+        summed axes kept with length 1 if ``keepdims``; with ``dtype``, the values are cast to it first, as
+        PyTorch's ``sum(dtype=)``.   dL/dx = dL/dz broadcast back over the summed axes (ops.Sum). PyTorch's
+        ``dim=`` and ``keepdim=`` are refused, naming ``axis=`` and ``keepdims=``."""
         refuse_pytorch_names("sum", pytorch_names)
-        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        return _ops.Sum.apply(self if dtype is None else self.astype(dtype), axis=axis, keepdims=keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False, **pytorch_names: Any) -> "Tensor":
         """The largest value over ``axis`` (None: every axis; an int or a tuple), as NumPy's max (values only:
@@ -441,10 +453,6 @@ class Tensor(AttachedMethods):
         inferred.   dL/dx = dL/dz reshaped back (ops.Reshape)."""
         shape = shape_arg(shape, "reshape")
         return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
-
-    def flatten(self) -> "Tensor":
-        """All axes in one: ``reshape(-1)``.   dL/dx = dL/dz reshaped back."""
-        return self.reshape(-1)
 
     def transpose(self, *axes: ShapeLike) -> "Tensor":
         """Permute the axes: ``transpose(1, 0, 2)`` or ``transpose((1, 0, 2))``; with none given, reverse

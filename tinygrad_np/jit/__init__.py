@@ -40,11 +40,15 @@ a tensor's value into Python or NumPy (``.item()``, ``float()``, ``bool()``,
 ``if loss > 1``, ``.numpy()``, ``.data``, ``np.asarray``), assigning
 ``.data``, ``backward(create_graph=True)``, ``retain_grad``, random numbers
 from Python or NumPy (use ``tg.randn`` or ``nn.Dropout``, which a replay draws
-again), a large array read by Python code. A value the function changes and
-reads (a counter, a list it appends to) makes every call trace: correct, at
-eager's speed. A value it only writes (``self.last = t``) is written while
-tracing only. While a tool watches the engine (``tg.profile``,
-``detect_anomaly``, a debugger), calls run eagerly, so the tool sees them.
+again), a large array read by Python code, ``str()`` of a tensor, ``tg.grad``
+inside the step, the file system and other state no guard can hold,
+``np.errstate`` or a tool entered inside the step; a refusal or an error of
+the array work that the step catches is refused when the trace ends. A value
+the function changes and reads (a counter) makes every call trace: correct,
+at eager's speed. A write into an object from outside the call
+(``self.last = t``, ``history.append(loss)``) is made again by each replay.
+While a tool watches the engine (``tg.profile``, ``detect_anomaly``, a
+debugger), calls run eagerly, so the tool sees them.
 
 A replay returns fresh Tensors with no graph: call ``backward`` inside the
 jitted function, not on what it returns.
@@ -52,6 +56,7 @@ jitted function, not on what it returns.
 import functools
 import sys
 import threading
+import types
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -66,8 +71,23 @@ from ..core.grad_mode import is_grad_enabled
 from ..core.jit_seam import JitError, current, replay_results
 from ..core.tensor import Tensor
 from .program import Program
-from .reads import Reader
-from .trace import BackwardStep, CallStep, GradStep, NoteStep, OpStep, Out, Slot, Trace, Value, leaves_of, walk
+from .reads import Reader, _plain_value, signature_value
+from .trace import (
+    ArgOf,
+    BackwardStep,
+    CallStep,
+    GradStep,
+    NoteStep,
+    OpStep,
+    Out,
+    SeedGenerator,
+    Slot,
+    Trace,
+    Value,
+    leaves_of,
+    seeded_draw,
+    walk,
+)
 
 __all__ = ["jit", "Jitted", "JitError"]
 
@@ -100,7 +120,16 @@ class _Entry:
 
     def guard(self, trace):
         self.guards = trace.reader.guards
+        self.outside = dict(trace.outside_ids)
         self.holds, self.guard_source = self.guards.compile(trace)
+
+
+def _holds(entry):
+    """The entry's guards, a failing one (a guard that raises: an object changed beyond recognition) as False."""
+    try:
+        return entry.holds()
+    except Exception:
+        return False
 
 
 class Jitted:
@@ -108,7 +137,7 @@ class Jitted:
     ``traces`` counts the calls that ran eagerly under a trace, ``eager_calls`` those that ran eagerly because a
     tool (a profiler, detect_anomaly, a debugger) was watching."""
 
-    __name__: str  # the function's, set by functools.update_wrapper
+    __name__: str  # the function's (set by functools.update_wrapper), or its type's for a callable object
 
     def __init__(self, fn: Callable[..., Any], cache_size: int = 8) -> None:
         if not callable(fn):
@@ -116,7 +145,10 @@ class Jitted:
         if not (isinstance(cache_size, int) and cache_size >= 1):
             raise ValueError(f"jit: cache_size must be a positive integer, got {cache_size!r}")
         functools.update_wrapper(self, fn)
+        if not isinstance(getattr(fn, "__name__", None), str):  # an nn.Module, a functools.partial
+            self.__name__ = type(fn).__name__
         self.fn, self.cache_size, self.traces, self.eager_calls = fn, cache_size, 0, 0
+        self._outside: dict[int, Any] = {}  # id -> each Tensor or array a trace read from outside the call
         self._entries: OrderedDict[int, _Entry] = OrderedDict()  # id(entry) -> entry, least recently used first
         self._lock = threading.RLock()  # a program's Function instances hold one replay's saved arrays
         self._last: _Entry | None = None
@@ -132,20 +164,21 @@ class Jitted:
             args, kwargs, _, _ = _signature(args, kwargs, self.__name__)
             self.eager_calls += 1
             return self.fn(*args, **kwargs)
-        fast = None if kwargs else _array_signature(args)
+        given = args, kwargs
+        fast = None if kwargs else _array_signature(args, self._outside)
         if fast is None:
-            args, kwargs, tensors, key = _signature(args, kwargs, self.__name__)
+            args, kwargs, tensors, key = _signature(args, kwargs, self.__name__, self._outside)
         else:
             key, tensors = fast
             args = tensors
         with self._lock:
             last = self._last
-            if last is not None and last.program is not None and last.key == key and last.holds() and \
+            if last is not None and last.program is not None and last.key == key and _holds(last) and \
                     not gradient_hooks.registry:  # the steady state: the same program as the call before
                 return _returned(last.program.run(*tensors))
             entry = None
             if not gradient_hooks.registry:
-                entry = next((e for e in self._entries.values() if e.key == key and e.holds()), None)
+                entry = next((e for e in self._entries.values() if e.key == key and _holds(e)), None)
             if entry is not None:
                 self._entries.move_to_end(id(entry))
                 self._last = entry
@@ -154,7 +187,7 @@ class Jitted:
                     return _returned(entry.program.run(*tensors))
             else:
                 self._warn_if_always_tracing(key)
-            return self._trace(entry, key, args, kwargs, tensors)
+            return self._trace(entry, key, args, kwargs, tensors, given)
 
     def _warn_if_always_tracing(self, key):
         """Eight calls in a row traced again: say, once, which value keeps changing (it is right, but eager's speed)."""
@@ -168,26 +201,34 @@ class Jitted:
                           "function reads and changes (a counter, a list it appends to) does this; return it or "
                           "pass it as an argument instead", stacklevel=3)
 
-    def _trace(self, entry, key, args, kwargs, tensors):
+    def _trace(self, entry, key, args, kwargs, tensors, given):
         trace = Trace(tensors)
-        trace.start(Reader(trace, self.fn))
+        trace.start(Reader(trace, self.fn, leaves_of((list(args), kwargs))), sys._getframe())
         try:
             result = self.fn(*args, **kwargs)
-            trace.result = trace.describe_result(result)
         finally:
             trace.stop()
         self.traces += 1
-        if entry is None:  # the first call: keep the trace, to hold the second against it
+        trace.finish(self.__name__)
+        trace.result = trace.describe_result(result, self.__name__)
+        self._outside.update(trace.outside_ids)
+        key = self._key(*given)  # again: the arguments that are objects the call read from outside now count
+        if entry is None or entry.key != key:  # the first call: keep the trace, to hold the second against it
             entry = _Entry(key, trace)
             self._entries[id(entry)] = entry
             while len(self._entries) > self.cache_size:
                 self._entries.popitem(last=False)
+                self._outside = {k: v for e in self._entries.values() for k, v in e.outside.items()}
         else:
             _check_same(entry.first, trace, self.__name__)
             entry.program, entry.first = Program(trace), None
             entry.guard(trace)  # as the second trace read them
         self._last = entry
         return result
+
+    def _key(self, args, kwargs):
+        fast = None if kwargs else _array_signature(args, self._outside)
+        return _signature(args, kwargs, self.__name__, self._outside)[3] if fast is None else fast[0]
 
     def program(self, names: Any = None) -> str:
         """The program of the signature called last, as text: one line per array operation, forward, then
@@ -231,9 +272,11 @@ def _returned(result):
     return result
 
 
-def _array_signature(args):
+def _array_signature(args, outside):
     """The common case, quickly: every argument an array or a Tensor, no two the same array. Returns the key
-    and the argument Tensors, or None for the general path (_signature)."""
+    and the argument Tensors, or None for the general path (_signature). An argument that is a Tensor or an
+    array the function also reads from outside (``outside``: the parameter passed as the argument) keys a
+    program of its own."""
     tensors, key = [], ["arrays", is_grad_enabled()]
     for a in args:
         kind = type(a)
@@ -245,14 +288,18 @@ def _array_signature(args):
             key.append((a._data.shape, a._data.dtype, a.requires_grad))
         else:
             return None
+        if outside and (id(a) in outside or (kind is Tensor and id(a._data) in outside)):
+            key.append(("also read from outside", id(a)))
     if len(tensors) > 1 and len({id(t._data) for t in tensors}) < len(tensors):
         return None
     return tuple(key), tensors
 
 
-def _signature(args, kwargs, name):
+def _signature(args, kwargs, name, outside=None):
     """The arguments with arrays made Tensors, the flat list of argument Tensors, and the hashable key: each
-    Tensor's shape, dtype and requires_grad, which arguments are the same array, every other value itself."""
+    Tensor's shape, dtype and requires_grad (and whether it is one the function also reads from outside),
+    which arguments are the same array, every number by type and bits, strings and the like by value, any
+    other object by identity (an object equal to another under == may hold what the step reads differently)."""
     tensors, index = [], {}
 
     def walk(value, where):
@@ -264,7 +311,8 @@ def _signature(args, kwargs, name):
             t = value if isinstance(value, Tensor) else Tensor._make(value, False)
             index[id(array)] = len(tensors)
             tensors.append(t)
-            return t, ("tensor", array.shape, array.dtype.str, t.requires_grad)
+            aliased = bool(outside) and (id(value) in outside or id(array) in outside)
+            return t, ("tensor", array.shape, array.dtype.str, t.requires_grad, id(value) if aliased else None)
         if isinstance(value, (tuple, list)):
             walked = [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
             return type(value)(v for v, _ in walked), (type(value).__name__,) + tuple(k for _, k in walked)
@@ -277,7 +325,7 @@ def _signature(args, kwargs, name):
             raise JitError(f"jit: {name}'s {where} is a {type(value).__name__}, which is neither an array nor a "
                            "value jit can compare from call to call; pass arrays, Tensors, numbers, strings, "
                            "tuples, lists or dicts of these, or hashable objects") from None
-        return value, ("value", type(value), value)
+        return value, ("value", signature_value(value))
 
     new_args = [walk(a, f"argument {i}") for i, a in enumerate(args)]
     new_kwargs = {k: walk(v, f"argument {k}=") for k, v in sorted(kwargs.items())}
@@ -288,8 +336,16 @@ def _signature(args, kwargs, name):
 # ---- the first two traces must agree -------------------------------------------------------------------------
 def _check_same(a, b, name):
     """Refuse a function whose second trace differs from its first: it depends on something jit cannot see."""
+    _remake_seeded_generators(a, b)
     for i, (x, y) in enumerate(zip(a.steps, b.steps, strict=False)):  # different lengths are reported below
         if not _same_step(x, y):
+            generator = _new_generator(x, y)
+            if generator:
+                raise JitError(f"jit: {name} drew random numbers at {y.line} from a different random generator "
+                               f"on each call ({generator}): a generator made inside the jitted function (np.random."
+                               "default_rng(...), or a layer such as nn.Dropout built inside it) is new on every "
+                               "call, and a replay cannot make it again. Make it once outside the function and "
+                               "pass it (rng=...), or leave rng out (a replay then draws fresh numbers)")
             raise JitError(f"jit: {name} did different things on two calls with the same signature: step {i + 1} "
                            f"was {_what(x)} at {x.line}, then {_what(y)} at {y.line}. Its work depends on something "
                            "jit does not see (a global, a counter, a value read from a tensor). Pass that as an "
@@ -329,13 +385,65 @@ def _same_step(x, y):
         return (x.cls is y.cls and x.inputs == y.inputs and x.needs == y.needs and x.recorded == y.recorded
                 and _same(x.params, y.params))
     if isinstance(x, NoteStep):
-        return x.func is y.func and x.random == y.random and _same(x.args, y.args)
+        return _same_function(x.func, y.func) and x.random == y.random and _same(x.args, y.args)
     if isinstance(x, CallStep):
-        return x.func is y.func and _same(x.args, y.args) and _same(x.kwargs, y.kwargs)
+        return _same_function(x.func, y.func) and _same(x.args, y.args) and _same(x.kwargs, y.kwargs)
     if isinstance(x, GradStep):
         return _same(x.tensor, y.tensor) and _same(x.value, y.value)
     return (_same(x.seed, y.seed) and x.root == y.root and [r.op for r in x.rules] == [r.op for r in y.rules]
             and [n for n, _, _ in x.leaves] == [n for n, _, _ in y.leaves])
+
+
+def _same_function(f, g):
+    return f is g or (type(f) is type(g) and type(f) in (types.MethodType, types.BuiltinMethodType) and f == g)
+
+
+def _remake_seeded_generators(a, b):
+    """Random draws whose only difference between the two traces is a NumPy Generator made on each call from
+    the same seed, unused before (``np.random.default_rng(7)`` inside the function): eager draws the same
+    numbers on each call, so each replay makes that generator again (``SeedGenerator``), in both traces'
+    steps. Anything else that differs is left for _check_same to refuse."""
+    pairs = {}  # id(generator of a) -> (generator of b, recipe)
+    for x, y in zip(a.steps, b.steps, strict=False):
+        if not (isinstance(x, NoteStep) and isinstance(y, NoteStep) and x.random and y.random and
+                _same_function(x.func, y.func) and len(x.args) == len(y.args)):
+            continue
+        for u, v in zip(x.args, y.args, strict=True):
+            if isinstance(u, np.random.Generator) and isinstance(v, np.random.Generator) and u is not v:
+                ru, rv = a.generators.get(id(u), (None, None))[1], b.generators.get(id(v), (None, None))[1]
+                if ru is None or ru != rv or pairs.get(id(u), (v,))[0] is not v:
+                    return
+                pairs[id(u)] = (v, ru)
+    if not pairs:
+        return
+    made = {id(g): SeedGenerator(*recipe.recipe) for g, recipe in pairs.values()}  # keyed by b's generators
+    for trace, key in ((a, lambda g: id(pairs[id(g)][0]) if id(g) in pairs else None), (b, lambda g: id(g))):
+        first = set()
+        for step in trace.steps:
+            if not (isinstance(step, NoteStep) and step.random):
+                continue
+            for g in step.args:
+                k = key(g) if isinstance(g, np.random.Generator) else None
+                if k in made:
+                    holder = made[k]
+                    step.args = (step.func, holder, k not in first) + tuple(holder if v is g else v
+                                                                             for v in step.args)
+                    step.func = seeded_draw
+                    first.add(k)
+                    break
+
+
+def _new_generator(x, y):
+    """The two random draws differ only in their generator: a description of the two, else ''."""
+    if not (isinstance(x, NoteStep) and isinstance(y, NoteStep) and x.random and y.random and
+            _same_function(x.func, y.func) and len(x.args) == len(y.args)):
+        return ""
+    for u, v in zip(x.args, y.args, strict=True):
+        if not _same(u, v):
+            if not isinstance(u, (np.random.Generator, np.random.RandomState)):
+                return ""
+            return f"{type(u).__name__} at {id(u):#x}, then at {id(v):#x}"
+    return ""
 
 
 def _same(u, v):
@@ -352,8 +460,12 @@ def _same(u, v):
         return isinstance(v, dict) and u.keys() == v.keys() and all(_same(u[k], v[k]) for k in u)
     if u is v:
         return True
+    if type(u) is not type(v):
+        return False
+    if _plain_value(u):
+        return signature_value(u) == signature_value(v)  # numbers by bits: -0.0 is not 0.0
     try:
-        return type(u) is type(v) and bool(u == v)
+        return bool(u == v)
     except Exception:  # an object whose == is not a truth value
         return False
 
@@ -374,6 +486,8 @@ def _fixed(source):
 
 
 def _result_shape(template):
-    """What a result template says about the result's form: which slots, as Tensors or arrays, and the values."""
+    """What a result template says about the result's form: which slots, as Tensors or arrays, and the values
+    (numbers by bits, objects by identity)."""
     return walk(template, lambda t: ("out", int(t.slot), t.as_tensor) if isinstance(t, Out) else
-                ("value", repr(t.value)) if isinstance(t, Value) else t)
+                ("value", signature_value(t.value)) if isinstance(t, Value) else
+                ("argument", int(t)) if isinstance(t, ArgOf) else t)

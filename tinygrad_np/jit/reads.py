@@ -2,66 +2,110 @@
 
 Trace, then guards, then program: this module makes the guards.
 
-While a call is traced, ``sys.settrace`` watches every frame. In the user's code
-(any file outside tinygrad_np, the standard library and installed packages) it
-is told of each bytecode instruction before it runs, and looks at the reads:
+While a call is traced, ``sys.settrace`` watches every frame it runs, and is
+told of each bytecode instruction before it runs. Frames are watched in one of
+two ways:
 
-* a global or builtin name (``LOAD_GLOBAL``): in the step or in any function it
-  calls, in any module;
+* **Everything** in the user's code, and in the standard library and
+  installed packages the user's code calls (``os.getenv``,
+  ``dataclasses.asdict``, ``logging``'s ``isEnabledFor``, a ``match`` on a
+  config): each read becomes a guard, each write into an object from outside
+  the call becomes a replayed call, and what cannot be followed is refused;
+* **the code it looks up** in tinygrad_np's own frames (a layer's ``forward``,
+  ``F.linear`` called by ``nn.Linear``, ``Tensor.relu`` called by
+  ``nn.ReLU``): a patched method or function is a changed guard. The library
+  tells the trace what else it reads (core/jit_seam.py); its engine (core/,
+  except the Tensor class, and jit/) is not watched at all, and neither is the
+  standard library it calls.
+
+The reads that become guards:
+
+* a global or builtin name (``LOAD_GLOBAL``), in any function, any module;
 * a closure variable (``LOAD_DEREF``) of a function defined outside the call;
-* an attribute (``LOAD_ATTR``, ``LOAD_METHOD``) or an item (``BINARY_SUBSCR``):
-  of a named value (``self.fc``, ``cfg["lr"]``, ``model.encode``) or of what a
-  call returned (``get_config().scale``);
-* a list, dict, set or NumPy array handed to code outside tinygrad_np (a
-  builtin, an operator, NumPy, ``for``, ``in``, ``len``): its contents.
+* an attribute (``LOAD_ATTR``, ``LOAD_METHOD``, ``IMPORT_FROM``) or an item
+  (``BINARY_SUBSCR``) of a value jit can follow: the value it gave, compared
+  by type and bits for numbers (``-0.0`` is not ``0.0``), by identity for
+  objects; for a method, property or operator, the class entry that
+  resolved it (``Net.forward`` patched, ``model.__class__`` swapped);
+* a list, dict, set or NumPy array handed to code jit does not watch (a
+  builtin, an operator, NumPy, ``for``, ``in``, ``*args``/``**kwargs``
+  unpacking, a ``match`` pattern): its contents; an object handed to such code
+  (or matched by a class pattern): all its attributes;
+* a call cached by ``functools.lru_cache``: the reads made when the cached
+  value was computed (seen by this jit while tracing), else refused;
+* the module a step imports (``sys.modules``).
 
 To know the object an attribute is read from, each instruction's operands are
-found by walking the bytecode back from it (``dis.stack_effect``), and the
-value each of those made is taken when it was made: read from the frame for a
-name, from the child frame's return for a call, evaluated again for an
-attribute or item read in C (which runs no Python, so has no effect). A read
-whose object cannot be known this way is refused, naming the line: that is the
-rule that makes the guards complete rather than a list.
+found by walking the bytecode back from it (``dis.stack_effect``; ``COPY`` and
+``SWAP`` followed), and the value each of those made is taken when it was
+made: read from the frame for a name, from the child frame's return for a call
+(only the frame of the function called: a C function calling back into Python
+gives no value), evaluated again for an attribute or item read in C, or for a
+pure builtin (``type``, ``len``, ``sorted``, ``globals``...). A read whose
+object cannot be known this way is refused, naming the line: that is the rule
+that makes the guards complete rather than a list.
 
-In tinygrad_np's own frames nothing is watched but this: a Module whose method
-runs has every attribute guarded (a library layer reads its own settings), and
-the library tells the trace what else it reads (core/jit_seam.py). Calls the
-replay makes again (an optimizer's step) are not watched at all: they read
-their state when they run.
+Also refused while tracing, naming the line: state no guard can hold (random
+numbers from Python or NumPy's shared generators, clocks, the file system,
+work handed to another thread), a write of an object made during the call into
+an object from outside it.
 
-The guards are compiled into one Python function, ``holds()``, that a call
-runs before replaying: a few dozen comparisons, about a microsecond.
+The guards compile into one Python function, ``holds()``, that a call runs
+before replaying: a few dozen comparisons, a few microseconds.
 """
+import builtins
 import dis
 import functools
 import gc
+import io
+import math
+import operator
 import os
 import sys
 import sysconfig
 import types
+import weakref
 from collections.abc import MutableMapping, MutableSequence, MutableSet
 
 import numpy as np
 
+from ..core.function import Function
 from ..core.jit_seam import JitError, current
 from ..core.tensor import Tensor
-from ..core.user_frames import in_library, user_line
-from .trace import leaves_of
+from ..core.user_frames import in_library
+from .trace import Copied, leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
-_PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, np.generic, type(Ellipsis), slice, range)
+_PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, type(Ellipsis), slice, range)
 _MUTABLE = (list, dict, set, bytearray, np.ndarray, MutableSequence, MutableMapping, MutableSet)  # guarded by
 # what they hold wherever code jit does not watch is handed one (a deque, an array.array, an OrderedDict)
 LARGE = 1 << 16  # elements: a bigger array that Python code reads is refused rather than compared on every call
-_LOADS_NAME = {"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_DEREF", "LOAD_CLASSDEREF",
-               "LOAD_CLOSURE", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_CONST", "LOAD_FROM_DICT_OR_DEREF"}
 _ATTRIBUTE = {"LOAD_ATTR", "LOAD_METHOD"}
+_CALLS = {"CALL", "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_METHOD", "CALL_KW"}
 _OPERATORS = {"BINARY_OP", "COMPARE_OP", "CONTAINS_OP", "UNARY_NEGATIVE", "UNARY_INVERT", "UNARY_NOT",
-              "UNARY_POSITIVE", "IS_OP", "GET_ITER", "FORMAT_VALUE", "UNPACK_SEQUENCE", "UNPACK_EX"}
+              "UNARY_POSITIVE", "GET_ITER", "FORMAT_VALUE", "UNPACK_SEQUENCE", "UNPACK_EX", "GET_LEN",
+              "MATCH_MAPPING", "MATCH_SEQUENCE", "MATCH_KEYS", "LIST_EXTEND", "SET_UPDATE", "DICT_MERGE",
+              "DICT_UPDATE", "CALL_FUNCTION_EX", "BINARY_SLICE", "CALL_INTRINSIC_1"}
+_TWO_OPERANDS = {"BINARY_OP", "COMPARE_OP", "CONTAINS_OP", "MATCH_KEYS"}
+_WRITES = {"STORE_ATTR", "DELETE_ATTR", "STORE_SUBSCR", "DELETE_SUBSCR", "STORE_GLOBAL", "DELETE_GLOBAL",
+           "STORE_DEREF", "DELETE_DEREF", "STORE_SLICE"}
+_FRESH_MAKERS = {"BUILD_LIST", "BUILD_MAP", "BUILD_SET", "BUILD_CONST_KEY_MAP", "BUILD_TUPLE", "LIST_TO_TUPLE",
+                 "BUILD_STRING", "BUILD_SLICE"}
 _READERS = {getattr, hasattr, vars}  # builtins that read an object's attributes: evaluated and guarded
+# Builtins without effects, evaluated again on values jit knows, so that what they return can be followed.
+_PURE = {type, len, isinstance, issubclass, id, abs, min, max, sorted, sum, tuple, list, dict, set, frozenset, str,
+         int, float, bool, round, divmod, callable, range, repr, format}
+_PURE_METHODS = {"items", "keys", "values", "get", "copy", "index", "count", "split", "rsplit", "strip", "lstrip",
+                 "rstrip", "lower", "upper", "startswith", "endswith", "join", "replace", "partition",
+                 "rpartition", "find", "rfind", "isdigit", "isalpha", "format", "__getitem__", "__contains__"}
+# Methods of builtin containers that only write: a replay makes them again; what the container held is not read.
+_PURE_WRITES = {"append", "extend", "insert", "add", "update", "clear", "discard", "appendleft", "extendleft",
+                "__setitem__", "__delitem__"}
+_MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "reverse", "popleft", "rotate"}
 UNKNOWN = object()  # an operand whose value the reader could not follow
 
 
+# ---- whose code is it ------------------------------------------------------------------------------------------
 def _library_roots():
     paths = sysconfig.get_paths()
     roots = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
@@ -69,96 +113,202 @@ def _library_roots():
 
 
 _OUTSIDE = _library_roots()
-_JIT = tuple(os.path.join(os.path.dirname(os.path.abspath(__file__)), f) for f in ("trace.py", "reads.py"))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The engine: watched by no one (the trace records what it does through its hooks). The Tensor class is not
+# engine: its methods are what users patch.
+_ENGINE = tuple(os.path.join(_PACKAGE, d) + os.sep for d in ("core", "jit", "see"))
+_TENSOR_FILE = os.path.join(_PACKAGE, "core", "tensor.py")
+_JIT = os.path.join(_PACKAGE, "jit") + os.sep
+_QUIET_FILES = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+# NumPy's own Python is trusted as the engine is: a replay runs NumPy's functions again, and what they read is
+# their own configuration (the error state is checked by the trace itself). What the user hands them is guarded
+# at the call.
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+
+
+def _code_kind(filename):
+    """"user" (watched whole), "other" (the standard library or a package: watched whole when the user's code
+    calls it), "library" (tinygrad_np: its lookups watched), "engine" (not watched), "quiet" (importing)."""
+    if filename in _QUIET_FILES:
+        return "quiet"
+    if filename.startswith("<frozen"):
+        return "other"
+    if os.path.abspath(filename).startswith(_NUMPY):
+        return "engine"
+    if in_library(filename):
+        path = os.path.abspath(filename)
+        return "engine" if path.startswith(_ENGINE) and path != _TENSOR_FILE else "library"
+    return "other" if os.path.abspath(filename).startswith(_OUTSIDE) else "user"
 
 
 def _is_user_code(filename):
-    """True for the user's code: not tinygrad_np, not the standard library or an installed package."""
-    if filename.startswith("<frozen") or in_library(filename):
-        return False
-    return not os.path.abspath(filename).startswith(_OUTSIDE)
+    return _code_kind(filename) == "user"
+
+
+# ---- exact comparison ------------------------------------------------------------------------------------------
+def _bits(value):
+    """A number as its exact bits (-0.0 and 0.0 differ, every NaN is one), anything else as itself."""
+    kind = type(value)
+    if kind is float:
+        return value.hex()
+    if kind is complex:
+        return (value.real.hex(), value.imag.hex())
+    if isinstance(value, np.generic):
+        return (value.dtype.str, value.tobytes())
+    if kind is tuple:
+        return tuple(_bits(v) for v in value)
+    return value
+
+
+def _needs_bits(value):
+    """True where == is not enough to tell two values apart: a zero or NaN float, anywhere in a tuple."""
+    kind = type(value)
+    if kind is float or kind is complex or isinstance(value, np.inexact):
+        return not (value == value and value != 0) or kind is complex
+    if kind is tuple:
+        return any(_needs_bits(v) for v in value)
+    return False
+
+
+def _exact(now, then):
+    return type(now) is type(then) and _bits(now) == _bits(then)
+
+
+def _plain_value(value):
+    """A value compared by type and value (bits for numbers), not identity."""
+    kind = type(value)
+    return kind in _PLAIN or isinstance(value, np.generic) or (kind is tuple and all(_plain_value(v) for v in value))
+
+
+class Identity:
+    """An object in a signature key: equal only to itself (a hashable argument whose == may say two objects are
+    the same when the step reads something different from each)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return type(other) is Identity and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+
+def signature_value(value):
+    """A non-array argument as a signature key: numbers by type and bits, strings and the like by value,
+    any other object by identity."""
+    if _plain_value(value):
+        return (type(value), _bits(value))
+    return Identity(value)
 
 
 # ---- guards ----------------------------------------------------------------------------------------------------
 class Guards:
-    """The reads of one trace, as checks: ``holds()`` is True while each read location has the value it had."""
+    """The reads of one trace, as checks: ``holds()`` is True while each read location has the value it had.
+
+    A check is a template (``{0}``, ``{1}`` for its constants) and its constants, so that checks can move
+    between traces (the reads behind a cached call's value)."""
 
     def __init__(self):
-        self.checks = {}  # key -> (expression template, constants): one per location
-        self.constants = []
+        self.checks = {}  # key -> (template, constants): one per location
         self.modules = {}  # id -> a module whose every attribute is guarded
+        self.written = {}  # id(object) -> attribute names the step writes (a replay writes them again)
+        self.before_writes = {}  # id(container) -> (it, its contents before the step first changed it)
+        self.recorders = []  # lists collecting every check added while a cached function runs
 
-    def const(self, value):
-        self.constants.append(value)
-        return f"k{len(self.constants) - 1}"
-
-    def add(self, key, expression):
+    def add(self, key, template, *constants):
         if key not in self.checks:
-            self.checks[key] = expression
+            self.checks[key] = (template, constants)
+        for recorder in self.recorders:
+            recorder.append((key, template, constants))
 
-    def same_value(self, now, value):
-        """An expression true while the code ``now`` gives ``value``: equal for plain values, the same function
-        and object for a bound method, the same object otherwise (a container's contents are guarded where
-        they are read, see ``contents``)."""
-        if type(value) in _PLAIN or (type(value) is tuple and _plain_tuple(value)):
-            return f"_plain({now}, {self.const(value)})"
-        if type(value) is types.MethodType:
-            return f"_method({now}, {self.const(value.__func__)}, {self.const(value.__self__)})"
-        return f"({now}) is {self.const(value)}"
+    def value(self, key, getter, value, *constants):
+        """A check that the expression ``getter`` (over ``constants``) gives ``value`` again: by type and bits
+        for numbers and strings, the same function and object for a bound method, the same object otherwise."""
+        n = len(constants)
+        if _plain_value(value):
+            test = "_exact({}, {%d})" if _needs_bits(value) else "_plain({}, {%d})"
+            self.add(key, test.replace("{}", getter) % n, *constants, value)
+        elif type(value) is types.MethodType:
+            self.add(key, f"_method({getter}, {{{n}}}, {{{n + 1}}})", *constants, value.__func__, value.__self__)
+        elif type(value) in (types.BuiltinMethodType, types.MethodWrapperType) and \
+                not isinstance(value.__self__, types.ModuleType):  # made anew on each lookup: equal, not the same
+            self.add(key, f"_same_builtin({getter}, {{{n}}})", *constants, value)
+        else:
+            self.add(key, f"({getter}) is {{{n}}}", *constants, value)
 
     def contents(self, container):
-        """Guard what a list, dict, set or array holds now (a copy to compare with)."""
-        if isinstance(container, np.ndarray):
+        """Guard what a list, dict, set or array holds now (a copy to compare with), or, if the step changed it
+        before reading it, what it held before: what it reads depends on that (``log.append(1); len(log)``)."""
+        before = self.before_writes.get(id(container))
+        if before is not None and before[0] is container:
+            self.add(("contents", id(container)), "_same_contents({0}, {1})", container, before[1])
+        elif isinstance(container, np.ndarray):
             if container.size > LARGE:
                 return False
-            self.add(("contents", id(container)), f"_same_array({self.const(container)}, "
-                                                  f"{self.const(container.copy())})")
+            self.add(("contents", id(container)), "_same_array({0}, {1})", container, container.copy())
         else:
-            self.add(("contents", id(container)), f"_same_contents({self.const(container)}, "
-                                                  f"{self.const(_snapshot(container))})")
+            self.add(("contents", id(container)), "_same_contents({0}, {1})", container, _snapshot(container))
         return True
+
+    def changing(self, container):
+        """The step is about to change a container from outside: keep what it held (see ``contents``)."""
+        if id(container) not in self.before_writes and not isinstance(container, np.ndarray):
+            self.before_writes[id(container)] = (container, _snapshot(container))
 
     def compile(self, trace):
         """The checks as one function ``holds()``, with the trace's own: each tensor read from outside keeps the
-        requires_grad, shape and dtype the program was made for. Returns it and its source."""
+        requires_grad, shape and dtype the program was made for; each object whose attributes library code
+        reads keeps them all (but those the step itself writes, which a replay writes again). Returns it and
+        its source."""
         from .trace import ReadThrough
 
         for module in self.modules.values():
-            snapshot = {k: (v, _snapshot(v)) for k, v in vars(module).items()}
-            self.add(("vars", id(module)), f"_vars_same({self.const(module)}, {self.const(snapshot)})")
-        owners = {id(t) for t, _ in trace.owners.values()}
+            skip = self.written.get(id(module), ())
+            snapshot = {k: (v, _snapshot(v)) for k, v in vars(module).items() if k not in skip}
+            self.add(("vars", id(module)), "_vars_same({0}, {1}, {2}, {3})", module, type(module), snapshot,
+                     frozenset(skip))
         for source in trace.sources:
-            if isinstance(source, ReadThrough) and id(source.tensor) in owners:
+            if isinstance(source, ReadThrough) and id(source.tensor) in trace.outside_ids:
                 t = source.tensor
-                self.add(("leaf", id(t)), f"_leaf({self.const(t)}, {t.requires_grad!r}, {t._data.shape!r}, "
-                                          f"{self.const(t._data.dtype)})")
-        body = " and ".join(f"({e})" for e in self.checks.values()) or "True"
-        namespace = {f"k{i}": v for i, v in enumerate(self.constants)}
-        namespace.update(MISSING=MISSING, _plain=_plain, _method=_method, _same_contents=_same_contents,
-                         _same_array=_same_array, _cell=_cell, _vars_same=_vars_same, _leaf=_leaf,
-                         _same_function=_same_function)
+                self.add(("leaf", id(t)), f"_leaf({{0}}, {t.requires_grad!r}, {{1}}, {{2}})", t, t._data.shape,
+                         t._data.dtype)
+        namespace = {"MISSING": MISSING, "_plain": _plain, "_exact": _exact, "_method": _method,
+                     "_same_contents": _same_contents, "_same_array": _same_array, "_cell": _cell,
+                     "_vars_same": _vars_same, "_leaf": _leaf, "_same_function": _same_function,
+                     "_item": _item, "_cache_same": _cache_same, "_partial_same": _partial_same,
+                     "_same_builtin": _same_builtin}
+        self.expressions = {}
+        for key, (template, constants) in self.checks.items():
+            names = []
+            for c in constants:
+                names.append(f"k{len(namespace)}")
+                namespace[names[-1]] = c
+            self.expressions[key] = template.format(*names)
+        body = " and ".join(f"({e})" for e in self.expressions.values()) or "True"
         exec(compile(f"def holds():\n    return {body}\n", "<tinygrad_np.jit guards>", "exec"), namespace)
         self.namespace = namespace
         return namespace["holds"], body
 
     def failing(self):
         """The checks that fail now, as (what was read, its check): what made a call trace again."""
-        return [(key, e) for key, e in self.checks.items() if not eval(e, self.namespace)]
+        return [(key, e) for key, e in self.expressions.items() if not eval(e, self.namespace)]
 
     def describe(self, key):
         """What a check's key says was read, in words."""
         kind = key[0]
         if kind == "global":
             return f"the global {key[2]}"
-        if kind == "attr":
+        if kind in ("attr", "class"):
             return f"the attribute .{key[2]}"
+        if kind == "item":
+            return f"the item [{key[2]!r}]"
         return {"cell": "a closure variable", "contents": "what a list, dict or array holds",
                 "vars": "an attribute of a module or object", "leaf": "a tensor's requires_grad, shape or dtype",
-                "function": "a function's code or defaults"}.get(kind, kind)
-
-
-def _plain_tuple(value):
-    return all(type(v) in _PLAIN or (type(v) is tuple and _plain_tuple(v)) for v in value)
+                "function": "a function's code or defaults", "cache": "what a cached function read",
+                "partial": "what a functools.partial keeps"}.get(kind, kind)
 
 
 def _plain(now, then):
@@ -169,6 +319,10 @@ def _method(now, func, owner):
     return type(now) is types.MethodType and now.__func__ is func and now.__self__ is owner
 
 
+def _same_builtin(now, then):
+    return type(now) is type(then) and now.__self__ is then.__self__ and now == then
+
+
 def _cell(cell):
     try:
         return cell.cell_contents
@@ -176,21 +330,33 @@ def _cell(cell):
         return MISSING
 
 
+def _item(container, key):
+    try:
+        return container[key]
+    except (LookupError, TypeError):
+        return MISSING
+
+
 def _snapshot(value):
-    """A container's contents, for comparing later: plain values by value, other objects by identity, nested
-    lists, tuples, dicts and sets item by item."""
-    if type(value) in (list, tuple):
-        return (type(value), tuple(_snapshot(v) for v in value))
-    if type(value) is dict:
+    """A container's contents, for comparing later: plain values by type and value (a float zero or NaN by
+    bits), other objects by identity, nested lists, tuples, dicts and sets item by item."""
+    kind = type(value)
+    if kind is float:
+        return (float, value) if value == value and value else (float, value.hex())
+    if kind in (list, tuple):
+        return (kind, tuple(_snapshot(v) for v in value))
+    if kind is dict:
         return (dict, tuple((k, _snapshot(v)) for k, v in value.items()))
-    if type(value) in (set, frozenset):
-        return (type(value), frozenset(id(v) if type(v) not in _PLAIN else v for v in value))
-    if type(value) in _PLAIN:
-        return (type(value), value)
+    if kind in (set, frozenset):
+        return (kind, frozenset(id(v) if type(v) not in _PLAIN else v for v in value))
+    if kind in _PLAIN:
+        return (kind, _bits(value))
+    if isinstance(value, np.generic):
+        return (kind, _bits(value))
     if isinstance(value, (MutableSequence, MutableSet)):
-        return (type(value), tuple(_snapshot(v) for v in value))
+        return (kind, tuple(_snapshot(v) for v in value))
     if isinstance(value, MutableMapping):
-        return (type(value), tuple((k, _snapshot(v)) for k, v in value.items()))
+        return (kind, tuple((k, _snapshot(v)) for k, v in value.items()))
     return (id, id(value))
 
 
@@ -202,10 +368,13 @@ def _same_array(array, copy):
     return array.shape == copy.shape and array.dtype == copy.dtype and np.array_equal(array, copy, equal_nan=True)
 
 
-def _vars_same(obj, snapshot):
-    """A module's attributes are as they were: the same objects, equal plain values, containers item by item."""
+def _vars_same(obj, kind, snapshot, skip):
+    """An object's class and attributes are as they were: the same objects, equal plain values, containers
+    item by item (``skip``: those the step writes, which a replay writes again)."""
+    if type(obj) is not kind:
+        return False
     now = vars(obj)
-    if len(now) != len(snapshot):
+    if len(now) - len(skip.intersection(now)) != len(snapshot):
         return False
     for name, (then, contents) in snapshot.items():
         value = now.get(name, MISSING)
@@ -218,8 +387,19 @@ def _vars_same(obj, snapshot):
 _CONTAINERS = (list, dict, set)  # and any other mutable container (checked by isinstance below)
 
 
-def _same_function(fn, code, defaults, kwdefaults):
-    return fn.__code__ is code and fn.__defaults__ is defaults and fn.__kwdefaults__ is kwdefaults
+def _same_function(fn, code, defaults, kwdefaults, kwdefaults_snapshot):
+    return fn.__code__ is code and fn.__defaults__ is defaults and fn.__kwdefaults__ is kwdefaults and \
+        (kwdefaults is None or _snapshot(kwdefaults) == kwdefaults_snapshot)
+
+
+def _partial_same(partial, func, args, keywords):
+    return partial.func is func and _snapshot(partial.args) == args and _snapshot(partial.keywords) == keywords
+
+
+def _cache_same(wrapper, misses, currsize):
+    """A cached function's cache still holds what it held (cleared, it would compute again)."""
+    info = wrapper.cache_info()
+    return info.misses == misses and info.currsize == currsize
 
 
 def _leaf(tensor, requires_grad, shape, dtype):
@@ -227,10 +407,23 @@ def _leaf(tensor, requires_grad, shape, dtype):
     return tensor.requires_grad is requires_grad and data.shape == shape and data.dtype is dtype
 
 
+def _class_entry(cls, name):
+    """Where ``name`` resolves on a class: (each class searched before it, the class that has it, its entry),
+    or (all, None, MISSING)."""
+    before = []
+    for c in cls.__mro__:
+        d = c.__dict__
+        if name in d:
+            return before, c, d[name]
+        before.append(c)
+    return before, None, MISSING
+
+
 # ---- the bytecode: which instruction made each operand --------------------------------------------------------
 class _Code:
     """One code object, decoded once: instructions by offset, and for each instruction the reader looks at,
-    which earlier instruction made each of its operands (None where control flow joins)."""
+    which earlier instruction made each of its operands: ``(offset, n)``, the n-th value that instruction
+    pushed counting from the top, or None where control flow joins."""
 
     def __init__(self, code):
         self.code = code
@@ -239,44 +432,113 @@ class _Code:
         self.free = set(code.co_freevars)
         self._operands = {}
 
-    def operands(self, offset, count):
-        """The offsets of the instructions that made the top ``count`` stack values before ``offset`` runs,
-        top first."""
+    def operands(self, offset, count, entries):
+        """The makers of the top ``count`` stack values before ``offset`` runs, top first. ``entries``: for each
+        jump target, the instruction that ran just before it the last time it ran (the path this call took)."""
         key = (offset, count)
-        if key not in self._operands:
-            self._operands[key] = self._walk_back(self.index[offset], count)
-        return self._operands[key]
+        found = self._operands.get(key)
+        if found is None:
+            found, crossed = self._walk_back(self.index[offset], count, entries)
+            if not crossed:  # the same on every path: kept
+                self._operands[key] = found
+        return found
 
-    def _walk_back(self, i, count):
-        producers, j = [], i - 1
-        while j >= 0 and self.instructions[j].opname in ("PRECALL", "KW_NAMES") and \
-                not self.instructions[j + 1].is_jump_target:
-            j -= 1  # (3.11) bookkeeping before a CALL: the operands are the call's
-        for _ in range(count):
-            if j < 0 or self.instructions[j + 1].is_jump_target:
-                producers.append(None)
-                j = -1
-                continue
-            producers.append(self.instructions[j].offset)
-            need = 0
-            while j >= 0:
-                ins = self.instructions[j]
-                if ins.opcode in dis.hasjrel or ins.opcode in dis.hasjabs:
-                    j = -1  # a jump inside an operand's expression: not followed
+    def _walk_back(self, i, count, entries):
+        """Walk back from instruction i, one instruction at a time, following each wanted stack depth through
+        what each instruction pops and pushes (COPY and SWAP as the permutations they are), until the
+        instruction that pushed it. At a jump target the walk goes on from the instruction that ran before it
+        on this call's path (a jump taken, or the one before it, fallen through); after an exception, or past
+        an unconditional jump, it ends: the value may come from anywhere. Returns the makers and whether a
+        jump target was crossed (then the answer depends on the path)."""
+        instructions = self.instructions
+        found = [None] * count
+        wanted = [(k, k) for k in range(count)]  # (result position, depth now)
+        j, crossed, steps = i - 1, False, 0
+        if instructions[i].opname in _CALLS:
+            while j >= 0 and instructions[j].opname in ("PRECALL", "KW_NAMES") and \
+                    not instructions[j + 1].is_jump_target:
+                j -= 1  # (3.11) PRECALL pops nothing itself: the call's operands are below it
+        while wanted and j >= 0 and steps < 2000:
+            steps += 1
+            target = instructions[j + 1]
+            if target.is_jump_target:
+                before = entries.get(target.offset)
+                if before is None:
                     break
-                need += _effect(ins)
-                if need >= 1:
+                k = self.index[before]
+                crossed = True
+                if k != j or instructions[j].opname in _TERMINATORS:  # it jumped here from k
+                    jumped = _jump_pops(instructions[k])
+                    if jumped is None:
+                        break
+                    wanted = [(r, d + jumped) for r, d in wanted]
+                    j = k - 1
+                    continue
+            ins = instructions[j]
+            name = ins.opname
+            if name in _TERMINATORS:
+                break
+            if name in ("COPY", "SWAP"):
+                n = ins.arg
+                if name == "COPY":
+                    wanted = [(r, n - 1 if d == 0 else d - 1) for r, d in wanted]
+                else:
+                    wanted = [(r, n - 1 if d == 0 else 0 if d == n - 1 else d) for r, d in wanted]
+            else:
+                effect = _pops_pushes(ins)
+                if effect is None:
                     break
-                if ins.is_jump_target:
-                    j = -1
-                    break
-                j -= 1
-            if j < 0:
-                producers[-1] = None
-                producers.extend([None] * (count - len(producers)))
-                return producers
+                pops, pushes = effect
+                still = []
+                for r, d in wanted:
+                    if d < pushes:
+                        found[r] = (ins.offset, d)
+                    else:
+                        still.append((r, d - pushes + pops))
+                wanted = still
             j -= 1
-        return producers
+        return found, crossed
+
+
+# Instructions that push nothing (what was below is on top after them), that change nothing, that never fall
+# through to the next instruction; and those that push more than one value, with what they pop.
+_CONSUMERS = {"POP_TOP", "POP_JUMP_FORWARD_IF_FALSE", "POP_JUMP_FORWARD_IF_TRUE", "POP_JUMP_FORWARD_IF_NONE",
+              "POP_JUMP_FORWARD_IF_NOT_NONE", "POP_JUMP_BACKWARD_IF_FALSE", "POP_JUMP_BACKWARD_IF_TRUE",
+              "POP_JUMP_BACKWARD_IF_NONE", "POP_JUMP_BACKWARD_IF_NOT_NONE", "POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE",
+              "POP_JUMP_IF_NONE", "POP_JUMP_IF_NOT_NONE", "JUMP_IF_FALSE_OR_POP", "JUMP_IF_TRUE_OR_POP",
+              "STORE_FAST", "STORE_NAME", "STORE_GLOBAL", "STORE_ATTR", "STORE_SUBSCR", "STORE_DEREF", "STORE_SLICE",
+              "DELETE_ATTR", "DELETE_SUBSCR", "LIST_APPEND", "SET_ADD", "MAP_ADD", "LIST_EXTEND", "SET_UPDATE",
+              "DICT_MERGE", "DICT_UPDATE", "PRECALL", "PRINT_EXPR", "POP_EXCEPT", "IMPORT_STAR", "END_FOR"}
+_TRANSPARENT = {"NOP", "RESUME", "KW_NAMES", "CACHE", "EXTENDED_ARG", "MAKE_CELL", "COPY_FREE_VARS", "DELETE_FAST",
+                "DELETE_DEREF", "DELETE_GLOBAL", "DELETE_NAME", "SETUP_ANNOTATIONS"}
+_TERMINATORS = {"JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP", "JUMP_NO_INTERRUPT",
+                "RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE", "RETURN_GENERATOR"}
+_MULTI_POPS = {"LOAD_METHOD": 1, "LOAD_ATTR": 1, "BEFORE_WITH": 1, "BEFORE_ASYNC_WITH": 1, "PUSH_EXC_INFO": 1,
+               "UNPACK_SEQUENCE": 1, "UNPACK_EX": 1, "LOAD_GLOBAL": 0, "LOAD_SUPER_ATTR": 3}
+
+
+def _jump_pops(ins):
+    """What a jump instruction pops when it jumps (it pushes nothing), or None for one that is not a jump."""
+    name = ins.opname
+    if name.startswith("POP_JUMP") or name == "FOR_ITER":
+        return 1  # the condition; an exhausted iterator
+    if name.startswith("JUMP"):
+        return 0  # unconditional, or JUMP_IF_..._OR_POP, which keeps its value when it jumps
+    return None
+
+
+def _pops_pushes(ins):
+    """(values popped, values pushed) by an instruction that falls through, or None if unknown."""
+    effect = _effect(ins)
+    name = ins.opname
+    if name in _TRANSPARENT and effect == 0:
+        return 0, 0
+    if name in _CONSUMERS:
+        return (-effect, 0) if effect <= 0 else None
+    if name in _MULTI_POPS:
+        pops = _MULTI_POPS[name]
+        return (pops, effect + pops) if effect + pops >= 1 else None
+    return (1 - effect, 1) if effect <= 1 else None
 
 
 def _effect(ins):
@@ -295,28 +557,79 @@ def _decoded(code):
     return decoded
 
 
+# ---- what other threads and the file system hold --------------------------------------------------------------
+def _thread_handoffs():
+    """Code that hands work to another thread or process, whose reads no trace of this thread sees: the code
+    objects of Thread.start, the executors' submit, a process pool's async calls."""
+    found = set()
+    for module, owner, names in (("threading", "Thread", ("start",)),
+                                 ("concurrent.futures.thread", "ThreadPoolExecutor", ("submit",)),
+                                 ("concurrent.futures.process", "ProcessPoolExecutor", ("submit",)),
+                                 ("multiprocessing.pool", "Pool", ("apply_async", "_map_async", "imap",
+                                                                   "imap_unordered"))):
+        cls = getattr(sys.modules.get(module), owner, None)
+        for name in names:
+            code = getattr(getattr(cls, name, None), "__code__", None)
+            if code is not None:
+                found.add(code)
+    return found
+
+
+_FILE_READS = {"stat", "lstat", "listdir", "scandir", "access", "readlink", "read", "pread", "readv", "getcwd",
+               "fstat", "statvfs", "walk", "open", "exists", "isfile", "isdir", "getmtime", "getsize"}
+_STREAM_READS = {"read", "readline", "readlines", "readinto", "readall", "read1", "peek", "__next__", "seek",
+                 "tell"}
+
+
+def _quiet_codes():
+    """Output calls a replay does not repeat and whose result shapes nothing: logging a record. Run unwatched,
+    so that their formatting and clocks are not taken for reads (a tensor formatted in them is still refused)."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return set()
+    names = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
+    found = {getattr(logging.Logger, n).__code__ for n in names}
+    found |= {getattr(logging, n).__code__ for n in names if hasattr(getattr(logging, n), "__code__")}
+    return found
+
+
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
-    __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells")
+    __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells", "full", "expect",
+                 "cache", "entries", "raised")
 
-    def __init__(self, code, cells):
+    def __init__(self, code, cells, full):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
         self.child_is_user = False
         self.cells = cells  # name -> the cell a free variable lives in
+        self.full = full  # every read and write watched (the user's code, what it calls outside tinygrad_np)
+        self.expect = None  # the code of the function the current call instruction calls
+        self.cache = None  # (lru_cache wrapper, its cache_info before the call, what the guards recorded)
+        self.entries = {}  # jump target's offset -> the offset that ran before it the last time (None: an error)
+        self.raised = False  # the instruction before raised (its value is not on the stack)
+
+
+_cached_reads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # lru_cache wrapper -> {args: checks}
 
 
 class Reader:
     """Watches one traced call (see the module's doc) and fills ``guards``."""
 
-    def __init__(self, trace, fn):
+    def __init__(self, trace, fn, arguments=()):
         self.trace, self.guards = trace, Guards()
-        self.states = {}  # id(frame) -> _FrameState, for the user's frames running now
+        self.states = {}  # id(frame) -> _FrameState, for the frames watched now
         self.functions = {}  # code -> functions known to run it (for their closure cells)
-        self._function(fn)
-        self.kinds = {}  # code -> "user" / "library" / "other"
+        self.kinds = {}  # code -> its _code_kind
         self.outside = {}  # id -> a value read from outside the call (a global, a closure, an attribute)
+        for value in arguments:  # the call's arguments come from outside too
+            self.outside[id(value)] = value
+        self.fresh = {}  # id -> an object made during the call (writes into it are not the outside's)
         self.reach = {}  # id -> (object, the replayed call that may change it), for objects a replayed call reached
         self.previous_tracer = None
+        self.origin = None
+        self.quiet = None  # the frame of an output call running unwatched
+        self.handoffs, self.quiet_codes = _thread_handoffs(), _quiet_codes()
+        self._callable(fn)
 
     def _know_function(self, fn):
         fn = getattr(fn, "__func__", fn)
@@ -326,7 +639,28 @@ class Reader:
             if fn not in self.functions[code]:
                 self.functions[code].append(fn)
 
-    def start(self):
+    def _callable(self, fn):
+        """The jitted callable itself: a function's code and defaults, a partial's arguments, a bound method's
+        function, a callable object's class (its ``__call__``) are what the trace ran."""
+        if isinstance(fn, functools.partial):
+            self._partial(fn)
+            self._callable(fn.func)
+        elif type(fn) is types.MethodType:
+            self._function(fn.__func__)
+            self._callable_object(fn.__self__)
+        elif type(fn) is types.FunctionType:
+            self._function(fn)
+        elif not isinstance(fn, (types.BuiltinFunctionType, type)):
+            self._callable_object(fn)
+
+    def _callable_object(self, obj):
+        self._class_lookup(type(obj), "__call__")
+        self.guards.add(("type", id(obj)), "type({0}) is {1}", obj, type(obj))
+
+    def start(self, origin):
+        self.origin = origin
+        # Code that runs when the collector or a finalizer happens to, not because the step called it: unwatched
+        self.interruptions = {getattr(cb, "__code__", None) for cb in gc.callbacks}
         self.previous_tracer = sys.gettrace()
         sys.settrace(self._call)
 
@@ -334,68 +668,110 @@ class Reader:
         sys.settrace(self.previous_tracer)
         self.states.clear()
 
-    def _kind(self, code, parent_code=None):
-        if parent_code is not None and parent_code.co_filename in _JIT:
-            return "library"  # the trace's own work (a dataclass's generated __init__), not the user's
+    def from_outside(self, value):
+        """True for a value the call read from outside, or was given."""
+        return self.outside.get(id(value)) is value or self.trace.outside_ids.get(id(value)) is value or \
+            self.guards.modules.get(id(value)) is value
+
+    def _kind(self, code):
         kind = self.kinds.get(code)
         if kind is None:
-            filename = code.co_filename
-            kind = self.kinds[code] = ("user" if _is_user_code(filename) else
-                                       "library" if in_library(filename) else "other")
+            kind = self.kinds[code] = _code_kind(code.co_filename)
         return kind
 
     # ---- events ------------------------------------------------------------------------------------------------
     def _call(self, frame, event, arg):
-        if current.trace is not self.trace:  # paused: a replayed call reads its state when it runs
+        if current.trace is not self.trace or self.quiet is not None:  # paused, or inside an output call
             return None
         code = frame.f_code
-        kind = self._kind(code, frame.f_back.f_code if frame.f_back is not None else None)
-        parent = self.states.get(id(frame.f_back))
+        back = frame.f_back
+        if back is not self.origin and back is not None and back.f_code.co_filename.startswith(_JIT):
+            return None  # the trace's own work (a dataclass's generated __init__), not the user's
+        kind = self._kind(code)
+        parent = self.states.get(id(back))
         if parent is not None and parent.first_child is None:
-            parent.first_child, parent.child_is_user = frame, kind == "user"
-        if kind == "library" and code.co_argcount and code.co_varnames[0] == "self":
+            parent.first_child, parent.child_is_user = frame, kind in ("user", "other")
+        if kind in ("library", "engine") and code.co_argcount and code.co_varnames[0] == "self":
             first = frame.f_locals.get("self")
             if _is_module(first):  # a layer's method: it reads the layer's settings
                 self.saw_module(first)
-        if kind != "user":
+        watched_parent = back is self.origin or parent is not None
+        full_parent = back is self.origin or (parent is not None and parent.full)
+        if code in self.handoffs and full_parent:
+            self._refuse(f"{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}() hands work to "
+                         "another thread or process, whose reads jit cannot see (a tracer watches one thread)")
+        if kind in ("user", "other") and code.co_name in ("forward", "backward") and code.co_argcount and \
+                code.co_varnames[0] == "self" and isinstance(frame.f_locals.get("self"), Function):
+            kind = "quiet"  # an op of the user's own: the program calls its forward and backward again, reads and all
+        if code in self.interruptions or code.co_name == "__del__":
+            kind = "quiet"
+        if kind == "quiet" or (code in self.quiet_codes and full_parent):
+            self.quiet = frame  # importing, or logging: runs unwatched
+            frame.f_trace_lines = False
+            return self._quiet_events
+        if kind == "user" or (kind == "other" and full_parent):
+            full = True
+        elif kind == "library" and watched_parent:
+            full = False
+        else:
             if parent is None:
                 return None
             frame.f_trace_lines = False
-            return self._child_events  # only its return, which is the value the user's frame gets
-        self.states[id(frame)] = _FrameState(_decoded(code), self._cells(frame))
+            return self._child_events  # only its return, which is the value the watched frame gets
+        self.states[id(frame)] = _FrameState(_decoded(code), self._cells(frame) if full else {}, full)
         frame.f_trace_lines = False
         frame.f_trace_opcodes = True
-        return self._user_events
+        return self._watched_events
+
+    def _quiet_events(self, frame, event, arg):
+        if event == "return" and frame is self.quiet:
+            self.quiet = None
+            self._child_events(frame, event, arg)
+        return self._quiet_events
 
     def _child_events(self, frame, event, arg):
         if event == "return":
             parent = self.states.get(id(frame.f_back))
-            if parent is not None and parent.first_child is frame:
+            if parent is not None and parent.first_child is frame and \
+                    (parent.expect is None or parent.expect is frame.f_code):  # not a callback's, from C
                 parent.child = frame.f_locals.get("self", arg) if frame.f_code.co_name == "__init__" else arg
         return self._child_events
 
-    def _user_events(self, frame, event, arg):
+    def _watched_events(self, frame, event, arg):
         if current.trace is not self.trace:
-            return self._user_events
+            return self._watched_events
         state = self.states.get(id(frame))
         if state is None:
             return None
         if event == "opcode":
             self._instruction(frame, state)
+        elif event == "exception":
+            state.raised = True
         elif event == "return":
             self._child_events(frame, event, arg)
             del self.states[id(frame)]
-        return self._user_events
+        return self._watched_events
 
     # ---- instructions ------------------------------------------------------------------------------------------
     def _instruction(self, frame, state):
         code = state.code
-        if state.previous is not None:
+        if state.raised:  # the instruction before raised: it left no value; the handler starts afresh
+            if state.cache is not None and state.cache[3] in self.guards.recorders:
+                self.guards.recorders.remove(state.cache[3])
+            state.cache = None
+        elif state.previous is not None:
             self._made(frame, state, state.previous)
         offset = frame.f_lasti
         ins = code.instructions[code.index[offset]]
-        state.previous, state.child, state.first_child = ins, MISSING, None
+        if ins.is_jump_target:
+            state.entries[offset] = None if state.raised or state.previous is None else state.previous.offset
+        state.raised = False
+        state.previous, state.child, state.first_child, state.expect = ins, MISSING, None, None
         name = ins.opname
+        if not state.full:
+            if name in _CALLS:
+                state.expect = _code_called(self._operand(state, offset, ins.arg or 0))
+            return
         if name in ("LOAD_GLOBAL", "LOAD_NAME"):
             self._global(frame, ins.argval)
         elif name in ("LOAD_DEREF", "LOAD_CLASSDEREF", "LOAD_FROM_DICT_OR_DEREF") and ins.argval in code.free:
@@ -404,38 +780,47 @@ class Reader:
             receiver = self._operand(state, offset, 0)
             if receiver is UNKNOWN and name == "LOAD_ATTR" and not _is_method_load(ins):
                 self._refuse(f"the attribute .{ins.argval} is read from a value jit cannot follow")
-            elif isinstance(receiver, _MUTABLE):
+            elif isinstance(receiver, _MUTABLE) and not (ins.argval in _PURE_WRITES and not
+                                                         isinstance(receiver, np.ndarray)):
                 self._contents(receiver, f"its .{ins.argval}")
+        elif name == "IMPORT_FROM":
+            if self._operand(state, offset, 0) is UNKNOWN:
+                self._refuse(f"the name {ins.argval} is imported from a module jit cannot follow")
         elif name == "BINARY_SUBSCR":
-            container = self._operand(state, offset, 1)
-            if container is UNKNOWN:
-                self._refuse("an item is read from a value jit cannot follow")
-            elif isinstance(container, _MUTABLE):
-                self._contents(container, "an item of it")
+            self._item_read(state, self._operand(state, offset, 1), self._operand(state, offset, 0))
+        elif name in _WRITES:
+            self._write(frame, state, ins)
         elif name == "GET_ITER" and _is_iterator_from_outside(self._operand(state, offset, 0), self.outside):
             self._refuse("a loop takes items from an iterator that exists outside the call, which a replay cannot "
                          "take again")
+        elif name == "MATCH_CLASS":
+            subject = self._operand(state, offset, 2)
+            if subject is UNKNOWN:
+                self._refuse("a match statement's subject is a value jit cannot follow")
+            elif not isinstance(subject, Tensor):
+                self.saw_module(subject)  # its class and every attribute a pattern may read
+                if isinstance(subject, _MUTABLE):
+                    self._contents(subject, "a match pattern")
         elif name in _OPERATORS:
-            for value in self._operands(state, offset, 2 if name in ("BINARY_OP", "COMPARE_OP", "CONTAINS_OP",
-                                                                       "IS_OP") else 1):
-                if isinstance(value, _MUTABLE):
-                    self._contents(value, f"{name.lower()}")
-        elif name in ("CALL", "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_METHOD", "CALL_KW"):
-            self._call_site(state, offset, ins)
+            self._operator(state, ins)
+        elif name in _CALLS:
+            self._call_site(frame, state, offset, ins)
 
     def _operand(self, state, offset, depth):
-        producers = state.code.operands(offset, depth + 1)
-        producer = producers[depth]
-        return UNKNOWN if producer is None else state.made.get(producer, UNKNOWN)
+        producer = state.code.operands(offset, depth + 1, state.entries)[depth]
+        if producer is None:
+            return UNKNOWN
+        return state.made.get(producer[0] if producer[1] == 0 else producer, UNKNOWN)
 
     def _operands(self, state, offset, count):
-        producers = state.code.operands(offset, count)
-        return [UNKNOWN if p is None else state.made.get(p, UNKNOWN) for p in producers]
+        made = state.made
+        return [UNKNOWN if p is None else made.get(p[0] if p[1] == 0 else p, UNKNOWN)
+                for p in state.code.operands(offset, count, state.entries)]
 
     def _made(self, frame, state, ins):
         """Note the value the instruction that just ran left on the stack."""
         name, value = ins.opname, UNKNOWN
-        if state.child is not MISSING:
+        if state.child is not MISSING and name not in ("IMPORT_NAME", "IMPORT_FROM"):
             value = state.child
         elif name in ("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_DEREF", "LOAD_CLASSDEREF", "LOAD_CLOSURE"):
             value = frame.f_locals.get(ins.argval, UNKNOWN)
@@ -445,6 +830,15 @@ class Reader:
                 value = frame.f_builtins.get(ins.argval, UNKNOWN)
         elif name == "LOAD_CONST":
             value = ins.argval
+        elif name in ("BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "BUILD_CONST_KEY_MAP",
+                      "LIST_TO_TUPLE"):
+            value = self._built(state, ins)
+        elif name == "UNPACK_SEQUENCE":
+            sequence = self._operand(state, ins.offset, 0)
+            if type(sequence) in (list, tuple) and len(sequence) == ins.arg:
+                for n, item in enumerate(sequence[1:], 1):
+                    state.made[(ins.offset, n)] = item
+                value = sequence[0] if sequence else UNKNOWN
         elif name in _ATTRIBUTE:
             receiver = self._operand(state, ins.offset, 0)
             if receiver is not UNKNOWN:
@@ -452,27 +846,119 @@ class Reader:
                     value = getattr(receiver, ins.argval)  # no Python ran for it (no child frame): no effect
                 except AttributeError:
                     value = UNKNOWN
+        elif name == "IMPORT_NAME":
+            value = self._imported(frame, state, ins)
+        elif name == "IMPORT_FROM":
+            module = self._operand(state, ins.offset, 0)
+            value = getattr(module, ins.argval, MISSING) if module is not UNKNOWN else UNKNOWN
+            if value is MISSING:
+                value = sys.modules.get(f"{getattr(module, '__name__', '')}.{ins.argval}", UNKNOWN)
         elif name == "BINARY_SUBSCR":
             container, key = self._operand(state, ins.offset, 1), self._operand(state, ins.offset, 0)
-            if container is not UNKNOWN and key is not UNKNOWN and type(container) in (list, tuple, dict, str):
+            if container is not UNKNOWN and key is not UNKNOWN and type(container) in (list, tuple, dict, str) \
+                    and _hashable_plain(key):
                 try:
                     value = container[key]
                 except (LookupError, TypeError):
                     value = UNKNOWN
-        elif name == "BINARY_OP":
+        elif name in ("BINARY_OP", "COMPARE_OP", "IS_OP", "CONTAINS_OP"):
             left, right = self._operand(state, ins.offset, 1), self._operand(state, ins.offset, 0)
-            if type(left) in (int, float, str) and type(right) in (int, float, str):
+            if name == "IS_OP" and left is not UNKNOWN and right is not UNKNOWN:
+                value = (left is right) != bool(ins.arg)
+            elif type(left) in (int, float, str, bool) and type(right) in (int, float, str, bool):
                 value = _binary(ins.argrepr, left, right)
-        if value is UNKNOWN and name in ("CALL", "CALL_FUNCTION", "CALL_METHOD", "CALL_KW"):
-            value = self._reader_result(state, ins)
+            elif name == "CONTAINS_OP" and _hashable_plain(left) and type(right) in (dict, list, tuple, set, str):
+                value = (left in right) != bool(ins.arg)
+        elif name == "UNARY_NOT":
+            operand = self._operand(state, ins.offset, 0)
+            if type(operand) in (int, float, str, bool):
+                value = not operand
+        elif name in ("STORE_FAST", "STORE_NAME") and state.full:
+            self._maybe_fresh(frame, state, ins)
+        if value is UNKNOWN and name in _CALLS and state.full:
+            value = self._reader_result(frame, state, ins)
+        if name in _CALLS and state.cache is not None:
+            self._cached_call(state, ins)
         if value is not UNKNOWN:
             state.made[ins.offset] = value
+            if name in _CALLS and state.full and isinstance(self._operand(state, ins.offset, ins.arg or 0),
+                                                            type) and not isinstance(value, Tensor):
+                self.fresh[id(value)] = value  # a new object: writes into it are the call's own
         elif ins.offset in state.made:
             del state.made[ins.offset]
-        if name in _ATTRIBUTE and not (state.child is not MISSING and state.child_is_user):
-            # (a property or __getattr__ of the user's runs as a frame of its own, whose reads are guarded)
-            self._attribute_read(state, ins, value)
+        if name in _ATTRIBUTE or name == "IMPORT_FROM":
+            if state.full:
+                if not (state.child is not MISSING and state.child_is_user):
+                    # (a property or __getattr__ runs as a frame of its own, whose reads are guarded)
+                    self._attribute_read(state, ins, value)
+                else:
+                    self._descriptor_read(state, ins)
+            else:
+                self._lookup(state, ins, value)
+        elif name in ("LOAD_GLOBAL", "LOAD_NAME") and not state.full:
+            self._global_lookup(frame, ins.argval, value)
 
+    def _built(self, state, ins):
+        """A tuple, list, set or dict the instruction just built from values jit knows: made again (new, so
+        what it holds is the call's own)."""
+        name, n = ins.opname, ins.arg or 0
+        if name == "LIST_TO_TUPLE":
+            items = self._operand(state, ins.offset, 0)
+            return tuple(items) if type(items) is list else UNKNOWN
+        count = n * 2 if name == "BUILD_MAP" else n + 1 if name == "BUILD_CONST_KEY_MAP" else n
+        values = self._operands(state, ins.offset, count)[::-1]
+        if any(v is UNKNOWN for v in values):
+            return UNKNOWN
+        try:
+            if name == "BUILD_MAP":
+                built = dict(zip(values[::2], values[1::2], strict=True))
+            elif name == "BUILD_CONST_KEY_MAP":
+                built = dict(zip(values[-1], values[:-1], strict=True))
+            else:
+                built = {"BUILD_TUPLE": tuple, "BUILD_LIST": list, "BUILD_SET": set}[name](values)
+        except TypeError:  # an unhashable key: Python raised too
+            return UNKNOWN
+        if type(built) is not tuple:
+            self.fresh[id(built)] = built
+        return built
+
+    def _maybe_fresh(self, frame, state, ins):
+        """A value made in the call (a literal list or dict, a new object) stored in a local: a write into it
+        is the call's own, not an effect on the outside."""
+        producer = state.code.operands(ins.offset, 1, state.entries)[0]
+        if producer is None or producer[1] != 0:
+            return
+        producer = producer[0]
+        made = state.code.instructions[state.code.index[producer]]
+        fresh = made.opname in _FRESH_MAKERS
+        value = frame.f_locals.get(ins.argval, MISSING)
+        if made.opname in _CALLS:
+            # a new object (a class called), or a new array that owns its memory and that no read from outside
+            # gave (np.empty, np.zeros, a sum)
+            fresh = isinstance(self._operand(state, producer, made.arg or 0), type) or \
+                (type(value) is np.ndarray and value.base is None and not self.from_outside(value) and
+                 not self.trace.knows(value))
+        if fresh and value is not MISSING:
+            self.fresh[id(value)] = value
+
+    def _imported(self, frame, state, ins):
+        """``import name`` or ``from name import x``: the module, as ``sys.modules`` holds it (guarded)."""
+        level, fromlist = self._operand(state, ins.offset, 1), self._operand(state, ins.offset, 0)
+        if not isinstance(level, int):
+            return UNKNOWN
+        name = ins.argval
+        if level:
+            package = frame.f_globals.get("__package__") or ""
+            parts = package.split(".")
+            base = ".".join(parts[:len(parts) - level + 1]) if level <= len(parts) else ""
+            name = f"{base}.{name}" if name else base
+        if not fromlist:
+            name = name.partition(".")[0]
+        module = sys.modules.get(name, MISSING)
+        self.guards.value(("item", id(sys.modules), name), "{0}.get({1}, MISSING)", module, sys.modules, name)
+        return UNKNOWN if module is MISSING else module
+
+    # ---- reads -------------------------------------------------------------------------------------------------
     def _attribute_read(self, state, ins, value):
         """Guard ``receiver.name``, read by the instruction that just ran, at the value it gave."""
         receiver = self._operand(state, ins.offset, 0)
@@ -484,38 +970,140 @@ class Reader:
         if isinstance(receiver, Tensor):
             self._tensor_attribute(receiver, name, value)
             return
-        if isinstance(receiver, _MUTABLE) or type(receiver) in _PLAIN or type(receiver) is tuple:
+        if isinstance(receiver, _MUTABLE) or _plain_value(receiver) or type(receiver) is tuple:
             return
+        if self._was_written(receiver, name):
+            return  # the step's own write, made again by each replay
         if value is UNKNOWN:
             value = MISSING
         self._register(value)
         self.outside[id(value)] = value
-        now = f"_get({self.guards.const(receiver)}, {name!r})"
-        self.guards.add(("attr", id(receiver), name), self.guards.same_value(now, value).replace(
-            now, f"getattr({self.guards.const(receiver)}, {name!r}, MISSING)"))
+        self.guards.value(("attr", id(receiver), name), "getattr({0}, {1}, MISSING)", value, receiver, name)
+
+    def _descriptor_read(self, state, ins):
+        """An attribute a frame of its own made (a property's getter, a ``__getattr__``): which getter runs
+        depends on the class, so the class entry is guarded (a property replaced on the class)."""
+        receiver = self._operand(state, ins.offset, 0)
+        if receiver is UNKNOWN or isinstance(receiver, (types.ModuleType, type)):
+            return
+        self.guards.add(("type", id(receiver)), "type({0}) is {1}", receiver, type(receiver))
+        self._class_lookup(type(receiver), ins.argval)
+        self._class_lookup(type(receiver), "__getattribute__")
+        if "__getattr__" not in type(receiver).__dict__ and hasattr(receiver, "__dict__"):
+            # an instance attribute of that name would now win over a property-less class entry
+            self.guards.add(("noinstance", id(receiver), ins.argval), "{1} not in {0}.__dict__", receiver,
+                            ins.argval)
+
+    def _class_lookup(self, cls, name):
+        """Guard where ``name`` resolves on ``cls`` (its MRO): not in the classes before, the same entry."""
+        before, owner, entry = _class_entry(cls, name)
+        for c in before:  # (a class's __dict__ is a live view of it: kept, not looked up on each call)
+            self.guards.add(("class", id(c), name), "{1} not in {0}", c.__dict__, name)
+        if owner is not None:
+            self.guards.add(("class", id(owner), name), "{0}.get({1}) is {2}", owner.__dict__, name, entry)
 
     def _tensor_attribute(self, tensor, name, value):
+        if callable(value) and name not in ("grad", "data"):
+            self._class_lookup(type(tensor), name)  # Tensor.relu patched: the method that runs changed
         if self.trace.made(tensor):
             return  # the trace made it: what it holds is the program's, not read from outside
         if name == "grad":
-            self.guards.add(("attr", id(tensor), "grad"), f"{self.guards.const(tensor)}._grad is "
-                                                          f"{self.guards.const(value)}")
+            self.guards.add(("attr", id(tensor), "grad"), "{0}._grad is {1}", tensor, value)
             if isinstance(value, Tensor):
                 self.trace.owns(value)
         elif name == "requires_grad":
-            self.guards.add(("attr", id(tensor), name), f"{self.guards.const(tensor)}.requires_grad is {value!r}")
-        self.trace.owns(tensor)
+            self.guards.add(("attr", id(tensor), name), f"{{0}}.requires_grad is {value!r}", tensor)
+        if id(tensor) not in self.trace.arg_index:  # an argument, reached as one: not also read from outside
+            self.trace.owns(tensor)
 
-    def _reader_result(self, state, ins):
-        """getattr(obj, name), hasattr, vars: evaluated again (C, no effect) and guarded."""
+    def _lookup(self, state, ins, value):
+        """In the library's frames: a method or function it looks up (a layer's forward, ``F.linear``,
+        ``x.relu``) is guarded to be the same, so that patching it makes the next call trace again."""
+        name = ins.argval
+        if not _patchable(name, value):
+            return
+        receiver = self._operand(state, ins.offset, 0)
+        if receiver is UNKNOWN:
+            return
+        if isinstance(receiver, Tensor):
+            self._class_lookup(type(receiver), name)
+        elif isinstance(receiver, (types.ModuleType, type)):
+            self.guards.value(("attr", id(receiver), name), "getattr({0}, {1}, MISSING)", value, receiver, name)
+        else:
+            self.guards.value(("attr", id(receiver), name), "getattr({0}, {1}, MISSING)", value, receiver, name)
+
+    def _global_lookup(self, frame, name, value):
+        if _patchable(name, value):
+            namespace = frame.f_globals
+            if name in namespace:
+                self.guards.add(("global", id(namespace), name), "{0}.get({1}, MISSING) is {2}", namespace, name,
+                                value)
+
+    def _item_read(self, state, container, key):
+        if container is UNKNOWN:
+            self._refuse("an item is read from a value jit cannot follow")
+        if self._is_fresh(container):
+            return  # made during the call: what it holds is the call's own
+        if type(container) is dict and _hashable_plain(key) and not self._was_written(container, key):
+            value = container.get(key, MISSING)
+            self._register(value)
+            self.outside[id(value)] = value
+            self._reached(container, "an item")
+            self.guards.value(("item", id(container), key), "_item({0}, {1})", value, container, key)
+        elif isinstance(container, _MUTABLE):
+            self._contents(container, "an item of it")
+
+    def _operator(self, state, ins):
+        name = ins.opname
+        count = 3 if name == "BINARY_SLICE" else 2 if name in _TWO_OPERANDS else 1
+        if name == "CALL_FUNCTION_EX":
+            count = 3 if ins.arg & 1 else 2
+        values = self._operands(state, ins.offset, count)
+        if name.startswith("MATCH_") or name == "GET_LEN":
+            subject = values[-1]
+            if subject is UNKNOWN:
+                self._refuse("a match statement's subject is a value jit cannot follow")
+        for value in values:
+            if isinstance(value, _MUTABLE):
+                self._contents(value, name.lower())
+            elif type(value) is tuple and name in ("CALL_FUNCTION_EX", "LIST_EXTEND", "SET_UPDATE"):
+                for item in value:  # f(*args): what the tuple holds is handed on
+                    if isinstance(item, _MUTABLE):
+                        self._contents(item, "an argument")
+            elif isinstance(value, Tensor):
+                for dunder in _dunders(ins):
+                    self._class_lookup(type(value), dunder)
+
+    def _reader_result(self, frame, state, ins):
+        """getattr(obj, name), hasattr, vars: evaluated again (C, no effect) and guarded; a pure builtin
+        (``len``, ``type``, ``sorted``, ``globals``, a dict's ``items``...) on values jit knows: evaluated again."""
         argc = ins.arg or 0
         operands = self._operands(state, ins.offset, argc + 1)
         function = operands[argc] if len(operands) > argc else UNKNOWN
-        if not any(function is r for r in _READERS):
-            return UNKNOWN
         args = list(reversed(operands[:argc]))
-        if UNKNOWN in args or not args:
-            self._refuse(f"{function.__name__}() reads an attribute of a value jit cannot follow", ins=ins)
+        if function is globals and not args:
+            return frame.f_globals
+        if state.first_child is not None:  # Python ran inside the call: evaluating it again would run it again
+            return UNKNOWN
+        if any(function is r for r in _READERS):
+            return self._attribute_builtin(function, args, ins)
+        known = all(a is not UNKNOWN and not isinstance(a, Tensor) for a in args)
+        if not known or function is UNKNOWN:
+            return UNKNOWN
+        pure = any(function is p for p in _PURE) and bool(args)
+        if not pure and type(function) is types.BuiltinMethodType and getattr(function, "__name__", "") in \
+                _PURE_METHODS and type(function.__self__) in (dict, list, tuple, str, set, frozenset, bytes):
+            pure = True
+        if not pure or self._has_keywords(state, ins):
+            return UNKNOWN
+        try:
+            return function(*args)
+        except Exception:
+            return UNKNOWN
+
+    def _attribute_builtin(self, function, args, ins):
+        if any(a is UNKNOWN for a in args) or not args:
+            self._refuse(f"{function.__name__}() reads an attribute of a value jit cannot follow")
             return UNKNOWN
         self._reached(args[0], f"an attribute (through {function.__name__}())")
         if function is vars:
@@ -523,29 +1111,48 @@ class Reader:
             return vars(args[0])
         if len(args) < 2 or not isinstance(args[1], str):
             return UNKNOWN
+        if isinstance(args[0], Tensor):
+            value = getattr(args[0], args[1], MISSING)
+            self._tensor_attribute(args[0], args[1], value)
+            return UNKNOWN if value is MISSING and function is getattr else \
+                (value is not MISSING) if function is hasattr else value
         value = getattr(args[0], args[1], MISSING)
         if value is not MISSING or function is hasattr:
             self._register(value)
-            self.guards.add(("attr", id(args[0]), args[1]), self.guards.same_value(
-                f"getattr({self.guards.const(args[0])}, {args[1]!r}, MISSING)", value))
+            self.guards.value(("attr", id(args[0]), args[1]), "getattr({0}, {1}, MISSING)", value, args[0],
+                              args[1])
         if function is hasattr:
             return value is not MISSING
         return UNKNOWN if value is MISSING else value
 
-    def _call_site(self, state, offset, ins):
-        """A call from the user's code: a list, dict, set or array handed to code outside tinygrad_np is read."""
+    def _call_site(self, frame, state, offset, ins):
+        """A call from the user's code: state it cannot see is refused; a list, dict, set or array handed to
+        code outside tinygrad_np is read; a write (``setattr``, ``list.append``) is made again by each replay."""
         argc = ins.arg or 0
         operands = self._operands(state, offset, argc + 1)
         function = operands[argc] if len(operands) > argc else UNKNOWN
+        state.expect = _code_called(function)
+        args = list(reversed(operands[:argc]))
         outside_code = function is UNKNOWN or not _is_ours(function)
         if function is not UNKNOWN and outside_code:
-            _refuse_hidden_state(function, self)
+            _refuse_hidden_state(function, args, self)
+        if getattr(function, "__name__", None) in _ITERATOR_METHODS and \
+                _is_iterator_from_outside(getattr(function, "__self__", None), self.outside):
+            self._refuse(f"{function.__name__}() takes items from an iterator that exists outside the call, which a "
+                         "replay cannot take again")
         if isinstance(function, functools.partial):  # the arguments it keeps are read by C
-            self._function(function.func)
-            self._contents(function.keywords, "functools.partial")
-            for value in function.args:
-                if isinstance(value, _MUTABLE):
-                    self._contents(value, "functools.partial")
+            self._partial(function)
+        if isinstance(function, functools._lru_cache_wrapper):
+            recorder: list = []
+            self.guards.recorders.append(recorder)
+            state.cache = (function, function.cache_info(), args, recorder)
+        if function is not UNKNOWN and not isinstance(function, (types.FunctionType, types.MethodType, type,
+                                                                 types.BuiltinFunctionType,
+                                                                 types.BuiltinMethodType, functools.partial)):
+            self._class_lookup(type(function), "__call__")  # a callable object: its class's __call__ runs
+            self.guards.add(("type", id(function)), "type({0}) is {1}", function, type(function))
+        if self._replayed_write(frame, state, function, args, ins):
+            return
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
@@ -555,29 +1162,193 @@ class Reader:
             elif outside_code and _plain_object(value):
                 self.saw_module(value)  # code jit does not watch may read any of its attributes
 
-    # ---- reads -------------------------------------------------------------------------------------------------
+    def _partial(self, function):
+        self._function(function.func)
+        self.guards.add(("partial", id(function)), "_partial_same({0}, {1}, {2}, {3})", function, function.func,
+                        _snapshot(function.args), _snapshot(function.keywords))
+        for value in function.args:
+            if isinstance(value, _MUTABLE):
+                self._contents(value, "functools.partial")
+
+    def _cached_call(self, state, ins):
+        """A call of an lru_cache'd function just returned. A miss ran the function, watched: its reads are
+        kept with the cache, for a later trace that hits. A hit: those reads are guarded again, or, if this jit
+        never saw the value computed, refused."""
+        wrapper, before, args, recorder = state.cache
+        state.cache = None
+        if recorder in self.guards.recorders:
+            self.guards.recorders.remove(recorder)
+        after = wrapper.cache_info()
+        try:
+            key = tuple(signature_value(a) for a in args)
+        except TypeError:
+            key = None
+        reads = _cached_reads.setdefault(wrapper, {}) if key is not None else {}
+        if after.misses > before.misses:  # it ran: what it read is what the cached value depends on
+            if key is not None:
+                reads[key] = recorder
+        elif key is not None and key in reads:
+            for check_key, template, constants in reads[key]:
+                self.guards.add(check_key, template, *constants)
+        else:
+            self._refuse(f"{getattr(wrapper, '__name__', 'a cached function')}() returned a value functools."
+                         "lru_cache kept from a call jit did not watch, so jit cannot know what it read. Call "
+                         "it once inside the jitted function with its cache cleared first, call its __wrapped__, "
+                         "or pass the value in as an argument")
+        self.guards.add(("cache", id(wrapper)), "_cache_same({0}, {1}, {2})", wrapper, after.misses,
+                        after.currsize)
+
+    # ---- writes ------------------------------------------------------------------------------------------------
+    def _write(self, frame, state, ins):
+        """``obj.name = value``, ``container[key] = value``, a global or a closure variable assigned: into an
+        object from outside the call, each replay makes the same write, with its own tensors."""
+        name = ins.opname
+        if name in ("STORE_ATTR", "DELETE_ATTR"):
+            owner = self._operand(state, ins.offset, 0)
+            value = self._operand(state, ins.offset, 1) if name == "STORE_ATTR" else MISSING
+            if owner is UNKNOWN:
+                self._refuse(f"the attribute .{ins.argval} is set on a value jit cannot follow")
+            if self._is_fresh(owner) or (isinstance(owner, Tensor) and (self.trace.made(owner) or
+                                                                        ins.argval in ("grad", "data"))):
+                return
+            self.guards.written.setdefault(id(owner), set()).add(ins.argval)
+            if name == "DELETE_ATTR":
+                self.trace.wrote(_line(frame), delattr, (owner, ins.argval))
+            else:
+                self._record(frame, setattr, owner, (ins.argval,), value, f".{ins.argval}")
+        elif name in ("STORE_SUBSCR", "DELETE_SUBSCR"):
+            key, container = self._operand(state, ins.offset, 0), self._operand(state, ins.offset, 1)
+            value = self._operand(state, ins.offset, 2) if name == "STORE_SUBSCR" else MISSING
+            if container is UNKNOWN or key is UNKNOWN:
+                self._refuse("an item is set on a value jit cannot follow")
+            if self._is_fresh(container) or isinstance(container, Tensor):
+                return
+            self.guards.changing(container)
+            self.guards.written.setdefault(id(container), set()).add(key if _hashable_plain(key) else id(key))
+            if name == "DELETE_SUBSCR":
+                self.trace.wrote(_line(frame), operator.delitem, (container, key))
+            else:
+                self._record(frame, operator.setitem, container, (key,), value, "an item")
+        elif name in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+            namespace = frame.f_globals
+            self.guards.written.setdefault(id(namespace), set()).add(ins.argval)
+            if name == "DELETE_GLOBAL":
+                self.trace.wrote(_line(frame), operator.delitem, (namespace, ins.argval))
+            else:
+                self._record(frame, operator.setitem, namespace, (ins.argval,), self._operand(state, ins.offset, 0),
+                             f"the global {ins.argval}")
+        elif name in ("STORE_DEREF", "DELETE_DEREF") and ins.argval in state.code.free:
+            cell = state.cells.get(ins.argval)
+            if cell is None:
+                self._refuse(f"the closure variable {ins.argval!r} belongs to a function jit cannot find")
+            self.guards.written.setdefault(id(cell), set()).add("cell_contents")
+            self._record(frame, _set_cell, cell, (), self._operand(state, ins.offset, 0) if name == "STORE_DEREF"
+                         else _EMPTY, f"the closure variable {ins.argval}")
+        elif name == "STORE_SLICE":
+            container = self._operand(state, ins.offset, 2)
+            if container is UNKNOWN:
+                self._refuse("a slice is set on a value jit cannot follow")
+            if not self._is_fresh(container):
+                self._refuse("a slice of an object from outside the call is assigned: give the new value a name "
+                             "and assign it whole")
+
+    def _record(self, frame, func, owner, keys, value, what):
+        if value is UNKNOWN:
+            self._refuse(f"{what} is set to a value jit cannot follow")
+        self.trace.wrote(_line(frame), func, (owner, *keys, self._stored(value, what)))
+
+    def _stored(self, value, what):
+        """A value written into an object from outside, as the replay writes it: a list, dict or set made in
+        the call is copied on each replay (eager makes a new one on each call)."""
+        self._storable(value, what)
+        if isinstance(value, (list, dict, set)) and not self.from_outside(value):
+            return Copied(value)
+        return value
+
+    def _storable(self, value, what):
+        """A value a replay may store again: a number or string; a Tensor or array (the replay's own, if the
+        call made it); an object from outside the call; lists, tuples and dicts of these (made again)."""
+        for v in leaves_of(value):
+            if _plain_value(v) or isinstance(v, (Tensor, np.ndarray, types.FunctionType, types.ModuleType, type)):
+                continue
+            if v is _EMPTY or not self._is_fresh(v):
+                continue
+            self._refuse(f"{what} of an object from outside the call is set to a {type(v).__name__} made during "
+                         "the call: a replay would store the one made while tracing. Store tensors, numbers or "
+                         "strings (in tuples, lists or dicts), or make the object outside the jitted function")
+
+    def _replayed_write(self, frame, state, function, args, ins):
+        """A call that writes into an object from outside: ``setattr``/``delattr``, or a container's method
+        (``history.append(loss)``). Each replay makes it again. Returns True if it is one."""
+        if function is setattr or function is delattr or function is object.__setattr__:
+            if len(args) < 2 or any(a is UNKNOWN for a in args):
+                self._refuse(f"{function.__name__}() writes into a value jit cannot follow")
+            owner, name = args[0], args[1]
+            if not self._is_fresh(owner) and not (isinstance(owner, Tensor) and self.trace.made(owner)):
+                self.guards.written.setdefault(id(owner), set()).add(name)
+                stored = [self._stored(args[2], f".{name}")] if len(args) > 2 else []
+                self.trace.wrote(_line(frame), setattr if function is object.__setattr__ else function,
+                                 (owner, name, *stored))
+            return True
+        owner = getattr(function, "__self__", None)
+        name = getattr(function, "__name__", "")
+        if type(function) is types.BuiltinMethodType and isinstance(owner, _MUTABLE) and \
+                not isinstance(owner, np.ndarray) and name in _MUTATORS:
+            if self._is_fresh(owner):
+                return True
+            if any(a is UNKNOWN for a in args) or self._has_keywords(state, ins):
+                self._refuse(f"{name}() changes a container from outside the call with a value jit cannot follow "
+                             "(or with keyword arguments)")
+            for a in args:
+                if isinstance(a, _MUTABLE) and not self._is_fresh(a):
+                    self._contents(a, f"{name}()")
+            self.guards.changing(owner)
+            self.trace.wrote(_line(frame), function, tuple(self._stored(a, "an item") for a in args))
+            return True
+        return False
+
+    @staticmethod
+    def _has_keywords(state, ins):
+        """True for a call given keyword arguments (3.11: a KW_NAMES before it)."""
+        if ins.opname in ("CALL_FUNCTION_KW", "CALL_KW"):
+            return True
+        i = state.code.index[ins.offset] - 1
+        while i >= 0 and state.code.instructions[i].opname in ("PRECALL", "CACHE"):
+            i -= 1
+        return i >= 0 and state.code.instructions[i].opname == "KW_NAMES"
+
+    def _is_fresh(self, value):
+        return self.fresh.get(id(value)) is value
+
+    def _was_written(self, owner, name):
+        written = self.guards.written.get(id(owner))
+        return written is not None and name in written
+
+    # ---- globals, closures, containers ---------------------------------------------------------------------
     def _global(self, frame, name):
         namespace = frame.f_globals
+        if self._was_written(namespace, name):
+            return
         value = namespace.get(name, MISSING)
         self._register(value)
         self.outside[id(value)] = value
-        self.guards.add(("global", id(namespace), name),
-                        self.guards.same_value(f"{self.guards.const(namespace)}.get({name!r}, MISSING)", value))
+        self.guards.value(("global", id(namespace), name), "{0}.get({1}, MISSING)", value, namespace, name)
         if value is MISSING:
-            builtins = frame.f_builtins
-            value = builtins.get(name, MISSING)
-            self.guards.add(("global", id(builtins), name),
-                            self.guards.same_value(f"{self.guards.const(builtins)}.get({name!r}, MISSING)", value))
+            builtins_ = frame.f_builtins
+            value = builtins_.get(name, MISSING)
+            self.guards.value(("global", id(builtins_), name), "{0}.get({1}, MISSING)", value, builtins_, name)
 
     def _free(self, frame, state, name):
         cell = state.cells.get(name)
         if cell is None:
             self._refuse(f"the closure variable {name!r} belongs to a function jit cannot find")
             return
+        if self._was_written(cell, "cell_contents"):
+            return
         value = _cell(cell)
         self._register(value)
         self.outside[id(value)] = value
-        self.guards.add(("cell", id(cell)), self.guards.same_value(f"_cell({self.guards.const(cell)})", value))
+        self.guards.value(("cell", id(cell)), "_cell({0})", value, cell)
 
     def _cells(self, frame):
         """The cells of the function running in ``frame``: known if jit has seen the function, else found among
@@ -599,16 +1370,22 @@ class Reader:
         return dict(zip(code.co_freevars, next(iter(cells.values())), strict=True))
 
     def _contents(self, container, how):
+        if self._is_fresh(container):
+            return  # made during the call: what it holds is what the call put there
+        if isinstance(container, np.ndarray) and self.trace.program_array(container):
+            return  # an argument's or a made array (in an op's own forward): a replay runs that code on its own
         self._reached(container, "what a list, dict or array holds")
+        if isinstance(container, np.ndarray):
+            self.trace.saw_array(container)
         if not self.guards.contents(container):
             self._refuse(f"{how} reads an array of {container.size} elements that exists outside the call; "
                          "comparing it on every call would cost more than the step. Pass it as an argument, or "
                          "make it a Tensor (a Tensor's values are read where they live on every replay)")
 
     def saw_module(self, module):
-        """Guard every attribute of a module whose library code runs (it reads its own settings). They are
-        taken as the trace leaves them (``Guards.compile``): an attribute the function itself sets while tracing
-        (``self.last = ...``) is then as a replay finds it."""
+        """Guard an object's class and every attribute: a module whose library code runs (it reads its own
+        settings), an object handed to code jit does not watch. They are taken as the trace leaves them
+        (``Guards.compile``), but those the step itself writes, which each replay writes again."""
         if not hasattr(module, "__dict__") or id(module) in self.guards.modules:
             return
         self.guards.modules[id(module)] = module
@@ -648,24 +1425,126 @@ class Reader:
         if type(fn) is not types.FunctionType or ("function", id(fn)) in self.guards.checks:
             return
         self._know_function(fn)
-        g = self.guards
-        g.add(("function", id(fn)), f"_same_function({g.const(fn)}, {g.const(fn.__code__)}, "
-                                     f"{g.const(fn.__defaults__)}, {g.const(fn.__kwdefaults__)})")
+        kwdefaults = fn.__kwdefaults__
+        self.guards.add(("function", id(fn)), "_same_function({0}, {1}, {2}, {3}, {4})", fn, fn.__code__,
+                        fn.__defaults__, kwdefaults, None if kwdefaults is None else _snapshot(kwdefaults))
 
     def _register(self, value):
         """A Tensor read from outside (alone or in a list, tuple or dict): the trace reads its array through it
-        on every replay. A function: its code and defaults are guarded."""
+        on every replay. An array: the trace notes it (an argument may be the same array). A function: its
+        code and defaults are guarded."""
         if type(value) is types.FunctionType or type(value) is types.MethodType:
             self._function(value)
-        for v in (value,) if isinstance(value, Tensor) else leaves_of(value) if type(value) in (list, tuple, dict) \
-                else ():
+        for v in (value,) if isinstance(value, (Tensor, np.ndarray)) else leaves_of(value) \
+                if type(value) in (list, tuple, dict) else ():
             if isinstance(v, Tensor):
                 self.trace.owns(v)
+            elif isinstance(v, np.ndarray):
+                self.trace.saw_array(v)
 
     def _refuse(self, what, ins=None):
-        raise JitError(f"jit: {what}, at {user_line()}. A replay runs no Python, so jit must see every value the "
+        raise JitError(f"jit: {what}, at {_where()}. A replay runs no Python, so jit must see every value the "
                        "function reads to know when a replay would be stale. Give the value a name first "
                        "(obj = ...; obj.attr), or pass it as an argument")
+
+
+_EMPTY = object()  # a closure variable deleted
+
+
+def _set_cell(cell, value):
+    """A closure variable written by the step (``nonlocal x; x = ...``), made again by each replay."""
+    if value is _EMPTY:
+        del cell.cell_contents
+    else:
+        cell.cell_contents = value
+
+
+def _line(frame):
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+def _where():
+    """The user's line being traced, and the library function it is inside, if any."""
+    import linecache
+
+    frame, inner = sys._getframe(1), None
+    while frame is not None:
+        kind = _code_kind(frame.f_code.co_filename)
+        if kind == "user":
+            break
+        if kind == "other" and inner is None:
+            inner = frame
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown line"
+    source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}" + (f" ({source})" if source else "")
+    if inner is not None:
+        module = inner.f_globals.get("__name__", "?")
+        where += f", inside {module}.{inner.f_code.co_name}"
+    return where
+
+
+def _code_called(function):
+    """The code a call instruction runs first, if it is Python: its return is the call's value."""
+    if function is UNKNOWN:
+        return UNKNOWN
+    if isinstance(function, functools.partial):
+        return _code_called(function.func)
+    if isinstance(function, functools._lru_cache_wrapper):
+        return getattr(function.__wrapped__, "__code__", UNKNOWN)
+    fn = getattr(function, "__func__", function)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        return code
+    if isinstance(function, type):  # a class: its Python __new__, else its Python __init__, runs first
+        for name in ("__new__", "__init__"):
+            code = getattr(getattr(function, name, None), "__code__", None)
+            if code is not None:
+                return code
+        return UNKNOWN
+    call = type(function).__dict__.get("__call__") or next(
+        (c.__dict__["__call__"] for c in type(function).__mro__ if "__call__" in c.__dict__), None)
+    return getattr(call, "__code__", UNKNOWN) if call is not None else UNKNOWN
+
+
+def _patchable(name, value):
+    """A library lookup worth a guard: a Python function or method with a public name, not the engine's."""
+    if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
+        return False
+    fn = getattr(value, "__func__", value)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    filename = os.path.abspath(code.co_filename)
+    return not (filename.startswith(_ENGINE) and filename != _TENSOR_FILE)
+
+
+def _hashable_plain(key):
+    return _plain_value(key) and type(key) is not slice
+
+
+_BINARY_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod", "**": "pow",
+                 "@": "matmul", "&": "and", "|": "or", "^": "xor", "<<": "lshift", ">>": "rshift"}
+_COMPARE_NAMES = {"<": ("lt", "gt"), "<=": ("le", "ge"), ">": ("gt", "lt"), ">=": ("ge", "le"), "==": ("eq", "eq"),
+                  "!=": ("ne", "ne")}
+_UNARY_NAMES = {"UNARY_NEGATIVE": "neg", "UNARY_POSITIVE": "pos", "UNARY_INVERT": "invert"}
+
+
+def _dunders(ins):
+    """The special methods an operator instruction may call on a Tensor operand."""
+    if ins.opname == "BINARY_OP":
+        symbol = ins.argrepr
+        inplace = symbol.endswith("=")
+        base = _BINARY_NAMES.get(symbol[:-1] if inplace else symbol)
+        if base is None:
+            return ()
+        return ((f"__i{base}__",) if inplace else ()) + (f"__{base}__", f"__r{base}__")
+    if ins.opname == "COMPARE_OP":
+        pair = _COMPARE_NAMES.get(ins.argrepr)
+        return tuple(f"__{n}__" for n in pair) if pair else ()
+    name = _UNARY_NAMES.get(ins.opname)
+    return (f"__{name}__",) if name else ()
 
 
 def _is_iterator_from_outside(value, outside):
@@ -699,10 +1578,11 @@ def _is_ours(function):
 
 
 def _binary(symbol, left, right):
-    import operator
-
-    ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv, "%": operator.mod}
-    op = ops.get(symbol)
+    """An arithmetic instruction on ints, floats or strings, evaluated again (``n += 1`` on a counter)."""
+    ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv, "%": operator.mod,
+           "/": operator.truediv, "**": operator.pow, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+           ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+    op = ops.get(symbol[:-1] if symbol.endswith("=") and symbol not in ("==", "<=", ">=", "!=") else symbol)
     if op is None:
         return UNKNOWN
     try:
@@ -711,23 +1591,46 @@ def _binary(symbol, left, right):
         return UNKNOWN
 
 
-_HIDDEN_MODULES = ("time", "secrets")
+_HIDDEN_MODULES = ("time", "secrets", "datetime", "_datetime")
+_UNSEEDED = {np.random.default_rng, np.random.Generator, np.random.RandomState, np.random.SeedSequence,
+             np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64, __import__("random").Random,
+             __import__("random").SystemRandom}
+_ITERATOR_METHODS = {"__next__", "send", "throw"}
 
 
-def _refuse_hidden_state(function, reader):
-    """Random numbers, clocks and the like give a new value on each call without any read jit could guard: a
-    random generator's method, if the generator comes from outside the call or is the module's shared one
-    (``random.random``, ``np.random.rand``); a clock. (A generator made inside the call with a seed is as
-    deterministic as the rest; one made without a seed differs between the two traces, which is refused.)"""
+def _refuse_hidden_state(function, args, reader):
+    """Values no guard can hold: random numbers (a random generator's method, if the generator comes from
+    outside the call or is the module's shared one: ``random.random``, ``np.random.rand``); clocks; the file
+    system (``os.stat``, ``open`` to read, a stream's ``read``); ``input()``. (A generator made inside the
+    call with a seed is as deterministic as the rest; one made without a seed differs between the two traces,
+    which is refused.)"""
     import random
 
     owner = getattr(function, "__self__", None)
     module = getattr(function, "__module__", None) or ""
+    name = getattr(function, "__name__", "")
     shared = (getattr(random, "_inst", None), getattr(np.random.mtrand, "_rand", None))
     generator = isinstance(owner, (random.Random, np.random.Generator, np.random.RandomState))
-    hidden = (generator and (id(owner) in reader.outside or any(owner is g for g in shared))) or \
-        module in _HIDDEN_MODULES or getattr(function, "__name__", "") == "urandom"
-    if hidden:
+    unseeded = function in _UNSEEDED and not (args and args[0] is not None)  # a generator from the system's entropy
+    if (generator and (id(owner) in reader.outside or any(owner is g for g in shared))) or unseeded or \
+            module in _HIDDEN_MODULES or name == "urandom" or (module == "random" and owner is None):
         reader._refuse(f"{getattr(function, '__qualname__', function)}() gives a new value on each call, which a "
                        "replay would not; draw random numbers with tg.randn or nn.Dropout (a replay draws again), "
                        "or pass the value as an argument")
+    reads_files = (module in ("posix", "nt", "os") and name in _FILE_READS) or function is input or \
+        (function in (open, io.open) and "r" in _mode(args)) or \
+        (isinstance(owner, io.IOBase) and name in _STREAM_READS) or isinstance(function, type) and \
+        issubclass(function, io.IOBase)
+    if reads_files:
+        reader._refuse(f"{getattr(function, '__qualname__', name)}() reads the file system or a stream, which "
+                       "jit cannot guard: a replay would keep what it read while tracing. Read it outside the "
+                       "jitted function and pass the value in")
+
+
+def _mode(args):
+    if len(args) >= 2 and isinstance(args[1], str):
+        return args[1]
+    return "r"
+
+
+_ = (math, builtins)

@@ -12,7 +12,10 @@ The function runs eagerly, as it would without jit, while a ``Trace`` watches:
 * what the rest of the library reports through core/jit_seam.py: arrays made
   without an op (``NoteStep``), calls with effects such as an optimizer's step
   (``CallStep``), assignments to ``.grad`` (``GradStep``);
-* the reads of the user's code, through jit/reads.py: the guards.
+* the reads of the user's code, through jit/reads.py: the guards; and its
+  writes into objects from outside the call (``box.last = y``,
+  ``history.append(loss)``), which become calls a replay makes again
+  (``CallStep``), with the replay's own tensors.
 
 Every array gets a slot; its ``Source`` says where a replay gets it. An
 ``Argument`` comes with the call; ``ReadThrough`` is read from a Tensor the
@@ -20,7 +23,23 @@ function did not make (a parameter, a buffer, a tensor it closes over) on every
 replay, so ``p.data = ...`` between calls is seen; ``Held`` is an array the
 user owns, used by reference, so an in-place change is seen; ``Made`` is filled
 by the step that made it. Nothing array-valued is copied into the program.
+
+A Tensor from outside gets its own slot, by identity, even when it shares its
+array with another (two parameters made from one array, a closed-over array
+that is also a tensor's ``.data``): each is read from its own owner on every
+replay. An argument that is also read from outside (the parameter passed as an
+argument) is noted in ``aliased``: the jit keys the program on it.
+
+While it records, the trace also watches for what a replay could not
+reproduce: another tool hooked into the engine inside the call
+(``detect_anomaly``), NumPy's error state or the warning filters changed inside
+the call (a replay would not raise), an error raised by the array work that the
+function catches (a replay runs no ``except``), and a refusal the function
+catches (``refused``). Each of these refuses the trace when the function
+returns. The grad mode the call leaves behind is made again by each replay.
 """
+import types
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,18 +108,21 @@ class Value:
     value: Any
 
 
-def walk(value, visit):
-    """``visit`` applied to every item of a nested tuple, list or dict, the containers rebuilt around the
-    results: the one walker for nested values (a list whose items all come back unchanged is kept itself, so
-    that a replay reads what the user puts in it later)."""
+def walk(value, visit, keep_lists=True):
+    """``visit`` applied to every item of a nested tuple (named ones too), list or dict, the containers rebuilt
+    around the results: the one walker for nested values. A list whose items all come back unchanged is kept
+    itself (so that a replay reads what the user puts in it later), unless ``keep_lists`` is False (a result:
+    each call gets its own containers)."""
     kind = type(value)
     if kind is tuple or kind is list:
-        items = [walk(v, visit) for v in value]
-        if kind is list and all(a is b for a, b in zip(items, value, strict=True)):
+        items = [walk(v, visit, keep_lists) for v in value]
+        if keep_lists and kind is list and all(a is b for a, b in zip(items, value, strict=True)):
             return value
         return kind(items)
     if kind is dict:
-        return {k: walk(v, visit) for k, v in value.items()}
+        return {k: walk(v, visit, keep_lists) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(kind, "_fields"):  # a named tuple: sort's and topk's (values, indices)
+        return kind(*(walk(v, visit, keep_lists) for v in value))
     return visit(value)
 
 
@@ -197,23 +219,31 @@ class Trace:
         self.steps = []
         self.values = []  # slot -> the array it held while tracing (held: no other array takes its id)
         self.sources = []  # slot -> Source
-        self.slot_of = {}  # id(array) -> slot
+        self.slot_of = {}  # id(array) -> slot, for the arguments' arrays, made arrays and held arrays
+        self.tensor_slot = {}  # id(tensor) -> slot, for a Tensor from outside: read through it, by identity
         self.leaf_lines = {}  # slot -> where the function first used it, for messages
         self.op_index = {}  # id(Function) -> its step's index
         self.owners = {}  # id(array) -> (the Tensor read from outside that holds it, the array)
+        self.outside_ids = {}  # id -> a Tensor or array the reader saw come from outside the call
+        self.aliased = {}  # argument index -> the object it is, that the function also reads from outside
         self.leaf_tensors = []  # leaf number -> the Tensor a backward gave a gradient to
         self.args = args
         self.arg_index = {id(t): i for i, t in enumerate(args)}
         self.result = None
         self.reader = None
+        self.refusal = None  # the first JitError made while recording (raised at the end even if caught)
+        self.swallowed = None  # (line, error) of array work that raised while recording
+        self._open_op = None  # the line of the op whose forward is running
+        self.generators = {}  # id -> (a NumPy Generator drawn from, its SeedGenerator if unused until then)
         self.input_slots = []  # argument i's slot (the same array passed twice is one input)
         for i, t in enumerate(args):
             known = self.slot_of.get(id(t._data))
             self.input_slots.append(self._new_slot(t._data, Argument(i)) if known is None else Slot(known))
 
     # ---- slots ---------------------------------------------------------------------------------------------
-    def _new_slot(self, array, source):
-        self.slot_of[id(array)] = len(self.values)
+    def _new_slot(self, array, source, register=True):
+        if register:
+            self.slot_of[id(array)] = len(self.values)
         self.values.append(array)
         self.sources.append(source)
         return Slot(len(self.values) - 1)
@@ -221,32 +251,73 @@ class Trace:
     def knows(self, array):
         return id(array) in self.slot_of
 
+    def program_array(self, array):
+        """True for an argument's array or one the trace made: the program's own, not read from outside."""
+        slot = self.slot_of.get(id(array))
+        return slot is not None and isinstance(self.sources[slot], (Argument, Made)) and self.values[slot] is array
+
     def made(self, tensor):
         """True for a Tensor around an array this trace made."""
         slot = self.slot_of.get(id(tensor._data))
         return slot is not None and isinstance(self.sources[slot], Made)
 
     def owns(self, tensor):
-        """A Tensor read from outside the call (reads.py): its array is read through it on every replay."""
-        if not self.made(tensor) and id(tensor) not in self.arg_index:
+        """A Tensor read from outside the call (reads.py): its array is read through it on every replay. If it
+        is also an argument of this call, that is noted (``aliased``): the program is for that case only."""
+        if id(tensor) in self.arg_index:
+            self.aliased[self.arg_index[id(tensor)]] = tensor
+            self.outside_ids[id(tensor)] = tensor
+            return
+        if not self.made(tensor):
             self.owners.setdefault(id(tensor._data), (tensor, tensor._data))
+            self.outside_ids[id(tensor)] = tensor
+
+    def saw_array(self, array):
+        """An array Python read from outside the call (a global, a closure, an attribute): if it is also an
+        argument's array, the program is for that case only (``aliased``)."""
+        self.outside_ids[id(array)] = array
+        for i, t in enumerate(self.args):
+            if t._data is array:
+                self.aliased[i] = array
 
     def slot_of_array(self, array, tensor=None):
-        """The slot of an array; one met for the first time is read through the Tensor that owns it (or
-        ``tensor``), or else held by reference."""
+        """The slot of an array: an argument's, a made one, one held already; else, met for the first time, read
+        through the Tensor from outside that holds it (``tensor``, or the owner the reader saw) unless Python
+        read this very array from outside (then it is held by reference: ``W0 = W.data`` keeps the old array
+        when ``W.data`` is replaced)."""
         slot = self.slot_of.get(id(array))
+        if slot is not None:
+            return Slot(slot)
+        owner = tensor
+        if owner is None and id(array) not in self.outside_ids:
+            owner = self.owners.get(id(array), (None, None))[0]
+        if owner is not None:
+            return self._slot_through(owner)
+        slot = self._new_slot(array, Held(array))
+        self.leaf_lines[slot] = user_line()
+        return slot
+
+    def _slot_through(self, tensor):
+        slot = self.tensor_slot.get(id(tensor))
         if slot is None:
-            owner = self.owners.get(id(array), (tensor, None))[0]
-            slot = self._new_slot(array, ReadThrough(owner) if owner is not None else Held(array))
+            slot = self.tensor_slot[id(tensor)] = self._new_slot(tensor._data, ReadThrough(tensor), register=False)
             self.leaf_lines[slot] = user_line()
-        return Slot(slot)
+        return slot
 
     def slot_of_tensor(self, t):
-        if t.op is not None and id(t.op) not in self.op_index and id(t._data) not in self.slot_of:
+        """An op's input: the call's argument, a tensor this trace made, or a Tensor from outside (its own slot,
+        read through it: two tensors on one array stay two inputs)."""
+        i = self.arg_index.get(id(t))
+        if i is not None:
+            return self.input_slots[i]
+        slot = self.slot_of.get(id(t._data))
+        if slot is not None and isinstance(self.sources[slot], Made):
+            return Slot(slot)
+        if t.op is not None and id(t.op) not in self.op_index:
             raise JitError(f"jit: the jitted function uses a tensor computed before it was called, with its "
                            f"graph, at {user_line()}. A replay cannot differentiate into that graph: detach "
                            "it, or compute it inside the jitted function")
-        return self.slot_of_array(t._data, t)
+        return self._slot_through(t)
 
     def describe(self, value):
         """A step's argument as the program keeps it: arrays as Slots, the call's argument Tensors as ArgOf,
@@ -274,19 +345,62 @@ class Trace:
         return ("leaf", len(self.leaf_tensors) - 1)
 
     # ---- recording ------------------------------------------------------------------------------------------
-    def start(self, reader):
+    def start(self, reader, origin):
+        """Record from now on; ``origin`` is the frame that calls the function (its callees are watched)."""
         self.reader = reader
         self._saved_passes = hooks.passes
+        self._grad_mode = _state.enabled
+        self._errstate, self._filters = np.geterr(), (warnings.filters, len(warnings.filters))
         engine_hooks.add("forward", self._forward_hook)
         engine_hooks.add("passes", self._backward)
+        self._hooks = (hooks.forward, hooks.backward, hooks.timed)
         current.trace = self
-        reader.start()
+        reader.start(origin)
 
     def stop(self):
         self.reader.stop()
         current.trace = None
         engine_hooks.remove("passes", self._backward)
         engine_hooks.remove("forward", self._forward_hook)
+
+    def finish(self, name):
+        """The function returned: refuse what it swallowed; have each replay leave the grad mode as it did."""
+        if self.refusal is not None:
+            raise JitError(f"{self.refusal} (jit: {name} went on after this error, caught inside it; the trace "
+                           "stops here all the same, since what followed was not the function's real work)")
+        if self._open_op is not None:
+            self._array_work_failed(self._open_op)
+        if self.swallowed is not None:
+            line, error = self.swallowed
+            raise JitError(f"jit: {type(error).__name__} ({error}) was raised by the array work at {line} and "
+                           f"caught inside {name}: a replay runs only the array operations, never the except "
+                           "clause, so it could not take that path when an error happens. Catch it around the "
+                           "jitted call instead, or check the values with tensor operations (tg.where)")
+        if np.geterr() != self._errstate:
+            raise JitError(f"jit: {name} changed NumPy's error state (np.seterr) and left it changed: a replay "
+                           "does not run that call. Set it outside the jitted function")
+        if _state.enabled != self._grad_mode:  # set_grad_enabled(mode) as a plain call: the replay does it too
+            self.steps.append(CallStep(user_line(), set_grad_enabled, (_state.enabled,), {}))
+
+    def refused(self, error):
+        if self.refusal is None:
+            self.refusal = error
+
+    @contextmanager
+    def array_work(self, func):
+        """Library array work (a note, a draw, a replayed call): if it raises and the function catches it, the
+        trace is refused when the function returns."""
+        try:
+            yield
+        except Exception as error:
+            if self.swallowed is None and not isinstance(error, JitError):
+                self.swallowed = (user_line(), error)
+            raise
+
+    def _array_work_failed(self, line):
+        self._open_op = None
+        if self.swallowed is None:
+            self.swallowed = (line, RuntimeError("an op's forward raised"))
 
     @contextmanager
     def paused(self):
@@ -298,15 +412,43 @@ class Trace:
         finally:
             current.trace, hooks.passes = previous, passes
 
+    def _watched_the_same(self, line):
+        """Refuse what a replay could not reproduce about how this op runs: a tool hooked into the engine
+        inside the call, NumPy's error state or the warning filters changed inside it."""
+        if (hooks.forward, hooks.backward, hooks.timed) != self._hooks:
+            raise JitError(f"jit: a tool watches the engine inside the jitted function (detect_anomaly, profile, "
+                           f"trace, ...), at {line}: a replay runs no hooks, so it would not check or record "
+                           "anything. Use the tool around the jitted call instead (calls then run eagerly, "
+                           "watched)")
+        if np.geterr() != self._errstate or warnings.filters is not self._filters[0] or \
+                len(warnings.filters) != self._filters[1]:
+            raise JitError(f"jit: an op runs under np.errstate / np.seterr or warning filters set inside the "
+                           f"jitted function, at {line}: a replay does not run that Python, so it would not raise "
+                           "where eager raises. Set them around the jitted call instead")
+
     def _forward_hook(self, fn, inputs, params):
+        if current.trace is self:
+            line = user_line()
+            if self._open_op is not None:  # the op before raised, and the function went on
+                self._array_work_failed(self._open_op)
+            self._watched_the_same(line)
+            self._open_op = line
         data = yield
         if current.trace is self:
+            self._open_op = None
             slots = [self.slot_of_tensor(t) for t in inputs]
             needs = tuple(t.requires_grad for t in inputs)
-            step = OpStep(user_line(), type(fn), self.describe(params), slots, needs, True in needs and _state.enabled)
+            step = OpStep(line, type(fn), self.describe(params), slots, needs, True in needs and _state.enabled)
             self.op_index[id(fn)] = len(self.steps)
             self.steps.append(step)
             step.out = self._new_slot(data, Made(len(self.steps) - 1))
+
+    def before_draw(self, args):
+        """A random draw is about to happen: for each NumPy Generator it uses, seen for the first time, note
+        whether it is as its seed made it (unused): if it is also new on each call, a replay can make it again."""
+        for a in args:
+            if isinstance(a, np.random.Generator) and id(a) not in self.generators:
+                self.generators[id(a)] = (a, SeedGenerator.of(a))
 
     def noted(self, func, args, result, random):
         described = self.describe(args)
@@ -328,6 +470,11 @@ class Trace:
         if isinstance(value, np.ndarray):
             step.out = self._new_slot(value, Made(len(self.steps) - 1))
             step.returns_tensor = isinstance(result, Tensor)
+
+    def wrote(self, line, func, args):
+        """The function's Python wrote into an object from outside the call (``box.last = y``,
+        ``log.append(loss)``): each replay makes the same write, with its own tensors (reads.py)."""
+        self.steps.append(CallStep(line, store, self.describe((func, *args)), {}))
 
     def assigned_grad(self, tensor, value):
         self.steps.append(GradStep(user_line(), self.describe(tensor), None if value is None else self.describe(value)))
@@ -351,6 +498,7 @@ class Trace:
             raise JitError(f"jit: a tensor has a gradient hook (register_hook) while backward is traced, at {line}: "
                            "a replay runs only the recorded array operations, not the hook. Remove it with its "
                            "handle's remove(), or run without jit")
+        self._watched_the_same(line)
         if tensor.requires_grad:
             seed = autograd._seed(tensor, grad, "backward", "grad=")
             root_slot = self.slot_of_tensor(tensor)
@@ -359,7 +507,7 @@ class Trace:
             self._pass = step
             engine_hooks.add("timed", self._rule_ran)
         try:
-            with self.paused():
+            with self.paused(), self.array_work(autograd.backward):
                 autograd.backward(tensor, grad, retain_graph, create_graph)
         finally:
             if tensor.requires_grad:
@@ -385,15 +533,130 @@ class Trace:
         self._pass.rules.append(Rule(self.op_index[id(fn)], single, contributions))
 
     # ---- results --------------------------------------------------------------------------------------------
-    def describe_result(self, value):
-        """The function's result as a template: Tensors and arrays as Out, containers item by item, anything
-        else as a Value."""
+    def describe_result(self, value, name):
+        """The function's result as a template, in containers of its own (each call returns new ones): Tensors
+        and arrays the trace made as Out; an argument as itself; a Tensor from outside as itself; anything else
+        as a Value, which must be a value every replay may return as it is (a number, a string, an object from
+        outside the call), else it is refused."""
         def one(v):
+            if isinstance(v, Tensor) and id(v) in self.arg_index:
+                return ArgOf(self.arg_index[id(v)])
+            if isinstance(v, Tensor) and not self.made(v) and not self.knows(v._data):
+                self.owns(v)
+                return Value(v)  # a parameter returned: the same Tensor, as eager returns it
             if isinstance(v, (Tensor, np.ndarray)):
                 array = v._data if isinstance(v, Tensor) else v
                 return Out(self.slot_of_array(array, v if isinstance(v, Tensor) else None), isinstance(v, Tensor))
+            if not _returnable(v, self.reader):
+                raise JitError(f"jit: {name} returns a {type(v).__name__} made while tracing: every replay would "
+                               "return that same object (holding the traced values), not a new one. Return "
+                               "tensors, numbers and strings, in tuples, lists or dicts")
             return Value(v)
-        return walk(value, one)
+        return walk(value, one, keep_lists=False)
+
+
+class SeedGenerator:
+    """A NumPy Generator the function makes from a seed on each call (``np.random.default_rng(7)`` inside it):
+    each replay makes it again, at its first draw, so that its draws are eager's."""
+
+    def __init__(self, kind, entropy, spawn_key, pool_size):
+        self.recipe = (kind, entropy, spawn_key, pool_size)
+        self.generator = None
+
+    @staticmethod
+    def of(generator):
+        """The recipe of a Generator that is still as its seed sequence made it, else None."""
+        bits = generator.bit_generator
+        seeds = getattr(bits, "seed_seq", None)
+        if not isinstance(seeds, np.random.SeedSequence) or seeds.n_children_spawned:
+            return None
+        made = SeedGenerator(type(bits), seeds.entropy, seeds.spawn_key, seeds.pool_size)
+        made.make()
+        return made if _same_state(made.generator.bit_generator.state, bits.state) else None
+
+    def make(self):
+        kind, entropy, spawn_key, pool_size = self.recipe
+        self.generator = np.random.Generator(kind(np.random.SeedSequence(entropy, spawn_key=spawn_key,
+                                                                         pool_size=pool_size)))
+
+    def __eq__(self, other):
+        return type(other) is SeedGenerator and self.recipe == other.recipe
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self):
+        return f"default_rng({self.recipe[1]!r})"
+
+
+def seeded_draw(func, made, first, *args):
+    """A draw from a Generator the function made from a seed: the first draw of each replay makes it again."""
+    if first:
+        made.make()
+    return func(*(made.generator if a is made else a for a in args))
+
+
+def _same_state(a, b):
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return a == b
+
+
+def set_grad_enabled(enabled):
+    """Leave the grad mode as the traced call left it (``set_grad_enabled(False)`` called in the step)."""
+    _state.enabled = enabled
+
+
+def store(target, *args):
+    """A write the function made into an object from outside the call, made again by each replay: ``target``
+    is ``setattr``, ``operator.setitem``, a container's method (``history.append``)...; a ``Copied`` argument
+    is copied first."""
+    target(*(a.copy() if type(a) is Copied else a for a in args))
+
+
+class Copied:
+    """A list, dict or set made during the call and written into an object from outside: each replay writes
+    a copy (made at that replay), as each eager call writes a new one."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def copy(self):
+        return _copy_containers(self.value)
+
+    def __eq__(self, other):
+        return type(other) is Copied and repr(other.value) == repr(self.value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _copy_containers(value):
+    kind = type(value)
+    if kind in (list, tuple, set, frozenset):
+        return kind(_copy_containers(v) for v in value)
+    if kind is dict:
+        return {k: _copy_containers(v) for k, v in value.items()}
+    return value
+
+
+def _immutable(value):
+    if isinstance(value, (type(None), bool, int, float, complex, str, bytes, np.generic, np.dtype, type,
+                          range, slice, type(Ellipsis))) or callable(value) and not hasattr(value, "__dict__"):
+        return True
+    if isinstance(value, (tuple, frozenset)):
+        return all(_immutable(v) for v in value)
+    return False
+
+
+def _returnable(value, reader):
+    """A value a replay may return as it is: immutable, or an object the call read from outside (a module,
+    an optimizer), or one of its arguments."""
+    if _immutable(value) or isinstance(value, types.FunctionType) or isinstance(value, types.ModuleType):
+        return True
+    return reader is not None and reader.from_outside(value)
 
 
 def _constant(value):

@@ -45,7 +45,8 @@ _ARGUMENTS: dict[type, tuple[str, ...]] = {
     layers.LeakyReLU: ("negative_slope",),
     layers.Dropout: ("p",),
     Softmax: ("dim",),
-    layers.ReLU: (), layers.Tanh: (), layers.Sigmoid: (), layers.GELU: (), layers.SiLU: (), Identity: (),
+    layers.GELU: ("approximate",),
+    layers.ReLU: (), layers.Tanh: (), layers.Sigmoid: (), layers.SiLU: (), Identity: (),
 }
 _BY_NAME = {cls.__name__: cls for cls in _ARGUMENTS}
 _KNOWN = f"Sequential, {', '.join(sorted(_BY_NAME))}"
@@ -303,6 +304,13 @@ def _leaky_relu(f):
     return []
 
 
+def _gelu(f):
+    # A description written before GELU had its exact form has no "approximate": its GELU was the tanh one.
+    if f._get("approximate", "tanh") not in ("none", "tanh"):
+        f._refuse("approximate", "'none' or 'tanh'")
+    return []
+
+
 def _dropout(f):
     f.number("p", 0.5, 0.0, 1.0)
     return []
@@ -322,7 +330,7 @@ _LAYER_STATE = {
     "Linear": _linear, "Conv2d": _conv2d, "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool,
     "AdaptiveAvgPool2d": _adaptive_avg_pool, "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm,
     "LayerNorm": _layer_norm, "Flatten": _flatten, "LeakyReLU": _leaky_relu, "Dropout": _dropout,
-    "Softmax": _softmax, "ReLU": _stateless, "Tanh": _stateless, "Sigmoid": _stateless, "GELU": _stateless,
+    "Softmax": _softmax, "ReLU": _stateless, "Tanh": _stateless, "Sigmoid": _stateless, "GELU": _gelu,
     "SiLU": _stateless, "Identity": _stateless,
 }
 
@@ -332,6 +340,8 @@ def _construct(spec):
     if spec["type"] == "Sequential":
         return layers.Sequential(*(_construct(layer) for layer in spec.get("layers", [])))
     arguments = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "type"}
+    if spec["type"] == "GELU":
+        arguments.setdefault("approximate", "tanh")  # described before the exact form existed (see _gelu)
     return _BY_NAME[spec["type"]](**arguments)
 
 

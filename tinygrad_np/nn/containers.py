@@ -146,31 +146,46 @@ class Softmax(Module):
 
 
 class _Loss(Module):
+    weight: Tensor | None  # class or element weights, where a loss takes them (a buffer when given)
+    pos_weight: Tensor | None
+
     def __init__(self, reduction: str = "mean") -> None:
         self.reduction = reduction
 
+    def _weights(self, **named: TensorLike | None) -> None:
+        """Class or element weights kept as buffers, as PyTorch keeps them (in the state_dict when given)."""
+        for name, value in named.items():
+            if value is None:
+                setattr(self, name, None)
+            else:
+                self.register_buffer(name, value)
+
 
 class CrossEntropyLoss(_Loss):
-    """``F.cross_entropy(input, target)``: logits (N, C) or (N, C, d1, ...), class indices as targets."""
+    """``F.cross_entropy(input, target)``: logits (N, C) or (N, C, d1, ...), class indices or class
+    probabilities as targets; ``weight`` (C,) weighs the classes (PyTorch's first argument, kept as a buffer)."""
 
-    def __init__(self, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+    def __init__(self, weight: TensorLike | None = None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+        self._weights(weight=weight)
 
     def forward(self, input: Tensor, target: TensorLike) -> Tensor:
-        return F.cross_entropy(input, target, ignore_index=self.ignore_index, label_smoothing=self.label_smoothing,
-                               reduction=self.reduction)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               label_smoothing=self.label_smoothing, reduction=self.reduction)
 
 
 class NLLLoss(_Loss):
     """``F.nll_loss(input, target)``: log-probabilities in, class indices as targets."""
 
-    def __init__(self, ignore_index: int = -100, reduction: str = "mean") -> None:
+    def __init__(self, weight: TensorLike | None = None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.ignore_index = ignore_index
+        self._weights(weight=weight)
 
     def forward(self, input: Tensor, target: TensorLike) -> Tensor:
-        return F.nll_loss(input, target, ignore_index=self.ignore_index, reduction=self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class MSELoss(_Loss):
@@ -188,7 +203,14 @@ class L1Loss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """``F.binary_cross_entropy_with_logits(input, target)``: a sigmoid and binary cross-entropy, stably."""
+    """``F.binary_cross_entropy_with_logits(input, target)``: a sigmoid and binary cross-entropy, stably;
+    ``weight`` and ``pos_weight`` as PyTorch's (kept as buffers)."""
+
+    def __init__(self, weight: TensorLike | None = None, reduction: str = "mean",
+                 pos_weight: TensorLike | None = None) -> None:
+        super().__init__(reduction)
+        self._weights(weight=weight, pos_weight=pos_weight)
 
     def forward(self, input: Tensor, target: TensorLike) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)

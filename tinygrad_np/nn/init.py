@@ -1,18 +1,22 @@
 """``tinygrad_np.nn.init``: filling weights in place, with PyTorch's names and formulas.
 
 Each function takes the Tensor to fill and an ``rng`` (a NumPy Generator, a
-seed, or None), writes into it and returns it. Fans follow PyTorch: for a
+seed, or None for the global generator that ``tg.manual_seed`` seeds), writes
+into it and returns it. Fans follow PyTorch: for a
 weight of shape (out, in, *kernel), fan_in = in * prod(kernel) and
 fan_out = out * prod(kernel).
 """
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core.jit_seam import replayable
 from ..core.tensor import Tensor
+from ..generators import generator
 from ..typing import Seed
 
 if TYPE_CHECKING:
@@ -50,30 +54,48 @@ def _mode_index(mode: str, op: str) -> int:
     return 0 if mode == "fan_in" else 1
 
 
-def _fill(tensor: Tensor, values: ArrayLike) -> Tensor:
-    tensor.data[...] = values
+@replayable
+def _fill(tensor: Tensor, make: Callable[..., ArrayLike], *args: Any) -> None:
+    """``tensor``'s data set to ``make(shape, *args)``, in place. Replayed by tg.jit: inside a jitted function
+    each replay fills (and draws) again, as each eager call does."""
+    tensor.data[...] = make(tensor.shape, *args)
     tensor.bump_version()
-    return tensor
+
+
+def _uniform(shape: tuple[int, ...], a: float, b: float, rng: Seed) -> np.ndarray:
+    return generator(rng).uniform(a, b, shape)
+
+
+def _normal(shape: tuple[int, ...], mean: float, std: float, rng: Seed) -> np.ndarray:
+    return generator(rng).normal(mean, std, shape)
+
+
+def _constant(shape: tuple[int, ...], value: float) -> float:
+    return value
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, rng: Seed = None) -> Tensor:
     """Fill ``tensor`` with samples of U(a, b), in place; returns it."""
-    return _fill(tensor, np.random.default_rng(rng).uniform(a, b, tensor.shape))
+    _fill(tensor, _uniform, a, b, rng)
+    return tensor
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, rng: Seed = None) -> Tensor:
     """Fill ``tensor`` with samples of N(mean, std²), in place; returns it."""
-    return _fill(tensor, np.random.default_rng(rng).normal(mean, std, tensor.shape))
+    _fill(tensor, _normal, mean, std, rng)
+    return tensor
 
 
 def zeros_(tensor: Tensor) -> Tensor:
     """Fill ``tensor`` with 0, in place; returns it."""
-    return _fill(tensor, 0)
+    _fill(tensor, _constant, 0)
+    return tensor
 
 
 def ones_(tensor: Tensor) -> Tensor:
     """Fill ``tensor`` with 1, in place; returns it."""
-    return _fill(tensor, 1)
+    _fill(tensor, _constant, 1)
+    return tensor
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",

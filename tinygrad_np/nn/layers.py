@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.arguments import axis_arg
 from ..core.tensor import Tensor
+from ..generators import generator, own_generator
 from ..typing import DType, Pair, Seed, ShapeLike, TensorLike
 from . import functional as F
 from .init import kaiming_uniform_, normal_, uniform_
@@ -39,7 +40,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: str | Callable[[tuple[int, int], np.random.Generator], np.ndarray] = "pytorch", rng: Seed = None,
                  dtype: DType = np.float32) -> None:
-        rng = np.random.default_rng(rng)  # a Generator passes through as it is
+        rng = generator(rng)  # None: the global generator (tg.manual_seed)
         self.in_features, self.out_features = in_features, out_features
         self.weight = _parameter((out_features, in_features), dtype)
         self.bias = _parameter((out_features,), dtype) if bias else None
@@ -90,7 +91,7 @@ class _Conv(Module):
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
         self.weight = _parameter((out_channels, in_channels // groups) + kernel, dtype)
         self.bias = _parameter((out_channels,), dtype) if bias else None
-        _pytorch_default(self.weight, self.bias, in_channels // groups * math.prod(kernel), np.random.default_rng(rng))
+        _pytorch_default(self.weight, self.bias, in_channels // groups * math.prod(kernel), generator(rng))
 
     def extra_repr(self) -> str:
         return _conv_repr(self)
@@ -138,8 +139,7 @@ class ConvTranspose2d(Module):
         self.groups, self.dilation = groups, dilation
         self.weight = _parameter((in_channels, out_channels // groups) + kernel, dtype)
         self.bias = _parameter((out_channels,), dtype) if bias else None
-        _pytorch_default(self.weight, self.bias, out_channels // groups * math.prod(kernel),
-                         np.random.default_rng(rng))
+        _pytorch_default(self.weight, self.bias, out_channels // groups * math.prod(kernel), generator(rng))
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
@@ -147,6 +147,90 @@ class ConvTranspose2d(Module):
 
     def extra_repr(self) -> str:
         return _conv_repr(self)
+
+
+# ---- issue 29: 3-D convolution and pooling, unpooling -------------------------------------------------------
+def _triple(value: Any, name: str, op: str) -> tuple[int, int, int]:
+    values = F._tuple(value, 3, name, op)
+    return values[0], values[1], values[2]
+
+
+class Conv3d(_Conv):
+    """F.conv3d with weight (out_channels, in_channels / groups, kd, kh, kw) and bias (out_channels,), PyTorch's
+    names and initialisation."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int, int],
+                 stride: int | tuple[int, int, int] = 1, padding: int | tuple[int, ...] | str = 0,
+                 dilation: int | tuple[int, int, int] = 1, groups: int = 1, bias: bool = True, rng: Seed = None,
+                 dtype: DType = np.float32) -> None:
+        kernel = _triple(kernel_size, "kernel_size", "Conv3d")
+        super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose3d(Module):
+    """F.conv_transpose3d with weight (in_channels, out_channels / groups, kd, kh, kw) and bias (out_channels,),
+    PyTorch's layout and initialisation (as ConvTranspose2d's)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int, int],
+                 stride: int | tuple[int, int, int] = 1, padding: int | tuple[int, int, int] = 0,
+                 output_padding: int | tuple[int, int, int] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | tuple[int, int, int] = 1, rng: Seed = None, dtype: DType = np.float32) -> None:
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose3d: in_channels {in_channels} and out_channels {out_channels} must "
+                             f"both divide into groups={groups}")
+        kernel = _triple(kernel_size, "kernel_size", "ConvTranspose3d")
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
+        self.groups, self.dilation = groups, dilation
+        self.weight = _parameter((in_channels, out_channels // groups) + kernel, dtype)
+        self.bias = _parameter((out_channels,), dtype) if bias else None
+        _pytorch_default(self.weight, self.bias, out_channels // groups * math.prod(kernel),
+                         generator(rng))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return _conv_repr(self)
+
+
+class AvgPool3d(Module):
+    """F.avg_pool3d over windows of ``kernel_size``, ``stride`` apart (the kernel size when None), with
+    PyTorch's ceil_mode, count_include_pad and divisor_override."""
+
+    def __init__(self, kernel_size: int | tuple[int, int, int], stride: int | tuple[int, int, int] | None = None,
+                 padding: int | tuple[int, ...] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride  # what PyTorch stores and shows
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(Module):
+    """F.max_unpool2d: ``unpool(x, indices, output_size=None)`` puts each value of a max_pool2d(...,
+    return_indices=True) back where its indices say, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> None:
+        self.kernel_size = F._pair(kernel_size, "kernel_size", "MaxUnpool2d")
+        self.stride = self.kernel_size if stride is None else F._pair(stride, "stride", "MaxUnpool2d")
+        self.padding = F._pair(padding, "padding", "MaxUnpool2d")
+
+    def forward(self, x: Tensor, indices: TensorLike, output_size: Any = None) -> Tensor:
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool2d(Module):
@@ -163,14 +247,18 @@ class AdaptiveAvgPool2d(Module):
 
 
 class Upsample(Module):
-    """F.interpolate with ``size`` or ``scale_factor``, nearest neighbour (PyTorch's default mode)."""
+    """F.interpolate with ``size`` or ``scale_factor``, nearest neighbour by default (PyTorch's default mode),
+    or any of interpolate's modes with its ``align_corners`` and ``recompute_scale_factor``."""
 
-    def __init__(self, size: Pair | None = None, scale_factor: float | tuple[float, float] | None = None,
-                 mode: str = "nearest") -> None:
+    def __init__(self, size: int | tuple[int, ...] | None = None, scale_factor: float | tuple[float, ...] | None = None,
+                 mode: str = "nearest", align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.interpolate(x, self.size, self.scale_factor, self.mode)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
 
     def extra_repr(self) -> str:
         # PyTorch keeps scale_factor as a float (or a tuple of them), and shows it rather than size when given.
@@ -339,17 +427,15 @@ class Sigmoid(Module):
 
 
 class GELU(Module):
-    """The tanh approximation (PyTorch's ``GELU(approximate="tanh")``). PyTorch's default, the exact form
-    ``approximate="none"``, is not here, and is refused rather than approximated."""
+    """x Φ(x), as PyTorch's GELU: exact (erf) by default, the tanh approximation with ``approximate="tanh"``."""
 
-    def __init__(self, approximate: str = "tanh") -> None:
-        if approximate != "tanh":
-            raise ValueError(f"GELU: approximate={approximate!r} is not here; tinygrad_np's GELU is the tanh "
-                             "approximation, GELU(approximate='tanh')")
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh' (PyTorch's), got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.gelu()
+        return x.gelu(self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -406,7 +492,7 @@ class Dropout(Module):
         if inplace:
             raise ValueError("Dropout: inplace=True is not here (no op writes into its input); drop it")
         self.p, self.inplace = p, inplace
-        self.rng = np.random.default_rng(rng)  # a Generator passes through as it is
+        self.rng = own_generator(rng)  # None: the global generator, looked up at each draw
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, self.rng)
@@ -418,8 +504,9 @@ class Dropout(Module):
 # ---- group norm and channel dropout (issue 29) -----------------------------------------------------------
 def _generator(rng: Seed) -> np.random.Generator | None:
     """A seed made into one Generator, to be drawn from in turn (the same int given to each draw would repeat
-    the numbers); a Generator as it is; None stays None, so that each draw falls to the library's default."""
-    return rng if rng is None or isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    the numbers); a Generator as it is; None stays None, so that each draw falls to the global generator
+    (generators.own_generator)."""
+    return own_generator(rng)
 
 
 class GroupNorm(Module):

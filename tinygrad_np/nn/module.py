@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core.jit_seam import current
 from ..core.tensor import Tensor
+from ..numpy_inputs import tensors_for_arrays
 from ..typing import DType, TensorLike
 from . import serialization
 
@@ -44,8 +45,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``forward(*args, **kwargs)``; an ndarray argument is taken as the Tensor it makes, as PyTorch users
+        pass tensors (tinygrad_np/numpy_inputs.py)."""
         if current.trace is not None:  # a jit trace keeps this module's settings, to replay only while they hold
             current.trace.saw_module(self)
+        args, kwargs = tensors_for_arrays(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def register_buffer(self, name: str, value: TensorLike) -> None:
@@ -125,6 +129,16 @@ class Module:
                 t.data = t.data.astype(dtype)
                 t.grad = None
         return self
+
+    def cpu(self: M) -> M:
+        """self, as PyTorch's ``module.cpu()``: tinygrad_np runs on NumPy, on the CPU, so there is nothing to move."""
+        return self
+
+    def cuda(self: M, device: Any = None) -> M:
+        """Refused: tinygrad_np runs on NumPy, on the CPU. Drop ``.cuda()`` (``.cpu()`` and ``.to("cpu")`` are
+        accepted and change nothing)."""
+        raise RuntimeError(f"{type(self).__name__}.cuda(): tinygrad_np runs on NumPy, on the CPU; drop .cuda() "
+                           "(module.cpu() and module.to('cpu') are accepted and change nothing)")
 
     def double(self: M) -> M:
         """``to(np.float64)``."""

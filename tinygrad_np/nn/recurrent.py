@@ -13,6 +13,7 @@ import numpy as np
 from .. import ops
 from ..composed import stack
 from ..core.tensor import Tensor
+from ..generators import generator
 from ..numpy_functions import concatenate
 from ..typing import DType, Seed
 from . import functional as F
@@ -28,7 +29,7 @@ class _Cell(Module):
                  dtype: DType = np.float32) -> None:
         self.input_size, self.hidden_size = input_size, hidden_size
         rows = self.gates * hidden_size
-        rng = np.random.default_rng(rng)
+        rng = generator(rng)  # None: the global generator (tg.manual_seed)
         self.weight_ih = Tensor(np.zeros((rows, input_size), dtype), requires_grad=True)
         self.weight_hh = Tensor(np.zeros((rows, hidden_size), dtype), requires_grad=True)
         self.bias_ih = Tensor(np.zeros(rows, dtype), requires_grad=True) if bias else None

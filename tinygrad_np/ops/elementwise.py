@@ -2,11 +2,15 @@
 
 Where f'(x) is cheaper in terms of the output z (exp, sqrt, tanh, sigmoid),
 the rule reads the output z instead of recomputing f.
+
+Outside a function's domain (log of a negative, sqrt of a negative, sin of
+inf) NumPy returns NaN or inf and warns; PyTorch returns the same values and
+says nothing. Those ops compute under ``np.errstate`` for exactly the warnings
+whose values are PyTorch's (``tg.detect_anomaly`` finds where a NaN starts).
 """
 import numpy as np
 
 from ..core.function import Function
-from ..core.tensor import Tensor
 
 
 class Exp(Function):
@@ -23,20 +27,24 @@ class Log(Function):
     """z = log(x).   dL/dx = dL/dz / x."""
 
     def forward(self, x):
-        return np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = nan, as PyTorch's
+            return np.log(x)
 
     def backward(self, dz, z, x):
-        return dz / x
+        with np.errstate(divide="ignore", invalid="ignore"):  # 1/0 = inf at x = 0, as PyTorch's
+            return dz / x
 
 
 class Sqrt(Function):
     """z = sqrt(x).   dL/dx = dL/dz / (2 z)."""
 
     def forward(self, x):
-        return np.sqrt(x)
+        with np.errstate(invalid="ignore"):  # sqrt(-1) = nan, as PyTorch's
+            return np.sqrt(x)
 
     def backward(self, dz, z, x):
-        return dz / (z * 2.0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf at x = 0, as PyTorch's
+            return dz / (z * 2.0)
 
 
 class Relu(Function):
@@ -102,7 +110,8 @@ class Sin(Function):
     """z = sin(x).   dL/dx = dL/dz * cos(x)."""
 
     def forward(self, x):
-        return np.sin(x)
+        with np.errstate(invalid="ignore"):  # sin(inf) = nan, as PyTorch's
+            return np.sin(x)
 
     def backward(self, dz, z, x):
         return dz * Cos.of(x)
@@ -112,7 +121,8 @@ class Cos(Function):
     """z = cos(x).   dL/dx = -dL/dz * sin(x)."""
 
     def forward(self, x):
-        return np.cos(x)
+        with np.errstate(invalid="ignore"):  # cos(inf) = nan, as PyTorch's
+            return np.cos(x)
 
     def backward(self, dz, z, x):
         return -dz * Sin.of(x)
@@ -131,35 +141,12 @@ class Softplus(Function):
         return dz * Sigmoid.of(x)
 
 
-_GELU_C, _GELU_A = float(np.sqrt(2.0 / np.pi)), 0.044715
-
-
-class Gelu(Function):
-    """z = 0.5 x (1 + t), t = tanh(c (x + a x³)), c = √(2/π), a = 0.044715 (PyTorch's approximate="tanh").
-
-    dL/dx = dL/dz * (0.5 (1 + t) + 0.5 x (1 - t²) c (1 + 3 a x²)).
-
-    Fused rather than composed from eight primitives: forward and backward
-    are each a few passes over the activation, which is the widest array of
-    a transformer's MLP, instead of a node and a temporary per primitive.
-    """
-
-    def forward(self, x):
-        t = np.tanh(_GELU_C * (x + _GELU_A * x * x * x))
-        self.t = t  # for the plain pass's rule
-        return 0.5 * x * (1.0 + t)
-
-    def backward(self, dz, z, x):
-        # t: saved by forward for a plain pass; a recorded pass needs it as a function of x, to differentiate again.
-        t = Tanh.of(_GELU_C * (x + _GELU_A * x * x * x)) if isinstance(x, Tensor) else self.t
-        return dz * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * _GELU_A * x * x))
-
-
 class PiecewiseConstant(Function):
-    """z = sign(x), floor(x), ceil(x) or trunc(x), as ``kind`` says.   dL/dx = 0: each is constant between its
+    """z = sign(x), floor(x), ceil(x), trunc(x) or round(x) (half to even, as NumPy's and PyTorch's), as
+    ``kind`` says.   dL/dx = 0: each is constant between its
     jumps, and PyTorch gives these the derivative 0 too."""
 
-    kinds = ("sign", "floor", "ceil", "trunc")
+    kinds = ("sign", "floor", "ceil", "trunc", "round")
 
     def forward(self, x, kind):
         return getattr(np, kind)(x)

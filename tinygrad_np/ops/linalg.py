@@ -1,6 +1,7 @@
 """Matrix products."""
 import numpy as np
 
+from ..core.errors import ArgumentError
 from ..core.function import Function
 from .reduce import broadcast_to, sum_to
 
@@ -23,7 +24,7 @@ class MatMul(Function):
                 return (x.reshape(-1, x.shape[-1]) @ y).reshape(x.shape[:-1] + (y.shape[1],))
             return np.matmul(x, y)
         except ValueError:
-            raise ValueError(_mismatch(x, y)) from None
+            raise ArgumentError(_mismatch(x, y)) from None  # a ValueError, and PyTorch's RuntimeError
 
     def backward(self, dz, z, x, y):
         need_x, need_y = self.needs_input_grad

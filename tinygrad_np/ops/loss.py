@@ -1,10 +1,10 @@
-"""log-softmax and cross-entropy, the classifier's output layer and loss."""
+"""log-softmax and cross-entropy, the classifier's output layer and loss, and binary cross-entropy."""
 import numpy as np
 
-from ..core.arguments import axis_arg
+from ..core.arguments import axis_arg, scalar_axis
 from ..core.function import Function
 from ..core.tensor import Tensor
-from .elementwise import Exp
+from .elementwise import Exp, Log
 
 
 def _log_softmax(x, axis):
@@ -18,7 +18,8 @@ class LogSoftmax(Function):
     """z = x - log(sum(exp(x), axis)).   dL/dx = dL/dz - softmax(x) * sum(dL/dz, axis)."""
 
     def forward(self, x, axis=-1):
-        self.axis = axis_arg(axis, x.ndim, "log_softmax")
+        # A 0-d tensor takes axis 0 and -1, as in PyTorch: its one value is all of its softmax (the axes are ()).
+        self.axis = () if scalar_axis(axis, x.ndim, "log_softmax") else axis_arg(axis, x.ndim, "log_softmax")
         return _log_softmax(x, self.axis)
 
     def backward(self, dz, z, x):
@@ -81,3 +82,43 @@ def _checked_labels(logits, labels):
         bad = labels[(labels < 0) | (labels >= classes)][0]
         raise ValueError(f"cross_entropy: label {bad} is out of range for {classes} classes (0..{classes - 1})")
     return labels
+
+
+class BinaryCrossEntropy(Function):
+    """z = -(t max(log p, -100) + (1 - t) max(log(1 - p), -100)), elementwise, for probabilities p and targets
+    t in [0, 1]: PyTorch's binary_cross_entropy, whose clamps keep p = 0 or 1 finite.
+
+    dL/dp = dL/dz (p - t) / max(p (1 - p), 1e-12),   dL/dt = dL/dz (max(log(1 - p), -100) - max(log p, -100)).
+
+    PyTorch's rule, which differs from the derivative of the clamped logs only where a clamp holds (p
+    within e^-100 of 0 or 1): there the clamped log's derivative would be 0 and 1/p infinite, and their
+    product NaN. A float32 sigmoid reaches 1.0 from about x = 17, so this is not rare.
+    """
+
+    def forward(self, p, t):
+        with np.errstate(divide="ignore"):  # log1p(-1) is -inf, which the clamp replaces
+            log_q = np.log1p(-p)
+        return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p, log_q))
+
+    def backward(self, dz, z, p, t):
+        need_p, need_t = self.needs_input_grad
+        dp = dt = None
+        if need_p:
+            product = p * (1 - p)
+            small = np.asarray(product) < 1e-12  # a constant: max(product, 1e-12)'s choice
+            floor = (small * 1e-12).astype(dz.dtype)
+            dp = dz * (p - t) / (product * ~small + floor)
+        if need_t:
+            dt = dz * (_clamped_log(1 - p) - _clamped_log(p))
+        return dp, dt
+
+
+def _clamped_log(v, log_v=None):
+    """max(log v, -100), on an array or a Tensor: log v where v > e^-100, else the constant -100 (whose
+    derivative is 0). ``log_v`` is log v already computed (log1p(-p) for v = 1 - p, which forward uses)."""
+    inside = np.asarray(v) > np.exp(-100.0)
+    if log_v is not None:
+        return np.where(inside, log_v, -100.0).astype(log_v.dtype)
+    safe = v * inside + ~inside  # 1 where the clamp holds: its log is 0, and no warning
+    logged = Log.of(safe) if isinstance(safe, Tensor) else np.log(safe)
+    return logged * inside + (~inside * -100.0).astype(np.asarray(v).dtype)

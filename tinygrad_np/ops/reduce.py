@@ -41,7 +41,8 @@ class Sum(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = axes_arg(axis, x.ndim, "sum")
-        return x.sum(axis=self.axes, keepdims=keepdims)
+        with np.errstate(invalid="ignore"):  # inf + -inf = nan, as PyTorch's sum, which does not warn
+            return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, dz, z, x):
         return broadcast_to(dz.reshape(kept_shape(x.shape, self.axes)), x.shape)
@@ -63,6 +64,25 @@ class Max(Function):
         shape = kept_shape(x.shape, self.axes)
         is_max = np.asarray(x) == np.asarray(z).reshape(shape)
         share = (is_max / is_max.sum(axis=self.axes, keepdims=True)).astype(x.dtype)
+        return dz.reshape(shape) * share
+
+
+class Min(Function):
+    """z = x.min(axis, keepdims).   dL/dx = dL/dz * [x == z] / (number of minima).
+
+    Max's mirror, ties shared alike. Its own op rather than -max(-x): negation
+    wraps for integers (-INT32_MIN is INT32_MIN, -uint8 wraps to 256 - x), and
+    does not exist for bools, so -max(-x) gave wrong minima without an error.
+    """
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = axes_arg(axis, x.ndim, "min")
+        return x.min(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, dz, z, x):
+        shape = kept_shape(x.shape, self.axes)
+        is_min = np.asarray(x) == np.asarray(z).reshape(shape)
+        share = (is_min / is_min.sum(axis=self.axes, keepdims=True)).astype(x.dtype)
         return dz.reshape(shape) * share
 
 

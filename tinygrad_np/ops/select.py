@@ -1,4 +1,4 @@
-"""Choosing between values: the larger of two, and one of two by a condition.
+"""Choosing between values: the larger or the smaller of two, and one of two by a condition.
 
 Both pass each output element's gradient back to the input it came from; the
 condition itself is a constant, so the second derivative is zero wherever the
@@ -23,6 +23,23 @@ class Maximum(Function):
         need_x, need_y = self.needs_input_grad
         xs, ys = np.asarray(x), np.asarray(y)
         share = ((xs > ys) + 0.5 * (xs == ys)).astype(dz.dtype)  # x's share of each element's gradient
+        return sum_to(dz * share, x.shape) if need_x else None, sum_to(dz * (1 - share), y.shape) if need_y else None
+
+
+class Minimum(Function):
+    """z = minimum(x, y), elementwise.   dL/dx = dL/dz * ([x < y] + [x == y] / 2),  dL/dy likewise.
+
+    Maximum's mirror, ties split alike. Its own op rather than -maximum(-x, -y),
+    which wraps for integers at INT32_MIN and for unsigned ones, without an error.
+    """
+
+    def forward(self, x, y):
+        return np.minimum(x, y)
+
+    def backward(self, dz, z, x, y):
+        need_x, need_y = self.needs_input_grad
+        xs, ys = np.asarray(x), np.asarray(y)
+        share = ((xs < ys) + 0.5 * (xs == ys)).astype(dz.dtype)  # x's share of each element's gradient
         return sum_to(dz * share, x.shape) if need_x else None, sum_to(dz * (1 - share), y.shape) if need_y else None
 
 

@@ -5,6 +5,7 @@ Each one's derivative moves the gradient back the way the values came.
 """
 import numpy as np
 
+from ..core.errors import ArgumentError
 from ..core.function import Function
 
 
@@ -12,7 +13,10 @@ class Reshape(Function):
     """z = x.reshape(shape).   dL/dx = dL/dz reshaped to x's shape."""
 
     def forward(self, x, shape):
-        return x.reshape(shape)
+        try:
+            return x.reshape(shape)
+        except ValueError as err:  # shapes that do not fit: NumPy's ValueError, PyTorch's RuntimeError
+            raise ArgumentError(str(err)) from None
 
     def backward(self, dz, z, x):
         return dz.reshape(x.shape)

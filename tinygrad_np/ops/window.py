@@ -10,6 +10,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.function import Function
+from ..core.tensor import Tensor
+from ..memory import scratch
 
 
 def output_size(size, kernel, stride, dilation):
@@ -94,14 +96,135 @@ class WindowMax(Function):
 
     def backward(self, dz, z, x):
         x, best = np.asarray(x), np.asarray(z)
-        chosen = np.empty(x.shape, dtype=bool)
+        plain = not isinstance(dz, Tensor)
+        chosen = np.empty(best.shape if plain else x.shape, dtype=bool)
+        dx = np.empty(x.shape, dtype=dz.dtype) if plain else None
         equal = np.empty(best.shape, dtype=bool)
         seen = np.zeros(best.shape, dtype=bool)  # windows whose first maximum is already found
         for offset in self._offsets(x.shape):
             np.equal(x[offset], best, out=equal)
-            np.greater(equal, seen, out=chosen[offset])  # equal and not seen: the first maximum
+            np.greater(equal, seen, out=chosen if plain else chosen[offset])  # equal and not seen: the first maximum
             seen |= equal
+            if plain:  # each offset's slab written in turn: one broadcast product over the 6-d view took 8x as long
+                np.multiply(dz, chosen, out=dx[offset])
+        if plain:
+            return dx
         expanded = list(dz.shape)
         for a in self.axes:
             expanded.insert(a, 1)
         return dz.reshape(tuple(expanded)) * chosen
+
+
+class Conv2d(Function):
+    """One-group convolution (cross-correlation), x (N, C, H, W) and w (O, C, kh, kw):
+    z[n, o, i, j] = sum over c, p, q of xp[n, c, i*sh + p*dh, j*sw + q*dw] w[o, c, p, q], xp = x with
+    ``padding`` zeros on each side. z is (N, O, OH, OW).
+
+    With X the (C kh kw, N OH OW) matrix of xp's windows and G = dL/dz as (O, N OH OW):
+    dL/dw = G @ Xᵀ,   dL/dx = the windows of wᵀ @ G added back where they came from (Fold), cut to x;
+    at stride 1 the same as the correlation of dL/dz, padded, with w flipped and transposed.
+
+    One op rather than pad, Unfold, reshape and a product: the window matrix
+    is one contiguous copy (kept for backward, and reused from replay to
+    replay by the jit, which runs the same instance), and at stride 1 dL/dx is
+    a second such copy and product instead of zeros and kh*kw strided adds,
+    which took longer than the product itself.
+    """
+
+    def forward(self, x, w, stride, padding, dilation):
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        columns = self.columns = _columns(self, "kept_windows", _padded(None, "conv2d: x padded", x, padding),
+                                          w.shape[2:], stride, dilation)
+        n, (oh, ow) = x.shape[0], _out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        product = w.reshape(w.shape[0], -1) @ columns  # (O, N * OH * OW)
+        # (N, O, OH, OW) as a view of the product: channel-major memory, which the ops after it read as they read
+        # any strides, and which backward's dL/dz then arrives in, so that neither direction copies to relayout.
+        return product.reshape(w.shape[0], n, oh, ow).transpose(1, 0, 2, 3)
+
+    def backward(self, dz, z, x, w):
+        need_x, need_w = self.needs_input_grad
+        if isinstance(dz, Tensor):  # a recorded pass: the same formulas from ops, so that they differentiate again
+            return _recorded_grads(self, dz, x, w)
+        o = w.shape[0]
+        rows = dz.transpose(1, 0, 2, 3).reshape(o, -1)  # G: (O, N * OH * OW); no copy if dz is channel-major
+        dw = (rows @ self.columns.T).reshape(w.shape) if need_w else None
+        if not need_x:
+            return None, dw
+        (kh, kw), (ph, pw), (dh, dw_) = w.shape[2:], self.padding, self.dilation
+        reach = (dh * (kh - 1) - ph, dw_ * (kw - 1) - pw)
+        if self.stride == (1, 1) and min(reach) >= 0 and 5 * dz.shape[2] * dz.shape[3] >= 4 * x.shape[2] * x.shape[3]:
+            # dL/dx is the correlation of dL/dz, padded by each window's reach less x's padding, with w flipped
+            # and its in/out axes swapped: one window copy and one product, as forward. Only where the output is
+            # about as large as the input ("same" padding): the product is over x's positions, and for a valid
+            # 5x5 conv on 14x14 (LeNet's second) that is twice the work of the product below and its adds.
+            flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            columns = _columns(None, "conv2d: dL/dx windows", _padded(None, "conv2d: dL/dz padded", dz, reach),
+                               (kh, kw), (1, 1), self.dilation)
+            product = flipped.reshape(flipped.shape[0], -1) @ columns
+            return product.reshape(x.shape[1], x.shape[0], *x.shape[2:]).transpose(1, 0, 2, 3), dw
+        windows = (w.reshape(o, -1).T @ rows).reshape((x.shape[1], kh, kw, x.shape[0]) + dz.shape[2:])
+        padded = Fold.of(windows.transpose(3, 0, 4, 5, 1, 2), shape=x.shape[:2] + (x.shape[2] + 2 * ph,
+                         x.shape[3] + 2 * pw), stride=self.stride, dilation=self.dilation)
+        return padded[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], dw
+
+
+def _out_size(size, kernel, stride, padding, dilation):
+    return tuple(output_size(n + 2 * p, k, s, d) for n, k, s, p, d in zip(size, kernel, stride, padding, dilation,
+                                                                             strict=True))
+
+
+def _kept(fn, name, shape, dtype, fill=None):
+    """An array of ``shape`` kept on the op as ``name`` (kept_...: a jit replay drops the rest of what an op saved
+    once its rule has run, and keeps these): a replay runs the same op instance every step, so the arrays its
+    forward keeps for backward are made once, and no step pays the kernel for fresh pages (eager ops are new
+    each call). With no op, a scratch array of the thread's (memory.scratch), for work that ends
+    inside the call."""
+    if fn is None:
+        return scratch(name, shape, dtype, zeroed=fill is not None)
+    buffer = fn.__dict__.get(name)
+    if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+        buffer = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        fn.__dict__[name] = buffer
+    return buffer
+
+
+def _padded(fn, name, x, padding):
+    """x with ``padding`` zeros on each side of its last two axes, in a kept array whose border stays zero."""
+    ph, pw = padding
+    if not ph and not pw:
+        return x
+    n, c, h, w = x.shape
+    # The padding joins the name: one padded shape comes from several paddings ((1, 5) padded by 1 and (1, 3)
+    # padded by (1, 2) are both 3 x 7), and each leaves zeros only in its own border.
+    out = _kept(fn, f"{name} by {ph}, {pw}", (n, c, h + 2 * ph, w + 2 * pw), x.dtype, fill=0)
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
+
+
+def _columns(fn, name, xp, kernel, stride, dilation):
+    """The (C kh kw, N OH OW) matrix of xp's windows, one window a column, copied once into a kept array."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    windows = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kh, kw), a view
+    n, c, oh, ow = windows.shape[:4]
+    columns = _kept(fn, name, (c, kh, kw, n, oh, ow), xp.dtype)
+    np.copyto(columns, windows.transpose(1, 4, 5, 0, 2, 3))
+    return columns.reshape(c * kh * kw, n * oh * ow)
+
+
+def _recorded_grads(fn, dz, x, w):
+    """Conv2d's gradients as Tensor ops (for create_graph): the windows by Unfold, the products by matmul, the
+    input's gradient by Fold, so that each differentiates again."""
+    need_x, need_w = fn.needs_input_grad
+    (ph, pw), (o, c, kh, kw) = fn.padding, w.shape
+    xp = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    rows = dz.transpose(1, 0, 2, 3).reshape(o, -1)
+    dw = None
+    if need_w:
+        windows = Unfold.apply(xp, kernel=(kh, kw), stride=fn.stride, dilation=fn.dilation)
+        dw = (rows @ windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, -1).T).reshape(w.shape)
+    if not need_x:
+        return None, dw
+    windows = (w.reshape(o, -1).T @ rows).reshape((c, kh, kw, x.shape[0]) + dz.shape[2:])
+    padded = Fold.apply(windows.transpose(3, 0, 4, 5, 1, 2), shape=xp.shape, stride=fn.stride, dilation=fn.dilation)
+    return padded[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], dw

@@ -19,3 +19,8 @@ from .schedules import CosineLR, LambdaLR, LRSchedule
 
 __all__ = ["Optimizer", "Params", "SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "LBFGS", "by_name", "DEFAULT_LR",
            "LRSchedule", "LambdaLR", "CosineLR", "StepLR", "lr_scheduler"]
+
+
+def __dir__() -> list[str]:
+    """The public API, ``__all__``, not the modules the optimizers live in."""
+    return sorted(__all__)
