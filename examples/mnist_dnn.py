@@ -14,6 +14,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -208,12 +209,33 @@ def load_model(path, max_parameters=None):
             raise nn.ModelFileError(f"{where}: {err}") from None
     else:
         model.load(path, max_bytes=4 * limit)
+    check_usable(where, model)
     return model, mean, std
+
+
+def check_usable(where, model):
+    """Refuse a loaded model that cannot give an answer: a parameter or buffer holding NaN or inf, or a
+    BatchNorm's running_var below 0 (its square root is NaN). Such a network answers NaN for every image, and
+    "NaN%" is no answer. nn.load and load_state_dict keep them, as PyTorch's do (a diverged checkpoint is worth
+    inspecting, and an attention mask may hold -inf); a program about to use the model for answers refuses."""
+    for name, value in model.state_dict().items():
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            bad = value[~np.isfinite(value)].flat[0]
+            raise nn.ModelFileError(f"{where}: its {name} holds {bad} (of {int((~np.isfinite(value)).sum()):,} "
+                                    "values that are not finite numbers): the network would answer NaN; the model "
+                                    "diverged in training or the file was altered")
+        if name.endswith("running_var") and (value < 0).any():
+            raise nn.ModelFileError(f"{where}: its {name} holds {value.min()}, a negative variance (a BatchNorm's "
+                                    "running variance is at least 0): the network would answer NaN")
 
 
 # The bounds on a model file's input normalisation, x = (pixels / 255 - input_mean) / input_std: a mean of pixels
 # scaled to 0..1 lies in 0..1, and a std past these would make inputs of more than 10,000 (or all but zero).
 MEAN_RANGE, STD_RANGE = (0.0, 1.0), (1e-4, 100.0)
+
+
+_DECIMAL = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?|nan|inf|infinity)",
+                      re.IGNORECASE)  # nan and inf are read, to be refused by the range with a reason
 
 
 def input_normalization(where, metadata):
@@ -224,10 +246,8 @@ def input_normalization(where, metadata):
         if key not in metadata:
             raise nn.ModelFileError(f"{where}: its metadata lacks {key!r}; save the model with mnist_dnn.py")
         text = metadata[key]
-        try:
-            value = float(text) if len(text) <= 40 else None
-        except ValueError:
-            value = None
+        # Decimal digits as repr(float) writes them, never float()'s wider reading ("0_1", Arabic-Indic digits).
+        value = float(text) if len(text) <= 40 and _DECIMAL.fullmatch(text) else None
         if value is None:
             raise nn.ModelFileError(f"{where}: its metadata's {key} is {text[:40]!r}, not a number")
         if not low <= value <= high:  # NaN fails this too

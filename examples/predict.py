@@ -87,7 +87,13 @@ def load_any_model(path, max_parameters=None):
     the forward), and its size: at most ``max_parameters`` values (``nn.architecture.MAX_PARAMETERS`` unless
     raised), a float64 array counting twice. A file claiming a huge network is refused, not allocated. Every
     refusal is a ModelFileError (a ValueError) naming the file."""
-    from mnist_dnn import check_size, input_normalization, load_model, stored_differences  # beside this script
+    from mnist_dnn import (  # beside this script
+        check_size,
+        check_usable,
+        input_normalization,
+        load_model,
+        stored_differences,
+    )
 
     from tinygrad_np import nn
 
@@ -122,6 +128,7 @@ def load_any_model(path, max_parameters=None):
     limit = check_size(where, stored, expected, max_parameters)
     model = nn.architecture.build(architecture, max_parameters=limit)  # within the bound: check_size counted it
     model.load(path, max_bytes=4 * limit)
+    check_usable(where, model)
     return model.eval(), mean, std, shape
 
 
@@ -163,6 +170,9 @@ def main(argv=None):
             raise ValueError(f"{path}: {err}") from None
     layouts = [layout for _, digits in found for layout in digits]
     probabilities = classify(model, mean, std, layouts, input_shape) if layouts else np.zeros((0, 10))
+    if not np.isfinite(probabilities).all():  # never "0 (0: nan%)" and exit 0: NaN fails every comparison
+        raise ValueError(f"{args.model}: the network answered NaN for an image (its weights or the image's "
+                         "numbers overflow); no digit can be read with this model")
     readings, blank, start = [], [], 0
     for path, digits in found:
         if not digits:  # no guess: a blank page would otherwise be read as some digit with high confidence
@@ -192,7 +202,7 @@ def _positive_int(text):
 def describe(p):
     """'7  (7: 97.1%, 1: 1.8%, 2: 0.6%)': the digit and the three most probable, marked unsure below half."""
     top = np.argsort(-p, kind="stable")[:3]
-    unsure = "  unsure: no digit has half the probability" if p[top[0]] < 0.5 else ""
+    unsure = "  unsure: no digit has half the probability" if not p[top[0]] >= 0.5 else ""  # NaN: unsure
     return f"{top[0]}  (" + ", ".join(f"{d}: {100 * p[d]:.1f}%" for d in top) + ")" + unsure
 
 
@@ -203,7 +213,7 @@ def show(names, images, probabilities):
     fig, axes = plt.subplots(1, len(images), figsize=(2 * len(images), 2.4), squeeze=False)
     for ax, name, image, p in zip(axes.flat, names, images, probabilities, strict=True):
         ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-        unsure = ", unsure" if p.max() < 0.5 else ""
+        unsure = ", unsure" if not p.max() >= 0.5 else ""
         ax.set_title(f"{os.path.basename(name)}\n{p.argmax()} ({100 * p.max():.0f}%{unsure})", fontsize=8)
         ax.axis("off")
     plt.show()

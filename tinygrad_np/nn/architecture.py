@@ -16,11 +16,10 @@ model whose forward would make an array of more than ``max_activation`` values f
 (``MAX_ACTIVATION``) or do more than ``max_operations`` multiply-adds (``MAX_OPERATIONS``), so that a tiny
 file cannot ask inference for gigabytes (a padding of 8,000) or hours.
 """
-import json
 import math
 from typing import Any
 
-from . import layers
+from . import layers, serialization
 from .containers import Identity, Softmax
 from .module import Module
 
@@ -105,7 +104,10 @@ def output_shape(spec: dict[str, Any] | str, input_shape: tuple[int, ...] | list
 def _parsed(spec):
     if isinstance(spec, str):
         try:
-            spec = json.loads(spec)
+            spec = serialization.json_without_repeats(spec)
+        except serialization.RepeatedKey as err:
+            raise ValueError(f"build: the architecture names {err.args[0]!r} twice in one object (JSON readers "
+                             "differ on which one counts)") from None
         except RecursionError:
             raise ValueError("build: the architecture nests deeper than Python's JSON reader follows") from None
         except ValueError as err:  # JSONDecodeError, and a number of more digits than Python converts

@@ -160,7 +160,8 @@ class Module:
         is fine, as in PyTorch; a string, a complex number or a value that
         would overflow is not); nothing else may be present. Everything is
         checked before the first tensor is touched, and the error lists each
-        problem by name.
+        problem by name. A tensor shared under several names (tied weights)
+        must be given the same values under each.
         """
         targets = OrderedDict(self._named_state())
         problems = [f"missing {n}" for n in targets if n not in state]
@@ -172,6 +173,13 @@ class Module:
                 if problem:
                     problems.append(f"{name}: {problem}")
                 converted[name] = value
+        first_name: dict[int, str] = {}
+        for name, t in targets.items():  # one tensor, two values: which one would win is an accident of order
+            shared = first_name.setdefault(id(t), name)
+            mine, theirs = converted.get(name), converted.get(shared)
+            if shared != name and mine is not None and theirs is not None \
+                    and not np.array_equal(mine, theirs, equal_nan=True):
+                problems.append(f"{name}: is tied to {shared} (one tensor) but given other values")
         if problems:
             shown = problems[:5] + ([f"and {len(problems) - 5} more"] if len(problems) > 5 else [])
             raise ValueError(f"load_state_dict ({type(self).__name__}): " + "; ".join(shown))
@@ -197,6 +205,9 @@ class Module:
             self.load_state_dict(state)
         except ValueError as err:
             raise serialization.ModelFileError(f"{os.fspath(path)}: {err}") from None
+        except MemoryError:  # load_state_dict's checks and casts: nothing is changed before they are done
+            raise serialization.ModelFileError(f"{os.fspath(path)}: not enough memory to load it into the model "
+                                               "(the model is unchanged)") from None
         return self
 
     def __repr__(self) -> str:

@@ -18,6 +18,9 @@ import json
 import math
 import os
 import re
+import stat
+import struct
+import time
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -82,6 +85,7 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mappi
     take those as its own arguments), and nothing is pickled. ``metadata`` is a
     dict of strings stored beside the arrays (``load_metadata`` reads it back).
     """
+    safetensors = os.fspath(path).endswith(".safetensors")
     arrays = {}
     for name, value in state_dict.items():
         array = value.data if isinstance(value, Tensor) else np.asarray(value)
@@ -89,17 +93,52 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mappi
             raise TypeError(f"save: {name!r} is not a numeric array (dtype {array.dtype}); refusing to pickle")
         if name == METADATA:
             raise ValueError(f"save: {METADATA!r} is reserved for the metadata; rename that entry")
+        _check_saveable(name, array, safetensors)
         arrays[name] = array
     metadata = _checked_metadata(metadata)
-    if os.fspath(path).endswith(".safetensors"):
+    # Everything load would refuse is refused here, before a byte is written: the file being replaced stays.
+    count = len(arrays) + (1 if metadata and not safetensors else 0)  # a .npz's metadata is one more member
+    if count > MAX_TENSORS:
+        raise ValueError(f"save: {count:,} entries, more than the {MAX_TENSORS:,} a model file may hold "
+                         "(nn.serialization.MAX_TENSORS); load would refuse the file")
+    metadata_text = json.dumps(metadata) if metadata and not safetensors else None
+    characters = len(metadata_text) if metadata_text else sum(len(k) + len(v) for k, v in metadata.items())
+    if characters > MAX_METADATA:
+        raise ValueError(f"save: the metadata takes {characters:,} characters, more than the {MAX_METADATA:,} "
+                         "metadata may hold (nn.serialization.MAX_METADATA); load would refuse the file")
+    if safetensors:
         _save_safetensors(arrays, path, metadata)
         return
-    if metadata:
-        arrays[METADATA] = np.array(json.dumps(metadata))  # a unicode array: text without pickling
+    if metadata_text:
+        arrays[METADATA] = np.array(metadata_text)  # a unicode array: text without pickling
     with atomic_write(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for name, array in arrays.items():  # the .npz layout: one .npy member an entry
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
+def _check_saveable(name: Any, array: np.ndarray, safetensors: bool) -> None:
+    """Refuse an entry that load would refuse: a name that is not text (or, in a .npz, holds a NUL, where a zip
+    member's name ends), more than MAX_DIMENSIONS dimensions, or a dtype the format does not read back."""
+    if not isinstance(name, str):
+        raise TypeError(f"save: entry names must be strings, got {name!r}")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"save: entry name {name!r} is not valid text (it holds a lone surrogate)") from None
+    if not safetensors and "\x00" in name:
+        raise ValueError(f"save: entry name {name!r} holds a NUL character, where a .npz's member names end "
+                         "(the entry would be lost or renamed); rename it, or save to a .safetensors file")
+    if array.ndim > MAX_DIMENSIONS:
+        raise ValueError(f"save: {name!r} has {array.ndim} dimensions, more than the {MAX_DIMENSIONS} load reads "
+                         "(nn.serialization.MAX_DIMENSIONS)")
+    kind, size = array.dtype.kind, array.dtype.itemsize
+    if safetensors and not (kind == "b" or (kind == "f" and size in (2, 4, 8)) or (kind in "iu" and size <= 8)):
+        raise TypeError(f"save: {name!r} has dtype {array.dtype}, which tinygrad_np does not read from a "
+                        ".safetensors file (it reads bools, ints to 64 bits, float16/32/64); a .npz holds it")
+    if not safetensors and kind not in "biufcUS":
+        raise TypeError(f"save: {name!r} has dtype {array.dtype}, which load does not read (numbers, bools or "
+                        "text)")
 
 
 def _checked_metadata(metadata):
@@ -124,6 +163,10 @@ def _save_safetensors(arrays, path, metadata):
     # Not np.ascontiguousarray: it makes a 0-d array (1,), and a BatchNorm's num_batches_tracked would not load back.
     contiguous = {name: np.require(array, requirements="C") for name, array in arrays.items()}
     data = safetensors.numpy.save(contiguous, metadata=metadata or None)
+    header_size = int.from_bytes(data[:8], "little")
+    if header_size > MAX_HEADER:
+        raise ValueError(f"save: the .safetensors header would be {header_size:,} bytes, more than the "
+                         f"{MAX_HEADER:,} load reads (nn.serialization.MAX_HEADER): names too long or too many")
     with atomic_write(path) as f:
         f.write(data)
 
@@ -142,7 +185,30 @@ def load(path: str | os.PathLike, max_bytes: int | None = None,
     file and what is wrong. The metadata, if any, is not part of the state
     dict: ``load_metadata`` reads it.
     """
-    return _read(path, "arrays", max_bytes, expect)[0]
+    if max_bytes is not None and not (_whole(max_bytes) and max_bytes >= 0):
+        raise ValueError(f"load: max_bytes must be a whole number of bytes from 0 (or None for MAX_BYTES), got "
+                         f"{max_bytes!r}")
+    return _read(path, "arrays", max_bytes, _checked_expect(expect))[0]
+
+
+def _checked_expect(expect: Mapping[str, Iterable[int]] | None) -> dict[str, tuple[int, ...]] | None:
+    """``expect`` as name -> shape tuple, once every name is a string and every shape whole numbers from 0: a bad
+    argument is the caller's fault, said before the file is opened."""
+    if expect is None:
+        return None
+    if not isinstance(expect, Mapping):
+        raise ValueError(f"load: expect must map names to shapes, got {type(expect).__name__}")
+    checked = {}
+    for name, given in expect.items():
+        try:
+            shape: tuple[int, ...] | None = tuple(given)
+        except TypeError:
+            shape = None
+        if not isinstance(name, str) or shape is None or not all(_whole(n) and n >= 0 for n in shape):
+            raise ValueError(f"load: expect must map names to shapes (tuples of whole numbers from 0), got "
+                             f"{name!r}: {_short(given)}")
+        checked[name] = shape
+    return checked
 
 
 def load_metadata(path: str | os.PathLike) -> dict[str, str]:
@@ -183,11 +249,30 @@ def _read(path, want: str, max_bytes: int | None = None, expect: Mapping[str, It
         return _read_npz(path, want, max_bytes, expect, reading)
     except (ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
+    except _FileChanged:
+        raise ModelFileError(f"{path}: the file changed while it was being read (another program is writing it); "
+                             "read it again once it is written") from None
     except MemoryError:
         raise ModelFileError(f"{path}: not enough memory to read {reading.what}") from None
     except Exception as err:  # noqa: BLE001 - the point: whatever a file provokes, the error names the file
         kind = "a valid .safetensors file" if safetensors else "a tinygrad_np model file"
         raise ModelFileError(f"{path}: not {kind} ({reading.what}: {_reason(err)})") from err
+
+
+class _FileChanged(Exception):
+    """The file's size or times differ after reading from before: another writer was at work."""
+
+
+def _fingerprint(f) -> tuple[int, ...]:
+    st = os.fstat(f.fileno())
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _check_unchanged(f, before: tuple[int, ...]) -> None:
+    """A file rewritten in place while read would give a model mixing two versions (.safetensors has no
+    checksum): its size and modification times, read again after the data, must be the ones before."""
+    if _fingerprint(f) != before:
+        raise _FileChanged
 
 
 def _reason(err: BaseException) -> str:
@@ -199,12 +284,34 @@ def _reason(err: BaseException) -> str:
 
 
 def _open(path: str):
+    """The file opened for reading, once it is known to be a regular file: a FIFO would block the open (and every
+    read) forever, a device (/dev/urandom) never ends. Opened without blocking, then checked by fstat, so a
+    file swapped for a FIFO after a check cannot slip through."""
     try:
-        return open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path}: is a folder, not a model file") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(f"{path}: is a folder, not a model file")
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or
+                stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise ModelFileError(f"{path}: is {kind}, not a model file; a model file is a regular file")
+    if hasattr(os, "O_NONBLOCK"):  # back to blocking reads (no difference for a regular file, but stated)
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _empty(f, path: str, kind: str) -> ModelFileError:
+    """The error for a file of size 0: empty, or one whose size the system does not know (/proc/self/status)."""
+    if f.read(1):
+        return ModelFileError(f"{path}: not {kind} (its size is not known: a special file such as those under "
+                              "/proc, not a model file)")
+    return ModelFileError(f"{path}: not {kind} (the file is empty)")
 
 
 def _checked_shape(shape: Any, itemsize: int, refuse) -> tuple[int, ...]:
@@ -229,9 +336,10 @@ def _short(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _check_count(count: int, path: str) -> None:
+def _check_count(count: int, path: str, at_least: bool = False) -> None:
     if count > MAX_TENSORS:
-        raise ModelFileError(f"{path}: holds {count:,} entries, more than the {MAX_TENSORS:,} a model file may hold "
+        raise ModelFileError(f"{path}: holds {'at least ' if at_least else ''}{count:,} entries, more than the "
+                             f"{MAX_TENSORS:,} a model file may hold "
                              "(nn.serialization.MAX_TENSORS)")
 
 
@@ -239,7 +347,7 @@ def _check_expected(stored: Mapping[str, StoredArray], expect: Mapping[str, Iter
     """Refuse, from the headers alone, a file whose names or shapes are not the ones ``expect`` gives."""
     if expect is None:
         return
-    expected = {name: tuple(shape) for name, shape in expect.items()}
+    expected = dict(expect)
     problems = [f"missing {name}" for name in expected if name not in stored]
     problems += [f"unexpected {name}" for name in stored if name not in expected]
     problems += [f"{name}: expected {shape}, got {stored[name].shape}" for name, shape in expected.items()
@@ -254,7 +362,10 @@ def _parsed_metadata(text: str, path: str, where: str) -> dict[str, str]:
         raise ModelFileError(f"{path}: its {where} holds {len(text):,} characters, more than the {MAX_METADATA:,} "
                              "metadata may hold (nn.serialization.MAX_METADATA)")
     try:
-        metadata = json.loads(text)
+        metadata = json_without_repeats(text)
+    except RepeatedKey as err:
+        raise ModelFileError(f"{path}: its {where} names {err.args[0]!r} twice (readers differ on which one "
+                             "counts)") from None
     except (ValueError, RecursionError):
         raise ModelFileError(f"{path}: its {where} is not the JSON text that save writes") from None
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
@@ -276,10 +387,12 @@ def _read_safetensors(path: str, want: str, expect, reading: _Reading):
     never more than the file (twice for bfloat16, read as float32, exactly: each bfloat16 is the top half of a
     float32). Needs no package."""
     with _open(path) as f:
-        size = os.fstat(f.fileno()).st_size
+        before = _fingerprint(f)
+        size = before[1]
+        if size == 0:
+            raise _empty(f, path, "a complete .safetensors file")
         if size < 8:
-            raise ModelFileError(f"{path}: not a complete .safetensors file ("
-                                 + ("the file is empty)" if size == 0 else f"{size} bytes, fewer than 8)"))
+            raise ModelFileError(f"{path}: not a complete .safetensors file ({size} bytes, fewer than 8)")
         reading.what = "its header"
         header_size = int.from_bytes(f.read(8), "little")
         if header_size > size - 8:
@@ -288,7 +401,8 @@ def _read_safetensors(path: str, want: str, expect, reading: _Reading):
         if header_size > MAX_HEADER:
             raise ModelFileError(f"{path}: its .safetensors header is {header_size:,} bytes, more than the "
                                  f"{MAX_HEADER:,} a header may be (nn.serialization.MAX_HEADER)")
-        header = _safetensors_header(f.read(header_size), path)
+        header_bytes = f.read(header_size)
+        header = _safetensors_header(header_bytes, path)
         entries, metadata = _safetensors_entries(header, size - 8 - header_size, path, reading)
         stored = {name: StoredArray(shape, np.dtype(np.float32 if dtype_name == "BF16" else
                                                     _SAFETENSORS_DTYPES[dtype_name]))
@@ -296,27 +410,75 @@ def _read_safetensors(path: str, want: str, expect, reading: _Reading):
         _check_expected(stored, expect, path)
         if want != "arrays":
             return stored, metadata
+        began = time.time_ns()
         state: OrderedDict[str, np.ndarray] = OrderedDict()
+        checksums = []
         for name, dtype_name, shape, start, end in entries:
             reading.what = f"tensor {name!r}"
             f.seek(8 + header_size + start)
-            state[name] = _read_tensor(f, dtype_name, shape, end - start, name, path)
+            state[name], checksum = _read_tensor(f, dtype_name, shape, end - start, name, path)
+            checksums.append(checksum)
+        _check_unchanged(f, before)
+        if before[2] > began - _RECENT:  # written just now: a writer may still be at it within the clock's tick
+            time.sleep(_TICK)  # past the tick: a write still going on now changes the times
+            _check_unchanged(f, before)
+            reading.what = "the file a second time"
+            _check_same_bytes(f, header_bytes, entries, checksums, header_size)
+            _check_unchanged(f, before)
     return state, metadata
 
 
-def _safetensors_header(text: bytes, path: str) -> dict:
-    def no_name_twice(pairs):
-        named = dict(pairs)
-        if len(named) != len(pairs):
-            seen: set[str] = set()
-            twice = next(n for n, _ in pairs if n in seen or seen.add(n))  # type: ignore[func-returns-value]
-            raise ModelFileError(f"{path}: not a valid .safetensors file (its header names {twice!r} twice)")
-        return named
+# A file's modification time is kept to the kernel's clock tick (a few milliseconds; a second or two on some file
+# systems): a rewrite within one tick leaves the times unchanged. So a file modified this recently is looked at
+# again one tick later (a writer still at work has changed its times by then) and read a second time (a writer
+# that finished meanwhile has changed its bytes).
+_RECENT = 2_500_000_000  # nanoseconds
+_TICK = 0.02  # seconds: longer than the kernel's clock tick at HZ=100
 
+
+def _check_same_bytes(f, header_bytes: bytes, entries, checksums: list[int], header_size: int) -> None:
+    """Read the file again, a chunk at a time, and compare: its header byte for byte, each tensor's bytes by
+    their CRC-32. The format has no checksum of its own; this is what catches a .safetensors file rewritten in
+    place while it was read (which would otherwise give a model mixing two versions)."""
+    f.seek(8)
+    if f.read(header_size) != header_bytes:
+        raise _FileChanged
+    for (_, _, _, start, end), checksum in zip(entries, checksums, strict=True):
+        f.seek(8 + header_size + start)
+        crc, left = 0, end - start
+        while left:
+            chunk = f.read(min(left, _CHUNK))
+            if not chunk:
+                raise _FileChanged
+            crc, left = zlib.crc32(chunk, crc), left - len(chunk)
+        if crc != checksum:
+            raise _FileChanged
+
+
+class RepeatedKey(ValueError):
+    """A JSON object names one key twice: JSON readers differ on which value counts (Python's the last, others
+    the first), so one file would be two models. ``args[0]`` is the key."""
+
+
+def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    named = dict(pairs)
+    if len(named) != len(pairs):
+        seen: set[str] = set()
+        raise RepeatedKey(next(n for n, _ in pairs if n in seen or seen.add(n)))  # type: ignore[func-returns-value]
+    return named
+
+
+def json_without_repeats(text: str | bytes) -> Any:
+    """``json.loads(text)``, refusing (RepeatedKey, a ValueError) an object that names a key twice."""
+    return json.loads(text, object_pairs_hook=_no_key_twice)
+
+
+def _safetensors_header(text: bytes, path: str) -> dict:
     try:
-        header = json.loads(text.decode("utf-8"), object_pairs_hook=no_name_twice)
-    except ModelFileError:
-        raise
+        header = json_without_repeats(text.decode("utf-8"))
+    except RepeatedKey as err:
+        raise ModelFileError(f"{path}: not a valid .safetensors file (its header names {err.args[0]!r} "
+                             "twice)") from None
     except RecursionError:
         raise ModelFileError(f"{path}: not a valid .safetensors file (its header nests too deep)") from None
     except ValueError as err:  # UnicodeDecodeError, JSONDecodeError, a number of too many digits
@@ -376,28 +538,31 @@ def _safetensors_entries(header: dict, data_size: int, path: str, reading: _Read
     return entries, dict(metadata)
 
 
-def _read_tensor(f, dtype_name: str, shape: tuple[int, ...], nbytes: int, name: str, path: str) -> np.ndarray:
+def _read_tensor(f, dtype_name: str, shape: tuple[int, ...], nbytes: int, name: str,
+                 path: str) -> tuple[np.ndarray, int]:
     """The tensor's bytes (checked: ``nbytes`` is its size, within the file) read into the array that holds it,
-    a chunk at a time for bfloat16 (widened to float32 as it arrives)."""
+    a chunk at a time for bfloat16 (widened to float32 as it arrives); and the CRC-32 of the bytes read."""
     def cut_short():
         raise ModelFileError(f"{path}: not a complete .safetensors file (tensor {name!r} is cut short)")
 
     if dtype_name == "BF16":
         wide = np.empty(math.prod(shape), dtype=np.uint32)
         chunk = np.empty(min(len(wide), _CHUNK), dtype="<u2")
+        crc = 0
         for start in range(0, len(wide), len(chunk)):
             part = chunk[: min(len(chunk), len(wide) - start)]
             if f.readinto(part.view(np.uint8).data) != part.nbytes:
                 cut_short()
+            crc = zlib.crc32(part.view(np.uint8).data, crc)
             np.left_shift(part, 16, out=wide[start: start + len(part)], dtype=np.uint32)
-        return wide.view(np.float32).reshape(shape)
+        return wide.view(np.float32).reshape(shape), crc
     array = np.empty(shape, dtype=_SAFETENSORS_DTYPES[dtype_name])
     if nbytes and f.readinto(array.reshape(-1).view(np.uint8).data) != nbytes:
         cut_short()
     if dtype_name == "BOOL" and array.view(np.uint8).max(initial=0) > 1:
         raise ModelFileError(f"{path}: not a valid .safetensors file (tensor {name!r} of dtype BOOL holds a byte "
                              "other than 0 and 1)")
-    return array
+    return array, zlib.crc32(array.reshape(-1).view(np.uint8).data)
 
 
 # ---- reading .npz ----------------------------------------------------------------------------------------------
@@ -418,61 +583,118 @@ def _read_npz(path: str, want: str, max_bytes: int | None, expect, reading: _Rea
     arrays, each member's data read into the array that holds it, a chunk at a time, its checksum verified. No
     pickle, ever. ``want="metadata"`` reads the metadata's member alone."""
     with _open(path) as f:
-        size = os.fstat(f.fileno()).st_size
+        before = _fingerprint(f)
+        size = before[1]
+        if size == 0:
+            raise _empty(f, path, "a tinygrad_np model file")
         magic = f.read(6)
-    if size == 0:
-        raise ModelFileError(f"{path}: not a tinygrad_np model file (the file is empty)")
-    if magic == _NPY_MAGIC:
-        raise ModelFileError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
-                             "write model files with Module.save or tinygrad_np.nn.save")
-    if not magic.startswith(b"PK"):
-        raise ModelFileError(f"{path}: not a tinygrad_np model file (it is neither a .npz archive nor a NumPy "
-                             "array file)")
-    reading.what = "its zip directory"
-    with zipfile.ZipFile(path) as archive:
-        infos = archive.infolist()
-        _check_count(len(infos), path)
-        members = [(info, info.filename[:-len(".npy")]) for info in infos if info.filename.endswith(".npy")]
-        names = [name for _, name in members]
-        if len(set(names)) != len(names):
-            seen: set[str] = set()
-            twice = next(n for n in names if n in seen or seen.add(n))  # type: ignore[func-returns-value]
-            raise ModelFileError(f"{path}: not a tinygrad_np model file (it holds entry {twice!r} twice)")
-        for info, name in members:
-            _check_directory_entry(info, name, size, path)
-        if want == "arrays":
-            claimed = sum(info.file_size for info, _ in members)
-            allowed = size + (MAX_BYTES if max_bytes is None else max_bytes)
-            if claimed > allowed:
-                raise ModelFileError(
-                    f"{path}: its entries unpack to {claimed:,} bytes, more than the file's own {size:,} plus "
-                    f"max_bytes={allowed - size:,} that decompression may add; if the file is trusted and that is "
-                    "meant, pass a larger max_bytes")
-        headers, state = {}, {}
-        for info, name in members:
-            if want == "metadata" and name != METADATA:
-                continue
+        if magic == _NPY_MAGIC:
+            raise ModelFileError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
+                                 "write model files with Module.save or tinygrad_np.nn.save")
+        if not magic.startswith(b"PK"):
+            raise ModelFileError(f"{path}: not a tinygrad_np model file (it is neither a .npz archive nor a NumPy "
+                                 "array file)")
+        reading.what = "its zip directory"
+        _count_directory(f, size, path)
+        with zipfile.ZipFile(f) as archive:
+            result = _read_archive(archive, size, want, max_bytes, expect, reading, path)
+        _check_unchanged(f, before)
+    return result
+
+
+def _read_archive(archive: zipfile.ZipFile, size: int, want: str, max_bytes: int | None, expect,
+                  reading: _Reading, path: str):
+    infos = archive.infolist()
+    _check_count(len(infos), path)
+    strangers = [info.filename for info in infos if not info.filename.endswith(".npy")]
+    if strangers:  # numpy.load would read them: one file, two models (and a directory entry "x/" is one too)
+        raise ModelFileError(f"{path}: not a tinygrad_np model file (it holds {len(strangers)} member"
+                             f"{'s' if len(strangers) > 1 else ''} that {'are' if len(strangers) > 1 else 'is'} "
+                             f"not a .npy array, as {_short(strangers[0])}; save writes one .npy member an entry)")
+    members = [(info, info.filename[:-len(".npy")]) for info in infos]
+    names = [name for _, name in members]
+    if len(set(names)) != len(names):
+        seen: set[str] = set()
+        twice = next(n for n in names if n in seen or seen.add(n))  # type: ignore[func-returns-value]
+        raise ModelFileError(f"{path}: not a tinygrad_np model file (it holds entry {twice!r} twice)")
+    for info, name in members:
+        _check_directory_entry(info, name, size, path)
+    if want == "arrays":
+        claimed = sum(info.file_size for info, _ in members)
+        allowed = size + (MAX_BYTES if max_bytes is None else max_bytes)
+        if claimed > allowed:
+            raise ModelFileError(
+                f"{path}: its entries unpack to {claimed:,} bytes, more than the file's own {size:,} plus "
+                f"max_bytes={allowed - size:,} that decompression may add; if the file is trusted and that is "
+                "meant, pass a larger max_bytes")
+    headers, state = {}, {}
+    for info, name in members:
+        if want == "metadata" and name != METADATA:
+            continue
+        reading.what = f"entry {name!r}"
+        with archive.open(info) as member:
+            headers[name] = _npy_header(member, info, name, path)
+            if want == "arrays" and name != METADATA and headers[name][0].nbytes <= _SMALL:
+                state[name] = _read_data(member, *headers[name][:2], name, path)  # no second opening
+    metadata = {}
+    if METADATA in headers:
+        reading.what = f"entry {METADATA!r}"
+        metadata = _npz_metadata(archive, next(info for info, name in members if name == METADATA),
+                                 headers.pop(METADATA), path)
+    stored = {name: header[0] for name, header in headers.items()}
+    _check_expected(stored, expect, path)
+    if want != "arrays":
+        return stored, metadata
+    arrays: OrderedDict[str, np.ndarray] = OrderedDict()
+    for info, name in members:
+        if name in headers:
             reading.what = f"entry {name!r}"
-            with archive.open(info) as member:
-                headers[name] = _npy_header(member, info, name, path)
-                if want == "arrays" and name != METADATA and headers[name][0].nbytes <= _SMALL:
-                    state[name] = _read_data(member, *headers[name][:2], name, path)  # no second opening
-        metadata = {}
-        if METADATA in headers:
-            reading.what = f"entry {METADATA!r}"
-            metadata = _npz_metadata(archive, next(info for info, name in members if name == METADATA),
-                                     headers.pop(METADATA), path)
-        stored = {name: header[0] for name, header in headers.items()}
-        _check_expected(stored, expect, path)
-        if want != "arrays":
-            return stored, metadata
-        arrays: OrderedDict[str, np.ndarray] = OrderedDict()
-        for info, name in members:
-            if name in headers:
-                reading.what = f"entry {name!r}"
-                arrays[name] = state[name] if name in state else _read_member(archive, info, *headers[name], name,
-                                                                              path)
+            arrays[name] = state[name] if name in state else _read_member(archive, info, *headers[name], name,
+                                                                          path)
     return arrays, metadata
+
+
+_END_RECORD = struct.Struct("<4s4H2LH")  # a zip's end of central directory record, 22 bytes
+_END_RECORD64_LOCATOR = struct.Struct("<4sLQL")  # 20 bytes before it in a Zip64 archive
+_END_RECORD64 = struct.Struct("<4sQ2H2L4Q")
+
+
+def _count_directory(f, size: int, path: str) -> None:
+    """Refuse an archive of more than MAX_TENSORS members before zipfile builds an object for every entry (an
+    86 MB file of a million empty members would cost it 500 MB and half a minute): from the count its end record
+    gives, then, as that count may lie, by walking the directory's entries (46 bytes each, and the lengths of
+    what follows), at most MAX_TENSORS + 1 of them. Where the directory starts is reckoned as zipfile reckons
+    it; anything not understood here is left to zipfile, which refuses it."""
+    tail_size = min(size, _END_RECORD.size + 0xFFFF)  # the record, and a comment of at most 65,535 bytes
+    f.seek(size - tail_size)
+    tail = f.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + _END_RECORD.size > len(tail):
+        return
+    _, _, _, _, count, directory_size, _, _ = _END_RECORD.unpack_from(tail, at)
+    directory_end = size - tail_size + at
+    record64_at = directory_end - _END_RECORD64_LOCATOR.size - _END_RECORD64.size
+    if at >= _END_RECORD64_LOCATOR.size and tail[at - _END_RECORD64_LOCATOR.size:][:4] == b"PK\x06\x07" \
+            and record64_at >= 0:
+        f.seek(record64_at)
+        record64 = _END_RECORD64.unpack(f.read(_END_RECORD64.size))
+        if record64[0] == b"PK\x06\x06":
+            count, directory_size, directory_end = record64[6], record64[7], record64_at
+    _check_count(count, path)
+    position, end, entries = directory_end - directory_size, directory_end, 0
+    if position < 0:
+        return
+    f.seek(position)
+    while position < end:
+        entry = f.read(46)
+        if len(entry) < 46 or entry[:4] != b"PK\x01\x02":
+            return  # zipfile says what is wrong
+        entries += 1
+        if entries > MAX_TENSORS:
+            _check_count(entries, path, at_least=True)  # "more than": the rest is not counted
+        skip = sum(struct.unpack_from("<3H", entry, 28))  # name, extra field and comment lengths
+        position += 46 + skip
+        f.seek(skip, os.SEEK_CUR)
 
 
 def _npz_metadata(archive: zipfile.ZipFile, info: zipfile.ZipInfo, header: tuple[StoredArray, bool, int],

@@ -21,7 +21,7 @@ import numpy as np
 from ..core.grad_mode import enable_grad
 from ..core.jit_seam import refuse_in_trace
 from ..core.tensor import bump_versions
-from .optimizer import Optimizer, Params
+from .optimizer import Optimizer, Params, _hyperparameter, _shown, _whole_number
 
 Closure = Callable[[], Any]
 
@@ -208,53 +208,83 @@ class LBFGS(Optimizer):
         return out
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what ``state_dict`` returned; everything is checked before anything changes."""
+        """Restore what ``state_dict`` returned; everything is checked before anything changes, and a refusal is a
+        ValueError naming the entry: the hyperparameters as the constructor and ``HYPERPARAMETER_RANGES`` take
+        them, the counts whole numbers from 0, every array of its shape (the history's rows and ``ro`` one per
+        pair) with finite values the parameters' dtype holds."""
+        try:
+            hyper, restored = self._checked_state(state)
+        except (TypeError, ValueError, IndexError, OverflowError) as err:
+            raise ValueError(f"LBFGS.load_state_dict: {err}") from None
+        self.param_groups[0].update(hyper)
+        self.state = [restored] + [{} for _ in self._params[1:]]
+
+    def _checked_state(self, state: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         group, loaded, n = self.param_groups[0], {}, sum(p.size for p in self._params)
         hyper: dict[str, Any] = {}
         for key, value in state.items():
             value = np.asarray(value)
             if key == "group.0.params":
-                if int(value) != len(group["params"]):
-                    raise ValueError(f"LBFGS.load_state_dict: saved with {int(value)} parameters but has "
-                                     f"{len(group['params'])}: the state of another model")
-            elif key.startswith("group.0.") and key[8:] in self.defaults:
+                if _whole_number(value, key) != len(group["params"]):
+                    raise ValueError(f"saved with {int(value)} parameters but has {len(group['params'])}: the "
+                                     "state of another model")
+            elif isinstance(key, str) and key.startswith("group.0.") and key[8:] in self.defaults:
                 name = key[8:]
                 if name == "line_search_fn":
-                    hyper[name] = str(value) or None
+                    text = value.item() if value.shape == () and value.dtype.kind in "US" else None
+                    if text not in ("", "strong_wolfe"):
+                        raise ValueError(f"{key} must be '' (None) or 'strong_wolfe', got {_shown(value)}")
+                    hyper[name] = text or None
                 elif name in ("max_iter", "max_eval", "history_size"):
-                    hyper[name] = int(value)
+                    hyper[name] = _whole_number(value, key)
+                    if hyper[name] < 1:
+                        raise ValueError(f"{key} must be a whole number from 1, got {hyper[name]}")
                 else:
-                    hyper[name] = float(value)
-            elif key.startswith("state.0.") and key[8:] in self.state_arrays:
-                name = key[8:]
-                if name in ("d", "prev_flat_grad") and value.shape != (n,):
-                    raise ValueError(f"LBFGS.load_state_dict: {key} has shape {value.shape}, the parameters {n} "
-                                     "values")
-                if name in ("old_dirs", "old_stps") and (value.ndim != 2 or value.shape[1] != n):
-                    raise ValueError(f"LBFGS.load_state_dict: {key} has shape {value.shape}, expected (k, {n})")
-                loaded[name] = value
+                    try:
+                        hyper[name] = float(_hyperparameter(value, 0.0, name))
+                    except ValueError as err:
+                        raise ValueError(f"{key} {err}") from None
+            elif isinstance(key, str) and key.startswith("state.0.") and key[8:] in self.state_arrays:
+                loaded[key[8:]] = value
             else:
-                raise ValueError(f"LBFGS.load_state_dict: {key!r} is not a key of LBFGS's state")
+                raise ValueError(f"{key!r} is not a key of LBFGS's state")
         missing = set(self.defaults) - set(hyper)
         if missing:
-            raise ValueError(f"LBFGS.load_state_dict: group 0 lacks {sorted(missing)}")
+            raise ValueError(f"group 0 lacks {sorted(missing)}")
         dtype = self._params[0].dtype
+        history = loaded.get("old_dirs", loaded.get("old_stps"))
+        pairs = history.shape[0] if history is not None and history.ndim == 2 else (
+            loaded["ro"].shape[0] if "ro" in loaded and loaded["ro"].ndim == 1 else None)
+        shapes = {"d": (n,), "prev_flat_grad": (n,), "ro": (pairs,), "old_dirs": (pairs, n), "old_stps": (pairs, n),
+                  "t": (), "H_diag": (), "prev_loss": (), "func_evals": (), "n_iter": ()}
         restored: dict[str, Any] = {}
         for name, value in loaded.items():
+            key = f"state.0.{name}"
+            if value.shape != shapes[name] or (name == "ro" and pairs is None):
+                expected = ("expected one value per pair of the history" if name == "ro" else
+                            f"the parameters {n} values" if name in ("d", "prev_flat_grad") else
+                            f"expected {shapes[name]}")
+                raise ValueError(f"{key} has shape {value.shape}, {expected}")
             if name in ("func_evals", "n_iter"):
-                restored[name] = int(value)
-            elif name in ("old_dirs", "old_stps"):
-                restored[name] = [row.astype(dtype) for row in value]
+                restored[name] = _whole_number(value, key)
+                continue
+            if value.dtype.kind not in "iuf":
+                raise ValueError(f"{key} must hold real numbers, got dtype {value.dtype}")
+            with np.errstate(over="ignore", invalid="ignore"):
+                cast = value.astype(np.float64 if name == "prev_loss" else dtype)
+            if not np.isfinite(cast).all():
+                raise ValueError(f"{key} holds values that are not finite in {cast.dtype} (NaN, inf, or too large)")
+            if name in ("old_dirs", "old_stps"):
+                restored[name] = list(cast)
             elif name == "ro":
-                restored[name] = [dtype.type(v) for v in value]
+                restored[name] = [dtype.type(v) for v in cast]
             elif name in ("d", "prev_flat_grad"):
-                restored[name] = value.astype(dtype)
+                restored[name] = cast
             elif name == "prev_loss":
-                restored[name] = float(value)
+                restored[name] = float(cast)
             else:  # t, H_diag
-                restored[name] = dtype.type(value)
-        group.update(hyper)
-        self.state = [restored] + [{} for _ in self._params[1:]]
+                restored[name] = dtype.type(cast)
+        return hyper, restored
 
 
 def _cubic_minimum(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,

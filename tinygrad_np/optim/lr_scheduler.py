@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..core.jit_seam import replayable
-from .optimizer import Optimizer
+from .optimizer import LARGEST_RATE, Optimizer, _whole_number
 from .schedules import CosineLR, LambdaLR, LRSchedule
 
 __all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau", "LambdaLR", "CosineLR",
@@ -84,6 +84,9 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     # ---- saving and resuming ---------------------------------------------------------------------------
+    def _check_loaded(self, values: dict[str, Any]) -> None:
+        """Refuse a loaded state that this scheduler's step could not continue from (a subclass's own rules)."""
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """What a resumed run needs to continue where this one stopped, as arrays (``nn.save`` writes them):
         the step count and rates, and the scheduler's own counters. The hyperparameters are the constructor's:
@@ -99,15 +102,27 @@ class LRScheduler:
         values: dict[str, Any] = {}
         for key in self.saved:
             current, value = getattr(self, key), np.asarray(state[key])
-            if isinstance(current, list):
+            if isinstance(current, list):  # rates: finite, from 0, and no more than a loaded lr may be
                 if value.shape != (len(current),):
                     raise ValueError(f"{name}.load_state_dict: {key} has shape {value.shape}, expected one value "
                                      f"for each of the {len(current)} parameter groups")
+                if value.dtype.kind not in "iuf" or not (np.isfinite(value).all() and (value >= 0).all()
+                                                         and (value <= LARGEST_RATE).all()):
+                    raise ValueError(f"{name}.load_state_dict: {key} must be rates from 0 to {LARGEST_RATE:g} "
+                                     f"(optim.LARGEST_RATE), got {value.tolist()[:4]} ({value.dtype})")
                 values[key] = [float(v) for v in value]
             elif value.shape != ():
                 raise ValueError(f"{name}.load_state_dict: {key} must be one number, got shape {value.shape}")
-            else:
+            elif isinstance(current, int):  # a count (last_epoch, _step_count, ...): a whole number from 0
+                try:  # past 2**53 a count is no longer exact in the float arithmetic of the rates
+                    values[key] = _whole_number(value, key, 2**53)
+                except ValueError as err:
+                    raise ValueError(f"{name}.load_state_dict: {err}") from None
+            else:  # a float such as ReduceLROnPlateau's best (inf until a metric comes): a number, never NaN
+                if value.dtype.kind not in "iuf" or np.isnan(value):
+                    raise ValueError(f"{name}.load_state_dict: {key} must be a number, got {value!r}")
                 values[key] = type(current)(value)
+        self._check_loaded(values)
         for key, value in values.items():
             setattr(self, key, value)
         for group, lr in zip(self.optimizer.param_groups, self._last_lr, strict=True):
@@ -135,7 +150,11 @@ class StepLR(LRScheduler):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """As every scheduler's; a state saved by the earlier optim.StepLR (keys ``t`` and ``base_lrs``) loads too."""
         if set(state) == {"t", "base_lrs"}:
-            t, base_lrs = int(np.asarray(state["t"])), [float(v) for v in np.asarray(state["base_lrs"]).ravel()]
+            try:
+                t = _whole_number(state["t"], "t")
+            except ValueError as err:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {err}") from None
+            base_lrs = [float(v) for v in np.asarray(state["base_lrs"]).ravel()]
             state = {"last_epoch": t, "_step_count": t + 1, "base_lrs": base_lrs,
                      "_last_lr": [base * self.gamma ** (t // self.step_size) for base in base_lrs]}
         super().load_state_dict(state)
@@ -259,6 +278,11 @@ class OneCycleLR(LRScheduler):
         if self.anneal_strategy == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
+
+    def _check_loaded(self, values: dict[str, Any]) -> None:
+        if values["last_epoch"] > self.total_steps:  # its next step would raise, part-way through a run
+            raise ValueError(f"OneCycleLR.load_state_dict: last_epoch is {values['last_epoch']:,}, past the "
+                             f"{self.total_steps:,} total_steps of this schedule")
 
     def get_lr(self) -> list[float]:
         step = self.last_epoch

@@ -127,12 +127,12 @@ class Optimizer:
         """Restore what ``state_dict`` returned; everything is checked before anything changes, and a refusal is
         a ValueError naming the entry. Each hyperparameter must be of its default's kind (one real number, a
         pair, true or false), finite and in its range (``HYPERPARAMETER_RANGES``: lr, eps and weight_decay from
-        0, momentum and alpha from 0 to 1, each beta from 0 to below 1), and the groups together what the
-        constructor accepts (nesterov needs momentum); each state entry must name a parameter by its index (0 to
-        the count less one; never a negative index) and be an array of that parameter's shape of finite real
-        numbers its dtype holds (a step count: one whole number from 0; a mean of squares such as Adam's v: no
-        value below 0), and every parameter's state must have what the rule needs, so that ``step`` cannot fail
-        part-way."""
+        0 to ``LARGEST_RATE``, 10,000, momentum and alpha from 0 to 1, each beta from 0 to below 1), and the
+        groups together what the constructor accepts (nesterov needs momentum); each state entry must name a
+        parameter by its index (0 to the count less one; never a negative index) and be an array of that
+        parameter's shape of finite real numbers its dtype holds (a step count: one whole number from 0; a mean
+        of squares such as Adam's v: no value below 0), and every parameter's state must have what the rule
+        needs, so that ``step`` cannot fail part-way."""
         name = type(self).__name__
         groups: list[dict[str, Any]] = [{} for _ in self.param_groups]
         per_param: list[dict[str, Any]] = [{} for _ in self.params]
@@ -226,9 +226,12 @@ def _param_list(params, name, i):
 
 #: The range of each hyperparameter a loaded state may give, by name (both ends included, None for no end); each
 #: beta of ``betas`` lies in [0, 1) (Adam divides by 1 - beta^t). A hyperparameter not named here need only be
-#: finite and of its default's kind.
+#: finite and of its default's kind. lr, eps and weight_decay stop at LARGEST_RATE: a file's lr of 1e300 is
+#: finite, but its first step would turn every parameter to inf or NaN (the constructor takes what a user writes).
+LARGEST_RATE = 1e4
 HYPERPARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
-    "lr": (0.0, None), "eps": (0.0, None), "weight_decay": (0.0, None), "momentum": (0.0, 1.0),
+    "lr": (0.0, LARGEST_RATE), "eps": (0.0, LARGEST_RATE), "weight_decay": (0.0, LARGEST_RATE),
+    "momentum": (0.0, 1.0),
     "alpha": (0.0, 1.0), "rho": (0.0, 1.0), "dampening": (0.0, 1.0),
 }
 #: State arrays that hold means of squares, which no step makes negative (their square roots are taken).
@@ -251,10 +254,12 @@ def _state_key(key, groups, params):
     return parts[0], int(text), ".".join(parts[2:])
 
 
-def _whole_number(value, what):
+def _whole_number(value, what, largest=_LARGEST_COUNT):
     array = np.asarray(value)
-    if array.shape != () or array.dtype.kind not in "iu" or not 0 <= int(array) <= _LARGEST_COUNT:
-        raise ValueError(f"{what} must be one whole number from 0, got {_shown(array)}")
+    if array.shape != () or array.dtype.kind not in "iu" or not 0 <= int(array) <= largest:
+        raise ValueError(f"{what} must be one whole number from 0" + (f" to 2**{largest.bit_length() - 1}" if int(
+            array.size == 1 and array.dtype.kind in "iu" and int(array.reshape(-1)[0]) > largest) else "")
+            + f", got {_shown(array)}")
     return int(array)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..core.jit_seam import replayable
-from .optimizer import Optimizer
+from .optimizer import LARGEST_RATE, Optimizer, _whole_number
 
 
 class LRSchedule:
@@ -51,11 +51,20 @@ class LRSchedule:
         unknown = sorted(set(state) - {"t", "base_lrs"})
         if unknown or "t" not in state or "base_lrs" not in state:
             raise ValueError(f"{name}.load_state_dict: expected the keys t and base_lrs, got {sorted(state)}")
-        base_lrs = [float(v) for v in np.asarray(state["base_lrs"]).ravel()]
+        lrs = np.asarray(state["base_lrs"])
+        if lrs.dtype.kind not in "iuf" or not (np.isfinite(lrs).all() and (lrs >= 0).all()
+                                               and (lrs <= LARGEST_RATE).all()):
+            raise ValueError(f"{name}.load_state_dict: base_lrs must be rates from 0 to {LARGEST_RATE:g} "
+                             f"(optim.LARGEST_RATE), got {lrs.ravel().tolist()[:4]} ({lrs.dtype})")
+        base_lrs = [float(v) for v in lrs.ravel()]
         if len(base_lrs) != len(self.optimizer.param_groups):
             raise ValueError(f"{name}.load_state_dict: {len(base_lrs)} base lrs for "
                              f"{len(self.optimizer.param_groups)} parameter groups")
-        self.t, self.base_lrs = int(np.asarray(state["t"])), base_lrs
+        try:
+            t = _whole_number(state["t"], "t")
+        except ValueError as err:
+            raise ValueError(f"{name}.load_state_dict: {err}") from None
+        self.t, self.base_lrs = t, base_lrs
         self._apply()
 
     def _apply(self) -> None:
