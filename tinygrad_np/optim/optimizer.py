@@ -59,6 +59,8 @@ class Optimizer:
     def _check(self, group, where):
         if not (isinstance(group["lr"], numbers.Real) and group["lr"] > 0):
             raise ValueError(f"{where}lr must be positive, got {group['lr']!r}")
+        if "eps" in group:
+            _check_eps(group["eps"], group["params"], where)
 
     @property
     def params(self) -> list[Tensor]:
@@ -174,6 +176,12 @@ class Optimizer:
             k = next(k for k, s in enumerate(per_param) if s)
             raise ValueError(f"{name}.load_state_dict: parameter {k}'s state has {sorted(per_param[k])}; {name} "
                              f"needs all of {sorted(self.state_arrays)} or none")
+        for i, (group, loaded) in enumerate(zip(self.param_groups, groups, strict=True)):
+            if "eps" in loaded:
+                try:
+                    _check_eps(loaded["eps"], group["params"], "")
+                except ValueError as err:
+                    raise ValueError(f"{name}.load_state_dict: 'group.{i}.eps': {err}") from None
         for group, loaded in zip(self.param_groups, groups, strict=True):
             group.update(loaded)
         self.state = per_param
@@ -198,6 +206,18 @@ class Optimizer:
                     elif key in arrays and getattr(value, "shape", None) != p._data.shape:
                         raise ValueError(f"{name}.step: parameter {k - 1}'s {key} has shape "
                                          f"{getattr(value, 'shape', None)}, the parameter {p._data.shape}")
+
+
+def _check_eps(eps, params, where):
+    """eps keeps a division by √v + eps away from 0/0: it must be above 0, and still above 0 once rounded to each
+    parameter's dtype (1e-8 is 0 in float16), or a parameter whose gradient is 0 becomes NaN at the next step."""
+    if isinstance(eps, bool) or not (isinstance(eps, numbers.Real) and eps > 0):
+        raise ValueError(f"{where}eps must be > 0, got {eps!r} (with eps 0, a parameter whose gradient is 0 "
+                         "would become 0/0 = NaN)")
+    for dtype in sorted({p._data.dtype for p in params if p._data.dtype.kind == "f"}, key=str):
+        if not np.asarray(eps, dtype=dtype) > 0:
+            raise ValueError(f"{where}eps {eps!r} is 0 in the parameters' dtype {dtype} (a parameter whose gradient "
+                             f"is 0 would become 0/0 = NaN); use an eps of at least {np.finfo(dtype).tiny:g}")
 
 
 def _as_groups(params, name):
