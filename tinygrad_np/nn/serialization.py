@@ -117,6 +117,9 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mappi
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
+_ZIP_NAME_BYTES = 65_535  # a zip header stores a member name's length in 16 bits
+
+
 def _check_saveable(name: Any, array: np.ndarray, safetensors: bool) -> None:
     """Refuse an entry that load would refuse: a name that is not text (or, in a .npz, holds a NUL, where a zip
     member's name ends), more than MAX_DIMENSIONS dimensions, or a dtype the format does not read back."""
@@ -126,6 +129,10 @@ def _check_saveable(name: Any, array: np.ndarray, safetensors: bool) -> None:
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError(f"save: entry name {name!r} is not valid text (it holds a lone surrogate)") from None
+    if not safetensors and len(name.encode("utf-8")) + len(".npy") > _ZIP_NAME_BYTES:
+        raise ValueError(f"save: entry name {name[:40]!r}... is {len(name.encode('utf-8')):,} bytes in UTF-8; a .npz "
+                         f"member's name (the entry's name and \".npy\") holds at most {_ZIP_NAME_BYTES:,} bytes. "
+                         "Shorten it, or save to a .safetensors file")
     if not safetensors and "\x00" in name:
         raise ValueError(f"save: entry name {name!r} holds a NUL character, where a .npz's member names end "
                          "(the entry would be lost or renamed); rename it, or save to a .safetensors file")
