@@ -963,3 +963,155 @@ def test_r2_15_a_file_of_unknown_size_is_not_called_empty(tmp_path):
     link.symlink_to("/proc/self/status")
     with pytest.raises(ModelFileError, match="its size is not known: a special file such as those under /proc"):
         nn.load(link)
+
+
+# ==== round 3 (the third attacker's report, numbered as in it) ======================================================
+# ---- r3 7. save onto a device, a FIFO, a socket or a folder -------------------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_r3_7_save_refuses_a_target_that_is_not_a_regular_file_before_writing(tmp_path):
+    """Before: save renamed its temporary over a FIFO (and, as root, over a device node such as /dev/null)."""
+    import socket
+    fifo, sock_path, folder = tmp_path / "fifo.npz", tmp_path / "sock.npz", tmp_path / "folder.safetensors"
+    os.mkfifo(fifo)
+    os.mkdir(folder)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    device = tmp_path / "null.npz"
+    device.symlink_to("/dev/null")  # the link is followed: what would be replaced is the device itself
+    state = {"w": np.ones(2, np.float32)}
+    try:
+        for path, error, kind in ((fifo, ValueError, "a FIFO"), (sock_path, ValueError, "a socket"),
+                                  (device, ValueError, "a device"), (folder, IsADirectoryError, "a folder"),
+                                  (tmp_path / "link.npz", IsADirectoryError, "a folder")):
+            if path.name == "link.npz":
+                path.symlink_to(folder)
+            before = sorted(os.listdir(tmp_path))
+            with pytest.raises(error, match=f"^{re.escape(str(path))}: is {kind}"):
+                nn.save(state, path)
+            assert sorted(os.listdir(tmp_path)) == before  # no temporary was made
+        assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+        with pytest.raises(IsADirectoryError, match=r"^\.: is a folder"):
+            nn.save(state, ".")
+        with pytest.raises(ValueError, match="the path is empty"):
+            nn.save(state, "")
+    finally:
+        sock.close()
+
+
+# ---- r3 4. a "." in a module's name lets two tensors share a state_dict name --------------------------------------
+def test_r3_4_a_dot_in_a_module_parameter_or_buffer_name_is_refused_as_pytorch_does():
+    """Before: ModuleDict({"a": ModuleDict({"b": Linear}), "a.b": Linear}) gave two parameters the name a.b.weight;
+    save wrote one Linear and load left the other as it was, without an error."""
+    with pytest.raises(KeyError, match=r"module name can.*t contain \"\.\", got: .*a\.b"):
+        nn.ModuleDict({"a": nn.ModuleDict({"b": nn.Linear(2, 2)}), "a.b": nn.Linear(2, 2)})
+    box = nn.ModuleDict()
+    with pytest.raises(KeyError, match="module name can.*t contain"):
+        box["x.y"] = nn.Linear(2, 2)
+    module = nn.Linear(2, 2)
+    with pytest.raises(KeyError, match=r"parameter name can.*t contain \"\.\", got: .*x\.y"):
+        setattr(module, "x.y", nn.Parameter(tg.zeros(2)))
+    with pytest.raises(KeyError, match="module name can.*t contain"):
+        setattr(module, "x.y", nn.Linear(2, 2))
+    with pytest.raises(KeyError, match="buffer name can.*t contain"):
+        module.register_buffer("x.y", np.zeros(2))
+    assert list(module.state_dict()) == ["weight", "bias"]
+    module.note = "a.b"  # other attributes are not names in the state_dict
+    setattr(module, "plain.value", 3)
+
+
+# ---- r3 3. eps = 0 (or 0 in the parameters' dtype) makes 0/0 = NaN ------------------------------------------------
+@pytest.mark.parametrize("make", [tg.optim.Adam, tg.optim.AdamW, tg.optim.RMSprop, tg.optim.Adadelta])
+def test_r3_3_eps_must_be_above_0_in_the_parameters_dtype(make):
+    """Before: a file's eps of 0 (or 1e-300, 0 in float32) was loaded, and the next step turned every parameter
+    with a zero gradient into NaN."""
+    def fresh(dtype=np.float32):
+        return nn.Parameter(tg.Tensor(np.array([1.0, -2.0, 0.5, 3.0], dtype)))
+    for eps in (0.0, -1e-8, 1e-300):
+        with pytest.raises(ValueError, match=f"{make.__name__}: eps "):
+            make([fresh()], eps=eps)
+        w = fresh()
+        optimizer = make([w])
+        state = {k: np.asarray(v) for k, v in optimizer.state_dict().items()}
+        state["group.0.eps"] = np.asarray(eps)
+        with pytest.raises(ValueError, match=f"{make.__name__}.load_state_dict: 'group.0.eps': "
+                                             r"(eps .*0/0 = NaN|must be from 0)"):
+            optimizer.load_state_dict(state)
+        assert optimizer.param_groups[0]["eps"] == make([fresh()]).param_groups[0]["eps"]  # unchanged
+        w.grad = tg.Tensor(np.array([0.0, 0.0, 0.1, -0.1], np.float32))
+        optimizer.step()
+        assert np.isfinite(w.data).all()
+    with pytest.raises(ValueError, match="is 0 in the parameters' dtype float16"):
+        make([fresh(np.float16)], eps=1e-8)
+    make([fresh(np.float16)], eps=1e-4)
+
+
+# ---- r3 10. a .npz entry name longer than a zip member's name can be ----------------------------------------------
+def test_r3_10_an_npz_name_over_65535_bytes_is_refused_at_save_naming_the_entry(tmp_path):
+    """Before: struct.error ("ushort format requires ..."), naming neither the entry nor the limit."""
+    path = tmp_path / "m.npz"
+    nn.save({"w": np.ones(2, np.float32)}, path)
+    for name in ("x" * 65532, "\u00e9" * 32767):
+        with pytest.raises(ValueError, match=f"entry name '{name[:40]}'... is {len(name.encode()):,} bytes .* at "
+                                             "most 65,535 bytes"):
+            nn.save({name: np.zeros(2, np.float32)}, path)
+        assert list(nn.load(path)) == ["w"] and os.listdir(tmp_path) == ["m.npz"]
+    longest = "x" * 65531  # with ".npy", exactly 65,535 bytes
+    nn.save({longest: np.zeros(2, np.float32)}, path)
+    assert list(nn.load(path)) == [longest]
+    pytest.importorskip("safetensors")
+    nn.save({"x" * 65532: np.zeros(2, np.float32)}, tmp_path / "m.safetensors")
+
+
+# ---- r3 5. a negative count of batches -----------------------------------------------------------------------------
+@pytest.mark.parametrize("count", [-1, -2])
+def test_r3_5_a_negative_num_batches_tracked_is_refused(tmp_path, count):
+    """Before: loaded; with momentum=None the next training batch divided by 0 (-1) or wrote -batch_mean into
+    running_mean and a negative running_var (-2)."""
+    bn = nn.BatchNorm1d(3, momentum=None)
+    state = {k: np.asarray(v) for k, v in bn.state_dict().items()}
+    state["num_batches_tracked"] = np.array(count)
+    path = tmp_path / "bn.npz"
+    nn.save(state, path)
+    fresh = nn.BatchNorm1d(3, momentum=None)
+    with pytest.raises(ModelFileError, match=f"num_batches_tracked: is {count}, a count of batches below 0"):
+        fresh.load(path)
+    assert int(fresh.num_batches_tracked.data) == 0
+    fresh(tg.Tensor(np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)))
+    assert (fresh.running_var.data >= 0).all()
+
+
+# ---- r3 6. an LBFGS history longer than history_size --------------------------------------------------------------
+def test_r3_6_lbfgs_refuses_a_history_longer_than_history_size():
+    """Before: a 10-pair history loaded into history_size=3 and grew by a pair an iteration, without end."""
+    def problem(seed):
+        tg.manual_seed(seed)
+        w = nn.Parameter(tg.randn(50))
+        optimizer = tg.optim.LBFGS([w], history_size=3, max_iter=5)
+        scale = tg.Tensor(np.linspace(1, 30, 50).astype(np.float32))
+
+        def closure():
+            optimizer.zero_grad()
+            loss = (((w - 1.0) ** 2) * scale).sum()
+            loss.backward()
+            return loss
+        return optimizer, closure
+    optimizer, closure = problem(0)
+    optimizer.step(closure)
+    state = {k: np.asarray(v) for k, v in optimizer.state_dict().items()}
+    assert 0 < state["state.0.old_dirs"].shape[0] <= 3
+    long = dict(state)
+    for key in ("state.0.old_dirs", "state.0.old_stps"):
+        long[key] = np.tile(state[key][:1], (10, 1))
+    long["state.0.ro"] = np.tile(state["state.0.ro"][:1], 10)
+    fresh, closure = problem(1)
+    with pytest.raises(ValueError, match="the history .* has 10 pairs, more than the history_size of 3"):
+        fresh.load_state_dict(long)
+    fresh.load_state_dict(state)
+    for _ in range(3):
+        fresh.step(closure)
+        assert len(fresh.state[0]["old_dirs"]) <= 3
+    fresh.param_groups[0]["history_size"] = 2  # lowered by hand: the next pair added brings the history down to it
+    fresh.load_state_dict({**state, "group.0.history_size": np.asarray(3)})
+    fresh.param_groups[0]["history_size"] = 1
+    fresh.step(closure)
+    assert len(fresh.state[0]["old_dirs"]) <= 1
