@@ -1115,3 +1115,46 @@ def test_r3_6_lbfgs_refuses_a_history_longer_than_history_size():
     fresh.param_groups[0]["history_size"] = 1
     fresh.step(closure)
     assert len(fresh.state[0]["old_dirs"]) <= 1
+
+
+# ---- r3 1. a cosine schedule's rate that does not fit its step ---------------------------------------------------
+def test_r3_1_a_cosine_state_whose_rate_is_off_its_schedule_is_refused_and_real_states_load():
+    """Before: last_epoch = T_max + 1 with the base rate passed every check; the chained formula then took lr to
+    40,530 (4 x LARGEST_RATE) and the weights to -2e7 within one cycle."""
+    L = tg.optim.lr_scheduler
+
+    def make(T_max=1000, eta_min=0.0, lr=0.1):
+        w = nn.Parameter(tg.ones(3))
+        optimizer = tg.optim.SGD([w], lr=lr)
+        return w, optimizer, L.CosineAnnealingLR(optimizer, T_max=T_max, eta_min=eta_min)
+    for T_max, epoch in ((1000, 1001), (1000, 999), (10, 2**53)):
+        _, optimizer, schedule = make(T_max)
+        state = {k: np.asarray(v) for k, v in schedule.state_dict().items()}
+        state["last_epoch"], state["_step_count"] = np.asarray(epoch), np.asarray(min(epoch + 1, 2**53))
+        with pytest.raises(ValueError, match=f"group 0's rate 0.1 at last_epoch {epoch:,} is further from eta_min"):
+            schedule.load_state_dict(state)
+        assert optimizer.param_groups[0]["lr"] == 0.1 and schedule.last_epoch == 0  # unchanged
+    # every state a real run passes through loads, and the resumed run gives the same rates (rising too)
+    for T_max, eta_min, lr in ((7, 0.0, 0.1), (5, 0.01, 0.3), (4, 0.5, 0.1)):
+        _, optimizer, schedule = make(T_max, eta_min, lr)
+        for _ in range(6 * T_max):
+            optimizer.step()
+            schedule.step()
+            state = schedule.state_dict()
+            _, resumed_optimizer, resumed = make(T_max, eta_min, lr)
+            resumed.load_state_dict(state)
+            optimizer.step()
+            schedule.step()
+            resumed.step()
+            assert resumed.get_last_lr() == pytest.approx(schedule.get_last_lr(), rel=1e-9, abs=1e-15)
+    # a rate lowered by hand towards eta_min stays proportionally lower: accepted, and never above the base
+    _, optimizer, schedule = make(100)
+    for _ in range(30):
+        schedule.step()
+    state = schedule.state_dict()
+    state["_last_lr"] = state["_last_lr"] / 2
+    _, optimizer, resumed = make(100)
+    resumed.load_state_dict(state)
+    for _ in range(400):
+        resumed.step()
+        assert 0 <= optimizer.param_groups[0]["lr"] <= 0.1
