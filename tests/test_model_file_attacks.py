@@ -1158,3 +1158,26 @@ def test_r3_1_a_cosine_state_whose_rate_is_off_its_schedule_is_refused_and_real_
     for _ in range(400):
         resumed.step()
         assert 0 <= optimizer.param_groups[0]["lr"] <= 0.1
+
+
+# ---- r3 8. an mnist_dnn file whose architecture says another network than its hidden size -------------------------
+@pytest.mark.parametrize("name", ["model.npz", "model.safetensors"])
+def test_r3_8_an_mnist_dnn_file_that_records_two_models_is_refused(tmp_path, name):
+    """Before: "hidden" (Linear-ReLU-Linear) and the architecture JSON (Linear-Tanh-Linear, the same shapes) were both
+    accepted: mnist_dnn and predict built the ReLU net, nn.architecture.build the Tanh one; they disagreed on 4 of
+    5 inputs. An input_shape of [1, 28, 28] was accepted and ignored."""
+    if name.endswith(".safetensors"):
+        pytest.importorskip("safetensors")
+    real = mnist_dnn.architecture(4)
+    assert real == nn.architecture.describe(nn.Sequential(nn.Linear(784, 4), nn.ReLU(), nn.Linear(4, 10)))
+    tanh = {**real, "layers": [real["layers"][0], {"type": "Tanh"}, real["layers"][2]]}
+    no_bias = {**real, "layers": [real["layers"][0], real["layers"][1], {**real["layers"][2], "bias": 1}]}
+    for key, value in (("architecture", json.dumps(tanh)), ("architecture", json.dumps(no_bias)),
+                       ("architecture", "not json"), ("input_shape", "[1, 28, 28]")):
+        path = mnist_dnn_file(tmp_path, name=name, **{key: value})
+        for loader in (mnist_dnn.load_model, predict.load_any_model):
+            with pytest.raises(ModelFileError, match=f"its metadata's {key} is .*, not .* hidden size of 4 means"):
+                loader(path)
+    path = mnist_dnn_file(tmp_path, name=name, architecture=json.dumps(real))  # what save_model writes
+    assert predict.load_any_model(path)[3] == (784,)
+    mnist_dnn.load_model(path)
