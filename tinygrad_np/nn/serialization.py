@@ -192,10 +192,20 @@ def load(path: str | os.PathLike, max_bytes: int | None = None,
     file and what is wrong. The metadata, if any, is not part of the state
     dict: ``load_metadata`` reads it.
     """
+    return load_with_metadata(path, max_bytes, expect)[0]
+
+
+def load_with_metadata(path: str | os.PathLike, max_bytes: int | None = None,
+                       expect: Mapping[str, Iterable[int]] | None = None
+                       ) -> "tuple[OrderedDict[str, np.ndarray], dict[str, str]]":
+    """``(state dict, metadata)`` read from one opening of the file, checked as ``load`` checks it: a reader that
+    takes its metadata and arrays by two calls may pair one save's metadata with another's weights, when the file
+    is replaced between them (a training run saving while a program reads)."""
     if max_bytes is not None and not (_whole(max_bytes) and max_bytes >= 0):
         raise ValueError(f"load: max_bytes must be a whole number of bytes from 0 (or None for MAX_BYTES), got "
                          f"{max_bytes!r}")
-    return _read(path, "arrays", max_bytes, _checked_expect(expect))[0]
+    arrays, metadata = _read(path, "arrays", max_bytes, _checked_expect(expect))
+    return arrays, metadata
 
 
 def _checked_expect(expect: Mapping[str, Iterable[int]] | None) -> dict[str, tuple[int, ...]] | None:
