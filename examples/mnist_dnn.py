@@ -201,15 +201,13 @@ def load_model(path, max_parameters=None):
         raise nn.ModelFileError(f"{where}: not the arrays of a 784-{hidden}-10 network: " + "; ".join(differences))
     limit = check_size(where, stored, expected, max_parameters)
     model = MLP(hidden)
-    if torch_layout:
-        assert names is not None
-        state = nn.load(path, max_bytes=4 * limit, expect=expected)
-        try:
-            model.load_state_dict({name: state[theirs].T for name, theirs in names.items()})
-        except ValueError as err:
-            raise nn.ModelFileError(f"{where}: {err}") from None
-    else:
-        model.load(path, max_bytes=4 * limit)
+    state = load_same_file(path, metadata, max_bytes=4 * limit, expect=expected)
+    try:
+        model.load_state_dict({name: state[theirs].T for name, theirs in names.items()} if names else state)
+    except ValueError as err:
+        raise nn.ModelFileError(f"{where}: {err}") from None
+    except MemoryError:  # load_state_dict's checks and casts: nothing is changed before they are done
+        raise nn.ModelFileError(f"{where}: not enough memory to load it into the model") from None
     check_usable(where, model)
     return model, mean, std
 
@@ -240,6 +238,17 @@ def _check_recorded_layout(where, metadata, hidden):
             raise nn.ModelFileError(f"{where}: its metadata's {key} is {metadata[key][:200]!r}, not {what} its hidden "
                                     f"size of {hidden:,} means ({json.dumps(expected)}); readers of the two would "
                                     "build different models")
+
+
+def load_same_file(path, metadata, max_bytes, expect):
+    """The arrays of ``path``, read with its metadata from one opening, once that metadata is ``metadata``, the one
+    the caller checked: a file replaced between the two reads (a training run saving while a program loads) would
+    otherwise pair one save's metadata (its size, its input normalisation) with another save's weights."""
+    state, now = nn.load_with_metadata(path, max_bytes=max_bytes, expect=expect)
+    if now != metadata:
+        raise nn.ModelFileError(f"{os.fspath(path)}: the file was replaced while it was being read (its metadata "
+                                "changed between two reads); read it again once it is written")
+    return state
 
 
 def check_usable(where, model):
