@@ -1181,3 +1181,34 @@ def test_r3_8_an_mnist_dnn_file_that_records_two_models_is_refused(tmp_path, nam
     path = mnist_dnn_file(tmp_path, name=name, architecture=json.dumps(real))  # what save_model writes
     assert predict.load_any_model(path)[3] == (784,)
     mnist_dnn.load_model(path)
+
+
+# ---- r3 9. predict pairing one save's metadata with another save's weights ----------------------------------------
+@pytest.mark.parametrize("kind", ["mnist_dnn", "architecture"])
+def test_r3_9_a_file_replaced_between_metadata_and_weights_is_refused_not_mixed(tmp_path, monkeypatch, kind):
+    """Before: load_metadata, then load, each opening the path: a save replacing the file between the two (here at
+    the header check that comes between them) gave a model with the first save's input_mean and the second's
+    weights, without an error (19-33 of ~600 loads in the attacker's race)."""
+    spec = {"type": SEQ, "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 784, "out_features": 10}]}
+
+    def write(mean):
+        if kind == "mnist_dnn":
+            return mnist_dnn_file(tmp_path, input_mean=mean)
+        state = {"1.weight": np.full((10, 784), float(mean)), "1.bias": np.zeros(10)}
+        return architecture_file(tmp_path, spec, state=state, input_mean=mean)
+    path = write("0.1307")
+    model, mean, _, _ = predict.load_any_model(path)
+    assert mean == 0.1307
+    real_stored_arrays = nn.stored_arrays
+
+    def replaced_meanwhile(p):
+        stored = real_stored_arrays(p)
+        write("0.5")  # a training run's nn.save, atomic as documented, between the reader's two reads
+        return stored
+    monkeypatch.setattr(nn, "stored_arrays", replaced_meanwhile)
+    with pytest.raises(ModelFileError, match="the file was replaced while it was being read"):
+        predict.load_any_model(path)
+    monkeypatch.undo()
+    assert predict.load_any_model(path)[1] == 0.5  # read again once written: one save's metadata and weights
+    state, metadata = nn.load_with_metadata(path)
+    assert metadata["input_mean"] == "0.5" and dict(state).keys() == nn.load(path).keys()
