@@ -7,6 +7,7 @@ The update rules follow PyTorch's formulations, written out in each docstring.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
@@ -176,6 +177,15 @@ class Optimizer:
             k = next(k for k, s in enumerate(per_param) if s)
             raise ValueError(f"{name}.load_state_dict: parameter {k}'s state has {sorted(per_param[k])}; {name} "
                              f"needs all of {sorted(self.state_arrays)} or none")
+        k = 0
+        for group, loaded in zip(self.param_groups, groups, strict=True):
+            for _ in group["params"]:
+                if per_param[k]:
+                    try:
+                        self._check_loaded_state({**group, **loaded}, per_param[k], k)
+                    except ValueError as err:
+                        raise ValueError(f"{name}.load_state_dict: {err}") from None
+                k += 1
         for i, (group, loaded) in enumerate(zip(self.param_groups, groups, strict=True)):
             if "eps" in loaded:
                 try:
@@ -185,6 +195,10 @@ class Optimizer:
         for group, loaded in zip(self.param_groups, groups, strict=True):
             group.update(loaded)
         self.state = per_param
+
+    def _check_loaded_state(self, group: dict[str, Any], state: dict[str, Any], k: int) -> None:
+        """Refuse parameter k's loaded state when no run of this rule could have made it (a subclass's own rules;
+        each entry has been checked for its shape and for being finite)."""
 
     def _check_usable(self) -> None:
         """Refuse, before a step changes anything, a group or a parameter's state that its update could not use
@@ -379,6 +393,33 @@ class Adam(Optimizer):
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+
+    def _check_loaded_state(self, group: dict[str, Any], state: dict[str, Any], k: int) -> None:
+        """m and v are running averages of the same gradients, so by Cauchy-Schwarz m² ≤ C²·v with
+        C² = (1−β₁)²/(1−β₂) · Σ_{j<t} (β₁²/β₂)^j: a loaded m past that (m = −1.7e38 beside v = 0 was finite, and
+        the next step made the weights inf) is a state no run made, whose step m̂/(√v̂ + ε) has no bound. When the
+        betas make C unbounded (β₁² ≥ β₂ over many steps, or β₂ = 0), nothing is checked."""
+        (beta1, beta2), t, m, v = group["betas"], state["t"], state["m"], state["v"]
+        if beta2 <= 0 or t == 0:
+            return
+        ratio = beta1 * beta1 / beta2
+        try:
+            terms = t if ratio == 1 else (1 - ratio ** t) / (1 - ratio)
+        except OverflowError:
+            return
+        c = (1 - beta1) * math.sqrt(terms / (1 - beta2)) if math.isfinite(terms) else math.inf
+        if not math.isfinite(c):
+            return
+        # Slack for rounding: 1% of the bound, and the m of gradients too small for their squares to reach v.
+        floor = c * math.sqrt(float(np.finfo(m.dtype).smallest_subnormal) / (1 - beta2)) if m.dtype.kind == "f" else 0
+        bound = c * np.sqrt(v.astype(np.float64)) * 1.01 + floor
+        over = np.abs(m.astype(np.float64)) > bound
+        if over.any():
+            at = int(np.argmax(over))
+            raise ValueError(f"parameter {k}'s m holds {float(m.flat[at]):.8g} beside v {float(v.flat[at]):.8g}: "
+                             f"running averages of the same gradients keep |m| ≤ {c:.3g}·√v (betas "
+                             f"{tuple(group['betas'])}, t {t}), so no run made this state, and its next step would be "
+                             "unbounded")
 
     def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, (beta1, beta2) = group["lr"], group["betas"]
