@@ -1212,3 +1212,38 @@ def test_r3_9_a_file_replaced_between_metadata_and_weights_is_refused_not_mixed(
     assert predict.load_any_model(path)[1] == 0.5  # read again once written: one save's metadata and weights
     state, metadata = nn.load_with_metadata(path)
     assert metadata["input_mean"] == "0.5" and dict(state).keys() == nn.load(path).keys()
+
+
+# ---- r3 2. Adam state no run makes, whose next step is unbounded -------------------------------------------------
+@pytest.mark.parametrize("make", [tg.optim.Adam, tg.optim.AdamW])
+def test_r3_2_an_adam_m_larger_than_its_v_allows_is_refused_and_real_states_load(make):
+    """Before: m = -1.7e38 beside v = 0 (both finite in float32) loaded, and one step with a gradient of 1e-3 made
+    the weights inf. Every state real runs pass through still loads (gradients from 1e-30 to 1e3, weight decay,
+    betas whose bound grows with t)."""
+    def fresh(seed=0, **kwargs):
+        w = nn.Parameter(tg.Tensor(np.random.default_rng(seed).standard_normal(6).astype(np.float32)))
+        return w, make([w], **kwargs)
+    w, optimizer = fresh()
+    w.grad = tg.Tensor(np.full(6, 1e-3, np.float32))
+    optimizer.step()
+    state = {k: np.asarray(v) for k, v in optimizer.state_dict().items()}
+    state["state.0.m"] = np.full(6, -1.7e38, np.float32)
+    state["state.0.v"] = np.zeros(6, np.float32)
+    w2, fresh_optimizer = fresh()
+    with pytest.raises(ValueError, match=r"parameter 0's m holds -1.7e\+38 beside v 0: .* no run made this state"):
+        fresh_optimizer.load_state_dict(state)
+    assert fresh_optimizer.state == [{}]
+    rng = np.random.default_rng(1)
+    for kwargs in ({}, {"betas": (0.5, 0.9), "weight_decay": 0.1}, {"betas": (0.99, 0.9)}, {"betas": (0.0, 0.999)}):
+        w, optimizer = fresh(**kwargs)
+        for step in range(300):
+            scale = 10.0 ** rng.integers(-30, 4)
+            if step < 5:  # one gradient again and again: m as large beside v as it gets (the bound, at t = 1)
+                w.grad = tg.Tensor(np.full(6, 0.37, np.float32))
+            else:
+                w.grad = tg.Tensor((rng.standard_normal(6) * scale).astype(np.float32))
+            optimizer.step()
+            if step % 7 == 0 or step < 5:
+                _, resumed = fresh(**kwargs)
+                resumed.load_state_dict(optimizer.state_dict())
+        assert np.isfinite(w.data).all()
