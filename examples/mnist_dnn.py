@@ -184,6 +184,7 @@ def load_model(path, max_parameters=None):
         raise nn.ModelFileError(f"{where}: not a model saved by mnist_dnn.py (it does not record the network's size "
                                 "and input normalisation); use the model.npz of a run of mnist_dnn.py")
     hidden = _hidden_size(where, metadata)
+    _check_recorded_layout(where, metadata, hidden)
     mean, std = input_normalization(where, metadata)
     torch_layout = where.endswith(".safetensors")  # PyTorch's names and layout
     names = {"W1": "0.weight", "b1": "0.bias", "W2": "2.weight", "b2": "2.bias"} if torch_layout else None
@@ -200,17 +201,54 @@ def load_model(path, max_parameters=None):
         raise nn.ModelFileError(f"{where}: not the arrays of a 784-{hidden}-10 network: " + "; ".join(differences))
     limit = check_size(where, stored, expected, max_parameters)
     model = MLP(hidden)
-    if torch_layout:
-        assert names is not None
-        state = nn.load(path, max_bytes=4 * limit, expect=expected)
-        try:
-            model.load_state_dict({name: state[theirs].T for name, theirs in names.items()})
-        except ValueError as err:
-            raise nn.ModelFileError(f"{where}: {err}") from None
-    else:
-        model.load(path, max_bytes=4 * limit)
+    state = load_same_file(path, metadata, max_bytes=4 * limit, expect=expected)
+    try:
+        model.load_state_dict({name: state[theirs].T for name, theirs in names.items()} if names else state)
+    except ValueError as err:
+        raise nn.ModelFileError(f"{where}: {err}") from None
+    except MemoryError:  # load_state_dict's checks and casts: nothing is changed before they are done
+        raise nn.ModelFileError(f"{where}: not enough memory to load it into the model") from None
     check_usable(where, model)
     return model, mean, std
+
+
+def architecture(hidden):
+    """``nn.architecture.describe`` of the network this script trains, in PyTorch's layout, without building it:
+    ``Sequential(Linear(784, hidden), ReLU(), Linear(hidden, 10))``."""
+    return {"type": "Sequential", "layers": [{"type": "Linear", "in_features": 784, "out_features": hidden,
+                                              "bias": True}, {"type": "ReLU"},
+                                             {"type": "Linear", "in_features": hidden, "out_features": 10,
+                                              "bias": True}]}
+
+
+def _check_recorded_layout(where, metadata, hidden):
+    """Refuse a file whose architecture or input_shape, when recorded, is not what its hidden size means: the
+    generic reader (``nn.architecture.build``) builds the recorded architecture, this script the 784-hidden-10 ReLU
+    network, and one file must not be two models (a Tanh recorded beside the same shapes answered otherwise)."""
+    for key, expected in (("architecture", architecture(hidden)), ("input_shape", [784])):
+        if key not in metadata:
+            continue
+        try:
+            recorded = nn.serialization.json_without_repeats(metadata[key])
+        except (ValueError, RecursionError, nn.serialization.RepeatedKey):
+            recorded = None
+        # Compared as JSON text: true and 1 are equal in Python, but the architecture reader tells them apart.
+        if json.dumps(recorded, sort_keys=True) != json.dumps(expected, sort_keys=True):
+            what = "the 784-{}-10 ReLU network".format(f"{hidden:,}") if key == "architecture" else "its input"
+            raise nn.ModelFileError(f"{where}: its metadata's {key} is {metadata[key][:200]!r}, not {what} its hidden "
+                                    f"size of {hidden:,} means ({json.dumps(expected)}); readers of the two would "
+                                    "build different models")
+
+
+def load_same_file(path, metadata, max_bytes, expect):
+    """The arrays of ``path``, read with its metadata from one opening, once that metadata is ``metadata``, the one
+    the caller checked: a file replaced between the two reads (a training run saving while a program loads) would
+    otherwise pair one save's metadata (its size, its input normalisation) with another save's weights."""
+    state, now = nn.load_with_metadata(path, max_bytes=max_bytes, expect=expect)
+    if now != metadata:
+        raise nn.ModelFileError(f"{os.fspath(path)}: the file was replaced while it was being read (its metadata "
+                                "changed between two reads); read it again once it is written")
+    return state
 
 
 def check_usable(where, model):

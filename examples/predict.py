@@ -92,6 +92,7 @@ def load_any_model(path, max_parameters=None):
         check_usable,
         input_normalization,
         load_model,
+        load_same_file,
         stored_differences,
     )
 
@@ -127,7 +128,13 @@ def load_any_model(path, max_parameters=None):
                                 "10 scores of the digits 0 to 9 that predict.py reads")
     limit = check_size(where, stored, expected, max_parameters)
     model = nn.architecture.build(architecture, max_parameters=limit)  # within the bound: check_size counted it
-    model.load(path, max_bytes=4 * limit)
+    state = load_same_file(path, metadata, max_bytes=4 * limit, expect=expected)
+    try:
+        model.load_state_dict(state)
+    except ValueError as err:
+        raise nn.ModelFileError(f"{where}: {err}") from None
+    except MemoryError:  # load_state_dict's checks and casts: nothing is changed before they are done
+        raise nn.ModelFileError(f"{where}: not enough memory to load it into the model") from None
     check_usable(where, model)
     return model.eval(), mean, std, shape
 

@@ -33,7 +33,7 @@ def test_adadelta_first_two_steps_by_hand():
 
 
 @pytest.mark.parametrize("kwargs, message", [({"rho": 1.5}, r"rho must be in \[0, 1\]"),
-                                             ({"eps": -1.0}, "eps must be >= 0"),
+                                             ({"eps": -1.0}, "eps must be > 0"), ({"eps": 0.0}, "eps must be > 0"),
                                              ({"weight_decay": -0.1}, "weight_decay must be >= 0"),
                                              ({"lr": 0.0}, "lr must be positive")])
 def test_adadelta_refuses_bad_hyperparameters(kwargs, message):

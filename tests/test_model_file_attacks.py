@@ -963,3 +963,287 @@ def test_r2_15_a_file_of_unknown_size_is_not_called_empty(tmp_path):
     link.symlink_to("/proc/self/status")
     with pytest.raises(ModelFileError, match="its size is not known: a special file such as those under /proc"):
         nn.load(link)
+
+
+# ==== round 3 (the third attacker's report, numbered as in it) ======================================================
+# ---- r3 7. save onto a device, a FIFO, a socket or a folder -------------------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_r3_7_save_refuses_a_target_that_is_not_a_regular_file_before_writing(tmp_path):
+    """Before: save renamed its temporary over a FIFO (and, as root, over a device node such as /dev/null)."""
+    import socket
+    fifo, sock_path, folder = tmp_path / "fifo.npz", tmp_path / "sock.npz", tmp_path / "folder.safetensors"
+    os.mkfifo(fifo)
+    os.mkdir(folder)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    device = tmp_path / "null.npz"
+    device.symlink_to("/dev/null")  # the link is followed: what would be replaced is the device itself
+    state = {"w": np.ones(2, np.float32)}
+    try:
+        for path, error, kind in ((fifo, ValueError, "a FIFO"), (sock_path, ValueError, "a socket"),
+                                  (device, ValueError, "a device"), (folder, IsADirectoryError, "a folder"),
+                                  (tmp_path / "link.npz", IsADirectoryError, "a folder")):
+            if path.name == "link.npz":
+                path.symlink_to(folder)
+            before = sorted(os.listdir(tmp_path))
+            with pytest.raises(error, match=f"^{re.escape(str(path))}: is {kind}"):
+                nn.save(state, path)
+            assert sorted(os.listdir(tmp_path)) == before  # no temporary was made
+        assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+        with pytest.raises(IsADirectoryError, match=r"^\.: is a folder"):
+            nn.save(state, ".")
+        with pytest.raises(ValueError, match="the path is empty"):
+            nn.save(state, "")
+    finally:
+        sock.close()
+
+
+# ---- r3 4. a "." in a module's name lets two tensors share a state_dict name --------------------------------------
+def test_r3_4_a_dot_in_a_module_parameter_or_buffer_name_is_refused_as_pytorch_does():
+    """Before: ModuleDict({"a": ModuleDict({"b": Linear}), "a.b": Linear}) gave two parameters the name a.b.weight;
+    save wrote one Linear and load left the other as it was, without an error."""
+    with pytest.raises(KeyError, match=r"module name can.*t contain \"\.\", got: .*a\.b"):
+        nn.ModuleDict({"a": nn.ModuleDict({"b": nn.Linear(2, 2)}), "a.b": nn.Linear(2, 2)})
+    box = nn.ModuleDict()
+    with pytest.raises(KeyError, match="module name can.*t contain"):
+        box["x.y"] = nn.Linear(2, 2)
+    module = nn.Linear(2, 2)
+    with pytest.raises(KeyError, match=r"parameter name can.*t contain \"\.\", got: .*x\.y"):
+        setattr(module, "x.y", nn.Parameter(tg.zeros(2)))
+    with pytest.raises(KeyError, match="module name can.*t contain"):
+        setattr(module, "x.y", nn.Linear(2, 2))
+    with pytest.raises(KeyError, match="buffer name can.*t contain"):
+        module.register_buffer("x.y", np.zeros(2))
+    assert list(module.state_dict()) == ["weight", "bias"]
+    module.note = "a.b"  # other attributes are not names in the state_dict
+    setattr(module, "plain.value", 3)
+
+
+# ---- r3 3. eps = 0 (or 0 in the parameters' dtype) makes 0/0 = NaN ------------------------------------------------
+@pytest.mark.parametrize("make", [tg.optim.Adam, tg.optim.AdamW, tg.optim.RMSprop, tg.optim.Adadelta])
+def test_r3_3_eps_must_be_above_0_in_the_parameters_dtype(make):
+    """Before: a file's eps of 0 (or 1e-300, 0 in float32) was loaded, and the next step turned every parameter
+    with a zero gradient into NaN."""
+    def fresh(dtype=np.float32):
+        return nn.Parameter(tg.Tensor(np.array([1.0, -2.0, 0.5, 3.0], dtype)))
+    for eps in (0.0, -1e-8, 1e-300):
+        with pytest.raises(ValueError, match=f"{make.__name__}: eps "):
+            make([fresh()], eps=eps)
+        w = fresh()
+        optimizer = make([w])
+        state = {k: np.asarray(v) for k, v in optimizer.state_dict().items()}
+        state["group.0.eps"] = np.asarray(eps)
+        with pytest.raises(ValueError, match=f"{make.__name__}.load_state_dict: 'group.0.eps': "
+                                             r"(eps .*0/0 = NaN|must be from 0)"):
+            optimizer.load_state_dict(state)
+        assert optimizer.param_groups[0]["eps"] == make([fresh()]).param_groups[0]["eps"]  # unchanged
+        w.grad = tg.Tensor(np.array([0.0, 0.0, 0.1, -0.1], np.float32))
+        optimizer.step()
+        assert np.isfinite(w.data).all()
+    with pytest.raises(ValueError, match="is 0 in the parameters' dtype float16"):
+        make([fresh(np.float16)], eps=1e-8)
+    make([fresh(np.float16)], eps=1e-4)
+
+
+# ---- r3 10. a .npz entry name longer than a zip member's name can be ----------------------------------------------
+def test_r3_10_an_npz_name_over_65535_bytes_is_refused_at_save_naming_the_entry(tmp_path):
+    """Before: struct.error ("ushort format requires ..."), naming neither the entry nor the limit."""
+    path = tmp_path / "m.npz"
+    nn.save({"w": np.ones(2, np.float32)}, path)
+    for name in ("x" * 65532, "\u00e9" * 32767):
+        with pytest.raises(ValueError, match=f"entry name '{name[:40]}'... is {len(name.encode()):,} bytes .* at "
+                                             "most 65,535 bytes"):
+            nn.save({name: np.zeros(2, np.float32)}, path)
+        assert list(nn.load(path)) == ["w"] and os.listdir(tmp_path) == ["m.npz"]
+    longest = "x" * 65531  # with ".npy", exactly 65,535 bytes
+    nn.save({longest: np.zeros(2, np.float32)}, path)
+    assert list(nn.load(path)) == [longest]
+    pytest.importorskip("safetensors")
+    nn.save({"x" * 65532: np.zeros(2, np.float32)}, tmp_path / "m.safetensors")
+
+
+# ---- r3 5. a negative count of batches -----------------------------------------------------------------------------
+@pytest.mark.parametrize("count", [-1, -2])
+def test_r3_5_a_negative_num_batches_tracked_is_refused(tmp_path, count):
+    """Before: loaded; with momentum=None the next training batch divided by 0 (-1) or wrote -batch_mean into
+    running_mean and a negative running_var (-2)."""
+    bn = nn.BatchNorm1d(3, momentum=None)
+    state = {k: np.asarray(v) for k, v in bn.state_dict().items()}
+    state["num_batches_tracked"] = np.array(count)
+    path = tmp_path / "bn.npz"
+    nn.save(state, path)
+    fresh = nn.BatchNorm1d(3, momentum=None)
+    with pytest.raises(ModelFileError, match=f"num_batches_tracked: is {count}, a count of batches below 0"):
+        fresh.load(path)
+    assert int(fresh.num_batches_tracked.data) == 0
+    fresh(tg.Tensor(np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)))
+    assert (fresh.running_var.data >= 0).all()
+
+
+# ---- r3 6. an LBFGS history longer than history_size --------------------------------------------------------------
+def test_r3_6_lbfgs_refuses_a_history_longer_than_history_size():
+    """Before: a 10-pair history loaded into history_size=3 and grew by a pair an iteration, without end."""
+    def problem(seed):
+        tg.manual_seed(seed)
+        w = nn.Parameter(tg.randn(50))
+        optimizer = tg.optim.LBFGS([w], history_size=3, max_iter=5)
+        scale = tg.Tensor(np.linspace(1, 30, 50).astype(np.float32))
+
+        def closure():
+            optimizer.zero_grad()
+            loss = (((w - 1.0) ** 2) * scale).sum()
+            loss.backward()
+            return loss
+        return optimizer, closure
+    optimizer, closure = problem(0)
+    optimizer.step(closure)
+    state = {k: np.asarray(v) for k, v in optimizer.state_dict().items()}
+    assert 0 < state["state.0.old_dirs"].shape[0] <= 3
+    long = dict(state)
+    for key in ("state.0.old_dirs", "state.0.old_stps"):
+        long[key] = np.tile(state[key][:1], (10, 1))
+    long["state.0.ro"] = np.tile(state["state.0.ro"][:1], 10)
+    fresh, closure = problem(1)
+    with pytest.raises(ValueError, match="the history .* has 10 pairs, more than the history_size of 3"):
+        fresh.load_state_dict(long)
+    fresh.load_state_dict(state)
+    for _ in range(3):
+        fresh.step(closure)
+        assert len(fresh.state[0]["old_dirs"]) <= 3
+    fresh.param_groups[0]["history_size"] = 2  # lowered by hand: the next pair added brings the history down to it
+    fresh.load_state_dict({**state, "group.0.history_size": np.asarray(3)})
+    fresh.param_groups[0]["history_size"] = 1
+    fresh.step(closure)
+    assert len(fresh.state[0]["old_dirs"]) <= 1
+
+
+# ---- r3 1. a cosine schedule's rate that does not fit its step ---------------------------------------------------
+def test_r3_1_a_cosine_state_whose_rate_is_off_its_schedule_is_refused_and_real_states_load():
+    """Before: last_epoch = T_max + 1 with the base rate passed every check; the chained formula then took lr to
+    40,530 (4 x LARGEST_RATE) and the weights to -2e7 within one cycle."""
+    L = tg.optim.lr_scheduler
+
+    def make(T_max=1000, eta_min=0.0, lr=0.1):
+        w = nn.Parameter(tg.ones(3))
+        optimizer = tg.optim.SGD([w], lr=lr)
+        return w, optimizer, L.CosineAnnealingLR(optimizer, T_max=T_max, eta_min=eta_min)
+    for T_max, epoch in ((1000, 1001), (1000, 999), (10, 2**53)):
+        _, optimizer, schedule = make(T_max)
+        state = {k: np.asarray(v) for k, v in schedule.state_dict().items()}
+        state["last_epoch"], state["_step_count"] = np.asarray(epoch), np.asarray(min(epoch + 1, 2**53))
+        with pytest.raises(ValueError, match=f"group 0's rate 0.1 at last_epoch {epoch:,} is further from eta_min"):
+            schedule.load_state_dict(state)
+        assert optimizer.param_groups[0]["lr"] == 0.1 and schedule.last_epoch == 0  # unchanged
+    # every state a real run passes through loads, and the resumed run gives the same rates (rising too)
+    for T_max, eta_min, lr in ((7, 0.0, 0.1), (5, 0.01, 0.3), (4, 0.5, 0.1)):
+        _, optimizer, schedule = make(T_max, eta_min, lr)
+        for _ in range(6 * T_max):
+            optimizer.step()
+            schedule.step()
+            state = schedule.state_dict()
+            _, resumed_optimizer, resumed = make(T_max, eta_min, lr)
+            resumed.load_state_dict(state)
+            optimizer.step()
+            schedule.step()
+            resumed.step()
+            assert resumed.get_last_lr() == pytest.approx(schedule.get_last_lr(), rel=1e-9, abs=1e-15)
+    # a rate lowered by hand towards eta_min stays proportionally lower: accepted, and never above the base
+    _, optimizer, schedule = make(100)
+    for _ in range(30):
+        schedule.step()
+    state = schedule.state_dict()
+    state["_last_lr"] = state["_last_lr"] / 2
+    _, optimizer, resumed = make(100)
+    resumed.load_state_dict(state)
+    for _ in range(400):
+        resumed.step()
+        assert 0 <= optimizer.param_groups[0]["lr"] <= 0.1
+
+
+# ---- r3 8. an mnist_dnn file whose architecture says another network than its hidden size -------------------------
+@pytest.mark.parametrize("name", ["model.npz", "model.safetensors"])
+def test_r3_8_an_mnist_dnn_file_that_records_two_models_is_refused(tmp_path, name):
+    """Before: "hidden" (Linear-ReLU-Linear) and the architecture JSON (Linear-Tanh-Linear, the same shapes) were both
+    accepted: mnist_dnn and predict built the ReLU net, nn.architecture.build the Tanh one; they disagreed on 4 of
+    5 inputs. An input_shape of [1, 28, 28] was accepted and ignored."""
+    if name.endswith(".safetensors"):
+        pytest.importorskip("safetensors")
+    real = mnist_dnn.architecture(4)
+    assert real == nn.architecture.describe(nn.Sequential(nn.Linear(784, 4), nn.ReLU(), nn.Linear(4, 10)))
+    tanh = {**real, "layers": [real["layers"][0], {"type": "Tanh"}, real["layers"][2]]}
+    no_bias = {**real, "layers": [real["layers"][0], real["layers"][1], {**real["layers"][2], "bias": 1}]}
+    for key, value in (("architecture", json.dumps(tanh)), ("architecture", json.dumps(no_bias)),
+                       ("architecture", "not json"), ("input_shape", "[1, 28, 28]")):
+        path = mnist_dnn_file(tmp_path, name=name, **{key: value})
+        for loader in (mnist_dnn.load_model, predict.load_any_model):
+            with pytest.raises(ModelFileError, match=f"its metadata's {key} is .*, not .* hidden size of 4 means"):
+                loader(path)
+    path = mnist_dnn_file(tmp_path, name=name, architecture=json.dumps(real))  # what save_model writes
+    assert predict.load_any_model(path)[3] == (784,)
+    mnist_dnn.load_model(path)
+
+
+# ---- r3 9. predict pairing one save's metadata with another save's weights ----------------------------------------
+@pytest.mark.parametrize("kind", ["mnist_dnn", "architecture"])
+def test_r3_9_a_file_replaced_between_metadata_and_weights_is_refused_not_mixed(tmp_path, monkeypatch, kind):
+    """Before: load_metadata, then load, each opening the path: a save replacing the file between the two (here at
+    the header check that comes between them) gave a model with the first save's input_mean and the second's
+    weights, without an error (19-33 of ~600 loads in the attacker's race)."""
+    spec = {"type": SEQ, "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 784, "out_features": 10}]}
+
+    def write(mean):
+        if kind == "mnist_dnn":
+            return mnist_dnn_file(tmp_path, input_mean=mean)
+        state = {"1.weight": np.full((10, 784), float(mean)), "1.bias": np.zeros(10)}
+        return architecture_file(tmp_path, spec, state=state, input_mean=mean)
+    path = write("0.1307")
+    model, mean, _, _ = predict.load_any_model(path)
+    assert mean == 0.1307
+    real_stored_arrays = nn.stored_arrays
+
+    def replaced_meanwhile(p):
+        stored = real_stored_arrays(p)
+        write("0.5")  # a training run's nn.save, atomic as documented, between the reader's two reads
+        return stored
+    monkeypatch.setattr(nn, "stored_arrays", replaced_meanwhile)
+    with pytest.raises(ModelFileError, match="the file was replaced while it was being read"):
+        predict.load_any_model(path)
+    monkeypatch.undo()
+    assert predict.load_any_model(path)[1] == 0.5  # read again once written: one save's metadata and weights
+    state, metadata = nn.load_with_metadata(path)
+    assert metadata["input_mean"] == "0.5" and dict(state).keys() == nn.load(path).keys()
+
+
+# ---- r3 2. Adam state no run makes, whose next step is unbounded -------------------------------------------------
+@pytest.mark.parametrize("make", [tg.optim.Adam, tg.optim.AdamW])
+def test_r3_2_an_adam_m_larger_than_its_v_allows_is_refused_and_real_states_load(make):
+    """Before: m = -1.7e38 beside v = 0 (both finite in float32) loaded, and one step with a gradient of 1e-3 made
+    the weights inf. Every state real runs pass through still loads (gradients from 1e-30 to 1e3, weight decay,
+    betas whose bound grows with t)."""
+    def fresh(seed=0, **kwargs):
+        w = nn.Parameter(tg.Tensor(np.random.default_rng(seed).standard_normal(6).astype(np.float32)))
+        return w, make([w], **kwargs)
+    w, optimizer = fresh()
+    w.grad = tg.Tensor(np.full(6, 1e-3, np.float32))
+    optimizer.step()
+    state = {k: np.asarray(v) for k, v in optimizer.state_dict().items()}
+    state["state.0.m"] = np.full(6, -1.7e38, np.float32)
+    state["state.0.v"] = np.zeros(6, np.float32)
+    w2, fresh_optimizer = fresh()
+    with pytest.raises(ValueError, match=r"parameter 0's m holds -1.7e\+38 beside v 0: .* no run made this state"):
+        fresh_optimizer.load_state_dict(state)
+    assert fresh_optimizer.state == [{}]
+    rng = np.random.default_rng(1)
+    for kwargs in ({}, {"betas": (0.5, 0.9), "weight_decay": 0.1}, {"betas": (0.99, 0.9)}, {"betas": (0.0, 0.999)}):
+        w, optimizer = fresh(**kwargs)
+        for step in range(300):
+            scale = 10.0 ** rng.integers(-30, 4)
+            if step < 5:  # one gradient again and again: m as large beside v as it gets (the bound, at t = 1)
+                w.grad = tg.Tensor(np.full(6, 0.37, np.float32))
+            else:
+                w.grad = tg.Tensor((rng.standard_normal(6) * scale).astype(np.float32))
+            optimizer.step()
+            if step % 7 == 0 or step < 5:
+                _, resumed = fresh(**kwargs)
+                resumed.load_state_dict(optimizer.state_dict())
+        assert np.isfinite(w.data).all()

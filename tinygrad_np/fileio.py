@@ -24,9 +24,12 @@ def atomic_write(path, mode="wb"):
     recognised and removed by the next write to the same path.
     """
     path = os.fspath(path)
+    if not path:
+        raise ValueError("atomic_write: the path is empty; give a file name")
     folder, name = os.path.split(os.path.abspath(path))
     if not os.path.isdir(folder):  # mkstemp's own error would name only the hidden temporary file
         raise FileNotFoundError(f"{path}: the folder {folder} does not exist")
+    _refuse_non_regular_target(path)
     _remove_stale_parts(folder, name)
     # A file written over keeps its permissions, as torch.save's does; a new one gets open()'s.
     file_mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.isfile(path) else _FILE_MODE
@@ -39,6 +42,25 @@ def atomic_write(path, mode="wb"):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _refuse_non_regular_target(path):
+    """Refuse, before a byte is written, a target that exists and is not a regular file (a symlink to one counts as
+    one): renaming over a device, a FIFO or a socket would replace that node (``/dev/null`` itself, as root), and a
+    folder cannot be replaced at all."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return  # nothing there (or a dangling symlink): the write makes the file
+    except OSError:
+        return  # the write itself will report what is wrong with the path
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{path}: is a folder, not a file; give a file name inside it")
+    if not stat.S_ISREG(mode):
+        kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a FIFO (named pipe)"
+                if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise ValueError(f"{path}: is {kind}; writing would replace it with a regular file, so nothing was written "
+                         "(remove it first, or choose another name)")
 
 
 def _remove_stale_parts(folder, name):

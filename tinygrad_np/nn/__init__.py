@@ -46,7 +46,16 @@ from .layers import (
 )
 from .module import Module
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .serialization import ModelFileError, StoredArray, load, load_metadata, save, stored_arrays, stored_shapes
+from .serialization import (
+    ModelFileError,
+    StoredArray,
+    load,
+    load_metadata,
+    load_with_metadata,
+    save,
+    stored_arrays,
+    stored_shapes,
+)
 
 # Every function in F.__all__ takes ndarrays where it takes Tensors (numpy_inputs.py). Done here, once functional
 # is whole, so that a function added anywhere in it is covered as soon as it is in F.__all__.
@@ -56,7 +65,7 @@ __all__ = [
     "Module", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "LeakyReLU", "Sequential", "Dropout",
     "RNNCell", "LSTMCell", "GRUCell", "functional", "init", "utils", "save", "load", "stored_shapes", "stored_arrays",
-    "StoredArray", "ModelFileError",
+    "StoredArray", "ModelFileError", "load_with_metadata",
     "load_metadata", "Identity", "ModuleList", "ModuleDict", "Parameter", "Softmax", "CrossEntropyLoss", "NLLLoss",
     "MSELoss", "L1Loss", "BCEWithLogitsLoss", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample", "architecture",
     # issue 29 (ops2)

@@ -108,6 +108,9 @@ class ModuleDict(Module):
         if not isinstance(key, str) or not isinstance(module, Module):
             raise TypeError(f"ModuleDict: keys are strings and values Modules, got {type(key).__name__} -> "
                             f"{type(module).__name__}")
+        if "." in key:  # "a.b" beside "a" holding "b" would give two parameters one state_dict name
+            raise KeyError(f"module name can't contain \".\", got: {key!r} (state_dict names are joined with "
+                           "\".\", so two entries could share one name)")
         self._modules[key] = module
 
     def __contains__(self, key: object) -> bool:

@@ -24,6 +24,11 @@ from . import serialization
 M = TypeVar("M", bound="Module")
 
 
+def _refuse_dotted_name(kind: str, name: str) -> None:
+    raise KeyError(f"{kind} name can't contain \".\", got: {name!r} (state_dict names are joined with \".\", so "
+                   "two entries could share one name)")
+
+
 class Module:
     """Base class: subclass it, set parameters and sub-modules as attributes, define ``forward``."""
 
@@ -52,8 +57,17 @@ class Module:
         args, kwargs = tensors_for_arrays(args, kwargs)
         return self.forward(*args, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A "." in a parameter's or sub-module's name would let two tensors share one state_dict name ("a.b" beside
+        # "a" holding "b"): save would write one of them and load fill one, silently. PyTorch refuses it too.
+        if "." in name and isinstance(value, (Module, Tensor, list, tuple)):
+            _refuse_dotted_name("parameter" if isinstance(value, Tensor) else "module", name)
+        object.__setattr__(self, name, value)
+
     def register_buffer(self, name: str, value: TensorLike) -> None:
         """Keep ``value`` (an array or Tensor) as the attribute ``name``: saved, loaded, never trained."""
+        if "." in name:
+            _refuse_dotted_name("buffer", name)
         tensor = value if isinstance(value, Tensor) else Tensor(np.asarray(value), dtype=np.asarray(value).dtype)
         if tensor.requires_grad:
             raise ValueError(f"register_buffer: {name!r} requires grad; a trained tensor is a parameter")
@@ -172,6 +186,11 @@ class Module:
                 value, problem = _convert(state[name], t)
                 if problem:
                     problems.append(f"{name}: {problem}")
+                elif name.rsplit(".", 1)[-1] == "num_batches_tracked" and (np.asarray(value) < 0).any():
+                    # BatchNorm's count of batches: momentum=None averages with 1/count, so -1 divides by 0 and -2
+                    # writes -batch_mean into running_mean; no training run makes one.
+                    problems.append(f"{name}: is {np.asarray(value).tolist()}, a count of batches below 0 (a count "
+                                    "is a whole number from 0)")
                 converted[name] = value
         first_name: dict[int, str] = {}
         for name, t in targets.items():  # one tensor, two values: which one would win is an accident of order

@@ -117,6 +117,9 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mappi
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
+_ZIP_NAME_BYTES = 65_535  # a zip header stores a member name's length in 16 bits
+
+
 def _check_saveable(name: Any, array: np.ndarray, safetensors: bool) -> None:
     """Refuse an entry that load would refuse: a name that is not text (or, in a .npz, holds a NUL, where a zip
     member's name ends), more than MAX_DIMENSIONS dimensions, or a dtype the format does not read back."""
@@ -126,6 +129,10 @@ def _check_saveable(name: Any, array: np.ndarray, safetensors: bool) -> None:
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError(f"save: entry name {name!r} is not valid text (it holds a lone surrogate)") from None
+    if not safetensors and len(name.encode("utf-8")) + len(".npy") > _ZIP_NAME_BYTES:
+        raise ValueError(f"save: entry name {name[:40]!r}... is {len(name.encode('utf-8')):,} bytes in UTF-8; a .npz "
+                         f"member's name (the entry's name and \".npy\") holds at most {_ZIP_NAME_BYTES:,} bytes. "
+                         "Shorten it, or save to a .safetensors file")
     if not safetensors and "\x00" in name:
         raise ValueError(f"save: entry name {name!r} holds a NUL character, where a .npz's member names end "
                          "(the entry would be lost or renamed); rename it, or save to a .safetensors file")
@@ -185,10 +192,20 @@ def load(path: str | os.PathLike, max_bytes: int | None = None,
     file and what is wrong. The metadata, if any, is not part of the state
     dict: ``load_metadata`` reads it.
     """
+    return load_with_metadata(path, max_bytes, expect)[0]
+
+
+def load_with_metadata(path: str | os.PathLike, max_bytes: int | None = None,
+                       expect: Mapping[str, Iterable[int]] | None = None
+                       ) -> "tuple[OrderedDict[str, np.ndarray], dict[str, str]]":
+    """``(state dict, metadata)`` read from one opening of the file, checked as ``load`` checks it: a reader that
+    takes its metadata and arrays by two calls may pair one save's metadata with another's weights, when the file
+    is replaced between them (a training run saving while a program reads)."""
     if max_bytes is not None and not (_whole(max_bytes) and max_bytes >= 0):
         raise ValueError(f"load: max_bytes must be a whole number of bytes from 0 (or None for MAX_BYTES), got "
                          f"{max_bytes!r}")
-    return _read(path, "arrays", max_bytes, _checked_expect(expect))[0]
+    arrays, metadata = _read(path, "arrays", max_bytes, _checked_expect(expect))
+    return arrays, metadata
 
 
 def _checked_expect(expect: Mapping[str, Iterable[int]] | None) -> dict[str, tuple[int, ...]] | None:

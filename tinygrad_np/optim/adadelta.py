@@ -28,8 +28,6 @@ class Adadelta(Optimizer):
         super()._check(group, where)
         if not 0.0 <= group["rho"] <= 1.0:
             raise ValueError(f"{where}rho must be in [0, 1], got {group['rho']!r}")
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"{where}eps must be >= 0, got {group['eps']!r}")
         if not group["weight_decay"] >= 0.0:
             raise ValueError(f"{where}weight_decay must be >= 0, got {group['weight_decay']!r}")
 

@@ -172,7 +172,7 @@ class LBFGS(Optimizer):
         dirs, steps, ro = state["old_dirs"], state["old_stps"], state["ro"]
         ys = y.dot(s)
         if ys > 1e-10:
-            if len(dirs) == history:
+            while len(dirs) >= history:  # >=, not ==: a history_size lowered by hand still bounds the history
                 dirs.pop(0)
                 steps.pop(0)
                 ro.pop(0)
@@ -257,6 +257,9 @@ class LBFGS(Optimizer):
             loaded["ro"].shape[0] if "ro" in loaded and loaded["ro"].ndim == 1 else None)
         shapes = {"d": (n,), "prev_flat_grad": (n,), "ro": (pairs,), "old_dirs": (pairs, n), "old_stps": (pairs, n),
                   "t": (), "H_diag": (), "prev_loss": (), "func_evals": (), "n_iter": ()}
+        if pairs is not None and pairs > hyper["history_size"]:  # kept: the history and its cost would never shrink
+            raise ValueError(f"the history (state.0.old_dirs, old_stps, ro) has {pairs:,} pairs, more than the "
+                             f"history_size of {hyper['history_size']:,}")
         restored: dict[str, Any] = {}
         for name, value in loaded.items():
             key = f"state.0.{name}"

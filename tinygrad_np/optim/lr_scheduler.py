@@ -190,6 +190,22 @@ class CosineAnnealingLR(LRScheduler):
         return [(1 + math.cos(math.pi * e / period)) / (1 + math.cos(math.pi * (e - 1) / period)) * (lr - low) + low
                 for lr in self._groups_lr()]
 
+    def _check_loaded(self, values: dict[str, Any]) -> None:
+        """The chained formula scales lr − eta_min by (1 + cos(π e / T_max)) / (1 + cos(π (e−1) / T_max)), up to
+        about 4·T_max²/π² just past the cosine's bottom: it is right only for a rate on the schedule. A loaded rate
+        further from eta_min than the schedule's own value at the loaded last_epoch (a rate raised by hand, or a
+        state whose rate does not fit its step) would be multiplied past any bound, so it is refused; a rate
+        lowered towards eta_min only stays proportionally lower."""
+        e, low = values["last_epoch"], self.eta_min
+        for i, (base, lr) in enumerate(zip(values["base_lrs"], values["_last_lr"], strict=True)):
+            scheduled = (base - low) * (1 + math.cos(math.pi * e / self.T_max)) / 2  # the closed form, less eta_min
+            if (lr - low) * (base - low) < 0 or abs(lr - low) > abs(scheduled) * (1 + 1e-6) + 1e-12 * abs(base - low):
+                raise ValueError(f"CosineAnnealingLR.load_state_dict: group {i}'s rate {lr!r} at last_epoch {e:,} is "
+                                 f"further from eta_min {low!r} than this schedule's {low + scheduled!r} (base "
+                                 f"{base!r}, T_max {self.T_max}); the chained formula would multiply the difference "
+                                 "without bound. The state was saved with another T_max or eta_min, or its rate does "
+                                 "not fit its step")
+
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
     """``value`` for each parameter group: a list or tuple gives one each, anything else is shared."""

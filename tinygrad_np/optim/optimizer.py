@@ -7,6 +7,7 @@ The update rules follow PyTorch's formulations, written out in each docstring.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
@@ -59,6 +60,8 @@ class Optimizer:
     def _check(self, group, where):
         if not (isinstance(group["lr"], numbers.Real) and group["lr"] > 0):
             raise ValueError(f"{where}lr must be positive, got {group['lr']!r}")
+        if "eps" in group:
+            _check_eps(group["eps"], group["params"], where)
 
     @property
     def params(self) -> list[Tensor]:
@@ -174,9 +177,28 @@ class Optimizer:
             k = next(k for k, s in enumerate(per_param) if s)
             raise ValueError(f"{name}.load_state_dict: parameter {k}'s state has {sorted(per_param[k])}; {name} "
                              f"needs all of {sorted(self.state_arrays)} or none")
+        k = 0
+        for group, loaded in zip(self.param_groups, groups, strict=True):
+            for _ in group["params"]:
+                if per_param[k]:
+                    try:
+                        self._check_loaded_state({**group, **loaded}, per_param[k], k)
+                    except ValueError as err:
+                        raise ValueError(f"{name}.load_state_dict: {err}") from None
+                k += 1
+        for i, (group, loaded) in enumerate(zip(self.param_groups, groups, strict=True)):
+            if "eps" in loaded:
+                try:
+                    _check_eps(loaded["eps"], group["params"], "")
+                except ValueError as err:
+                    raise ValueError(f"{name}.load_state_dict: 'group.{i}.eps': {err}") from None
         for group, loaded in zip(self.param_groups, groups, strict=True):
             group.update(loaded)
         self.state = per_param
+
+    def _check_loaded_state(self, group: dict[str, Any], state: dict[str, Any], k: int) -> None:
+        """Refuse parameter k's loaded state when no run of this rule could have made it (a subclass's own rules;
+        each entry has been checked for its shape and for being finite)."""
 
     def _check_usable(self) -> None:
         """Refuse, before a step changes anything, a group or a parameter's state that its update could not use
@@ -198,6 +220,18 @@ class Optimizer:
                     elif key in arrays and getattr(value, "shape", None) != p._data.shape:
                         raise ValueError(f"{name}.step: parameter {k - 1}'s {key} has shape "
                                          f"{getattr(value, 'shape', None)}, the parameter {p._data.shape}")
+
+
+def _check_eps(eps, params, where):
+    """eps keeps a division by √v + eps away from 0/0: it must be above 0, and still above 0 once rounded to each
+    parameter's dtype (1e-8 is 0 in float16), or a parameter whose gradient is 0 becomes NaN at the next step."""
+    if isinstance(eps, bool) or not (isinstance(eps, numbers.Real) and eps > 0):
+        raise ValueError(f"{where}eps must be > 0, got {eps!r} (with eps 0, a parameter whose gradient is 0 "
+                         "would become 0/0 = NaN)")
+    for dtype in sorted({p._data.dtype for p in params if p._data.dtype.kind == "f"}, key=str):
+        if not np.asarray(eps, dtype=dtype) > 0:
+            raise ValueError(f"{where}eps {eps!r} is 0 in the parameters' dtype {dtype} (a parameter whose gradient "
+                             f"is 0 would become 0/0 = NaN); use an eps of at least {np.finfo(dtype).tiny:g}")
 
 
 def _as_groups(params, name):
@@ -359,6 +393,33 @@ class Adam(Optimizer):
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+
+    def _check_loaded_state(self, group: dict[str, Any], state: dict[str, Any], k: int) -> None:
+        """m and v are running averages of the same gradients, so by Cauchy-Schwarz m² ≤ C²·v with
+        C² = (1−β₁)²/(1−β₂) · Σ_{j<t} (β₁²/β₂)^j: a loaded m past that (m = −1.7e38 beside v = 0 was finite, and
+        the next step made the weights inf) is a state no run made, whose step m̂/(√v̂ + ε) has no bound. When the
+        betas make C unbounded (β₁² ≥ β₂ over many steps, or β₂ = 0), nothing is checked."""
+        (beta1, beta2), t, m, v = group["betas"], state["t"], state["m"], state["v"]
+        if beta2 <= 0 or t == 0:
+            return
+        ratio = beta1 * beta1 / beta2
+        try:
+            terms = t if ratio == 1 else (1 - ratio ** t) / (1 - ratio)
+        except OverflowError:
+            return
+        c = (1 - beta1) * math.sqrt(terms / (1 - beta2)) if math.isfinite(terms) else math.inf
+        if not math.isfinite(c):
+            return
+        # Slack for rounding: 1% of the bound, and the m of gradients too small for their squares to reach v.
+        floor = c * math.sqrt(float(np.finfo(m.dtype).smallest_subnormal) / (1 - beta2)) if m.dtype.kind == "f" else 0
+        bound = c * np.sqrt(v.astype(np.float64)) * 1.01 + floor
+        over = np.abs(m.astype(np.float64)) > bound
+        if over.any():
+            at = int(np.argmax(over))
+            raise ValueError(f"parameter {k}'s m holds {float(m.flat[at]):.8g} beside v {float(v.flat[at]):.8g}: "
+                             f"running averages of the same gradients keep |m| ≤ {c:.3g}·√v (betas "
+                             f"{tuple(group['betas'])}, t {t}), so no run made this state, and its next step would be "
+                             "unbounded")
 
     def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, (beta1, beta2) = group["lr"], group["betas"]
