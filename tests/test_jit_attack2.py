@@ -98,3 +98,181 @@ def test_b_array_arg_unchecked_array_arguments_convert_as_tg_tensor_does():
         a = np.arange(4.0).reshape(2, 2)
         a = np.asmatrix(a) if i >= 2 else a
         assert _bits(j(a)) == _bits(g(tg.Tensor(a)))
+
+
+# ---- C. the library's own state setters inside a step: replayed; writes a replay would skip: refused --------------
+def _same_over_calls(make, calls=4):
+    """make() -> (step, read); the jitted step and the eager one, each on its own fresh state, agree call by call."""
+    (fj, read_j), (fe, read_e) = make(), make()
+    j = tg.jit(fj)
+    for _ in range(calls):
+        x = np.ones((2, 3), np.float32)
+        assert _bits(j(x)) == _bits(fe(tg.Tensor(x)))
+        assert _bits(read_j()) == _bits(read_e())
+    assert j.traces == 2
+
+
+def test_b_manual_seed_in_step_is_made_again_by_each_replay():
+    from tinygrad_np import nn
+
+    tg.manual_seed(5)
+    state, dropout = tg.get_rng_state(), nn.Dropout(0.5)
+    steps = [lambda x: (tg.manual_seed(0), x + tg.randn(3))[1],
+             lambda x: (tg.set_rng_state(state), x + tg.randn(3))[1],
+             lambda x: (tg.manual_seed(1), dropout(x))[1]]
+    for f in steps:
+        tg.manual_seed(123)
+        j = tg.jit(f)
+        got = [j(tg.Tensor(np.ones(3, np.float32))) for _ in range(4)]
+        after_jit = tg.randn(2)
+        tg.manual_seed(123)
+        expected = [f(tg.Tensor(np.ones(3, np.float32))) for _ in range(4)]
+        assert [_bits(g) for g in got] == [_bits(e) for e in expected]
+        assert _bits(after_jit) == _bits(tg.randn(2))  # the global generator is left where eager leaves it
+
+
+def test_b_get_rng_state_read_in_a_step_is_refused_naming_the_line():
+    with pytest.raises(tg.JitError, match=r"get_rng_state.*test_jit_attack2\.py:\d+"):
+        tg.jit(lambda x: x * float(tg.get_rng_state()[0] % 2))(np.ones(2))
+
+
+def test_b_optimizer_state_reset_in_step_load_state_dict_is_replayed():
+    from tinygrad_np import nn, optim
+
+    def make():
+        tg.manual_seed(0)
+        m = nn.Linear(3, 1)
+        opt = optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+        saved = opt.state_dict()
+
+        def f(x):
+            opt.load_state_dict(saved)  # a warm restart: momentum from zero on every call
+            loss = m(x).sum()
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        return f, lambda: m.weight
+
+    _same_over_calls(make)
+
+
+def test_b_optimizer_state_reset_in_step_fill_into_its_state_is_refused():
+    from tinygrad_np import nn, optim
+
+    tg.manual_seed(0)
+    m = nn.Linear(3, 1)
+    opt = optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+
+    def f(x):
+        for s in opt.state:
+            if "momentum" in s:
+                s["momentum"].fill(0.0)
+        loss = m(x).sum()
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    j = tg.jit(f)
+    j(np.ones((2, 3), np.float32))  # no momentum yet
+    with pytest.raises(tg.JitError, match=r"ndarray\.fill\(\).*test_jit_attack2\.py:\d+"):
+        j(np.ones((2, 3), np.float32))
+
+
+def test_b_scheduler_load_state_dict_in_step_is_replayed():
+    from tinygrad_np import nn, optim
+
+    def make():
+        tg.manual_seed(0)
+        m = nn.Linear(3, 1)
+        opt = optim.SGD(m.parameters(), lr=0.1)
+        sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        saved = sched.state_dict()
+
+        def f(x):
+            sched.load_state_dict(saved)
+            loss = m(x).sum()
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            sched.step()
+            return loss
+        return f, lambda: m.weight * opt.lr
+
+    _same_over_calls(make, calls=5)
+
+
+def test_b_dataloader_in_step_is_refused_naming_the_line():
+    from tinygrad_np.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(np.arange(4.0).reshape(2, 2), np.arange(2.0)), batch_size=2, shuffle=True)
+
+    def f(w):
+        xb, _ = next(iter(loader))
+        return (xb * w).sum()
+
+    with pytest.raises(tg.JitError, match=r"DataLoader is iterated.*test_jit_attack2\.py:\d+.*as an argument"):
+        tg.jit(f)(np.ones(2))
+
+
+def test_b_writes_not_replayed_c_writes_into_outside_state_are_refused():
+    import bisect
+    import heapq
+
+    out, heap, ordered = np.zeros(2), [], [1]
+
+    class K:
+        a = 0
+
+    writes = [lambda x: (np.copyto(out, 1.0), x * 2)[1], lambda x: (out.fill(1.0), x * 2)[1],
+              lambda x: (np.add(out, 1.0, out=out), x * 2)[1], lambda x: (np.add(out, 1.0, out), x * 2)[1],
+              lambda x: (np.put(out, [1], [7.0]), x * 2)[1], lambda x: (heapq.heappush(heap, 1), x * 2)[1],
+              lambda x: (bisect.insort(ordered, 1), x * 2)[1], lambda x: (type.__setattr__(K, "a", 5), x * 2)[1]]
+    for f in writes:
+        with pytest.raises(tg.JitError, match=r"replay would not do again.*test_jit_attack2\.py:\d+"):
+            tg.jit(f)(np.ones(2))
+
+    def own(x):  # an array the call makes is its own: writing into it is allowed
+        scratch = np.zeros(2)
+        scratch.fill(3.0)
+        np.add(scratch, 1.0, out=scratch)
+        return x * 2
+
+    j = tg.jit(own)
+    for _ in range(3):
+        assert _bits(j(np.ones(2))) == _bits(np.full(2, 2.0))
+
+
+def test_b_writes_not_replayed_move_to_end_is_made_again_by_each_replay():
+    import collections
+
+    d = collections.OrderedDict(a=1, b=2)
+
+    def f(x):
+        d.move_to_end("a")
+        return x * 2
+
+    j = tg.jit(f)
+    for _ in range(4):
+        d.clear()
+        d.update(a=1, b=2)
+        j(np.ones(2))
+        assert list(d) == ["b", "a"]
+
+
+def test_b_global_writes_dropped_process_setters_are_refused():
+    import contextvars
+    import sys
+
+    var = contextvars.ContextVar("v", default=0)
+    limit = sys.getrecursionlimit()
+    setters = [lambda x: (var.set(5), x * 2)[1], lambda x: (np.set_printoptions(precision=3), x * 2)[1],
+               lambda x: (np.random.seed(0), x * 2)[1], lambda x: (sys.setrecursionlimit(limit), x * 2)[1]]
+    printoptions = np.get_printoptions()
+    try:
+        for f in setters:
+            with pytest.raises(tg.JitError, match=r"replay would not do again.*test_jit_attack2\.py:\d+"):
+                tg.jit(f)(np.ones(2))
+    finally:
+        np.set_printoptions(**printoptions)
