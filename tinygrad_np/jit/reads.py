@@ -101,7 +101,8 @@ _PURE_METHODS = {"items", "keys", "values", "get", "copy", "index", "count", "sp
 # Methods of builtin containers that only write: a replay makes them again; what the container held is not read.
 _PURE_WRITES = {"append", "extend", "insert", "add", "update", "clear", "discard", "appendleft", "extendleft",
                 "__setitem__", "__delitem__"}
-_MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "reverse", "popleft", "rotate"}
+_MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "reverse", "popleft", "rotate",
+                             "move_to_end"}
 UNKNOWN = object()  # an operand whose value the reader could not follow
 
 
@@ -1136,6 +1137,7 @@ class Reader:
         outside_code = function is UNKNOWN or not _is_ours(function)
         if function is not UNKNOWN and outside_code:
             _refuse_hidden_state(function, args, self)
+            _refuse_unreplayed_effects(function, args, self, self._keyword_names(state, ins))
         if getattr(function, "__name__", None) in _ITERATOR_METHODS and \
                 _is_iterator_from_outside(getattr(function, "__self__", None), self.outside):
             self._refuse(f"{function.__name__}() takes items from an iterator that exists outside the call, which a "
@@ -1306,6 +1308,17 @@ class Reader:
             self.trace.wrote(_line(frame), function, tuple(self._stored(a, "an item") for a in args))
             return True
         return False
+
+    @staticmethod
+    def _keyword_names(state, ins):
+        """The keyword names of a call (3.11 and 3.12: the KW_NAMES before it); () if none or not known."""
+        i = state.code.index[ins.offset] - 1
+        while i >= 0 and state.code.instructions[i].opname in ("PRECALL", "CACHE"):
+            i -= 1
+        if i >= 0 and state.code.instructions[i].opname == "KW_NAMES":
+            names = state.code.instructions[i].argval
+            return names if isinstance(names, tuple) else ()
+        return ()
 
     @staticmethod
     def _has_keywords(state, ins):
@@ -1625,6 +1638,79 @@ def _refuse_hidden_state(function, args, reader):
         reader._refuse(f"{getattr(function, '__qualname__', name)}() reads the file system or a stream, which "
                        "jit cannot guard: a replay would keep what it read while tracing. Read it outside the "
                        "jitted function and pass the value in")
+
+
+def _effects_table():
+    """C functions whose effect a replay would skip (it replays only array ops, bytecode writes and @replayable
+    calls), and C getters of process state no guard holds: each is refused inside a jitted function."""
+    import bisect
+    import datetime
+    import gc
+    import heapq
+
+    writes = {np.copyto: "writes into an array", np.put: "writes into an array", np.place: "writes into an array",
+              np.putmask: "writes into an array", np.put_along_axis: "writes into an array",
+              np.fill_diagonal: "writes into an array", np.set_printoptions: "sets NumPy's print options",
+              np.random.seed: "seeds NumPy's global generator", np.setbufsize: "sets NumPy's buffer size",
+              sys.setrecursionlimit: "sets the recursion limit", sys.setswitchinterval: "sets the switch interval",
+              gc.enable: "sets the collector's state", gc.disable: "sets the collector's state",
+              gc.set_threshold: "sets the collector's thresholds", type.__setattr__: "writes a class attribute",
+              type.__delattr__: "deletes a class attribute"}
+    for f in (heapq.heappush, heapq.heappop, heapq.heapify, heapq.heapreplace, heapq.heappushpop,
+              bisect.insort, bisect.insort_left, bisect.insort_right):
+        writes[f] = "changes a list in place"
+    reads = {np.geterr: "NumPy's error state", np.getbufsize: "NumPy's buffer size",
+             np.get_printoptions: "NumPy's print options", np.geterrcall: "NumPy's error callback",
+             sys.getrecursionlimit: "the recursion limit", sys.getswitchinterval: "the switch interval",
+             gc.isenabled: "the collector's state", gc.get_threshold: "the collector's thresholds",
+             datetime.date.today: "the clock", datetime.datetime.today: "the clock"}
+    return ({id(f): (f, why) for f, why in writes.items()}, {id(f): (f, why) for f, why in reads.items()})
+
+
+_EFFECTS: list = []  # [writes, reads], made on first use
+_ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}
+
+
+def _refuse_unreplayed_effects(function, args, reader, keywords):
+    """A write made by C code (np.copyto, ``a.fill``, ``out=``, heapq, ContextVar.set, the process's settings)
+    happens once, while tracing: a replay runs only the array ops, bytecode writes and @replayable calls. And a
+    C getter of process state (np.geterr, sys.getrecursionlimit, date.today) returns what no guard holds. Both
+    are refused, naming the line; writes into arrays the call made itself are its own, and allowed."""
+    import contextvars
+
+    if not _EFFECTS:
+        _EFFECTS.extend(_effects_table())
+    writes, reads = _EFFECTS
+    name = getattr(function, "__qualname__", getattr(function, "__name__", "a function"))
+    known = writes.get(id(function))
+    if known is not None and known[0] is function:
+        target = args[0] if args else None
+        if not (isinstance(target, (list, np.ndarray)) and reader._is_fresh(target)):
+            reader._refuse(f"{name}() {known[1]}, which a replay would not do again; do it outside the jitted "
+                           "function (or, for an array, with tensor operations inside it)")
+    known = reads.get(id(function))
+    if known is not None and known[0] is function:
+        reader._refuse(f"{name}() reads {known[1]}, which no guard holds: a replay would keep the value read while "
+                       "tracing. Read it outside the jitted function and pass it in")
+    owner = getattr(function, "__self__", None)
+    short = getattr(function, "__name__", "")
+    if isinstance(owner, np.ndarray) and short in _ARRAY_WRITERS and not reader._is_fresh(owner):
+        reader._refuse(f"ndarray.{short}() writes into an array from outside the call, which a replay would not do "
+                       "again; write with a tensor operation, or outside the jitted function")
+    if isinstance(owner, contextvars.ContextVar) and short in ("set", "reset"):
+        reader._refuse(f"ContextVar.{short}() changes a context variable, which a replay would not do again; set it "
+                       "outside the jitted function")
+    if "out" in keywords and (isinstance(function, np.ufunc) or
+                              (getattr(function, "__module__", None) or "").startswith("numpy")):
+        out = args[len(args) - len(keywords) + keywords.index("out")] if len(args) >= len(keywords) else None
+        outs = out if isinstance(out, tuple) else (out,)
+        if any(isinstance(o, np.ndarray) and not reader._is_fresh(o) for o in outs):
+            reader._refuse(f"{name}(..., out=) writes into an array from outside the call, which a replay would not "
+                           "do again; write with a tensor operation, or outside the jitted function")
+    elif isinstance(function, np.ufunc) and len(args) > function.nin and \
+            any(isinstance(o, np.ndarray) and not reader._is_fresh(o) for o in args[function.nin:]):
+        reader._refuse(f"{name}() with an out array writes into an array from outside the call, which a replay "
+                       "would not do again; write with a tensor operation, or outside the jitted function")
 
 
 def _mode(args):
