@@ -276,3 +276,104 @@ def test_b_global_writes_dropped_process_setters_are_refused():
                 tg.jit(f)(np.ones(2))
     finally:
         np.set_printoptions(**printoptions)
+
+
+# ---- A. values that are == but differ where the step looks: compared by type and bits ------------------------------
+RANGE, SLICE, TUPLE = range(0, 1, 1), slice(0, 2, 0.0), (1,)
+MEMBERS, KEYS, SIGNS = {0.0}, {1: "a"}, np.array([0.0, 1.0])
+
+
+def _agree_across(pairs, change, calls=4):
+    """pairs: [(step, args)]; two calls trace, ``change()`` runs before the third, and every call agrees."""
+    jitted = [(tg.jit(f), f, a) for f, a in pairs]
+    for i in range(calls):
+        if i == 2:
+            change()
+        for j, f, a in jitted:
+            args = a(i) if callable(a) else a
+            x = tg.Tensor(np.ones(2, np.float32))
+            assert _bits(j(x, *args)) == _bits(f(x, *args)), (f.__name__, i)
+
+
+def test_b_equal_but_different_plain_range_and_slice_by_fields():
+    import math
+
+    def f_range_arg(x, r):
+        return x * r.step
+
+    def f_range_global(x):
+        return x * RANGE.step
+
+    def f_slice_global(x):
+        return x * math.copysign(1.0, SLICE.step)
+
+    def change():
+        global RANGE, SLICE
+        RANGE, SLICE = range(0, 1, 5), slice(0, 2, -0.0)
+
+    try:
+        _agree_across([(f_range_arg, lambda i: (range(0, 1, 1) if i < 2 else range(0, 1, 5),)),
+                       (f_range_global, ()), (f_slice_global, ())], change)
+    finally:
+        globals().update(RANGE=range(0, 1, 1), SLICE=slice(0, 2, 0.0))
+
+
+def test_b_container_snapshot_eq_set_members_dict_keys_and_small_arrays_by_bits():
+    import math
+
+    def f_set(x):
+        for v in MEMBERS:
+            return x * math.copysign(1.0, v)
+
+    def f_dict_key(x):
+        return x * len(str(next(iter(KEYS))))
+
+    def f_array(x):
+        return x * np.copysign(1.0, SIGNS)
+
+    def change():
+        MEMBERS.clear()
+        MEMBERS.add(-0.0)
+        KEYS.clear()
+        KEYS[True] = "a"
+        SIGNS[0] = -0.0
+
+    try:
+        _agree_across([(f_set, ()), (f_dict_key, ()), (f_array, ())], change)
+    finally:
+        MEMBERS.clear()
+        MEMBERS.add(0.0)
+        KEYS.clear()
+        KEYS[1] = "a"
+        SIGNS[0] = 0.0
+
+
+def test_b_tuple_elements_eq_tuple_elements_by_type():
+    def f_arg(x, t):
+        return x * len(str(t[0]))
+
+    def f_global(x):
+        return x * len(str(TUPLE[0]))
+
+    ja, jg = tg.jit(f_arg), tg.jit(f_global)
+    try:
+        for v in [(1,), (1,), (True,), (1.0,), (True,)]:
+            globals()["TUPLE"] = v
+            x = tg.Tensor(np.ones(1, np.float32))
+            assert _bits(ja(x, v)) == _bits(f_arg(x, v))
+            assert _bits(jg(x)) == _bits(f_global(x))
+    finally:
+        globals()["TUPLE"] = (1,)
+
+
+def test_b_dict_argument_keys_keys_by_type_and_bits():
+    import math
+
+    def f(x, d):
+        k = next(iter(d))
+        return x * len(str(k)) * math.copysign(1.0, float(k))
+
+    j = tg.jit(f)
+    for d in [{1: "a"}, {1: "a"}, {True: "a"}, {1.0: "a"}, {0.0: "a"}, {0.0: "a"}, {-0.0: "a"}, {1: "a"}]:
+        x = tg.Tensor(np.ones(1, np.float32))
+        assert _bits(j(x, d)) == _bits(f(x, d)), d

@@ -326,7 +326,8 @@ def _signature(args, kwargs, name, outside=None, before=None):
             return type(value)(v for v, _ in walked), (type(value).__name__,) + tuple(k for _, k in walked)
         if isinstance(value, dict):
             walked = {k: walk(v, f"{where}[{k!r}]") for k, v in value.items()}
-            return {k: v for k, (v, _) in walked.items()}, ("dict",) + tuple((k, s) for k, (_, s) in walked.items())
+            keys = tuple((signature_value(k), s) for k, (_, s) in walked.items())  # {1: ..} is not {True: ..}
+            return {k: v for k, (v, _) in walked.items()}, ("dict",) + keys
         try:
             hash(value)
         except TypeError:
@@ -497,7 +498,7 @@ def _same(u, v):
 
 
 def _same_array(x, y):
-    return x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
+    return x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes()  # -0.0 is not 0.0
 
 
 def _fixed(source):

@@ -156,8 +156,10 @@ def _bits(value):
         return (value.real.hex(), value.imag.hex())
     if isinstance(value, np.generic):
         return (value.dtype.str, value.tobytes())
-    if kind is tuple:
-        return tuple(_bits(v) for v in value)
+    if kind is tuple:  # elements by type too: (1,), (True,) and (1.0,) differ
+        return tuple((type(v), _bits(v)) for v in value)
+    if kind is range or kind is slice:  # range(0, 1, 1) is not range(0, 1, 5), nor slice(0, 2, 0.0) (.., -0.0)
+        return tuple((type(v), _bits(v)) for v in (value.start, value.stop, value.step))
     return value
 
 
@@ -166,9 +168,9 @@ def _needs_bits(value):
     kind = type(value)
     if kind is float or kind is complex or isinstance(value, np.inexact):
         return not (value == value and value != 0) or kind is complex
-    if kind is tuple:
-        return any(_needs_bits(v) for v in value)
-    return False
+    if kind is tuple:  # == would take (1,) for (True,) or (1.0,)
+        return any(type(v) not in (str, type(None)) for v in value)
+    return kind is range or kind is slice  # == takes range(0) for range(5, 5)
 
 
 def _exact(now, then):
@@ -346,10 +348,10 @@ def _snapshot(value):
         return (float, value) if value == value and value else (float, value.hex())
     if kind in (list, tuple):
         return (kind, tuple(_snapshot(v) for v in value))
-    if kind is dict:
-        return (dict, tuple((k, _snapshot(v)) for k, v in value.items()))
-    if kind in (set, frozenset):
-        return (kind, frozenset(id(v) if type(v) not in _PLAIN else v for v in value))
+    if kind is dict:  # keys by type and bits too: {1: ..}, {True: ..} and {1.0: ..} differ
+        return (dict, tuple((_snapshot(k), _snapshot(v)) for k, v in value.items()))
+    if kind in (set, frozenset):  # members by type and bits: {0.0} and {-0.0} differ
+        return (kind, frozenset(_snapshot(v) for v in value))
     if kind in _PLAIN:
         return (kind, _bits(value))
     if isinstance(value, np.generic):
@@ -357,7 +359,7 @@ def _snapshot(value):
     if isinstance(value, (MutableSequence, MutableSet)):
         return (kind, tuple(_snapshot(v) for v in value))
     if isinstance(value, MutableMapping):
-        return (kind, tuple((k, _snapshot(v)) for k, v in value.items()))
+        return (kind, tuple((_snapshot(k), _snapshot(v)) for k, v in value.items()))
     return (id, id(value))
 
 
@@ -366,7 +368,8 @@ def _same_contents(container, snapshot):
 
 
 def _same_array(array, copy):
-    return array.shape == copy.shape and array.dtype == copy.dtype and np.array_equal(array, copy, equal_nan=True)
+    """By dtype, shape and bytes: np.array_equal takes -0.0 for 0.0, which np.copysign or 1/x tell apart."""
+    return array.shape == copy.shape and array.dtype == copy.dtype and array.tobytes() == copy.tobytes()
 
 
 def _vars_same(obj, kind, snapshot, skip):
