@@ -377,3 +377,72 @@ def test_b_dict_argument_keys_keys_by_type_and_bits():
     for d in [{1: "a"}, {1: "a"}, {True: "a"}, {1.0: "a"}, {0.0: "a"}, {0.0: "a"}, {-0.0: "a"}, {1: "a"}]:
         x = tg.Tensor(np.ones(1, np.float32))
         assert _bits(j(x, d)) == _bits(f(x, d)), d
+
+
+# ---- B. reads that C code makes: refused where a value cannot be guarded, guarded where it can --------------------
+def test_b_c_getters_process_state_getters_are_refused_naming_the_line():
+    import gc
+    import sys
+
+    getters = [lambda x: x * (2 if np.geterr()["over"] == "ignore" else 3),
+               lambda x: x * (2 if np.getbufsize() > 10000 else 3),
+               lambda x: x * (2 if sys.getrecursionlimit() > 1500 else 3),
+               lambda x: x * (2 if sys.getswitchinterval() > 0.01 else 3),
+               lambda x: x * (2 if gc.isenabled() else 3)]
+    for f in getters:
+        j = tg.jit(f)
+        with pytest.raises(tg.JitError, match=r"no guard holds.*test_jit_attack2\.py:\d+"):
+            for _ in range(2):  # refused by the second trace at the latest, before any replay
+                j(np.ones(1, np.float32))
+
+
+def test_b_date_today_is_refused_as_a_clock():
+    import datetime
+
+    with pytest.raises(tg.JitError, match=r"today\(\) reads the clock.*test_jit_attack2\.py:\d+"):
+        j = tg.jit(lambda x: x * (datetime.date.today().toordinal() % 7))
+        for _ in range(2):
+            j(np.ones(1, np.float32))
+
+
+def test_b_printoptions_text_of_a_numpy_value_traces_again_when_print_options_change():
+    scalar, array = np.float64(1.123456789), np.array([1.123456789, 2.0])
+    steps = [lambda x: x * len(repr(scalar)), lambda x: x * len(np.array2string(array)),
+             lambda x: x * len(str(array))]
+    jitted = [tg.jit(f) for f in steps]
+    printoptions = np.get_printoptions()
+    try:
+        for i in range(4):
+            if i == 2:
+                np.set_printoptions(precision=2, legacy="1.25")
+            for j, f in zip(jitted, steps, strict=True):
+                x = tg.Tensor(np.ones(1, np.float32))
+                assert _bits(j(x)) == _bits(f(x))
+    finally:
+        np.set_printoptions(**printoptions)
+
+
+def test_b_abc_register_an_abc_registered_after_the_traces_traces_again():
+    import abc
+
+    class Marker(abc.ABC):  # noqa: B024 (registered to, never subclassed)
+        pass
+
+    class Thing:
+        pass
+
+    thing = Thing()
+
+    def f_isinstance(x):
+        return x * (2.0 if isinstance(thing, Marker) else 3.0)
+
+    def f_issubclass(x):
+        return x * (2.0 if issubclass(Thing, Marker) else 3.0)
+
+    jitted = [(tg.jit(f), f) for f in (f_isinstance, f_issubclass)]
+    for i in range(4):
+        if i == 2:
+            Marker.register(Thing)
+        for j, f in jitted:
+            x = tg.Tensor(np.ones(1, np.float32))
+            assert _bits(j(x)) == _bits(f(x))

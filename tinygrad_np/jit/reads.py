@@ -53,6 +53,7 @@ an object from outside it.
 The guards compile into one Python function, ``holds()``, that a call runs
 before replaying: a few dozen comparisons, a few microseconds.
 """
+import abc
 import builtins
 import dis
 import functools
@@ -278,7 +279,7 @@ class Guards:
                 t = source.tensor
                 self.add(("leaf", id(t)), f"_leaf({{0}}, {t.requires_grad!r}, {{1}}, {{2}})", t, t._data.shape,
                          t._data.dtype)
-        namespace = {"MISSING": MISSING, "_plain": _plain, "_exact": _exact, "_method": _method,
+        namespace = {"MISSING": MISSING, "_plain": _plain, "np": np, "abc": abc, "_exact": _exact, "_method": _method,
                      "_same_contents": _same_contents, "_same_array": _same_array, "_cell": _cell,
                      "_vars_same": _vars_same, "_leaf": _leaf, "_same_function": _same_function,
                      "_item": _item, "_cache_same": _cache_same, "_partial_same": _partial_same,
@@ -1156,6 +1157,13 @@ class Reader:
                                                                  types.BuiltinMethodType, functools.partial)):
             self._class_lookup(type(function), "__call__")  # a callable object: its class's __call__ runs
             self.guards.add(("type", id(function)), "type({0}) is {1}", function, type(function))
+        if function in _PRINTERS and any(isinstance(a, (np.ndarray, np.generic)) for a in args):
+            # NumPy's print options decide the text: np.set_printoptions between calls must trace again
+            self.guards.add(("printoptions",), "np.get_printoptions() == {0}", np.get_printoptions())
+        if (function is isinstance or function is issubclass) and len(args) == 2 and \
+                any(isinstance(c, abc.ABCMeta) for c in (args[1] if type(args[1]) is tuple else (args[1],))):
+            # an ABC's answer changes with register(), which changes abc's cache token
+            self.guards.add(("abc registry",), "abc.get_cache_token() is {0}", abc.get_cache_token())
         if self._replayed_write(frame, state, function, args, ins):
             return
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
@@ -1647,7 +1655,6 @@ def _effects_table():
     """C functions whose effect a replay would skip (it replays only array ops, bytecode writes and @replayable
     calls), and C getters of process state no guard holds: each is refused inside a jitted function."""
     import bisect
-    import datetime
     import gc
     import heapq
 
@@ -1665,12 +1672,13 @@ def _effects_table():
     reads = {np.geterr: "NumPy's error state", np.getbufsize: "NumPy's buffer size",
              np.get_printoptions: "NumPy's print options", np.geterrcall: "NumPy's error callback",
              sys.getrecursionlimit: "the recursion limit", sys.getswitchinterval: "the switch interval",
-             gc.isenabled: "the collector's state", gc.get_threshold: "the collector's thresholds",
-             datetime.date.today: "the clock", datetime.datetime.today: "the clock"}
+             gc.isenabled: "the collector's state", gc.get_threshold: "the collector's thresholds"}
     return ({id(f): (f, why) for f, why in writes.items()}, {id(f): (f, why) for f, why in reads.items()})
 
 
 _EFFECTS: list = []  # [writes, reads], made on first use
+_PRINTERS = (repr, str, format, ascii, np.array2string, np.array_repr, np.array_str, np.format_float_positional,
+             np.format_float_scientific)
 _ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}
 
 
@@ -1680,6 +1688,7 @@ def _refuse_unreplayed_effects(function, args, reader, keywords):
     C getter of process state (np.geterr, sys.getrecursionlimit, date.today) returns what no guard holds. Both
     are refused, naming the line; writes into arrays the call made itself are its own, and allowed."""
     import contextvars
+    import datetime
 
     if not _EFFECTS:
         _EFFECTS.extend(_effects_table())
@@ -1697,6 +1706,9 @@ def _refuse_unreplayed_effects(function, args, reader, keywords):
                        "tracing. Read it outside the jitted function and pass it in")
     owner = getattr(function, "__self__", None)
     short = getattr(function, "__name__", "")
+    if isinstance(owner, type) and issubclass(owner, datetime.date) and short in ("today", "now", "utcnow"):
+        reader._refuse(f"{name}() reads the clock, which gives a new value on each call: a replay would keep the "
+                       "traced one. Read it outside the jitted function and pass it in")
     if isinstance(owner, np.ndarray) and short in _ARRAY_WRITERS and not reader._is_fresh(owner):
         reader._refuse(f"ndarray.{short}() writes into an array from outside the call, which a replay would not do "
                        "again; write with a tensor operation, or outside the jitted function")
