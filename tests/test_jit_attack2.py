@@ -446,3 +446,22 @@ def test_b_abc_register_an_abc_registered_after_the_traces_traces_again():
         for j, f in jitted:
             x = tg.Tensor(np.ones(1, np.float32))
             assert _bits(j(x)) == _bits(f(x))
+
+
+# ---- crashes ---------------------------------------------------------------------------------------------------
+def test_c_jit_method_decorating_a_method_binds_self_and_keys_each_instance():
+    class Trainer:
+        def __init__(self, scale):
+            self.scale = scale
+
+        @tg.jit
+        def step(self, x):
+            return x * self.scale
+
+    a, b = Trainer(2.0), Trainer(3.0)
+    for i in range(4):
+        if i == 2:
+            a.scale = 5.0  # an attribute read through self is guarded
+        x = tg.Tensor(np.ones(2, np.float32))
+        assert _bits(a.step(x)) == _bits(x * a.scale)
+        assert _bits(b.step(x)) == _bits(x * 3.0)

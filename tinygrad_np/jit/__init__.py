@@ -154,6 +154,11 @@ class Jitted:
         self._last: _Entry | None = None
         self._traced_in_a_row, self._warned = 0, False
 
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        """``@tg.jit`` on a method: looked up on an instance, it is bound as a function is, so ``self`` arrives as
+        the first argument (an object, so each instance keys programs of its own, its attributes guarded)."""
+        return self if obj is None else types.MethodType(self, obj)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current.trace is not None:  # called inside another jitted function's trace: its ops belong to that one
             args, kwargs, _, _ = _signature(args, kwargs, self.__name__)
