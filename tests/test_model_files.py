@@ -10,7 +10,6 @@ import json
 import re
 import struct
 import sys
-import tracemalloc
 import warnings
 import zipfile
 import zlib
@@ -20,25 +19,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_file_craft import MB, peak_memory
 
 from tinygrad_np import nn
 from tinygrad_np.nn import ModelFileError
 
 ROOT = Path(__file__).resolve().parents[1]
-MB = 1 << 20
-
-
-def peak_memory(function):
-    """(result or the exception raised, the peak of memory traced while ``function`` ran, in bytes)."""
-    tracemalloc.start()
-    try:
-        try:
-            result = function()
-        except Exception as err:  # the caller checks which
-            result = err
-        return result, tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def safetensors_bytes(header, data=b"", size=None):
