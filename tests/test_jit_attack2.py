@@ -465,3 +465,30 @@ def test_c_jit_method_decorating_a_method_binds_self_and_keys_each_instance():
         x = tg.Tensor(np.ones(2, np.float32))
         assert _bits(a.step(x)) == _bits(x * a.scale)
         assert _bits(b.step(x)) == _bits(x * 3.0)
+
+
+class _Child:
+    def __init__(self, k):
+        self.k = k
+
+
+class _Cfg:
+    def __init__(self):
+        self.child = _Child(1)
+
+
+def test_b_c_level_reads_children_of_an_object_handed_to_c_are_guarded():
+    import functools
+    import operator
+
+    cfg, items, get_k = _Cfg(), [_Child(1), _Child(2)], operator.attrgetter("child.k")
+    steps = [lambda x: x * get_k(cfg), lambda x: x * len("{0.child.k}".format(cfg)),
+             lambda x: x * functools.reduce(getattr, ["child", "k"], cfg),
+             lambda x: x * sum(map(operator.attrgetter("k"), items))]
+    jitted = [tg.jit(f) for f in steps]
+    for i in range(4):
+        if i == 2:
+            cfg.child.k, items[0].k = 100000, 50
+        for j, f in zip(jitted, steps, strict=True):
+            x = tg.Tensor(np.ones(1, np.float32))
+            assert _bits(j(x)) == _bits(f(x)), (i, steps.index(f))

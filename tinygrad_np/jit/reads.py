@@ -1169,11 +1169,15 @@ class Reader:
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
+                if outside_code and type(value) in (list, tuple):  # map(attrgetter("k"), items) reads each item
+                    for item in value[:_HANDED_ITEMS]:
+                        if _plain_object(item):
+                            self._handed_to_c(item, _HANDED_DEPTH)
             elif _is_iterator_from_outside(value, self.outside):
                 self._refuse(f"{getattr(function, '__name__', 'a function')}() takes items from an iterator that "
                              "exists outside the call, which a replay cannot take again")
             elif outside_code and _plain_object(value):
-                self.saw_module(value)  # code jit does not watch may read any of its attributes
+                self._handed_to_c(value, _HANDED_DEPTH)  # code jit does not watch may read any of its attributes
 
     def _partial(self, function):
         self._function(function.func)
@@ -1405,6 +1409,15 @@ class Reader:
             self._refuse(f"{how} reads an array of {container.size} elements that exists outside the call; "
                          "comparing it on every call would cost more than the step. Pass it as an argument, or "
                          "make it a Tensor (a Tensor's values are read where they live on every replay)")
+
+    def _handed_to_c(self, obj, depth):
+        """An object handed to code jit does not watch: every attribute guarded, and its children's, a few levels
+        down (``attrgetter("child.k")``, ``reduce(getattr, ...)``, ``"{0.child.k}".format`` read them in C)."""
+        self.saw_module(obj)
+        if depth > 1 and not _is_module(obj):
+            for child in list(vars(obj).values()):
+                if _plain_object(child) and not _is_module(child) and id(child) not in self.guards.modules:
+                    self._handed_to_c(child, depth - 1)
 
     def saw_module(self, module):
         """Guard an object's class and every attribute: a module whose library code runs (it reads its own
@@ -1677,6 +1690,7 @@ def _effects_table():
 
 
 _EFFECTS: list = []  # [writes, reads], made on first use
+_HANDED_DEPTH, _HANDED_ITEMS = 3, 64  # how far below an object handed to C its attributes are guarded
 _PRINTERS = (repr, str, format, ascii, np.array2string, np.array_repr, np.array_str, np.format_float_positional,
              np.format_float_scientific)
 _ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}
