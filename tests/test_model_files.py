@@ -346,6 +346,7 @@ headers = st.dictionaries(names, st.one_of(tensor_infos, st.integers(), st.text(
                                            st.dictionaries(st.text(max_size=3), st.text(max_size=3))), max_size=4)
 
 
+@pytest.mark.slow  # fuzzing: hundreds of crafted files; CI runs it, the fast loop leaves it out
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(header=headers, data=st.binary(max_size=64), size_lie=st.one_of(st.none(), st.integers(0, 2**64 - 1)),
        cut=st.integers(0, 3))
@@ -369,6 +370,7 @@ def a_valid_safetensors_file(weight, bias):
     return safetensors_bytes(header, np.asarray(weight, "<f4").tobytes() + bias_bf16)
 
 
+@pytest.mark.slow  # fuzzing: hundreds of crafted files; CI runs it, the fast loop leaves it out
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(position=st.integers(0, 200), byte=st.integers(0, 255))
 def test_fuzz_one_byte_changed_in_a_safetensors_file(tmp_path, position, byte):
@@ -391,6 +393,7 @@ members = st.lists(st.tuples(
 ), max_size=3)
 
 
+@pytest.mark.slow  # fuzzing: hundreds of crafted files; CI runs it, the fast loop leaves it out
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(entries=members, lie=st.one_of(st.none(), st.tuples(st.integers(0, 2), st.integers(0, 2**63 - 1))))
 def test_fuzz_npz_directories_load_correctly_or_raise_our_error(tmp_path, entries, lie):
@@ -447,6 +450,7 @@ layer_specs = st.recursive(
     max_leaves=8)
 
 
+@pytest.mark.slow  # fuzzing: hundreds of crafted files; CI runs it, the fast loop leaves it out
 @settings(max_examples=400)
 @given(spec=st.one_of(layer_specs, json_values), as_text=st.booleans())
 def test_fuzz_architecture_specs_build_or_raise_our_error(spec, as_text):
@@ -469,6 +473,7 @@ def test_fuzz_architecture_specs_build_or_raise_our_error(spec, as_text):
 huge_or_empty = st.one_of(st.integers(0, 4), st.just(0), st.integers(2**40, 2**70), st.booleans())
 
 
+@pytest.mark.slow  # fuzzing: hundreds of crafted files; CI runs it, the fast loop leaves it out
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(shape=st.lists(huge_or_empty, max_size=4), dtype=st.sampled_from(["F32", "BF16", "F64", "U8"]),
        end=st.integers(0, 16))
@@ -495,6 +500,7 @@ def npy_header_texts():
                      st.text(st.characters(max_codepoint=255), max_size=30))
 
 
+@pytest.mark.slow  # fuzzing: hundreds of crafted files; CI runs it, the fast loop leaves it out
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(members=st.lists(st.tuples(st.sampled_from(["weight", "bias", "other", "__metadata__"]), npy_header_texts(),
                                   st.integers(0, 40), st.sampled_from(["stored", "deflated", "bomb"]),
@@ -575,6 +581,7 @@ def forward_shape(model, shape):
 BOUND_REFUSALS = ("max_activation", "max_operations", "MAX_POOL_WINDOWS", "the batch's axis among them")
 
 
+@pytest.mark.slow  # fuzzing: hundreds of crafted files; CI runs it, the fast loop leaves it out
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fuzz_output_shape_is_what_the_forward_gives(data):

@@ -100,6 +100,7 @@ def test_each_cells_progress_output_stays_a_few_lines(executed):
         assert len(bar_lines) <= 5 and text.count("\n") <= 40, cell.source[:80]
 
 
+@pytest.mark.slow
 def test_the_notebook_explains_its_first_loss_and_plays_a_network_without_dead_units(executed):
     text = text_of(executed)
     first = float(re.search(r"loss before training: ([\d.]+)", text).group(1))

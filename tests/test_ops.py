@@ -1,4 +1,6 @@
 """Every row of the op table (tests/op_table.py) through the same four tests."""
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,13 +15,18 @@ BY_NAME = {op.name: op for op in OPS}
 AXIS_OPS = [op.name for op in OPS if op.axis_param]
 
 
+
+def examples(n):
+    """n hypothesis examples a row, or a quarter of them in the fast loop (tests/conftest.py)."""
+    return max(1, n // 4) if os.environ.get("TINYGRAD_NP_FAST_LOOP") else n
+
 def run(op, arrays, params, dtype, requires_grad=False):
     tensors = [tg.Tensor(a.astype(dtype), requires_grad=requires_grad) for a in arrays]
     return tensors, op.ours(*tensors, **params)
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(data=st.data())
 def test_forward_matches_numpy(name, data):
     op = BY_NAME[name]
@@ -31,7 +38,7 @@ def test_forward_matches_numpy(name, data):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(data=st.data())
 def test_float32_in_float32_out_and_gradients_float32(name, data):
     op = BY_NAME[name]
@@ -49,7 +56,7 @@ def test_float32_in_float32_out_and_gradients_float32(name, data):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_gradients_first_and_second_order(name, data):
     op = BY_NAME[name]
@@ -58,7 +65,7 @@ def test_gradients_first_and_second_order(name, data):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(data=st.data())
 def test_the_plain_and_the_recorded_pass_give_the_same_gradient(name, data):
     """An op's one rule runs on arrays in a plain backward and on Tensors in a recorded one (create_graph).
@@ -80,7 +87,7 @@ def test_the_plain_and_the_recorded_pass_give_the_same_gradient(name, data):
 
 
 @pytest.mark.parametrize("name", AXIS_OPS)
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(data=st.data())
 def test_an_axis_counted_from_the_end_gives_the_same_result_and_gradient(name, data):
     op = BY_NAME[name]
@@ -107,7 +114,7 @@ def test_an_axis_counted_from_the_end_gives_the_same_result_and_gradient(name, d
         np.testing.assert_array_equal(ga, gb)
 
 
-@settings(max_examples=1)
+@settings(max_examples=examples(1))
 @given(data=st.data())
 def test_the_table_covers_every_primitive(data):
     """Each Function in tinygrad_np.ops is run by at least one row: in forward, or inside another op's rule
@@ -140,7 +147,7 @@ def test_the_table_covers_every_primitive(data):
 
 
 @pytest.mark.parametrize("row", FUSED, ids=[f.name for f in FUSED])
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(data=st.data())
 def test_a_fused_op_equals_its_composition(row, data):
     """Value, gradient and second derivative (the gradient of v . grad, in float64) of each fused op against
@@ -170,7 +177,7 @@ def test_a_fused_op_equals_its_composition(row, data):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8), deadline=None)
 @given(data=st.data())
 def test_a_jit_replay_of_forward_and_backward_equals_eager(name, data):
     """Every row through tg.jit: the first two calls trace, the third replays the op's forward and its rule on

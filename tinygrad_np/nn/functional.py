@@ -1309,12 +1309,17 @@ def _targets(scores: Tensor, target: TensorLike, op: str) -> np.ndarray:
 def _one_hot_mask(target, keep, classes, dtype, op):
     """A mask shaped like the scores, 1 at each kept position's target class (on axis 1). The range check is
     here, in a note (core/jit_seam.py), so that a jit replay checks each call's targets too."""
+    return np.ascontiguousarray(np.moveaxis(_one_hot_last(target, keep, classes, dtype, op), -1, 1))
+
+
+def _one_hot_last(target, keep, classes, dtype, op):
+    """_one_hot_mask with the class axis last: the same for any leading axes (func.vmap's batch axes too)."""
+    target, keep = np.broadcast_arrays(target, keep)
     kept = target[keep]
     if kept.size and (kept.min() < 0 or kept.max() >= classes):
         bad = kept[(kept < 0) | (kept >= classes)][0]
         raise ValueError(f"{op}: target {bad} is out of range for {classes} classes (0..{classes - 1})")
-    mask = np.moveaxis(np.eye(classes, dtype=dtype)[np.where(keep, target, 0)], -1, 1)
-    return np.ascontiguousarray(mask)
+    return np.eye(classes, dtype=dtype)[np.where(keep, target, 0)]
 
 
 def _as_dtype(array, dtype):
