@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .core.jit_seam import refuse_in_trace, replayable
 from .typing import Seed
 
 __all__ = ["manual_seed", "get_rng_state", "set_rng_state", "generator"]
@@ -33,6 +34,7 @@ _GLOBAL = np.random.Generator(np.random.PCG64())  # fresh entropy until manual_s
 _WORD = (1 << 64) - 1
 
 
+@replayable  # inside a jitted step, each replay seeds again, as each eager call does
 def manual_seed(seed: int) -> np.random.Generator:
     """Seed the global generator (PyTorch's ``torch.manual_seed``); returns it. After ``manual_seed(n)`` it draws
     what ``np.random.default_rng(n)`` would. ``np.random.seed`` does not reach it (see the module's docstring)."""
@@ -63,12 +65,15 @@ def own_generator(rng: Seed) -> np.random.Generator | None:
 def get_rng_state() -> np.ndarray:
     """The global generator's state as six uint64 words (PCG64's state and increment, 128 bits each, and its
     buffered 32 bits), an array ``nn.save`` can store beside a model's weights; ``set_rng_state`` restores it."""
+    refuse_in_trace("tg.get_rng_state()", "a replay would keep the state read while tracing, not the state at "
+                    "its own call; read it outside the jitted function and pass it in")
     state = _GLOBAL.bit_generator.state
     words = [state["state"]["state"] >> 64, state["state"]["state"] & _WORD,
              state["state"]["inc"] >> 64, state["state"]["inc"] & _WORD, state["has_uint32"], state["uinteger"]]
     return np.array(words, dtype=np.uint64)
 
 
+@replayable
 def set_rng_state(state: Any) -> None:
     """Restore the global generator to a state ``get_rng_state`` returned (an array, or the list it holds)."""
     if isinstance(state, np.ndarray) and (state.shape != (6,) or state.dtype.kind not in "iu"):

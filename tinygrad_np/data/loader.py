@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..composed import stack
+from ..core.jit_seam import refuse_in_trace
 from ..core.tensor import Tensor
 from ..generators import generator, own_generator
 from ..typing import Seed
@@ -65,6 +66,9 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         """One epoch, batch by batch (a new order each epoch with ``shuffle``)."""
+        refuse_in_trace("a DataLoader is iterated", "its order and batches are Python work a replay does not do "
+                        "again (a shuffle's draw, which items), so a replay would keep the traced batch. Iterate the "
+                        "loader outside and pass each batch to the jitted step as an argument")
         order = self._order()
         n, size = len(order), self.batch_size
         stop = n - n % size if self.drop_last else n

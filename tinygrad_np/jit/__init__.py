@@ -154,6 +154,11 @@ class Jitted:
         self._last: _Entry | None = None
         self._traced_in_a_row, self._warned = 0, False
 
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        """``@tg.jit`` on a method: looked up on an instance, it is bound as a function is, so ``self`` arrives as
+        the first argument (an object, so each instance keys programs of its own, its attributes guarded)."""
+        return self if obj is None else types.MethodType(self, obj)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current.trace is not None:  # called inside another jitted function's trace: its ops belong to that one
             args, kwargs, _, _ = _signature(args, kwargs, self.__name__)
@@ -202,6 +207,7 @@ class Jitted:
                           "pass it as an argument instead", stacklevel=3)
 
     def _trace(self, entry, key, args, kwargs, tensors, given):
+        before = [_state(t) for t in tensors]  # the step may give an argument a grad: key as the call found it
         trace = Trace(tensors)
         trace.start(Reader(trace, self.fn, leaves_of((list(args), kwargs))), sys._getframe())
         try:
@@ -212,7 +218,7 @@ class Jitted:
         trace.finish(self.__name__)
         trace.result = trace.describe_result(result, self.__name__)
         self._outside.update(trace.outside_ids)
-        key = self._key(*given)  # again: the arguments that are objects the call read from outside now count
+        key = self._key(*given, before)  # again: the arguments that are objects the call read from outside now count
         if entry is None or entry.key != key:  # the first call: keep the trace, to hold the second against it
             entry = _Entry(key, trace)
             self._entries[id(entry)] = entry
@@ -226,9 +232,9 @@ class Jitted:
         self._last = entry
         return result
 
-    def _key(self, args, kwargs):
-        fast = None if kwargs else _array_signature(args, self._outside)
-        return _signature(args, kwargs, self.__name__, self._outside)[3] if fast is None else fast[0]
+    def _key(self, args, kwargs, before):
+        fast = None if kwargs else _array_signature(args, self._outside, before)
+        return _signature(args, kwargs, self.__name__, self._outside, before)[3] if fast is None else fast[0]
 
     def program(self, names: Any = None) -> str:
         """The program of the signature called last, as text: one line per array operation, forward, then
@@ -272,7 +278,7 @@ def _returned(result):
     return result
 
 
-def _array_signature(args, outside):
+def _array_signature(args, outside, before=None):
     """The common case, quickly: every argument an array or a Tensor, no two the same array. Returns the key
     and the argument Tensors, or None for the general path (_signature). An argument that is a Tensor or an
     array the function also reads from outside (``outside``: the parameter passed as the argument) keys a
@@ -281,11 +287,14 @@ def _array_signature(args, outside):
     for a in args:
         kind = type(a)
         if kind is np.ndarray:
+            if a.dtype.kind not in _PLAIN_KINDS:  # complex, object, strings: tg.Tensor's own rules (_signature)
+                return None
             tensors.append(Tensor._make(a, False))
             key.append((a.shape, a.dtype, False))
         elif kind is Tensor:
             tensors.append(a)
-            key.append((a._data.shape, a._data.dtype, a.requires_grad))
+            key.append((a._data.shape, a._data.dtype, a.requires_grad) +
+                       (_state(a) if before is None else before[len(tensors) - 1]))
         else:
             return None
         if outside and (id(a) in outside or (kind is Tensor and id(a._data) in outside)):
@@ -295,30 +304,35 @@ def _array_signature(args, outside):
     return tuple(key), tensors
 
 
-def _signature(args, kwargs, name, outside=None):
+def _signature(args, kwargs, name, outside=None, before=None):
     """The arguments with arrays made Tensors, the flat list of argument Tensors, and the hashable key: each
     Tensor's shape, dtype and requires_grad (and whether it is one the function also reads from outside),
     which arguments are the same array, every number by type and bits, strings and the like by value, any
     other object by identity (an object equal to another under == may hold what the step reads differently)."""
-    tensors, index = [], {}
+    tensors, index, arrays = [], {}, {}
 
     def walk(value, where):
         if isinstance(value, (Tensor, np.ndarray)):
-            array = value._data if isinstance(value, Tensor) else value
-            if id(array) in index:  # the same array twice must stay one array on a replay
-                i = index[id(array)]
+            if id(value) in index:  # the same Tensor (or array) twice must stay one input on a replay
+                i = index[id(value)]
                 return tensors[i], ("same", i)
-            t = value if isinstance(value, Tensor) else Tensor._make(value, False)
-            index[id(array)] = len(tensors)
+            t = value if isinstance(value, Tensor) else _argument_tensor(value)
+            array = t._data
+            index[id(value)] = len(tensors)
             tensors.append(t)
+            # Two different Tensors over one array (t and t.detach()) stay two inputs, the sharing keyed
+            shares = arrays.setdefault(id(array), len(tensors) - 1)
             aliased = bool(outside) and (id(value) in outside or id(array) in outside)
-            return t, ("tensor", array.shape, array.dtype.str, t.requires_grad, id(value) if aliased else None)
+            state = _state(t) if before is None else before[len(tensors) - 1]
+            return t, ("tensor", array.shape, array.dtype.str, t.requires_grad, state, shares,
+                       id(value) if aliased else None)
         if isinstance(value, (tuple, list)):
             walked = [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
             return type(value)(v for v, _ in walked), (type(value).__name__,) + tuple(k for _, k in walked)
         if isinstance(value, dict):
             walked = {k: walk(v, f"{where}[{k!r}]") for k, v in value.items()}
-            return {k: v for k, (v, _) in walked.items()}, ("dict",) + tuple((k, s) for k, (_, s) in walked.items())
+            keys = tuple((signature_value(k), s) for k, (_, s) in walked.items())  # {1: ..} is not {True: ..}
+            return {k: v for k, (v, _) in walked.items()}, ("dict",) + keys
         try:
             hash(value)
         except TypeError:
@@ -331,6 +345,24 @@ def _signature(args, kwargs, name, outside=None):
     new_kwargs = {k: walk(v, f"argument {k}=") for k, v in sorted(kwargs.items())}
     key = (tuple(s for _, s in new_args), tuple((k, s) for k, (_, s) in new_kwargs.items()), is_grad_enabled())
     return [v for v, _ in new_args], {k: v for k, (v, _) in new_kwargs.items()}, tensors, key
+
+
+def _state(t):
+    """What an argument Tensor carries that a step may branch on besides shape, dtype and requires_grad: whether
+    it is a leaf (a backward through a non-leaf reaches a graph built outside) and whether it has a grad."""
+    return t.op is None, t.grad is None
+
+
+_PLAIN_KINDS = "biuf"  # the dtype kinds tg.Tensor keeps as they are
+
+
+def _argument_tensor(array):
+    """An array argument, made a Tensor as eager's ``tg.Tensor(a)`` makes it: a plain ndarray of numbers is
+    wrapped as it is (its array read live on each replay); a subclass (np.matrix, a masked array) or another
+    dtype goes through tg.Tensor's own conversion and refusals, so that ``x * x`` means what it means eagerly."""
+    if type(array) is np.ndarray and array.dtype.kind in _PLAIN_KINDS:
+        return Tensor._make(array, False)
+    return Tensor(array)  # raises as tg.Tensor raises (a complex array: TypeError)
 
 
 # ---- the first two traces must agree -------------------------------------------------------------------------
@@ -471,7 +503,7 @@ def _same(u, v):
 
 
 def _same_array(x, y):
-    return x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
+    return x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes()  # -0.0 is not 0.0
 
 
 def _fixed(source):

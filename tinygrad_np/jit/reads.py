@@ -53,6 +53,7 @@ an object from outside it.
 The guards compile into one Python function, ``holds()``, that a call runs
 before replaying: a few dozen comparisons, a few microseconds.
 """
+import abc
 import builtins
 import dis
 import functools
@@ -101,7 +102,8 @@ _PURE_METHODS = {"items", "keys", "values", "get", "copy", "index", "count", "sp
 # Methods of builtin containers that only write: a replay makes them again; what the container held is not read.
 _PURE_WRITES = {"append", "extend", "insert", "add", "update", "clear", "discard", "appendleft", "extendleft",
                 "__setitem__", "__delitem__"}
-_MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "reverse", "popleft", "rotate"}
+_MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "reverse", "popleft", "rotate",
+                             "move_to_end"}
 UNKNOWN = object()  # an operand whose value the reader could not follow
 
 
@@ -155,8 +157,10 @@ def _bits(value):
         return (value.real.hex(), value.imag.hex())
     if isinstance(value, np.generic):
         return (value.dtype.str, value.tobytes())
-    if kind is tuple:
-        return tuple(_bits(v) for v in value)
+    if kind is tuple:  # elements by type too: (1,), (True,) and (1.0,) differ
+        return tuple((type(v), _bits(v)) for v in value)
+    if kind is range or kind is slice:  # range(0, 1, 1) is not range(0, 1, 5), nor slice(0, 2, 0.0) (.., -0.0)
+        return tuple((type(v), _bits(v)) for v in (value.start, value.stop, value.step))
     return value
 
 
@@ -165,9 +169,9 @@ def _needs_bits(value):
     kind = type(value)
     if kind is float or kind is complex or isinstance(value, np.inexact):
         return not (value == value and value != 0) or kind is complex
-    if kind is tuple:
-        return any(_needs_bits(v) for v in value)
-    return False
+    if kind is tuple:  # == would take (1,) for (True,) or (1.0,)
+        return any(type(v) not in (str, type(None)) for v in value)
+    return kind is range or kind is slice  # == takes range(0) for range(5, 5)
 
 
 def _exact(now, then):
@@ -275,7 +279,7 @@ class Guards:
                 t = source.tensor
                 self.add(("leaf", id(t)), f"_leaf({{0}}, {t.requires_grad!r}, {{1}}, {{2}})", t, t._data.shape,
                          t._data.dtype)
-        namespace = {"MISSING": MISSING, "_plain": _plain, "_exact": _exact, "_method": _method,
+        namespace = {"MISSING": MISSING, "_plain": _plain, "np": np, "abc": abc, "_exact": _exact, "_method": _method,
                      "_same_contents": _same_contents, "_same_array": _same_array, "_cell": _cell,
                      "_vars_same": _vars_same, "_leaf": _leaf, "_same_function": _same_function,
                      "_item": _item, "_cache_same": _cache_same, "_partial_same": _partial_same,
@@ -345,10 +349,10 @@ def _snapshot(value):
         return (float, value) if value == value and value else (float, value.hex())
     if kind in (list, tuple):
         return (kind, tuple(_snapshot(v) for v in value))
-    if kind is dict:
-        return (dict, tuple((k, _snapshot(v)) for k, v in value.items()))
-    if kind in (set, frozenset):
-        return (kind, frozenset(id(v) if type(v) not in _PLAIN else v for v in value))
+    if kind is dict:  # keys by type and bits too: {1: ..}, {True: ..} and {1.0: ..} differ
+        return (dict, tuple((_snapshot(k), _snapshot(v)) for k, v in value.items()))
+    if kind in (set, frozenset):  # members by type and bits: {0.0} and {-0.0} differ
+        return (kind, frozenset(_snapshot(v) for v in value))
     if kind in _PLAIN:
         return (kind, _bits(value))
     if isinstance(value, np.generic):
@@ -356,7 +360,7 @@ def _snapshot(value):
     if isinstance(value, (MutableSequence, MutableSet)):
         return (kind, tuple(_snapshot(v) for v in value))
     if isinstance(value, MutableMapping):
-        return (kind, tuple((k, _snapshot(v)) for k, v in value.items()))
+        return (kind, tuple((_snapshot(k), _snapshot(v)) for k, v in value.items()))
     return (id, id(value))
 
 
@@ -365,7 +369,8 @@ def _same_contents(container, snapshot):
 
 
 def _same_array(array, copy):
-    return array.shape == copy.shape and array.dtype == copy.dtype and np.array_equal(array, copy, equal_nan=True)
+    """By dtype, shape and bytes: np.array_equal takes -0.0 for 0.0, which np.copysign or 1/x tell apart."""
+    return array.shape == copy.shape and array.dtype == copy.dtype and array.tobytes() == copy.tobytes()
 
 
 def _vars_same(obj, kind, snapshot, skip):
@@ -1136,6 +1141,7 @@ class Reader:
         outside_code = function is UNKNOWN or not _is_ours(function)
         if function is not UNKNOWN and outside_code:
             _refuse_hidden_state(function, args, self)
+            _refuse_unreplayed_effects(function, args, self, self._keyword_names(state, ins))
         if getattr(function, "__name__", None) in _ITERATOR_METHODS and \
                 _is_iterator_from_outside(getattr(function, "__self__", None), self.outside):
             self._refuse(f"{function.__name__}() takes items from an iterator that exists outside the call, which a "
@@ -1151,16 +1157,27 @@ class Reader:
                                                                  types.BuiltinMethodType, functools.partial)):
             self._class_lookup(type(function), "__call__")  # a callable object: its class's __call__ runs
             self.guards.add(("type", id(function)), "type({0}) is {1}", function, type(function))
+        if function in _PRINTERS and any(isinstance(a, (np.ndarray, np.generic)) for a in args):
+            # NumPy's print options decide the text: np.set_printoptions between calls must trace again
+            self.guards.add(("printoptions",), "np.get_printoptions() == {0}", np.get_printoptions())
+        if (function is isinstance or function is issubclass) and len(args) == 2 and \
+                any(isinstance(c, abc.ABCMeta) for c in (args[1] if type(args[1]) is tuple else (args[1],))):
+            # an ABC's answer changes with register(), which changes abc's cache token
+            self.guards.add(("abc registry",), "abc.get_cache_token() is {0}", abc.get_cache_token())
         if self._replayed_write(frame, state, function, args, ins):
             return
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
+                if outside_code and type(value) in (list, tuple):  # map(attrgetter("k"), items) reads each item
+                    for item in value[:_HANDED_ITEMS]:
+                        if _plain_object(item):
+                            self._handed_to_c(item, _HANDED_DEPTH)
             elif _is_iterator_from_outside(value, self.outside):
                 self._refuse(f"{getattr(function, '__name__', 'a function')}() takes items from an iterator that "
                              "exists outside the call, which a replay cannot take again")
             elif outside_code and _plain_object(value):
-                self.saw_module(value)  # code jit does not watch may read any of its attributes
+                self._handed_to_c(value, _HANDED_DEPTH)  # code jit does not watch may read any of its attributes
 
     def _partial(self, function):
         self._function(function.func)
@@ -1308,6 +1325,17 @@ class Reader:
         return False
 
     @staticmethod
+    def _keyword_names(state, ins):
+        """The keyword names of a call (3.11 and 3.12: the KW_NAMES before it); () if none or not known."""
+        i = state.code.index[ins.offset] - 1
+        while i >= 0 and state.code.instructions[i].opname in ("PRECALL", "CACHE"):
+            i -= 1
+        if i >= 0 and state.code.instructions[i].opname == "KW_NAMES":
+            names = state.code.instructions[i].argval
+            return names if isinstance(names, tuple) else ()
+        return ()
+
+    @staticmethod
     def _has_keywords(state, ins):
         """True for a call given keyword arguments (3.11: a KW_NAMES before it)."""
         if ins.opname in ("CALL_FUNCTION_KW", "CALL_KW"):
@@ -1381,6 +1409,15 @@ class Reader:
             self._refuse(f"{how} reads an array of {container.size} elements that exists outside the call; "
                          "comparing it on every call would cost more than the step. Pass it as an argument, or "
                          "make it a Tensor (a Tensor's values are read where they live on every replay)")
+
+    def _handed_to_c(self, obj, depth):
+        """An object handed to code jit does not watch: every attribute guarded, and its children's, a few levels
+        down (``attrgetter("child.k")``, ``reduce(getattr, ...)``, ``"{0.child.k}".format`` read them in C)."""
+        self.saw_module(obj)
+        if depth > 1 and not _is_module(obj):
+            for child in list(vars(obj).values()):
+                if _plain_object(child) and not _is_module(child) and id(child) not in self.guards.modules:
+                    self._handed_to_c(child, depth - 1)
 
     def saw_module(self, module):
         """Guard an object's class and every attribute: a module whose library code runs (it reads its own
@@ -1625,6 +1662,84 @@ def _refuse_hidden_state(function, args, reader):
         reader._refuse(f"{getattr(function, '__qualname__', name)}() reads the file system or a stream, which "
                        "jit cannot guard: a replay would keep what it read while tracing. Read it outside the "
                        "jitted function and pass the value in")
+
+
+def _effects_table():
+    """C functions whose effect a replay would skip (it replays only array ops, bytecode writes and @replayable
+    calls), and C getters of process state no guard holds: each is refused inside a jitted function."""
+    import bisect
+    import gc
+    import heapq
+
+    writes = {np.copyto: "writes into an array", np.put: "writes into an array", np.place: "writes into an array",
+              np.putmask: "writes into an array", np.put_along_axis: "writes into an array",
+              np.fill_diagonal: "writes into an array", np.set_printoptions: "sets NumPy's print options",
+              np.random.seed: "seeds NumPy's global generator", np.setbufsize: "sets NumPy's buffer size",
+              sys.setrecursionlimit: "sets the recursion limit", sys.setswitchinterval: "sets the switch interval",
+              gc.enable: "sets the collector's state", gc.disable: "sets the collector's state",
+              gc.set_threshold: "sets the collector's thresholds", type.__setattr__: "writes a class attribute",
+              type.__delattr__: "deletes a class attribute"}
+    for f in (heapq.heappush, heapq.heappop, heapq.heapify, heapq.heapreplace, heapq.heappushpop,
+              bisect.insort, bisect.insort_left, bisect.insort_right):
+        writes[f] = "changes a list in place"
+    reads = {np.geterr: "NumPy's error state", np.getbufsize: "NumPy's buffer size",
+             np.get_printoptions: "NumPy's print options", np.geterrcall: "NumPy's error callback",
+             sys.getrecursionlimit: "the recursion limit", sys.getswitchinterval: "the switch interval",
+             gc.isenabled: "the collector's state", gc.get_threshold: "the collector's thresholds"}
+    return ({id(f): (f, why) for f, why in writes.items()}, {id(f): (f, why) for f, why in reads.items()})
+
+
+_EFFECTS: list = []  # [writes, reads], made on first use
+_HANDED_DEPTH, _HANDED_ITEMS = 3, 64  # how far below an object handed to C its attributes are guarded
+_PRINTERS = (repr, str, format, ascii, np.array2string, np.array_repr, np.array_str, np.format_float_positional,
+             np.format_float_scientific)
+_ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}
+
+
+def _refuse_unreplayed_effects(function, args, reader, keywords):
+    """A write made by C code (np.copyto, ``a.fill``, ``out=``, heapq, ContextVar.set, the process's settings)
+    happens once, while tracing: a replay runs only the array ops, bytecode writes and @replayable calls. And a
+    C getter of process state (np.geterr, sys.getrecursionlimit, date.today) returns what no guard holds. Both
+    are refused, naming the line; writes into arrays the call made itself are its own, and allowed."""
+    import contextvars
+    import datetime
+
+    if not _EFFECTS:
+        _EFFECTS.extend(_effects_table())
+    writes, reads = _EFFECTS
+    name = getattr(function, "__qualname__", getattr(function, "__name__", "a function"))
+    known = writes.get(id(function))
+    if known is not None and known[0] is function:
+        target = args[0] if args else None
+        if not (isinstance(target, (list, np.ndarray)) and reader._is_fresh(target)):
+            reader._refuse(f"{name}() {known[1]}, which a replay would not do again; do it outside the jitted "
+                           "function (or, for an array, with tensor operations inside it)")
+    known = reads.get(id(function))
+    if known is not None and known[0] is function:
+        reader._refuse(f"{name}() reads {known[1]}, which no guard holds: a replay would keep the value read while "
+                       "tracing. Read it outside the jitted function and pass it in")
+    owner = getattr(function, "__self__", None)
+    short = getattr(function, "__name__", "")
+    if isinstance(owner, type) and issubclass(owner, datetime.date) and short in ("today", "now", "utcnow"):
+        reader._refuse(f"{name}() reads the clock, which gives a new value on each call: a replay would keep the "
+                       "traced one. Read it outside the jitted function and pass it in")
+    if isinstance(owner, np.ndarray) and short in _ARRAY_WRITERS and not reader._is_fresh(owner):
+        reader._refuse(f"ndarray.{short}() writes into an array from outside the call, which a replay would not do "
+                       "again; write with a tensor operation, or outside the jitted function")
+    if isinstance(owner, contextvars.ContextVar) and short in ("set", "reset"):
+        reader._refuse(f"ContextVar.{short}() changes a context variable, which a replay would not do again; set it "
+                       "outside the jitted function")
+    if "out" in keywords and (isinstance(function, np.ufunc) or
+                              (getattr(function, "__module__", None) or "").startswith("numpy")):
+        out = args[len(args) - len(keywords) + keywords.index("out")] if len(args) >= len(keywords) else None
+        outs = out if isinstance(out, tuple) else (out,)
+        if any(isinstance(o, np.ndarray) and not reader._is_fresh(o) for o in outs):
+            reader._refuse(f"{name}(..., out=) writes into an array from outside the call, which a replay would not "
+                           "do again; write with a tensor operation, or outside the jitted function")
+    elif isinstance(function, np.ufunc) and len(args) > function.nin and \
+            any(isinstance(o, np.ndarray) and not reader._is_fresh(o) for o in args[function.nin:]):
+        reader._refuse(f"{name}() with an out array writes into an array from outside the call, which a replay "
+                       "would not do again; write with a tensor operation, or outside the jitted function")
 
 
 def _mode(args):

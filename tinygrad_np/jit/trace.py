@@ -534,7 +534,15 @@ class Trace:
             autograd._accumulate([(x, gx)], fn, probe, [])
             if x in probe:
                 contributions.append(Contribution(position, self.node(x), probe[x] is not gx))
-        self._pass.rules.append(Rule(self.op_index[id(fn)], single, contributions))
+        step = self.op_index.get(id(fn))
+        if step is None:  # an argument that is not a leaf: its graph was built before the call
+            error = JitError(f"jit: backward at {self._pass.line} reached an op ({type(fn).__name__}) run before the "
+                             "jitted function was called: an argument is not a leaf (x = a * 2 made outside). A "
+                             "replay cannot differentiate into that graph: pass x.detach() and backward outside, or "
+                             "compute x inside the jitted function")
+            self.refused(error)
+            raise error
+        self._pass.rules.append(Rule(step, single, contributions))
 
     # ---- results --------------------------------------------------------------------------------------------
     def describe_result(self, value, name):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..core.grad_mode import enable_grad
-from ..core.jit_seam import refuse_in_trace
+from ..core.jit_seam import refuse_in_trace, replayable
 from ..core.tensor import bump_versions
 from .optimizer import Optimizer, Params, _hyperparameter, _shown, _whole_number
 
@@ -207,6 +207,7 @@ class LBFGS(Optimizer):
             out[f"state.0.{key}"] = np.array(value)
         return out
 
+    @replayable  # inside a jitted step, each replay loads again
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what ``state_dict`` returned; everything is checked before anything changes, and a refusal is a
         ValueError naming the entry: the hyperparameters as the constructor and ``HYPERPARAMETER_RANGES`` take

@@ -93,6 +93,7 @@ class LRScheduler:
         make the scheduler again with the same arguments, then load."""
         return {key: np.asarray(getattr(self, key)) for key in self.saved}
 
+    @replayable  # inside a jitted step (a warm restart), each replay loads again
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Continue from ``state_dict()``; checked before anything changes. The groups' rates are set to the
         saved ``_last_lr`` at once (PyTorch leaves that to the optimizer's own load_state_dict)."""
@@ -147,6 +148,7 @@ class StepLR(LRScheduler):
             return self._groups_lr()
         return [lr * self.gamma for lr in self._groups_lr()]
 
+    @replayable  # inside a jitted step (a warm restart), each replay loads again
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """As every scheduler's; a state saved by the earlier optim.StepLR (keys ``t`` and ``base_lrs``) loads too."""
         if set(state) == {"t", "base_lrs"}:

@@ -126,6 +126,7 @@ class Optimizer:
                     out[f"state.{k}.{key}"] = np.array(value)
         return out
 
+    @replayable  # inside a jitted step (a warm restart), each replay loads again
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what ``state_dict`` returned; everything is checked before anything changes, and a refusal is
         a ValueError naming the entry. Each hyperparameter must be of its default's kind (one real number, a

@@ -45,6 +45,7 @@ class LRSchedule:
         """What a resumed run needs to continue the schedule where it stopped: the step count and base lrs."""
         return {"t": np.asarray(self.t), "base_lrs": np.asarray(self.base_lrs, dtype=np.float64)}
 
+    @replayable  # inside a jitted step, each replay loads again
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Continue from ``state_dict()``'s step; checked before anything changes. Sets the lr at once."""
         name = type(self).__name__
