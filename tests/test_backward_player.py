@@ -234,6 +234,7 @@ def node_text(page, label):
     }""", label)
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_nodes_show_their_value_and_their_signed_gradient_and_rules_show_the_steps_numbers(open_page):
     o, names = micrograd_neuron()
     page = open_page(tg.viz.play_backward(o, names=names))
@@ -293,6 +294,7 @@ def rnn_unrolled(steps=6):
 
 
 @pytest.mark.parametrize("graph", ["micrograd", "lenet", "rnn"])
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_the_current_op_stays_in_view_at_every_step(browser, tmp_path, graph):
     import sys
     from pathlib import Path

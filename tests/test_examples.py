@@ -36,6 +36,7 @@ def test_backprop_walkthrough(tmp_path):
     assert any(p.suffix in (".svg", ".dot") for p in tmp_path.iterdir())
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_higher_order(tmp_path):
     out = run("higher_order.py", cwd=tmp_path)
     assert out.strip().splitlines()[-1] == "all checks passed"

@@ -78,6 +78,7 @@ def test_vjp_and_jvp_match_central_differences(data):
 
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_jacrev_and_jacfwd_build_the_same_jacobian_as_central_differences(data):
     op, case, f, plain = draw_case(data)
     argnums = tuple(range(len(case.arrays)))

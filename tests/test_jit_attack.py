@@ -733,6 +733,7 @@ def test_globals_and_an_item_of_a_sorted_list_are_followed_and_guarded():
         S["scale"] = 1.0
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_a_gc_callback_that_runs_during_a_trace_is_not_read_as_the_steps():
     """Found by the full suite: hypothesis's gc callback (it reads time.perf_counter) ran inside a trace and the
     step was refused for reading a clock. Code the collector runs is not the step's."""

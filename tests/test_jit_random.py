@@ -82,6 +82,7 @@ def _run(calls, seed):
     return jitted
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_random_changes_between_calls_never_give_a_stale_replay():
     jitted = _run(300, seed=0)
     assert jitted.traces < 150, "most calls still replay (a change costs one or two traces)"
@@ -154,6 +155,7 @@ def _run_tower(calls, seed):
     return jitted
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_random_changes_to_a_users_own_module_never_give_a_stale_replay():
     jitted = _run_tower(200, seed=0)
     assert jitted.traces < 120

@@ -44,6 +44,7 @@ def _module_level_imports(path):
     return found
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_no_two_modules_import_each_other_even_through_others():
     graph = {_module_name(p): _module_level_imports(p) for p in PACKAGE.rglob("*.py")}
     state, path = {}, []

@@ -49,6 +49,7 @@ def test_with_no_mnist_it_says_the_examples_would_use_the_bundled_sample(tmp_pat
     assert not any(tmp_path.iterdir())  # nothing downloaded, nothing created
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_it_names_the_folder_mnist_was_found_in(tmp_path):
     folder = tmp_path / "mnist"
     folder.mkdir()
@@ -63,6 +64,7 @@ def test_it_names_the_folder_mnist_was_found_in(tmp_path):
     assert "no such folder" in missing
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_without_threadpoolctl_it_shows_numpys_build_and_says_what_it_cannot_tell():
     out = run({"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1"}, "-c", WITHOUT_THREADPOOLCTL)
     blas = field(out, "BLAS")

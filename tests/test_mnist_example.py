@@ -111,6 +111,7 @@ def test_offline_fallback_uses_the_bundled_sample_and_says_so(tmp_path):
     assert metrics["notes"] == ["DRY RUN: 1 epoch of 5 batches", "the bundled offline sample, not full MNIST"]
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_preset_seed_is_the_notebooks_setup(tmp_path):
     out = tmp_path / "run"
     args = ["--preset", "seed", "--epochs", 5, "--out", out, "--no-plots"]
@@ -146,15 +147,18 @@ def assert_one_line_error(result, *fragments):
     (["--batch-size", "-5"], "--batch-size"),
     (["--optimizer", "lbfgs"], "--optimizer"),
 ])
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_bad_flags_end_in_one_line(args, fragment):
     assert_one_line_error(run_example(*args, "--no-plots", check=False), fragment)
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_missing_data_folder_ends_in_one_line(tmp_path):
     result = run_example("--data-dir", tmp_path / "nowhere", "--no-plots", check=False)
     assert_one_line_error(result, str(tmp_path / "nowhere"), "no such folder")
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_broken_data_file_ends_in_one_line_naming_it(tmp_path):
     write_mnist_folder(tmp_path)
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x00\x00\x08")
@@ -166,6 +170,7 @@ def test_broken_data_file_ends_in_one_line_naming_it(tmp_path):
     assert_one_line_error(result, "train-labels-idx1-ubyte.gz")
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_missing_matplotlib_ends_in_one_line(tmp_path):
     # A sitecustomize that hides matplotlib, as on an install without the examples extra.
     (tmp_path / "sitecustomize.py").write_text(
@@ -196,6 +201,7 @@ def test_a_network_too_large_for_memory_ends_in_one_line(tmp_path):
     assert not (tmp_path / "run").exists(), "a failed run left its empty folder behind"
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_a_diverging_run_ends_in_one_line_without_numpy_warnings(tmp_path):
     env = {"TINYGRAD_NP_DATA": None, "XDG_CACHE_HOME": str(tmp_path / "cache"),
            "TINYGRAD_NP_MNIST_MIRRORS": "http://127.0.0.1:9/"}  # the bundled sample: real digits, offline
@@ -214,6 +220,7 @@ def test_an_unwritable_out_fails_before_training_naming_the_folder(tmp_path):
     assert "data:" not in result.stdout, "it loaded data before finding out it could not write the results"
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_an_interrupted_run_leaves_no_empty_folder(tmp_path):
     import signal
     import time
@@ -233,6 +240,7 @@ def test_an_interrupted_run_leaves_no_empty_folder(tmp_path):
     assert not (tmp_path / "runs").exists(), "Ctrl-C left an empty run folder behind"
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_an_unwritable_cache_falls_back_to_the_sample_and_says_why(tmp_path):
     (tmp_path / "a-file").write_text("in the way of the cache")
     env = {"TINYGRAD_NP_DATA": None, "XDG_CACHE_HOME": str(tmp_path / "a-file")}
@@ -241,6 +249,7 @@ def test_an_unwritable_cache_falls_back_to_the_sample_and_says_why(tmp_path):
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["dataset"]["sample"] is True
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_dry_run_is_one_epoch_of_a_few_batches_and_says_so(tmp_path):
     write_mnist_folder(tmp_path / "data", n_train=1000, n_test=50)  # 8 batches of 128: the dry run takes 5
     result = run_example("--dry-run", "--epochs", 7, "--data-dir", tmp_path / "data", "--out", tmp_path / "run",
@@ -250,6 +259,7 @@ def test_dry_run_is_one_epoch_of_a_few_batches_and_says_so(tmp_path):
     assert "DRY RUN" in result.stdout and f"results in {tmp_path / 'run'}" in result.stdout
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_the_offline_banner_says_how_to_get_full_mnist_without_raw_network_errors(tmp_path):
     env = {"TINYGRAD_NP_DATA": None, "XDG_CACHE_HOME": str(tmp_path / "cache"),
            "TINYGRAD_NP_MNIST_MIRRORS": "http://127.0.0.1:9/"}
@@ -266,6 +276,7 @@ def test_main_called_from_a_notebook_does_not_read_the_kernels_argv(monkeypatch)
     assert args.epochs == 10 and args.hidden == 800
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_autoencoder_refuses_no_epochs(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "mnist_autoencoder.py"), "--epochs", "0"],
                             capture_output=True, text=True, cwd=tmp_path)
@@ -297,6 +308,7 @@ def test_each_optimizer_gets_its_own_default_learning_rate():
     assert example.parse_args(["--preset", "seed"]).lr == 0.002
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_the_model_files_record_the_network_and_safetensors_has_pytorchs_names_and_layout(tmp_path):
     from safetensors import safe_open
     from safetensors.numpy import load_file
@@ -419,6 +431,7 @@ def test_every_plot_says_dry_run_or_sample_and_reads_well(tmp_path, monkeypatch)
     plt.close("all")
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_help_shows_every_default_and_what_the_seed_preset_sets():
     result = subprocess.run([sys.executable, str(EXAMPLE), "--help"], capture_output=True, text=True)
     text = " ".join(result.stdout.split())
@@ -453,6 +466,7 @@ def test_show_shows_the_figures_it_made(tmp_path, monkeypatch):
     plt.close("all")
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_jit_and_no_jit_train_to_the_same_numbers(tmp_path):
     """The example replays its step with tg.jit by default; --no-jit runs it eagerly. The results must not move.
     The dry run's five batches of 128 from 1,000 images: two traced calls, then three replays."""

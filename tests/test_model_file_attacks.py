@@ -157,6 +157,7 @@ def test_4_a_hidden_size_that_is_not_a_whole_number_is_refused_naming_it(tmp_pat
             loader(path)
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_4_and_5_predict_py_says_so_in_one_line_without_a_traceback(tmp_path):
     path = mnist_dnn_file(tmp_path, hidden=4)
     nn.save(nn.load(path), path, dict(nn.load_metadata(path), hidden="inf"))
@@ -217,6 +218,7 @@ except BaseException as err:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="an address-space limit (RLIMIT_AS)")
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_6_memory_running_out_while_reading_is_our_error_naming_the_file(tmp_path):
     """Before: under a 2 GB limit, a bare MemoryError ("Unable to allocate output buffer") with no file name. The
     child's address space is limited to what it uses after importing plus 100 MB, and the file (0.3 MB) holds a
@@ -360,6 +362,7 @@ def test_9_what_load_any_model_takes_is_bounded_by_the_parameter_bound(tmp_path)
 
 
 # ---- 10. many layers ------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_10_more_layers_than_the_bound_are_refused_before_anything_is_built(tmp_path):
     """Before: a 353 KB file describing 1,000,000 Identity layers loaded in 88 s and 974 MB. Now at most
     MAX_LAYERS (10,000), and the metadata that could describe more is MAX_METADATA characters at most."""
@@ -474,6 +477,7 @@ def test_13_a_header_past_max_header_is_refused_reading_nothing_more(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_13_more_tensors_than_max_tensors_are_refused_and_fewer_are_read_in_bounded_memory(tmp_path, monkeypatch,
                                                                                            suffix):
     """The count bound, lowered to 1,000 so that the test is fast (the slow test below meets the real one)."""
@@ -676,6 +680,7 @@ def test_r2_3_a_member_that_is_not_an_npy_array_is_refused_by_every_loader(tmp_p
 
 # ---- r2 4. weights that are not finite numbers --------------------------------------------------------------------
 @pytest.mark.parametrize("name, value", [("W2", np.nan), ("W1", np.inf), ("b2", -np.inf)])
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_r2_4_a_model_with_non_finite_weights_is_refused_by_the_programs_that_answer_with_it(tmp_path, name, value):
     """Before: predict.py printed "0  (0: nan%, 1: nan%, 2: nan%)" and exited 0. nn.load and Module.load keep
     such values, as PyTorch's load_state_dict does (a diverged checkpoint is worth inspecting)."""
@@ -742,6 +747,7 @@ for loader in (nn.load, nn.load_metadata, nn.stored_arrays):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 @pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_r2_6_a_fifo_or_a_device_is_refused_at_once(tmp_path, suffix):
     """Before: every reader blocked in open() forever (here: in a child, with a time limit)."""
     fifo = tmp_path / f"model{suffix}"
@@ -777,6 +783,7 @@ def test_r2_7_too_many_zip_entries_are_refused_before_zipfile_builds_them(tmp_pa
 
 
 # ---- r2 8. a .safetensors file rewritten while it is read ---------------------------------------------------------
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_r2_8_a_file_rewritten_while_read_is_an_error_never_a_mixed_model(tmp_path):
     """Before: about 95% of loads during another writer's rewrites returned arrays mixing both versions."""
     import threading

@@ -41,6 +41,7 @@ def predict_module():
 
 # ---- what the page holds: none, one, several ----------------------------------------------------------------------
 @pytest.mark.parametrize("make", [photo_sets.held_out_photo, photo_sets.dev_photo, photo_sets.phone_photo])
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_a_blank_page_has_no_digit_and_to_mnist_layout_says_so(make):
     """Grain, gradients, shadow bands, a desk in the corners: no ink, no digit. Before: "8 (89%)"."""
     rng = np.random.default_rng(3)
@@ -58,6 +59,7 @@ def test_a_near_blank_page_with_a_speck_has_no_digit():
 
 
 @pytest.mark.parametrize("make", [photo_sets.held_out_photo, photo_sets.dev_photo])
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_two_digits_are_found_left_to_right_and_to_mnist_layout_refuses_them_saying_how_many(make):
     x, y = mnist_test()
     seven, zero = x[np.nonzero(y == 7)[0][0]], x[np.nonzero(y == 0)[0][0]]
@@ -176,6 +178,7 @@ def seventy_and_blank(folder):
     return folder / "seventy.png", folder / "blank.png"
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_predict_prints_each_digit_of_a_page_and_names_a_blank_page_with_exit_status_1(untrained_lenet, tmp_path):
     """Two digits: a line for the number, then one per digit with its three most probable (an untrained network
     is unsure of each, and says so). A blank page: named on stderr, no guess, exit status 1, the others read."""
@@ -209,6 +212,7 @@ def test_predict_reads_seventy_as_7_then_0(tmp_path):
     assert lines[1].startswith(f"{seventy} [1 of 2]: 7  (7: ") and lines[2].startswith(f"{seventy} [2 of 2]: 0  (0: ")
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_show_draws_every_digit_as_the_network_saw_it_and_marks_the_unsure(tmp_path, monkeypatch):
     """An untrained LeNet (unsure of everything) reads a "70" and a single digit: three crops drawn."""
     import matplotlib

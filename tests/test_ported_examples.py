@@ -79,6 +79,7 @@ def test_mnist_dataset_falls_back_to_the_sample(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not os.environ.get("TINYGRAD_NP_DATA"), reason="needs MNIST (TINYGRAD_NP_DATA)")
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_mnist_dataset_reads_mnist_when_there_is_one(tmp_path):
     train = datasets.MNIST(tmp_path / "data", train=True, download=True)
     test = datasets.MNIST(tmp_path / "data", train=False)

@@ -131,6 +131,7 @@ def test_predict_reads_digits_with_the_cnns_files_too(trained_cnn, tmp_path, nam
     reads_digits(trained_cnn / name, tmp_path, floor=0.85)
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_any_model_file_with_an_architecture_is_read_by_predict(tmp_path):
     """No data needed: an untrained LeNet saved with its architecture and normalisation, then read back."""
     import json

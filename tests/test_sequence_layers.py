@@ -157,6 +157,7 @@ def test_initial_states_are_used_and_get_gradients():
     assert h0.grad.shape == (4, 2, 3) and np.abs(c0.grad.data).min() > 0
 
 
+@pytest.mark.slow  # over half a second: the fast loop leaves it to CI
 def test_gradients_of_the_whole_module_pass_gradcheck():
     rng = np.random.default_rng(4)
     for kind, extra in (("LSTM", {}), ("LSTM", {"proj_size": 2}), ("GRU", {}), ("RNN", {"nonlinearity": "relu"})):
