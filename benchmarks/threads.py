@@ -34,6 +34,11 @@ def mlp_step(batch, hidden):
     model = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
     opt = optim.SGD(model.parameters(), lr=0.01)
     x, y = rng.standard_normal((batch, 784)).astype(np.float32), rng.integers(0, 10, batch)
+    return _replayed_step(model, opt, x, y)
+
+
+def _replayed_step(model, opt, x, y):
+    """One training step of model on (x, y), replayed by tg.jit, as a call with no arguments."""
 
     @tg.jit
     def step(x, y):
@@ -53,16 +58,7 @@ def cnn_step(name):
     model = residual_cnn(nn) if name == "residual" else lenet5(nn)
     opt = optim.AdamW(model.parameters(), lr=1e-3)
     x, y = rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
-
-    @tg.jit
-    def step(x, y):
-        loss = model(x).cross_entropy(y)
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-        return loss
-
-    return lambda: step(x, y)
+    return _replayed_step(model, opt, x, y)
 
 
 def measure(cases, counts, rounds, calls):
