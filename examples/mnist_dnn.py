@@ -177,20 +177,28 @@ def load_model(path, max_parameters=None):
     from their headers, before anything is allocated: the hidden size (a whole number) against W1's shape, every
     name and shape, and the size, at most ``max_parameters`` values (``nn.architecture.MAX_PARAMETERS`` unless
     raised; a float64 array counts twice, as it takes twice the memory). Every refusal is a ModelFileError (a
-    ValueError) naming the file and the field."""
-    where = os.fspath(path)
-    metadata = nn.load_metadata(path)
+    ValueError) naming the file and the field. The metadata, the headers and the arrays are read from one opening
+    of the file (``nn.open_model_file``): a training run replacing it meanwhile cannot pair one save's metadata with
+    another save's weights."""
+    with nn.open_model_file(path) as model_file:
+        return load_opened_model(model_file, max_parameters)
+
+
+def load_opened_model(model_file, max_parameters=None):
+    """``load_model`` of a file opened by ``nn.open_model_file``: everything from that one opening."""
+    where = model_file.path
+    metadata = model_file.metadata()
     if metadata.get("model") != "mnist_dnn.MLP":
         raise nn.ModelFileError(f"{where}: not a model saved by mnist_dnn.py (it does not record the network's size "
                                 "and input normalisation); use the model.npz of a run of mnist_dnn.py")
     hidden = _hidden_size(where, metadata)
     _check_recorded_layout(where, metadata, hidden)
     mean, std = input_normalization(where, metadata)
-    torch_layout = where.endswith(".safetensors")  # PyTorch's names and layout
+    torch_layout = where.lower().endswith(".safetensors")  # PyTorch's names and layout
     names = {"W1": "0.weight", "b1": "0.bias", "W2": "2.weight", "b2": "2.bias"} if torch_layout else None
     expected = ({"0.weight": (hidden, 784), "0.bias": (hidden,), "2.weight": (10, hidden), "2.bias": (10,)}
                 if torch_layout else {"W1": (784, hidden), "b1": (hidden,), "W2": (hidden, 10), "b2": (10,)})
-    stored = nn.stored_arrays(path)  # before MLP(hidden) allocates what the metadata claims
+    stored = model_file.stored_arrays()  # before MLP(hidden) allocates what the metadata claims
     first = "0.weight" if torch_layout else "W1"
     if first not in stored or stored[first].shape != expected[first]:
         raise nn.ModelFileError(f"{where}: its metadata's hidden is {hidden:,}, but its {first} is "
@@ -201,7 +209,7 @@ def load_model(path, max_parameters=None):
         raise nn.ModelFileError(f"{where}: not the arrays of a 784-{hidden}-10 network: " + "; ".join(differences))
     limit = check_size(where, stored, expected, max_parameters)
     model = MLP(hidden)
-    state = load_same_file(path, metadata, max_bytes=4 * limit, expect=expected)
+    state = model_file.load(max_bytes=4 * limit, expect=expected)
     try:
         model.load_state_dict({name: state[theirs].T for name, theirs in names.items()} if names else state)
     except ValueError as err:
@@ -238,17 +246,6 @@ def _check_recorded_layout(where, metadata, hidden):
             raise nn.ModelFileError(f"{where}: its metadata's {key} is {metadata[key][:200]!r}, not {what} its hidden "
                                     f"size of {hidden:,} means ({json.dumps(expected)}); readers of the two would "
                                     "build different models")
-
-
-def load_same_file(path, metadata, max_bytes, expect):
-    """The arrays of ``path``, read with its metadata from one opening, once that metadata is ``metadata``, the one
-    the caller checked: a file replaced between the two reads (a training run saving while a program loads) would
-    otherwise pair one save's metadata (its size, its input normalisation) with another save's weights."""
-    state, now = nn.load_with_metadata(path, max_bytes=max_bytes, expect=expect)
-    if now != metadata:
-        raise nn.ModelFileError(f"{os.fspath(path)}: the file was replaced while it was being read (its metadata "
-                                "changed between two reads); read it again once it is written")
-    return state
 
 
 def check_usable(where, model):

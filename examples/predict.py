@@ -87,22 +87,25 @@ def load_any_model(path, max_parameters=None):
     the forward), and its size: at most ``max_parameters`` values (``nn.architecture.MAX_PARAMETERS`` unless
     raised), a float64 array counting twice. A file claiming a huge network is refused, not allocated. Every
     refusal is a ModelFileError (a ValueError) naming the file."""
-    from mnist_dnn import (  # beside this script
-        check_size,
-        check_usable,
-        input_normalization,
-        load_model,
-        load_same_file,
-        stored_differences,
-    )
+    from mnist_dnn import load_opened_model  # beside this script
 
     from tinygrad_np import nn
 
-    where = os.fspath(path)
-    metadata = nn.load_metadata(path)
-    if metadata.get("model") == "mnist_dnn.MLP":  # load_model checks its hidden size against the stored W1
-        model, mean, std = load_model(path, max_parameters)
-        return model, mean, std, (784,)
+    with nn.open_model_file(path) as model_file:  # metadata, headers and arrays, all from this one opening
+        metadata = model_file.metadata()
+        if metadata.get("model") == "mnist_dnn.MLP":  # load_model checks its hidden size against the stored W1
+            model, mean, std = load_opened_model(model_file, max_parameters)
+            return model, mean, std, (784,)
+        return _load_described_model(model_file, metadata, max_parameters)
+
+
+def _load_described_model(model_file, metadata, max_parameters):
+    """A model whose metadata records its architecture (mnist_cnn.py's), from the opened ``model_file``."""
+    from mnist_dnn import check_size, check_usable, input_normalization, stored_differences
+
+    from tinygrad_np import nn
+
+    where = model_file.path
     if "architecture" not in metadata:
         raise nn.ModelFileError(f"{where}: its metadata records no architecture, so the network cannot be "
                                 "rebuilt; use a model.npz or model.safetensors written by mnist_dnn.py or mnist_cnn.py")
@@ -113,7 +116,7 @@ def load_any_model(path, max_parameters=None):
         expected = nn.architecture.state_shapes(architecture)
     except ValueError as err:
         raise nn.ModelFileError(f"{where}: its metadata's architecture cannot be built: {err}") from None
-    stored = nn.stored_arrays(path)
+    stored = model_file.stored_arrays()
     differences = stored_differences(stored, expected, "the architecture")
     if differences:
         raise nn.ModelFileError(f"{where}: its metadata's architecture does not match its weights ("
@@ -128,7 +131,7 @@ def load_any_model(path, max_parameters=None):
                                 "10 scores of the digits 0 to 9 that predict.py reads")
     limit = check_size(where, stored, expected, max_parameters)
     model = nn.architecture.build(architecture, max_parameters=limit)  # within the bound: check_size counted it
-    state = load_same_file(path, metadata, max_bytes=4 * limit, expect=expected)
+    state = model_file.load(max_bytes=4 * limit, expect=expected)
     try:
         model.load_state_dict(state)
     except ValueError as err:

@@ -23,17 +23,13 @@ def atomic_write(path, mode="wb"):
     writer's process id, so the leftovers of a writer that was killed are
     recognised and removed by the next write to the same path.
     """
-    path = os.fspath(path)
-    if not path:
-        raise ValueError("atomic_write: the path is empty; give a file name")
+    path = os.fsdecode(path)
+    check_target(path)
     folder, name = os.path.split(os.path.abspath(path))
-    if not os.path.isdir(folder):  # mkstemp's own error would name only the hidden temporary file
-        raise FileNotFoundError(f"{path}: the folder {folder} does not exist")
-    _refuse_non_regular_target(path)
     _remove_stale_parts(folder, name)
     # A file written over keeps its permissions, as torch.save's does; a new one gets open()'s.
     file_mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.isfile(path) else _FILE_MODE
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.{os.getpid()}.", suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_part_prefix(name), suffix=".part")
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -42,6 +38,38 @@ def atomic_write(path, mode="wb"):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def check_target(path, who="atomic_write"):
+    """Refuse, before anything is written, a path a file cannot be written to by renaming: an empty name, a name
+    ending in a separator or naming a folder ("", ".", "..", "dir/"), a missing folder, a device, a FIFO, a
+    socket. The errors name ``path`` itself, never a temporary file."""
+    path = os.fsdecode(path)
+    if not path:
+        raise ValueError(f"{who}: the path is empty; give a file name")
+    _refuse_non_regular_target(path)
+    if path.endswith(("/", os.sep)) or os.path.basename(path) in (".", ".."):
+        raise IsADirectoryError(f"{path}: names a folder, not a file; give a file name inside it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):  # mkstemp's own error would name only the hidden temporary file
+        raise FileNotFoundError(f"{path}: the folder {folder} does not exist")
+
+
+# The temporary file's name: "." + the target's name + "." + the process id + "." + mkstemp's 8 letters + ".part".
+# A name may have at most 255 bytes (NAME_MAX on Linux and macOS); the target's name may already take all of them,
+# so the part of it kept in the temporary's name is cut to leave room (the process id and random letters keep
+# temporaries apart; the kept part only tells a person what was being written).
+_NAME_MAX = 255
+_TEMPORARY_EXTRA = len("..") + 10 + len(".") + 8 + len(".part")  # 10: the most digits a process id takes
+
+
+def _part_prefix(name):
+    """The temporary's prefix for a target called ``name``: its name cut, at a character, to fit NAME_MAX."""
+    room = _NAME_MAX - _TEMPORARY_EXTRA
+    encoded = os.fsencode(name)
+    if len(encoded) > room:
+        name = os.fsdecode(encoded[:room])  # a cut inside a UTF-8 character is kept as escaped bytes, still valid
+    return f".{name}.{os.getpid()}."
 
 
 def _refuse_non_regular_target(path):
@@ -65,7 +93,7 @@ def _refuse_non_regular_target(path):
 
 def _remove_stale_parts(folder, name):
     """Delete temporary files for ``name`` whose writing process no longer exists."""
-    prefix = f".{name}."
+    prefix = _part_prefix(name).rsplit(".", 2)[0] + "."  # the prefix without its process id
     try:
         entries = os.listdir(folder)
     except OSError:

@@ -47,11 +47,13 @@ from .layers import (
 from .module import Module
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import (
+    ModelFile,
     ModelFileError,
     StoredArray,
     load,
     load_metadata,
     load_with_metadata,
+    open_model_file,
     save,
     stored_arrays,
     stored_shapes,
@@ -71,6 +73,7 @@ __all__ = [
     # issue 29 (ops2)
     "Conv3d", "ConvTranspose3d", "AvgPool3d", "MaxUnpool2d",
 ]
+__all__ += ["open_model_file", "ModelFile"]
 __all__ += ["RNN", "LSTM", "GRU", "GroupNorm", "Dropout2d", "MultiheadAttention"]
 
 

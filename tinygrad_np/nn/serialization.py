@@ -14,6 +14,7 @@ error that enforces it; ``load(max_bytes=)`` raises the one a real model may
 meet.
 """
 import ast
+import contextlib
 import json
 import math
 import os
@@ -30,7 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..core.tensor import Tensor
-from ..fileio import atomic_write
+from ..fileio import atomic_write, check_target
 
 METADATA = "__metadata__"
 
@@ -76,16 +77,33 @@ class StoredArray(NamedTuple):
 INSTALL_SAFETENSORS = "pip install safetensors (or pip install -e \".[safetensors]\")"
 
 
+def _as_path(path: Any, who: str) -> str:
+    """``path`` as text: a str, or bytes or an os.PathLike as ``os.fspath`` gives them (bytes decoded as the file
+    system does, so any name the system holds comes back to the same bytes when opened)."""
+    try:
+        return os.fsdecode(path)
+    except TypeError:
+        raise TypeError(f"{who}: path must be a str, bytes or os.PathLike, got {type(path).__name__}") from None
+
+
+def _is_safetensors_name(path: str) -> bool:
+    """The format a name asks for: .safetensors in any case (x.SAFETENSORS too), else .npz."""
+    return path.lower().endswith(".safetensors")
+
+
 def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
     """Write a state dict to ``path``, atomically: a temporary file renamed into place.
 
-    A path ending in ``.safetensors`` gets that format (the optional
-    ``safetensors`` package writes it); any other path gets .npz. Any name is
+    A path ending in ``.safetensors`` (in any case) gets that format (the
+    optional ``safetensors`` package writes it); any other path gets .npz.
+    ``path`` is a str, bytes or os.PathLike, as ``open`` takes. Any name is
     kept as it is, ``allow_pickle`` or ``file`` included (``np.savez`` would
     take those as its own arguments), and nothing is pickled. ``metadata`` is a
     dict of strings stored beside the arrays (``load_metadata`` reads it back).
     """
-    safetensors = os.fspath(path).endswith(".safetensors")
+    path = _as_path(path, "save")
+    check_target(path, "save")  # a folder, a device, a FIFO or an empty name: refused before any work, naming the path
+    safetensors = _is_safetensors_name(path)
     arrays = {}
     for name, value in state_dict.items():
         array = value.data if isinstance(value, Tensor) else np.asarray(value)
@@ -201,11 +219,15 @@ def load_with_metadata(path: str | os.PathLike, max_bytes: int | None = None,
     """``(state dict, metadata)`` read from one opening of the file, checked as ``load`` checks it: a reader that
     takes its metadata and arrays by two calls may pair one save's metadata with another's weights, when the file
     is replaced between them (a training run saving while a program reads)."""
+    _check_max_bytes(max_bytes)
+    arrays, metadata = _read(path, "arrays", max_bytes, _checked_expect(expect))
+    return arrays, metadata
+
+
+def _check_max_bytes(max_bytes: Any) -> None:
     if max_bytes is not None and not (_whole(max_bytes) and max_bytes >= 0):
         raise ValueError(f"load: max_bytes must be a whole number of bytes from 0 (or None for MAX_BYTES), got "
                          f"{max_bytes!r}")
-    arrays, metadata = _read(path, "arrays", max_bytes, _checked_expect(expect))
-    return arrays, metadata
 
 
 def _checked_expect(expect: Mapping[str, Iterable[int]] | None) -> dict[str, tuple[int, ...]] | None:
@@ -252,18 +274,22 @@ class _Reading:
     what = "the file"
 
 
-def _read(path, want: str, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None) -> Any:
+def _read(path, want: str, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None,
+          opened=None) -> Any:
     """``(arrays, metadata)``: the state (``want="arrays"``), the StoredArray of each entry (``"headers"``), or no
-    arrays (``"metadata"``). Every exception that reading the file raises, from NumPy, zipfile, zlib, the JSON
-    reader or a memory allocation, becomes a ModelFileError naming the file and the part being read; only a
-    missing file, a folder or a file one may not read keep their own kinds."""
-    path = os.fspath(path)
+    arrays (``"metadata"``), read from ``opened`` (a file ``_open`` gave) or from the path opened now. Every
+    exception that reading the file raises, from NumPy, zipfile, zlib, the JSON reader or a memory allocation,
+    becomes a ModelFileError naming the file and the part being read; only a missing file, a folder or a file one
+    may not read keep their own kinds."""
+    path = _as_path(path, want if want == "metadata" else "load")
     reading = _Reading()
-    safetensors = path.endswith(".safetensors")
+    safetensors = _is_safetensors_name(path)
     try:
-        if safetensors:
-            return _read_safetensors(path, want, expect, reading)
-        return _read_npz(path, want, max_bytes, expect, reading)
+        with (contextlib.nullcontext(opened) if opened is not None else _open(path)) as f:
+            f.seek(0)
+            if safetensors:
+                return _read_safetensors(f, path, want, expect, reading)
+            return _read_npz(f, path, want, max_bytes, expect, reading)
     except (ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except _FileChanged:
@@ -276,19 +302,74 @@ def _read(path, want: str, max_bytes: int | None = None, expect: Mapping[str, It
         raise ModelFileError(f"{path}: not {kind} ({reading.what}: {_reason(err)})") from err
 
 
+class ModelFile:
+    """A model file opened once: its metadata, its arrays' headers and its arrays, each read from that one opening
+    and checked as ``load_metadata``, ``stored_arrays`` and ``load`` check them. Made by ``open_model_file(path)``,
+    a context manager. Another program may replace the path meanwhile (``save`` renames a new file into place):
+    every read here is of the file that was opened, so a reader that checks the metadata, then the shapes, then
+    loads the arrays never pairs one save's metadata with another's weights, and is never told the file changed
+    when only the path moved on."""
+
+    def __init__(self, path: str | bytes | os.PathLike) -> None:
+        self.path = _as_path(path, "open_model_file")
+        self._file = _open(self.path)
+
+    def metadata(self) -> dict[str, str]:
+        """The metadata (``load_metadata``)."""
+        return _read(self.path, "metadata", opened=self._file)[1]
+
+    def stored_arrays(self) -> dict[str, StoredArray]:
+        """Each array's shape and dtype, from the headers alone (``stored_arrays``)."""
+        return _read(self.path, "headers", opened=self._file)[0]
+
+    def load_with_metadata(self, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None
+                           ) -> "tuple[OrderedDict[str, np.ndarray], dict[str, str]]":
+        """``(state dict, metadata)``, as ``load_with_metadata``."""
+        _check_max_bytes(max_bytes)
+        return _read(self.path, "arrays", max_bytes, _checked_expect(expect), opened=self._file)
+
+    def load(self, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None
+             ) -> "OrderedDict[str, np.ndarray]":
+        """The state dict, as ``load``."""
+        return self.load_with_metadata(max_bytes, expect)[0]
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "ModelFile":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def open_model_file(path: str | bytes | os.PathLike) -> ModelFile:
+    """``path`` opened once, as a ``ModelFile`` (``with nn.open_model_file(p) as f: f.metadata(); f.load()``):
+    what a reader that checks a file's metadata before loading its arrays uses, so that both come from one file.
+    Refuses at once what every reader refuses before reading (a missing file, a folder, a FIFO, a device)."""
+    return ModelFile(path)
+
+
 class _FileChanged(Exception):
     """The file's size or times differ after reading from before: another writer was at work."""
 
 
 def _fingerprint(f) -> tuple[int, ...]:
+    """What identifies the opened file's contents, from its descriptor (never its path, which another program may
+    point at a new file at any moment): inode, size, modification and change times, and link count."""
     st = os.fstat(f.fileno())
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_nlink)
 
 
 def _check_unchanged(f, before: tuple[int, ...]) -> None:
     """A file rewritten in place while read would give a model mixing two versions (.safetensors has no
-    checksum): its size and modification times, read again after the data, must be the ones before."""
-    if _fingerprint(f) != before:
+    checksum): its size and modification time, read again after the data, must be the ones before, and its change
+    time too unless its link count fell. A file replaced by a rename (how ``save`` writes) or removed loses its
+    last link, which sets its change time, yet nothing in it changed: the bytes read are the old file's, whole,
+    and reading them is no error."""
+    after = _fingerprint(f)
+    unlinked = after[4] < before[4]
+    if after[:3] != before[:3] or (after[3] != before[3] and not unlinked):
         raise _FileChanged
 
 
@@ -396,52 +477,56 @@ _SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", 
                        "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}
 
 
-def _read_safetensors(path: str, want: str, expect, reading: _Reading):
+def _read_safetensors(f, path: str, want: str, expect, reading: _Reading):
     """The tensors (or their StoredArrays) and metadata of a .safetensors file, every one of them checked before
     a byte of data is read: the header's size against the file's and MAX_HEADER, its JSON (no name twice), the
     number of tensors, each tensor's dtype, shape and offsets, the offsets tiling the data exactly (no overlap,
     no gap, nothing past the end), each tensor's byte count against its shape. Memory is what the tensors hold,
     never more than the file (twice for bfloat16, read as float32, exactly: each bfloat16 is the top half of a
     float32). Needs no package."""
-    with _open(path) as f:
-        before = _fingerprint(f)
-        size = before[1]
-        if size == 0:
-            raise _empty(f, path, "a complete .safetensors file")
-        if size < 8:
-            raise ModelFileError(f"{path}: not a complete .safetensors file ({size} bytes, fewer than 8)")
-        reading.what = "its header"
-        header_size = int.from_bytes(f.read(8), "little")
-        if header_size > size - 8:
-            raise ModelFileError(f"{path}: not a complete .safetensors file (its header claims {header_size:,} "
-                                 f"bytes, the file holds {size - 8:,} after the size)")
-        if header_size > MAX_HEADER:
-            raise ModelFileError(f"{path}: its .safetensors header is {header_size:,} bytes, more than the "
-                                 f"{MAX_HEADER:,} a header may be (nn.serialization.MAX_HEADER)")
-        header_bytes = f.read(header_size)
-        header = _safetensors_header(header_bytes, path)
-        entries, metadata = _safetensors_entries(header, size - 8 - header_size, path, reading)
-        stored = {name: StoredArray(shape, np.dtype(np.float32 if dtype_name == "BF16" else
-                                                    _SAFETENSORS_DTYPES[dtype_name]))
-                  for name, dtype_name, shape, _, _ in entries} if want != "metadata" else {}
-        _check_expected(stored, expect, path)
-        if want != "arrays":
-            return stored, metadata
-        began = time.time_ns()
-        state: OrderedDict[str, np.ndarray] = OrderedDict()
-        checksums = []
-        for name, dtype_name, shape, start, end in entries:
-            reading.what = f"tensor {name!r}"
-            f.seek(8 + header_size + start)
-            state[name], checksum = _read_tensor(f, dtype_name, shape, end - start, name, path)
-            checksums.append(checksum)
+    before = _fingerprint(f)
+    size = before[1]
+    if size == 0:
+        raise _empty(f, path, "a complete .safetensors file")
+    if size < 8:
+        raise ModelFileError(f"{path}: not a complete .safetensors file ({size} bytes, fewer than 8)")
+    reading.what = "its header"
+    first = f.read(8)
+    header_size = int.from_bytes(first, "little")
+    if first.startswith((b"PK\x03\x04", b"PK\x05\x06", _NPY_MAGIC[:6])):
+        kind = "a .npz archive" if first.startswith(b"PK") else "a NumPy array file (.npy)"
+        raise ModelFileError(f"{path}: not a .safetensors file: it looks like {kind}, which is read by its name: "
+                             "rename it (or a copy) to end in .npz, and load that")
+    if header_size > size - 8:
+        raise ModelFileError(f"{path}: not a complete .safetensors file (its header claims {header_size:,} "
+                             f"bytes, the file holds {size - 8:,} after the size)")
+    if header_size > MAX_HEADER:
+        raise ModelFileError(f"{path}: its .safetensors header is {header_size:,} bytes, more than the "
+                             f"{MAX_HEADER:,} a header may be (nn.serialization.MAX_HEADER)")
+    header_bytes = f.read(header_size)
+    header = _safetensors_header(header_bytes, path)
+    entries, metadata = _safetensors_entries(header, size - 8 - header_size, path, reading)
+    stored = {name: StoredArray(shape, np.dtype(np.float32 if dtype_name == "BF16" else
+                                                _SAFETENSORS_DTYPES[dtype_name]))
+              for name, dtype_name, shape, _, _ in entries} if want != "metadata" else {}
+    _check_expected(stored, expect, path)
+    if want != "arrays":
+        return stored, metadata
+    began = time.time_ns()
+    state: OrderedDict[str, np.ndarray] = OrderedDict()
+    checksums = []
+    for name, dtype_name, shape, start, end in entries:
+        reading.what = f"tensor {name!r}"
+        f.seek(8 + header_size + start)
+        state[name], checksum = _read_tensor(f, dtype_name, shape, end - start, name, path)
+        checksums.append(checksum)
+    _check_unchanged(f, before)
+    if before[2] > began - _RECENT:  # written just now: a writer may still be at it within the clock's tick
+        time.sleep(_TICK)  # past the tick: a write still going on now changes the times
         _check_unchanged(f, before)
-        if before[2] > began - _RECENT:  # written just now: a writer may still be at it within the clock's tick
-            time.sleep(_TICK)  # past the tick: a write still going on now changes the times
-            _check_unchanged(f, before)
-            reading.what = "the file a second time"
-            _check_same_bytes(f, header_bytes, entries, checksums, header_size)
-            _check_unchanged(f, before)
+        reading.what = "the file a second time"
+        _check_same_bytes(f, header_bytes, entries, checksums, header_size)
+        _check_unchanged(f, before)
     return state, metadata
 
 
@@ -591,7 +676,7 @@ _NUMPYS_HEADER = re.compile(r"\{'descr': '([<>|=]?[A-Za-z][0-9]{0,12})', 'fortra
                             r"'shape': \(((?:[0-9]{1,20}, )*(?:[0-9]{1,20},?)?)\), \} *\n?")
 
 
-def _read_npz(path: str, want: str, max_bytes: int | None, expect, reading: _Reading):
+def _read_npz(f, path: str, want: str, max_bytes: int | None, expect, reading: _Reading):
     """The arrays (or their StoredArrays) and metadata of a .npz, within bounded memory and time: the zip
     directory's entries counted (MAX_TENSORS) and each checked against the archive's size (stored or deflated
     only, and no more than deflate can give), their claimed sizes together against the file's size plus
@@ -599,24 +684,33 @@ def _read_npz(path: str, want: str, max_bytes: int | None, expect, reading: _Rea
     10,000 bytes, its shape checked before NumPy sees it) and checked against its entry; then, only for the
     arrays, each member's data read into the array that holds it, a chunk at a time, its checksum verified. No
     pickle, ever. ``want="metadata"`` reads the metadata's member alone."""
-    with _open(path) as f:
-        before = _fingerprint(f)
-        size = before[1]
-        if size == 0:
-            raise _empty(f, path, "a tinygrad_np model file")
-        magic = f.read(6)
-        if magic == _NPY_MAGIC:
-            raise ModelFileError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
-                                 "write model files with Module.save or tinygrad_np.nn.save")
-        if not magic.startswith(b"PK"):
-            raise ModelFileError(f"{path}: not a tinygrad_np model file (it is neither a .npz archive nor a NumPy "
-                                 "array file)")
-        reading.what = "its zip directory"
-        _count_directory(f, size, path)
-        with zipfile.ZipFile(f) as archive:
-            result = _read_archive(archive, size, want, max_bytes, expect, reading, path)
-        _check_unchanged(f, before)
+    before = _fingerprint(f)
+    size = before[1]
+    if size == 0:
+        raise _empty(f, path, "a tinygrad_np model file")
+    magic = f.read(6)
+    if magic == _NPY_MAGIC:
+        raise ModelFileError(f"{path}: holds a single array (a .npy file), not a model's named arrays (.npz); "
+                             "write model files with Module.save or tinygrad_np.nn.save")
+    if not magic.startswith(b"PK"):
+        f.seek(0)
+        if _looks_like_safetensors(f.read(9), size):
+            raise ModelFileError(f"{path}: looks like a .safetensors file, which is read by its name: rename it (or "
+                                 "a copy) to end in .safetensors, and load that")
+        raise ModelFileError(f"{path}: not a tinygrad_np model file (it is neither a .npz archive nor a NumPy "
+                             "array file)")
+    reading.what = "its zip directory"
+    _count_directory(f, size, path)
+    with zipfile.ZipFile(f) as archive:
+        result = _read_archive(archive, size, want, max_bytes, expect, reading, path)
+    _check_unchanged(f, before)
     return result
+
+
+def _looks_like_safetensors(first: bytes, size: int) -> bool:
+    """A .safetensors file begins with its header's size (8 bytes, little-endian, within the file) and the header's
+    JSON object."""
+    return len(first) == 9 and int.from_bytes(first[:8], "little") <= size - 8 and first[8:9] == b"{"
 
 
 def _read_archive(archive: zipfile.ZipFile, size: int, want: str, max_bytes: int | None, expect,
