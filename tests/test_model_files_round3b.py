@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tinygrad_np as tg
 from tinygrad_np import nn
 from tinygrad_np.nn import ModelFileError
 
@@ -173,3 +174,224 @@ def test_r3_9_open_model_file_reads_the_file_it_opened_after_the_path_moves_on(t
         nn.open_model_file(tmp_path / "missing.npz")
     with pytest.raises(ValueError, match="max_bytes"), nn.open_model_file(path) as model_file:
         model_file.load(max_bytes=-1)
+
+
+# ---- 11a. save onto a folder (or "", ".", "dir/") is refused before any temporary is made, naming the target ----
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_r3_11a_save_onto_a_folder_is_refused_before_a_temporary_is_made(tmp_path, monkeypatch, fmt):
+    """Before: the whole temporary was written, then IsADirectoryError named the temporary; save("") and save(".")
+    wrote their temporary into the parent folder first."""
+    import tinygrad_np.fileio as fileio
+
+    made = []
+    real_mkstemp = fileio.tempfile.mkstemp
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", lambda *a, **k: made.append(k) or real_mkstemp(*a, **k))
+    folder = tmp_path / f"folder.{fmt}"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match=f"^{folder}: is a folder, not a file"):
+        nn.save(WEIGHTS, folder)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for target, kind, message in ((".", IsADirectoryError, r"^\.: is a folder"), ("..", IsADirectoryError, r"^\.\.: "),
+                                  ("", ValueError, "^save: the path is empty"),
+                                  (f"new.{fmt}/", IsADirectoryError, f"^new.{fmt}/: names a folder"),
+                                  (f"missing/m.{fmt}", FileNotFoundError, "^missing/m.*: the folder .* does not "
+                                                                          "exist")):
+        with pytest.raises(kind, match=message):
+            nn.save(WEIGHTS, target)
+    assert made == []  # no temporary was made, let alone written
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, "work"]) and not any(work.iterdir())
+    nn.save(WEIGHTS, f"m.{fmt}")  # and a real name still saves
+    assert len(made) == 1 and (nn.load(f"m.{fmt}")["w"] == 1).all()
+
+
+# ---- 11b. a legal 255-byte file name is savable: the temporary's name is cut to fit NAME_MAX ---------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("stem", ["L" * 200, "\u00e9" * 100, "\u00e9" * 99 + "L"],  # 2-byte characters, cut anywhere
+                         ids=["ascii", "two-byte-even", "two-byte-odd"])
+def test_r3_11b_a_255_byte_file_name_saves_and_loads(tmp_path, fmt, stem):
+    """Before: OSError ENAMETOOLONG, from the temporary's name (.NAME.pid.random.part) alone."""
+    name = stem + "x" * (255 - len(stem.encode()) - len(fmt) - 1) + "." + fmt
+    assert len(name.encode()) == 255
+    path = tmp_path / name
+    nn.save(WEIGHTS, path, {"k": "v"})
+    nn.save({"w": np.zeros(2, np.float32)}, path, {"k": "second"})  # replaces it, and removes no one else's file
+    assert (nn.load(path)["w"] == 0).all() and nn.load_metadata(path) == {"k": "second"}
+    assert os.listdir(tmp_path) == [name]  # no temporary left
+
+
+def test_r3_11b_a_killed_writers_leftover_of_a_long_name_is_still_removed(tmp_path):
+    """The temporary's cut name is still recognised as this target's leftover (the next save removes it), and a
+    running writer's is kept."""
+    from tinygrad_np import fileio
+
+    name = "L" * 251 + ".npz"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    prefix = fileio._part_prefix(name)
+    leftover = tmp_path / (prefix.rsplit(".", 2)[0] + f".{dead.stdout.strip()}.abcdefgh.part")
+    alive = tmp_path / (prefix + "abcdefgh.part")  # this process's own
+    leftover.write_bytes(b"half")
+    alive.write_bytes(b"half")
+    assert len(leftover.name.encode()) <= 255
+    nn.save(WEIGHTS, tmp_path / name)
+    assert sorted(os.listdir(tmp_path)) == sorted([name, alive.name])
+
+
+# ---- 11c. bytes and os.PathLike paths, as os.fspath gives them; anything else a TypeError naming the path -------
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_r3_11c_bytes_and_pathlike_paths_are_accepted(tmp_path, fmt):
+    """Before: TypeError: endswith first arg must be bytes or a tuple of bytes, not str."""
+    class Custom(os.PathLike):
+        def __init__(self, p):
+            self.p = p
+
+        def __fspath__(self):
+            return self.p
+
+    for path in (os.fsencode(tmp_path / f"b.{fmt}"), Custom(str(tmp_path / f"c.{fmt}")),
+                 Custom(os.fsencode(tmp_path / f"d.{fmt}")), tmp_path / f"e\udcff.{fmt}",
+                 os.fsencode(tmp_path) + b"/f\xff." + fmt.encode()):
+        nn.save(WEIGHTS, path, {"k": "v"})
+        assert (nn.load(path)["w"] == 1).all() and nn.load_metadata(path) == {"k": "v"}
+        assert nn.stored_shapes(path) == {"w": (2,)} and nn.load_with_metadata(path)[1] == {"k": "v"}
+        with nn.open_model_file(path) as model_file:
+            assert model_file.metadata() == {"k": "v"}
+        model = nn.Module()
+        model.w = nn.Parameter(tg.zeros(2))
+        model.load(path).save(path)
+    assert os.path.exists(tmp_path / f"f\udcff.{fmt}")  # the bytes name is the file's name, byte for byte
+    for bad in (3, 2.5, None, ["m.npz"]):
+        with pytest.raises(TypeError, match="^save: path must be a str, bytes or os.PathLike, got"):
+            nn.save(WEIGHTS, bad)
+        with pytest.raises(TypeError, match="^load: path must be a str, bytes or os.PathLike, got"):
+            nn.load(bad)
+
+
+# ---- 11d. the extension in any case; a file of one format under the other's name is told which it looks like ----
+@pytest.mark.skipif(not HAVE_SAFETENSORS, reason="needs the safetensors package")
+def test_r3_11d_the_safetensors_extension_is_matched_in_any_case(tmp_path):
+    """Before: save("x.SAFETENSORS") silently wrote a .npz; a real safetensors file named .SAFETENSORS, .bak or
+    with no extension got "neither a .npz archive nor a NumPy array file"."""
+    import safetensors.numpy
+
+    for name in ("x.SAFETENSORS", "x.SafeTensors"):
+        nn.save(WEIGHTS, tmp_path / name, {"k": "v"})
+        assert (tmp_path / name).read_bytes()[:2] != b"PK"
+        assert (safetensors.numpy.load_file(tmp_path / name)["w"] == 1).all()  # the package reads it
+        assert (nn.load(tmp_path / name)["w"] == 1).all() and nn.load_metadata(tmp_path / name) == {"k": "v"}
+    real = (tmp_path / "x.SAFETENSORS").read_bytes()
+    for name in ("model.bak", "model", "model.npz"):
+        (tmp_path / name).write_bytes(real)
+        for reader in (nn.load, nn.load_metadata, nn.stored_shapes):
+            with pytest.raises(ModelFileError, match=f"{name}: looks like a .safetensors file, which is read by its "
+                                                     "name: rename it .or a copy. to end in .safetensors"):
+                reader(tmp_path / name)
+    nn.save(WEIGHTS, tmp_path / "real.npz")
+    np.save(tmp_path / "one.npy", np.ones(2))
+    for source, kind in (("real.npz", "a .npz archive"), ("one.npy", r"a NumPy array file \(.npy\)")):
+        (tmp_path / "wrong.safetensors").write_bytes((tmp_path / source).read_bytes())
+        with pytest.raises(ModelFileError, match=f"not a .safetensors file: it looks like {kind}, which is read by "
+                                                 "its name: rename it"):
+            nn.load(tmp_path / "wrong.safetensors")
+    (tmp_path / "junk.bak").write_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00[1,2]")  # a size, but no JSON object
+    with pytest.raises(ModelFileError, match="neither a .npz archive nor a NumPy array file"):
+        nn.load(tmp_path / "junk.bak")
+
+
+# ---- 11e. metadata with a lone surrogate: a ValueError naming the key, the same in both formats ----------------
+def test_r3_11e_metadata_with_a_lone_surrogate_is_refused_alike_by_both_formats(tmp_path):
+    """Before: .npz saved it and read it back; .safetensors raised UnicodeEncodeError."""
+    for metadata, key, what in (({"k": "ok\udcff"}, "'k'", "value"), ({"k\ud800": "v"}, r"'k\\ud800'", "key")):
+        messages = set()
+        for fmt in ("npz", "safetensors") if HAVE_SAFETENSORS else ("npz",):
+            path = tmp_path / f"s.{fmt}"
+            nn.save(WEIGHTS, path, {"old": "kept"})
+            with pytest.raises(ValueError, match=f"^save: metadata {key}: its {what} is not valid text .it holds a "
+                                                 "lone surrogate") as caught:
+                nn.save({"w": np.zeros(2, np.float32)}, path, metadata)
+            messages.add(str(caught.value))
+            assert nn.load_metadata(path) == {"old": "kept"} and (nn.load(path)["w"] == 1).all()  # nothing lost
+        assert len(messages) == 1  # the same words from both formats
+    # A file made by another writer, with JSON's escape for a lone surrogate, is refused by the readers too.
+    np.savez(tmp_path / "crafted.npz", w=np.ones(2), __metadata__=np.array('{"k": "\\udcff"}'))
+    with pytest.raises(ModelFileError, match=r"crafted.npz: its metadata 'k': its value is not valid text"):
+        nn.load_metadata(tmp_path / "crafted.npz")
+    if HAVE_SAFETENSORS:
+        header = b'{"__metadata__": {"k\\udcff": "v"}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'
+        (tmp_path / "crafted.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
+        with pytest.raises(ModelFileError, match=r"crafted.safetensors: its metadata 'k\\udcff': its key is not"):
+            nn.load(tmp_path / "crafted.safetensors")
+
+
+# ---- 11f. MAX_METADATA counts the same in both formats: the JSON text with non-ASCII characters unescaped -------
+def test_r3_11f_max_metadata_counts_alike_in_both_formats(tmp_path):
+    """Before: a 4,194,294-character metadata of "é" saved and loaded as .safetensors, but .npz refused it as
+    25,165,773 characters (its escaped JSON). Both now count json.dumps(metadata, ensure_ascii=False)."""
+    from tinygrad_np.nn import serialization
+
+    room = serialization.MAX_METADATA - len('{"k": ""}')
+    fits, over = {"k": "\u00e9" * room}, {"k": "\u00e9" * (room + 1)}
+    for fmt in ("npz", "safetensors") if HAVE_SAFETENSORS else ("npz",):
+        path = tmp_path / f"m.{fmt}"
+        nn.save(WEIGHTS, path, fits)
+        assert nn.load_metadata(path) == fits
+        with pytest.raises(ValueError, match=f"^save: the metadata takes {serialization.MAX_METADATA + 1:,} "
+                                             r"characters \(as JSON text\), more than the 4,194,304"):
+            nn.save(WEIGHTS, path, over)
+        assert nn.load_metadata(path) == fits  # the refused save lost nothing
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_r3_11f_escaped_characters_count_as_their_json_in_both_formats(tmp_path, monkeypatch, fmt):
+    from tinygrad_np.nn import serialization
+
+    monkeypatch.setattr(serialization, "MAX_METADATA", 100)
+    control = {"k": "\x01" * 16}  # 16 characters, each \u0001 (6) in JSON: 105 in all
+    with pytest.raises(ValueError, match=r"takes 105 characters \(as JSON text\), more than the 100"):
+        nn.save(WEIGHTS, tmp_path / f"c.{fmt}", control)
+    nn.save(WEIGHTS, tmp_path / f"c.{fmt}", {"k": "\x01" * 15})  # 99
+    assert nn.load_metadata(tmp_path / f"c.{fmt}") == {"k": "\x01" * 15}
+    monkeypatch.setattr(serialization, "MAX_METADATA", 98)  # the readers count it the same way
+    with pytest.raises(ModelFileError, match=r"99 characters.* more than the 98"):
+        nn.load_metadata(tmp_path / f"c.{fmt}")
+
+
+# ---- 11g. a symlink flipping between a model and a FIFO: never FileNotFoundError, never a blocked read -----------
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_r3_11g_a_link_flipping_between_a_model_and_a_fifo(tmp_path, fmt):
+    """The attacker saw FileNotFoundError for 0.6% of loads; those were his harness's first loads, made before the
+    flipping process had created the link (with it waited for, ~1.1M loads gave none). Each loader opens the path
+    once, without blocking, and decides from the opened descriptor's fstat: the model, or "is a FIFO"."""
+    model, fifo, link = tmp_path / f"m.{fmt}", tmp_path / "fifo", tmp_path / f"link.{fmt}"
+    nn.save(WEIGHTS, model, {"k": "v"})
+    os.mkfifo(fifo)
+    flipper = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import os
+        link, tmp = {str(link)!r}, {str(link) + ".tmp"!r}
+        while True:
+            for target in ({str(model)!r}, {str(fifo)!r}):
+                os.symlink(target, tmp)
+                os.replace(tmp, link)
+    """)])
+    outcomes: collections.Counter = collections.Counter()
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.lexists(link) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            for reader in (nn.load, nn.load_metadata, nn.stored_shapes):
+                try:
+                    reader(link)
+                    outcomes["read"] += 1
+                except ModelFileError as err:
+                    outcomes["FIFO" if "is a FIFO (named pipe), not a model file" in str(err) else str(err)] += 1
+                except OSError as err:
+                    outcomes[f"{type(err).__name__}: {err}"] += 1
+    finally:
+        flipper.kill()
+        flipper.wait()
+    assert set(outcomes) == {"read", "FIFO"}, outcomes

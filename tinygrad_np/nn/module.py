@@ -206,7 +206,7 @@ class Module:
             t.data[...] = converted[name]
             t.bump_version()
 
-    def save(self, path: str | os.PathLike[str], metadata: dict[str, str] | None = None) -> None:
+    def save(self, path: str | bytes | os.PathLike, metadata: dict[str, str] | None = None) -> None:
         """Write ``state_dict()`` to ``path``: safetensors if it ends in .safetensors, .npz otherwise.
 
         ``metadata``, a dict of strings, is stored beside the arrays
@@ -214,7 +214,7 @@ class Module:
         """
         serialization.save(self.state_dict(), path, metadata)
 
-    def load(self: M, path: str | os.PathLike[str], max_bytes: int | None = None) -> M:
+    def load(self: M, path: str | bytes | os.PathLike, max_bytes: int | None = None) -> M:
         """Load parameters saved by ``save``: all or, on any error, none. The file's names and shapes are compared
         with this model's from its headers, before any data is read; every error is a ModelFileError (a
         ValueError) naming the file. ``max_bytes`` is ``nn.load``'s bound on what decompression may add."""
@@ -223,9 +223,9 @@ class Module:
         try:
             self.load_state_dict(state)
         except ValueError as err:
-            raise serialization.ModelFileError(f"{os.fspath(path)}: {err}") from None
+            raise serialization.ModelFileError(f"{os.fsdecode(path)}: {err}") from None
         except MemoryError:  # load_state_dict's checks and casts: nothing is changed before they are done
-            raise serialization.ModelFileError(f"{os.fspath(path)}: not enough memory to load it into the model "
+            raise serialization.ModelFileError(f"{os.fsdecode(path)}: not enough memory to load it into the model "
                                                "(the model is unchanged)") from None
         return self
 

@@ -44,7 +44,8 @@ MAX_BYTES = 400_000_000
 #: The most bytes of a .safetensors header (JSON text). Parsing JSON takes up to about 25 times its length, so this
 #: bounds a header's cost at about 400 MB; the largest real headers are a few MB.
 MAX_HEADER = 16 << 20
-#: The most characters of metadata: a .npz's __metadata__ entry, or all keys and values of a .safetensors header's.
+#: The most characters of metadata, counted in both formats as its JSON text with non-ASCII characters unescaped
+#: (``json.dumps(metadata, ensure_ascii=False)``, what a .npz's __metadata__ entry stores).
 MAX_METADATA = 4 << 20
 #: The most arrays a file may hold (and members a .npz may have): each costs memory and time to check.
 MAX_TENSORS = 100_000
@@ -91,7 +92,8 @@ def _is_safetensors_name(path: str) -> bool:
     return path.lower().endswith(".safetensors")
 
 
-def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
+def save(state_dict: Mapping[str, Any], path: str | bytes | os.PathLike,
+         metadata: Mapping[str, str] | None = None) -> None:
     """Write a state dict to ``path``, atomically: a temporary file renamed into place.
 
     A path ending in ``.safetensors`` (in any case) gets that format (the
@@ -119,11 +121,12 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mappi
     if count > MAX_TENSORS:
         raise ValueError(f"save: {count:,} entries, more than the {MAX_TENSORS:,} a model file may hold "
                          "(nn.serialization.MAX_TENSORS); load would refuse the file")
-    metadata_text = json.dumps(metadata) if metadata and not safetensors else None
-    characters = len(metadata_text) if metadata_text else sum(len(k) + len(v) for k, v in metadata.items())
+    metadata_text = _metadata_json(metadata) if metadata else None
+    characters = len(metadata_text) if metadata_text else 0
     if characters > MAX_METADATA:
-        raise ValueError(f"save: the metadata takes {characters:,} characters, more than the {MAX_METADATA:,} "
-                         "metadata may hold (nn.serialization.MAX_METADATA); load would refuse the file")
+        raise ValueError(f"save: the metadata takes {characters:,} characters (as JSON text), more than the "
+                         f"{MAX_METADATA:,} metadata may hold (nn.serialization.MAX_METADATA); load would refuse the "
+                         "file")
     if safetensors:
         _save_safetensors(arrays, path, metadata)
         return
@@ -172,7 +175,20 @@ def _checked_metadata(metadata):
         if not (isinstance(key, str) and isinstance(value, str)):
             raise TypeError(f"save: metadata must map strings to strings (as safetensors' does); "
                             f"got {key!r}: {value!r}, write str(value)")
+        for what, text in (("key", key), ("value", value)):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as err:  # UTF-8 has no form for it: .safetensors could not write it
+                raise ValueError(f"save: metadata {key!r}: its {what} is not valid text (it holds a lone surrogate, "
+                                 f"{text[err.start]!r}, which UTF-8 cannot hold); decode the bytes it came from "
+                                 "with errors='replace', or drop it") from None
     return metadata
+
+
+def _metadata_json(metadata: Mapping[str, str]) -> str:
+    """The metadata as JSON text, non-ASCII characters unescaped: what a .npz stores, and what MAX_METADATA counts
+    in either format (so é counts once, in both)."""
+    return json.dumps(metadata, ensure_ascii=False)
 
 
 def _safetensors():
@@ -196,7 +212,7 @@ def _save_safetensors(arrays, path, metadata):
         f.write(data)
 
 
-def load(path: str | os.PathLike, max_bytes: int | None = None,
+def load(path: str | bytes | os.PathLike, max_bytes: int | None = None,
          expect: Mapping[str, Iterable[int]] | None = None) -> "OrderedDict[str, np.ndarray]":
     """Read a state dict written by ``save`` (.npz, or .safetensors by its name).
 
@@ -213,7 +229,7 @@ def load(path: str | os.PathLike, max_bytes: int | None = None,
     return load_with_metadata(path, max_bytes, expect)[0]
 
 
-def load_with_metadata(path: str | os.PathLike, max_bytes: int | None = None,
+def load_with_metadata(path: str | bytes | os.PathLike, max_bytes: int | None = None,
                        expect: Mapping[str, Iterable[int]] | None = None
                        ) -> "tuple[OrderedDict[str, np.ndarray], dict[str, str]]":
     """``(state dict, metadata)`` read from one opening of the file, checked as ``load`` checks it: a reader that
@@ -250,20 +266,20 @@ def _checked_expect(expect: Mapping[str, Iterable[int]] | None) -> dict[str, tup
     return checked
 
 
-def load_metadata(path: str | os.PathLike) -> dict[str, str]:
+def load_metadata(path: str | bytes | os.PathLike) -> dict[str, str]:
     """The dict of strings saved with ``save(..., metadata=)``; empty if none was. Reads the file's headers and
     its metadata, no array."""
     return _read(path, "metadata")[1]
 
 
-def stored_arrays(path: str | os.PathLike) -> dict[str, StoredArray]:
+def stored_arrays(path: str | bytes | os.PathLike) -> dict[str, StoredArray]:
     """The name, shape and dtype of every array a model file stores, from its headers alone, checked as ``load``
     checks them but with no array read: what to compare a model's metadata with before making the model.
     ``sum(a.nbytes for a in stored_arrays(path).values())`` is the memory ``load`` would take."""
     return _read(path, "headers")[0]
 
 
-def stored_shapes(path: str | os.PathLike) -> dict[str, tuple[int, ...]]:
+def stored_shapes(path: str | bytes | os.PathLike) -> dict[str, tuple[int, ...]]:
     """The name and shape of every array a model file stores, from its headers alone (``stored_arrays``)."""
     return {name: stored.shape for name, stored in stored_arrays(path).items()}
 
@@ -468,7 +484,20 @@ def _parsed_metadata(text: str, path: str, where: str) -> dict[str, str]:
         raise ModelFileError(f"{path}: its {where} is not the JSON text that save writes") from None
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
         raise ModelFileError(f"{path}: its {where} is not a dict of strings, as save writes it")
+    _check_metadata_text(metadata, path)
     return metadata
+
+
+def _check_metadata_text(metadata: Mapping[str, str], path: str) -> None:
+    """Refuse metadata holding a lone surrogate (JSON's "\\udcff" escape gives one): no UTF-8 text holds it, save
+    refuses it, and a reader would fail on it later with an error naming nothing."""
+    for key, value in metadata.items():
+        for what, text in (("key", key), ("value", value)):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise ModelFileError(f"{path}: its metadata {key!r}: its {what} is not valid text (it holds a lone "
+                                     f"surrogate, {text[err.start]!r})") from None
 
 
 # ---- reading .safetensors: one path for every file, every dtype -------------------------------------------------
@@ -599,9 +628,10 @@ def _safetensors_entries(header: dict, data_size: int, path: str, reading: _Read
     metadata = header.pop(METADATA, None) or {}
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
         refuse(f"its {METADATA} is not a map of strings to strings")
-    characters = sum(len(k) + len(v) for k, v in metadata.items())
+    _check_metadata_text(metadata, path)
+    characters = len(_metadata_json(metadata)) if metadata else 0
     if characters > MAX_METADATA:
-        raise ModelFileError(f"{path}: its {METADATA} holds {characters:,} characters, more than the "
+        raise ModelFileError(f"{path}: its {METADATA} holds {characters:,} characters (as JSON text), more than the "
                              f"{MAX_METADATA:,} metadata may hold (nn.serialization.MAX_METADATA)")
     _check_count(len(header), path)
     entries = []
