@@ -8,13 +8,14 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tinygrad_np as tg
-from tinygrad_np import nn
+from tinygrad_np import nn, optim
 from tinygrad_np.nn import ModelFileError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -395,3 +396,141 @@ def test_r3_11g_a_link_flipping_between_a_model_and_a_fifo(tmp_path, fmt):
         flipper.kill()
         flipper.wait()
     assert set(outcomes) == {"read", "FIFO"}, outcomes
+
+
+# ---- 2. optimizer state finite in the parameters' dtype whose next step overflows them --------------------------
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _with_state(make, edit, dtype=np.float32, params=1):
+    """An optimizer over ordinary parameters, given the state of a real step edited by ``edit``, through a file."""
+    def fresh():
+        rng = np.random.default_rng(0)
+        ws = [nn.Parameter(tg.Tensor(rng.standard_normal(4).astype(dtype))) for _ in range(params)]
+        return ws, make(ws)
+    ws, optimizer = fresh()
+    for w in ws:
+        w.grad = tg.Tensor(np.full(4, 1e-3, dtype))
+    optimizer.step()
+    state = {k: np.asarray(v) for k, v in optimizer.state_dict().items()}
+    edit(state)
+    return fresh(), state
+
+
+OVERFLOWING = {  # name: (make, edit of a real step's state): each edit finite in float32, each loaded
+    "SGD momentum, lr 1e4": (lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+                             lambda s: s.update({"state.0.momentum": np.full(4, -1e35, np.float32),
+                                                 "group.0.lr": np.asarray(1e4)})),
+    "SGD nesterov, lr 1e4": (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+                             lambda s: s.update({"state.0.momentum": np.full(4, 3e35, np.float32),
+                                                 "group.0.lr": np.asarray(1e4)})),
+    "Adam betas (0.9, 0)": (lambda p: optim.Adam(p),  # beta2 = 0: no Cauchy-Schwarz bound on m beside v
+                            lambda s: s.update({"group.0.betas": np.asarray([0.9, 0.0]),
+                                                "state.0.m": np.full(4, -1.7e38, np.float32),
+                                                "state.0.v": np.zeros(4, np.float32)})),
+    "AdamW betas (0.9, 0)": (lambda p: optim.AdamW(p),
+                             lambda s: s.update({"group.0.betas": np.asarray([0.9, 0.0]),
+                                                 "state.0.m": np.full(4, 1.7e38, np.float32),
+                                                 "state.0.v": np.zeros(4, np.float32)})),
+    "RMSprop momentum, lr 1e4": (lambda p: optim.RMSprop(p, momentum=0.9),
+                                 lambda s: s.update({"state.0.momentum": np.full(4, -F32_MAX, np.float32),
+                                                     "group.0.lr": np.asarray(1e4)})),
+    # Adadelta's step is √acc_delta·g/√(square_avg + eps): in float32 no finite state reaches inf; in float16 one does.
+    "Adadelta acc_delta, lr 1e4, float16": (lambda p: optim.Adadelta(p, eps=1e-4),
+                                            lambda s: s.update({"state.0.acc_delta": np.full(4, 65504, np.float16),
+                                                                "state.0.square_avg": np.zeros(4, np.float16),
+                                                                "group.0.lr": np.asarray(1e4),
+                                                                "group.0.rho": np.asarray(1.0)})),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVERFLOWING))
+def test_r3_2_a_loaded_state_whose_step_overflows_the_parameters_is_refused_and_changes_nothing(tmp_path, case):
+    """Before: a state finite in float32 (and so accepted) made the next step write inf into ordinary weights
+    (Adam with betas (0.9, 0) escaped the Cauchy-Schwarz check on m; SGD, RMSprop and Adadelta had none), with at
+    most NumPy's RuntimeWarning. Now step() computes every new value first and refuses, changing nothing, when a
+    finite parameter with a finite gradient would become inf or NaN."""
+    make, edit = OVERFLOWING[case]
+    dtype = np.float16 if "float16" in case else np.float32
+    (ws, optimizer), state = _with_state(make, edit, dtype)
+    nn.save(state, tmp_path / "optimizer.npz")  # a stranger's checkpoint
+    optimizer.load_state_dict(nn.load(tmp_path / "optimizer.npz"))  # finite: accepted
+    (w,) = ws
+    w.grad = tg.Tensor(np.full(4, 1e-3, dtype))
+    before_w, before_state = w.data.copy(), {k: np.array(v) for k, v in optimizer.state_dict().items()}
+    version = w._version if hasattr(w, "_version") else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own overflow warnings, before the refusal
+        with pytest.raises(ValueError, match=rf"^{type(optimizer).__name__}\.step: parameter 0 \(shape \(4,\), "
+                                             rf"{np.dtype(dtype)}\) would become inf or NaN .*Nothing was changed"):
+            optimizer.step()
+    np.testing.assert_array_equal(w.data, before_w)
+    after = optimizer.state_dict()
+    assert after.keys() == before_state.keys()
+    for key, value in before_state.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)
+    if version is not None:
+        assert w._version == version  # nothing was written: a graph built before stays differentiable
+
+
+def test_r3_2_the_refusal_covers_every_parameter_and_float16():
+    """All or nothing: the first parameter's step is fine, the second's overflows: neither changes. In float16
+    the step is checked once cast to the parameter's dtype (60,000 + 54,000 is inf there)."""
+    a = nn.Parameter(tg.Tensor(np.ones(3, np.float32)))
+    b = nn.Parameter(tg.Tensor(np.full(3, 3e38, np.float32)))
+    optimizer = optim.SGD([a, b], lr=1.0)
+    a.grad, b.grad = tg.Tensor(np.ones(3, np.float32)), tg.Tensor(np.full(3, -1e38, np.float32))
+    with pytest.raises(ValueError, match=r"SGD.step: parameter 1 \(shape \(3,\), float32\) would become inf"):
+        optimizer.step()
+    assert (a.data == 1).all() and (b.data == np.float32(3e38)).all()
+    h = nn.Parameter(tg.Tensor(np.full(3, 60000, np.float16)))
+    optimizer = optim.SGD([h], lr=1.0, momentum=0.9)
+    state = {k: np.asarray(v) for k, v in optimizer.state_dict().items()}
+    optimizer.load_state_dict({**state, "state.0.momentum": np.full(3, -60000, np.float16)})
+    h.grad = tg.Tensor(np.zeros(3, np.float16))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match="float16\\) would become inf or NaN"):
+            optimizer.step()
+    assert (h.data == 60000).all() and (optimizer.state_dict()["state.0.momentum"] == -60000).all()
+
+
+def test_r3_2_a_diverged_gradient_still_passes_through_as_in_pytorch():
+    """A gradient that is itself inf or NaN (the loss diverged) is no overflow of the step's making: the parameters
+    show it, as PyTorch's do; and an ordinary step is unchanged."""
+    for make in (lambda p: optim.SGD(p, lr=0.1, momentum=0.9), optim.Adam, optim.RMSprop, optim.Adadelta):
+        w = nn.Parameter(tg.Tensor(np.ones(3, np.float32)))
+        optimizer = make([w])
+        w.grad = tg.Tensor(np.array([np.nan, 1.0, np.inf], np.float32))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            optimizer.step()
+        assert np.isnan(w.data[0]) and not np.isfinite(w.data[2])
+
+
+def test_r3_2_the_two_phase_step_keeps_pytorchs_trajectories():
+    """step() now computes each new value before writing any; every rule still follows torch.optim's (foreach=False)
+    over 20 steps, within float32 rounding (checked against torch when it is installed)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal((5, 4)).astype(np.float32)
+    grads = [rng.standard_normal((5, 4)).astype(np.float32) for _ in range(20)]
+    cases = [(lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+              lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01, foreach=False)),
+             (lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1),
+              lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1, foreach=False)),
+             (lambda p: optim.AdamW(p, lr=0.01), lambda p: torch.optim.AdamW(p, lr=0.01, foreach=False)),
+             (lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5),
+              lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5, foreach=False)),
+             (lambda p: optim.Adadelta(p), lambda p: torch.optim.Adadelta(p, foreach=False))]
+    for ours_make, theirs_make in cases:
+        ours = nn.Parameter(tg.Tensor(w0.copy()))
+        theirs = torch.nn.Parameter(torch.tensor(w0.copy()))
+        o, t = ours_make([ours]), theirs_make([theirs])
+        for g in grads:
+            ours.grad = tg.Tensor(g)
+            theirs.grad = torch.tensor(g)
+            o.step()
+            t.step()
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=2e-6, atol=1e-7,
+                                   err_msg=type(o).__name__)

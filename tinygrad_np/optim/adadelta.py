@@ -31,14 +31,13 @@ class Adadelta(Optimizer):
         if not group["weight_decay"] >= 0.0:
             raise ValueError(f"{where}weight_decay must be >= 0, got {group['weight_decay']!r}")
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def propose(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+                ) -> tuple[np.ndarray, dict[str, Any]]:
         rho, eps = group["rho"], group["eps"]
-        if not state:
-            state.update(square_avg=np.zeros_like(w), acc_delta=np.zeros_like(w))
-        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-        square_avg *= rho
-        square_avg += (1 - rho) * g * g
+        square_avg = state.get("square_avg", 0) * rho + (1 - rho) * g * g
+        acc_delta = state.get("acc_delta", np.zeros_like(w))
         delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g
-        acc_delta *= rho
-        acc_delta += (1 - rho) * delta * delta
-        w -= group["lr"] * delta
+        acc_delta = acc_delta * rho + (1 - rho) * delta * delta
+        new_w = (w - group["lr"] * delta).astype(w.dtype, copy=False)
+        return new_w, {"square_avg": square_avg.astype(w.dtype, copy=False),
+                       "acc_delta": acc_delta.astype(w.dtype, copy=False)}

@@ -26,7 +26,7 @@ Params = Union[Iterable["Tensor"], Iterable[dict[str, Any]], dict[str, Any]]
 
 
 class Optimizer:
-    """The base of the optimizers: parameter groups, ``zero_grad``, ``step`` (each subclass's ``update`` on every
+    """The base of the optimizers: parameter groups, ``zero_grad``, ``step`` (each subclass's ``propose`` on every
     parameter with a gradient), and ``state_dict`` / ``load_state_dict``."""
 
     hyperparameters: tuple[str, ...] = ()  # the names of the keyword arguments a group may set
@@ -88,27 +88,39 @@ class Optimizer:
     @replayable
     def step(self) -> None:
         """Update every parameter that has a gradient, in place, by the optimizer's rule: all of them, or, when
-        a group or a parameter's state could not be used, none (checked before the first update)."""
+        a group or a parameter's state could not be used, none (checked before the first update). Every new value
+        is computed before any is written, and a step that would turn a finite parameter with a finite gradient
+        into inf or NaN is refused, changing nothing: an overflow the gradient did not bring, made by the state or
+        the hyperparameters (a state loaded from a file that no run made, a learning rate far too large)."""
         self._check_usable()
         # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
         # nothing here is recorded: no need for no_grad().
-        k, updated = 0, []
-        for group in self.param_groups:
-            coupled_decay = group["weight_decay"] and not self.decoupled
-            for p in group["params"]:
-                grad, state = p._grad, self.state[k]
-                k += 1
-                if grad is None:
-                    continue
-                g = grad._data
-                if coupled_decay:
-                    g = g + group["weight_decay"] * p._data  # a new array: p.grad is left as it was
-                self.update(p._data, g, state, group)
-                updated.append(p)
-        bump_versions(updated)  # a graph built before this step can no longer be differentiated
+        k, proposals = 0, []
+        with np.errstate(over="ignore"):  # an overflow is judged below: refused, or a diverged gradient's
+            for group in self.param_groups:
+                coupled_decay = group["weight_decay"] and not self.decoupled
+                for p in group["params"]:
+                    grad, state = p._grad, self.state[k]
+                    k += 1
+                    if grad is None:
+                        continue
+                    g = grad._data
+                    if coupled_decay:
+                        g = g + group["weight_decay"] * p._data  # a new array: p.grad is left as it was
+                    new_w, new_state = self.propose(p._data, g, state, group)
+                    proposals.append((k - 1, p, grad._data, new_w, state, new_state, group))
+        for k, p, grad, new_w, _, new_state, group in proposals:
+            _refuse_overflow(type(self).__name__, k, p._data, grad, new_w, new_state, group)
+        for _, p, _, new_w, state, new_state, _ in proposals:
+            np.copyto(p._data, new_w)
+            state.update(new_state)
+        bump_versions([p for _, p, *_ in proposals])  # a graph built before this step can no longer be differentiated
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Update the array ``w`` in place, given its gradient ``g``, its ``state`` and its ``group``."""
+    def propose(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+                ) -> tuple[np.ndarray, dict[str, Any]]:
+        """The rule: ``(new w, new state entries)`` for the array ``w``, given its gradient ``g``, its ``state`` and
+        its ``group``, changing none of them (``step`` writes them once every parameter's is known and checked).
+        The new w is in w's dtype."""
         raise NotImplementedError
 
     # ---- saving and resuming ---------------------------------------------------------------------
@@ -233,6 +245,21 @@ def _check_eps(eps, params, where):
         if not np.asarray(eps, dtype=dtype) > 0:
             raise ValueError(f"{where}eps {eps!r} is 0 in the parameters' dtype {dtype} (a parameter whose gradient "
                              f"is 0 would become 0/0 = NaN); use an eps of at least {np.finfo(dtype).tiny:g}")
+
+
+def _refuse_overflow(name, k, w, g, new_w, new_state, group):
+    """Refuse a proposed step that turns parameter k, finite with a finite gradient, into inf or NaN. A gradient
+    that is itself inf or NaN passes through as in PyTorch (the loss diverged: the parameters show it)."""
+    if np.isfinite(new_w).all() or not (np.isfinite(w).all() and np.isfinite(g).all()):
+        return
+    held = ", ".join(f"its {key} up to {float(np.max(np.abs(value))):.3g}" for key, value in new_state.items()
+                     if isinstance(value, np.ndarray) and value.size and key not in ("scratch", "spare"))
+    largest = float(np.max(np.abs(g))) if g.size else 0.0
+    raise ValueError(f"{name}.step: parameter {k} (shape {w.shape}, {w.dtype}) would become inf or NaN from finite "
+                     f"values and a finite gradient (up to {largest:.3g}): the update overflows with lr "
+                     f"{group['lr']:g}" + (f", {held}" if held else "") + ". Nothing was changed. Its state was "
+                     "loaded from a file no run made, or lr is far too large for these gradients: lower lr, clip the "
+                     "gradients, or start the optimizer afresh")
 
 
 def _as_groups(params, name):
@@ -365,22 +392,29 @@ class SGD(Optimizer):
         if group["nesterov"] and group["momentum"] <= 0:
             raise ValueError(f"{where}nesterov needs momentum > 0")
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
-        momentum = group["momentum"]
+    def propose(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+                ) -> tuple[np.ndarray, dict[str, Any]]:
+        momentum, new_state = group["momentum"], {}
         if momentum:
             buf = state.get("momentum")
             if buf is None:
-                buf = state["momentum"] = g.copy()
-            else:
-                buf *= momentum
-                buf += g
-            g = g + momentum * buf if group["nesterov"] else buf
-        # w -= lr * g, with lr * g written into a buffer kept from step to step instead of a new array.
-        step = state.get("scratch")
-        if step is None:
-            step = state["scratch"] = np.empty_like(w)
-        np.multiply(g, group["lr"], out=step)
-        w -= step
+                new_buf = g.copy()
+            else:  # into the buffer the step before last used (kept as "spare"): no new array a step
+                new_buf = state.get("spare")
+                if new_buf is None or new_buf.shape != buf.shape or new_buf.dtype != buf.dtype:
+                    new_buf = np.empty_like(buf)
+                np.multiply(buf, momentum, out=new_buf)
+                new_buf += g
+                new_state["spare"] = buf
+            new_state["momentum"] = new_buf
+            g = g + momentum * new_buf if group["nesterov"] else new_buf
+        # w - lr * g, written into a buffer kept from step to step instead of a new array.
+        new_w = state.get("scratch")
+        if new_w is None:
+            new_w = state["scratch"] = np.empty_like(w)
+        np.multiply(g, group["lr"], out=new_w)
+        np.subtract(w, new_w, out=new_w)
+        return new_w, new_state
 
 
 class Adam(Optimizer):
@@ -422,21 +456,19 @@ class Adam(Optimizer):
                              f"{tuple(group['betas'])}, t {t}), so no run made this state, and its next step would be "
                              "unbounded")
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def propose(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+                ) -> tuple[np.ndarray, dict[str, Any]]:
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if self.decoupled and group["weight_decay"]:
-            w *= 1 - lr * group["weight_decay"]
-        if not state:
-            state.update(t=0, m=np.zeros_like(w), v=np.zeros_like(w))
-        state["t"] += 1
-        t, m, v = state["t"], state["m"], state["v"]
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * g * g
+            w = w * (1 - lr * group["weight_decay"])
+        t = state.get("t", 0) + 1
+        m = beta1 * state["m"] + (1 - beta1) * g if state else (1 - beta1) * g
+        v = beta2 * state["v"] + (1 - beta2) * g * g if state else (1 - beta2) * g * g
+        m, v = m.astype(w.dtype, copy=False), v.astype(w.dtype, copy=False)  # the state keeps w's dtype
         denom = np.sqrt(v / (1 - beta2 ** t))
         denom += group["eps"]
-        w -= (lr / (1 - beta1 ** t)) * m / denom
+        new_w = (w - (lr / (1 - beta1 ** t)) * m / denom).astype(w.dtype, copy=False)
+        return new_w, {"t": t, "m": m, "v": v}
 
 
 class AdamW(Adam):
@@ -458,20 +490,17 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay)
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def propose(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+                ) -> tuple[np.ndarray, dict[str, Any]]:
         alpha, momentum = group["alpha"], group["momentum"]
-        if "v" not in state:
-            state["v"] = np.zeros_like(w)
-        v = state["v"]
-        v *= alpha
-        v += (1 - alpha) * g * g
+        v = (alpha * state["v"] + (1 - alpha) * g * g if "v" in state else (1 - alpha) * g * g).astype(w.dtype,
+                                                                                                      copy=False)
         u = g / (np.sqrt(v) + group["eps"])
+        new_state = {"v": v}
         if momentum:
-            buf = state.setdefault("momentum", np.zeros_like(w))
-            buf *= momentum
-            buf += u
-            u = buf
-        w -= group["lr"] * u
+            u = (momentum * state["momentum"] + u if "momentum" in state else u).astype(w.dtype, copy=False)
+            new_state["momentum"] = u
+        return (w - group["lr"] * u).astype(w.dtype, copy=False), new_state
 
 
 # ---- by name, for command lines ---------------------------------------------------------------------------
