@@ -534,3 +534,22 @@ def test_r3_2_the_two_phase_step_keeps_pytorchs_trajectories():
             t.step()
         np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=2e-6, atol=1e-7,
                                    err_msg=type(o).__name__)
+
+
+# ---- 3. eps = 0 from a file, every optimizer that divides by it: closed on main; the float16 route from a file ---
+@pytest.mark.parametrize("make", [optim.Adam, optim.AdamW, optim.RMSprop, optim.Adadelta])
+def test_r3_3_a_files_eps_that_is_0_in_float16_is_refused_for_float16_parameters(tmp_path, make):
+    """test_r3_3_eps_must_be_above_0_in_the_parameters_dtype covers eps 0, negative and 1e-300 from a state, and
+    float16 at construction; here the file route: an eps of 1e-8 (0 in float16) saved by a float32 run and loaded
+    into the same optimizer over float16 parameters."""
+    w32 = nn.Parameter(tg.Tensor(np.ones(3, np.float32)))
+    nn.save(make([w32], eps=1e-8).state_dict(), tmp_path / "opt.npz")
+    w16 = nn.Parameter(tg.Tensor(np.ones(3, np.float16)))
+    optimizer = make([w16], eps=1e-3)
+    with pytest.raises(ValueError, match=rf"^{make.__name__}.load_state_dict: 'group.0.eps': eps 1e-08 is 0 in the "
+                                         "parameters' dtype float16"):
+        optimizer.load_state_dict(nn.load(tmp_path / "opt.npz"))
+    assert optimizer.param_groups[0]["eps"] == 1e-3
+    w16.grad = tg.Tensor(np.array([0.0, 1.0, -1.0], np.float16))
+    optimizer.step()
+    assert np.isfinite(w16.data).all()
