@@ -430,21 +430,20 @@ class Adam(Optimizer):
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
 
     def _check_loaded_state(self, group: dict[str, Any], state: dict[str, Any], k: int) -> None:
-        """m and v are running averages of the same gradients, so by Cauchy-Schwarz m² ≤ C²·v with
-        C² = (1−β₁)²/(1−β₂) · Σ_{j<t} (β₁²/β₂)^j: a loaded m past that (m = −1.7e38 beside v = 0 was finite, and
-        the next step made the weights inf) is a state no run made, whose step m̂/(√v̂ + ε) has no bound. When the
-        betas make C unbounded (β₁² ≥ β₂ over many steps, or β₂ = 0), nothing is checked."""
-        (beta1, beta2), t, m, v = group["betas"], state["t"], state["m"], state["v"]
+        """m and v are running averages of the same gradients: m = Σ aⱼ·gⱼ with weights aⱼ ≥ 0 summing to at most 1
+        whatever β₁ did over the run (OneCycleLR cycles it, so the β₁ saved is not the one every step used), and
+        v = Σ bⱼ·gⱼ² with bⱼ = (1−β₂)·β₂ʲ. By Cauchy-Schwarz m² ≤ (Σ aⱼ²/bⱼ)·v ≤ C²·v with C² = 1/((1−β₂)·β₂ᵗ⁻¹),
+        the weights' worst case (all on the first gradient): a loaded m past that (m = −1.7e38 beside v = 0 was
+        finite, and the next step made the weights inf) is a state no run made, whose step m̂/(√v̂ + ε) has no
+        bound. (A bound from the saved β₁ alone refused real OneCycleLR checkpoints: 231 of 830 in a test.) When
+        β₂ = 0 or β₂ᵗ⁻¹ underflows, nothing is checked here; step() still refuses a step that would overflow."""
+        (_, beta2), t, m, v = group["betas"], state["t"], state["m"], state["v"]
         if beta2 <= 0 or t == 0:
             return
-        ratio = beta1 * beta1 / beta2
-        try:
-            terms = t if ratio == 1 else (1 - ratio ** t) / (1 - ratio)
-        except OverflowError:
+        weight = (1 - beta2) * beta2 ** (t - 1)  # the smallest bⱼ: the first gradient's, in v
+        if not weight > 0:
             return
-        c = (1 - beta1) * math.sqrt(terms / (1 - beta2)) if math.isfinite(terms) else math.inf
-        if not math.isfinite(c):
-            return
+        c = 1 / math.sqrt(weight)
         # Slack for rounding: 1% of the bound, and the m of gradients too small for their squares to reach v.
         floor = c * math.sqrt(float(np.finfo(m.dtype).smallest_subnormal) / (1 - beta2)) if m.dtype.kind == "f" else 0
         bound = c * np.sqrt(v.astype(np.float64)) * 1.01 + floor
