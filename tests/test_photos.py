@@ -152,6 +152,21 @@ def test_held_out_2_is_frozen():
 HELD_OUT_2_DIGEST = "7830769ad01dba3f"
 
 
+def test_held_out_3_is_frozen():
+    """held_out_3 was written and frozen before the CNN these tests train was changed (2026-12-08), and measured
+    once after: its code (and the drawing helpers it calls), its seed and size are fixed by this digest."""
+    import hashlib
+    import inspect
+
+    code = "".join(inspect.getsource(f) for f in (photo_sets._digit_box, photo_sets._resize, photo_sets._to_image,
+                                                   photo_sets.held_out_3_photo))
+    code += repr((photo_sets.SEEDS["held_out_3"], photo_sets.SET_SIZE))
+    assert hashlib.sha256(code.encode()).hexdigest()[:16] == HELD_OUT_3_DIGEST
+
+
+HELD_OUT_3_DIGEST = "6e1a56b565554add"
+
+
 # ---- predict.py on pages ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def untrained_lenet(tmp_path_factory):
@@ -250,7 +265,7 @@ def photo_layouts(tmp_path_factory):
     folder = tmp_path_factory.mktemp("photos")
     x, y = load_mnist(REAL)[2:]
     makers = {"phone": photo_sets.phone_photo, "held_out": photo_sets.held_out_photo, "dev": photo_sets.dev_photo,
-              "held_out_2": photo_sets.held_out_2_photo}
+              "held_out_2": photo_sets.held_out_2_photo, "held_out_3": photo_sets.held_out_3_photo}
     sets = {name: photo_sets.mnist_set(name, make, x, y) for name, make in makers.items()}
     try:
         sets["sklearn"] = photo_sets.sklearn_set()
