@@ -170,3 +170,20 @@ def test_del_of_a_global_the_caller_sets_again_is_replayed():
         j(_ones())
         assert "TMP" not in namespace, f"call {i}"
     assert j.traces == 2
+
+
+def test_len_of_an_object_holding_many_objects_is_not_refused_and_follows_its_len():
+    class Sample:
+        def __init__(self, i):
+            self.i = i
+
+    class Dataset:
+        def __init__(self, n):
+            self.items = [Sample(i) for i in range(n)]
+
+        def __len__(self):
+            return len(self.items)
+
+    data = Dataset(3000)  # more objects than a value handed to C may reach: len() reads only __len__ and the list
+    j = _agree(lambda x: x * len(data), lambda: data.items.append(Sample(0)))
+    assert j.traces >= 2

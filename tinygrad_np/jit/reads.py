@@ -1248,9 +1248,14 @@ class Reader:
             if _is_iterator_from_outside(value, self.outside):
                 self._refuse(f"{getattr(function, '__name__', 'a function')}() takes items from an iterator that "
                              "exists outside the call, which a replay cannot take again")
-            elif outside_code and function in _TYPE_ONLY:
-                if _plain_object(value):  # isinstance(obj, C) reads only its class
+            elif outside_code and (function in _TYPE_ONLY or function in _BY_DUNDER):
+                # isinstance(obj, C) reads only its class; len(obj) its __len__, str(xs) each item's __repr__
+                # (Python methods, watched as they run): what the object or container holds, not what its
+                # items hold
+                if _plain_object(value):
                     self.guards.add(("type", id(value)), "type({0}) is {1}", value, type(value))
+                elif isinstance(value, _MUTABLE) and function in _BY_DUNDER:
+                    self._contents(value, f"{function.__name__}()")
             elif outside_code:  # code jit does not watch may read anything it reaches
                 self._hand_over(value, f"{getattr(function, '__name__', 'a function')}()")
             elif isinstance(value, _MUTABLE):
@@ -1803,6 +1808,9 @@ def _effects_table():
 _EFFECTS: list = []  # [writes, reads], made on first use
 _HANDED_OBJECTS = 1024  # objects reachable from one value handed to code jit does not watch, each guarded
 _TYPE_ONLY = {isinstance, issubclass, type, id, callable}  # builtins that read only an object's class
+# Builtins that, given an instance of a Python class, read it only through its class's dunder (``__len__``,
+# ``__repr__``...): Python methods, watched as they run, or object's own, which read the class and id alone.
+_BY_DUNDER = {len, iter, hash, bool, str, repr, format, ascii}
 
 _MMAP_EFFECTS = {"write", "write_byte", "move", "resize", "seek", "read", "read_byte", "readline", "flush", "close"}
 _ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}
