@@ -1,7 +1,7 @@
 """Photos of handwriting as strangers hand them over (issue 28): any page, blank ones and several digits included.
 
-The photo sets are made in tests/photo_sets.py; held_out_2 was never tuned against (held_out was looked at while
-the first pipeline was debugged, and the second round of tuning used phone, dev and sklearn).
+The photo sets are made in tests/photo_sets.py; held_out_2 and held_out_3 were never tuned against (held_out was
+looked at while the first pipeline was debugged, and the second round of tuning used phone, dev and sklearn).
 """
 import os
 import subprocess
@@ -152,6 +152,21 @@ def test_held_out_2_is_frozen():
 HELD_OUT_2_DIGEST = "7830769ad01dba3f"
 
 
+def test_held_out_3_is_frozen():
+    """held_out_3 was written and frozen before the CNN these tests train was changed (2026-12-08), and measured
+    once after: its code (and the drawing helpers it calls), its seed and size are fixed by this digest."""
+    import hashlib
+    import inspect
+
+    code = "".join(inspect.getsource(f) for f in (photo_sets._digit_box, photo_sets._resize, photo_sets._to_image,
+                                                   photo_sets.held_out_3_photo))
+    code += repr((photo_sets.SEEDS["held_out_3"], photo_sets.SET_SIZE))
+    assert hashlib.sha256(code.encode()).hexdigest()[:16] == HELD_OUT_3_DIGEST
+
+
+HELD_OUT_3_DIGEST = "6e1a56b565554add"
+
+
 # ---- predict.py on pages ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def untrained_lenet(tmp_path_factory):
@@ -250,7 +265,7 @@ def photo_layouts(tmp_path_factory):
     folder = tmp_path_factory.mktemp("photos")
     x, y = load_mnist(REAL)[2:]
     makers = {"phone": photo_sets.phone_photo, "held_out": photo_sets.held_out_photo, "dev": photo_sets.dev_photo,
-              "held_out_2": photo_sets.held_out_2_photo}
+              "held_out_2": photo_sets.held_out_2_photo, "held_out_3": photo_sets.held_out_3_photo}
     sets = {name: photo_sets.mnist_set(name, make, x, y) for name, make in makers.items()}
     try:
         sets["sklearn"] = photo_sets.sklearn_set()
@@ -270,10 +285,12 @@ def photo_layouts(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """The default MLP (mnist_dnn.py with no flags) and the CNN as the other tests train it (--quick)."""
+    """The default MLP (mnist_dnn.py with no flags) and the CNN trained for two epochs (99.1% on MNIST's test set,
+    20 s; the example's default is eight epochs, 99.3%, and reads the same or better on every set). The CNN of
+    the other tests' --quick (200 steps, 96%, "not a real result") reads 17 of sklearn's 20."""
     out = tmp_path_factory.mktemp("models")
     env = dict(os.environ, MPLBACKEND="Agg")
-    for script, flags in (("mnist_dnn.py", []), ("mnist_cnn.py", ["--quick"])):
+    for script, flags in (("mnist_dnn.py", []), ("mnist_cnn.py", ["--epochs", "2"])):
         result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--no-plots", "--data-dir", REAL,
                                  "--out", str(out / script), *flags], capture_output=True, text=True, timeout=900,
                                 env=env)
@@ -283,14 +300,16 @@ def models(tmp_path_factory):
             "cnn": predict.load_any_model(out / "mnist_cnn.py" / "model.npz")}
 
 
-# What each set reads, of 20, with the models this test trains, measured when the second round of tuning was
-# finished (tuned on phone, dev and sklearn; held_out was looked at in the first round; held_out_2 measured once,
-# after it, never looked at while tuning). Models trained another way read one photo more or less on some sets.
-# Issue 28 asks 19 of each; where that was not reached, the measured figure is the floor (a regression fails) and
-# test_each_photo_set_reads_19_of_20 is an expected failure, strict: it fails loudly the day the set does reach 19.
-MEASURED = {("phone", "mlp"): 19, ("phone", "cnn"): 19, ("dev", "mlp"): 19, ("dev", "cnn"): 19,
-            ("held_out", "mlp"): 19, ("held_out", "cnn"): 18, ("sklearn", "mlp"): 20, ("sklearn", "cnn"): 17,
-            ("held_out_2", "mlp"): 20, ("held_out_2", "cnn"): 20}
+# What each set reads, of 20, with the models this test trains. Tuned on phone, dev and sklearn; held_out was
+# looked at in the first round; held_out_2 was measured once after the second round, held_out_3 once after the
+# CNN trained here went from --quick to two epochs (2026-12-08: it read 19 with every model tried). Measured then,
+# each with the default MLP / the two-epoch CNN / (for reference, not tested) the --quick CNN / the default
+# eight-epoch CNN: phone 19/19/19/19, held_out 19/20/18/19, dev 19/20/19/20, held_out_2 20/20/20/20,
+# held_out_3 19/19/19/19, sklearn 20/19/17/19. Models trained another way read one photo more or less on some sets.
+MEASURED = {("phone", "mlp"): 19, ("phone", "cnn"): 19, ("dev", "mlp"): 19, ("dev", "cnn"): 20,
+            ("held_out", "mlp"): 19, ("held_out", "cnn"): 20, ("sklearn", "mlp"): 20, ("sklearn", "cnn"): 19,
+            ("held_out_2", "mlp"): 20, ("held_out_2", "cnn"): 20, ("held_out_3", "mlp"): 19,
+            ("held_out_3", "cnn"): 19}
 ISSUE_FLOOR = 19
 
 

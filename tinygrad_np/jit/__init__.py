@@ -86,6 +86,7 @@ from .trace import (
     Value,
     leaves_of,
     seeded_draw,
+    store,
     walk,
 )
 
@@ -405,6 +406,13 @@ def _check_same(a, b, name):
 def _what(step):
     if isinstance(step, OpStep):
         return f"the op {step.cls.name}"
+    if isinstance(step, CallStep) and step.func is store and len(step.args) >= 2:
+        func, owner, *rest = step.args  # a write the function made into an object from outside the call
+        key = f" {rest[0]!r}" if len(rest) > 1 and _plain_value(rest[0]) else ""
+        value = rest[-1] if rest else None
+        shown = repr(value) if _plain_value(value) else type(value).__name__
+        return (f"a write ({getattr(func, '__name__', 'a write')}{key} of {shown} into {type(owner).__name__} "
+                f"object {id(owner):#x})")
     if isinstance(step, (NoteStep, CallStep)):
         return f"{getattr(step.func, '__qualname__', 'a call')}"
     return "a backward pass" if isinstance(step, BackwardStep) else "an assignment to .grad"
@@ -418,6 +426,10 @@ def _same_step(x, y):
                 and _same(x.params, y.params))
     if isinstance(x, NoteStep):
         return _same_function(x.func, y.func) and x.random == y.random and _same(x.args, y.args)
+    if isinstance(x, CallStep) and x.func is store and y.func is store and len(x.args) >= 2 and len(y.args) >= 2:
+        # a write: into the same object (by identity: a globals dict's other names may differ), the same way
+        return (_same_function(x.args[0], y.args[0]) and x.args[1] is y.args[1] and _same(x.args[2:], y.args[2:])
+                and _same(x.kwargs, y.kwargs))
     if isinstance(x, CallStep):
         return _same_function(x.func, y.func) and _same(x.args, y.args) and _same(x.kwargs, y.kwargs)
     if isinstance(x, GradStep):

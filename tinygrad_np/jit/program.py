@@ -23,6 +23,7 @@ names, each rule with the derivative its op's docstring states, a gradient used
 twice summed with ``+=``.
 """
 import inspect
+import operator
 import re
 
 import numpy as np
@@ -47,6 +48,7 @@ from .trace import (
     TensorOf,
     Value,
     refers,
+    store,
     walk,
 )
 
@@ -231,6 +233,8 @@ class Program:
 
     def _call(self, step):
         args = [self.expr(a) for a in step.args] + [f"{k}={self.expr(v)}" for k, v in step.kwargs.items()]
+        if step.func is store and len(step.args) >= 2 and any(step.args[0] is f for f in _OWNER_FIRST):
+            args[1] = self.name(step.args[1])  # the object written into itself (expr would rebuild a dict)
         call = f"{self.name(step.func, 'call')}({', '.join(args)})"
         what = _call_text(step)
         self.counts["calls"].append(what.split("   #")[0])
@@ -439,6 +443,9 @@ def _shape(value):
         return "   # (" + ", ".join(_shape(v)[5:] for v in value) + ")"
     array = np.asarray(value)
     return f"   # {tuple(array.shape)} {array.dtype}"
+
+
+_OWNER_FIRST = (setattr, delattr, operator.setitem, operator.delitem)  # writes whose first argument is the owner
 
 
 def _call_text(step):

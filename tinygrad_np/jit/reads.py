@@ -55,17 +55,21 @@ before replaying: a few dozen comparisons, a few microseconds.
 """
 import abc
 import builtins
+import ctypes
 import dis
 import functools
 import gc
 import io
 import math
+import mmap
 import operator
 import os
 import sys
 import sysconfig
 import types
+import typing
 import weakref
+from collections import deque
 from collections.abc import MutableMapping, MutableSequence, MutableSet
 
 import numpy as np
@@ -78,8 +82,11 @@ from .trace import Copied, leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, type(Ellipsis), slice, range)
-_MUTABLE = (list, dict, set, bytearray, np.ndarray, MutableSequence, MutableMapping, MutableSet)  # guarded by
-# what they hold wherever code jit does not watch is handed one (a deque, an array.array, an OrderedDict)
+# Writable memory that C reads byte by byte (``sum(ctypes_array)``, ``max(mm[:])``): guarded by its bytes.
+_BUFFERS = (ctypes.Array, ctypes.Structure, ctypes.Union, ctypes._SimpleCData, mmap.mmap, memoryview)
+_MUTABLE = (list, dict, set, bytearray, np.ndarray, MutableSequence, MutableMapping, MutableSet) + _BUFFERS
+# guarded by what they hold wherever code jit does not watch is handed one (a deque, an array.array, an
+# OrderedDict, a ctypes array, an mmap)
 LARGE = 1 << 16  # elements: a bigger array that Python code reads is refused rather than compared on every call
 _ATTRIBUTE = {"LOAD_ATTR", "LOAD_METHOD"}
 _CALLS = {"CALL", "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_METHOD", "CALL_KW"}
@@ -95,7 +102,7 @@ _FRESH_MAKERS = {"BUILD_LIST", "BUILD_MAP", "BUILD_SET", "BUILD_CONST_KEY_MAP", 
 _READERS = {getattr, hasattr, vars}  # builtins that read an object's attributes: evaluated and guarded
 # Builtins without effects, evaluated again on values jit knows, so that what they return can be followed.
 _PURE = {type, len, isinstance, issubclass, id, abs, min, max, sorted, sum, tuple, list, dict, set, frozenset, str,
-         int, float, bool, round, divmod, callable, range, repr, format}
+         bytes, int, float, bool, round, divmod, callable, range, repr, format}
 _PURE_METHODS = {"items", "keys", "values", "get", "copy", "index", "count", "split", "rsplit", "strip", "lstrip",
                  "rstrip", "lower", "upper", "startswith", "endswith", "join", "replace", "partition",
                  "rpartition", "find", "rfind", "isdigit", "isalpha", "format", "__getitem__", "__contains__"}
@@ -253,6 +260,11 @@ class Guards:
             if container.size > LARGE:
                 return False
             self.add(("contents", id(container)), "_same_array({0}, {1})", container, container.copy())
+        elif isinstance(container, _BUFFERS):
+            now = _buffer_bytes(container)
+            if now is None or len(now) > LARGE:
+                return False
+            self.add(("contents", id(container)), "_buffer_bytes({0}) == {1}", container, now)
         else:
             self.add(("contents", id(container)), "_same_contents({0}, {1})", container, _snapshot(container))
         return True
@@ -274,6 +286,9 @@ class Guards:
             snapshot = {k: (v, _snapshot(v)) for k, v in vars(module).items() if k not in skip}
             self.add(("vars", id(module)), "_vars_same({0}, {1}, {2}, {3})", module, type(module), snapshot,
                      frozenset(skip))
+        # NumPy's print options decide the text of any NumPy value the step formats (str, repr, an f-string,
+        # %, map(str, a) in C): np.set_printoptions between calls traces again. One identity test, ~0.1 us.
+        self.add(("printoptions",), "_same_print_options({0})", _print_options())
         for source in trace.sources:
             if isinstance(source, ReadThrough) and id(source.tensor) in trace.outside_ids:
                 t = source.tensor
@@ -283,7 +298,8 @@ class Guards:
                      "_same_contents": _same_contents, "_same_array": _same_array, "_cell": _cell,
                      "_vars_same": _vars_same, "_leaf": _leaf, "_same_function": _same_function,
                      "_item": _item, "_cache_same": _cache_same, "_partial_same": _partial_same,
-                     "_same_builtin": _same_builtin}
+                     "_same_builtin": _same_builtin, "_buffer_bytes": _buffer_bytes, "_dispatch_same": _dispatch_same,
+                     "_same_print_options": _same_print_options}
         self.expressions = {}
         for key, (template, constants) in self.checks.items():
             names = []
@@ -357,11 +373,53 @@ def _snapshot(value):
         return (kind, _bits(value))
     if isinstance(value, np.generic):
         return (kind, _bits(value))
+    if isinstance(value, _BUFFERS):
+        return (kind, id(value), _buffer_bytes(value))
     if isinstance(value, (MutableSequence, MutableSet)):
         return (kind, tuple(_snapshot(v) for v in value))
     if isinstance(value, MutableMapping):
         return (kind, tuple((_snapshot(k), _snapshot(v)) for k, v in value.items()))
     return (id, id(value))
+
+
+def _buffer_bytes(buffer):
+    """The bytes a ctypes object, an mmap or a memoryview holds now (None once it is closed or released)."""
+    try:
+        return bytes(memoryview(buffer).cast("B"))
+    except (ValueError, TypeError):
+        return None
+
+
+_FORMAT_OPTIONS: "typing.Any" = None  # NumPy 1: options in a module dict changed in place
+try:  # NumPy 2 keeps its print options in a ContextVar: set_printoptions and np.printoptions set a new dict
+    from numpy._core.printoptions import format_options as _FORMAT_OPTIONS
+except ImportError:
+    pass
+
+
+def _print_options():
+    return _FORMAT_OPTIONS.get() if _FORMAT_OPTIONS is not None else np.get_printoptions()
+
+
+def _same_print_options(then):
+    now = _print_options()
+    return now is then or now == then
+
+
+def _dispatch_same(registry, items, cls, mro, token):
+    return (cls.__mro__ is mro and abc.get_cache_token() is token and len(registry) == len(items)
+            and all(registry.get(k, MISSING) is v for k, v in items))
+
+
+def _singledispatch_lookup():
+    """The code of the lookup inside ``functools.singledispatch`` (its nested ``dispatch``)."""
+    for const in functools.singledispatch.__code__.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == "dispatch":
+            return const
+    return None
+
+
+_DISPATCH = _singledispatch_lookup()
 
 
 def _same_contents(container, snapshot):
@@ -587,13 +645,21 @@ _STREAM_READS = {"read", "readline", "readlines", "readinto", "readall", "read1"
 
 
 def _quiet_codes():
-    """Output calls a replay does not repeat and whose result shapes nothing: logging a record. Run unwatched,
-    so that their formatting and clocks are not taken for reads (a tensor formatted in them is still refused)."""
+    """Output calls whose result shapes nothing: logging a record, and showing a warning (a NumPy
+    RuntimeWarning's text is found by reading the source file). Run unwatched, so that their formatting, clocks
+    and file reads are not taken for the step's reads (a tensor formatted in them is still refused). A warning
+    raised by NumPy is raised again by the replay's own NumPy call."""
+    import warnings
+
+    shown = (warnings.showwarning, warnings.formatwarning, warnings.WarningMessage.__init__,
+             *(getattr(warnings, n, None) for n in ("_showwarnmsg", "_showwarnmsg_impl", "_formatwarnmsg",
+                                                    "_formatwarnmsg_impl")))
+    found = {f.__code__ for f in shown if hasattr(f, "__code__")}
     logging = sys.modules.get("logging")
     if logging is None:
-        return set()
+        return found
     names = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
-    found = {getattr(logging.Logger, n).__code__ for n in names}
+    found |= {getattr(logging.Logger, n).__code__ for n in names}
     found |= {getattr(logging, n).__code__ for n in names if hasattr(getattr(logging, n), "__code__")}
     return found
 
@@ -601,7 +667,7 @@ def _quiet_codes():
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
     __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells", "full", "expect",
-                 "cache", "entries", "raised")
+                 "calling", "cache", "entries", "raised")
 
     def __init__(self, code, cells, full):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
@@ -609,6 +675,7 @@ class _FrameState:
         self.cells = cells  # name -> the cell a free variable lives in
         self.full = full  # every read and write watched (the user's code, what it calls outside tinygrad_np)
         self.expect = None  # the code of the function the current call instruction calls
+        self.calling = None  # and the function itself
         self.cache = None  # (lru_cache wrapper, its cache_info before the call, what the guards recorded)
         self.entries = {}  # jump target's offset -> the offset that ran before it the last time (None: an error)
         self.raised = False  # the instruction before raised (its value is not on the stack)
@@ -700,6 +767,11 @@ class Reader:
             first = frame.f_locals.get("self")
             if _is_module(first):  # a layer's method: it reads the layer's settings
                 self.saw_module(first)
+        if code.co_name == "__init__" and parent is not None and parent.full and parent.expect is code and \
+                isinstance(parent.calling, type):  # a class called: __init__ fills a new object, the call's own
+            obj = frame.f_locals.get("self", MISSING)
+            if obj is not MISSING and not isinstance(obj, Tensor):
+                self.fresh[id(obj)] = obj
         watched_parent = back is self.origin or parent is not None
         full_parent = back is self.origin or (parent is not None and parent.full)
         if code in self.handoffs and full_parent:
@@ -710,6 +782,8 @@ class Reader:
             kind = "quiet"  # an op of the user's own: the program calls its forward and backward again, reads and all
         if code in self.interruptions or code.co_name == "__del__":
             kind = "quiet"
+        if code is _DISPATCH and full_parent:  # singledispatch's lookup: its cache writes are not the step's
+            kind = "quiet"  # (guarded on return by what decides the answer: _quiet_events)
         if kind == "quiet" or (code in self.quiet_codes and full_parent):
             self.quiet = frame  # importing, or logging: runs unwatched
             frame.f_trace_lines = False
@@ -731,6 +805,8 @@ class Reader:
     def _quiet_events(self, frame, event, arg):
         if event == "return" and frame is self.quiet:
             self.quiet = None
+            if frame.f_code is _DISPATCH:
+                self._dispatched(frame.f_locals)
             self._child_events(frame, event, arg)
         return self._quiet_events
 
@@ -772,7 +848,11 @@ class Reader:
             state.entries[offset] = None if state.raised or state.previous is None else state.previous.offset
         state.raised = False
         state.previous, state.child, state.first_child, state.expect = ins, MISSING, None, None
+        state.calling = None
         name = ins.opname
+        if name == "CALL_FUNCTION_EX":  # f(*args, **kwargs): the function lies under the tuple (and the dict)
+            state.calling = self._operand(state, offset, 2 if ins.arg & 1 else 1)
+            state.expect = _code_called(state.calling)
         if not state.full:
             if name in _CALLS:
                 state.expect = _code_called(self._operand(state, offset, ins.arg or 0))
@@ -1137,6 +1217,7 @@ class Reader:
         operands = self._operands(state, offset, argc + 1)
         function = operands[argc] if len(operands) > argc else UNKNOWN
         state.expect = _code_called(function)
+        state.calling = function
         args = list(reversed(operands[:argc]))
         outside_code = function is UNKNOWN or not _is_ours(function)
         if function is not UNKNOWN and outside_code:
@@ -1157,9 +1238,6 @@ class Reader:
                                                                  types.BuiltinMethodType, functools.partial)):
             self._class_lookup(type(function), "__call__")  # a callable object: its class's __call__ runs
             self.guards.add(("type", id(function)), "type({0}) is {1}", function, type(function))
-        if function in _PRINTERS and any(isinstance(a, (np.ndarray, np.generic)) for a in args):
-            # NumPy's print options decide the text: np.set_printoptions between calls must trace again
-            self.guards.add(("printoptions",), "np.get_printoptions() == {0}", np.get_printoptions())
         if (function is isinstance or function is issubclass) and len(args) == 2 and \
                 any(isinstance(c, abc.ABCMeta) for c in (args[1] if type(args[1]) is tuple else (args[1],))):
             # an ABC's answer changes with register(), which changes abc's cache token
@@ -1167,17 +1245,21 @@ class Reader:
         if self._replayed_write(frame, state, function, args, ins):
             return
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
-            if isinstance(value, _MUTABLE):
-                self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
-                if outside_code and type(value) in (list, tuple):  # map(attrgetter("k"), items) reads each item
-                    for item in value[:_HANDED_ITEMS]:
-                        if _plain_object(item):
-                            self._handed_to_c(item, _HANDED_DEPTH)
-            elif _is_iterator_from_outside(value, self.outside):
+            if _is_iterator_from_outside(value, self.outside):
                 self._refuse(f"{getattr(function, '__name__', 'a function')}() takes items from an iterator that "
                              "exists outside the call, which a replay cannot take again")
-            elif outside_code and _plain_object(value):
-                self._handed_to_c(value, _HANDED_DEPTH)  # code jit does not watch may read any of its attributes
+            elif outside_code and (function in _TYPE_ONLY or function in _BY_DUNDER):
+                # isinstance(obj, C) reads only its class; len(obj) its __len__, str(xs) each item's __repr__
+                # (Python methods, watched as they run): what the object or container holds, not what its
+                # items hold
+                if _plain_object(value):
+                    self.guards.add(("type", id(value)), "type({0}) is {1}", value, type(value))
+                elif isinstance(value, _MUTABLE) and function in _BY_DUNDER:
+                    self._contents(value, f"{function.__name__}()")
+            elif outside_code:  # code jit does not watch may read anything it reaches
+                self._hand_over(value, f"{getattr(function, '__name__', 'a function')}()")
+            elif isinstance(value, _MUTABLE):
+                self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
 
     def _partial(self, function):
         self._function(function.func)
@@ -1406,18 +1488,52 @@ class Reader:
         if isinstance(container, np.ndarray):
             self.trace.saw_array(container)
         if not self.guards.contents(container):
-            self._refuse(f"{how} reads an array of {container.size} elements that exists outside the call; "
+            size = container.size if isinstance(container, np.ndarray) else memoryview(container).nbytes
+            self._refuse(f"{how} reads an array of {size} elements that exists outside the call; "
                          "comparing it on every call would cost more than the step. Pass it as an argument, or "
                          "make it a Tensor (a Tensor's values are read where they live on every replay)")
 
-    def _handed_to_c(self, obj, depth):
-        """An object handed to code jit does not watch: every attribute guarded, and its children's, a few levels
-        down (``attrgetter("child.k")``, ``reduce(getattr, ...)``, ``"{0.child.k}".format`` read them in C)."""
-        self.saw_module(obj)
-        if depth > 1 and not _is_module(obj):
-            for child in list(vars(obj).values()):
-                if _plain_object(child) and not _is_module(child) and id(child) not in self.guards.modules:
-                    self._handed_to_c(child, depth - 1)
+    def _dispatched(self, names):
+        """``functools.singledispatch`` chose an implementation for a class: it depends on the registry (what
+        ``register()`` added), the class's MRO and ABCs' registrations, all guarded."""
+        registry, cls = names.get("registry"), names.get("cls")
+        if not isinstance(registry, dict) or not isinstance(cls, type):
+            self._refuse("functools.singledispatch looked up an implementation jit cannot follow")
+        self.guards.add(("singledispatch", id(registry), id(cls)), "_dispatch_same({0}, {1}, {2}, {3}, {4})",
+                        registry, tuple(registry.items()), cls, cls.__mro__, abc.get_cache_token())
+
+    def _hand_over(self, value, how):
+        """A value handed to code jit does not watch, which may read anything it reaches: through attributes and
+        the lists, tuples, dicts and sets they hold (``attrgetter("a.b.c")``, ``"{0.a.b}".format``,
+        ``map(len, [xs, ys])``, ``sum(ctypes_array)``), every container's contents and every object's
+        attributes are guarded, however deep. Reaching more than _HANDED_OBJECTS objects is refused."""
+        todo, visited, objects = [value], set(), 0
+        while todo:
+            v = todo.pop()
+            if id(v) in visited or v is UNKNOWN or type(v) in _PLAIN or isinstance(v, (type, types.ModuleType)):
+                continue
+            visited.add(id(v))
+            if isinstance(v, Tensor):  # its array is the program's input, read where it lives
+                continue
+            if isinstance(v, (types.FunctionType, types.MethodType)):
+                self._register(v)
+            elif isinstance(v, _MUTABLE):
+                self._contents(v, how)
+                if isinstance(v, (list, deque, set)):
+                    todo.extend(v)
+                elif isinstance(v, (dict, MutableMapping)):
+                    todo.extend(v.keys())
+                    todo.extend(v.values())
+            elif type(v) in (tuple, frozenset):
+                todo.extend(v)
+            elif _plain_object(v):
+                objects += 1
+                if objects > _HANDED_OBJECTS:
+                    self._refuse(f"{how} is handed an object that reaches more than {_HANDED_OBJECTS} objects "
+                                 "(through attributes, lists and dicts), any of which code jit does not watch may "
+                                 "read; jit does not guard that many. Pass the values it needs instead")
+                self.saw_module(v)
+                todo.extend(vars(v).values())
 
     def saw_module(self, module):
         """Guard an object's class and every attribute: a module whose library code runs (it reads its own
@@ -1690,9 +1806,13 @@ def _effects_table():
 
 
 _EFFECTS: list = []  # [writes, reads], made on first use
-_HANDED_DEPTH, _HANDED_ITEMS = 3, 64  # how far below an object handed to C its attributes are guarded
-_PRINTERS = (repr, str, format, ascii, np.array2string, np.array_repr, np.array_str, np.format_float_positional,
-             np.format_float_scientific)
+_HANDED_OBJECTS = 1024  # objects reachable from one value handed to code jit does not watch, each guarded
+_TYPE_ONLY = {isinstance, issubclass, type, id, callable}  # builtins that read only an object's class
+# Builtins that, given an instance of a Python class, read it only through its class's dunder (``__len__``,
+# ``__repr__``...): Python methods, watched as they run, or object's own, which read the class and id alone.
+_BY_DUNDER = {len, iter, hash, bool, str, repr, format, ascii}
+
+_MMAP_EFFECTS = {"write", "write_byte", "move", "resize", "seek", "read", "read_byte", "readline", "flush", "close"}
 _ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}
 
 
@@ -1726,6 +1846,12 @@ def _refuse_unreplayed_effects(function, args, reader, keywords):
     if isinstance(owner, np.ndarray) and short in _ARRAY_WRITERS and not reader._is_fresh(owner):
         reader._refuse(f"ndarray.{short}() writes into an array from outside the call, which a replay would not do "
                        "again; write with a tensor operation, or outside the jitted function")
+    if isinstance(owner, mmap.mmap) and short in _MMAP_EFFECTS:
+        reader._refuse(f"mmap.{short}() moves or writes a memory map from outside the call, which a replay would not "
+                       "do again; do it outside the jitted function (item assignment mm[i] = v is replayed)")
+    if function is ctypes.memmove or function is ctypes.memset:
+        reader._refuse("ctypes.memmove() and memset() write memory, which a replay would not do again; do it "
+                       "outside the jitted function")
     if isinstance(owner, contextvars.ContextVar) and short in ("set", "reset"):
         reader._refuse(f"ContextVar.{short}() changes a context variable, which a replay would not do again; set it "
                        "outside the jitted function")

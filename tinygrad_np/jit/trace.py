@@ -38,6 +38,7 @@ function catches (a replay runs no ``except``), and a refusal the function
 catches (``refused``). Each of these refuses the trace when the function
 returns. The grad mode the call leaves behind is made again by each replay.
 """
+import operator
 import types
 import warnings
 from contextlib import contextmanager
@@ -477,8 +478,14 @@ class Trace:
 
     def wrote(self, line, func, args):
         """The function's Python wrote into an object from outside the call (``box.last = y``,
-        ``log.append(loss)``): each replay makes the same write, with its own tensors (reads.py)."""
-        self.steps.append(CallStep(line, store, self.describe((func, *args)), {}))
+        ``log.append(loss)``): each replay makes the same write, with its own tensors (reads.py). The object
+        written into is kept itself, never described: describing rebuilds a dict or a list of tensors, and the
+        replay would then write into that copy."""
+        if func is setattr or func is delattr or func is operator.setitem or func is operator.delitem:
+            owner, *rest = args
+            self.steps.append(CallStep(line, store, (func, owner, *self.describe(tuple(rest))), {}))
+        else:  # a container's bound method (history.append): it holds its container
+            self.steps.append(CallStep(line, store, self.describe((func, *args)), {}))
 
     def assigned_grad(self, tensor, value):
         self.steps.append(GradStep(user_line(), self.describe(tensor), None if value is None else self.describe(value)))

@@ -56,10 +56,17 @@ class CrossEntropy(Function):
         n = len(self.labels)
         # softmax(x): saved by forward for a plain pass; a recorded pass needs it as a function of x, so that
         # this rule can be differentiated again.
-        probs = Exp.of(LogSoftmax.of(x, axis=1)) if isinstance(x, Tensor) else self.probs
-        onehot = np.zeros(probs.shape, dtype=x.dtype)
-        onehot[self.rows, self.labels] = 1
-        return (probs - onehot) * (dz * (1.0 / n if n else 0.0))
+        if isinstance(x, Tensor):
+            probs = Exp.of(LogSoftmax.of(x, axis=1))
+            onehot = np.zeros(probs.shape, dtype=x.dtype)
+            onehot[self.rows, self.labels] = 1
+            return (probs - onehot) * (dz * (1.0 / n if n else 0.0))
+        # On arrays, one new array: softmax minus the one-hot, subtracted at the labels only, then scaled.
+        # (probs itself is kept unchanged: a second backward through this graph reads it again.)
+        grad = self.probs.copy()
+        grad[self.rows, self.labels] -= 1
+        grad *= dz * (1.0 / n if n else 0.0)
+        return grad
 
 
 def _checked_labels(logits, labels):
