@@ -586,3 +586,24 @@ def test_r3_2_adams_bound_on_m_holds_for_every_beta1_schedule_so_onecycle_checkp
                   "state.0.v": np.full(2, 1.0, np.float32)})  # C at t 1000 is 52: m of 100 beside v of 1 is no run's
     with pytest.raises(ValueError, match=r"parameter 0's m holds 100 beside v 1: .*\|m\| ≤ 52.1·√v"):
         optimizer.load_state_dict(state)
+
+
+def test_r3_9_open_model_file_refuses_a_file_rewritten_in_place_between_its_reads(tmp_path):
+    """One opening gives one file: a writer that rewrites it in place (same inode, not a rename) between the
+    metadata and the arrays would pair two versions, so the later read is refused as "changed"."""
+    path = tmp_path / "m.npz"
+    nn.save({"w": np.zeros(3, np.float32)}, path, {"v": "old"})
+    os.utime(path, ns=(time.time_ns() - 10**10,) * 2)  # saved a while ago: a rewrite now moves its times for sure
+    with nn.open_model_file(path) as model_file:
+        assert model_file.metadata() == {"v": "old"}
+        data = (tmp_path / "m.npz").read_bytes()
+        nn.save({"w": np.ones(3, np.float32)}, tmp_path / "other.npz", {"v": "new"})
+        with open(path, "r+b") as f:  # in place
+            f.write((tmp_path / "other.npz").read_bytes())
+        assert len(data) == path.stat().st_size  # the same size: only the times tell
+        with pytest.raises(ModelFileError, match="changed while it was being read"):
+            model_file.load()
+    for reader, name in ((nn.load_metadata, "load_metadata"), (nn.stored_shapes, "stored_arrays"),
+                         (nn.open_model_file, "open_model_file"), (nn.load_with_metadata, "load")):
+        with pytest.raises(TypeError, match=f"^{name}: path must be a str, bytes or os.PathLike, got int"):
+            reader(7)

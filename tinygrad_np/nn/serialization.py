@@ -269,14 +269,14 @@ def _checked_expect(expect: Mapping[str, Iterable[int]] | None) -> dict[str, tup
 def load_metadata(path: str | bytes | os.PathLike) -> dict[str, str]:
     """The dict of strings saved with ``save(..., metadata=)``; empty if none was. Reads the file's headers and
     its metadata, no array."""
-    return _read(path, "metadata")[1]
+    return _read(path, "metadata", who="load_metadata")[1]
 
 
 def stored_arrays(path: str | bytes | os.PathLike) -> dict[str, StoredArray]:
     """The name, shape and dtype of every array a model file stores, from its headers alone, checked as ``load``
     checks them but with no array read: what to compare a model's metadata with before making the model.
     ``sum(a.nbytes for a in stored_arrays(path).values())`` is the memory ``load`` would take."""
-    return _read(path, "headers")[0]
+    return _read(path, "headers", who="stored_arrays")[0]
 
 
 def stored_shapes(path: str | bytes | os.PathLike) -> dict[str, tuple[int, ...]]:
@@ -291,21 +291,28 @@ class _Reading:
 
 
 def _read(path, want: str, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None,
-          opened=None) -> Any:
+          opened=None, since: tuple[int, ...] | None = None, who: str = "load") -> Any:
     """``(arrays, metadata)``: the state (``want="arrays"``), the StoredArray of each entry (``"headers"``), or no
-    arrays (``"metadata"``), read from ``opened`` (a file ``_open`` gave) or from the path opened now. Every
+    arrays (``"metadata"``), read from ``opened`` (a file ``_open`` gave; unchanged since its fingerprint ``since``)
+    or from the path opened now. Every
     exception that reading the file raises, from NumPy, zipfile, zlib, the JSON reader or a memory allocation,
     becomes a ModelFileError naming the file and the part being read; only a missing file, a folder or a file one
     may not read keep their own kinds."""
-    path = _as_path(path, want if want == "metadata" else "load")
+    path = _as_path(path, who)
     reading = _Reading()
     safetensors = _is_safetensors_name(path)
     try:
         with (contextlib.nullcontext(opened) if opened is not None else _open(path)) as f:
+            if since is not None:  # several reads of one opening: each of the file as it was opened
+                _check_unchanged(f, since)
             f.seek(0)
             if safetensors:
-                return _read_safetensors(f, path, want, expect, reading)
-            return _read_npz(f, path, want, max_bytes, expect, reading)
+                result = _read_safetensors(f, path, want, expect, reading)
+            else:
+                result = _read_npz(f, path, want, max_bytes, expect, reading)
+            if since is not None:
+                _check_unchanged(f, since)
+            return result
     except (ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except _FileChanged:
@@ -329,20 +336,21 @@ class ModelFile:
     def __init__(self, path: str | bytes | os.PathLike) -> None:
         self.path = _as_path(path, "open_model_file")
         self._file = _open(self.path)
+        self._opened = _fingerprint(self._file)  # each read checks the file is as it was when opened
 
     def metadata(self) -> dict[str, str]:
         """The metadata (``load_metadata``)."""
-        return _read(self.path, "metadata", opened=self._file)[1]
+        return _read(self.path, "metadata", opened=self._file, since=self._opened, who="load_metadata")[1]
 
     def stored_arrays(self) -> dict[str, StoredArray]:
         """Each array's shape and dtype, from the headers alone (``stored_arrays``)."""
-        return _read(self.path, "headers", opened=self._file)[0]
+        return _read(self.path, "headers", opened=self._file, since=self._opened, who="stored_arrays")[0]
 
     def load_with_metadata(self, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None
                            ) -> "tuple[OrderedDict[str, np.ndarray], dict[str, str]]":
         """``(state dict, metadata)``, as ``load_with_metadata``."""
         _check_max_bytes(max_bytes)
-        return _read(self.path, "arrays", max_bytes, _checked_expect(expect), opened=self._file)
+        return _read(self.path, "arrays", max_bytes, _checked_expect(expect), opened=self._file, since=self._opened)
 
     def load(self, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None
              ) -> "OrderedDict[str, np.ndarray]":
