@@ -201,6 +201,15 @@ def test_r3_11a_save_onto_a_folder_is_refused_before_a_temporary_is_made(tmp_pat
                                                                           "exist")):
         with pytest.raises(kind, match=message):
             nn.save(WEIGHTS, target)
+    (work / "plain.npz").write_bytes(b"")
+    os.symlink("loop", work / "loop")
+    for target, kind, message in (("plain.npz/m.npz", NotADirectoryError, r"plain.npz is a file, not a folder"),
+                                  ("plain.npz/sub/m.npz", NotADirectoryError, r"cannot be reached \(Not a directory"),
+                                  ("loop/m.npz", OSError, r"^loop/m.npz: the folder .*loop cannot be reached")):
+        with pytest.raises(kind, match=message):
+            nn.save(WEIGHTS, target)
+    (work / "plain.npz").unlink()
+    (work / "loop").unlink()
     assert made == []  # no temporary was made, let alone written
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, "work"]) and not any(work.iterdir())
     nn.save(WEIGHTS, f"m.{fmt}")  # and a real name still saves

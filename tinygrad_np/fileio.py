@@ -51,8 +51,16 @@ def check_target(path, who="atomic_write"):
     if path.endswith(("/", os.sep)) or os.path.basename(path) in (".", ".."):
         raise IsADirectoryError(f"{path}: names a folder, not a file; give a file name inside it")
     folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):  # mkstemp's own error would name only the hidden temporary file
-        raise FileNotFoundError(f"{path}: the folder {folder} does not exist")
+    try:  # mkstemp's own error would name only the hidden temporary file
+        folder_mode = os.stat(folder).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: the folder {folder} does not exist") from None
+    except OSError as err:  # a symlink loop, a file where a folder should be, no permission
+        refusal = type(err)(f"{path}: the folder {folder} cannot be reached ({err.strerror})")
+        refusal.errno = err.errno
+        raise refusal from None
+    if not stat.S_ISDIR(folder_mode):
+        raise NotADirectoryError(f"{path}: {folder} is a file, not a folder")
 
 
 # The temporary file's name: "." + the target's name + "." + the process id + "." + mkstemp's 8 letters + ".part".
