@@ -231,6 +231,7 @@ class Jitted:
             entry.program, entry.first = Program(trace), None
             entry.guard(trace)  # as the second trace read them
         self._last = entry
+        trace.reader.trace = None  # the reader's work is done: without this cycle a dropped trace's arrays go at once
         return result
 
     def _key(self, args, kwargs, before):

@@ -739,6 +739,7 @@ class Reader:
     def stop(self):
         sys.settrace(self.previous_tracer)
         self.states.clear()
+        self.origin = None  # the frame of the traced call holds the trace, which holds this reader: no cycle
 
     def from_outside(self, value):
         """True for a value the call read from outside, or was given."""

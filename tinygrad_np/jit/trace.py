@@ -367,6 +367,7 @@ class Trace:
         current.trace = None
         engine_hooks.remove("passes", self._backward)
         engine_hooks.remove("forward", self._forward_hook)
+        self._hooks = None  # it held this trace's own bound hooks: a cycle that kept a dropped trace's arrays
 
     def finish(self, name):
         """The function returned: refuse what it swallowed; have each replay leave the grad mode as it did."""
