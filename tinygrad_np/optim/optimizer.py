@@ -250,8 +250,12 @@ def _check_eps(eps, params, where):
 def _refuse_overflow(name, k, w, g, new_w, new_state, group):
     """Refuse a proposed step that turns parameter k, finite with a finite gradient, into inf or NaN. A gradient
     that is itself inf or NaN passes through as in PyTorch (the loss diverged: the parameters show it)."""
-    if np.isfinite(new_w).all() or not (np.isfinite(w).all() and np.isfinite(g).all()):
-        return
+    # The sum of finite values is finite unless it overflows, and any inf or NaN makes it inf or NaN: one pass,
+    # no array, on every step; the exact test only when it is not finite.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(new_w.sum()) or np.isfinite(new_w).all() or not (np.isfinite(w).all() and
+                                                                           np.isfinite(g).all()):
+            return
     held = ", ".join(f"its {key} up to {float(np.max(np.abs(value))):.3g}" for key, value in new_state.items()
                      if isinstance(value, np.ndarray) and value.size and key not in ("scratch", "spare"))
     largest = float(np.max(np.abs(g))) if g.size else 0.0
