@@ -54,6 +54,7 @@ A replay returns fresh Tensors with no graph: call ``backward`` inside the
 jitted function, not on what it returns.
 """
 import functools
+import operator
 import sys
 import threading
 import types
@@ -209,8 +210,16 @@ class Jitted:
 
     def _trace(self, entry, key, args, kwargs, tensors, given):
         before = [_state(t) for t in tensors]  # the step may give an argument a grad: key as the call found it
+        frozen: dict = {}  # and it may write into an argument list or dict
+        for a in (*given[0], *given[1].values()):
+            _frozen_contents(a, frozen)
         trace = Trace(tensors)
-        trace.start(Reader(trace, self.fn, leaves_of((list(args), kwargs))), sys._getframe())
+        reader = Reader(trace, self.fn, leaves_of((list(args), kwargs)))
+        for g, c in zip(list(given[0]) + list(given[1].values()), list(args) + list(kwargs.values()), strict=False):
+            _copied_containers(g, c, reader.copied_arguments)
+        for container, _ in frozen.values():  # the caller's lists and dicts: from outside (returned as themselves)
+            reader.outside[id(container)] = container
+        trace.start(reader, sys._getframe())
         try:
             result = self.fn(*args, **kwargs)
         finally:
@@ -219,7 +228,9 @@ class Jitted:
         trace.finish(self.__name__)
         trace.result = trace.describe_result(result, self.__name__)
         self._outside.update(trace.outside_ids)
-        key = self._key(*given, before)  # again: the arguments that are objects the call read from outside now count
+        # again: the arguments that are objects the call read from outside now count (as they were before the call:
+        # a write into an argument container changed what it holds)
+        key = self._key(*given, before, frozen)
         if entry is None or entry.key != key:  # the first call: keep the trace, to hold the second against it
             entry = _Entry(key, trace)
             self._entries[id(entry)] = entry
@@ -234,9 +245,9 @@ class Jitted:
         trace.reader.trace = None  # the reader's work is done: without this cycle a dropped trace's arrays go at once
         return result
 
-    def _key(self, args, kwargs, before):
+    def _key(self, args, kwargs, before, frozen=None):
         fast = None if kwargs else _array_signature(args, self._outside, before)
-        return _signature(args, kwargs, self.__name__, self._outside, before)[3] if fast is None else fast[0]
+        return _signature(args, kwargs, self.__name__, self._outside, before, frozen)[3] if fast is None else fast[0]
 
     def program(self, names: Any = None) -> str:
         """The program of the signature called last, as text: one line per array operation, forward, then
@@ -306,7 +317,21 @@ def _array_signature(args, outside, before=None):
     return tuple(key), tensors
 
 
-def _signature(args, kwargs, name, outside=None, before=None):
+def _frozen_contents(value, found):
+    """What every list and dict among the arguments holds now, by id: the key of a trace is the arguments as the
+    call found them, though the call may have written into them since."""
+    if isinstance(value, (list, dict)) and id(value) not in found:
+        found[id(value)] = (value, dict(value) if isinstance(value, dict) else list(value))
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _frozen_contents(v, found)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _frozen_contents(v, found)
+    return found
+
+
+def _signature(args, kwargs, name, outside=None, before=None, frozen=None):
     """The arguments with arrays made Tensors, the flat list of argument Tensors, and the hashable key: each
     Tensor's shape, dtype and requires_grad (and whether it is one the function also reads from outside),
     which arguments are the same array, every number by type and bits, strings and the like by value, any
@@ -325,16 +350,38 @@ def _signature(args, kwargs, name, outside=None, before=None):
             # Two different Tensors over one array (t and t.detach()) stay two inputs, the sharing keyed
             shares = arrays.setdefault(id(array), len(tensors) - 1)
             aliased = bool(outside) and (id(value) in outside or id(array) in outside)
-            state = _state(t) if before is None else before[len(tensors) - 1]
+            # (a tensor the call itself put into an argument container has no state from before the call)
+            state = _state(t) if before is None or len(tensors) > len(before) else before[len(tensors) - 1]
             return t, ("tensor", array.shape, array.dtype.str, t.requires_grad, state, shares,
                        id(value) if aliased else None)
+        # A container is handed on as itself (a write into it reaches the caller's, a subclass keeps its class),
+        # unless it holds arrays: then a copy with Tensors in their place, of the same class.
+        def _written(container):  # a container the function writes into: that very one keys the program
+            return (("written", id(container)),) if outside and id(container) in outside else ()
+
+        def _as_found(container):  # what the container held when the call began (see _frozen_contents)
+            entry = frozen.get(id(container)) if frozen else None
+            return entry[1] if entry is not None and entry[0] is container else container
+
         if isinstance(value, (tuple, list)):
-            walked = [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
-            return type(value)(v for v, _ in walked), (type(value).__name__,) + tuple(k for _, k in walked)
+            walked = [walk(v, f"{where}[{i}]") for i, v in enumerate(_as_found(value))]
+            items = [v for v, _ in walked]
+            key = (type(value),) + tuple(k for _, k in walked) + _written(value)
+            if all(a is b for a, b in zip(items, _as_found(value), strict=True)):
+                return value, key
+            if type(value) in (tuple, list):
+                return type(value)(items), key
+            if isinstance(value, tuple) and hasattr(type(value), "_make"):  # a named tuple: field by field
+                return type(value)._make(items), key
+            raise _cannot_rebuild(name, where, value)
         if isinstance(value, dict):
-            walked = {k: walk(v, f"{where}[{k!r}]") for k, v in value.items()}
-            keys = tuple((signature_value(k), s) for k, (_, s) in walked.items())  # {1: ..} is not {True: ..}
-            return {k: v for k, (v, _) in walked.items()}, ("dict",) + keys
+            walked = {k: walk(v, f"{where}[{k!r}]") for k, v in _as_found(value).items()}
+            key = (type(value),) + tuple((signature_value(k), s) for k, (_, s) in walked.items()) + _written(value)
+            if all(v is _as_found(value)[k] for k, (v, _) in walked.items()):
+                return value, key
+            if type(value) is dict:
+                return {k: v for k, (v, _) in walked.items()}, key
+            raise _cannot_rebuild(name, where, value)
         try:
             hash(value)
         except TypeError:
@@ -347,6 +394,26 @@ def _signature(args, kwargs, name, outside=None, before=None):
     new_kwargs = {k: walk(v, f"argument {k}=") for k, v in sorted(kwargs.items())}
     key = (tuple(s for _, s in new_args), tuple((k, s) for k, (_, s) in new_kwargs.items()), is_grad_enabled())
     return [v for v, _ in new_args], {k: v for k, (v, _) in new_kwargs.items()}, tensors, key
+
+
+def _cannot_rebuild(name, where, value):
+    kind = type(value).__name__
+    return JitError(f"jit: {name}'s {where} is a {kind} holding NumPy arrays: jit hands the function a copy with "
+                    f"Tensors in their place, and cannot make a copy of a {kind}. Put Tensors in it (tg.Tensor(a)), or "
+                    "pass a plain list, tuple or dict")
+
+
+def _copied_containers(given, converted, found):
+    """The containers of ``converted`` (the arguments as the function gets them) that are copies of the caller's:
+    a write into one would not reach the caller (Reader refuses it)."""
+    if given is converted or not isinstance(converted, (tuple, list, dict)):
+        return found
+    found[id(converted)] = converted
+    given_items = given.values() if isinstance(given, dict) else given
+    pairs = zip(given_items, converted.values() if isinstance(converted, dict) else converted, strict=False)
+    for g, c in pairs:
+        _copied_containers(g, c, found)
+    return found
 
 
 def _state(t):
@@ -407,13 +474,15 @@ def _check_same(a, b, name):
 def _what(step):
     if isinstance(step, OpStep):
         return f"the op {step.cls.name}"
-    if isinstance(step, CallStep) and step.func is store and len(step.args) >= 2:
+    if isinstance(step, CallStep) and step.func is store and len(step.args) >= 2 and _owner_first(step.args[0]):
         func, owner, *rest = step.args  # a write the function made into an object from outside the call
         key = f" {rest[0]!r}" if len(rest) > 1 and _plain_value(rest[0]) else ""
         value = rest[-1] if rest else None
         shown = repr(value) if _plain_value(value) else type(value).__name__
         return (f"a write ({getattr(func, '__name__', 'a write')}{key} of {shown} into {type(owner).__name__} "
                 f"object {id(owner):#x})")
+    if isinstance(step, CallStep) and step.func is store and step.args:  # a container's method: history.append
+        return f"a write ({getattr(step.args[0], '__qualname__', 'a call')})"
     if isinstance(step, (NoteStep, CallStep)):
         return f"{getattr(step.func, '__qualname__', 'a call')}"
     return "a backward pass" if isinstance(step, BackwardStep) else "an assignment to .grad"
@@ -427,7 +496,8 @@ def _same_step(x, y):
                 and _same(x.params, y.params))
     if isinstance(x, NoteStep):
         return _same_function(x.func, y.func) and x.random == y.random and _same(x.args, y.args)
-    if isinstance(x, CallStep) and x.func is store and y.func is store and len(x.args) >= 2 and len(y.args) >= 2:
+    if isinstance(x, CallStep) and x.func is store and y.func is store and len(x.args) >= 2 and \
+            len(y.args) >= 2 and _owner_first(x.args[0]):
         # a write: into the same object (by identity: a globals dict's other names may differ), the same way
         return (_same_function(x.args[0], y.args[0]) and x.args[1] is y.args[1] and _same(x.args[2:], y.args[2:])
                 and _same(x.kwargs, y.kwargs))
@@ -437,6 +507,12 @@ def _same_step(x, y):
         return _same(x.tensor, y.tensor) and _same(x.value, y.value)
     return (_same(x.seed, y.seed) and x.root == y.root and [r.op for r in x.rules] == [r.op for r in y.rules]
             and [n for n, _, _ in x.leaves] == [n for n, _, _ in y.leaves])
+
+
+def _owner_first(func):
+    """A write whose first argument is the object written into (setattr, setitem...), not a container's bound
+    method (``log.append``), whose arguments are all values."""
+    return any(func is f for f in (setattr, delattr, operator.setitem, operator.delitem))
 
 
 def _same_function(f, g):

@@ -309,6 +309,8 @@ class Program:
             if isinstance(v, Out):
                 slot = self.slot(v.slot)
                 return _Code(f"_wrap({slot})" if v.as_tensor else slot)
+            if isinstance(v, Value) and isinstance(v.value, (list, dict)):
+                return _Code(self.name(v.value))  # a list or dict from outside the call: that very one
             if isinstance(v, Value):
                 return _Code(self.expr(v.value) if v.value is not None else "None")
             return _Code(self.expr(v))

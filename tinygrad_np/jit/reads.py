@@ -697,6 +697,7 @@ class Reader:
             self.outside[id(value)] = value
         self.fresh = {}  # id -> an object made during the call (writes into it are not the outside's)
         self.reach = {}  # id -> (object, the replayed call that may change it), for objects a replayed call reached
+        self.copied_arguments = {}  # id -> an argument container handed on as a copy (it held arrays)
         self.previous_tracer = None
         self.origin = None
         self.quiet = None  # the frame of an output call running unwatched
@@ -919,6 +920,20 @@ class Reader:
         elif name in ("BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "BUILD_CONST_KEY_MAP",
                       "LIST_TO_TUPLE"):
             value = self._built(state, ins)
+        elif name == "FORMAT_VALUE":  # f"{x}" of a plain value: its text, made again (a tensor's is refused)
+            has_spec = (ins.arg & 0x04) == 0x04
+            spec = self._operand(state, ins.offset, 0) if has_spec else ""
+            shown = self._operand(state, ins.offset, 1 if has_spec else 0)
+            if type(shown) in (int, float, str, bool, type(None)) and type(spec) is str:
+                converted = {0: shown, 1: str(shown), 2: repr(shown), 3: ascii(shown)}.get(ins.arg & 0x03, shown)
+                try:
+                    value = format(converted, spec)
+                except (ValueError, TypeError):
+                    value = UNKNOWN
+        elif name == "BUILD_STRING":
+            parts = self._operands(state, ins.offset, ins.arg or 0)[::-1]
+            if all(type(p) is str for p in parts):
+                value = "".join(parts)
         elif name == "UNPACK_SEQUENCE":
             sequence = self._operand(state, ins.offset, 0)
             if type(sequence) in (list, tuple) and len(sequence) == ins.arg:
@@ -1063,6 +1078,8 @@ class Reader:
         if value is UNKNOWN:
             value = MISSING
         self._register(value)
+        if self._is_fresh(receiver):
+            return  # an object the call made (a context manager's generator): its attributes are the call's own
         self.outside[id(value)] = value
         self.guards.value(("attr", id(receiver), name), "getattr({0}, {1}, MISSING)", value, receiver, name)
 
@@ -1323,6 +1340,7 @@ class Reader:
                 self._refuse("an item is set on a value jit cannot follow")
             if self._is_fresh(container) or isinstance(container, Tensor):
                 return
+            self._into_argument(container)
             self.guards.changing(container)
             self.guards.written.setdefault(id(container), set()).add(key if _hashable_plain(key) else id(key))
             if name == "DELETE_SUBSCR":
@@ -1351,6 +1369,17 @@ class Reader:
             if not self._is_fresh(container):
                 self._refuse("a slice of an object from outside the call is assigned: give the new value a name "
                              "and assign it whole")
+
+    def _into_argument(self, container):
+        """A write into a list or dict from outside the call: the very object keys the program (an argument
+        container is handed on as itself, so a new one on another call traces again), unless it is a copy jit
+        made (it held arrays), which the caller would never see."""
+        copied = self.copied_arguments.get(id(container))
+        if copied is container:
+            self._refuse(f"a {type(container).__name__} argument that holds NumPy arrays is written into: jit hands "
+                         "the function a copy with Tensors in their place, so the write would not reach yours. Put "
+                         "Tensors in it (tg.Tensor(a)), or return the value")
+        self.trace.outside_ids[id(container)] = container
 
     def _record(self, frame, func, owner, keys, value, what):
         if value is UNKNOWN:
@@ -1402,6 +1431,7 @@ class Reader:
             for a in args:
                 if isinstance(a, _MUTABLE) and not self._is_fresh(a):
                     self._contents(a, f"{name}()")
+            self._into_argument(owner)
             self.guards.changing(owner)
             self.trace.wrote(_line(frame), function, tuple(self._stored(a, "an item") for a in args))
             return True

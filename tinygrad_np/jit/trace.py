@@ -572,7 +572,20 @@ class Trace:
                                "return that same object (holding the traced values), not a new one. Return "
                                "tensors, numbers and strings, in tuples, lists or dicts")
             return Value(v)
-        return walk(value, one, keep_lists=False)
+
+        def out(v):  # containers the call made are made again by each replay; one from outside is returned itself
+            if isinstance(v, (list, dict)) and self.reader is not None and self.reader.from_outside(v):
+                return Value(v)
+            kind = type(v)
+            if kind is list or kind is tuple:
+                return kind(out(x) for x in v)
+            if kind is dict:
+                return {k: out(x) for k, x in v.items()}
+            if isinstance(v, tuple) and hasattr(kind, "_fields"):  # a named tuple: sort's and topk's
+                return kind(*(out(x) for x in v))
+            return one(v)
+
+        return out(value)
 
 
 class SeedGenerator:
