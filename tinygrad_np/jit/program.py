@@ -307,7 +307,7 @@ class Program:
     def _result(self, template):
         def one(v):
             if isinstance(v, Out):
-                slot = self.slot(v.slot)
+                slot = self.slot(v.slot) + (".copy()" if v.copied else "")
                 return _Code(f"_wrap({slot})" if v.as_tensor else slot)
             if isinstance(v, Value) and isinstance(v.value, (list, dict)):
                 return _Code(self.name(v.value))  # a list or dict from outside the call: that very one

@@ -289,6 +289,13 @@ class Guards:
         # NumPy's print options decide the text of any NumPy value the step formats (str, repr, an f-string,
         # %, map(str, a) in C): np.set_printoptions between calls traces again. One identity test, ~0.1 us.
         self.add(("printoptions",), "_same_print_options({0})", _print_options())
+        for step in trace.steps:  # each op's class: a forward or backward patched on it between calls
+            cls = getattr(step, "cls", None)
+            if isinstance(cls, type) and issubclass(cls, Function):
+                for name in ("forward", "backward"):
+                    before, owner, entry = _class_entry(cls, name)
+                    if owner is not None:
+                        self.add(("op", id(cls), name), "_class_entry({0}, {1})[2] is {2}", cls, name, entry)
         for source in trace.sources:
             if isinstance(source, ReadThrough) and id(source.tensor) in trace.outside_ids:
                 t = source.tensor
@@ -299,6 +306,7 @@ class Guards:
                      "_vars_same": _vars_same, "_leaf": _leaf, "_same_function": _same_function,
                      "_item": _item, "_cache_same": _cache_same, "_partial_same": _partial_same,
                      "_same_builtin": _same_builtin, "_buffer_bytes": _buffer_bytes, "_dispatch_same": _dispatch_same,
+                     "_class_entry": _class_entry,
                      "_same_print_options": _same_print_options}
         self.expressions = {}
         for key, (template, constants) in self.checks.items():
@@ -644,6 +652,12 @@ _STREAM_READS = {"read", "readline", "readlines", "readinto", "readall", "read1"
                  "tell"}
 
 
+def _nested_call_code():
+    """The code of Jitted.__call__, which runs a jitted function called inside another's trace as it is."""
+    jit = sys.modules.get("tinygrad_np.jit")
+    return jit.Jitted.__call__.__code__ if jit is not None else None
+
+
 def _quiet_codes():
     """Output calls whose result shapes nothing: logging a record, and showing a warning (a NumPy
     RuntimeWarning's text is found by reading the source file). Run unwatched, so that their formatting, clocks
@@ -759,8 +773,10 @@ class Reader:
             return None
         code = frame.f_code
         back = frame.f_back
-        if back is not self.origin and back is not None and back.f_code.co_filename.startswith(_JIT):
-            return None  # the trace's own work (a dataclass's generated __init__), not the user's
+        if back is not self.origin and back is not None and back.f_code.co_filename.startswith(_JIT) and \
+                back.f_code is not _nested_call_code():
+            return None  # the trace's own work (a dataclass's generated __init__), not the user's (but a jitted
+            # function called inside this one runs as its code, watched: what it reads guards this program)
         kind = self._kind(code)
         parent = self.states.get(id(back))
         if parent is not None and parent.first_child is None:
@@ -1145,6 +1161,8 @@ class Reader:
     def _item_read(self, state, container, key):
         if container is UNKNOWN:
             self._refuse("an item is read from a value jit cannot follow")
+        if isinstance(container, Tensor):  # x[1:]: Tensor.__getitem__, which a user may patch
+            self._class_lookup(type(container), "__getitem__")
         if self._is_fresh(container):
             return  # made during the call: what it holds is the call's own
         if type(container) is dict and _hashable_plain(key) and not self._was_written(container, key):
@@ -1274,6 +1292,9 @@ class Reader:
                     self.guards.add(("type", id(value)), "type({0}) is {1}", value, type(value))
                 elif isinstance(value, _MUTABLE) and function in _BY_DUNDER:
                     self._contents(value, f"{function.__name__}()")
+            elif outside_code and isinstance(value, Tensor):  # abs(x), operator.mul(x, y), sum([x, y]): C calls
+                for dunder in _TENSOR_DUNDERS:  # the Tensor class's special methods, which a user may patch
+                    self._class_lookup(type(value), dunder)
             elif outside_code:  # code jit does not watch may read anything it reaches
                 self._hand_over(value, f"{getattr(function, '__name__', 'a function')}()")
             elif isinstance(value, _MUTABLE):
@@ -1713,6 +1734,11 @@ _BINARY_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floo
 _COMPARE_NAMES = {"<": ("lt", "gt"), "<=": ("le", "ge"), ">": ("gt", "lt"), ">=": ("ge", "le"), "==": ("eq", "eq"),
                   "!=": ("ne", "ne")}
 _UNARY_NAMES = {"UNARY_NEGATIVE": "neg", "UNARY_POSITIVE": "pos", "UNARY_INVERT": "invert"}
+
+
+_TENSOR_DUNDERS = tuple(f"__{p}{n}__" for n in _BINARY_NAMES.values() for p in ("", "r", "i")) + tuple(
+    f"__{n}__" for pair in _COMPARE_NAMES.values() for n in pair) + tuple(f"__{n}__" for n in _UNARY_NAMES.values()) + (
+    "__abs__", "__getitem__", "__len__", "__iter__", "__bool__", "__float__", "__int__", "__index__", "__round__")
 
 
 def _dunders(ins):

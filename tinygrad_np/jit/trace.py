@@ -98,9 +98,11 @@ class ArgOf(int):
 
 @dataclass
 class Out:
-    """In the result: slot's array, returned as a fresh Tensor or as an array."""
+    """In the result: slot's array, returned as a fresh Tensor or as an array; ``copied`` for an array the
+    call made other than by an op (np.zeros, tg.zeros): each replay returns a copy, as each eager call a new one."""
     slot: Slot
     as_tensor: bool
+    copied: bool = False
 
 
 @dataclass
@@ -561,12 +563,25 @@ class Trace:
         def one(v):
             if isinstance(v, Tensor) and id(v) in self.arg_index:
                 return ArgOf(self.arg_index[id(v)])
-            if isinstance(v, Tensor) and not self.made(v) and not self.knows(v._data):
+            # made by the call other than by an op (np.zeros, tg.zeros, W.detach() of nothing the call read):
+            # nothing from outside, nothing that trains
+            made_here = self.reader is not None and not self.reader.from_outside(v) and id(v) not in \
+                self.outside_ids and not (isinstance(v, Tensor) and (self.reader.from_outside(v._data) or
+                                                                      v.requires_grad or id(v._data) in self.owners))
+            if isinstance(v, Tensor) and not self.made(v) and not self.knows(v._data) and not made_here:
+                owner = self.owners.get(id(v._data), (None, None))[0]
+                if owner is not None and owner is not v and id(v) not in self.outside_ids and \
+                        (self.reader is None or not self.reader.from_outside(v)):
+                    # W.detach(), Tensor(W): a new Tensor over a parameter's array, as eager's is each call
+                    return Out(self._slot_through(owner), True)
                 self.owns(v)
                 return Value(v)  # a parameter returned: the same Tensor, as eager returns it
             if isinstance(v, (Tensor, np.ndarray)):
                 array = v._data if isinstance(v, Tensor) else v
-                return Out(self.slot_of_array(array, v if isinstance(v, Tensor) else None), isinstance(v, Tensor))
+                out = Out(self.slot_of_array(array, v if isinstance(v, Tensor) else None), isinstance(v, Tensor))
+                if made_here and isinstance(self.sources[int(out.slot)], (Held, ReadThrough)):
+                    out.copied = True  # not an op's output: the same array on every replay, unless copied
+                return out
             if not _returnable(v, self.reader):
                 raise JitError(f"jit: {name} returns a {type(v).__name__} made while tracing: every replay would "
                                "return that same object (holding the traced values), not a new one. Return "
