@@ -32,6 +32,8 @@ them instead.
 """
 import os
 
+from .core.jit_seam import refuse_in_trace
+
 _VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 DEFAULT_THREADS = 1
 _limiter = None  # threadpoolctl's handle of the limit set_num_threads set, kept so that a later call replaces it
@@ -49,6 +51,8 @@ def get_num_threads() -> int:
     """The threads NumPy's BLAS uses for a matrix product (the most among its BLAS libraries, if several).
     Without threadpoolctl: the first of OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS and
     BLIS_NUM_THREADS that is set, else the number of cores (what OpenBLAS starts with)."""
+    refuse_in_trace("tg.get_num_threads() is called", "a replay would keep the number read while tracing; read it "
+                    "outside and pass it in")
     controller = _controller()
     if controller is not None:
         blas = controller.select(user_api="blas")
@@ -66,6 +70,7 @@ def set_num_threads(n: int) -> None:
     process. Needs threadpoolctl (``pip install tinygrad_np[threads]``); without it, this raises and says to set
     OPENBLAS_NUM_THREADS before Python starts instead."""
     global _limiter
+    refuse_in_trace("tg.set_num_threads() is called", "a replay would not set it again; set it outside")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
     controller = _controller()

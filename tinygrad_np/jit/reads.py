@@ -306,7 +306,7 @@ class Guards:
                      "_vars_same": _vars_same, "_leaf": _leaf, "_same_function": _same_function,
                      "_item": _item, "_cache_same": _cache_same, "_partial_same": _partial_same,
                      "_same_builtin": _same_builtin, "_buffer_bytes": _buffer_bytes, "_dispatch_same": _dispatch_same,
-                     "_class_entry": _class_entry,
+                     "_class_entry": _class_entry, "_weak_same": _weak_same,
                      "_same_print_options": _same_print_options}
         self.expressions = {}
         for key, (template, constants) in self.checks.items():
@@ -428,6 +428,11 @@ def _singledispatch_lookup():
 
 
 _DISPATCH = _singledispatch_lookup()
+
+
+def _weak_same(ref, then):
+    now = ref()
+    return now is None if then is None else now is not None and id(now) == then
 
 
 def _same_contents(container, snapshot):
@@ -875,6 +880,11 @@ class Reader:
             if name in _CALLS:
                 state.expect = _code_called(self._operand(state, offset, ins.arg or 0))
             return
+        if name in ("BEFORE_WITH", "SETUP_WITH"):  # with LOCK: a lock's __enter__ runs in C, no call instruction
+            manager = self._operand(state, offset, 0)
+            if type(manager).__module__ in ("_thread", "threading") and not self._is_fresh(manager):
+                self._refuse(f"a {type(manager).__name__} from outside the call is entered (with ...:), which a replay "
+                             "would not take: it runs no Python. Take it around the jitted call instead")
         if name in ("LOAD_GLOBAL", "LOAD_NAME"):
             self._global(frame, ins.argval)
         elif name in ("LOAD_DEREF", "LOAD_CLASSDEREF", "LOAD_FROM_DICT_OR_DEREF") and ins.argval in code.free:
@@ -1758,8 +1768,9 @@ def _dunders(ins):
 
 
 def _is_iterator_from_outside(value, outside):
-    return id(value) in outside and outside[id(value)] is value and hasattr(value, "__next__") and \
-        not isinstance(value, (Tensor, np.ndarray))
+    # the class's __next__, not hasattr: a config whose __getattr__ answers every name is no iterator
+    return id(value) in outside and outside[id(value)] is value and _class_entry(type(value), "__next__")[1] \
+        is not None and not isinstance(value, (Tensor, np.ndarray))
 
 
 def _plain_object(value):
@@ -1801,7 +1812,7 @@ def _binary(symbol, left, right):
         return UNKNOWN
 
 
-_HIDDEN_MODULES = ("time", "secrets", "datetime", "_datetime")
+_HIDDEN_MODULES = ("time", "secrets", "datetime", "_datetime", "uuid", "decimal", "_decimal", "_pydecimal")
 _UNSEEDED = {np.random.default_rng, np.random.Generator, np.random.RandomState, np.random.SeedSequence,
              np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64, __import__("random").Random,
              __import__("random").SystemRandom}
@@ -1855,7 +1866,18 @@ def _effects_table():
     for f in (heapq.heappush, heapq.heappop, heapq.heapify, heapq.heapreplace, heapq.heappushpop,
               bisect.insort, bisect.insort_left, bisect.insort_right):
         writes[f] = "changes a list in place"
-    reads = {np.geterr: "NumPy's error state", np.getbufsize: "NumPy's buffer size",
+    import threading
+    import tracemalloc
+
+    for f, why in ((os.umask, "sets the file-creation mask"), (sys.settrace, "sets the tracer jit itself uses"),
+                   (sys.setprofile, "sets the profiler"), (threading.settrace, "sets the threads' tracer"),
+                   (tracemalloc.start, "starts tracing memory"), (tracemalloc.stop, "stops tracing memory")):
+        writes[f] = why
+    reads = {os.getpid: "the process id", os.getppid: "the parent's process id", threading.get_ident: "the thread",
+             threading.get_native_id: "the thread", threading.current_thread: "the thread",
+             threading.active_count: "the threads running", tracemalloc.is_tracing: "whether memory is traced",
+             sys.gettrace: "the tracer", sys.getprofile: "the profiler",
+             np.geterr: "NumPy's error state", np.getbufsize: "NumPy's buffer size",
              np.get_printoptions: "NumPy's print options", np.geterrcall: "NumPy's error callback",
              sys.getrecursionlimit: "the recursion limit", sys.getswitchinterval: "the switch interval",
              gc.isenabled: "the collector's state", gc.get_threshold: "the collector's thresholds"}
@@ -1909,6 +1931,17 @@ def _refuse_unreplayed_effects(function, args, reader, keywords):
     if function is ctypes.memmove or function is ctypes.memset:
         reader._refuse("ctypes.memmove() and memset() write memory, which a replay would not do again; do it "
                        "outside the jitted function")
+    if short in ("acquire", "__enter__", "release", "__exit__", "wait", "notify", "notify_all") and \
+            type(owner).__module__ in ("_thread", "threading") and not reader._is_fresh(owner):
+        reader._refuse(f"a lock or condition from outside the call is used ({type(owner).__name__}.{short}()), which "
+                       "a replay would not take: it runs no Python. Take it around the jitted call instead")
+    if isinstance(owner, contextvars.ContextVar) and short == "get":
+        reader._refuse("ContextVar.get() reads a context variable, whose value depends on the context the call "
+                       "runs in, which no guard holds; read it outside the jitted function and pass it in")
+    if isinstance(function, weakref.ref) and not isinstance(function, weakref.WeakMethod):
+        referent = function()  # by id while alive (a strong reference in the guard would keep it alive)
+        reader.guards.add(("weakref", id(function)), "_weak_same({0}, {1})", function,
+                          None if referent is None else id(referent))
     if isinstance(owner, contextvars.ContextVar) and short in ("set", "reset"):
         reader._refuse(f"ContextVar.{short}() changes a context variable, which a replay would not do again; set it "
                        "outside the jitted function")
