@@ -882,7 +882,8 @@ class Reader:
             return
         if name in ("BEFORE_WITH", "SETUP_WITH"):  # with LOCK: a lock's __enter__ runs in C, no call instruction
             manager = self._operand(state, offset, 0)
-            if type(manager).__module__ in ("_thread", "threading") and not self._is_fresh(manager):
+            if type(manager).__module__ in ("_thread", "threading") and not self._is_fresh(manager) and \
+                    self._kind(frame.f_code) == "user":
                 self._refuse(f"a {type(manager).__name__} from outside the call is entered (with ...:), which a replay "
                              "would not take: it runs no Python. Take it around the jitted call instead")
         if name in ("LOAD_GLOBAL", "LOAD_NAME"):
@@ -1266,6 +1267,12 @@ class Reader:
         state.calling = function
         args = list(reversed(operands[:argc]))
         outside_code = function is UNKNOWN or not _is_ours(function)
+        owner = getattr(function, "__self__", None)
+        if getattr(function, "__name__", "") in _LOCKING and type(owner).__module__ in ("_thread", "threading") and \
+                not self._is_fresh(owner) and self._kind(frame.f_code) == "user":  # (a library's own locks are its own)
+            self._refuse(f"a lock or condition from outside the call is used ({type(owner).__name__}."
+                         f"{function.__name__}()), which a replay would not take: it runs no Python. Take it around "
+                         "the jitted call instead")
         if function is not UNKNOWN and outside_code:
             _refuse_hidden_state(function, args, self)
             _refuse_unreplayed_effects(function, args, self, self._keyword_names(state, ins))
@@ -1891,6 +1898,7 @@ _TYPE_ONLY = {isinstance, issubclass, type, id, callable}  # builtins that read 
 # ``__repr__``...): Python methods, watched as they run, or object's own, which read the class and id alone.
 _BY_DUNDER = {len, iter, hash, bool, str, repr, format, ascii}
 
+_LOCKING = {"acquire", "__enter__", "release", "__exit__", "wait", "notify", "notify_all"}
 _MMAP_EFFECTS = {"write", "write_byte", "move", "resize", "seek", "read", "read_byte", "readline", "flush", "close"}
 _ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}
 
@@ -1931,10 +1939,6 @@ def _refuse_unreplayed_effects(function, args, reader, keywords):
     if function is ctypes.memmove or function is ctypes.memset:
         reader._refuse("ctypes.memmove() and memset() write memory, which a replay would not do again; do it "
                        "outside the jitted function")
-    if short in ("acquire", "__enter__", "release", "__exit__", "wait", "notify", "notify_all") and \
-            type(owner).__module__ in ("_thread", "threading") and not reader._is_fresh(owner):
-        reader._refuse(f"a lock or condition from outside the call is used ({type(owner).__name__}.{short}()), which "
-                       "a replay would not take: it runs no Python. Take it around the jitted call instead")
     if isinstance(owner, contextvars.ContextVar) and short == "get":
         reader._refuse("ContextVar.get() reads a context variable, whose value depends on the context the call "
                        "runs in, which no guard holds; read it outside the jitted function and pass it in")
