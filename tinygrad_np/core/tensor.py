@@ -104,6 +104,8 @@ class Tensor(AttachedMethods):
         self.op: Any = None  # the Function that made this tensor; None for a leaf
         self._version = 0  # the clock reading of the last in-place change (function.clock)
         self.retains_grad = False
+        if current.trace is not None:  # a tensor a traced call makes (tg.zeros, a layer's buffer): the call's own
+            current.trace.created[id(self)] = self
 
     @staticmethod
     def _make(data: np.ndarray, requires_grad: bool) -> "Tensor":

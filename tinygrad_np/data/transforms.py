@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.jit_seam import refuse_in_trace
 from ..core.tensor import Tensor
 from ..generators import generator, own_generator
 from ..typing import Seed
@@ -39,6 +40,13 @@ def _image(image: Any, what: str) -> np.ndarray:
 
 def _as_given(result: np.ndarray, image: Any) -> Any:
     return Tensor(result) if isinstance(image, Tensor) else result
+
+
+def _not_in_a_jitted_step(name):
+    """A random transform draws and then runs Python on the draw (which window, whether to flip): a tg.jit replay
+    would keep the traced choice. Refused inside a jitted step; apply it where the batch is made."""
+    refuse_in_trace(f"{name} is applied", "it draws in Python, and a replay would keep the traced draw (the same crop, "
+                    "angle or flip on every call); apply it outside the step, as the DataLoader's transform")
 
 
 class Compose:
@@ -134,6 +142,7 @@ class RandomCrop:
         self.rng = own_generator(rng)
 
     def __call__(self, image: Any) -> Any:
+        _not_in_a_jitted_step(type(self).__name__)
         array = _image(image, "RandomCrop")
         if self.padding is not None:
             left, top, right, bottom = _padding(self.padding)
@@ -192,6 +201,7 @@ class RandomAffine:
         self.rng = own_generator(rng)
 
     def __call__(self, image: Any) -> Any:
+        _not_in_a_jitted_step(type(self).__name__)
         array = _image(image, type(self).__name__)
         rng = generator(self.rng)
         angle = float(rng.uniform(self.degrees[0], self.degrees[1]))
@@ -256,6 +266,7 @@ class RandomHorizontalFlip:
         self.rng = own_generator(rng)
 
     def __call__(self, image: Any) -> Any:
+        _not_in_a_jitted_step(type(self).__name__)
         array = _image(image, "RandomHorizontalFlip")
         if generator(self.rng).random() < self.p:
             array = np.ascontiguousarray(array[..., ::-1])

@@ -222,6 +222,11 @@ class Jitted:
         trace.start(reader, sys._getframe())
         try:
             result = self.fn(*args, **kwargs)
+        except Exception as error:
+            if trace.refusal is not None and not isinstance(error, JitError):  # the step wrapped a refusal in its own
+                raise JitError(f"{trace.refusal} (jit: {self.__name__} raised {type(error).__name__} after this "
+                               "refusal, which it caught)") from error
+            raise
         finally:
             trace.stop()
         self.traces += 1

@@ -1104,9 +1104,9 @@ class Reader:
             return  # the step's own write, made again by each replay
         if value is UNKNOWN:
             value = MISSING
-        self._register(value)
         if self._is_fresh(receiver):
-            return  # an object the call made (a context manager's generator): its attributes are the call's own
+            return  # an object the call made (a context manager's generator, a layer): its attributes are its own
+        self._register(value)
         self.outside[id(value)] = value
         self.guards.value(("attr", id(receiver), name), "getattr({0}, {1}, MISSING)", value, receiver, name)
 
@@ -1267,6 +1267,10 @@ class Reader:
         state.calling = function
         args = list(reversed(operands[:argc]))
         outside_code = function is UNKNOWN or not _is_ours(function)
+        if isinstance(function, type) and isinstance(_class_entry(function, "__del__")[2], types.FunctionType) and \
+                self._kind(frame.f_code) == "user":
+            self._refuse(f"a {function.__name__} is made, whose class has a __del__: a replay makes no objects, so "
+                         "its finalizer would not run. Make it outside the jitted function")
         owner = getattr(function, "__self__", None)
         if getattr(function, "__name__", "") in _LOCKING and type(owner).__module__ in ("_thread", "threading") and \
                 not self._is_fresh(owner) and self._kind(frame.f_code) == "user":  # (a library's own locks are its own)
@@ -1275,7 +1279,8 @@ class Reader:
                          "the jitted call instead")
         if function is not UNKNOWN and outside_code:
             _refuse_hidden_state(function, args, self)
-            _refuse_unreplayed_effects(function, args, self, self._keyword_names(state, ins))
+            _refuse_unreplayed_effects(function, args, self, self._keyword_names(state, ins),
+                                       self._kind(frame.f_code) == "user")
         if getattr(function, "__name__", None) in _ITERATOR_METHODS and \
                 _is_iterator_from_outside(getattr(function, "__self__", None), self.outside):
             self._refuse(f"{function.__name__}() takes items from an iterator that exists outside the call, which a "
@@ -1898,12 +1903,16 @@ _TYPE_ONLY = {isinstance, issubclass, type, id, callable}  # builtins that read 
 # ``__repr__``...): Python methods, watched as they run, or object's own, which read the class and id alone.
 _BY_DUNDER = {len, iter, hash, bool, str, repr, format, ascii}
 
+# The thread asked for by the standard library's own bookkeeping (reprlib's recursion guard in a dataclass's
+# repr): refused only where the user's code asks.
+_THREAD_READS = {__import__("threading").get_ident, __import__("threading").get_native_id,
+                 __import__("threading").current_thread}
 _LOCKING = {"acquire", "__enter__", "release", "__exit__", "wait", "notify", "notify_all"}
 _MMAP_EFFECTS = {"write", "write_byte", "move", "resize", "seek", "read", "read_byte", "readline", "flush", "close"}
 _ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}
 
 
-def _refuse_unreplayed_effects(function, args, reader, keywords):
+def _refuse_unreplayed_effects(function, args, reader, keywords, user=True):
     """A write made by C code (np.copyto, ``a.fill``, ``out=``, heapq, ContextVar.set, the process's settings)
     happens once, while tracing: a replay runs only the array ops, bytecode writes and @replayable calls. And a
     C getter of process state (np.geterr, sys.getrecursionlimit, date.today) returns what no guard holds. Both
@@ -1922,7 +1931,7 @@ def _refuse_unreplayed_effects(function, args, reader, keywords):
             reader._refuse(f"{name}() {known[1]}, which a replay would not do again; do it outside the jitted "
                            "function (or, for an array, with tensor operations inside it)")
     known = reads.get(id(function))
-    if known is not None and known[0] is function:
+    if known is not None and known[0] is function and (user or function not in _THREAD_READS):
         reader._refuse(f"{name}() reads {known[1]}, which no guard holds: a replay would keep the value read while "
                        "tracing. Read it outside the jitted function and pass it in")
     owner = getattr(function, "__self__", None)

@@ -235,6 +235,7 @@ class Trace:
         self.result = None
         self.reader = None
         self.refusal = None  # the first JitError made while recording (raised at the end even if caught)
+        self.created: dict = {}  # id -> each Tensor constructed while tracing (Tensor.__init__: factories, buffers)
         self.swallowed = None  # (line, error) of array work that raised while recording
         self._open_op = None  # the line of the op whose forward is running
         self.generators = {}  # id -> (a NumPy Generator drawn from, its SeedGenerator if unused until then)
@@ -459,6 +460,12 @@ class Trace:
                 self.generators[id(a)] = (a, SeedGenerator.of(a))
 
     def noted(self, func, args, result, random):
+        if not random and isinstance(result, np.ndarray) and any(result is a for a in args) and \
+                self._made_here(result) and not self.knows(result):  # (an argument's or an op's array is known)
+            # Tensor(a, dtype=) of an array a of that dtype, made in the call, is a itself: each replay starts
+            # from a copy of a as it is now (later in-place changes, a BatchNorm's running statistics, are the
+            # call's own), as each eager call makes a new a
+            func, args = _copying(func), tuple(a.copy() if a is result else a for a in args)
         described = self.describe(args)
         if not random and _constant(described):
             return  # made from Python constants only, which the guards hold: a constant
@@ -472,6 +479,13 @@ class Trace:
     def called(self, func, args, kwargs, result):
         if self.reader is not None:
             self.reader.after_call(func, args, kwargs)
+            for t in leaves_of((args, kwargs)):
+                if isinstance(t, Tensor) and self._made_here(t) and not self.made(t):
+                    raise JitError(f"jit: {getattr(func, '__qualname__', 'a call')}() at {user_line()} is given a "
+                                   "tensor made inside the jitted function other than by an op (tg.zeros, a layer "
+                                   "built in the step): each replay makes that call again on the tensor made while "
+                                   "tracing, so what it changes would pile up. Make the tensor (or the layer) "
+                                   "outside the jitted function")
         step = CallStep(user_line(), func, self.describe(args), self.describe(kwargs))
         self.steps.append(step)
         value = result._data if isinstance(result, Tensor) else result
@@ -555,6 +569,13 @@ class Trace:
         self._pass.rules.append(Rule(step, single, contributions))
 
     # ---- results --------------------------------------------------------------------------------------------
+    def _made_here(self, v):
+        """A Tensor or array made by the call other than by an op (np.zeros, tg.zeros, W.detach() of nothing the
+        call read): nothing from outside, nothing that trains."""
+        if isinstance(v, Tensor):  # constructed during the trace, not by an op, not trained
+            return self.created.get(id(v)) is v and not v.requires_grad and not self.made(v)
+        return self.reader is not None and not self.reader.from_outside(v) and id(v) not in self.outside_ids
+
     def describe_result(self, value, name):
         """The function's result as a template, in containers of its own (each call returns new ones): Tensors
         and arrays the trace made as Out; an argument as itself; a Tensor from outside as itself; anything else
@@ -565,9 +586,7 @@ class Trace:
                 return ArgOf(self.arg_index[id(v)])
             # made by the call other than by an op (np.zeros, tg.zeros, W.detach() of nothing the call read):
             # nothing from outside, nothing that trains
-            made_here = self.reader is not None and not self.reader.from_outside(v) and id(v) not in \
-                self.outside_ids and not (isinstance(v, Tensor) and (self.reader.from_outside(v._data) or
-                                                                      v.requires_grad or id(v._data) in self.owners))
+            made_here = self._made_here(v)
             if isinstance(v, Tensor) and not self.made(v) and not self.knows(v._data) and not made_here:
                 owner = self.owners.get(id(v._data), (None, None))[0]
                 if owner is not None and owner is not v and id(v) not in self.outside_ids and \
@@ -601,6 +620,23 @@ class Trace:
             return one(v)
 
         return out(value)
+
+
+_COPYING: dict = {}  # func -> the same function returning a copy where func returns its argument itself
+
+
+def _copying(func):
+    """``func`` for a replay, where it returned one of its arguments (no copy): that argument is an array the
+    traced call made (or one from outside), which each replay would otherwise hand out again, changes and all."""
+    wrapper = _COPYING.get(func)
+    if wrapper is None:
+        def wrapper(*args):
+            result = func(*args)
+            return result.copy() if any(result is a for a in args) else result
+
+        wrapper.__qualname__ = getattr(func, "__qualname__", "note")
+        _COPYING[func] = wrapper
+    return wrapper
 
 
 class SeedGenerator:
