@@ -1300,6 +1300,8 @@ class Reader:
                 any(isinstance(c, abc.ABCMeta) for c in (args[1] if type(args[1]) is tuple else (args[1],))):
             # an ABC's answer changes with register(), which changes abc's cache token
             self.guards.add(("abc registry",), "abc.get_cache_token() is {0}", abc.get_cache_token())
+        if self._output_call(frame, state, function, args, ins):
+            return
         if self._replayed_write(frame, state, function, args, ins):
             return
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
@@ -1448,6 +1450,30 @@ class Reader:
             self._refuse(f"{what} of an object from outside the call is set to a {type(v).__name__} made during "
                          "the call: a replay would store the one made while tracing. Store tensors, numbers or "
                          "strings (in tuples, lists or dicts), or make the object outside the jitted function")
+
+    def _output_call(self, frame, state, function, args, ins):
+        """``print(...)``, ``log.info(...)``, ``warnings.warn(...)``, ``sys.stdout.write(...)``: output a replay
+        makes again, with the values it had (the guards hold them: any change traces again). Returns True if it
+        is one."""
+        import logging
+        import warnings
+
+        owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "")
+        if not (function is print or function is warnings.warn or
+                (isinstance(owner, io.IOBase) and name in ("write", "writelines", "flush") and
+                 not self._is_fresh(owner)) or
+                (isinstance(owner, logging.Logger) and name in _LOG_CALLS) or
+                (getattr(function, "__module__", None) == "logging" and name in _LOG_CALLS and owner is None)):
+            return False
+        if any(a is UNKNOWN for a in args):
+            self._refuse(f"{name}() is given a value jit cannot follow; a replay makes this output again with the "
+                         "values it had")
+        names = self._keyword_names(state, ins)
+        positional = args[:len(args) - len(names)]
+        keywords = dict(zip(names, args[len(args) - len(names):], strict=True))
+        self.trace.output(_line(frame), function, tuple(self._stored(a, f"{name}()'s argument") for a in positional),
+                          {k: self._stored(v, f"{name}()'s argument") for k, v in keywords.items()})
+        return True
 
     def _replayed_write(self, frame, state, function, args, ins):
         """A call that writes into an object from outside: ``setattr``/``delattr``, or a container's method
@@ -1907,6 +1933,7 @@ _BY_DUNDER = {len, iter, hash, bool, str, repr, format, ascii}
 # repr): refused only where the user's code asks.
 _THREAD_READS = {__import__("threading").get_ident, __import__("threading").get_native_id,
                  __import__("threading").current_thread}
+_LOG_CALLS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 _LOCKING = {"acquire", "__enter__", "release", "__exit__", "wait", "notify", "notify_all"}
 _MMAP_EFFECTS = {"write", "write_byte", "move", "resize", "seek", "read", "read_byte", "readline", "flush", "close"}
 _ARRAY_WRITERS = {"fill", "put", "itemset", "sort", "partition", "resize", "setfield", "setflags"}

@@ -493,6 +493,10 @@ class Trace:
             step.out = self._new_slot(value, Made(len(self.steps) - 1))
             step.returns_tensor = isinstance(result, Tensor)
 
+    def output(self, line, func, args, kwargs):
+        """The function's Python printed, logged or warned: each replay makes the same call again."""
+        self.steps.append(CallStep(line, func, self.describe(args), self.describe(kwargs)))
+
     def wrote(self, line, func, args):
         """The function's Python wrote into an object from outside the call (``box.last = y``,
         ``log.append(loss)``): each replay makes the same write, with its own tensors (reads.py). The object
@@ -607,19 +611,21 @@ class Trace:
                                "tensors, numbers and strings, in tuples, lists or dicts")
             return Value(v)
 
-        def out(v):  # containers the call made are made again by each replay; one from outside is returned itself
-            if isinstance(v, (list, dict)) and self.reader is not None and self.reader.from_outside(v):
-                return Value(v)
-            kind = type(v)
-            if kind is list or kind is tuple:
-                return kind(out(x) for x in v)
-            if kind is dict:
-                return {k: out(x) for k, x in v.items()}
-            if isinstance(v, tuple) and hasattr(kind, "_fields"):  # a named tuple: sort's and topk's
-                return kind(*(out(x) for x in v))
-            return one(v)
+        return self._result_of(value, one)
 
-        return out(value)
+    def _result_of(self, v, one):
+        """Containers the call made are made again by each replay; one from outside is returned itself. (A method,
+        not a nested function calling itself: that would be a reference cycle holding this trace.)"""
+        if isinstance(v, (list, dict)) and self.reader is not None and self.reader.from_outside(v):
+            return Value(v)
+        kind = type(v)
+        if kind is list or kind is tuple:
+            return kind(self._result_of(x, one) for x in v)
+        if kind is dict:
+            return {k: self._result_of(x, one) for k, x in v.items()}
+        if isinstance(v, tuple) and hasattr(kind, "_fields"):  # a named tuple: sort's and topk's
+            return kind(*(self._result_of(x, one) for x in v))
+        return one(v)
 
 
 _COPYING: dict = {}  # func -> the same function returning a copy where func returns its argument itself
