@@ -200,7 +200,8 @@ class Program:
         inputs = [self.slot(s) for s in step.inputs]
         params = [f"{k}={self.expr(v)}" for k, v in step.params.items()]
         call = f"{self.name(fn.forward, 'f')}({', '.join(inputs + params)})"
-        if type(raw) is not np.ndarray or (arrays and raw.dtype is not arrays[0].dtype):
+        if type(raw) is not np.ndarray or (arrays and raw.dtype is not arrays[0].dtype) or \
+                not step.cls.__module__.startswith("tinygrad_np."):  # a user's op: its dtype may depend on a flag
             call = f"_as_output({self.name(step.cls, 'op')}, {call}, ({', '.join(inputs)}{',' * (len(inputs) == 1)}))"
         self.code.append(f"v{step.out} = {call}")
         self.shown.add(int(step.out))

@@ -561,7 +561,9 @@ class Trace:
             probe = {}
             autograd._accumulate([(x, gx)], fn, probe, [])
             if x in probe:
-                contributions.append(Contribution(position, self.node(x), probe[x] is not gx))
+                # a user's own op is always fitted: its rule's dtype may depend on what it reads (a flag)
+                contributions.append(Contribution(position, self.node(x), probe[x] is not gx or
+                                                  not type(fn).__module__.startswith("tinygrad_np.")))
         step = self.op_index.get(id(fn))
         if step is None:  # an argument that is not a leaf: its graph was built before the call
             error = JitError(f"jit: backward at {self._pass.line} reached an op ({type(fn).__name__}) run before the "

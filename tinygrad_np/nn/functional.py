@@ -710,7 +710,9 @@ def max_unpool2d(x: Tensor, indices: TensorLike, kernel_size: Pair, stride: Pair
         size = tuple(int(n) for n in tuple(output_size)[-2:])
     n, c = x4.shape[:2]
     plane = Tensor._make(np.zeros((n, c, size[0] * size[1]), dtype=x.dtype), False)
-    out = plane.scatter(2, index.reshape(n, c, -1), x4.reshape(n, c, -1))  # type: ignore[attr-defined]
+    # the indices reshaped as a tensor op, not as an array: a jit replay then reads each call's own indices
+    flat = (indices if isinstance(indices, Tensor) else Tensor(index, dtype=index.dtype)).reshape(n, c, -1)
+    out = plane.scatter(2, flat, x4.reshape(n, c, -1))  # type: ignore[attr-defined]
     out = out.reshape((n, c) + size)
     return out.squeeze(0) if unbatched else out
 
