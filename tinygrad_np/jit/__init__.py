@@ -380,9 +380,10 @@ def _signature(args, kwargs, name, outside=None, before=None, frozen=None):
                 return type(value)._make(items), key
             raise _cannot_rebuild(name, where, value)
         if isinstance(value, dict):
-            walked = {k: walk(v, f"{where}[{k!r}]") for k, v in _as_found(value).items()}
+            found_items = dict(_as_found(value).items())  # (dict's own items: a subclass's __getitem__ may differ)
+            walked = {k: walk(v, f"{where}[{k!r}]") for k, v in found_items.items()}
             key = (type(value),) + tuple((signature_value(k), s) for k, (_, s) in walked.items()) + _written(value)
-            if all(v is _as_found(value)[k] for k, (v, _) in walked.items()):
+            if all(v is found_items[k] for k, (v, _) in walked.items()):
                 return value, key
             if type(value) is dict:
                 return {k: v for k, (v, _) in walked.items()}, key

@@ -604,8 +604,12 @@ class Trace:
             if isinstance(v, (Tensor, np.ndarray)):
                 array = v._data if isinstance(v, Tensor) else v
                 out = Out(self.slot_of_array(array, v if isinstance(v, Tensor) else None), isinstance(v, Tensor))
-                if made_here and isinstance(self.sources[int(out.slot)], (Held, ReadThrough)):
+                slot = int(out.slot)
+                if made_here and isinstance(self.sources[slot], (Held, ReadThrough)):
                     out.copied = True  # not an op's output: the same array on every replay, unless copied
+                    # and the program keeps its own copy: the caller may change what this traced call returns
+                    pristine = self.values[slot].copy()
+                    self.sources[slot], self.values[slot] = Held(pristine), pristine
                 return out
             if not _returnable(v, self.reader):
                 raise JitError(f"jit: {name} returns a {type(v).__name__} made while tracing: every replay would "
