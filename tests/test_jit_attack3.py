@@ -396,3 +396,17 @@ def test_c_write_into_argument_dict_replays():
 def test_b_tensor_dunder_reached_through_operator_module(monkeypatch):
     _agree(lambda x: operator.mul(x, 3.0), change=lambda: monkeypatch.setattr(
         tg.Tensor, "__mul__", lambda self, other: tg.full(self.shape, 100.0)))
+
+
+def test_c_caught_error_in_replay_says_that_eager_would_have_caught_it():
+    def step(y):
+        try:
+            return F.one_hot(y, 3) * 1
+        except ValueError:
+            return tg.zeros(2, 3, dtype=np.int64)
+
+    j = tg.jit(step)
+    for _ in range(3):
+        j(np.array([0, 1]))
+    with pytest.raises(tg.JitError, match=r"a replay raised ValueError .* inside a try/except .*eager would have"):
+        j(np.array([5, 1]))

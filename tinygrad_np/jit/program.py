@@ -31,6 +31,7 @@ import numpy as np
 from ..core import autograd
 from ..core.backward_checks import fitted
 from ..core.function import as_output
+from ..core.jit_seam import JitError
 from ..core.tensor import Tensor
 from .trace import (
     ArgOf,
@@ -100,6 +101,8 @@ class Program:
         self.source = source
         exec(compile(source, "<tinygrad_np.jit program>", "exec"), self.namespace)
         self.run = self.namespace["replay"]
+        if trace.caught_at is not None:  # the step catches errors around its array work: a replay cannot
+            self.run = _saying_why(self.run, trace.caught_at)
         _forget_made_values(trace)
 
 
@@ -316,6 +319,21 @@ class Program:
                 return _Code(self.expr(v.value) if v.value is not None else "None")
             return _Code(self.expr(v))
         return _code_of(walk(template, one), self.name)
+
+
+def _saying_why(replay, line):
+    """The replay of a step that catches errors of its array work (a try/except at ``line``): an error raised in
+    a replay is one eager would have caught there and gone on from, which a replay (no Python) cannot; say so."""
+    def run(*tensors):
+        try:
+            return replay(*tensors)
+        except Exception as error:
+            raise JitError(f"jit: a replay raised {type(error).__name__} ({error}) in array work that the step runs "
+                           f"inside a try/except (at {line}): eager would have caught it and run the except: block, "
+                           "which a replay cannot. The step's effects up to the error may have been made. Check the "
+                           "condition before the array work, or run this step without jit") from error
+
+    return run
 
 
 def _forget_made_values(trace):

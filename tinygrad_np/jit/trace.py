@@ -236,6 +236,7 @@ class Trace:
         self.reader = None
         self.refusal = None  # the first JitError made while recording (raised at the end even if caught)
         self.created: dict = {}  # id -> each Tensor constructed while tracing (Tensor.__init__: factories, buffers)
+        self.caught_at = None  # the line of a try/except in the user's code around array work, if any
         self.swallowed = None  # (line, error) of array work that raised while recording
         self._open_op = None  # the line of the op whose forward is running
         self.generators = {}  # id -> (a NumPy Generator drawn from, its SeedGenerator if unused until then)
@@ -442,6 +443,8 @@ class Trace:
                 self._array_work_failed(self._open_op)
             self._watched_the_same(line)
             self._open_op = line
+            if self.caught_at is None:
+                self.caught_at = _inside_a_try(self.reader.origin if self.reader is not None else None)
         data = yield
         if current.trace is self:
             self._open_op = None
@@ -632,6 +635,48 @@ class Trace:
         if isinstance(v, tuple) and hasattr(kind, "_fields"):  # a named tuple: sort's and topk's
             return kind(*(self._result_of(x, one) for x in v))
         return one(v)
+
+
+_HANDLERS: dict = {}  # code -> its exception table's (start, end, catches) entries
+
+
+def _handlers(code):
+    """The ranges of ``code`` covered by an ``except`` clause (not a ``with`` block's cleanup, nor a ``finally``),
+    from its exception table (Python 3.11+)."""
+    found = _HANDLERS.get(code)
+    if found is None:
+        import dis
+
+        found = []
+        parse = getattr(dis, "_parse_exception_table", None)
+        if parse is not None:
+            instructions = list(dis.get_instructions(code))
+            position = {ins.offset: i for i, ins in enumerate(instructions)}
+            for entry in parse(code):
+                at = position.get(entry.target)
+                names = [ins.opname for ins in instructions[at + 1: at + 5]] if at is not None else []
+                if "CHECK_EXC_MATCH" in names or (names and names[0] == "POP_TOP"):  # except X:, a bare except:
+                    found.append((entry.start, entry.end))
+        _HANDLERS[code] = found
+    return found
+
+
+def _inside_a_try(origin):
+    """The line of the user's innermost try/except around the array work running now, else None: a
+    replay runs no except: block, so an error raised in a replay where eager would have caught it must say so."""
+    import sys
+
+    from ..core.user_frames import in_library
+
+    frame = sys._getframe(2)
+    while frame is not None and frame is not origin:
+        code = frame.f_code
+        if not in_library(code.co_filename):
+            for start, end in _handlers(code):
+                if start <= frame.f_lasti < end:
+                    return f"{code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
 
 
 _COPYING: dict = {}  # func -> the same function returning a copy where func returns its argument itself
