@@ -488,6 +488,8 @@ def test_r3_2_the_refusal_covers_every_parameter_and_float16():
     a = nn.Parameter(tg.Tensor(np.ones(3, np.float32)))
     b = nn.Parameter(tg.Tensor(np.full(3, 3e38, np.float32)))
     optimizer = optim.SGD([a, b], lr=1.0)
+    optimizer.load_state_dict(optimizer.state_dict())  # a loaded state: every step is checked (a fresh SGD steps
+    # in place, as PyTorch's: test_a_fresh_sgd_steps_in_place_as_pytorchs below)
     a.grad, b.grad = tg.Tensor(np.ones(3, np.float32)), tg.Tensor(np.full(3, -1e38, np.float32))
     with pytest.raises(ValueError, match=r"SGD.step: parameter 1 \(shape \(3,\), float32\) would become inf"):
         optimizer.step()
@@ -616,3 +618,28 @@ def test_r3_9_open_model_file_refuses_a_file_rewritten_in_place_between_its_read
                          (nn.open_model_file, "open_model_file"), (nn.load_with_metadata, "load")):
         with pytest.raises(TypeError, match=f"^{name}: path must be a str, bytes or os.PathLike, got int"):
             reader(7)
+
+
+def test_a_fresh_sgd_steps_in_place_as_pytorchs_and_a_loaded_one_is_checked_bit_for_bit_the_same():
+    """The fast path (no state from a file) and the checked two-phase path give the same bits."""
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((5, 4)).astype(np.float32)
+    grads = [rng.standard_normal((5, 4)).astype(np.float32) for _ in range(6)]
+    results = []
+    for loaded in (False, True):
+        w = nn.Parameter(tg.Tensor(start.copy()))
+        optimizer = optim.SGD([w], lr=0.05, momentum=0.9, nesterov=True)
+        if loaded:
+            optimizer.load_state_dict(optimizer.state_dict())
+        for g in grads:
+            w.grad = tg.Tensor(g)
+            optimizer.step()
+        results.append(w.data.tobytes())
+    assert results[0] == results[1]
+    w = nn.Parameter(tg.Tensor(np.full(3, 3e38, np.float32)))
+    optimizer = optim.SGD([w], lr=1.0)
+    w.grad = tg.Tensor(np.full(3, -1e38, np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        optimizer.step()  # as PyTorch's: the weights show the overflow
+    assert np.isinf(w.data).all()

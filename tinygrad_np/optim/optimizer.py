@@ -95,6 +95,9 @@ class Optimizer:
         self._check_usable()
         # Arrays only (the underscored fields behind .grad and .data, read once a step each), so
         # nothing here is recorded: no need for no_grad().
+        if not self._from_file and type(self).propose_into_w:
+            self._step_in_place()  # the fast path, PyTorch's: nothing from a file to distrust
+            return
         k, proposals = 0, []
         with np.errstate(over="ignore"):  # an overflow is judged below: refused, or a diverged gradient's
             for group in self.param_groups:
@@ -115,6 +118,34 @@ class Optimizer:
             np.copyto(p._data, new_w)
             state.update(new_state)
         bump_versions([p for _, p, *_ in proposals])  # a graph built before this step can no longer be differentiated
+
+    #: True for a rule whose ``propose`` may be given ``out=w`` (it reads w before writing its result): then an
+    #: optimizer whose state no file gave (a fresh one) steps in place, without the two-phase check's extra passes
+    #: over every parameter (on the MNIST MLP at batch 32, SGD's step took 2.6x as long with it).
+    propose_into_w = False
+    _from_file = False  # set by load_state_dict: a loaded state is checked on every step (step's docstring)
+
+    def _step_in_place(self) -> None:
+        k, updated = 0, []
+        for group in self.param_groups:
+            coupled_decay = group["weight_decay"] and not self.decoupled
+            for p in group["params"]:
+                grad, state = p._grad, self.state[k]
+                k += 1
+                if grad is None:
+                    continue
+                g = grad._data
+                if coupled_decay:
+                    g = g + group["weight_decay"] * p._data
+                new_state = self.propose_into(p._data, g, state, group, p._data)
+                state.update(new_state)
+                updated.append(p)
+        bump_versions(updated)
+
+    def propose_into(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
+                     out: np.ndarray) -> dict[str, Any]:
+        """The rule written into ``out`` (w itself, in the fast path): returns the new state entries."""
+        raise NotImplementedError
 
     def propose(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
                 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -208,6 +239,7 @@ class Optimizer:
         for group, loaded in zip(self.param_groups, groups, strict=True):
             group.update(loaded)
         self.state = per_param
+        self._from_file = True  # from now on each step is checked before it writes (step's docstring)
 
     def _check_loaded_state(self, group: dict[str, Any], state: dict[str, Any], k: int) -> None:
         """Refuse parameter k's loaded state when no run of this rule could have made it (a subclass's own rules;
@@ -396,8 +428,18 @@ class SGD(Optimizer):
         if group["nesterov"] and group["momentum"] <= 0:
             raise ValueError(f"{where}nesterov needs momentum > 0")
 
+    propose_into_w = True
+
     def propose(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
                 ) -> tuple[np.ndarray, dict[str, Any]]:
+        # w - lr * g, written into a buffer kept from step to step instead of a new array.
+        new_w = state.get("scratch")
+        if new_w is None:
+            new_w = state["scratch"] = np.empty_like(w)
+        return new_w, self.propose_into(w, g, state, group, new_w)
+
+    def propose_into(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
+                     out: np.ndarray) -> dict[str, Any]:
         momentum, new_state = group["momentum"], {}
         if momentum:
             buf = state.get("momentum")
@@ -412,13 +454,16 @@ class SGD(Optimizer):
                 new_state["spare"] = buf
             new_state["momentum"] = new_buf
             g = g + momentum * new_buf if group["nesterov"] else new_buf
-        # w - lr * g, written into a buffer kept from step to step instead of a new array.
-        new_w = state.get("scratch")
-        if new_w is None:
-            new_w = state["scratch"] = np.empty_like(w)
-        np.multiply(g, group["lr"], out=new_w)
-        np.subtract(w, new_w, out=new_w)
-        return new_w, new_state
+        if out is w:  # in place: lr * g into the kept scratch buffer, then w -= it
+            step = state.get("scratch")
+            if step is None:
+                step = state["scratch"] = np.empty_like(w)
+            np.multiply(g, group["lr"], out=step)
+            w -= step
+        else:
+            np.multiply(g, group["lr"], out=out)
+            np.subtract(w, out, out=out)
+        return new_state
 
 
 class Adam(Optimizer):
