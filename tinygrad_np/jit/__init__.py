@@ -77,6 +77,7 @@ from .trace import (
     ArgOf,
     BackwardStep,
     CallStep,
+    Copied,
     GradStep,
     NoteStep,
     OpStep,
@@ -85,6 +86,7 @@ from .trace import (
     Slot,
     Trace,
     Value,
+    emit,
     leaves_of,
     seeded_draw,
     store,
@@ -453,6 +455,12 @@ def _check_same(a, b, name):
                                "default_rng(...), or a layer such as nn.Dropout built inside it) is new on every "
                                "call, and a replay cannot make it again. Make it once outside the function and "
                                "pass it (rng=...), or leave rng out (a replay then draws fresh numbers)")
+            if _what(x) == _what(y) and x.line == y.line:  # the same call, on other objects or values
+                raise JitError(f"jit: {name} did different things on two calls with the same signature: step {i + 1}"
+                               f" was {_what(x)} at {x.line} both times, but with other arguments or on another "
+                               "object. An object made inside the function (an optimizer, a layer, a list) is a new "
+                               "one on every call: make it once outside and use it there; or pass what differs as "
+                               "an argument, or run this function without jit")
             raise JitError(f"jit: {name} did different things on two calls with the same signature: step {i + 1} "
                            f"was {_what(x)} at {x.line}, then {_what(y)} at {y.line}. Its work depends on something "
                            "jit does not see (a global, a counter, a value read from a tensor). Pass that as an "
@@ -487,6 +495,8 @@ def _what(step):
         shown = repr(value) if _plain_value(value) else type(value).__name__
         return (f"a write ({getattr(func, '__name__', 'a write')}{key} of {shown} into {type(owner).__name__} "
                 f"object {id(owner):#x})")
+    if isinstance(step, CallStep) and step.func is emit and step.args:
+        return f"output ({getattr(step.args[0], '__qualname__', 'a call')})"
     if isinstance(step, CallStep) and step.func is store and step.args:  # a container's method: history.append
         return f"a write ({getattr(step.args[0], '__qualname__', 'a call')})"
     if isinstance(step, (NoteStep, CallStep)):
@@ -574,6 +584,8 @@ def _new_generator(x, y):
 
 
 def _same(u, v):
+    if isinstance(u, Copied) or isinstance(v, Copied):  # a list or dict the call made and stored: by its items
+        return isinstance(u, Copied) and isinstance(v, Copied) and _same(u.value, v.value)
     if isinstance(u, Slot) or isinstance(v, Slot):
         return type(u) is type(v) and int(u) == int(v)
     if isinstance(u, np.ndarray) or isinstance(v, np.ndarray):

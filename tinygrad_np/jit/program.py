@@ -48,6 +48,7 @@ from .trace import (
     Slot,
     TensorOf,
     Value,
+    emit,
     refers,
     store,
     walk,
@@ -471,6 +472,8 @@ _OWNER_FIRST = (setattr, delattr, operator.setitem, operator.delitem)  # writes 
 
 def _call_text(step):
     """A replayed call as the text shows it: ``SGD.step()`` and the first line of SGD's doc (its update)."""
+    if step.func is emit and step.args:  # output: print(...), info(...), write(...)
+        return f"{getattr(step.args[0], '__name__', 'output')}(...)"
     name = getattr(step.func, "__name__", "call")
     owner = step.args[0] if step.args else None
     if owner is not None and getattr(type(owner), name, None) is not None and not isinstance(owner, (list, tuple)):

@@ -1305,16 +1305,18 @@ class Reader:
         if self._replayed_write(frame, state, function, args, ins):
             return
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
-            if _is_iterator_from_outside(value, self.outside):
+            if _is_iterator_from_outside(value, self.outside) and not (
+                    isinstance(value, io.IOBase) and isinstance(state.expect, types.CodeType)):
+                # (a file handed to Python code, json.dump(obj, f): its reads and writes are watched there)
                 self._refuse(f"{getattr(function, '__name__', 'a function')}() takes items from an iterator that "
                              "exists outside the call, which a replay cannot take again")
-            elif outside_code and (function in _TYPE_ONLY or function in _BY_DUNDER):
+            elif outside_code and (_member(function, _TYPE_ONLY) or _member(function, _BY_DUNDER)):
                 # isinstance(obj, C) reads only its class; len(obj) its __len__, str(xs) each item's __repr__
                 # (Python methods, watched as they run): what the object or container holds, not what its
                 # items hold
                 if _plain_object(value):
                     self.guards.add(("type", id(value)), "type({0}) is {1}", value, type(value))
-                elif isinstance(value, _MUTABLE) and function in _BY_DUNDER:
+                elif isinstance(value, _MUTABLE) and _member(function, _BY_DUNDER):
                     self._contents(value, f"{function.__name__}()")
             elif outside_code and isinstance(value, Tensor):  # abs(x), operator.mul(x, y), sum([x, y]): C calls
                 for dunder in _TENSOR_DUNDERS:  # the Tensor class's special methods, which a user may patch
@@ -1463,6 +1465,7 @@ class Reader:
                 (isinstance(owner, io.IOBase) and name in ("write", "writelines", "flush") and
                  not self._is_fresh(owner)) or
                 (isinstance(owner, logging.Logger) and name in _LOG_CALLS) or
+                (type(owner).__module__ == "_csv" and name in ("writerow", "writerows")) or
                 (getattr(function, "__module__", None) == "logging" and name in _LOG_CALLS and owner is None)):
             return False
         if any(a is UNKNOWN for a in args):
@@ -1514,6 +1517,9 @@ class Reader:
             i -= 1
         if i >= 0 and state.code.instructions[i].opname == "KW_NAMES":
             names = state.code.instructions[i].argval
+            if not isinstance(names, tuple):  # 3.11's dis does not resolve it: the index into co_consts
+                arg = state.code.instructions[i].arg
+                names = state.code.code.co_consts[arg] if isinstance(arg, int) else ()
             return names if isinstance(names, tuple) else ()
         return ()
 
@@ -1805,6 +1811,14 @@ def _dunders(ins):
     return (f"__{name}__",) if name else ()
 
 
+def _member(function, group):
+    """``function in group``, False for an unhashable callable (a ctypes function)."""
+    try:
+        return function in group
+    except TypeError:
+        return False
+
+
 def _is_iterator_from_outside(value, outside):
     # the class's __next__, not hasattr: a config whose __getattr__ answers every name is no iterator
     return id(value) in outside and outside[id(value)] is value and _class_entry(type(value), "__next__")[1] \
@@ -1870,7 +1884,8 @@ def _refuse_hidden_state(function, args, reader):
     name = getattr(function, "__name__", "")
     shared = (getattr(random, "_inst", None), getattr(np.random.mtrand, "_rand", None))
     generator = isinstance(owner, (random.Random, np.random.Generator, np.random.RandomState))
-    unseeded = function in _UNSEEDED and not (args and args[0] is not None)  # a generator from the system's entropy
+    # a generator from the system's entropy
+    unseeded = _member(function, _UNSEEDED) and not (args and args[0] is not None)
     if (generator and (id(owner) in reader.outside or any(owner is g for g in shared))) or unseeded or \
             module in _HIDDEN_MODULES or name == "urandom" or (module == "random" and owner is None):
         reader._refuse(f"{getattr(function, '__qualname__', function)}() gives a new value on each call, which a "
@@ -1907,18 +1922,34 @@ def _effects_table():
     import threading
     import tracemalloc
 
+    reads_extra: dict = {}
+    for name in ("write", "pwrite", "writev", "mkdir", "makedirs", "remove", "unlink", "rename", "renames", "replace",
+                 "rmdir", "removedirs", "chmod", "chown", "truncate", "ftruncate", "symlink", "link", "utime",
+                 "close", "dup2", "lseek"):
+        if hasattr(os, name):
+            writes[getattr(os, name)] = "changes the file system or a file, which jit cannot replay"
     for f, why in ((os.umask, "sets the file-creation mask"), (sys.settrace, "sets the tracer jit itself uses"),
                    (sys.setprofile, "sets the profiler"), (threading.settrace, "sets the threads' tracer"),
                    (tracemalloc.start, "starts tracing memory"), (tracemalloc.stop, "stops tracing memory")):
         writes[f] = why
+    import faulthandler
+    import signal
+
+    for name in ("sched_getaffinity", "getpriority", "getloadavg", "cpu_count", "times", "getcwd"):
+        if hasattr(os, name):
+            reads_more = reads_extra.setdefault("os", [])
+            reads_more.append(getattr(os, name))
     reads = {os.getpid: "the process id", os.getppid: "the parent's process id", threading.get_ident: "the thread",
              threading.get_native_id: "the thread", threading.current_thread: "the thread",
              threading.active_count: "the threads running", tracemalloc.is_tracing: "whether memory is traced",
-             sys.gettrace: "the tracer", sys.getprofile: "the profiler",
+             sys.gettrace: "the tracer", sys.getprofile: "the profiler", signal.getsignal: "a signal's handler",
+             faulthandler.is_enabled: "the fault handler's state",
              np.geterr: "NumPy's error state", np.getbufsize: "NumPy's buffer size",
              np.get_printoptions: "NumPy's print options", np.geterrcall: "NumPy's error callback",
              sys.getrecursionlimit: "the recursion limit", sys.getswitchinterval: "the switch interval",
              gc.isenabled: "the collector's state", gc.get_threshold: "the collector's thresholds"}
+    for f in reads_extra.get("os", []):
+        reads[f] = "the process's state"
     return ({id(f): (f, why) for f, why in writes.items()}, {id(f): (f, why) for f, why in reads.items()})
 
 
@@ -1958,7 +1989,7 @@ def _refuse_unreplayed_effects(function, args, reader, keywords, user=True):
             reader._refuse(f"{name}() {known[1]}, which a replay would not do again; do it outside the jitted "
                            "function (or, for an array, with tensor operations inside it)")
     known = reads.get(id(function))
-    if known is not None and known[0] is function and (user or function not in _THREAD_READS):
+    if known is not None and known[0] is function and (user or not _member(function, _THREAD_READS)):
         reader._refuse(f"{name}() reads {known[1]}, which no guard holds: a replay would keep the value read while "
                        "tracing. Read it outside the jitted function and pass it in")
     owner = getattr(function, "__self__", None)

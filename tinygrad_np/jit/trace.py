@@ -498,7 +498,7 @@ class Trace:
 
     def output(self, line, func, args, kwargs):
         """The function's Python printed, logged or warned: each replay makes the same call again."""
-        self.steps.append(CallStep(line, func, self.describe(args), self.describe(kwargs)))
+        self.steps.append(CallStep(line, emit, self.describe((func, *args)), self.describe(kwargs)))
 
     def wrote(self, line, func, args):
         """The function's Python wrote into an object from outside the call (``box.last = y``,
@@ -754,6 +754,13 @@ def store(target, *args):
     is ``setattr``, ``operator.setitem``, a container's method (``history.append``)...; a ``Copied`` argument
     is copied first."""
     target(*(a.copy() if type(a) is Copied else a for a in args))
+
+
+def emit(target, *args, **kwargs):
+    """Output the function made (print, a logger's call, a stream's write), made again by each replay; a
+    ``Copied`` argument (a list or dict made in the call: ``extra={...}``, ``writelines([...])``) copied first."""
+    target(*(a.copy() if type(a) is Copied else a for a in args),
+           **{k: v.copy() if type(v) is Copied else v for k, v in kwargs.items()})
 
 
 class Copied:
