@@ -110,7 +110,8 @@ _PURE_METHODS = {"items", "keys", "values", "get", "copy", "index", "count", "sp
 _PURE_WRITES = {"append", "extend", "insert", "add", "update", "clear", "discard", "appendleft", "extendleft",
                 "__setitem__", "__delitem__"}
 _MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "reverse", "popleft", "rotate",
-                             "move_to_end"}
+                             "move_to_end", "__iadd__", "__ior__", "__isub__", "__iand__", "__ixor__", "__imul__",
+                             "frombytes", "fromlist", "fromunicode", "byteswap"}
 UNKNOWN = object()  # an operand whose value the reader could not follow
 
 
@@ -981,6 +982,9 @@ class Reader:
             value = getattr(module, ins.argval, MISSING) if module is not UNKNOWN else UNKNOWN
             if value is MISSING:
                 value = sys.modules.get(f"{getattr(module, '__name__', '')}.{ins.argval}", UNKNOWN)
+        elif name == "BINARY_SUBSCR" and type(self._operand(state, ins.offset, 1)) is np.ndarray and \
+                _basic_index(self._operand(state, ins.offset, 0)):  # a view of an array: its base says whose
+            value = self._operand(state, ins.offset, 1)[self._operand(state, ins.offset, 0)]
         elif name == "BINARY_SUBSCR":
             container, key = self._operand(state, ins.offset, 1), self._operand(state, ins.offset, 0)
             if container is not UNKNOWN and key is not UNKNOWN and type(container) in (list, tuple, dict, str) \
@@ -1318,6 +1322,11 @@ class Reader:
                     self.guards.add(("type", id(value)), "type({0}) is {1}", value, type(value))
                 elif isinstance(value, _MUTABLE) and _member(function, _BY_DUNDER):
                     self._contents(value, f"{function.__name__}()")
+            elif outside_code and type(value) is types.BuiltinMethodType and value.__name__ in _MUTATORS and \
+                    isinstance(value.__self__, _MUTABLE) and not self._is_fresh(value.__self__):
+                self._refuse(f"{value.__name__} of a container from outside the call is handed to "
+                             f"{getattr(function, '__name__', 'a function')}(), which calls it where jit cannot "
+                             "see: a replay would not make those writes. Call it in a for loop instead")
             elif outside_code and isinstance(value, Tensor):  # abs(x), operator.mul(x, y), sum([x, y]): C calls
                 for dunder in _TENSOR_DUNDERS:  # the Tensor class's special methods, which a user may patch
                     self._class_lookup(type(value), dunder)
@@ -1481,6 +1490,20 @@ class Reader:
     def _replayed_write(self, frame, state, function, args, ins):
         """A call that writes into an object from outside: ``setattr``/``delattr``, or a container's method
         (``history.append(loss)``). Each replay makes it again. Returns True if it is one."""
+        if (function is operator.setitem or function is operator.delitem) and len(args) >= 2 and \
+                not any(a is UNKNOWN for a in args):  # operator.setitem(d, k, v): d[k] = v, made in C
+            container, key = args[0], args[1]
+            if self._is_fresh(container) or isinstance(container, Tensor):
+                return True
+            self._into_argument(container) if isinstance(container, (list, dict)) else None
+            self.guards.changing(container)
+            self.guards.written.setdefault(id(container), set()).add(key if _hashable_plain(key) else id(key))
+            if function is operator.delitem:
+                self.trace.wrote(_line(frame), operator.delitem, (container, key))
+            else:
+                self._record(frame, operator.setitem, container, (key,), args[2] if len(args) > 2 else UNKNOWN,
+                             "an item")
+            return True
         if function is setattr or function is delattr or function is object.__setattr__:
             if len(args) < 2 or any(a is UNKNOWN for a in args):
                 self._refuse(f"{function.__name__}() writes into a value jit cannot follow")
@@ -1534,6 +1557,13 @@ class Reader:
         return i >= 0 and state.code.instructions[i].opname == "KW_NAMES"
 
     def _is_fresh(self, value):
+        if isinstance(value, np.ndarray) and value.base is not None:  # a view is the call's own if its base is
+            base = value
+            while isinstance(base, np.ndarray) and base.base is not None:
+                base = base.base
+            return self.fresh.get(id(base)) is base or (isinstance(base, np.ndarray) and
+                                                          self.trace.program_array(base) and not
+                                                          self.from_outside(base))
         return self.fresh.get(id(value)) is value
 
     def _was_written(self, owner, name):
@@ -1811,6 +1841,12 @@ def _dunders(ins):
     return (f"__{name}__",) if name else ()
 
 
+def _basic_index(key):
+    """An index that makes a view (ints, slices, None, ...): evaluating it again has no effect and copies nothing."""
+    parts = key if type(key) is tuple else (key,)
+    return all(type(k) in (int, slice, type(None), type(Ellipsis)) for k in parts)
+
+
 def _member(function, group):
     """``function in group``, False for an unhashable callable (a ctypes function)."""
     try:
@@ -2000,6 +2036,10 @@ def _refuse_unreplayed_effects(function, args, reader, keywords, user=True):
     if isinstance(owner, np.ndarray) and short in _ARRAY_WRITERS and not reader._is_fresh(owner):
         reader._refuse(f"ndarray.{short}() writes into an array from outside the call, which a replay would not do "
                        "again; write with a tensor operation, or outside the jitted function")
+    if isinstance(owner, np.ufunc) and short in ("at", "reduceat") and short == "at" and args and \
+            isinstance(args[0], np.ndarray) and not reader._is_fresh(args[0]):
+        reader._refuse(f"{name}() writes into an array from outside the call, which a replay would not do again; "
+                       "write with a tensor operation, or outside the jitted function")
     if isinstance(owner, mmap.mmap) and short in _MMAP_EFFECTS:
         reader._refuse(f"mmap.{short}() moves or writes a memory map from outside the call, which a replay would not "
                        "do again; do it outside the jitted function (item assignment mm[i] = v is replayed)")
