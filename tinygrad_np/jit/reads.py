@@ -78,7 +78,7 @@ from ..core.function import Function
 from ..core.jit_seam import JitError, current
 from ..core.tensor import Tensor
 from ..core.user_frames import in_library
-from .trace import Copied, leaves_of
+from .trace import Copied, Kept, leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, type(Ellipsis), slice, range)
@@ -1446,8 +1446,10 @@ class Reader:
         """A value written into an object from outside, as the replay writes it: a list, dict or set made in
         the call is copied on each replay (eager makes a new one on each call)."""
         self._storable(value, what)
-        if isinstance(value, (list, dict, set)) and not self.from_outside(value):
-            return Copied(value)
+        if isinstance(value, (list, dict, set)):
+            return Kept(value) if self.from_outside(value) else Copied(value)
+        if type(value) is tuple and any(isinstance(v, (list, dict, set)) for v in value):
+            return tuple(self._stored(v, what) for v in value)  # (LST, LST): each item as itself or a copy
         return value
 
     def _storable(self, value, what):

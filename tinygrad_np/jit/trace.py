@@ -753,14 +753,41 @@ def store(target, *args):
     """A write the function made into an object from outside the call, made again by each replay: ``target``
     is ``setattr``, ``operator.setitem``, a container's method (``history.append``)...; a ``Copied`` argument
     is copied first."""
-    target(*(a.copy() if type(a) is Copied else a for a in args))
+    target(*(_unwrapped(a) for a in args))
 
 
 def emit(target, *args, **kwargs):
     """Output the function made (print, a logger's call, a stream's write), made again by each replay; a
     ``Copied`` argument (a list or dict made in the call: ``extra={...}``, ``writelines([...])``) copied first."""
-    target(*(a.copy() if type(a) is Copied else a for a in args),
-           **{k: v.copy() if type(v) is Copied else v for k, v in kwargs.items()})
+    target(*(_unwrapped(a) for a in args), **{k: _unwrapped(v) for k, v in kwargs.items()})
+
+
+def _unwrapped(value):
+    """A stored or printed value as a replay hands it on: a Copied one copied, a Kept one itself."""
+    kind = type(value)
+    if kind is Copied:
+        return value.copy()
+    if kind is Kept:
+        return value.value
+    if kind is tuple:
+        return tuple(_unwrapped(v) for v in value)
+    return value
+
+
+class Kept:
+    """A list, dict or set from outside the call that the function stores (``self.hparams = HPARAMS``): each
+    replay stores that very object (describing it would store a copy of it as it was when traced)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return type(other) is Kept and other.value is self.value
+
+    def __hash__(self):
+        return id(self.value)
 
 
 class Copied:
