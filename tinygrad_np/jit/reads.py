@@ -1640,6 +1640,12 @@ class Reader:
         self.guards.add(("singledispatch", id(registry), id(cls)), "_dispatch_same({0}, {1}, {2}, {3}, {4})",
                         registry, tuple(registry.items()), cls, cls.__mro__, abc.get_cache_token())
 
+    def _class_attributes(self, cls):
+        """What a class (and its bases) holds, guarded: C code reading an instance's attribute may find it there."""
+        for c in cls.__mro__[:-1]:
+            if c.__module__ != "builtins":
+                self.saw_module(c)
+
     def _hand_over(self, value, how):
         """A value handed to code jit does not watch, which may read anything it reaches: through attributes and
         the lists, tuples, dicts and sets they hold (``attrgetter("a.b.c")``, ``"{0.a.b}".format``,
@@ -1648,6 +1654,8 @@ class Reader:
         todo, visited, objects = [value], set(), 0
         while todo:
             v = todo.pop()
+            if isinstance(v, type) and v.__module__ != "builtins" and id(v) not in visited:
+                self._class_attributes(v)  # a class in a list: attrgetter reads its attributes in C
             if id(v) in visited or v is UNKNOWN or type(v) in _PLAIN or isinstance(v, (type, types.ModuleType)):
                 continue
             visited.add(id(v))
@@ -1664,8 +1672,17 @@ class Reader:
                     todo.extend(v.values())
             elif type(v) in (tuple, frozenset):
                 todo.extend(v)
+            elif _slotted_object(v):  # @dataclass(slots=True): no __dict__, each slot guarded
+                objects += 1
+                self.guards.add(("type", id(v)), "type({0}) is {1}", v, type(v))
+                self._class_attributes(type(v))
+                for slot in _slots_of(type(v)):
+                    value = getattr(v, slot, MISSING)
+                    self.guards.value(("attr", id(v), slot), "getattr({0}, {1}, MISSING)", value, v, slot)
+                    todo.append(value)
             elif _plain_object(v):
                 objects += 1
+                self._class_attributes(type(v))  # attrgetter("k")(obj) finds a class attribute in C too
                 if objects > _HANDED_OBJECTS:
                     self._refuse(f"{how} is handed an object that reaches more than {_HANDED_OBJECTS} objects "
                                  "(through attributes, lists and dicts), any of which code jit does not watch may "
@@ -1861,6 +1878,21 @@ def _is_iterator_from_outside(value, outside):
     # the class's __next__, not hasattr: a config whose __getattr__ answers every name is no iterator
     return id(value) in outside and outside[id(value)] is value and _class_entry(type(value), "__next__")[1] \
         is not None and not isinstance(value, (Tensor, np.ndarray))
+
+
+def _slots_of(cls):
+    names = []
+    for c in cls.__mro__:
+        slots = c.__dict__.get("__slots__", ())
+        names.extend([slots] if isinstance(slots, str) else slots)
+    return [n for n in names if n not in ("__dict__", "__weakref__")]
+
+
+def _slotted_object(value):
+    """An instance of a user's class with __slots__ and no __dict__ (a dataclass with slots=True)."""
+    kind = type(value)
+    return not hasattr(value, "__dict__") and kind.__module__ != "builtins" and "__slots__" in kind.__dict__ and \
+        not isinstance(value, (Tensor, np.ndarray, type, types.ModuleType))
 
 
 def _plain_object(value):
