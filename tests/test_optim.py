@@ -153,7 +153,7 @@ def test_parameter_groups_take_their_own_hyperparameters():
 @pytest.mark.parametrize("groups, message", [
     ([{"params": []}, {"lr": 0.1}], "parameter group 1 has no 'params'"),
     ([{"params": [], "betas": (0.9, 0.99)}], r"parameter group 0 sets \['betas'\], which SGD does not take"),
-    ([{"params": [tg.zeros(1)]}], "parameter group 0 holds a Tensor that does not require grad"),
+    ([{"params": [tg.zeros(1, requires_grad=True) * 2]}], "parameter group 0 holds a non-leaf Tensor"),
     ([{"params": ["w"]}], "parameter group 0 holds str"),
     ([{"params": [], "lr": -1.0}, ], "lr must be positive, got -1.0"),
     ([{"params": [tg.zeros(1, requires_grad=True)]}, {"params": [], "lr": 0}], "group 1: lr must be positive"),
@@ -244,3 +244,23 @@ def test_optimizers_by_name_with_their_own_default_learning_rates():
     assert optim.by_name("sgd", [w], lr=0.3).lr == 0.3
     with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'; choose from sgd, momentum, adam"):
         optim.by_name("lbfgs", [w])
+
+
+def test_a_frozen_parameter_stays_a_parameter_as_in_pytorch():
+    """requires_grad_(False) freezes a parameter: it stays in parameters(), named_parameters() and state_dict()
+    (saving a fine-tuned model kept only its trained layers), an optimizer takes it and leaves it alone, and
+    requires_grad_(True) on it unfreezes it (the GAN idiom over D.parameters())."""
+    from tinygrad_np import nn
+
+    model = nn.Linear(2, 3, rng=np.random.default_rng(0))
+    model.weight.requires_grad_(False)
+    assert [n for n, _ in model.named_parameters()] == ["weight", "bias"]
+    assert list(model.state_dict()) == ["weight", "bias"] and model.named_buffers() == []
+    before = model.weight.numpy().copy()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model(tg.Tensor(np.ones((1, 2), np.float32))).sum().backward()
+    opt.step()
+    assert (model.weight.numpy() == before).all() and model.weight.grad is None
+    for p in model.parameters():
+        p.requires_grad_(True)
+    assert model.weight.requires_grad

@@ -62,6 +62,10 @@ class Module:
         # "a" holding "b"): save would write one of them and load fill one, silently. PyTorch refuses it too.
         if "." in name and isinstance(value, (Module, Tensor, list, tuple)):
             _refuse_dotted_name("parameter" if isinstance(value, Tensor) else "module", name)
+        if isinstance(value, Tensor) and value.requires_grad:  # a parameter stays one when frozen (PyTorch's)
+            names = vars(self).setdefault("_parameter_names", [])
+            if name not in names:
+                names.append(name)
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, value: TensorLike) -> None:
@@ -86,7 +90,11 @@ class Module:
                         yield f"{name}.{i}", item
 
     def _own_parameters(self) -> list[tuple[str, Tensor]]:
-        return [(name, v) for name, v in vars(self).items() if isinstance(v, Tensor) and v.requires_grad]
+        """Tensors that require grad, and those that did when they were set (frozen: requires_grad_(False)),
+        which are parameters still, as PyTorch's: in state_dict, parameters() and the optimizer's list."""
+        known, buffers = vars(self).get("_parameter_names", ()), vars(self).get("_buffer_names", ())
+        return [(name, v) for name, v in vars(self).items() if isinstance(v, Tensor) and name not in buffers
+                and (v.requires_grad or name in known)]
 
     def _own_buffers(self) -> list[tuple[str, Tensor]]:
         return [(name, getattr(self, name)) for name in vars(self).get("_buffer_names", ())]
@@ -102,10 +110,16 @@ class Module:
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """(name, Tensor) for every parameter, sub-modules' included; a shared (tied) one only once."""
         seen = set()
-        for name, t in self._named_state(prefix):
-            if t.requires_grad and id(t) not in seen:
+        for name, t in self._named_parameters_all(prefix):
+            if id(t) not in seen:
                 seen.add(id(t))
                 yield name, t
+
+    def _named_parameters_all(self, prefix: str) -> Iterator[tuple[str, Tensor]]:
+        for name, t in self._own_parameters():
+            yield prefix + name, t
+        for name, child in self._children():
+            yield from child._named_parameters_all(prefix + name + ".")
 
     def parameters(self) -> list[Tensor]:
         """Every parameter, sub-modules' included, a shared (tied) one once: what an optimizer takes."""
@@ -113,7 +127,10 @@ class Module:
 
     def named_buffers(self, prefix: str = "") -> list[tuple[str, Tensor]]:
         """(name, Tensor) for every buffer (state that is saved but not trained), sub-modules' included."""
-        return [(name, t) for name, t in self._named_state(prefix) if not t.requires_grad]
+        found = [(prefix + name, t) for name, t in self._own_buffers()]
+        for name, child in self._children():
+            found.extend(child.named_buffers(prefix + name + "."))
+        return found
 
     def train(self: M, mode: bool = True) -> M:
         """Training mode (Dropout active, BatchNorm on batch statistics); returns self."""

@@ -315,10 +315,11 @@ def _param_list(params, name, i):
 
     params = [params] if isinstance(params, Tensor) else list(params)
     for p in params:
-        if not isinstance(p, Tensor) or not p.requires_grad:
-            what = type(p).__name__ if not isinstance(p, Tensor) else "a Tensor that does not require grad"
-            raise TypeError(f"{name}: parameter group {i} holds {what}; parameters are Tensors with "
-                            "requires_grad=True")
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name}: parameter group {i} holds {type(p).__name__}; parameters are Tensors")
+        if p.op is not None:  # PyTorch's rule: a frozen leaf (requires_grad False) is fine, it just gets no grad
+            raise ValueError(f"{name}: parameter group {i} holds a non-leaf Tensor (made by {p.op.name}); "
+                             "optimize the leaves it was computed from")
     return params
 
 
