@@ -208,7 +208,7 @@ def load_opened_model(model_file, max_parameters=None):
     if differences:
         raise nn.ModelFileError(f"{where}: not the arrays of a 784-{hidden}-10 network: " + "; ".join(differences))
     limit = check_size(where, stored, expected, max_parameters)
-    model = MLP(hidden)
+    model = MLP(hidden, np.random.default_rng(0))  # its own generator: loading leaves the global one alone
     state = model_file.load(max_bytes=4 * limit, expect=expected)
     try:
         model.load_state_dict({name: state[theirs].T for name, theirs in names.items()} if names else state)

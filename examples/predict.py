@@ -130,7 +130,11 @@ def _load_described_model(model_file, metadata, max_parameters):
         raise nn.ModelFileError(f"{where}: its metadata's architecture gives {list(scores)} for each image, not the "
                                 "10 scores of the digits 0 to 9 that predict.py reads")
     limit = check_size(where, stored, expected, max_parameters)
-    model = nn.architecture.build(architecture, max_parameters=limit)  # within the bound: check_size counted it
+    rng_state = tg.get_rng_state()  # building draws fresh weights, which the file replaces: the global generator
+    try:  # is left as it was, as nn.load and Module.load leave it
+        model = nn.architecture.build(architecture, max_parameters=limit)  # within the bound: check_size counted it
+    finally:
+        tg.set_rng_state(rng_state)
     state = model_file.load(max_bytes=4 * limit, expect=expected)
     try:
         model.load_state_dict(state)

@@ -923,6 +923,9 @@ def _npy_header(member, info: zipfile.ZipInfo, name: str, path: str) -> tuple[St
     if dtype is None or dtype.hasobject or dtype.kind not in "biufcUS":  # (load_state_dict refuses text for numbers)
         refuse(f"it holds dtype {header['descr'][:40]!r}, neither numbers nor text, and nothing is unpickled")
     assert dtype is not None
+    if dtype.itemsize == 0:  # '|S0' or '<U0': zero bytes a value, any count of them, so no bound from the file
+        refuse(f"it holds dtype {header['descr'][:40]!r}, text of width 0, which no model stores (NumPy gives each "
+               "value a byte of memory that the file does not hold)")
     shape = _checked_shape(header["shape"], dtype.itemsize, lambda reason: refuse(f"its header has {reason}"))
     stored = StoredArray(shape, dtype)
     header_end = len(prefix) + length_bytes + length
@@ -956,4 +959,6 @@ def _read_data(member, stored: StoredArray, fortran_order: bool, name: str, path
             done += got
     if member.read(1):
         refuse(f"it holds more than the {stored.nbytes:,} bytes its header claims")
+    if flat.dtype.kind == "b" and flat.size and flat.view(np.uint8).max() > 1:  # as the safetensors reader refuses
+        refuse("its bool values hold bytes other than 0 and 1, which NumPy would show as True but keep as they are")
     return flat.reshape(stored.shape, order="F" if fortran_order else "C")

@@ -252,6 +252,10 @@ class LBFGS(Optimizer):
         missing = set(self.defaults) - set(hyper)
         if missing:
             raise ValueError(f"group 0 lacks {sorted(missing)}")
+        absent = set(self.state_arrays) - set(loaded)
+        if loaded and absent:  # a run's state is all of these or none: a part would fail at the next step()
+            raise ValueError(f"the state lacks {sorted('state.0.' + a for a in absent)}: a run that has stepped leaves "
+                             "all of LBFGS's state entries, a fresh one none")
         dtype = self._params[0].dtype
         history = loaded.get("old_dirs", loaded.get("old_stps"))
         pairs = history.shape[0] if history is not None and history.ndim == 2 else (
