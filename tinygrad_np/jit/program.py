@@ -38,6 +38,7 @@ from .trace import (
     Argument,
     BackwardStep,
     CallStep,
+    Copied,
     GradStep,
     Held,
     Made,
@@ -48,6 +49,7 @@ from .trace import (
     Slot,
     TensorOf,
     Value,
+    _copy_containers,
     emit,
     refers,
     store,
@@ -83,7 +85,8 @@ class Program:
             if isinstance(source, ReadThrough) and names and id(source.tensor) in names:
                 self.labels[slot] = names[id(source.tensor)]
         self.saves = set()  # op steps whose forward saved arrays on its instance, for its rule
-        self.namespace = {"_wrap": _wrap, "_one": _one, "_as_output": as_output, "_fitted": fitted, "_drop": _drop,
+        self.namespace = {"_copy_containers": _copy_containers,
+                          "_wrap": _wrap, "_one": _one, "_as_output": as_output, "_fitted": fitted, "_drop": _drop,
                           "_owned": autograd._owned, "_write_grads": autograd._write_grads}
         self.names = {}  # id(object) -> its name in the namespace
         self.code, self.text = [], []
@@ -118,6 +121,8 @@ class Program:
     def expr(self, value):
         """Code for a described value (trace.describe)."""
         def one(v):
+            if type(v) is Copied:  # made new by each replay, with that replay's tensors
+                return _Code(f"_copy_containers({self.expr(v.value)})")
             if isinstance(v, TensorOf):
                 return _Code(f"_wrap({self.slot(v)})")
             if isinstance(v, ArgOf):

@@ -948,6 +948,10 @@ class Reader:
         elif name in ("BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "BUILD_CONST_KEY_MAP",
                       "LIST_TO_TUPLE"):
             value = self._built(state, ins)
+        elif name == "BUILD_SLICE":  # x[a:b]: the slice, so that a view's base can be known
+            parts = self._operands(state, ins.offset, ins.arg or 2)[::-1]
+            if all(p is None or type(p) is int for p in parts):
+                value = slice(*parts)
         elif name == "FORMAT_VALUE":  # f"{x}" of a plain value: its text, made again (a tensor's is refused)
             has_spec = (ins.arg & 0x04) == 0x04
             spec = self._operand(state, ins.offset, 0) if has_spec else ""
@@ -2094,7 +2098,7 @@ def _refuse_unreplayed_effects(function, args, reader, keywords, user=True):
                               (getattr(function, "__module__", None) or "").startswith("numpy")):
         out = args[len(args) - len(keywords) + keywords.index("out")] if len(args) >= len(keywords) else None
         outs = out if isinstance(out, tuple) else (out,)
-        if any(isinstance(o, np.ndarray) and not reader._is_fresh(o) for o in outs):
+        if any(o is UNKNOWN or (isinstance(o, np.ndarray) and not reader._is_fresh(o)) for o in outs):
             reader._refuse(f"{name}(..., out=) writes into an array from outside the call, which a replay would not "
                            "do again; write with a tensor operation, or outside the jitted function")
     elif isinstance(function, np.ufunc) and len(args) > function.nin and \

@@ -335,6 +335,8 @@ class Trace:
         return walk(value, self._describe_one)
 
     def _describe_one(self, value):
+        if type(value) is Copied:  # a container the call made and stores: its tensors as this trace's slots
+            return Copied(self.describe(value.value))
         if isinstance(value, np.ndarray):
             return self.slot_of_array(value)
         if isinstance(value, Tensor):
