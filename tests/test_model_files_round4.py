@@ -67,3 +67,17 @@ def test_lbfgs_state_missing_an_entry_is_refused_and_the_optimizer_keeps_working
             fresh.load_state_dict({k: v for k, v in state.items() if k != f"state.0.{entry}"})
     fresh.load_state_dict(state)
     fresh.step(closure)  # a whole state steps
+
+
+def test_a_step_that_would_overflow_the_optimizers_own_state_is_refused_and_changes_nothing():
+    w = nn.Parameter(tg.Tensor(np.ones(3, np.float16)))
+    opt = optim.RMSprop([w], lr=1e-3)
+    w.grad = tg.Tensor(np.ones(3, np.float16))
+    opt.step()
+    state = {k: np.asarray(v) for k, v in opt.state_dict().items()}
+    state["state.0.v"] = np.full(3, 65504, np.float16)  # the largest float16: a gradient of 300 overflows it
+    opt.load_state_dict(state)
+    before, w.grad = w.numpy().copy(), tg.Tensor(np.full(3, 300, np.float16))
+    with pytest.raises(ValueError, match="v would become inf or NaN"):
+        opt.step()
+    assert (w.numpy() == before).all() and (opt.state_dict()["state.0.v"] == 65504).all()

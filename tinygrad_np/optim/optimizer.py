@@ -284,10 +284,20 @@ def _refuse_overflow(name, k, w, g, new_w, new_state, group):
     that is itself inf or NaN passes through as in PyTorch (the loss diverged: the parameters show it)."""
     # The sum of finite values is finite unless it overflows, and any inf or NaN makes it inf or NaN: one pass,
     # no array, on every step; the exact test only when it is not finite.
+    def finite(a):
+        return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
+
     with np.errstate(over="ignore", invalid="ignore"):
-        if math.isfinite(new_w.sum()) or np.isfinite(new_w).all() or not (np.isfinite(w).all() and
-                                                                           np.isfinite(g).all()):
+        states = [(key, v) for key, v in new_state.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+                  and key not in ("scratch", "spare")]
+        bad_state = [key for key, v in states if not finite(v)]  # a float16 v past 65504: the weights then stall
+        if (finite(new_w) and not bad_state) or not (np.isfinite(w).all() and np.isfinite(g).all()):
             return
+    if bad_state and finite(new_w):
+        raise ValueError(f"{name}.step: parameter {k}'s {', '.join(bad_state)} would become inf or NaN from finite "
+                         f"values and a finite gradient ({w.dtype}): the optimizer could never step it again, and "
+                         "its own state_dict would be refused. Nothing was changed. Its state was loaded from a file "
+                         "no run made, or the gradients are too large for this dtype: clip them, or use float32")
     held = ", ".join(f"its {key} up to {float(np.max(np.abs(value))):.3g}" for key, value in new_state.items()
                      if isinstance(value, np.ndarray) and value.size and key not in ("scratch", "spare"))
     largest = float(np.max(np.abs(g))) if g.size else 0.0
