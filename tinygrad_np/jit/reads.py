@@ -293,10 +293,12 @@ class Guards:
         for step in trace.steps:  # each op's class: a forward or backward patched on it between calls
             cls = getattr(step, "cls", None)
             if isinstance(cls, type) and issubclass(cls, Function):
-                for name in ("forward", "backward"):
+                for name in ("forward", "backward"):  # as _class_lookup: a dict lookup or two, not an MRO walk
                     before, owner, entry = _class_entry(cls, name)
+                    for c in before:
+                        self.add(("class", id(c), name), "{1} not in {0}", c.__dict__, name)
                     if owner is not None:
-                        self.add(("op", id(cls), name), "_class_entry({0}, {1})[2] is {2}", cls, name, entry)
+                        self.add(("class", id(owner), name), "{0}.get({1}) is {2}", owner.__dict__, name, entry)
         for source in trace.sources:
             if isinstance(source, ReadThrough) and id(source.tensor) in trace.outside_ids:
                 t = source.tensor
@@ -1312,6 +1314,7 @@ class Reader:
             return
         if self._replayed_write(frame, state, function, args, ins):
             return
+        in_c = outside_code and not isinstance(state.expect, types.CodeType)  # a Python callee's reads are watched
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if _is_iterator_from_outside(value, self.outside) and not (
                     isinstance(value, io.IOBase) and isinstance(state.expect, types.CodeType)):
@@ -1331,11 +1334,13 @@ class Reader:
                 self._refuse(f"{value.__name__} of a container from outside the call is handed to "
                              f"{getattr(function, '__name__', 'a function')}(), which calls it where jit cannot "
                              "see: a replay would not make those writes. Call it in a for loop instead")
-            elif outside_code and isinstance(value, Tensor):  # abs(x), operator.mul(x, y), sum([x, y]): C calls
+            elif in_c and isinstance(value, Tensor):  # abs(x), operator.mul(x, y), sum([x, y]): C calls
                 for dunder in _TENSOR_DUNDERS:  # the Tensor class's special methods, which a user may patch
                     self._class_lookup(type(value), dunder)
-            elif outside_code:  # code jit does not watch may read anything it reaches
+            elif in_c:  # code jit does not watch may read anything it reaches
                 self._hand_over(value, f"{getattr(function, '__name__', 'a function')}()")
+            elif outside_code and isinstance(value, _MUTABLE):
+                self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
             elif isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
 
