@@ -189,3 +189,38 @@ def test_c_ctypes_memset_crash_is_a_refusal():
 
     with pytest.raises(tg.JitError, match="memset"):
         tg.jit(step)(X)
+
+
+def test_c_dict_stored_twice_or_changed_after_it_was_stored_is_refused():
+    class Trainer:
+        history: list = []
+
+    trainer = Trainer()
+    trainer.history = []
+
+    def twice(x):
+        metrics = {"n": 1}
+        trainer.last = metrics
+        trainer.history.append(metrics)
+        return x * 2
+
+    with pytest.raises(tg.JitError, match="already stored elsewhere"):
+        tg.jit(twice)(X)
+
+    def changed(x):
+        metrics = {"n": 1}
+        trainer.history.append(metrics)
+        metrics["lr"] = 0.1
+        return x * 2
+
+    with pytest.raises(tg.JitError, match="changed after it was stored"):
+        tg.jit(changed)(X)
+
+
+def test_b_patched_tensor_add_reached_by_sum_of_a_list_traces_again(monkeypatch):
+    w = tg.Tensor(np.array([2.0, -2.0], np.float32))
+    j = tg.jit(lambda x: sum([x, w]))
+    for _ in range(3):
+        j(X)
+    monkeypatch.setattr(tg.Tensor, "__add__", lambda self, other: tg.full(self.shape, 100.0))
+    assert j(X).numpy().tolist() == [100.0, 100.0]

@@ -720,6 +720,7 @@ class Reader:
         self.fresh = {}  # id -> an object made during the call (writes into it are not the outside's)
         self.reach = {}  # id -> (object, the replayed call that may change it), for objects a replayed call reached
         self.copied_arguments = {}  # id -> an argument container handed on as a copy (it held arrays)
+        self.stored_fresh = {}  # id -> a list, dict or set the call made and stored into an object from outside
         self.previous_tracer = None
         self.origin = None
         self.quiet = None  # the frame of an output call running unwatched
@@ -1404,6 +1405,7 @@ class Reader:
             if container is UNKNOWN or key is UNKNOWN:
                 self._refuse("an item is set on a value jit cannot follow")
             if self._is_fresh(container) or isinstance(container, Tensor):
+                self._after_stored(container)
                 return
             self._into_argument(container)
             self.guards.changing(container)
@@ -1435,6 +1437,13 @@ class Reader:
                 self._refuse("a slice of an object from outside the call is assigned: give the new value a name "
                              "and assign it whole")
 
+    def _after_stored(self, container):
+        """A write into a list, dict or set the call made: refused once the call has stored it into an object from
+        outside, since each replay stores a copy of it as it was when stored."""
+        if self.stored_fresh.get(id(container)) is container:
+            self._refuse(f"a {type(container).__name__} the call made is changed after it was stored into an object "
+                         "from outside: each replay stores it as it was when stored. Finish it before storing it")
+
     def _into_argument(self, container):
         """A write into a list or dict from outside the call: the very object keys the program (an argument
         container is handed on as itself, so a new one on another call traces again), unless it is a copy jit
@@ -1451,14 +1460,22 @@ class Reader:
             self._refuse(f"{what} is set to a value jit cannot follow")
         self.trace.wrote(_line(frame), func, (owner, *keys, self._stored(value, what)))
 
-    def _stored(self, value, what):
+    def _stored(self, value, what, output=False):
         """A value written into an object from outside, as the replay writes it: a list, dict or set made in
         the call is copied on each replay (eager makes a new one on each call)."""
         self._storable(value, what)
         if isinstance(value, (list, dict, set)):
-            return Kept(value) if self.from_outside(value) else Copied(value)
+            if self.from_outside(value):
+                return Kept(value)
+            if output:  # printed as it is now: what the call does with it later is its own
+                return Copied(value)
+            if self.stored_fresh.get(id(value)) is value:
+                self._refuse(f"{what} is set to a {type(value).__name__} the call made and already stored elsewhere: "
+                             "a replay would store two copies, where eager stores one object twice. Store it once")
+            self.stored_fresh[id(value)] = value
+            return Copied(value)
         if type(value) is tuple and any(isinstance(v, (list, dict, set)) for v in value):
-            return tuple(self._stored(v, what) for v in value)  # (LST, LST): each item as itself or a copy
+            return tuple(self._stored(v, what, output) for v in value)  # (LST, LST): each item as itself or a copy
         return value
 
     def _storable(self, value, what):
@@ -1494,8 +1511,9 @@ class Reader:
         names = self._keyword_names(state, ins)
         positional = args[:len(args) - len(names)]
         keywords = dict(zip(names, args[len(args) - len(names):], strict=True))
-        self.trace.output(_line(frame), function, tuple(self._stored(a, f"{name}()'s argument") for a in positional),
-                          {k: self._stored(v, f"{name}()'s argument") for k, v in keywords.items()})
+        self.trace.output(_line(frame), function,
+                          tuple(self._stored(a, f"{name}()'s argument", True) for a in positional),
+                          {k: self._stored(v, f"{name}()'s argument", True) for k, v in keywords.items()})
         return True
 
     def _replayed_write(self, frame, state, function, args, ins):
@@ -1530,6 +1548,7 @@ class Reader:
         if type(function) is types.BuiltinMethodType and isinstance(owner, _MUTABLE) and \
                 not isinstance(owner, np.ndarray) and name in _MUTATORS:
             if self._is_fresh(owner):
+                self._after_stored(owner)
                 return True
             if any(a is UNKNOWN for a in args) or self._has_keywords(state, ins):
                 self._refuse(f"{name}() changes a container from outside the call with a value jit cannot follow "
@@ -1668,7 +1687,9 @@ class Reader:
             if id(v) in visited or v is UNKNOWN or type(v) in _PLAIN or isinstance(v, (type, types.ModuleType)):
                 continue
             visited.add(id(v))
-            if isinstance(v, Tensor):  # its array is the program's input, read where it lives
+            if isinstance(v, Tensor):  # its array is the program's input, read where it lives; C may call its
+                for dunder in _TENSOR_DUNDERS:  # special methods (sum([x, w]) adds), which a user may patch
+                    self._class_lookup(type(v), dunder)
                 continue
             if isinstance(v, (types.FunctionType, types.MethodType)):
                 self._register(v)
