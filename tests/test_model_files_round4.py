@@ -81,3 +81,15 @@ def test_a_step_that_would_overflow_the_optimizers_own_state_is_refused_and_chan
     with pytest.raises(ValueError, match="v would become inf or NaN"):
         opt.step()
     assert (w.numpy() == before).all() and (opt.state_dict()["state.0.v"] == 65504).all()
+
+
+def test_a_chain_of_exact_gelus_counts_what_they_cost_and_is_refused():
+    """A 197 KB file of 993 exact GELUs over 10M values took 3 minutes a digit: an element of exact GELU costs about
+    1,200 multiply-adds of a matrix product here, and the bound counted it as one."""
+    gelus = [{"type": "GELU", "approximate": "none"}] * 900
+    spec = {"type": "Sequential", "layers": [{"type": "Linear", "in_features": 4, "out_features": 10_000,
+                                                "bias": True}] + gelus}
+    with pytest.raises(ValueError, match="max_operations"):
+        nn.architecture.output_shape(spec, (4,))
+    relus = {"type": "Sequential", "layers": spec["layers"][:1] + [{"type": "ReLU"}] * 20}
+    assert nn.architecture.output_shape(relus, (4,)) == (10_000,)  # an ordinary net is not
