@@ -1,7 +1,6 @@
 """Model files against the fourth attack (/work/tools/files_attack_report4.md): the routes closed so far, each
 failing on the main of 2026-12-08 before its fix. (Open, in the report and issue 28's note: LBFGS state whose
-finite values overflow a step, Adam's bound on m at very large step counts, eps as small as 1e-45, a float16
-state that a step overflows, the cost bound of exact GELU chains in predict.py.)"""
+finite values overflow a step, Adam's bound on m at very large step counts, eps as small as 1e-45.)"""
 import sys
 from pathlib import Path
 from types import SimpleNamespace
