@@ -98,20 +98,11 @@ class Optimizer:
         if not self._from_file and type(self).propose_into_w:
             self._step_in_place()  # the fast path, PyTorch's: nothing from a file to distrust
             return
-        k, proposals = 0, []
+        proposals = []
         with np.errstate(over="ignore"):  # an overflow is judged below: refused, or a diverged gradient's
-            for group in self.param_groups:
-                coupled_decay = group["weight_decay"] and not self.decoupled
-                for p in group["params"]:
-                    grad, state = p._grad, self.state[k]
-                    k += 1
-                    if grad is None:
-                        continue
-                    g = grad._data
-                    if coupled_decay:
-                        g = g + group["weight_decay"] * p._data  # a new array: p.grad is left as it was
-                    new_w, new_state = self.propose(p._data, g, state, group)
-                    proposals.append((k - 1, p, grad._data, new_w, state, new_state, group))
+            for k, p, g, state, group in self._with_gradients():
+                new_w, new_state = self.propose(p._data, g, state, group)
+                proposals.append((k, p, p._grad._data, new_w, state, new_state, group))
         for k, p, grad, new_w, _, new_state, group in proposals:
             _refuse_overflow(type(self).__name__, k, p._data, grad, new_w, new_state, group)
         for _, p, _, new_w, state, new_state, _ in proposals:
@@ -119,14 +110,16 @@ class Optimizer:
             state.update(new_state)
         bump_versions([p for _, p, *_ in proposals])  # a graph built before this step can no longer be differentiated
 
-    #: True for a rule whose ``propose`` may be given ``out=w`` (it reads w before writing its result): then an
-    #: optimizer whose state no file gave (a fresh one) steps in place, without the two-phase check's extra passes
-    #: over every parameter (on the MNIST MLP at batch 32, SGD's step took 2.6x as long with it).
+    #: True for a rule with a ``propose_into`` that may be given w itself as ``out`` (it reads w before writing
+    #: its result): then an optimizer whose state no file gave (a fresh one) steps in place, without the two-phase
+    #: check's extra passes over every parameter (on the MNIST MLP at batch 32, SGD's step took 2.6x as long).
     propose_into_w = False
     _from_file = False  # set by load_state_dict: a loaded state is checked on every step (step's docstring)
 
-    def _step_in_place(self) -> None:
-        k, updated = 0, []
+    def _with_gradients(self):
+        """(k, parameter, its gradient with any coupled weight decay, its state, its group) for each parameter
+        that has a gradient, k counting every parameter."""
+        k = 0
         for group in self.param_groups:
             coupled_decay = group["weight_decay"] and not self.decoupled
             for p in group["params"]:
@@ -136,10 +129,14 @@ class Optimizer:
                     continue
                 g = grad._data
                 if coupled_decay:
-                    g = g + group["weight_decay"] * p._data
-                new_state = self.propose_into(p._data, g, state, group, p._data)
-                state.update(new_state)
-                updated.append(p)
+                    g = g + group["weight_decay"] * p._data  # a new array: p.grad is left as it was
+                yield k - 1, p, g, state, group
+
+    def _step_in_place(self) -> None:
+        updated = []
+        for _, p, g, state, group in self._with_gradients():
+            state.update(self.propose_into(p._data, g, state, group, p._data))
+            updated.append(p)
         bump_versions(updated)
 
     def propose_into(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
