@@ -251,6 +251,15 @@ class Guards:
         else:
             self.add(key, f"({getter}) is {{{n}}}", *constants, value)
 
+    def class_entry(self, cls, name):
+        """Guard where ``name`` resolves on ``cls`` (its MRO): not in the classes before, the same entry; a dict
+        lookup or two on each replay, not an MRO walk."""
+        before, owner, entry = _class_entry(cls, name)
+        for c in before:  # (a class's __dict__ is a live view of it: kept, not looked up on each call)
+            self.add(("class", id(c), name), "{1} not in {0}", c.__dict__, name)
+        if owner is not None:
+            self.add(("class", id(owner), name), "{0}.get({1}) is {2}", owner.__dict__, name, entry)
+
     def contents(self, container):
         """Guard what a list, dict, set or array holds now (a copy to compare with), or, if the step changed it
         before reading it, what it held before: what it reads depends on that (``log.append(1); len(log)``)."""
@@ -293,12 +302,8 @@ class Guards:
         for step in trace.steps:  # each op's class: a forward or backward patched on it between calls
             cls = getattr(step, "cls", None)
             if isinstance(cls, type) and issubclass(cls, Function):
-                for name in ("forward", "backward"):  # as _class_lookup: a dict lookup or two, not an MRO walk
-                    before, owner, entry = _class_entry(cls, name)
-                    for c in before:
-                        self.add(("class", id(c), name), "{1} not in {0}", c.__dict__, name)
-                    if owner is not None:
-                        self.add(("class", id(owner), name), "{0}.get({1}) is {2}", owner.__dict__, name, entry)
+                for name in ("forward", "backward"):
+                    self.class_entry(cls, name)
         for source in trace.sources:
             if isinstance(source, ReadThrough) and id(source.tensor) in trace.outside_ids:
                 t = source.tensor
@@ -1136,12 +1141,7 @@ class Reader:
                             ins.argval)
 
     def _class_lookup(self, cls, name):
-        """Guard where ``name`` resolves on ``cls`` (its MRO): not in the classes before, the same entry."""
-        before, owner, entry = _class_entry(cls, name)
-        for c in before:  # (a class's __dict__ is a live view of it: kept, not looked up on each call)
-            self.guards.add(("class", id(c), name), "{1} not in {0}", c.__dict__, name)
-        if owner is not None:
-            self.guards.add(("class", id(owner), name), "{0}.get({1}) is {2}", owner.__dict__, name, entry)
+        self.guards.class_entry(cls, name)
 
     def _tensor_attribute(self, tensor, name, value):
         if callable(value) and name not in ("grad", "data"):
@@ -1335,10 +1335,7 @@ class Reader:
                 self._refuse(f"{value.__name__} of a container from outside the call is handed to "
                              f"{getattr(function, '__name__', 'a function')}(), which calls it where jit cannot "
                              "see: a replay would not make those writes. Call it in a for loop instead")
-            elif in_c and isinstance(value, Tensor):  # abs(x), operator.mul(x, y), sum([x, y]): C calls
-                for dunder in _TENSOR_DUNDERS:  # the Tensor class's special methods, which a user may patch
-                    self._class_lookup(type(value), dunder)
-            elif in_c:  # code jit does not watch may read anything it reaches
+            elif in_c:  # code jit does not watch may read anything it reaches (abs(x): Tensor's special methods)
                 self._hand_over(value, f"{getattr(function, '__name__', 'a function')}()")
             elif outside_code and isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
