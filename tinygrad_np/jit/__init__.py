@@ -54,7 +54,6 @@ A replay returns fresh Tensors with no graph: call ``backward`` inside the
 jitted function, not on what it returns.
 """
 import functools
-import operator
 import sys
 import threading
 import types
@@ -88,6 +87,7 @@ from .trace import (
     Value,
     emit,
     leaves_of,
+    owner_first,
     seeded_draw,
     store,
     walk,
@@ -488,7 +488,7 @@ def _check_same(a, b, name):
 def _what(step):
     if isinstance(step, OpStep):
         return f"the op {step.cls.name}"
-    if isinstance(step, CallStep) and step.func is store and len(step.args) >= 2 and _owner_first(step.args[0]):
+    if isinstance(step, CallStep) and step.func is store and len(step.args) >= 2 and owner_first(step.args[0]):
         func, owner, *rest = step.args  # a write the function made into an object from outside the call
         key = f" {rest[0]!r}" if len(rest) > 1 and _plain_value(rest[0]) else ""
         value = rest[-1] if rest else None
@@ -513,7 +513,7 @@ def _same_step(x, y):
     if isinstance(x, NoteStep):
         return _same_function(x.func, y.func) and x.random == y.random and _same(x.args, y.args)
     if isinstance(x, CallStep) and x.func is store and y.func is store and len(x.args) >= 2 and \
-            len(y.args) >= 2 and _owner_first(x.args[0]):
+            len(y.args) >= 2 and owner_first(x.args[0]):
         # a write: into the same object (by identity: a globals dict's other names may differ), the same way
         return (_same_function(x.args[0], y.args[0]) and x.args[1] is y.args[1] and _same(x.args[2:], y.args[2:])
                 and _same(x.kwargs, y.kwargs))
@@ -523,12 +523,6 @@ def _same_step(x, y):
         return _same(x.tensor, y.tensor) and _same(x.value, y.value)
     return (_same(x.seed, y.seed) and x.root == y.root and [r.op for r in x.rules] == [r.op for r in y.rules]
             and [n for n, _, _ in x.leaves] == [n for n, _, _ in y.leaves])
-
-
-def _owner_first(func):
-    """A write whose first argument is the object written into (setattr, setitem...), not a container's bound
-    method (``log.append``), whose arguments are all values."""
-    return any(func is f for f in (setattr, delattr, operator.setitem, operator.delitem))
 
 
 def _same_function(f, g):

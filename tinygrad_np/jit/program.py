@@ -23,7 +23,6 @@ names, each rule with the derivative its op's docstring states, a gradient used
 twice summed with ``+=``.
 """
 import inspect
-import operator
 import re
 
 import numpy as np
@@ -51,6 +50,7 @@ from .trace import (
     Value,
     _copy_containers,
     emit,
+    owner_first,
     refers,
     store,
     walk,
@@ -243,7 +243,7 @@ class Program:
 
     def _call(self, step):
         args = [self.expr(a) for a in step.args] + [f"{k}={self.expr(v)}" for k, v in step.kwargs.items()]
-        if step.func is store and len(step.args) >= 2 and any(step.args[0] is f for f in _OWNER_FIRST):
+        if step.func is store and len(step.args) >= 2 and owner_first(step.args[0]):
             args[1] = self.name(step.args[1])  # the object written into itself (expr would rebuild a dict)
         call = f"{self.name(step.func, 'call')}({', '.join(args)})"
         what = _call_text(step)
@@ -470,9 +470,6 @@ def _shape(value):
         return "   # (" + ", ".join(_shape(v)[5:] for v in value) + ")"
     array = np.asarray(value)
     return f"   # {tuple(array.shape)} {array.dtype}"
-
-
-_OWNER_FIRST = (setattr, delattr, operator.setitem, operator.delitem)  # writes whose first argument is the owner
 
 
 def _call_text(step):

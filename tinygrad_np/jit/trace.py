@@ -507,7 +507,7 @@ class Trace:
         ``log.append(loss)``): each replay makes the same write, with its own tensors (reads.py). The object
         written into is kept itself, never described: describing rebuilds a dict or a list of tensors, and the
         replay would then write into that copy."""
-        if func is setattr or func is delattr or func is operator.setitem or func is operator.delitem:
+        if owner_first(func):
             owner, *rest = args
             self.steps.append(CallStep(line, store, (func, owner, *self.describe(tuple(rest))), {}))
         else:  # a container's bound method (history.append): it holds its container
@@ -749,6 +749,12 @@ def _same_state(a, b):
 def set_grad_enabled(enabled):
     """Leave the grad mode as the traced call left it (``set_grad_enabled(False)`` called in the step)."""
     _state.enabled = enabled
+
+
+def owner_first(func):
+    """A write whose first argument is the object written into (setattr, setitem...), not a container's bound
+    method (``log.append``), whose arguments are all values."""
+    return func is setattr or func is delattr or func is operator.setitem or func is operator.delitem
 
 
 def store(target, *args):
