@@ -77,6 +77,7 @@ from .trace import (
     BackwardStep,
     CallStep,
     Copied,
+    Entry,
     GradStep,
     NoteStep,
     OpStep,
@@ -515,7 +516,8 @@ def _same_step(x, y):
     if isinstance(x, CallStep) and x.func is store and y.func is store and len(x.args) >= 2 and \
             len(y.args) >= 2 and owner_first(x.args[0]):
         # a write: into the same object (by identity: a globals dict's other names may differ), the same way
-        return (_same_function(x.args[0], y.args[0]) and x.args[1] is y.args[1] and _same(x.args[2:], y.args[2:])
+        return (_same_function(x.args[0], y.args[0]) and (x.args[1] is y.args[1] or type(x.args[1]) is Entry and
+                                                          x.args[1] == y.args[1]) and _same(x.args[2:], y.args[2:])
                 and _same(x.kwargs, y.kwargs))
     if isinstance(x, CallStep):
         return _same_function(x.func, y.func) and _same(x.args, y.args) and _same(x.kwargs, y.kwargs)

@@ -69,7 +69,7 @@ import sysconfig
 import types
 import typing
 import weakref
-from collections import deque
+from collections import _count_elements, deque  # type: ignore[attr-defined]
 from collections.abc import MutableMapping, MutableSequence, MutableSet
 
 import numpy as np
@@ -78,7 +78,7 @@ from ..core.function import Function
 from ..core.jit_seam import JitError, current
 from ..core.tensor import Tensor
 from ..core.user_frames import in_library
-from .trace import Copied, Kept, leaves_of
+from .trace import Copied, Entry, Kept, call_method, leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, type(Ellipsis), slice, range)
@@ -112,6 +112,9 @@ _PURE_WRITES = {"append", "extend", "insert", "add", "update", "clear", "discard
 _MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "reverse", "popleft", "rotate",
                              "move_to_end", "__iadd__", "__ior__", "__isub__", "__iand__", "__ixor__", "__imul__",
                              "frombytes", "fromlist", "fromunicode", "byteswap"}
+# Of those, the ones whose result depends on what the container holds: a read as well as a write.
+_READING_MUTATORS = {"pop", "popitem", "remove", "popleft", "index", "discard", "__iadd__", "__ior__",
+                     "__isub__", "__iand__", "__ixor__", "__imul__"}
 UNKNOWN = object()  # an operand whose value the reader could not follow
 
 
@@ -312,7 +315,7 @@ class Guards:
         namespace = {"MISSING": MISSING, "_plain": _plain, "np": np, "abc": abc, "_exact": _exact, "_method": _method,
                      "_same_contents": _same_contents, "_same_array": _same_array, "_cell": _cell,
                      "_vars_same": _vars_same, "_leaf": _leaf, "_same_function": _same_function,
-                     "_item": _item, "_cache_same": _cache_same, "_partial_same": _partial_same,
+                     "_dict_item": _dict_item, "_cache_same": _cache_same, "_partial_same": _partial_same,
                      "_same_builtin": _same_builtin, "_buffer_bytes": _buffer_bytes, "_dispatch_same": _dispatch_same,
                      "_class_entry": _class_entry, "_weak_same": _weak_same,
                      "_same_print_options": _same_print_options}
@@ -366,11 +369,9 @@ def _cell(cell):
         return MISSING
 
 
-def _item(container, key):
-    try:
-        return container[key]
-    except (LookupError, TypeError):
-        return MISSING
+def _dict_item(container, key):
+    """What a dict (a defaultdict, a Counter) holds at ``key``, without calling its ``__missing__``."""
+    return dict.get(container, key, MISSING)
 
 
 def _snapshot(value):
@@ -694,7 +695,7 @@ def _quiet_codes():
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
     __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells", "full", "expect",
-                 "calling", "cache", "entries", "raised")
+                 "calling", "cache", "entries", "raised", "entry")
 
     def __init__(self, code, cells, full):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
@@ -706,6 +707,7 @@ class _FrameState:
         self.cache = None  # (lru_cache wrapper, its cache_info before the call, what the guards recorded)
         self.entries = {}  # jump target's offset -> the offset that ran before it the last time (None: an error)
         self.raised = False  # the instruction before raised (its value is not on the stack)
+        self.entry = None  # the Entry the instruction running gives (a defaultdict's lookup, setdefault)
 
 
 _cached_reads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # lru_cache wrapper -> {args: checks}
@@ -726,6 +728,7 @@ class Reader:
         self.reach = {}  # id -> (object, the replayed call that may change it), for objects a replayed call reached
         self.copied_arguments = {}  # id -> an argument container handed on as a copy (it held arrays)
         self.stored_fresh = {}  # id -> a list, dict or set the call made and stored into an object from outside
+        self.entries = {}  # id -> (object, its Entry, made by this call?): what d.setdefault(k, []) gave
         self.previous_tracer = None
         self.origin = None
         self.quiet = None  # the frame of an output call running unwatched
@@ -880,6 +883,7 @@ class Reader:
             state.entries[offset] = None if state.raised or state.previous is None else state.previous.offset
         state.raised = False
         state.previous, state.child, state.first_child, state.expect = ins, MISSING, None, None
+        state.entry = None
         state.calling = None
         name = ins.opname
         if name == "CALL_FUNCTION_EX":  # f(*args, **kwargs): the function lies under the tuple (and the dict)
@@ -910,7 +914,7 @@ class Reader:
             if self._operand(state, offset, 0) is UNKNOWN:
                 self._refuse(f"the name {ins.argval} is imported from a module jit cannot follow")
         elif name == "BINARY_SUBSCR":
-            self._item_read(state, self._operand(state, offset, 1), self._operand(state, offset, 0))
+            self._item_read(frame, state, self._operand(state, offset, 1), self._operand(state, offset, 0))
         elif name in _WRITES:
             self._write(frame, state, ins)
         elif name == "GET_ITER" and _is_iterator_from_outside(self._operand(state, offset, 0), self.outside):
@@ -999,7 +1003,11 @@ class Reader:
             value = self._operand(state, ins.offset, 1)[self._operand(state, ins.offset, 0)]
         elif name == "BINARY_SUBSCR":
             container, key = self._operand(state, ins.offset, 1), self._operand(state, ins.offset, 0)
-            if container is not UNKNOWN and key is not UNKNOWN and type(container) in (list, tuple, dict, str) \
+            if container is not UNKNOWN and key is not UNKNOWN and _hashable_plain(key) and \
+                    isinstance(container, dict) and type(container).__getitem__ is dict.__getitem__:
+                value = dict.get(container, key, UNKNOWN)  # (a defaultdict or Counter too; its own __missing__
+                # ran as a frame of its own, whose return is the value)
+            elif container is not UNKNOWN and key is not UNKNOWN and type(container) in (list, tuple, str) \
                     and _hashable_plain(key):
                 try:
                     value = container[key]
@@ -1019,7 +1027,12 @@ class Reader:
                 value = not operand
         elif name in ("STORE_FAST", "STORE_NAME") and state.full:
             self._maybe_fresh(frame, state, ins)
-        if value is UNKNOWN and name in _CALLS and state.full:
+        if state.entry is not None:  # d[k] on a defaultdict, d.setdefault(k, v): an item to write through
+            entry, made_here = state.entry
+            value = dict.get(entry.container, entry.key, UNKNOWN)
+            if value is not UNKNOWN:
+                self.entries[id(value)] = (value, entry, made_here)
+        elif value is UNKNOWN and name in _CALLS and state.full:
             value = self._reader_result(frame, state, ins)
         if name in _CALLS and state.cache is not None:
             self._cached_call(state, ins)
@@ -1180,19 +1193,25 @@ class Reader:
                 self.guards.add(("global", id(namespace), name), "{0}.get({1}, MISSING) is {2}", namespace, name,
                                 value)
 
-    def _item_read(self, state, container, key):
+    def _item_read(self, frame, state, container, key):
         if container is UNKNOWN:
             self._refuse("an item is read from a value jit cannot follow")
         if isinstance(container, Tensor):  # x[1:]: Tensor.__getitem__, which a user may patch
             self._class_lookup(type(container), "__getitem__")
         if self._is_fresh(container):
             return  # made during the call: what it holds is the call's own
-        if type(container) is dict and _hashable_plain(key) and not self._was_written(container, key):
-            value = container.get(key, MISSING)
+        if isinstance(container, dict) and type(container).__getitem__ is dict.__getitem__ and \
+                _hashable_plain(key) and not self._was_written(container, key):  # a dict, defaultdict, Counter
+            value = dict.get(container, key, MISSING)
+            self._reached(container, "an item")
+            self.guards.value(("item", id(container), key), "_dict_item({0}, {1})", value, container, key)
+            if value is MISSING and not isinstance(getattr(type(container), "__missing__", None), types.FunctionType) \
+                    and hasattr(type(container), "__missing__"):  # a defaultdict's factory makes the item, in C
+                self._entry(frame, state, container, key, made_here=True)
+                self.trace.wrote(_line(frame), operator.getitem, (container, key))
+                return
             self._register(value)
             self.outside[id(value)] = value
-            self._reached(container, "an item")
-            self.guards.value(("item", id(container), key), "_item({0}, {1})", value, container, key)
         elif isinstance(container, _MUTABLE):
             self._contents(container, "an item of it")
 
@@ -1330,8 +1349,8 @@ class Reader:
                     self.guards.add(("type", id(value)), "type({0}) is {1}", value, type(value))
                 elif isinstance(value, _MUTABLE) and _member(function, _BY_DUNDER):
                     self._contents(value, f"{function.__name__}()")
-            elif outside_code and type(value) is types.BuiltinMethodType and value.__name__ in _MUTATORS and \
-                    isinstance(value.__self__, _MUTABLE) and not self._is_fresh(value.__self__):
+            elif outside_code and _container_method(value, ()) is not None and \
+                    not self._is_fresh(value.__self__):
                 self._refuse(f"{value.__name__} of a container from outside the call is handed to "
                              f"{getattr(function, '__name__', 'a function')}(), which calls it where jit cannot "
                              "see: a replay would not make those writes. Call it in a for loop instead")
@@ -1393,9 +1412,9 @@ class Reader:
                 return
             self.guards.written.setdefault(id(owner), set()).add(ins.argval)
             if name == "DELETE_ATTR":
-                self.trace.wrote(_line(frame), delattr, (owner, ins.argval))
+                self.trace.wrote(_line(frame), delattr, (self._owner(owner), ins.argval))
             else:
-                self._record(frame, setattr, owner, (ins.argval,), value, f".{ins.argval}")
+                self._record(frame, setattr, self._owner(owner), (ins.argval,), value, f".{ins.argval}")
         elif name in ("STORE_SUBSCR", "DELETE_SUBSCR"):
             key, container = self._operand(state, ins.offset, 0), self._operand(state, ins.offset, 1)
             value = self._operand(state, ins.offset, 2) if name == "STORE_SUBSCR" else MISSING
@@ -1406,11 +1425,12 @@ class Reader:
                 return
             self._into_argument(container)
             self.guards.changing(container)
+            self._forget_entries(container, key)
             self.guards.written.setdefault(id(container), set()).add(key if _hashable_plain(key) else id(key))
             if name == "DELETE_SUBSCR":
-                self.trace.wrote(_line(frame), operator.delitem, (container, key))
+                self.trace.wrote(_line(frame), operator.delitem, (self._owner(container), key))
             else:
-                self._record(frame, operator.setitem, container, (key,), value, "an item")
+                self._record(frame, operator.setitem, self._owner(container), (key,), value, "an item")
         elif name in ("STORE_GLOBAL", "DELETE_GLOBAL"):
             namespace = frame.f_globals
             self.guards.written.setdefault(id(namespace), set()).add(ins.argval)
@@ -1440,6 +1460,27 @@ class Reader:
         if self.stored_fresh.get(id(container)) is container:
             self._refuse(f"a {type(container).__name__} the call made is changed after it was stored into an object "
                          "from outside: each replay stores it as it was when stored. Finish it before storing it")
+
+    def _entry(self, frame, state, container, key, made_here):
+        """The instruction running gives the item ``key`` of a dict from outside, which it may make: writes into
+        that item are made on each replay into the item it gives then (trace.Entry)."""
+        self._into_argument(container)
+        self.guards.changing(container)
+        self._forget_entries(container)
+        self.guards.written.setdefault(id(container), set()).add(key)
+        state.entry = (Entry(container, key), made_here)
+
+    def _forget_entries(self, container, key=MISSING):
+        """The step changes the items of a dict (or one of them): an object it gave before may no longer be
+        its item, so writes into that object are made into the object itself."""
+        for k, (_, entry, _) in list(self.entries.items()):
+            if entry.container is container and (key is MISSING or entry.key == key):
+                del self.entries[k]
+
+    def _owner(self, obj):
+        """An object written into, as a replay names it: the Entry it was reached through, else itself."""
+        known = self.entries.get(id(obj))
+        return known[1] if known is not None and known[0] is obj else obj
 
     def _into_argument(self, container):
         """A write into a list or dict from outside the call: the very object keys the program (an argument
@@ -1523,12 +1564,13 @@ class Reader:
                 return True
             self._into_argument(container) if isinstance(container, (list, dict)) else None
             self.guards.changing(container)
+            self._forget_entries(container, key)
             self.guards.written.setdefault(id(container), set()).add(key if _hashable_plain(key) else id(key))
             if function is operator.delitem:
-                self.trace.wrote(_line(frame), operator.delitem, (container, key))
+                self.trace.wrote(_line(frame), operator.delitem, (self._owner(container), key))
             else:
-                self._record(frame, operator.setitem, container, (key,), args[2] if len(args) > 2 else UNKNOWN,
-                             "an item")
+                self._record(frame, operator.setitem, self._owner(container), (key,),
+                             args[2] if len(args) > 2 else UNKNOWN, "an item")
             return True
         if function is setattr or function is delattr or function is object.__setattr__:
             if len(args) < 2 or any(a is UNKNOWN for a in args):
@@ -1538,12 +1580,24 @@ class Reader:
                 self.guards.written.setdefault(id(owner), set()).add(name)
                 stored = [self._stored(args[2], f".{name}")] if len(args) > 2 else []
                 self.trace.wrote(_line(frame), setattr if function is object.__setattr__ else function,
-                                 (owner, name, *stored))
+                                 (self._owner(owner), name, *stored))
             return True
-        owner = getattr(function, "__self__", None)
-        name = getattr(function, "__name__", "")
-        if type(function) is types.BuiltinMethodType and isinstance(owner, _MUTABLE) and \
-                not isinstance(owner, np.ndarray) and name in _MUTATORS:
+        if function is _count_elements and len(args) == 2:  # Counter.update(xs): it counts into the Counter in C
+            owner, items = args
+            if owner is UNKNOWN or not isinstance(items, (list, tuple, str, set, frozenset, dict)):
+                self._refuse("Counter.update() is given values jit cannot make again (an iterator, or a value it "
+                             "cannot follow); give it a list")
+            if not self._is_fresh(owner):
+                if isinstance(items, _MUTABLE) and not self._is_fresh(items):
+                    self._contents(items, "Counter.update()")
+                self._into_argument(owner)
+                self.guards.changing(owner)
+                self.trace.wrote(_line(frame), _count_elements, (self._owner(owner), self._stored(items, "an item")))
+            return True
+        bound = _container_method(function, args)
+        if bound is not None:  # history.append(x), ar.extend(xs), list.append(history, x), L.__iadd__(xs)
+            function, args = bound
+            owner, name = function.__self__, function.__name__
             if self._is_fresh(owner):
                 self._after_stored(owner)
                 return True
@@ -1553,9 +1607,28 @@ class Reader:
             for a in args:
                 if isinstance(a, _MUTABLE) and not self._is_fresh(a):
                     self._contents(a, f"{name}()")
+            if name in _READING_MUTATORS:  # what it returns (or whether it raises) depends on what the container
+                self._contents(owner, f"{name}()")  # holds: xs.pop() after the caller changed xs
             self._into_argument(owner)
             self.guards.changing(owner)
-            self.trace.wrote(_line(frame), function, tuple(self._stored(a, "an item") for a in args))
+            if isinstance(owner, dict):
+                if name == "setdefault" and args and _hashable_plain(args[0]):  # writes go into what it gives
+                    if not self._was_written(owner, args[0]):
+                        before = dict.get(owner, args[0], MISSING)
+                        self.guards.value(("item", id(owner), args[0]), "_dict_item({0}, {1})", before, owner,
+                                          args[0])
+                        self._entry(frame, state, owner, args[0], made_here=before is MISSING)
+                    else:
+                        self._forget_entries(owner, args[0])
+                        state.entry = (Entry(owner, args[0]), True)
+                elif name != "setdefault":
+                    self._forget_entries(owner)
+            stored = tuple(self._stored(a, "an item") for a in args)
+            target = self._owner(owner)
+            if target is owner:
+                self.trace.wrote(_line(frame), function, stored)
+            else:
+                self.trace.wrote(_line(frame), call_method, (target, name, *stored))
             return True
         return False
 
@@ -1643,7 +1716,8 @@ class Reader:
         return dict(zip(code.co_freevars, next(iter(cells.values())), strict=True))
 
     def _contents(self, container, how):
-        if self._is_fresh(container):
+        known = self.entries.get(id(container))
+        if self._is_fresh(container) or (known is not None and known[0] is container and known[2]):
             return  # made during the call: what it holds is what the call put there
         if isinstance(container, np.ndarray) and self.trace.program_array(container):
             return  # an argument's or a made array (in an op's own forward): a replay runs that code on its own
@@ -1853,6 +1927,26 @@ def _patchable(name, value):
         return False
     filename = os.path.abspath(code.co_filename)
     return not (filename.startswith(_ENGINE) and filename != _TENSOR_FILE)
+
+
+def _container_method(function, args):
+    """``(bound method, its arguments)`` for a call that writes into a list, dict, set, deque or array.array
+    through one of its methods (``_MUTATORS``), however it is spelled: ``log.append(x)``, ``ar.extend(xs)`` (a C
+    method of another kind), ``L.__iadd__(xs)`` (a method-wrapper), or the class's own function given the
+    container first, ``list.append(log, x)``. None for any other call."""
+    name = getattr(function, "__name__", "")
+    if name not in _MUTATORS:
+        return None
+    if isinstance(function, (types.BuiltinMethodType, types.MethodWrapperType)):
+        owner = getattr(function, "__self__", None)
+    elif isinstance(function, (types.MethodDescriptorType, types.WrapperDescriptorType)) and args and \
+            isinstance(args[0], function.__objclass__):
+        owner, function, args = args[0], function.__get__(args[0]), args[1:]
+    else:
+        return None
+    if not isinstance(owner, _MUTABLE) or isinstance(owner, np.ndarray):
+        return None
+    return function, list(args)
 
 
 def _hashable_plain(key):

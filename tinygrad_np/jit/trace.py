@@ -41,6 +41,7 @@ returns. The grad mode the call leaves behind is made again by each replay.
 import operator
 import types
 import warnings
+from collections import _count_elements  # type: ignore[attr-defined]
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -751,16 +752,47 @@ def set_grad_enabled(enabled):
     _state.enabled = enabled
 
 
+class Entry:
+    """An item of a dict from outside the call that the call reached through a lookup that can make it
+    (``metrics["loss"]`` on a defaultdict, ``metrics.setdefault("loss", [])``): a write into it is made, on
+    each replay, into whatever that lookup gives then. After the caller clears the dict, eager appends to a
+    new list; so does the replay, not to the list the trace saw."""
+
+    __slots__ = ("container", "key")
+
+    def __init__(self, container, key):
+        self.container, self.key = container, key
+
+    def get(self):
+        return self.container[self.key]
+
+    def __eq__(self, other):
+        return type(other) is Entry and other.container is self.container and other.key == self.key
+
+    def __hash__(self):
+        return hash((id(self.container), self.key))
+
+    def __repr__(self):
+        return f"<the item {self.key!r} of {type(self.container).__name__} object {id(self.container):#x}>"
+
+
+def call_method(owner, name, *args):
+    """``owner.name(*args)``: a container's method called on an Entry, looked up on the object it gives now."""
+    return getattr(owner, name)(*args)
+
+
 def owner_first(func):
-    """A write whose first argument is the object written into (setattr, setitem...), not a container's bound
-    method (``log.append``), whose arguments are all values."""
-    return func is setattr or func is delattr or func is operator.setitem or func is operator.delitem
+    """A write whose first argument is the object written into (setattr, setitem, a method called on an
+    Entry, a defaultdict's lookup, Counter's counting), not a container's bound method (``log.append``), whose
+    arguments are all values."""
+    return func is setattr or func is delattr or func is operator.setitem or func is operator.delitem or \
+        func is call_method or func is operator.getitem or func is _count_elements
 
 
 def store(target, *args):
     """A write the function made into an object from outside the call, made again by each replay: ``target``
     is ``setattr``, ``operator.setitem``, a container's method (``history.append``)...; a ``Copied`` argument
-    is copied first."""
+    is copied first; an ``Entry`` is looked up afresh."""
     target(*(_unwrapped(a) for a in args))
 
 
@@ -777,6 +809,8 @@ def _unwrapped(value):
         return value.copy()
     if kind is Kept:
         return value.value
+    if kind is Entry:
+        return value.get()
     if kind is tuple:
         return tuple(_unwrapped(v) for v in value)
     return value
