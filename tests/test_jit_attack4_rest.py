@@ -248,7 +248,7 @@ def test_b_warning_location_is_the_steps():
 
         def train_step(x, y):
             loss = _train(model, opt, x, y)
-            warnings.warn("lr schedule is deprecated", UserWarning)
+            warnings.warn("lr schedule is deprecated", UserWarning, stacklevel=1)
             _warn_in_helper()  # stacklevel=2: the step's own line
             return loss
 
@@ -267,7 +267,7 @@ def test_b_warning_location_is_the_steps():
 def test_b_default_warning_filter_shows_a_warning_once_per_location():
     def scenario(wrap):
         def step(x):
-            warnings.warn("shown once", UserWarning)
+            warnings.warn("shown once", UserWarning, stacklevel=1)
             return x * 2
 
         j = wrap(step)
@@ -282,7 +282,7 @@ def test_b_default_warning_filter_shows_a_warning_once_per_location():
 
 
 def _noisy(x):
-    warnings.warn("this helper is deprecated", DeprecationWarning)
+    warnings.warn("this helper is deprecated", DeprecationWarning, stacklevel=1)
     return x * 2
 
 
@@ -343,3 +343,83 @@ def test_c_printing_values_made_in_the_step_replays(line):
 
     jitted, eager = _both(scenario)
     assert jitted == eager and eager[0].strip()
+
+
+def test_c_catch_warnings_record_true_is_refused_naming_what_to_do():
+    def step(x):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.warn("inside", UserWarning, stacklevel=1)
+        return x * len(caught)
+
+    with pytest.raises(tg.JitError, match="record=True"):
+        tg.jit(step)(np.ones(2, np.float32))
+
+
+def test_b_catch_warnings_leaves_the_filters_as_it_found_them():
+    before = list(warnings.filters)
+
+    def step(x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.warn("hidden", UserWarning, stacklevel=1)
+        warnings.warn("shown", UserWarning, stacklevel=1)
+        return x * 2
+
+    j = tg.jit(step)
+    for _ in range(4):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            j(np.ones(2, np.float32))
+        assert [str(w.message) for w in caught] == ["shown"]
+    assert warnings.filters == before
+
+
+class _Shown:
+    def __repr__(self):
+        return f"<shown {_SHOWN_STATE['n']}>"
+
+
+_SHOWN_STATE = {"n": 0}
+
+
+def test_b_an_objects_repr_runs_again_on_each_replay(capsys):
+    """print(obj) is made again by each replay, so obj.__repr__ runs again and shows what eager shows."""
+    shown = _Shown()
+
+    def step(x):
+        print(shown)
+        return x * 2
+
+    j = tg.jit(step)
+    for n in range(4):
+        _SHOWN_STATE["n"] = n
+        j(np.ones(2, np.float32))
+    assert capsys.readouterr().out == "".join(f"<shown {n}>\n" for n in range(4))
+
+
+def _log_from_helper(log):
+    log.info("from the helper", stacklevel=2)
+
+
+def test_b_log_stacklevel_names_the_frame_eager_names():
+    def scenario(wrap):
+        buf = io.StringIO()
+        handler = logging.StreamHandler(buf)
+        handler.setFormatter(logging.Formatter("%(funcName)s:%(lineno)d %(message)s"))
+        log = logging.getLogger(f"tinygrad_np.test.stacklevel{id(buf)}")
+        log.setLevel(logging.INFO)
+        log.addHandler(handler)
+        log.propagate = False
+
+        def train_step(x):
+            _log_from_helper(log)
+            return x * 2
+
+        j = wrap(train_step)
+        for _ in range(4):
+            j(np.ones(2, np.float32))
+        return buf.getvalue().splitlines()
+
+    jitted, eager = _both(scenario)
+    assert jitted == eager and eager[0].startswith("train_step:")

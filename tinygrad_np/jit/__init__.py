@@ -70,6 +70,7 @@ from ..core.engine_hooks import hooks
 from ..core.grad_mode import is_grad_enabled
 from ..core.jit_seam import JitError, current, replay_results
 from ..core.tensor import Tensor
+from .output import At
 from .program import Program
 from .reads import Reader, _plain_value, signature_value
 from .trace import (
@@ -497,7 +498,8 @@ def _what(step):
         return (f"a write ({getattr(func, '__name__', 'a write')}{key} of {shown} into {type(owner).__name__} "
                 f"object {id(owner):#x})")
     if isinstance(step, CallStep) and step.func is emit and step.args:
-        return f"output ({getattr(step.args[0], '__qualname__', 'a call')})"
+        call = step.args[0].function if type(step.args[0]) is At else step.args[0]  # (a log call, a warning)
+        return f"output ({getattr(call, '__qualname__', 'a call')})"
     if isinstance(step, CallStep) and step.func is store and step.args:  # a container's method: history.append
         return f"a write ({getattr(step.args[0], '__qualname__', 'a call')})"
     if isinstance(step, (NoteStep, CallStep)):

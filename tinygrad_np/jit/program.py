@@ -32,6 +32,7 @@ from ..core.backward_checks import fitted
 from ..core.function import as_output
 from ..core.jit_seam import JitError
 from ..core.tensor import Tensor
+from .output import enter_catch, leaving_managers
 from .trace import (
     ArgOf,
     Argument,
@@ -105,6 +106,9 @@ class Program:
         self.source = source
         exec(compile(source, "<tinygrad_np.jit program>", "exec"), self.namespace)
         self.run = self.namespace["replay"]
+        if any(isinstance(s, CallStep) and s.func is emit and s.args and s.args[0] is enter_catch
+               for s in trace.steps):  # a replay that stops with an error leaves the step's catch_warnings
+            self.run = leaving_managers(self.run)
         if trace.caught_at is not None:  # the step catches errors around its array work: a replay cannot
             self.run = _saying_why(self.run, trace.caught_at)
         _forget_made_values(trace)

@@ -78,6 +78,7 @@ from ..core.function import Function
 from ..core.jit_seam import JitError, current
 from ..core.tensor import Tensor
 from ..core.user_frames import in_library
+from .output import At, Manager, enter_catch, exit_catch, traced_frames
 from .trace import Copied, Entry, Kept, call_method, leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
@@ -692,10 +693,22 @@ def _quiet_codes():
     return found
 
 
+def _warning_filters():
+    import warnings
+
+    found = {warnings.catch_warnings.__enter__.__code__: "enter", warnings.catch_warnings.__exit__.__code__: "exit"}
+    for function in (warnings.simplefilter, warnings.filterwarnings, warnings.resetwarnings):
+        found[function.__code__] = function
+    return found
+
+
+_WARNING_FILTERS = _warning_filters()
+
+
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
     __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells", "full", "expect",
-                 "calling", "cache", "entries", "raised", "entry")
+                 "calling", "cache", "entries", "raised", "entry", "output")
 
     def __init__(self, code, cells, full):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
@@ -708,6 +721,7 @@ class _FrameState:
         self.entries = {}  # jump target's offset -> the offset that ran before it the last time (None: an error)
         self.raised = False  # the instruction before raised (its value is not on the stack)
         self.entry = None  # the Entry the instruction running gives (a defaultdict's lookup, setdefault)
+        self.output = False  # the instruction running is output each replay makes again (print, log.info)
 
 
 _cached_reads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # lru_cache wrapper -> {args: checks}
@@ -819,6 +833,11 @@ class Reader:
             kind = "quiet"
         if code is _DISPATCH and full_parent:  # singledispatch's lookup: its cache writes are not the step's
             kind = "quiet"  # (guarded on return by what decides the answer: _quiet_events)
+        if full_parent and code in _WARNING_FILTERS:  # catch_warnings, simplefilter: recorded, run unwatched
+            self._warning_filter(frame, _WARNING_FILTERS[code])
+            kind = "quiet"
+        if parent is not None and parent.output:
+            kind = "quiet"
         if kind == "quiet" or (code in self.quiet_codes and full_parent):
             self.quiet = frame  # importing, or logging: runs unwatched
             frame.f_trace_lines = False
@@ -837,9 +856,30 @@ class Reader:
         frame.f_trace_opcodes = True
         return self._watched_events
 
+    def _warning_filter(self, frame, what):
+        """``warnings.catch_warnings()`` entered or left, or a filter set, by the step: each replay makes the same
+        call at the same point (jit/output.py), so that the warnings it makes meet eager's filters."""
+        line = _line(frame.f_back)
+        if what == "enter":
+            manager = frame.f_locals.get("self")
+            if getattr(manager, "_record", False):
+                self._refuse("warnings.catch_warnings(record=True) is entered: a replay cannot hand the step the "
+                             "list of warnings it catches. Catch them around the jitted call instead")
+            self.trace.output(line, enter_catch, (Manager(manager),), {})
+        elif what == "exit":
+            self.trace.output(line, exit_catch, (), {})
+        else:  # simplefilter(action, category, lineno, append) and the like: their arguments, by name
+            code = frame.f_code
+            names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+            arguments = {n: frame.f_locals[n] for n in names if n in frame.f_locals}
+            self._storable(tuple(arguments.values()), f"warnings.{what.__name__}()'s argument")
+            self.trace.output(line, what, (), arguments)
+
     def _quiet_events(self, frame, event, arg):
         if event == "return" and frame is self.quiet:
             self.quiet = None
+            if frame.f_code in _WARNING_FILTERS:  # the filters the ops after it run under, as replays set them
+                self.trace.warning_filters_set()
             if frame.f_code is _DISPATCH:
                 self._dispatched(frame.f_locals)
             self._child_events(frame, event, arg)
@@ -883,7 +923,7 @@ class Reader:
             state.entries[offset] = None if state.raised or state.previous is None else state.previous.offset
         state.raised = False
         state.previous, state.child, state.first_child, state.expect = ins, MISSING, None, None
-        state.entry = None
+        state.entry, state.output = None, False
         state.calling = None
         name = ins.opname
         if name == "CALL_FUNCTION_EX":  # f(*args, **kwargs): the function lies under the tuple (and the dict)
@@ -1092,7 +1132,8 @@ class Reader:
         if made.opname in _CALLS:
             # a new object (a class called), or a new array that owns its memory and that no read from outside
             # gave (np.empty, np.zeros, a sum)
-            fresh = isinstance(self._operand(state, producer, made.arg or 0), type) or \
+            function = self._operand(state, producer, made.arg or 0)
+            fresh = isinstance(function, type) or getattr(function, "__name__", None) == "__new__" or \
                 (type(value) is np.ndarray and value.base is None and not self.from_outside(value) and
                  not self.trace.knows(value))
         if fresh and value is not MISSING:
@@ -1245,8 +1286,9 @@ class Reader:
         args = list(reversed(operands[:argc]))
         if function is globals and not args:
             return frame.f_globals
-        if state.first_child is not None:  # Python ran inside the call: evaluating it again would run it again
-            return UNKNOWN
+        numpy_on_values = _numpy_callable(function) and all(_plain_data(a) for a in args)
+        if state.first_child is not None and not numpy_on_values:  # Python ran inside the call: evaluating it
+            return UNKNOWN  # again would run it again (NumPy's own Python makes a number from numbers, no effect)
         if any(function is r for r in _READERS):
             return self._attribute_builtin(function, args, ins)
         known = all(a is not UNKNOWN and not isinstance(a, Tensor) for a in args)
@@ -1255,11 +1297,19 @@ class Reader:
         pure = any(function is p for p in _PURE) and bool(args)
         if not pure and type(function) is types.BuiltinMethodType and getattr(function, "__name__", "") in \
                 _PURE_METHODS and type(function.__self__) in (dict, list, tuple, str, set, frozenset, bytes):
-            pure = True
-        if not pure or self._has_keywords(state, ins):
+            pure = True  # ("epoch {e}".format(e=1) too: keywords are values like the rest)
+        value_type = any(function is t for t in _VALUE_TYPES)
+        if not pure and (numpy_on_values or (value_type and all(_plain_data(a) for a in args))):
+            pure = True  # np.float32(lr), np.mean([0.5, 0.25]), timedelta(seconds=3): a value, no effect
+        if not pure:
             return UNKNOWN
+        names = self._keyword_names(state, ins)
+        if self._has_keywords(state, ins) and not names:
+            return UNKNOWN
+        positional, keywords = args[:len(args) - len(names)], dict(zip(names, args[len(args) - len(names):],
+                                                                         strict=True))
         try:
-            return function(*args)
+            return function(*positional, **keywords)
         except Exception:
             return UNKNOWN
 
@@ -1331,6 +1381,7 @@ class Reader:
             # an ABC's answer changes with register(), which changes abc's cache token
             self.guards.add(("abc registry",), "abc.get_cache_token() is {0}", abc.get_cache_token())
         if self._output_call(frame, state, function, args, ins):
+            state.output = True  # what it runs (a __repr__, a stream's write) each replay runs again: unwatched
             return
         if self._replayed_write(frame, state, function, args, ins):
             return
@@ -1501,7 +1552,7 @@ class Reader:
     def _stored(self, value, what, output=False):
         """A value written into an object from outside, as the replay writes it: a list, dict or set made in
         the call is copied on each replay (eager makes a new one on each call)."""
-        self._storable(value, what)
+        self._storable(value, what, output)
         if isinstance(value, (list, dict, set)):
             if self.from_outside(value):
                 return Kept(value)
@@ -1516,13 +1567,17 @@ class Reader:
             return tuple(self._stored(v, what, output) for v in value)  # (LST, LST): each item as itself or a copy
         return value
 
-    def _storable(self, value, what):
+    def _storable(self, value, what, output=False):
         """A value a replay may store again: a number or string; a Tensor or array (the replay's own, if the
-        call made it); an object from outside the call; lists, tuples and dicts of these (made again)."""
+        call made it); an object from outside the call; lists, tuples and dicts of these (made again). Output
+        may also show an object the call made that holds only such values (a timedelta, a Path, a dataclass of
+        numbers): the replay shows the one made while tracing, which shows the same."""
         for v in leaves_of(value):
             if _plain_value(v) or isinstance(v, (Tensor, np.ndarray, types.FunctionType, types.ModuleType, type)):
                 continue
             if v is _EMPTY or not self._is_fresh(v):
+                continue
+            if output and _value_object(v):
                 continue
             self._refuse(f"{what} of an object from outside the call is set to a {type(v).__name__} made during "
                          "the call: a replay would store the one made while tracing. Store tensors, numbers or "
@@ -1549,6 +1604,8 @@ class Reader:
         names = self._keyword_names(state, ins)
         positional = args[:len(args) - len(names)]
         keywords = dict(zip(names, args[len(args) - len(names):], strict=True))
+        if function is warnings.warn or name in _LOG_CALLS:  # made again where the step made it (jit/output.py)
+            function = At(function, traced_frames(frame, self.origin))
         self.trace.output(_line(frame), function,
                           tuple(self._stored(a, f"{name}()'s argument", True) for a in positional),
                           {k: self._stored(v, f"{name}()'s argument", True) for k, v in keywords.items()})
@@ -1894,6 +1951,51 @@ def _where():
     return where
 
 
+def _value_object(value, depth=0):
+    """An object that is a value: an immutable one of the standard library's (a timedelta, a date, a Path, a
+    Fraction), or one whose attributes hold only numbers, strings and such objects (a dataclass of settings)."""
+    import datetime
+    import fractions
+    import pathlib
+
+    if _plain_value(value) or isinstance(value, (datetime.timedelta, datetime.date, datetime.time,
+                                                 pathlib.PurePath, fractions.Fraction)):
+        return True
+    if depth > 3 or isinstance(value, (Tensor, np.ndarray)):
+        return False
+    if type(value) in (list, tuple) and len(value) <= 64:
+        return all(_value_object(v, depth + 1) for v in value)
+    attributes = getattr(value, "__dict__", None)
+    if type(attributes) is not dict or _slots_of(type(value)):
+        return False
+    return len(attributes) <= 64 and all(_value_object(v, depth + 1) for v in attributes.values())
+
+
+def _value_types():
+    import datetime
+
+    return {datetime.timedelta, datetime.date, datetime.datetime, datetime.time}
+
+
+_VALUE_TYPES = _value_types()
+
+
+def _numpy_callable(function):
+    """A NumPy function or scalar type (``np.mean``, ``np.float32``), not a random generator's."""
+    module = getattr(function, "__module__", None) or ""
+    return (module == "numpy" or module.startswith("numpy.")) and not module.startswith("numpy.random") and \
+        not isinstance(getattr(function, "__self__", None), (np.random.Generator, np.random.RandomState))
+
+
+def _plain_data(value, depth=0):
+    """A Python number or string, or a tuple or list of them (no array, no object): cheap to hand NumPy again."""
+    if type(value) in (bool, int, float, complex, str, type(None)) or isinstance(value, (np.generic, np.dtype)):
+        return True
+    if type(value) in (list, tuple) and depth < 3 and len(value) <= 1024:
+        return all(_plain_data(v, depth + 1) for v in value)
+    return False
+
+
 def _code_called(function):
     """The code a call instruction runs first, if it is Python: its return is the call's value."""
     if function is UNKNOWN:
@@ -2055,7 +2157,11 @@ def _binary(symbol, left, right):
         return UNKNOWN
 
 
-_HIDDEN_MODULES = ("time", "secrets", "datetime", "_datetime", "uuid", "decimal", "_decimal", "_pydecimal")
+_HIDDEN_MODULES = ("time", "secrets", "uuid", "decimal", "_decimal", "_pydecimal")
+# datetime's values are values (timedelta(seconds=3), a date's arithmetic); its clocks and what reads the time
+# zone or the locale are not
+_DATETIME_CLOCKS = {"now", "utcnow", "today", "fromtimestamp", "utcfromtimestamp", "astimezone", "timestamp",
+                    "strftime", "__format__"}
 _UNSEEDED = {np.random.default_rng, np.random.Generator, np.random.RandomState, np.random.SeedSequence,
              np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64, __import__("random").Random,
              __import__("random").SystemRandom}
@@ -2078,7 +2184,8 @@ def _refuse_hidden_state(function, args, reader):
     # a generator from the system's entropy
     unseeded = _member(function, _UNSEEDED) and not (args and args[0] is not None)
     if (generator and (id(owner) in reader.outside or any(owner is g for g in shared))) or unseeded or \
-            module in _HIDDEN_MODULES or name == "urandom" or (module == "random" and owner is None):
+            module in _HIDDEN_MODULES or name == "urandom" or (module == "random" and owner is None) or \
+            (module in ("datetime", "_datetime") and name in _DATETIME_CLOCKS):
         reader._refuse(f"{getattr(function, '__qualname__', function)}() gives a new value on each call, which a "
                        "replay would not; draw random numbers with tg.randn or nn.Dropout (a replay draws again), "
                        "or pass the value as an argument")

@@ -425,6 +425,10 @@ class Trace:
         finally:
             current.trace, hooks.passes = previous, passes
 
+    def warning_filters_set(self):
+        """The step set the warning filters in a way each replay makes again (catch_warnings, simplefilter)."""
+        self._filters = (warnings.filters, len(warnings.filters))
+
     def _watched_the_same(self, line):
         """Refuse what a replay could not reproduce about how this op runs: a tool hooked into the engine
         inside the call, NumPy's error state or the warning filters changed inside it."""
