@@ -423,3 +423,34 @@ def test_b_log_stacklevel_names_the_frame_eager_names():
 
     jitted, eager = _both(scenario)
     assert jitted == eager and eager[0].startswith("train_step:")
+
+
+@pytest.mark.parametrize("write", ["bisect.insort", "heapq.heapify", "struct.pack_into", "operator.iadd"])
+def test_b_any_c_write_into_an_outside_container_is_refused(write):
+    """Whatever C function writes into a container or object from outside the call, jit refuses rather than let a
+    replay skip the write."""
+    import bisect
+    import heapq
+    import operator
+    import struct
+
+    box, items, raw = [3, 1, 2], [], bytearray(4)
+
+    def step(x):
+        if write == "bisect.insort":
+            bisect.insort(items, 1.0)
+        elif write == "heapq.heapify":
+            heapq.heapify(box)
+        elif write == "struct.pack_into":
+            struct.pack_into("<f", raw, 0, 1.0)
+        else:
+            operator.iadd(items, [1.0])
+        return x * 2
+
+    j = tg.jit(step)
+    with pytest.raises(tg.JitError, match="replay would not"):
+        for _ in range(4):
+            j(np.ones(2, np.float32))
+            items.clear()
+            box[:] = [3, 1, 2]
+            raw[:] = bytes(4)

@@ -708,7 +708,7 @@ _WARNING_FILTERS = _warning_filters()
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
     __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells", "full", "expect",
-                 "calling", "cache", "entries", "raised", "entry", "output")
+                 "calling", "cache", "entries", "raised", "entry", "output", "in_c")
 
     def __init__(self, code, cells, full):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
@@ -722,6 +722,7 @@ class _FrameState:
         self.raised = False  # the instruction before raised (its value is not on the stack)
         self.entry = None  # the Entry the instruction running gives (a defaultdict's lookup, setdefault)
         self.output = False  # the instruction running is output each replay makes again (print, log.info)
+        self.in_c = None  # (function, steps recorded before, [(object from outside, its snapshot)]): see _c_wrote
 
 
 _cached_reads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # lru_cache wrapper -> {args: checks}
@@ -986,6 +987,9 @@ class Reader:
 
     def _made(self, frame, state, ins):
         """Note the value the instruction that just ran left on the stack."""
+        if state.in_c is not None:
+            self._c_wrote(state.in_c)
+            state.in_c = None
         name, value = ins.opname, UNKNOWN
         if state.child is not MISSING and name not in ("IMPORT_NAME", "IMPORT_FROM"):
             value = state.child
@@ -1386,6 +1390,8 @@ class Reader:
         if self._replayed_write(frame, state, function, args, ins):
             return
         in_c = outside_code and not isinstance(state.expect, types.CodeType)  # a Python callee's reads are watched
+        if in_c and function is not UNKNOWN:
+            self._watch_c_call(state, function, args)
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if _is_iterator_from_outside(value, self.outside) and not (
                     isinstance(value, io.IOBase) and isinstance(state.expect, types.CodeType)):
@@ -1411,6 +1417,37 @@ class Reader:
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
             elif isinstance(value, _MUTABLE):
                 self._contents(value, f"{getattr(function, '__name__', 'a function')}()")
+
+    def _watch_c_call(self, state, function, args):
+        """A C function is handed containers or objects from outside the call: keep what they hold, to find out,
+        once it returns, whether it wrote into them (``heapq.heappush(heap, x)``, ``bisect.insort``,
+        ``struct.pack_into``), which a replay would not do again: refused (_c_wrote), whatever the function."""
+        watched = []
+        for value in [getattr(function, "__self__", None), *args]:
+            if value is None or value is UNKNOWN or self._is_fresh(value) or isinstance(value, (
+                    np.ndarray, Tensor, type, types.ModuleType, types.FunctionType)) or type(value) in _PLAIN:
+                continue
+            if isinstance(value, _MUTABLE):
+                if isinstance(value, _BUFFERS):
+                    continue  # (C reading ctypes memory and mmaps is guarded; their writes are in _effects_table)
+                if len(value) <= LARGE:
+                    watched.append((value, _snapshot(value)))
+            elif _plain_object(value) and len(vars(value)) <= 256:
+                watched.append((value, _snapshot(dict(vars(value)))))
+        if watched:
+            state.in_c = (function, len(self.trace.steps), watched)
+
+    def _c_wrote(self, in_c):
+        function, steps, watched = in_c
+        if len(self.trace.steps) != steps:
+            return  # Python it called back wrote, and each replay makes those writes again
+        for value, before in watched:
+            now = _snapshot(dict(vars(value)) if _plain_object(value) and not isinstance(value, _MUTABLE) else value)
+            if now != before:
+                self._refuse(f"{getattr(function, '__qualname__', 'a function')}() wrote into a "
+                             f"{type(value).__name__} from outside the call, in C, which a replay would not do "
+                             "again. Make that change outside the jitted function, or with the container's own "
+                             "methods (append, update, ...), which each replay makes again")
 
     def _partial(self, function):
         self._function(function.func)
