@@ -300,7 +300,9 @@ def _flatten(f):
 
 
 def _leaky_relu(f):
-    f.number("negative_slope", 0.01)
+    # Bounded so that slope·x stays finite in float32 for any x a model's activations reach (1e308 is inf there,
+    # and every negative pre-activation became -inf); real slopes are below 1, PReLU's learnt ones a few units.
+    f.number("negative_slope", 0.01, low=-1000.0, high=1000.0)
     return []
 
 

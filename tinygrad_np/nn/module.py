@@ -213,8 +213,7 @@ class Module:
         for name, t in targets.items():  # one tensor, two values: which one would win is an accident of order
             shared = first_name.setdefault(id(t), name)
             mine, theirs = converted.get(name), converted.get(shared)
-            if shared != name and mine is not None and theirs is not None \
-                    and not np.array_equal(mine, theirs, equal_nan=True):
+            if shared != name and mine is not None and theirs is not None and not _same_bits(mine, theirs):
                 problems.append(f"{name}: is tied to {shared} (one tensor) but given other values")
         if problems:
             shown = problems[:5] + ([f"and {len(problems) - 5} more"] if len(problems) > 5 else [])
@@ -282,3 +281,15 @@ def _convert(value: Any, target: Tensor) -> tuple[np.ndarray | None, str | None]
     if not np.array_equal(np.isfinite(cast), np.isfinite(array)):
         return None, f"values that {target.dtype} cannot hold (they would overflow to inf)"
     return cast, None
+
+
+def _same_bits(a, b) -> bool:
+    """Equal values, with +0.0 and -0.0 told apart (the last one loaded would win) and every NaN one value."""
+    a, b = np.asarray(a), np.asarray(b)
+    if not np.array_equal(a, b, equal_nan=True):
+        return False
+    if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+        a, b = np.broadcast_arrays(a.real, b.real)
+        zero = a == 0
+        return bool((np.signbit(a[zero]) == np.signbit(b[zero])).all())
+    return True

@@ -167,6 +167,11 @@ def _check_saveable(name: Any, array: np.ndarray, safetensors: bool) -> None:
     if not safetensors and kind not in "biufcUS":
         raise TypeError(f"save: {name!r} has dtype {array.dtype}, which load does not read (numbers, bools or "
                         "text)")
+    if kind == "U" and array.size:
+        units = np.ascontiguousarray(array).view(np.dtype(array.dtype.byteorder + "u4"))
+        if units.max() > 0x10FFFF or ((units >= 0xD800) & (units <= 0xDFFF)).any():
+            raise ValueError(f"save: {name!r} holds text that is not Unicode characters (a value past U+10FFFF, or "
+                             "a lone surrogate); load would refuse the file")
 
 
 def _checked_metadata(metadata):
@@ -961,4 +966,9 @@ def _read_data(member, stored: StoredArray, fortran_order: bool, name: str, path
         refuse(f"it holds more than the {stored.nbytes:,} bytes its header claims")
     if flat.dtype.kind == "b" and flat.size and flat.view(np.uint8).max() > 1:  # as the safetensors reader refuses
         refuse("its bool values hold bytes other than 0 and 1, which NumPy would show as True but keep as they are")
+    if flat.dtype.kind == "U" and flat.size:  # UTF-32 code units: a code point past U+10FFFF or a lone surrogate
+        units = flat.view(np.dtype(flat.dtype.byteorder + "u4"))
+        if units.max() > 0x10FFFF or ((units >= 0xD800) & (units <= 0xDFFF)).any():
+            refuse("its text holds a value that is not a Unicode character (past U+10FFFF, or a lone surrogate), "
+                   "which NumPy keeps but cannot show")
     return flat.reshape(stored.shape, order="F" if fortran_order else "C")

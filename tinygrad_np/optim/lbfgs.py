@@ -108,6 +108,30 @@ class LBFGS(Optimizer):
         if closure is None:
             raise TypeError("LBFGS.step needs a closure: a function that clears the gradients, computes the loss, "
                             "calls loss.backward() and returns the loss (as PyTorch's LBFGS)")
+        if not self._from_file:
+            return self._step(closure)
+        # A state from a file: the step is all or nothing. One that turns finite parameters into inf or NaN is
+        # refused, the parameters and the state put back (as the first-order optimizers refuse such a step).
+        before = [p._data.copy() for p in self._params]
+        if not all(np.isfinite(b).all() for b in before):
+            return self._step(closure)
+        state = {k: list(v) if isinstance(v, list) else v for k, v in self.state[0].items()}
+        try:
+            result = self._step(closure)
+            finite = all(np.isfinite(p._data).all() for p in self._params)
+        except BaseException:
+            self._set_params(before)
+            self.state[0] = state
+            raise
+        if not finite:
+            self._set_params(before)
+            self.state[0] = state
+            raise ValueError("LBFGS.step: the step would turn finite parameters into inf or NaN. Nothing was changed. "
+                             "Its state was loaded from a file no run made, or lr is far too large: lower lr, or "
+                             "start the optimizer afresh")
+        return result
+
+    def _step(self, closure: Closure) -> Any:
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
@@ -180,16 +204,7 @@ class LBFGS(Optimizer):
             steps.append(s)
             ro.append(1.0 / ys)
             state["H_diag"] = ys / y.dot(y)
-        alphas = [0.0] * len(dirs)
-        q = -grad
-        for i in range(len(dirs) - 1, -1, -1):
-            alphas[i] = steps[i].dot(q) * ro[i]
-            q = q - alphas[i] * dirs[i]
-        r = q * state["H_diag"]
-        for i in range(len(dirs)):
-            beta = dirs[i].dot(r) * ro[i]
-            r = r + (alphas[i] - beta) * steps[i]
-        return r
+        return LBFGS._two_loop(dirs, steps, ro, state["H_diag"], grad)
 
     # ---- saving and resuming -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -219,6 +234,7 @@ class LBFGS(Optimizer):
             raise ValueError(f"LBFGS.load_state_dict: {err}") from None
         self.param_groups[0].update(hyper)
         self.state = [restored] + [{} for _ in self._params[1:]]
+        self._from_file = True  # each step from now on is all or nothing (step)
 
     def _checked_state(self, state: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         group, loaded, n = self.param_groups[0], {}, sum(p.size for p in self._params)
@@ -292,7 +308,56 @@ class LBFGS(Optimizer):
                 restored[name] = float(cast)
             else:  # t, H_diag
                 restored[name] = dtype.type(cast)
+        if "d" in restored:
+            self._check_consistent(hyper, restored)
         return hyper, restored
+
+    @classmethod
+    def _check_consistent(cls, hyper: dict[str, Any], state: dict[str, Any]) -> None:
+        """What the rule makes, held together: each pair's ro = 1/yᵀs with yᵀs > 1e-10 (ro ≤ 1e10); H_diag = yᵀs/yᵀy
+        of the newest pair (≤ |s|/|y| by Cauchy-Schwarz; 1 before any pair); d = -H·prev_flat_grad by the
+        two-loop recursion over the saved history (d is computed from it, then the gradient saved); t ≥ 0. A
+        state with H_diag 3e38 or d 3e38 passed the finite test and made the next step inf. (A huge finite t, or
+        a huge but consistent history, is not caught here; a step it would make inf is refused by step().)"""
+        dirs, steps, ro, h_diag = state["old_dirs"], state["old_stps"], state["ro"], float(state["H_diag"])
+        if any(not 0 < float(r) <= 1e10 * (1 + 1e-6) for r in ro):
+            raise ValueError("state.0.ro holds a value outside (0, 1e10]: each is 1/yᵀs of a pair kept only when "
+                             "yᵀs > 1e-10")
+        if not dirs and h_diag != 1.0:
+            raise ValueError(f"state.0.H_diag is {h_diag:g} with no pair in the history, where it is 1")
+        if dirs:
+            y, s = dirs[-1].astype(np.float64), steps[-1].astype(np.float64)
+            bound = np.linalg.norm(s) / max(np.linalg.norm(y), 1e-300) * (1 + 1e-3) + 1e-30
+            if not 0 < h_diag <= bound:
+                raise ValueError(f"state.0.H_diag is {h_diag:g}: it is yᵀs/yᵀy of the newest pair, in (0, "
+                                 f"|s|/|y| = {bound:.3g}]")
+        if not float(state["t"]) >= 0:  # (its size is not bounded: a scheduler may have lowered lr since)
+            raise ValueError(f"state.0.t is {float(state['t']):g}: a step length is not negative")
+        prev = state["prev_flat_grad"]
+        expected = cls._two_loop(dirs, steps, ro, state["H_diag"], prev)
+        scale = float(np.abs(expected).max()) if expected.size else 0.0
+        tiny = float(np.finfo(prev.dtype).tiny)
+        with np.errstate(over="ignore", invalid="ignore"):
+            off = float(np.abs(state["d"].astype(np.float64) - expected.astype(np.float64)).max()) if expected.size \
+                else 0.0
+        if not off <= 1e-2 * scale + tiny:
+            raise ValueError("state.0.d is not the direction the saved history gives for state.0.prev_flat_grad "
+                             f"(-H·g by the two-loop recursion): off by up to {off:.3g}, where the direction's "
+                             f"largest entry is {scale:.3g}")
+
+    @staticmethod
+    def _two_loop(dirs: list, steps: list, ro: list, h_diag: Any, grad: np.ndarray) -> np.ndarray:
+        """-H g by the two-loop recursion over the history (dirs: the y's, steps: the s's, ro: 1/yᵀs)."""
+        alphas = [0.0] * len(dirs)
+        q = -grad
+        for i in range(len(dirs) - 1, -1, -1):
+            alphas[i] = steps[i].dot(q) * ro[i]
+            q = q - alphas[i] * dirs[i]
+        r = q * h_diag
+        for i in range(len(dirs)):
+            beta = dirs[i].dot(r) * ro[i]
+            r = r + (alphas[i] - beta) * steps[i]
+        return r
 
 
 def _cubic_minimum(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,

@@ -153,9 +153,12 @@ class StepLR(LRScheduler):
         """As every scheduler's; a state saved by the earlier optim.StepLR (keys ``t`` and ``base_lrs``) loads too."""
         if set(state) == {"t", "base_lrs"}:
             try:
-                t = _whole_number(state["t"], "t")
+                t = _whole_number(state["t"], "t", 2**53)
             except ValueError as err:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: {err}") from None
+            if np.asarray(state["base_lrs"]).ndim != 1:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: base_lrs has shape "
+                                 f"{np.asarray(state['base_lrs']).shape}, expected one rate per parameter group")
             base_lrs = [float(v) for v in np.asarray(state["base_lrs"]).ravel()]
             state = {"last_epoch": t, "_step_count": t + 1, "base_lrs": base_lrs,
                      "_last_lr": [base * self.gamma ** (t // self.step_size) for base in base_lrs]}
@@ -349,6 +352,14 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self._groups_lr()
         self.best = math.inf if mode == "min" else -math.inf
         self.cooldown_counter = self.num_bad_epochs = 0
+
+    def _check_loaded(self, values: dict[str, Any]) -> None:
+        """best starts at +inf ("min") or -inf ("max") and then holds metrics: the other infinity is no run's,
+        and with it every metric counts as worse, so the lr would be cut every patience + 1 steps, forever."""
+        wrong = -math.inf if self.mode == "min" else math.inf
+        if values["best"] == wrong:
+            raise ValueError(f"ReduceLROnPlateau.load_state_dict: best is {wrong} in mode {self.mode!r}: no metric "
+                             "could then count as an improvement, and the lr would be cut every patience + 1 steps")
 
     def get_lr(self) -> list[float]:
         raise TypeError("ReduceLROnPlateau has no get_lr(): its rates follow the metrics step(metric) is given; "

@@ -231,6 +231,7 @@ class Optimizer:
             if "eps" in loaded:
                 try:
                     _check_eps(loaded["eps"], group["params"], "")
+                    _check_loaded_eps(loaded["eps"], group["params"])
                 except ValueError as err:
                     raise ValueError(f"{name}.load_state_dict: 'group.{i}.eps': {err}") from None
         for group, loaded in zip(self.param_groups, groups, strict=True):
@@ -303,6 +304,20 @@ def _refuse_overflow(name, k, w, g, new_w, new_state, group):
                      f"{group['lr']:g}" + (f", {held}" if held else "") + ". Nothing was changed. Its state was "
                      "loaded from a file no run made, or lr is far too large for these gradients: lower lr, clip the "
                      "gradients, or start the optimizer afresh")
+
+
+def _check_loaded_eps(eps, params):
+    """A file's eps must also be at least √(the dtype's smallest subnormal) / 10 (3.7e-24 in float32): below
+    the gradients whose squares underflow to 0 (|g| < 3.7e-23 in float32, a vanishing gradient), √v is 0 and
+    the step is lr·m̂/eps, which an eps of 1e-45 made 7e16 from a gradient of 1e-25. Above it, such a step is
+    at most 10·lr. (A user's own eps is theirs, as in PyTorch; every run's default is far above.)"""
+    for dtype in sorted({p._data.dtype for p in params if p._data.dtype.kind == "f"}, key=str):
+        floor = math.sqrt(float(np.finfo(dtype).smallest_subnormal)) / 10
+        if float(eps) < floor:
+            raise ValueError(f"eps {eps!r} is below {floor:.2g} for the parameters' dtype {dtype}: a gradient too "
+                             "small for its square to register would then take a step up to "
+                             f"{floor * 10 / float(eps):.2g} times lr. No run's eps is that small; use at least "
+                             f"{floor:.2g}")
 
 
 def _as_groups(params, name):
@@ -492,15 +507,21 @@ class Adam(Optimizer):
         v = Σ bⱼ·gⱼ² with bⱼ = (1−β₂)·β₂ʲ. By Cauchy-Schwarz m² ≤ (Σ aⱼ²/bⱼ)·v ≤ C²·v with C² = 1/((1−β₂)·β₂ᵗ⁻¹),
         the weights' worst case (all on the first gradient): a loaded m past that (m = −1.7e38 beside v = 0 was
         finite, and the next step made the weights inf) is a state no run made, whose step m̂/(√v̂ + ε) has no
-        bound. (A bound from the saved β₁ alone refused real OneCycleLR checkpoints: 231 of 830 in a test.) When
-        β₂ = 0 or β₂ᵗ⁻¹ underflows, nothing is checked here; step() still refuses a step that would overflow."""
-        (_, beta2), t, m, v = group["betas"], state["t"], state["m"], state["v"]
+        bound. (A bound from the saved β₁ alone refused real OneCycleLR checkpoints: 231 of 830 in a test.) That
+        worst case fades as β₂ᵗ⁻¹ underflows (any m passed at t = 10⁶); when β₁ ≤ β₂, as in every usual setting
+        (OneCycleLR's β₁ stays below 0.95), m forgets old gradients at least as fast as v, aⱼ ≤ β₂ᵗ⁻ʲ, and
+        C² ≤ (1−β₂ᵗ)/(1−β₂)² at any t. When β₂ = 0, nothing is checked here; step() still refuses a step that
+        would overflow."""
+        (beta1, beta2), t, m, v = group["betas"], state["t"], state["m"], state["v"]
         if beta2 <= 0 or t == 0:
             return
         weight = (1 - beta2) * beta2 ** (t - 1)  # the smallest bⱼ: the first gradient's, in v
-        if not weight > 0:
+        c2 = 1 / weight if weight > 0 else math.inf
+        if beta1 <= beta2 < 1:  # m forgets at least as fast as v: aⱼ ≤ β₂ᵗ⁻ʲ, so Σ aⱼ²/bⱼ ≤ Σₖ β₂ᵏ/(1−β₂),
+            c2 = min(c2, (1 - beta2 ** t) / (1 - beta2) ** 2)  # ≤ 1/(1−β₂)² at any t (1e6 for the default β₂)
+        if not math.isfinite(c2):
             return
-        c = 1 / math.sqrt(weight)
+        c = math.sqrt(c2)
         # Slack for rounding: 1% of the bound, and the m of gradients too small for their squares to reach v.
         floor = c * math.sqrt(float(np.finfo(m.dtype).smallest_subnormal) / (1 - beta2)) if m.dtype.kind == "f" else 0
         bound = c * np.sqrt(v.astype(np.float64)) * 1.01 + floor

@@ -53,6 +53,9 @@ class LRSchedule:
         if unknown or "t" not in state or "base_lrs" not in state:
             raise ValueError(f"{name}.load_state_dict: expected the keys t and base_lrs, got {sorted(state)}")
         lrs = np.asarray(state["base_lrs"])
+        if lrs.ndim != 1:
+            raise ValueError(f"{name}.load_state_dict: base_lrs has shape {lrs.shape}, expected one rate per "
+                             "parameter group")
         if lrs.dtype.kind not in "iuf" or not (np.isfinite(lrs).all() and (lrs >= 0).all()
                                                and (lrs <= LARGEST_RATE).all()):
             raise ValueError(f"{name}.load_state_dict: base_lrs must be rates from 0 to {LARGEST_RATE:g} "
@@ -62,7 +65,7 @@ class LRSchedule:
             raise ValueError(f"{name}.load_state_dict: {len(base_lrs)} base lrs for "
                              f"{len(self.optimizer.param_groups)} parameter groups")
         try:
-            t = _whole_number(state["t"], "t")
+            t = _whole_number(state["t"], "t", 2**53)  # past 2**53 a count is not exact in the rates' floats
         except ValueError as err:
             raise ValueError(f"{name}.load_state_dict: {err}") from None
         self.t, self.base_lrs = t, base_lrs
