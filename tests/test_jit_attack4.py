@@ -1,8 +1,6 @@
 """tg.jit against the fourth independent attack (/work/tools/jit_attack_report4.md): each route closed so far, one
 test each, written from the attacker's reproducers in /work/scratch/attack_jit4/; each failed on the main of
-2026-12-08 before its fix (cb08e09). Open, in issue 27's note: a replayed log record's location is the program's;
-counters and defaultdicts the caller clears between calls; array.array.extend and list.__iadd__ called directly;
-warnings.catch_warnings inside a step."""
+2026-12-08 before its fix (cb08e09). What it left open is in tests/test_jit_attack4_rest.py."""
 import csv
 import ctypes
 import io

@@ -1,6 +1,5 @@
 """Model files against the fourth attack (/work/tools/files_attack_report4.md): the routes closed so far, each
-failing on the main of 2026-12-08 before its fix. (Open, in the report and issue 28's note: LBFGS state whose
-finite values overflow a step, Adam's bound on m at very large step counts, eps as small as 1e-45.)"""
+failing on the main of 2026-12-08 before its fix. What it left open is in tests/test_model_files_round4b.py."""
 import sys
 from pathlib import Path
 from types import SimpleNamespace
