@@ -454,3 +454,31 @@ def test_b_any_c_write_into_an_outside_container_is_refused(write):
             items.clear()
             box[:] = [3, 1, 2]
             raw[:] = bytes(4)
+
+
+def test_c_two_models_from_one_factory_are_both_jitted():
+    """A class defined inside a function called twice: two forward functions share one code object and hold the
+    same closure values, so jit cannot tell which one runs. It guards both closures (a change to either traces
+    again), where it refused the step before."""
+    def factory(scale_module):
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(2, 1)
+
+            def forward(self, x):
+                return scale_module.relu(self.lin(x))
+
+        return Net()
+
+    def make():
+        tg.manual_seed(0)
+        model = factory(nn.functional)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        return lambda x, y: _train(model, opt, x, y)
+
+    first, second = tg.jit(make()), tg.jit(make())
+    eager_first = make()
+    for _ in range(4):
+        assert first(X, Y).item() == eager_first(tg.Tensor(X), tg.Tensor(Y)).item()
+        second(X, Y)

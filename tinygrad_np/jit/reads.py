@@ -1529,8 +1529,10 @@ class Reader:
                              f"the global {ins.argval}")
         elif name in ("STORE_DEREF", "DELETE_DEREF") and ins.argval in state.code.free:
             cell = state.cells.get(ins.argval)
-            if cell is None:
-                self._refuse(f"the closure variable {ins.argval!r} belongs to a function jit cannot find")
+            if cell is None or type(cell) is _Cells:
+                self._refuse(f"the closure variable {ins.argval!r} belongs to a function jit cannot tell apart from "
+                             "another made from the same code" if cell is not None else
+                             f"the closure variable {ins.argval!r} belongs to a function jit cannot find")
             self.guards.written.setdefault(id(cell), set()).add("cell_contents")
             self._record(frame, _set_cell, cell, (), self._operand(state, ins.offset, 0) if name == "STORE_DEREF"
                          else _EMPTY, f"the closure variable {ins.argval}")
@@ -1779,16 +1781,17 @@ class Reader:
             self.guards.value(("global", id(builtins_), name), "{0}.get({1}, MISSING)", value, builtins_, name)
 
     def _free(self, frame, state, name):
-        cell = state.cells.get(name)
-        if cell is None:
+        found = state.cells.get(name)
+        if found is None:
             self._refuse(f"the closure variable {name!r} belongs to a function jit cannot find")
             return
-        if self._was_written(cell, "cell_contents"):
-            return
-        value = _cell(cell)
-        self._register(value)
-        self.outside[id(value)] = value
-        self.guards.value(("cell", id(cell)), "_cell({0})", value, cell)
+        for cell in found if type(found) is _Cells else (found,):
+            if self._was_written(cell, "cell_contents"):
+                return
+            value = _cell(cell)
+            self._register(value)
+            self.outside[id(value)] = value
+            self.guards.value(("cell", id(cell)), "_cell({0})", value, cell)
 
     def _cells(self, frame):
         """The cells of the function running in ``frame``: known if jit has seen the function, else found among
@@ -1805,9 +1808,14 @@ class Reader:
                    if all(_cell(c) is local.get(n, MISSING) for n, c in zip(code.co_freevars, f.__closure__,
                                                                             strict=True))]
         cells = {tuple(map(id, f.__closure__)): f.__closure__ for f in matches}
-        if len(cells) != 1:
+        if len(cells) == 1:
+            return dict(zip(code.co_freevars, next(iter(cells.values())), strict=True))
+        if not cells:
             return {}
-        return dict(zip(code.co_freevars, next(iter(cells.values())), strict=True))
+        # Several functions share this code and hold the same values now (a class defined in a function called
+        # twice: two models from one factory): which one runs is not known, so a read guards every one's cell
+        # (a change to any traces again), and a write is refused (_write)
+        return {name: _Cells(closure[i] for closure in cells.values()) for i, name in enumerate(code.co_freevars)}
 
     def _contents(self, container, how):
         known = self.entries.get(id(container))
@@ -1952,6 +1960,12 @@ class Reader:
 
 
 _EMPTY = object()  # a closure variable deleted
+
+
+class _Cells(tuple):
+    """The cells a closure variable may live in, when several functions share the code running (Reader._cells)."""
+
+    __slots__ = ()
 
 
 def _set_cell(cell, value):
