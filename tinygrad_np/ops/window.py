@@ -129,10 +129,25 @@ class Conv2d(Function):
     replay by the jit, which runs the same instance), and at stride 1 dL/dx is
     a second such copy and product instead of zeros and kh*kw strided adds,
     which took longer than the product itself.
+
+    At stride 1 with at least SHIFTED_FROM_CHANNELS input channels, no window
+    matrix at all: x padded, channel-major, is a (C, N·Hp·Wp) matrix P, and
+    window offset (p, q) is P's columns shifted by p·dh·Wp + q·dw, so
+    z = Σ_pq W[:, :, p, q] @ P shifted, read on the padded grid (the grid's
+    last rows and columns are not outputs, and are dropped). kh·kw products
+    with C in the middle and kh·kw adds, instead of copying every window kh·kw
+    times: a 3x3 conv of 16 channels on 28x28 took 0.77 of the time, forward
+    and backward, and keeps a ninth of the memory for backward. Below 8
+    channels the products are too thin for BLAS (C = 1 took 1.8 times as long).
+    dL/dw[:, :, p, q] = G @ (P shifted)ᵀ with G = dL/dz on the grid (zero
+    where no output is); dL/dx = Σ_pq W[:, :, p, q]ᵀ @ G shifted back.
     """
 
     def forward(self, x, w, stride, padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation
+        if _shifted_fits(x, w, stride, padding, dilation):
+            return self._shifted_forward(x, w)
+        self.grid = None
         columns = self.columns = _columns(self, "kept_windows", _padded(None, "conv2d: x padded", x, padding),
                                           w.shape[2:], stride, dilation)
         n, (oh, ow) = x.shape[0], _out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
@@ -145,6 +160,8 @@ class Conv2d(Function):
         need_x, need_w = self.needs_input_grad
         if isinstance(dz, Tensor):  # a recorded pass: the same formulas from ops, so that they differentiate again
             return _recorded_grads(self, dz, x, w)
+        if self.grid is not None:
+            return self._shifted_backward(dz, x, w)
         o = w.shape[0]
         rows = dz.transpose(1, 0, 2, 3).reshape(o, -1)  # G: (O, N * OH * OW); no copy if dz is channel-major
         dw = (rows @ self.columns.T).reshape(w.shape) if need_w else None
@@ -166,6 +183,68 @@ class Conv2d(Function):
         padded = Fold.of(windows.transpose(3, 0, 4, 5, 1, 2), shape=x.shape[:2] + (x.shape[2] + 2 * ph,
                          x.shape[3] + 2 * pw), stride=self.stride, dilation=self.dilation)
         return padded[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], dw
+
+
+    # ---- stride 1: shifted products over the padded grid (the class's doc) -----------------------------------
+    def _geometry(self, x, w):
+        (n, c, h, wd), (o, _, kh, kw), (ph, pw), (dh, dw) = x.shape, w.shape, self.padding, self.dilation
+        hp, wp = h + 2 * ph, wd + 2 * pw
+        offsets = [p * dh * wp + q * dw for p in range(kh) for q in range(kw)]
+        return n, c, h, wd, o, kh, kw, ph, pw, hp, wp, hp - dh * (kh - 1), wp - dw * (kw - 1), offsets
+
+    def _shifted_forward(self, x, w):
+        n, c, h, wd, o, kh, kw, ph, pw, hp, wp, oh, ow, offsets = self._geometry(x, w)
+        length = n * hp * wp
+        # x padded, channel-major, with room after it for the last offset: kept (its zeros stay), read by backward
+        grid = self.grid = _kept(self, f"kept_grid by {ph}, {pw}", (c, length + offsets[-1]), x.dtype, fill=0)
+        grid[:, :length].reshape(c, n, hp, wp)[:, :, ph:ph + h, pw:pw + wd] = x.transpose(1, 0, 2, 3)
+        taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1)).reshape(kh * kw, o, c)  # W[:, :, p, q], one a tap
+        out = np.matmul(taps[0], grid[:, :length])
+        term = scratch("conv2d: one tap's product", out.shape, out.dtype)
+        for k in range(1, kh * kw):
+            np.matmul(taps[k], grid[:, offsets[k]:offsets[k] + length], out=term)
+            out += term
+        return out.reshape(o, n, hp, wp)[:, :, :oh, :ow].transpose(1, 0, 2, 3)
+
+    def _shifted_backward(self, dz, x, w):
+        need_x, need_w = self.needs_input_grad
+        n, c, h, wd, o, kh, kw, ph, pw, hp, wp, oh, ow, offsets = self._geometry(x, w)
+        length, reach = n * hp * wp, offsets[-1]
+        # G on the grid, with `reach` zeros before it (dL/dx reads it shifted back); zero where no output is
+        g = scratch(f"conv2d: dL/dz on the grid {hp}x{wp}, outputs {oh}x{ow}", (o, reach + length), dz.dtype,
+                    zeroed=True)
+        g[:, reach:].reshape(o, n, hp, wp)[:, :, :oh, :ow] = dz.transpose(1, 0, 2, 3)
+        rows = g[:, reach:]
+        dw = None
+        if need_w:
+            taps = np.empty((kh * kw, o, c), w.dtype)
+            for k, off in enumerate(offsets):
+                np.matmul(rows, self.grid[:, off:off + length].T, out=taps[k])
+            dw = taps.reshape(kh, kw, o, c).transpose(2, 3, 0, 1)
+        if not need_x:
+            return None, dw
+        taps_t = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh * kw, c, o)  # W[:, :, p, q]ᵀ
+        dx = np.matmul(taps_t[0], rows)  # offset 0: G itself
+        term = scratch("conv2d: one tap's dL/dx", dx.shape, dx.dtype)
+        for k in range(1, kh * kw):
+            start = reach - offsets[k]
+            np.matmul(taps_t[k], g[:, start:start + length], out=term)
+            dx += term
+        return dx.reshape(c, n, hp, wp)[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3), dw
+
+
+#: Stride-1 convolutions with at least this many input channels take the shifted products (Conv2d's doc).
+SHIFTED_FROM_CHANNELS = 8
+
+
+def _shifted_fits(x, w, stride, padding, dilation):
+    """Stride 1, channels enough for BLAS, and outputs most of the padded grid (valid 5x5 on 14x14 would compute
+    twice the outputs it keeps)."""
+    if stride != (1, 1) or x.shape[1] < SHIFTED_FROM_CHANNELS:
+        return False
+    hp, wp = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
+    oh, ow = hp - dilation[0] * (w.shape[2] - 1), wp - dilation[1] * (w.shape[3] - 1)
+    return 5 * oh * ow >= 3 * hp * wp
 
 
 def _out_size(size, kernel, stride, padding, dilation):
