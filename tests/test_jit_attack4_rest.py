@@ -482,3 +482,30 @@ def test_c_two_models_from_one_factory_are_both_jitted():
     for _ in range(4):
         assert first(X, Y).item() == eager_first(tg.Tensor(X), tg.Tensor(Y)).item()
         second(X, Y)
+
+
+def test_b_log_exception_in_the_steps_own_except_logs_the_exception_on_replays():
+    """Found in review: a replay runs no try, so log.exception(...) replayed with no exception being handled logged
+    "NoneType: None" where eager logs the traceback."""
+    def scenario(wrap):
+        buf = io.StringIO()
+        handler = logging.StreamHandler(buf)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log = logging.getLogger(f"tinygrad_np.test.exception{id(buf)}")
+        log.addHandler(handler)
+        log.propagate = False
+
+        def step(x):
+            try:
+                int("not a number")
+            except ValueError:
+                log.exception("bad setting")
+            return x * 2
+
+        j = wrap(step)
+        for _ in range(4):
+            j(np.ones(2, np.float32))
+        return [part.strip().splitlines()[-1] for part in buf.getvalue().split("bad setting")[1:]]
+
+    jitted, eager = _both(scenario)
+    assert jitted == eager and eager[0].startswith("ValueError")

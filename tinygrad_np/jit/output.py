@@ -77,6 +77,22 @@ def _logging_internal(filename):
         ("importlib" in filename and "_bootstrap" in filename)
 
 
+class Caught:
+    """The exception a traced call's ``log.exception(...)`` logged, caught by the step's own ``except``: a replay
+    runs no ``try``, so it logs this one (the same on every call: the step's Python is deterministic). Two
+    traces' are the same if they are of the same type with the same arguments."""
+
+    __slots__ = ("info",)
+
+    def __init__(self, info):
+        self.info = info
+
+    def __eq__(self, other):
+        return type(other) is Caught and other.info[0] is self.info[0] and other.info[1].args == self.info[1].args
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class At:
     """A logger's call or ``warnings.warn``, made again by each replay as the traced call made it, at the
     location it had."""
@@ -134,6 +150,8 @@ class At:
             return
         msg, *rest = args
         exc_info, extra = kwargs.get("exc_info"), kwargs.get("extra")
+        if type(exc_info) is Caught:
+            exc_info = exc_info.info
         stack_info, stacklevel = kwargs.get("stack_info", False), kwargs.get("stacklevel", 1)
         where = _frame_at(self.frames, stacklevel, logged=True)
         filename, lineno, func = ("(unknown file)", 0, "(unknown function)") if where is None else \

@@ -78,7 +78,7 @@ from ..core.function import Function
 from ..core.jit_seam import JitError, current
 from ..core.tensor import Tensor
 from ..core.user_frames import in_library
-from .output import At, Manager, enter_catch, exit_catch, traced_frames
+from .output import At, Caught, Manager, enter_catch, exit_catch, traced_frames
 from .trace import Copied, Entry, Kept, call_method, leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
@@ -778,6 +778,7 @@ class Reader:
 
     def start(self, origin):
         self.origin = origin
+        self.outer_exception = sys.exc_info()[1]  # an exception the caller is handling around the jitted call
         # Code that runs when the collector or a finalizer happens to, not because the step called it: unwatched
         self.interruptions = {getattr(cb, "__code__", None) for cb in gc.callbacks}
         self.previous_tracer = sys.gettrace()
@@ -1643,11 +1644,15 @@ class Reader:
         names = self._keyword_names(state, ins)
         positional = args[:len(args) - len(names)]
         keywords = dict(zip(names, args[len(args) - len(names):], strict=True))
+        stored = {k: self._stored(v, f"{name}()'s argument", True) for k, v in keywords.items()}
         if function is warnings.warn or name in _LOG_CALLS:  # made again where the step made it (jit/output.py)
+            if name in _LOG_CALLS and keywords.get("exc_info", name == "exception") is True:
+                caught = sys.exc_info()  # log.exception(...) in the step's own except: a replay has no exception
+                if caught[1] is not None and caught[1] is not self.outer_exception:  # (the caller's is the replay's)
+                    stored["exc_info"] = Caught(caught)  # the one the traced call caught: the same each call
             function = At(function, traced_frames(frame, self.origin))
         self.trace.output(_line(frame), function,
-                          tuple(self._stored(a, f"{name}()'s argument", True) for a in positional),
-                          {k: self._stored(v, f"{name}()'s argument", True) for k, v in keywords.items()})
+                          tuple(self._stored(a, f"{name}()'s argument", True) for a in positional), stored)
         return True
 
     def _replayed_write(self, frame, state, function, args, ins):
