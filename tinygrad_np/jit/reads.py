@@ -114,8 +114,7 @@ _MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "r
                              "move_to_end", "__iadd__", "__ior__", "__isub__", "__iand__", "__ixor__", "__imul__",
                              "frombytes", "fromlist", "fromunicode", "byteswap"}
 # Of those, the ones whose result depends on what the container holds: a read as well as a write.
-_READING_MUTATORS = {"pop", "popitem", "remove", "popleft", "index", "discard", "__iadd__", "__ior__",
-                     "__isub__", "__iand__", "__ixor__", "__imul__"}
+_READING_MUTATORS = {"pop", "popitem", "remove", "popleft"}
 UNKNOWN = object()  # an operand whose value the reader could not follow
 
 
@@ -913,6 +912,9 @@ class Reader:
     # ---- instructions ------------------------------------------------------------------------------------------
     def _instruction(self, frame, state):
         code = state.code
+        if state.in_c is not None:  # a C function just returned (or raised): did it write into what it was handed?
+            self._c_wrote(state.in_c)
+            state.in_c = None
         if state.raised:  # the instruction before raised: it left no value; the handler starts afresh
             if state.cache is not None and state.cache[3] in self.guards.recorders:
                 self.guards.recorders.remove(state.cache[3])
@@ -988,9 +990,6 @@ class Reader:
 
     def _made(self, frame, state, ins):
         """Note the value the instruction that just ran left on the stack."""
-        if state.in_c is not None:
-            self._c_wrote(state.in_c)
-            state.in_c = None
         name, value = ins.opname, UNKNOWN
         if state.child is not MISSING and name not in ("IMPORT_NAME", "IMPORT_FROM"):
             value = state.child
@@ -2037,10 +2036,19 @@ _VALUE_TYPES = _value_types()
 
 
 def _numpy_callable(function):
-    """A NumPy function or scalar type (``np.mean``, ``np.float32``), not a random generator's."""
-    module = getattr(function, "__module__", None) or ""
-    return (module == "numpy" or module.startswith("numpy.")) and not module.startswith("numpy.random") and \
-        not isinstance(getattr(function, "__self__", None), (np.random.Generator, np.random.RandomState))
+    """A NumPy function without effects that makes a value from values: a ufunc (``np.sqrt``), a scalar type
+    (``np.float32``), or one of _NUMPY_VALUES (``np.mean``); not ``np.seterr``, ``np.save``, a generator's."""
+    if isinstance(function, np.ufunc) or (isinstance(function, type) and issubclass(function, np.generic)):
+        return True
+    return getattr(function, "__module__", "") == "numpy" and getattr(function, "__name__", "") in _NUMPY_VALUES and \
+        getattr(np, function.__name__, None) is function
+
+
+_NUMPY_VALUES = {"mean", "sum", "std", "var", "max", "min", "amax", "amin", "median", "prod", "average",
+                 "percentile", "quantile", "argmax", "argmin", "round", "around", "clip", "cumsum", "cumprod",
+                 "linspace", "logspace", "arange", "array", "asarray", "isclose", "allclose", "array_equal",
+                 "nanmean", "nansum", "nanmax", "nanmin", "ptp", "dot", "inner", "outer", "unique", "sort",
+                 "format_float_positional", "format_float_scientific"}
 
 
 def _plain_data(value, depth=0):
