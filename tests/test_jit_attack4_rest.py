@@ -192,16 +192,22 @@ def test_b_container_writes_through_c_are_replayed(write):
     assert jitted == eager and eager[0] != ([], [], {})
 
 
+def _logger(fmt):
+    """A logger of its own writing ``fmt`` lines into a StringIO: (the logger, the StringIO)."""
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(logging.Formatter(fmt))
+    log = logging.getLogger(f"tinygrad_np.test.attack4rest{id(buf)}")
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    log.propagate = False
+    return log, buf
+
+
 def test_b_log_record_location_is_the_steps():
     def scenario(wrap):
         model, opt = _model()
-        buf = io.StringIO()
-        handler = logging.StreamHandler(buf)
-        handler.setFormatter(logging.Formatter("%(filename)s:%(lineno)d %(funcName)s %(module)s | %(message)s"))
-        log = logging.getLogger(f"tinygrad_np.test.location{id(buf)}")
-        log.setLevel(logging.INFO)
-        log.addHandler(handler)
-        log.propagate = False
+        log, buf = _logger("%(filename)s:%(lineno)d %(funcName)s %(module)s | %(message)s")
 
         def train_step(x, y):
             loss = _train(model, opt, x, y)
@@ -386,13 +392,7 @@ def _log_from_helper(log):
 
 def test_b_log_stacklevel_names_the_frame_eager_names():
     def scenario(wrap):
-        buf = io.StringIO()
-        handler = logging.StreamHandler(buf)
-        handler.setFormatter(logging.Formatter("%(funcName)s:%(lineno)d %(message)s"))
-        log = logging.getLogger(f"tinygrad_np.test.stacklevel{id(buf)}")
-        log.setLevel(logging.INFO)
-        log.addHandler(handler)
-        log.propagate = False
+        log, buf = _logger("%(funcName)s:%(lineno)d %(message)s")
 
         def train_step(x):
             _log_from_helper(log)
@@ -473,12 +473,7 @@ def test_b_log_exception_in_the_steps_own_except_logs_the_exception_on_replays()
     """Found in review: a replay runs no try, so log.exception(...) replayed with no exception being handled logged
     "NoneType: None" where eager logs the traceback."""
     def scenario(wrap):
-        buf = io.StringIO()
-        handler = logging.StreamHandler(buf)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log = logging.getLogger(f"tinygrad_np.test.exception{id(buf)}")
-        log.addHandler(handler)
-        log.propagate = False
+        log, buf = _logger("%(message)s")
 
         def step(x):
             try:
