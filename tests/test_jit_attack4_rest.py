@@ -489,3 +489,28 @@ def test_b_log_exception_in_the_steps_own_except_logs_the_exception_on_replays()
 
     jitted, eager = _both(scenario)
     assert jitted == eager and eager[0].startswith("ValueError")
+
+
+@pytest.mark.parametrize("how", ["setdefault", "factory"])
+def test_b_an_outside_list_a_lookup_puts_in_the_dict_stays_guarded(how):
+    """Found in review: the item a lookup makes is the call's own only if the call made it; an outside list given
+    as setdefault's default (or returned by a defaultdict's factory) is read through the dict where eager reads
+    it, and a change to it traces again."""
+    shared = [1.0]
+
+    def scenario(wrap):
+        store = {} if how == "setdefault" else collections.defaultdict(lambda: shared)
+
+        def step(x):
+            held = store.setdefault("k", shared) if how == "setdefault" else store["k"]
+            return x * len(held)
+
+        j, seen = wrap(step), []
+        for n in range(5):
+            shared[:] = [1.0] * (n + 1)
+            seen.append(float(j(np.ones(1, np.float32)).numpy()[0]))
+            store.clear()
+        return seen
+
+    jitted, eager = _both(scenario)
+    assert jitted == eager == [1.0, 2.0, 3.0, 4.0, 5.0]

@@ -1074,8 +1074,8 @@ class Reader:
         if state.entry is not None:  # d[k] on a defaultdict, d.setdefault(k, v): an item to write through
             entry, made_here = state.entry
             value = dict.get(entry.container, entry.key, UNKNOWN)
-            if value is not UNKNOWN:
-                self.entries[id(value)] = (value, entry, made_here)
+            if value is not UNKNOWN:  # (a factory's or default's object from outside is not the call's own)
+                self.entries[id(value)] = (value, entry, made_here and not self.from_outside(value))
         elif value is UNKNOWN and name in _CALLS and state.full:
             value = self._reader_result(frame, state, ins)
         if name in _CALLS and state.cache is not None:
@@ -1717,7 +1717,8 @@ class Reader:
                         before = dict.get(owner, args[0], MISSING)
                         self.guards.value(("item", id(owner), args[0]), "_dict_item({0}, {1})", before, owner,
                                           args[0])
-                        self._entry(frame, state, owner, args[0], made_here=before is MISSING)
+                        self._entry(frame, state, owner, args[0], made_here=before is MISSING and (
+                            len(args) < 2 or self._is_fresh(args[1])))
                     else:
                         self._forget_entries(owner, args[0])
                         state.entry = (Entry(owner, args[0]), True)
