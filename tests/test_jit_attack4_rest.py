@@ -514,3 +514,62 @@ def test_b_an_outside_list_a_lookup_puts_in_the_dict_stays_guarded(how):
 
     jitted, eager = _both(scenario)
     assert jitted == eager == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+class _Holder:
+    pass
+
+
+_GLOBAL_LOG: list = []
+
+
+@pytest.mark.parametrize("kind", ["global", "defaultdict item", "attribute", "local alias", "set |="])
+def test_b_augmented_assignment_into_an_outside_container_is_replayed(kind):
+    """Found in review: ``xs += [x]`` changes the list in C, with no call for jit to see; through a local alias
+    (``log = self.log; log += [x]``) a replay silently skipped it, and the other spellings were refused."""
+    def scenario(wrap):
+        global _GLOBAL_LOG
+        _GLOBAL_LOG = []
+        metrics, holder = collections.defaultdict(list), _Holder()
+        holder.items, holder.seen = [], set()
+
+        def step(x):
+            global _GLOBAL_LOG
+            if kind == "global":
+                _GLOBAL_LOG += [1.0]
+            elif kind == "defaultdict item":
+                metrics["loss"] += [1.0]
+            elif kind == "attribute":
+                holder.items += [1.0]
+            elif kind == "local alias":
+                items = holder.items
+                items += [2.0]
+            else:
+                holder.seen |= {"train"}
+            return x * 2
+
+        j, seen = wrap(step), []
+        for i in range(6):
+            j(np.ones(2, np.float32))
+            seen.append((list(_GLOBAL_LOG), dict(metrics), list(holder.items), set(holder.seen)))
+            if i % 2:
+                _GLOBAL_LOG.clear()
+                metrics.clear()
+                holder.items.clear()
+                holder.seen.clear()
+        return seen
+
+    jitted, eager = _both(scenario)
+    assert jitted == eager
+
+
+def test_b_augmented_assignment_into_an_outside_array_is_refused():
+    buffer = np.zeros(2)
+
+    def step(x):
+        alias = buffer
+        alias += 1
+        return x * 2
+
+    with pytest.raises(tg.JitError, match="changes an array from outside the call in place"):
+        tg.jit(step)(np.ones(2, np.float32))

@@ -115,6 +115,10 @@ _MUTATORS = _PURE_WRITES | {"pop", "popitem", "remove", "setdefault", "sort", "r
                              "frombytes", "fromlist", "fromunicode", "byteswap"}
 # Of those, the ones whose result depends on what the container holds: a read as well as a write.
 _READING_MUTATORS = {"pop", "popitem", "remove", "popleft"}
+_SELF_IN_PLACE = (list, set, dict, bytearray, deque, __import__("array").array)  # C types whose += returns self
+# Augmented assignment, as the method each replay calls on a container from outside (``log += [x]``).
+_IN_PLACE = {"+=": "__iadd__", "|=": "__ior__", "-=": "__isub__", "&=": "__iand__", "^=": "__ixor__",
+             "*=": "__imul__"}
 UNKNOWN = object()  # an operand whose value the reader could not follow
 
 
@@ -973,7 +977,7 @@ class Reader:
                 if isinstance(subject, _MUTABLE):
                     self._contents(subject, "a match pattern")
         elif name in _OPERATORS:
-            self._operator(state, ins)
+            self._operator(frame, state, ins)
         elif name in _CALLS:
             self._call_site(frame, state, offset, ins)
 
@@ -1059,7 +1063,9 @@ class Reader:
                     value = UNKNOWN
         elif name in ("BINARY_OP", "COMPARE_OP", "IS_OP", "CONTAINS_OP"):
             left, right = self._operand(state, ins.offset, 1), self._operand(state, ins.offset, 0)
-            if name == "IS_OP" and left is not UNKNOWN and right is not UNKNOWN:
+            if name == "BINARY_OP" and ins.argrepr in _IN_PLACE and type(left) in _SELF_IN_PLACE:
+                value = left  # xs += ys: the same list, changed in C
+            elif name == "IS_OP" and left is not UNKNOWN and right is not UNKNOWN:
                 value = (left is right) != bool(ins.arg)
             elif type(left) in (int, float, str, bool) and type(right) in (int, float, str, bool):
                 value = _binary(ins.argrepr, left, right)
@@ -1260,12 +1266,14 @@ class Reader:
         elif isinstance(container, _MUTABLE):
             self._contents(container, "an item of it")
 
-    def _operator(self, state, ins):
+    def _operator(self, frame, state, ins):
         name = ins.opname
         count = 3 if name == "BINARY_SLICE" else 2 if name in _TWO_OPERANDS else 1
         if name == "CALL_FUNCTION_EX":
             count = 3 if ins.arg & 1 else 2
         values = self._operands(state, ins.offset, count)
+        if name == "BINARY_OP" and ins.argrepr in _IN_PLACE:
+            self._in_place(frame, state, ins, values[1], values[0])
         if name.startswith("MATCH_") or name == "GET_LEN":
             subject = values[-1]
             if subject is UNKNOWN:
@@ -1280,6 +1288,23 @@ class Reader:
             elif isinstance(value, Tensor):
                 for dunder in _dunders(ins):
                     self._class_lookup(type(value), dunder)
+
+    def _in_place(self, frame, state, ins, target, value):
+        """``xs += ys`` on a list, set, dict, deque or bytearray from outside the call changes it in C: each replay
+        makes the same change (as ``xs.__iadd__(ys)``). On an array from outside, refused: a replay would not
+        write it again."""
+        if target is UNKNOWN or self._is_fresh(target) or not isinstance(target, _MUTABLE) or \
+                isinstance(target, Tensor):
+            return
+        if isinstance(target, np.ndarray):
+            if not self.trace.program_array(target) or self.from_outside(target):
+                self._refuse(f"{ins.argrepr} changes an array from outside the call in place, which a replay would "
+                             "not do again; write with a tensor operation, or outside the jitted function")
+            return
+        method = getattr(target, _IN_PLACE[ins.argrepr], None)
+        if method is None or not self._replayed_write(frame, state, method, [value], ins):
+            self._refuse(f"{ins.argrepr} changes a {type(target).__name__} from outside the call in place, which a "
+                         "replay would not do again; make the change outside the jitted function")
 
     def _reader_result(self, frame, state, ins):
         """getattr(obj, name), hasattr, vars: evaluated again (C, no effect) and guarded; a pure builtin
@@ -1513,12 +1538,12 @@ class Reader:
                 return
             self._into_argument(container)
             self.guards.changing(container)
-            self._forget_entries(container, key)
             self.guards.written.setdefault(id(container), set()).add(key if _hashable_plain(key) else id(key))
             if name == "DELETE_SUBSCR":
                 self.trace.wrote(_line(frame), operator.delitem, (self._owner(container), key))
             else:
                 self._record(frame, operator.setitem, self._owner(container), (key,), value, "an item")
+            self._forget_entries(container, key, keep=value)
         elif name in ("STORE_GLOBAL", "DELETE_GLOBAL"):
             namespace = frame.f_globals
             self.guards.written.setdefault(id(namespace), set()).add(ins.argval)
@@ -1560,11 +1585,12 @@ class Reader:
         self.guards.written.setdefault(id(container), set()).add(key)
         state.entry = (Entry(container, key), made_here)
 
-    def _forget_entries(self, container, key=MISSING):
+    def _forget_entries(self, container, key=MISSING, keep=MISSING):
         """The step changes the items of a dict (or one of them): an object it gave before may no longer be
-        its item, so writes into that object are made into the object itself."""
-        for k, (_, entry, _) in list(self.entries.items()):
-            if entry.container is container and (key is MISSING or entry.key == key):
+        its item, so writes into that object are made into the object itself (but ``keep``, the object just
+        stored there again: ``metrics["loss"] += [x]`` stores the same list)."""
+        for k, (obj, entry, _) in list(self.entries.items()):
+            if entry.container is container and (key is MISSING or entry.key == key) and obj is not keep:
                 del self.entries[k]
 
     def _owner(self, obj):
@@ -1592,6 +1618,9 @@ class Reader:
         """A value written into an object from outside, as the replay writes it: a list, dict or set made in
         the call is copied on each replay (eager makes a new one on each call)."""
         self._storable(value, what, output)
+        known = self.entries.get(id(value))
+        if known is not None and known[0] is value:  # metrics["loss"] = metrics["loss"] (after +=): the item itself
+            return known[1]
         if isinstance(value, (list, dict, set)):
             if self.from_outside(value):
                 return Kept(value)
@@ -1614,6 +1643,8 @@ class Reader:
         for v in leaves_of(value):
             if _plain_value(v) or isinstance(v, (Tensor, np.ndarray, types.FunctionType, types.ModuleType, type)):
                 continue
+            if type(v) in (set, frozenset) and all(_plain_value(item) for item in v):
+                continue  # ({"train"}: copied like a list, its members plain)
             if v is _EMPTY or not self._is_fresh(v):
                 continue
             if output and _value_object(v):
@@ -1664,13 +1695,13 @@ class Reader:
                 return True
             self._into_argument(container) if isinstance(container, (list, dict)) else None
             self.guards.changing(container)
-            self._forget_entries(container, key)
             self.guards.written.setdefault(id(container), set()).add(key if _hashable_plain(key) else id(key))
             if function is operator.delitem:
                 self.trace.wrote(_line(frame), operator.delitem, (self._owner(container), key))
             else:
                 self._record(frame, operator.setitem, self._owner(container), (key,),
                              args[2] if len(args) > 2 else UNKNOWN, "an item")
+            self._forget_entries(container, key, keep=args[2] if len(args) > 2 else MISSING)
             return True
         if function is setattr or function is delattr or function is object.__setattr__:
             if len(args) < 2 or any(a is UNKNOWN for a in args):
