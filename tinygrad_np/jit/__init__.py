@@ -71,7 +71,7 @@ from ..core.grad_mode import is_grad_enabled
 from ..core.jit_seam import JitError, current, replay_results
 from ..core.tensor import Tensor
 from .output import At
-from .program import Program
+from .program import Program, ShapeChanged, data_shaped
 from .reads import Reader, _plain_value, signature_value
 from .trace import (
     ArgOf,
@@ -186,7 +186,10 @@ class Jitted:
             last = self._last
             if last is not None and last.program is not None and last.key == key and _holds(last) and \
                     not gradient_hooks.registry:  # the steady state: the same program as the call before
-                return _returned(last.program.run(*tensors))
+                try:
+                    return _returned(last.program.run(*tensors))
+                except ShapeChanged as changed:
+                    return self._shape_changed(changed, last, key, args, kwargs, tensors, given)
             entry = None
             if not gradient_hooks.registry:
                 entry = next((e for e in self._entries.values() if e.key == key and _holds(e)), None)
@@ -195,10 +198,41 @@ class Jitted:
                 self._last = entry
                 if entry.program is not None:
                     self._traced_in_a_row = 0
-                    return _returned(entry.program.run(*tensors))
+                    try:
+                        return _returned(entry.program.run(*tensors))
+                    except ShapeChanged as changed:
+                        return self._shape_changed(changed, entry, key, args, kwargs, tensors, given)
             else:
                 self._warn_if_always_tracing(key)
             return self._trace(entry, key, args, kwargs, tensors, given)
+
+    def _shape_changed(self, changed, failed, key, args, kwargs, tensors, given):
+        """A replay stopped at a value whose shape its data decide (a boolean mask selecting another count): try
+        the other programs of this signature whose guards hold, then trace (a second trace of that shape is held
+        against its first, as any). If the replay had already made an effect, it cannot start over: refused."""
+        if changed.effect is not None:
+            raise JitError(f"jit: {self.__name__}: a value whose shape its data decide (a boolean mask's selection, "
+                           f"np.nonzero) has another shape than on the traced call, at {changed.line}, and the replay "
+                           f"had already made an effect (at {changed.effect}) that it cannot undo. Make the selection "
+                           "before any write, print or random draw in the step, or keep its size fixed (a mask "
+                           "multiplied in, tg.where)") from None
+        tried = {id(failed)}
+        while True:
+            entry = next((e for e in reversed(self._entries.values()) if e.key == key and id(e) not in tried
+                          and _holds(e)), None)
+            if entry is None or entry.program is None:
+                self._last = entry
+                return self._trace(entry, key, args, kwargs, tensors, given)
+            tried.add(id(entry))
+            try:
+                result = _returned(entry.program.run(*tensors))
+            except ShapeChanged as again:
+                if again.effect is not None:
+                    return self._shape_changed(again, entry, key, args, kwargs, tensors, given)
+                continue
+            self._entries.move_to_end(id(entry))
+            self._last = entry
+            return result
 
     def _warn_if_always_tracing(self, key):
         """Eight calls in a row traced again: say, once, which value keeps changing (it is right, but eager's speed)."""
@@ -240,6 +274,8 @@ class Jitted:
         # again: the arguments that are objects the call read from outside now count (as they were before the call:
         # a write into an argument container changed what it holds)
         key = self._key(*given, before, frozen)
+        if entry is not None and entry.first is not None and _data_shapes(entry.first) != _data_shapes(trace):
+            entry = None  # a selection of another size (after a replay stopped at it): a first trace of its own
         if entry is None or entry.key != key:  # the first call: keep the trace, to hold the second against it
             entry = _Entry(key, trace)
             self._entries[id(entry)] = entry
@@ -283,6 +319,11 @@ class Jitted:
             parts.append(f"{counts['notes']} array{'s' * (counts['notes'] != 1)} made outside ops")
         header = f"# {self.__name__}, as each replay runs it: " + "; ".join(parts)
         return "\n".join([header] + program.text)
+
+
+def _data_shapes(trace):
+    """The shapes of a trace's values that their data decide (what Program checks on each replay)."""
+    return [np.shape(trace.values[int(step.out)]) for step in trace.steps if data_shaped(step, trace)]
 
 
 def _times(n):

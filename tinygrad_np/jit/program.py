@@ -34,6 +34,7 @@ from ..core.jit_seam import JitError
 from ..core.tensor import Tensor
 from .output import enter_catch, leaving_managers
 from .trace import (
+    _constant,
     ArgOf,
     Argument,
     BackwardStep,
@@ -70,6 +71,31 @@ def _drop(fn):
         del saved[key]
 
 
+class ShapeChanged(Exception):
+    """A replay met a value whose shape depends on the data (a boolean mask's selection, np.nonzero) of another
+    shape than the traced call's: what the program holds about it (a mean's divisor, a broadcast) would be stale.
+    Raised before the replay has made any effect (jit/__init__.py then tries another program or traces), or,
+    after one, as a JitError."""
+
+    def __init__(self, line, effect):
+        super().__init__(line)
+        self.line, self.effect = line, effect
+
+
+def _shape_changed(line, effect):
+    raise ShapeChanged(line, effect)
+
+
+def data_shaped(step, trace):
+    """A step whose output's shape the data may decide, not its inputs' shapes: an index with an array in it
+    (``x[mask]``, ``x[idx]``), a NumPy call made outside ops (``np.nonzero(m)``), a user's own op (its forward
+    runs again on each replay, and may read what jit does not guard)."""
+    if isinstance(step, OpStep):
+        return (step.cls.name == "getitem" and not _constant(step.params)) or \
+            not step.cls.__module__.startswith("tinygrad_np.")
+    return isinstance(step, NoteStep) and isinstance(trace.values[int(step.out)], np.ndarray)
+
+
 def _one(grads):
     """A one-input rule may return its gradient alone or in a tuple; the engine takes both (autograd._run_plain)."""
     return grads[0] if type(grads) is tuple else grads
@@ -88,13 +114,15 @@ class Program:
         self.saves = set()  # op steps whose forward saved arrays on its instance, for its rule
         self.namespace = {"_copy_containers": _copy_containers,
                           "_wrap": _wrap, "_one": _one, "_as_output": as_output, "_fitted": fitted, "_drop": _drop,
-                          "_owned": autograd._owned, "_write_grads": autograd._write_grads}
+                          "_owned": autograd._owned, "_write_grads": autograd._write_grads,
+                          "_shape_changed": _shape_changed}
         self.names = {}  # id(object) -> its name in the namespace
         self.code, self.text = [], []
         self.shown = set()  # slots the text has introduced
         self.loaded = set()  # slots read from their Tensor since the last call that may have replaced them
         self.fns = {}  # op step index -> the Function instance the replay runs
         self.counts = {"ops": 0, "passes": 0, "rules": 0, "notes": 0, "calls": []}
+        self.effect = None  # the first step made so far that the outside sees (a write, a draw, a backward pass)
         with np.errstate(all="ignore"):
             self._write(trace)
         last_drop = {line: i for i, line in enumerate(self.code) if line.startswith("_drop(")}
@@ -198,6 +226,9 @@ class Program:
                 self._grad(step)
             elif isinstance(step, BackwardStep):
                 self._backward(step)
+            if self.effect is None and (isinstance(step, (CallStep, GradStep, BackwardStep)) or
+                                        (isinstance(step, NoteStep) and step.random)):
+                self.effect = getattr(step, "line", "a backward pass")
         self.code.append("return " + self._result(trace.result))
 
     def _op(self, index, step):
@@ -217,10 +248,20 @@ class Program:
                 not step.cls.__module__.startswith("tinygrad_np."):  # a user's op: its dtype may depend on a flag
             call = f"_as_output({self.name(step.cls, 'op')}, {call}, ({', '.join(inputs)}{',' * (len(inputs) == 1)}))"
         self.code.append(f"v{step.out} = {call}")
+        if data_shaped(step, self.trace):
+            self._shape_check(step.out, step.line)
         self.shown.add(int(step.out))
         shown = ", ".join([self.label(s) for s in step.inputs]
                           + [f"{k}={self.short(v)}" for k, v in step.params.items()])
         self.text.append(f"{self.label(step.out)} = {step.cls.name}({shown}){_shape(self.trace.values[int(step.out)])}")
+
+    def _shape_check(self, slot, line):
+        """After a value whose shape its data decide: the traced shape, or the replay stops (ShapeChanged)."""
+        value = self.trace.values[int(slot)]
+        if not isinstance(value, np.ndarray):
+            return
+        shape = value.shape
+        self.code.append(f"if v{slot}.shape != {shape!r}: _shape_changed({line!r}, {self.effect!r})")
 
     def _traced(self, value):
         """A described value as it was while tracing (for the first run of an op's forward)."""
@@ -236,6 +277,8 @@ class Program:
         self.counts["notes"] += 1
         args = ", ".join(self.expr(a) for a in step.args)
         self.code.append(f"v{step.out} = {self.name(step.func, 'n')}({args})")
+        if data_shaped(step, self.trace):
+            self._shape_check(step.out, step.line)
         self.shown.add(int(step.out))
         for i, part in enumerate(step.parts):
             if part is not None:

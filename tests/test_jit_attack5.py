@@ -1,0 +1,94 @@
+"""tg.jit against the fifth independent attack (/work/tools/jit_attack_report5.md): each route closed, one test
+each, written from the attacker's reproducers in /work/scratch/attack_jit5/; each failed on the main of
+2026-12-08 that the attacker worked on (69cf9c0)."""
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+from tinygrad_np import nn, optim
+
+
+def _eager(f):
+    return lambda *a: f(*(tg.Tensor(v) if isinstance(v, np.ndarray) and v.dtype != bool else v for v in a))
+
+
+def _model():
+    tg.manual_seed(0)
+    model = nn.Linear(4, 1)
+    return model, optim.SGD(model.parameters(), lr=0.1)
+
+
+MASKS = [np.array(m, bool) for m in ([1, 1, 1, 0, 0, 0], [1, 0, 1, 0, 1, 0], [1, 1, 1, 1, 1, 0], [1, 0, 0, 0, 0, 0],
+                                     [1, 1, 1, 1, 1, 1], [0, 1, 1, 0, 1, 0])]
+
+
+@pytest.mark.parametrize("loss_of", [
+    lambda err, valid: (err[valid] ** 2).mean(),
+    lambda err, valid: (err ** 2).masked_select(valid.reshape(6, 1)).mean(),
+    lambda err, valid: (err[valid] ** 2).sum() / err[valid].shape[0],
+    lambda err, valid: err[valid].var(),
+], ids=["mean of a selection", "masked_select", "sum over shape[0]", "var"])
+def test_b_a_selection_of_another_size_is_not_divided_by_the_traced_count(loss_of):
+    def scenario(wrap):
+        model, opt = _model()
+        rng = np.random.default_rng(0)
+
+        def step(x, y, valid):
+            loss = loss_of(model(x) - y, valid)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+
+        j = wrap(step)
+        return [float(j(rng.standard_normal((6, 4)).astype(np.float32), rng.standard_normal((6, 1)).astype(
+            np.float32), valid).item()) for valid in MASKS]
+
+    assert scenario(tg.jit) == scenario(_eager)
+
+
+def test_b_a_selection_after_an_effect_is_refused_when_its_size_changes():
+    """The replay cannot start over once it has written outside (here a print): refused, naming what to do."""
+    def step(x, valid):
+        print("step")
+        return (x[valid] ** 2).mean()
+
+    j = tg.jit(step)
+    x = np.arange(6, dtype=np.float32)
+    for valid in MASKS[:3]:
+        j(x, MASKS[0])
+    with pytest.raises(tg.JitError, match="shape its data decide"):
+        j(x, MASKS[2])
+
+
+def test_b_a_users_op_whose_output_shape_follows_a_config_is_not_stale():
+    cfg = {"k": 3}
+
+    class FirstK(tg.Function):
+        """z = x[:, :k], k from a config read in forward. dL/dx = dL/dz in the first k columns, 0 elsewhere."""
+
+        def forward(self, x):
+            self.width = x.shape[1]
+            return x[:, :cfg["k"]].copy()
+
+        def backward(self, dz, z, x):
+            grad = np.zeros(dz.shape[:1] + (self.width,), dz.dtype)
+            grad[:, :dz.shape[1]] = dz
+            return grad
+
+    w = tg.Tensor(np.ones((2, 4), np.float32), requires_grad=True)
+
+    def step(x):
+        loss = FirstK.apply(w * x).mean()
+        loss.backward()
+        return loss
+
+    j = tg.jit(step)
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    for k in (3, 3, 3, 2, 2):
+        cfg["k"] = k
+        loss_j = j(x).item()
+        grad_j, w.grad = w.grad.numpy(), None
+        loss_e = step(tg.Tensor(x)).item()
+        grad_e, w.grad = w.grad.numpy(), None
+        assert loss_j == loss_e and np.array_equal(grad_j, grad_e)
