@@ -55,7 +55,7 @@ def test_b_a_selection_after_an_effect_is_refused_when_its_size_changes():
 
     j = tg.jit(step)
     x = np.arange(6, dtype=np.float32)
-    for valid in MASKS[:3]:
+    for _ in range(3):
         j(x, MASKS[0])
     with pytest.raises(tg.JitError, match="shape its data decide"):
         j(x, MASKS[2])
