@@ -34,7 +34,6 @@ from ..core.jit_seam import JitError
 from ..core.tensor import Tensor
 from .output import enter_catch, leaving_managers
 from .trace import (
-    _constant,
     ArgOf,
     Argument,
     BackwardStep,
@@ -50,6 +49,7 @@ from .trace import (
     Slot,
     TensorOf,
     Value,
+    _constant,
     _copy_containers,
     emit,
     owner_first,
