@@ -92,3 +92,35 @@ def test_b_a_users_op_whose_output_shape_follows_a_config_is_not_stale():
         loss_e = step(tg.Tensor(x)).item()
         grad_e, w.grad = w.grad.numpy(), None
         assert loss_j == loss_e and np.array_equal(grad_j, grad_e)
+
+
+META = {"model": "mlp", "optimizer": "sgd"}
+
+
+def test_b_displays_filled_in_place_are_stored_printed_and_logged_whole(capsys):
+    """[10, 20, 30] and {**META, "loss": x} are built empty and filled in place (LIST_EXTEND, DICT_UPDATE): a
+    replay stored, printed and extended with the empty copy."""
+    def scenario(wrap):
+        history, columns, settings = [], [], {}
+
+        class State:
+            pass
+
+        state = State()
+
+        def step(x):
+            loss = (x * 2).sum()
+            history.append({**META, "loss": loss})
+            state.milestones = [10, 20, 30]
+            columns.extend(["loss", "acc", "lr"])
+            settings.update({**META, "phase": "train"})
+            print("columns", ["loss", "acc", "lr"], (*META, "loss"))
+            return loss
+
+        j = wrap(step)
+        for _ in range(4):
+            j(np.ones(2, np.float32))
+        return ([{k: (v.item() if isinstance(v, tg.Tensor) else v) for k, v in h.items()} for h in history],
+                state.milestones, columns, settings, capsys.readouterr().out)
+
+    assert scenario(tg.jit) == scenario(_eager)

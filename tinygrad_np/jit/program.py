@@ -88,8 +88,9 @@ def _shape_changed(line, effect):
 
 def data_shaped(step, trace):
     """A step whose output's shape the data may decide, not its inputs' shapes: an index with an array in it
-    (``x[mask]``, ``x[idx]``), a NumPy call made outside ops (``np.nonzero(m)``), a user's own op (its forward
-    runs again on each replay, and may read what jit does not guard)."""
+    (``x[mask]``, ``x[idx]``), an array made outside ops (``np.flatnonzero(m)``, ``argwhere``, scatter's
+    winning places), a user's own op (its forward runs again on each replay, and may read what jit does not
+    guard). Checked on every replay, whoever reads the shape: a mean's divisor, ``len(sel)`` in the step."""
     if isinstance(step, OpStep):
         return (step.cls.name == "getitem" and not _constant(step.params)) or \
             not step.cls.__module__.startswith("tinygrad_np.")

@@ -98,6 +98,7 @@ _OPERATORS = {"BINARY_OP", "COMPARE_OP", "CONTAINS_OP", "UNARY_NEGATIVE", "UNARY
 _TWO_OPERANDS = {"BINARY_OP", "COMPARE_OP", "CONTAINS_OP", "MATCH_KEYS"}
 _WRITES = {"STORE_ATTR", "DELETE_ATTR", "STORE_SUBSCR", "DELETE_SUBSCR", "STORE_GLOBAL", "DELETE_GLOBAL",
            "STORE_DEREF", "DELETE_DEREF", "STORE_SLICE"}
+_FILLERS = {"LIST_EXTEND", "SET_UPDATE", "DICT_UPDATE", "DICT_MERGE", "LIST_APPEND", "SET_ADD", "MAP_ADD"}
 _FRESH_MAKERS = {"BUILD_LIST", "BUILD_MAP", "BUILD_SET", "BUILD_CONST_KEY_MAP", "BUILD_TUPLE", "LIST_TO_TUPLE",
                  "BUILD_STRING", "BUILD_SLICE"}
 _READERS = {getattr, hasattr, vars}  # builtins that read an object's attributes: evaluated and guarded
@@ -995,6 +996,9 @@ class Reader:
     def _made(self, frame, state, ins):
         """Note the value the instruction that just ran left on the stack."""
         name, value = ins.opname, UNKNOWN
+        if name in _FILLERS:
+            self._filled(state, ins)
+            return
         if state.child is not MISSING and name not in ("IMPORT_NAME", "IMPORT_FROM"):
             value = state.child
         elif name in ("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_DEREF", "LOAD_CLASSDEREF", "LOAD_CLOSURE"):
@@ -1104,6 +1108,39 @@ class Reader:
                 self._lookup(state, ins, value)
         elif name in ("LOAD_GLOBAL", "LOAD_NAME") and not state.full:
             self._global_lookup(frame, ins.argval, value)
+
+    def _filled(self, state, ins):
+        """A display being filled in place (``[10, 20, 30]`` is an empty list and LIST_EXTEND; ``{**meta, "loss":
+        x}`` DICT_UPDATEs; a comprehension's LIST_APPEND): the same change to the copy _built made for it, so that
+        what the call stores, prints or returns holds what the real one holds. A part jit cannot follow makes
+        the copy unknown (a store of it is then refused, not made empty)."""
+        name, depth = ins.opname, ins.arg or 0
+        if name == "MAP_ADD":
+            depth += 1
+        producers = state.code.operands(ins.offset, depth + 1, state.entries)
+        target_at = producers[depth]
+        target = self._operand(state, ins.offset, depth)
+        parts = [self._operand(state, ins.offset, d) for d in range(depth if name == "MAP_ADD" else 1)]
+        if target is UNKNOWN or target_at is None or not self._is_fresh(target):
+            return
+        try:
+            if any(p is UNKNOWN for p in parts):
+                raise TypeError
+            if name == "LIST_EXTEND":
+                target.extend(parts[0])
+            elif name == "SET_UPDATE":
+                target.update(parts[0])
+            elif name in ("DICT_UPDATE", "DICT_MERGE"):
+                target.update(parts[0])
+            elif name == "LIST_APPEND":
+                target.append(parts[0])
+            elif name == "SET_ADD":
+                target.add(parts[0])
+            else:  # MAP_ADD: key below value
+                target[parts[1]] = parts[0]
+        except (TypeError, ValueError, AttributeError):
+            key = target_at[0] if target_at[1] == 0 else target_at
+            state.made.pop(key, None)  # (the real one holds what this copy cannot: unknown from here on)
 
     def _built(self, state, ins):
         """A tuple, list, set or dict the instruction just built from values jit knows: made again (new, so
