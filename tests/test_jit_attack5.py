@@ -124,3 +124,91 @@ def test_b_displays_filled_in_place_are_stored_printed_and_logged_whole(capsys):
                 state.milestones, columns, settings, capsys.readouterr().out)
 
     assert scenario(tg.jit) == scenario(_eager)
+
+
+def test_b_nan_and_minus_nan_arguments_are_two_signatures():
+    j = tg.jit(lambda x, s: x * np.copysign(1.0, s))
+    x = np.ones(2, np.float32)
+    for s in (float("nan"), float("nan"), float("nan"), -float("nan")):
+        assert j(x, s).numpy()[0] == np.copysign(1.0, s)
+
+
+class _Settings:
+    pass
+
+
+def test_b_an_attribute_read_as_missing_stays_missing_or_traces_again():
+    """try: cfg.loss_scale except AttributeError, and getattr(module, name, default): the absence is guarded."""
+    import types
+
+    cfg, module = _Settings(), types.ModuleType("config_for_test")
+
+    def step(x):
+        try:
+            scale = cfg.loss_scale
+        except AttributeError:
+            scale = 1.0
+        return x * scale * getattr(module, "bonus", 1.0)
+
+    j = tg.jit(step)
+    x = np.ones(2, np.float32)
+    for _ in range(3):
+        assert j(x).numpy()[0] == 1.0
+    cfg.loss_scale = 3.0
+    assert j(x).numpy()[0] == 3.0
+    module.bonus = 2.0
+    assert j(x).numpy()[0] == 6.0
+
+
+def test_b_a_class_attribute_read_through_type_of_self_is_guarded():
+    class Trainer:
+        loss_scale = 1.0
+
+        def step(self, x):
+            return x * type(self).loss_scale
+
+    j = tg.jit(Trainer().step)
+    x = np.ones(2, np.float32)
+    for _ in range(3):
+        j(x)
+    Trainer.loss_scale = 3.0
+    assert j(x).numpy()[0] == 3.0
+
+
+@pytest.mark.parametrize("kind", ["__getitem__", "__len__", "__bool__", "__enter__"])
+def test_b_a_special_method_redefined_between_calls_traces_again(kind):
+    class Weights:
+        def __getitem__(self, k):
+            return 1.0
+
+        def __len__(self):
+            return 1
+
+        def __bool__(self):
+            return False
+
+        def __enter__(self):
+            return 1.0
+
+        def __exit__(self, *exc):
+            return False
+
+    weights = Weights()
+
+    def step(x):
+        if kind == "__getitem__":
+            return x * weights["cls"]
+        if kind == "__len__":
+            return x * len(weights)
+        if kind == "__bool__":
+            return x * (3.0 if weights else 1.0)
+        with weights as factor:
+            return x * factor
+
+    j = tg.jit(step)
+    x = np.ones(2, np.float32)
+    for _ in range(3):
+        assert j(x).numpy()[0] == 1.0
+    setattr(Weights, kind, {"__getitem__": lambda self, k: 3.0, "__len__": lambda self: 3,
+                            "__bool__": lambda self: True, "__enter__": lambda self: 3.0}[kind])
+    assert j(x).numpy()[0] == 3.0

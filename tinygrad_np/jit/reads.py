@@ -64,6 +64,7 @@ import math
 import mmap
 import operator
 import os
+import struct
 import sys
 import sysconfig
 import types
@@ -168,9 +169,9 @@ def _bits(value):
     """A number as its exact bits (-0.0 and 0.0 differ, every NaN is one), anything else as itself."""
     kind = type(value)
     if kind is float:
-        return value.hex()
+        return value.hex() if value == value else struct.pack("<d", value)  # (every NaN's hex is "nan")
     if kind is complex:
-        return (value.real.hex(), value.imag.hex())
+        return (_bits(value.real), _bits(value.imag))
     if isinstance(value, np.generic):
         return (value.dtype.str, value.tobytes())
     if kind is tuple:  # elements by type too: (1,), (True,) and (1.0,) differ
@@ -384,7 +385,7 @@ def _snapshot(value):
     bits), other objects by identity, nested lists, tuples, dicts and sets item by item."""
     kind = type(value)
     if kind is float:
-        return (float, value) if value == value and value else (float, value.hex())
+        return (float, value) if value == value and value else (float, _bits(value))
     if kind in (list, tuple):
         return (kind, tuple(_snapshot(v) for v in value))
     if kind is dict:  # keys by type and bits too: {1: ..}, {True: ..} and {1.0: ..} differ
@@ -857,6 +858,8 @@ class Reader:
                 return None
             frame.f_trace_lines = False
             return self._child_events  # only its return, which is the value the watched frame gets
+        if full and parent is not None and parent.full and code.co_argcount and code.co_varnames[0] == "self":
+            self._method_frame(frame, code)
         self.states[id(frame)] = _FrameState(_decoded(code), self._cells(frame) if full else {}, full)
         frame.f_trace_lines = False
         frame.f_trace_opcodes = True
@@ -880,6 +883,17 @@ class Reader:
             arguments = {n: frame.f_locals[n] for n in names if n in frame.f_locals}
             self._storable(tuple(arguments.values()), f"warnings.{what.__name__}()'s argument")
             self.trace.output(line, what, (), arguments)
+
+    def _method_frame(self, frame, code):
+        """A method of the user's own class runs (``w["cls"]`` runs ``__getitem__``, ``len(w)`` ``__len__``,
+        ``with w`` ``__enter__``, with no attribute read for jit to guard): which function that name resolves
+        to on the object's class is guarded, so that a method redefined between calls traces again."""
+        obj = frame.f_locals.get("self", MISSING)
+        cls = type(obj)
+        if obj is MISSING or isinstance(obj, Tensor) or cls.__module__ == "builtins":
+            return
+        if getattr(_class_entry(cls, code.co_name)[2], "__code__", None) is code:
+            self.guards.class_entry(cls, code.co_name)
 
     def _quiet_events(self, frame, event, arg):
         if event == "return" and frame is self.quiet:
@@ -924,6 +938,8 @@ class Reader:
             if state.cache is not None and state.cache[3] in self.guards.recorders:
                 self.guards.recorders.remove(state.cache[3])
             state.cache = None
+            if state.previous is not None and state.full and state.previous.opname in (*_ATTRIBUTE, "IMPORT_FROM"):
+                self._missing_attribute(state, state.previous)
         elif state.previous is not None:
             self._made(frame, state, state.previous)
         offset = frame.f_lasti
@@ -1092,8 +1108,8 @@ class Reader:
             self._cached_call(state, ins)
         if value is not UNKNOWN:
             state.made[ins.offset] = value
-            if name in _CALLS and state.full and isinstance(self._operand(state, ins.offset, ins.arg or 0),
-                                                            type) and not isinstance(value, Tensor):
+            if name in _CALLS and state.full and _makes_new(self._operand(state, ins.offset, ins.arg or 0), value) \
+                    and not isinstance(value, Tensor):
                 self.fresh[id(value)] = value  # a new object: writes into it are the call's own
         elif ins.offset in state.made:
             del state.made[ins.offset]
@@ -1180,7 +1196,7 @@ class Reader:
             # a new object (a class called), or a new array that owns its memory and that no read from outside
             # gave (np.empty, np.zeros, a sum)
             function = self._operand(state, producer, made.arg or 0)
-            fresh = isinstance(function, type) or getattr(function, "__name__", None) == "__new__" or \
+            fresh = _makes_new(function, value) or getattr(function, "__name__", None) == "__new__" or \
                 (type(value) is np.ndarray and value.base is None and not self.from_outside(value) and
                  not self.trace.knows(value))
         if fresh and value is not MISSING:
@@ -1226,6 +1242,21 @@ class Reader:
         self._register(value)
         self.outside[id(value)] = value
         self.guards.value(("attr", id(receiver), name), "getattr({0}, {1}, MISSING)", value, receiver, name)
+
+    def _missing_attribute(self, state, ins):
+        """``cfg.loss_scale`` raised (``try: ... except AttributeError:``, ``from config import x`` in a try): the
+        step read that it is missing, so it stays missing, or the call traces again."""
+        receiver = self._operand(state, ins.offset, 0)
+        name = ins.argval
+        if receiver is UNKNOWN or isinstance(receiver, (Tensor, *_MUTABLE)) or _plain_value(receiver) or \
+                self._is_fresh(receiver) or self._was_written(receiver, name) or \
+                getattr(receiver, name, MISSING) is not MISSING:
+            return  # (a property that raised: its own frame's reads are guarded)
+        self.guards.value(("attr", id(receiver), name), "getattr({0}, {1}, MISSING)", MISSING, receiver, name)
+        if ins.opname == "IMPORT_FROM" and isinstance(receiver, types.ModuleType):
+            submodule = f"{receiver.__name__}.{name}"
+            self.guards.add(("module", submodule), "{0}.get({1}) is {2}", sys.modules, submodule,
+                            sys.modules.get(submodule))
 
     def _descriptor_read(self, state, ins):
         """An attribute a frame of its own made (a property's getter, a ``__getattr__``): which getter runs
@@ -1395,8 +1426,8 @@ class Reader:
             return UNKNOWN if value is MISSING and function is getattr else \
                 (value is not MISSING) if function is hasattr else value
         value = getattr(args[0], args[1], MISSING)
-        if value is not MISSING or function is hasattr:
-            self._register(value)
+        if not self._is_fresh(args[0]) and not self._was_written(args[0], args[1]):  # (missing too:
+            self._register(value)  # getattr(config, "scale", 1.0) reads that it is not there)
             self.guards.value(("attr", id(args[0]), args[1]), "getattr({0}, {1}, MISSING)", value, args[0],
                               args[1])
         if function is hasattr:
@@ -2162,6 +2193,16 @@ def _patchable(name, value):
         return False
     filename = os.path.abspath(code.co_filename)
     return not (filename.startswith(_ENGINE) and filename != _TENSOR_FILE)
+
+
+def _makes_new(function, value):
+    """A class called, which made ``value`` anew: an instance of it, from a plain ``__new__``. Not ``type(x)``
+    (x's class, which exists), nor a class whose metaclass or own Python ``__new__`` may hand back an object that
+    exists already (an Enum's member, a cached singleton): their attributes are read from outside, guarded."""
+    if not isinstance(function, type) or function is type or type(function) is not type or \
+            not isinstance(value, function):
+        return False
+    return not isinstance(_class_entry(function, "__new__")[2], (types.FunctionType, staticmethod))
 
 
 def _container_method(function, args):
