@@ -212,3 +212,38 @@ def test_b_a_special_method_redefined_between_calls_traces_again(kind):
     setattr(Weights, kind, {"__getitem__": lambda self, k: 3.0, "__len__": lambda self: 3,
                             "__bool__": lambda self: True, "__enter__": lambda self: 3.0}[kind])
     assert j(x).numpy()[0] == 3.0
+
+
+def test_b_a_parent_method_reached_through_super_is_guarded():
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    class Scaled(Block):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    tg.manual_seed(0)
+    net = Scaled()
+    j = tg.jit(lambda x: net(x).sum())
+    x = np.ones((2, 3), np.float32)
+    for _ in range(3):
+        j(x)
+    Block.forward = lambda self, x: self.fc(x).tanh()
+    assert j(x).item() == net(tg.Tensor(x)).sum().item()
+
+
+def test_b_a_list_subclass_whose_append_calls_super_appends_on_replays():
+    class History(list):
+        def append(self, value):
+            super().append(value)
+
+    history = History()
+    j = tg.jit(lambda x: history.append(1.0) or x * 2)
+    for n in range(1, 6):
+        j(np.ones(2, np.float32))
+        assert len(history) == n

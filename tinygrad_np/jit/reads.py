@@ -1383,6 +1383,8 @@ class Reader:
         args = list(reversed(operands[:argc]))
         if function is globals and not args:
             return frame.f_globals
+        if function is super:  # super().forward(x), super().append(v): the method it finds is guarded as any
+            return self._super(frame, args)
         numpy_on_values = _numpy_callable(function) and all(_plain_data(a) for a in args)
         if state.first_child is not None and not numpy_on_values:  # Python ran inside the call: evaluating it
             return UNKNOWN  # again would run it again (NumPy's own Python makes a number from numbers, no effect)
@@ -1408,6 +1410,21 @@ class Reader:
         try:
             return function(*positional, **keywords)
         except Exception:
+            return UNKNOWN
+
+    def _super(self, frame, args):
+        """The object ``super()`` made: zero arguments take the method's class (its ``__class__`` cell) and its
+        first argument, as Python does."""
+        if len(args) == 2 and UNKNOWN not in args:
+            cls, obj = args
+        elif not args and frame.f_code.co_argcount:
+            cls, obj = frame.f_locals.get("__class__", UNKNOWN), frame.f_locals.get(frame.f_code.co_varnames[0],
+                                                                                      UNKNOWN)
+        else:
+            return UNKNOWN
+        try:
+            return super(cls, obj)
+        except TypeError:
             return UNKNOWN
 
     def _attribute_builtin(self, function, args, ins):
@@ -2197,9 +2214,10 @@ def _patchable(name, value):
 
 def _makes_new(function, value):
     """A class called, which made ``value`` anew: an instance of it, from a plain ``__new__``. Not ``type(x)``
-    (x's class, which exists), nor a class whose metaclass or own Python ``__new__`` may hand back an object that
-    exists already (an Enum's member, a cached singleton): their attributes are read from outside, guarded."""
-    if not isinstance(function, type) or function is type or type(function) is not type or \
+    (x's class, which exists), nor ``super()`` (a view whose attributes are the classes'), nor a class whose
+    metaclass or own Python ``__new__`` may hand back an object that exists already (an Enum's member, a cached
+    singleton): their attributes are read from outside, guarded."""
+    if not isinstance(function, type) or function is type or function is super or type(function) is not type or \
             not isinstance(value, function):
         return False
     return not isinstance(_class_entry(function, "__new__")[2], (types.FunctionType, staticmethod))
