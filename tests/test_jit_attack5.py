@@ -247,3 +247,102 @@ def test_b_a_list_subclass_whose_append_calls_super_appends_on_replays():
     for n in range(1, 6):
         j(np.ones(2, np.float32))
         assert len(history) == n
+
+
+class _Tracker:
+    def __init__(self):
+        self.history = []
+        self._last = None
+
+    @property
+    def last(self):
+        return self._last
+
+    @last.setter
+    def last(self, value):
+        self.history.append(value)
+        self._last = value
+
+
+class _RunState:
+    def __init__(self):
+        object.__setattr__(self, "changes", [])
+
+    def __setattr__(self, key, value):
+        self.changes.append(key)
+        super().__setattr__(key, value)
+
+
+class _Audited(dict):
+    def __init__(self):
+        super().__init__()
+        self.writes = []
+
+    def __setitem__(self, key, value):
+        self.writes.append(key)
+        super().__setitem__(key, value)
+
+
+@pytest.mark.parametrize("kind", ["property setter", "__setattr__ override", "dict subclass __setitem__",
+                                  "setattr() on an override"])
+def test_b_a_python_write_hook_runs_once_per_replay(kind):
+    """The hook's own writes are recorded as it runs; the write that ran it is not recorded again."""
+    tracker, state, audited = _Tracker(), _RunState(), _Audited()
+
+    def step(x):
+        loss = (x * 2).sum()
+        if kind == "property setter":
+            tracker.last = loss
+        elif kind == "__setattr__ override":
+            state.last_loss = loss
+        elif kind == "dict subclass __setitem__":
+            audited["loss"] = loss
+        else:
+            setattr(state, "last_loss", loss)
+        return loss
+
+    j = tg.jit(step)
+    for n in range(1, 6):
+        loss = j(np.ones(2, np.float32) * n)
+        assert len(tracker.history) + len(state.changes) + len(audited.writes) == n
+        stored = {"property setter": lambda: tracker.last, "dict subclass __setitem__": lambda: audited["loss"]}.get(
+            kind, lambda: state.last_loss)()
+        assert stored is loss
+
+
+@pytest.mark.parametrize("kind", ["stored and returned", "returned twice"])
+def test_b_a_container_returned_and_kept_elsewhere_is_refused(kind):
+    """Eager returns one object that is also in the history (or twice in the result): a replay would make two
+    copies, so a write into one would not reach the other. Refused, saying to return a copy."""
+    history = []
+
+    def step(x):
+        record = {"loss": (x * 2).sum()}
+        if kind == "stored and returned":
+            history.append(record)
+            return record
+        return record, record
+
+    with pytest.raises(tg.JitError, match="eager's are one object"):
+        tg.jit(step)(np.ones(2, np.float32))
+
+
+class _Metrics(dict):
+    def __missing__(self, key):
+        value = self[key] = []
+        return value
+
+
+def test_b_an_item_a_python_missing_makes_is_written_where_eager_writes():
+    metrics = _Metrics()
+
+    def step(x):
+        loss = (x * 2).sum()
+        metrics["loss"].append(loss)
+        return loss
+
+    j = tg.jit(step)
+    for _ in range(5):
+        loss = j(np.ones(2, np.float32))
+        assert len(metrics["loss"]) == 1 and metrics["loss"][0] is loss
+        metrics.clear()

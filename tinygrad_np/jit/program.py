@@ -124,6 +124,7 @@ class Program:
         self.fns = {}  # op step index -> the Function instance the replay runs
         self.counts = {"ops": 0, "passes": 0, "rules": 0, "notes": 0, "calls": []}
         self.effect = None  # the first step made so far that the outside sees (a write, a draw, a backward pass)
+        self.wrapped = set()  # slots whose Tensor the replay has made (w<slot>)
         with np.errstate(all="ignore"):
             self._write(trace)
         last_drop = {line: i for i, line in enumerate(self.code) if line.startswith("_drop(")}
@@ -157,7 +158,7 @@ class Program:
             if type(v) is Copied:  # made new by each replay, with that replay's tensors
                 return _Code(f"_copy_containers({self.expr(v.value)})")
             if isinstance(v, TensorOf):
-                return _Code(f"_wrap({self.slot(v)})")
+                return _Code(self._tensor(v))
             if isinstance(v, ArgOf):
                 return _Code(f"t{int(v)}")
             if isinstance(v, Slot):
@@ -255,6 +256,15 @@ class Program:
         shown = ", ".join([self.label(s) for s in step.inputs]
                           + [f"{k}={self.short(v)}" for k, v in step.params.items()])
         self.text.append(f"{self.label(step.out)} = {step.cls.name}({shown}){_shape(self.trace.values[int(step.out)])}")
+
+    def _tensor(self, slot):
+        """The Tensor around slot's array, made once per replay: stored into a history and returned, it is one
+        object, as eager's is (``record = {"loss": loss}; history.append(record); return loss``)."""
+        name = f"w{int(slot)}"
+        if int(slot) not in self.wrapped:
+            self.wrapped.add(int(slot))
+            self.code.append(f"{name} = _wrap({self.slot(slot)})")
+        return name
 
     def _shape_check(self, slot, line):
         """After a value whose shape its data decide: the traced shape, or the replay stops (ShapeChanged)."""
@@ -365,6 +375,8 @@ class Program:
     def _result(self, template):
         def one(v):
             if isinstance(v, Out):
+                if v.as_tensor and not v.copied:
+                    return _Code(self._tensor(v.slot))
                 slot = self.slot(v.slot) + (".copy()" if v.copied else "")
                 return _Code(f"_wrap({slot})" if v.as_tensor else slot)
             if isinstance(v, Value) and isinstance(v.value, (list, dict)):

@@ -80,7 +80,7 @@ from ..core.jit_seam import JitError, current
 from ..core.tensor import Tensor
 from ..core.user_frames import in_library
 from .output import At, Caught, Manager, enter_catch, exit_catch, traced_frames
-from .trace import Copied, Entry, Kept, call_method, leaves_of
+from .trace import Copied, Entry, Kept, _copy_containers, call_method, leaves_of
 
 MISSING = object()  # "no such name or attribute", as a guard's value
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, type(Ellipsis), slice, range)
@@ -1099,8 +1099,9 @@ class Reader:
             self._maybe_fresh(frame, state, ins)
         if state.entry is not None:  # d[k] on a defaultdict, d.setdefault(k, v): an item to write through
             entry, made_here = state.entry
-            value = dict.get(entry.container, entry.key, UNKNOWN)
-            if value is not UNKNOWN:  # (a factory's or default's object from outside is not the call's own)
+            got = dict.get(entry.container, entry.key, UNKNOWN)
+            if got is not UNKNOWN:  # (a factory's or default's object from outside is not the call's own)
+                value = got
                 self.entries[id(value)] = (value, entry, made_here and not self.from_outside(value))
         elif value is UNKNOWN and name in _CALLS and state.full:
             value = self._reader_result(frame, state, ins)
@@ -1201,6 +1202,10 @@ class Reader:
                  not self.trace.knows(value))
         if fresh and value is not MISSING:
             self.fresh[id(value)] = value
+            copy = state.made.get(producer, MISSING)
+            if made.opname in _FRESH_MAKERS and type(copy) is type(value) and copy is not value and \
+                    type(value) in (list, dict, set):  # the real one, now that a local holds it, in place of the
+                state.made[producer] = value  # copy _built made (a chained ``v = d[k] = []`` stores the real one)
 
     def _imported(self, frame, state, ins):
         """``import name`` or ``from name import x``: the module, as ``sys.modules`` holds it (guarded)."""
@@ -1329,6 +1334,8 @@ class Reader:
                 self._entry(frame, state, container, key, made_here=True)
                 self.trace.wrote(_line(frame), operator.getitem, (container, key))
                 return
+            if value is MISSING and hasattr(type(container), "__missing__"):  # a Python __missing__, watched: if
+                state.entry = (Entry(container, key), True)  # it stores the item, later writes go through it
             self._register(value)
             self.outside[id(value)] = value
         elif isinstance(container, _MUTABLE):
@@ -1609,6 +1616,8 @@ class Reader:
                                                                         ins.argval in ("grad", "data"))):
                 return
             self.guards.written.setdefault(id(owner), set()).add(ins.argval)
+            if self._hooked(owner, "delattr" if name == "DELETE_ATTR" else "setattr", ins.argval):
+                return  # a Python setter of the user's runs, watched: the writes it makes are recorded there
             if name == "DELETE_ATTR":
                 self.trace.wrote(_line(frame), delattr, (self._owner(owner), ins.argval))
             else:
@@ -1618,12 +1627,14 @@ class Reader:
             value = self._operand(state, ins.offset, 2) if name == "STORE_SUBSCR" else MISSING
             if container is UNKNOWN or key is UNKNOWN:
                 self._refuse("an item is set on a value jit cannot follow")
-            if self._is_fresh(container) or isinstance(container, Tensor):
+            if (self._is_fresh(container) and self._owner(container) is container) or isinstance(container, Tensor):
                 self._after_stored(container)
                 return
             self._into_argument(container)
             self.guards.changing(container)
             self.guards.written.setdefault(id(container), set()).add(key if _hashable_plain(key) else id(key))
+            if self._hooked(container, "delitem" if name == "DELETE_SUBSCR" else "setitem", key):
+                return  # its Python __setitem__ runs, watched: the writes it makes are recorded there
             if name == "DELETE_SUBSCR":
                 self.trace.wrote(_line(frame), operator.delitem, (self._owner(container), key))
             else:
@@ -1653,6 +1664,24 @@ class Reader:
             if not self._is_fresh(container):
                 self._refuse("a slice of an object from outside the call is assigned: give the new value a name "
                              "and assign it whole")
+
+    def _hooked(self, owner, how, name):
+        """True if writing ``name`` into ``owner`` (``how``: setattr, delattr, setitem, delitem) runs Python of
+        the user's or a package's that jit watches whole (a property's setter, a ``__setattr__`` or
+        ``__setitem__`` override, a descriptor's ``__set__``): the writes that code makes are recorded as it runs,
+        and recording the outer write too would make each replay's effects twice."""
+        cls = type(owner)
+        hooks = {"setattr": ("__setattr__", "fset", "__set__"), "delattr": ("__delattr__", "fdel", "__delete__"),
+                 "setitem": ("__setitem__", None, None), "delitem": ("__delitem__", None, None)}[how]
+        candidates = [_class_entry(cls, hooks[0])[2]]
+        if hooks[1] is not None and isinstance(name, str):
+            attribute = _class_entry(cls, name)[2]
+            if isinstance(attribute, property):
+                candidates.append(getattr(attribute, hooks[1]))
+            elif attribute is not None and hasattr(type(attribute), hooks[2]):
+                candidates.append(getattr(type(attribute), hooks[2]))
+        return any(isinstance(f, types.FunctionType) and self._kind(f.__code__) in ("user", "other")
+                   for f in candidates)
 
     def _after_stored(self, container):
         """A write into a list, dict or set the call made: refused once the call has stored it into an object from
@@ -1710,12 +1739,12 @@ class Reader:
             if self.from_outside(value):
                 return Kept(value)
             if output:  # printed as it is now: what the call does with it later is its own
-                return Copied(value)
+                return Copied(_copy_containers(value))
             if self.stored_fresh.get(id(value)) is value:
                 self._refuse(f"{what} is set to a {type(value).__name__} the call made and already stored elsewhere: "
                              "a replay would store two copies, where eager stores one object twice. Store it once")
             self.stored_fresh[id(value)] = value
-            return Copied(value)
+            return Copied(_copy_containers(value))  # as it is now (the real one may be changed later)
         if type(value) is tuple and any(isinstance(v, (list, dict, set)) for v in value):
             return tuple(self._stored(v, what, output) for v in value)  # (LST, LST): each item as itself or a copy
         return value
@@ -1788,15 +1817,27 @@ class Reader:
                              args[2] if len(args) > 2 else UNKNOWN, "an item")
             self._forget_entries(container, key, keep=args[2] if len(args) > 2 else MISSING)
             return True
+        if isinstance(function, types.MethodWrapperType) and function.__name__ in ("__setattr__", "__delattr__") \
+                and not isinstance(function.__self__, type):  # super().__setattr__(name, value) in a setter
+            owner = function.__self__
+            if len(args) < 1 or any(a is UNKNOWN for a in args):
+                self._refuse(f"{function.__name__}() writes into a value jit cannot follow")
+            if not self._is_fresh(owner) and not (isinstance(owner, Tensor) and self.trace.made(owner)):
+                self.guards.written.setdefault(id(owner), set()).add(args[0])
+                self.trace.wrote(_line(frame), function, tuple(self._stored(a, f".{args[0]}") for a in args))
+            return True
         if function is setattr or function is delattr or function is object.__setattr__:
             if len(args) < 2 or any(a is UNKNOWN for a in args):
                 self._refuse(f"{function.__name__}() writes into a value jit cannot follow")
             owner, name = args[0], args[1]
+            if function is not object.__setattr__ and self._hooked(owner, function.__name__, name):
+                self.guards.written.setdefault(id(owner), set()).add(name)
+                return True  # (its Python setter runs, watched)
             if not self._is_fresh(owner) and not (isinstance(owner, Tensor) and self.trace.made(owner)):
                 self.guards.written.setdefault(id(owner), set()).add(name)
                 stored = [self._stored(args[2], f".{name}")] if len(args) > 2 else []
-                self.trace.wrote(_line(frame), setattr if function is object.__setattr__ else function,
-                                 (self._owner(owner), name, *stored))
+                self.trace.wrote(_line(frame), function, (self._owner(owner), name, *stored))  # (object.__setattr__
+                # as itself: setattr would run a Python __setattr__ of the owner's again, whose writes are recorded)
             return True
         if function is _count_elements and len(args) == 2:  # Counter.update(xs): it counts into the Counter in C
             owner, items = args
@@ -1814,7 +1855,7 @@ class Reader:
         if bound is not None:  # history.append(x), ar.extend(xs), list.append(history, x), L.__iadd__(xs)
             function, args = bound
             owner, name = function.__self__, function.__name__
-            if self._is_fresh(owner):
+            if self._is_fresh(owner) and self._owner(owner) is owner:  # (an item a lookup made: through it)
                 self._after_stored(owner)
                 return True
             if any(a is UNKNOWN for a in args) or self._has_keywords(state, ins):

@@ -627,7 +627,27 @@ class Trace:
                                "tensors, numbers and strings, in tuples, lists or dicts")
             return Value(v)
 
+        self._refuse_shared_containers(value, name)
         return self._result_of(value, one)
+
+    def _refuse_shared_containers(self, value, name):
+        """A list or dict the call made, returned and also stored into an object from outside, or returned twice:
+        eager's are one object, a replay's would be two copies (a write into the returned one would not reach the
+        stored one). Refused, naming what to do."""
+        stored = self.reader.stored_fresh if self.reader is not None else {}
+        seen, todo = set(), [value]
+        while todo:
+            v = todo.pop()
+            if type(v) in (list, dict, tuple) or (isinstance(v, tuple) and hasattr(type(v), "_fields")):
+                if type(v) is not tuple and not (self.reader is not None and self.reader.from_outside(v)):
+                    if id(v) in seen or stored.get(id(v)) is v:
+                        raise JitError(f"jit: {name} returns a {type(v).__name__} it made that it also "
+                                       + ("returns elsewhere" if id(v) in seen else "stored into an object from "
+                                          "outside the call") + ": eager's are one object, a replay's would be "
+                                       "two copies, so a change to one would not reach the other. Return a copy "
+                                       "(dict(record), list(items)), or keep it in one place")
+                    seen.add(id(v))
+                todo.extend(v.values() if isinstance(v, dict) else v)
 
     def _result_of(self, v, one):
         """Containers the call made are made again by each replay; one from outside is returned itself. (A method,
@@ -790,7 +810,7 @@ def owner_first(func):
     Entry, a defaultdict's lookup, Counter's counting), not a container's bound method (``log.append``), whose
     arguments are all values."""
     return func is setattr or func is delattr or func is operator.setitem or func is operator.delitem or \
-        func is call_method or func is operator.getitem or func is _count_elements
+        func is call_method or func is operator.getitem or func is _count_elements or func is object.__setattr__
 
 
 def store(target, *args):
