@@ -298,7 +298,7 @@ def test_b_a_python_write_hook_runs_once_per_replay(kind):
         elif kind == "dict subclass __setitem__":
             audited["loss"] = loss
         else:
-            setattr(state, "last_loss", loss)
+            state.last_loss = loss
         return loss
 
     j = tg.jit(step)
