@@ -346,3 +346,46 @@ def test_b_an_item_a_python_missing_makes_is_written_where_eager_writes():
         loss = j(np.ones(2, np.float32))
         assert len(metrics["loss"]) == 1 and metrics["loss"][0] is loss
         metrics.clear()
+
+
+def test_b_dunders_called_by_name_are_followed():
+    cfg = _Settings()
+    cfg.scale = 1.0
+    items, record = [], _Settings()
+
+    def step(x):
+        loss = (x * cfg.__getattribute__("scale")).sum()
+        items.__setitem__(slice(0, 0), [loss])
+        record.__dict__.__setitem__("loss", loss)
+        return loss
+
+    j = tg.jit(step)
+    x = np.ones(2, np.float32)
+    for n in range(5):
+        if n == 3:
+            cfg.scale = 3.0
+        loss = j(x)
+        assert loss.item() == 2 * cfg.scale and items == [loss] and record.loss is loss
+        items.clear()
+        del record.loss
+
+
+def test_b_a_users_op_forward_runs_once_per_call():
+    """The program no longer runs a user's op's forward once more when it is written (a print or a draw in it
+    happened twice on the second call, and every later replay drew one step ahead of eager)."""
+    calls = []
+
+    class Noisy(tg.Function):
+        """z = 2x. dL/dx = 2 dL/dz."""
+
+        def forward(self, x):
+            calls.append(1)
+            return x * 2
+
+        def backward(self, dz, z, x):
+            return dz * 2
+
+    j = tg.jit(lambda x: Noisy.apply(x).sum())
+    for n in range(1, 5):
+        j(np.ones(2, np.float32))
+        assert len(calls) == n

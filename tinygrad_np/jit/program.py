@@ -238,10 +238,14 @@ class Program:
         fn = self.fns[index] = step.cls()  # the instance the replay runs: its forward keeps what its rule needs
         fn.needs_input_grad = step.needs
         arrays = tuple(self.trace.values[int(s)] for s in step.inputs)
-        first = step.cls()
-        first.needs_input_grad = step.needs
-        raw = first.forward(*arrays, **walk(step.params, self._traced))
-        if any(isinstance(v, np.ndarray) for k, v in vars(first).items() if not k.startswith("kept_")):
+        if step.cls.__module__.startswith("tinygrad_np."):  # the library's own op: run once more, to see what
+            first = step.cls()  # its forward returns and keeps
+            first.needs_input_grad = step.needs
+            raw = first.forward(*arrays, **walk(step.params, self._traced))
+            if any(isinstance(v, np.ndarray) for k, v in vars(first).items() if not k.startswith("kept_")):
+                self.saves.add(index)
+        else:  # a user's op: its forward may print, count or draw, which eager does once a call (so: not again)
+            raw = self.trace.values[int(step.out)]
             self.saves.add(index)
         inputs = [self.slot(s) for s in step.inputs]
         params = [f"{k}={self.expr(v)}" for k, v in step.params.items()]

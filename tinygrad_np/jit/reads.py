@@ -105,7 +105,7 @@ _FRESH_MAKERS = {"BUILD_LIST", "BUILD_MAP", "BUILD_SET", "BUILD_CONST_KEY_MAP", 
 _READERS = {getattr, hasattr, vars}  # builtins that read an object's attributes: evaluated and guarded
 # Builtins without effects, evaluated again on values jit knows, so that what they return can be followed.
 _PURE = {type, len, isinstance, issubclass, id, abs, min, max, sorted, sum, tuple, list, dict, set, frozenset, str,
-         bytes, int, float, bool, round, divmod, callable, range, repr, format}
+         slice, bytes, int, float, bool, round, divmod, callable, range, repr, format}
 _PURE_METHODS = {"items", "keys", "values", "get", "copy", "index", "count", "split", "rsplit", "strip", "lstrip",
                  "rstrip", "lower", "upper", "startswith", "endswith", "join", "replace", "partition",
                  "rpartition", "find", "rfind", "isdigit", "isalpha", "format", "__getitem__", "__contains__"}
@@ -1392,6 +1392,9 @@ class Reader:
             return frame.f_globals
         if function is super:  # super().forward(x), super().append(v): the method it finds is guarded as any
             return self._super(frame, args)
+        if getattr(function, "__name__", None) == "__getattribute__" and isinstance(
+                function, (types.MethodWrapperType, types.BuiltinMethodType)) and len(args) == 1:
+            return self._attribute_builtin(getattr, [function.__self__, *args], ins)  # cfg.__getattribute__("k")
         numpy_on_values = _numpy_callable(function) and all(_plain_data(a) for a in args)
         if state.first_child is not None and not numpy_on_values:  # Python ran inside the call: evaluating it
             return UNKNOWN  # again would run it again (NumPy's own Python makes a number from numbers, no effect)
