@@ -389,3 +389,20 @@ def test_b_a_users_op_forward_runs_once_per_call():
     for n in range(1, 5):
         j(np.ones(2, np.float32))
         assert len(calls) == n
+
+
+def test_c_text_made_from_a_config_container_is_printed_on_replays(capsys):
+    cfg = {"hidden": [8, 8], "lr": 0.01}
+
+    def step(x):
+        print(f"hidden {cfg['hidden']}", f"{cfg}", "cfg %s" % cfg)
+        return x * 2
+
+    j = tg.jit(step)
+    for n in range(4):
+        if n == 3:
+            cfg["hidden"] = [16, 16]
+        j(np.ones(2, np.float32))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"hidden {h} {c} cfg {c}" for h, c in [([8, 8], {"hidden": [8, 8], "lr": 0.01})] * 3 +
+                     [([16, 16], {"hidden": [16, 16], "lr": 0.01})]]

@@ -1036,7 +1036,7 @@ class Reader:
             has_spec = (ins.arg & 0x04) == 0x04
             spec = self._operand(state, ins.offset, 0) if has_spec else ""
             shown = self._operand(state, ins.offset, 1 if has_spec else 0)
-            if type(shown) in (int, float, str, bool, type(None)) and type(spec) is str:
+            if (type(shown) in (int, float, str, bool, type(None)) or _plain_container(shown)) and type(spec) is str:
                 converted = {0: shown, 1: str(shown), 2: repr(shown), 3: ascii(shown)}.get(ins.arg & 0x03, shown)
                 try:
                     value = format(converted, spec)
@@ -1085,6 +1085,11 @@ class Reader:
             left, right = self._operand(state, ins.offset, 1), self._operand(state, ins.offset, 0)
             if name == "BINARY_OP" and ins.argrepr in _IN_PLACE and type(left) in _SELF_IN_PLACE:
                 value = left  # xs += ys: the same list, changed in C
+            elif name == "BINARY_OP" and ins.argrepr == "%" and type(left) is str and _plain_container(right):
+                try:
+                    value = left % right  # "cfg %s" % cfg: text from numbers and strings alone
+                except (TypeError, ValueError, KeyError):
+                    value = UNKNOWN
             elif name == "IS_OP" and left is not UNKNOWN and right is not UNKNOWN:
                 value = (left is right) != bool(ins.arg)
             elif type(left) in (int, float, str, bool) and type(right) in (int, float, str, bool):
@@ -2194,6 +2199,18 @@ def _value_types():
 
 
 _VALUE_TYPES = _value_types()
+
+
+def _plain_container(value, depth=0):
+    """A list, tuple, dict or set of numbers and strings (nested a little): its text is made from those alone
+    (an f-string of it is made again the same way); its contents are guarded where it is read."""
+    kind = type(value)
+    if kind in (bool, int, float, str, type(None)):
+        return True
+    if depth > 3 or kind not in (list, tuple, dict, set, frozenset) or len(value) > 256:
+        return False
+    items = list(value.items()) if kind is dict else value
+    return all(_plain_container(v, depth + 1) for item in items for v in (item if kind is dict else (item,)))
 
 
 def _numpy_callable(function):
