@@ -71,9 +71,20 @@ def classify(model, mean, std, images, input_shape=(784,)):
     at a time: a model file's architecture is bounded for one example (``nn.architecture.output_shape``), and
     each digit's reading depends on it alone."""
     pixels = np.stack(images).reshape((len(images),) + tuple(input_shape)) * 255
+    # A model ending in Softmax (as many PyTorch models do) gives probabilities already: a second softmax would
+    # flatten them (80% read as 19.5%). Its scores are taken as they are.
+    probabilities = _ends_in_softmax(model)
     with tg.no_grad():
-        return np.concatenate([model(tg.Tensor(normalize(pixels[k: k + 1], mean, std))).softmax(axis=1).data
-                               for k in range(len(images))]) if len(images) else np.zeros((0, 10), np.float32)
+        outputs = [model(tg.Tensor(normalize(pixels[k: k + 1], mean, std))) for k in range(len(images))]
+        return np.concatenate([(out if probabilities else out.softmax(axis=1)).data for out in outputs]) \
+            if len(images) else np.zeros((0, 10), np.float32)
+
+
+def _ends_in_softmax(model):
+    """True if the model's last layer is a Softmax over the classes (a Sequential's last, however nested)."""
+    while isinstance(model, tg.nn.Sequential) and len(model):
+        model = model[len(model) - 1]
+    return isinstance(model, tg.nn.Softmax)
 
 
 def load_any_model(path, max_parameters=None):

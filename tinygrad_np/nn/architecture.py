@@ -442,6 +442,8 @@ def _forward(spec, where, shape, flow):
         if not -len(shape) <= spec.get("dim", -1) < len(shape):
             refuse(f"takes the softmax along axis {spec.get('dim', -1)}, of an input of {len(shape)} axes with the "
                    "batch's")
+        if spec.get("dim", -1) % len(shape) == 0:  # as a Flatten over the batch's axis: it would mix the examples
+            refuse(f"takes the softmax along axis {spec.get('dim', -1)}, the batch's, which mixes the examples")
         out = shape
     else:  # elementwise: the activations, Dropout (nothing in eval), Identity
         out = shape
@@ -454,6 +456,7 @@ def _forward(spec, where, shape, flow):
 # machine (2026-12-08: exact GELU's erf 1,200, Sigmoid 300, tanh GELU and Softmax 63, ReLU 19, Tanh 12): an
 # array pass costs far more than a multiply-add inside BLAS, so a chain of them must count as such (a 197 KB file
 # of 993 exact GELUs over 10M values took 3 minutes a digit under a bound that counted them at 1).
+_PER_GROUP_COST = 280_000  # a grouped Conv2d's per-group overhead, in multiply-adds (measured: 28 µs a group)
 _ELEMENTWISE_COST = {"GELU": 1200, "GELU tanh": 64, "Sigmoid": 300, "Softmax": 64, "LogSoftmax": 64, "ReLU": 20,
                      "Tanh": 20, "LeakyReLU": 20, "ELU": 64, "SiLU": 300, "Softplus": 300, "Dropout": 20,
                      "Identity": 1, "Flatten": 1}
@@ -494,7 +497,11 @@ def _windows(spec, name, shape, flow, refuse):
     flow.array(name, "unfolded windows", (1, channels, *sizes, window))
     if kind == "Conv2d":
         out_channels = spec["out_channels"]
-        flow.work(name, out_channels * channels // spec.get("groups", 1) * window * math.prod(sizes))
+        groups = spec.get("groups", 1)
+        # F.conv2d makes one product per group: each costs about 28 µs however small, which is 280,000 of this
+        # bound's multiply-adds (a second is 1e10); 980 layers of 100,000 one-channel groups took 17 minutes
+        flow.work(name, out_channels * channels // groups * window * math.prod(sizes) +
+                  (_PER_GROUP_COST * groups if groups > 1 else 0))
         return (shape[0], out_channels, *sizes)
     flow.work(name, channels * window * math.prod(sizes))
     return (shape[0], channels, *sizes)

@@ -203,11 +203,13 @@ class Module:
                 value, problem = _convert(state[name], t)
                 if problem:
                     problems.append(f"{name}: {problem}")
-                elif name.rsplit(".", 1)[-1] == "num_batches_tracked" and (np.asarray(value) < 0).any():
+                elif name.rsplit(".", 1)[-1] == "num_batches_tracked" and \
+                        ((np.asarray(value) < 0).any() or (np.asarray(value) > 2**62).any()):
                     # BatchNorm's count of batches: momentum=None averages with 1/count, so -1 divides by 0 and -2
-                    # writes -batch_mean into running_mean; no training run makes one.
-                    problems.append(f"{name}: is {np.asarray(value).tolist()}, a count of batches below 0 (a count "
-                                    "is a whole number from 0)")
+                    # writes -batch_mean into running_mean; no training run makes one. Past 2**62 (no run's either)
+                    # the int64 count would wrap to below 0 within reach of a run, refusing its own checkpoints.
+                    problems.append(f"{name}: is {np.asarray(value).tolist()}, not a count of batches (a whole "
+                                    "number from 0 to 2**62)")
                 converted[name] = value
         first_name: dict[int, str] = {}
         for name, t in targets.items():  # one tensor, two values: which one would win is an accident of order

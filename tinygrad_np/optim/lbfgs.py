@@ -24,6 +24,9 @@ from ..core.tensor import bump_versions
 from .optimizer import Optimizer, Params, _hyperparameter, _shown, _whole_number
 
 Closure = Callable[[], Any]
+# The smallest lr a file may give LBFGS: 0 divided by zero in the strong-Wolfe line search, part-way through a step,
+# and 1e-100 made its interpolation NaN; no run uses an lr below this one.
+_SMALLEST_LR = 1e-30
 
 
 class LBFGS(Optimizer):
@@ -261,6 +264,9 @@ class LBFGS(Optimizer):
                         hyper[name] = float(_hyperparameter(value, 0.0, name))
                     except ValueError as err:
                         raise ValueError(f"{key} {err}") from None
+                    if name == "lr" and not hyper[name] >= _SMALLEST_LR:  # as the constructor: lr > 0 (and, for
+                        raise ValueError(f"{key} is {hyper[name]!r}: LBFGS's lr must be at least {_SMALLEST_LR:g} "
+                                         "(0 divides by zero in the line search, 1e-300 makes NaN)")
             elif isinstance(key, str) and key.startswith("state.0.") and key[8:] in self.state_arrays:
                 loaded[key[8:]] = value
             else:

@@ -190,10 +190,15 @@ class CosineAnnealingLR(LRScheduler):
         if self._step_count == 1 and e > 0:  # made with last_epoch > -1: straight to the formula
             return [low + (base - low) * (1 + math.cos(e * math.pi / period)) / 2 for base in self.base_lrs]
         if (e - 1 - period) % (2 * period) == 0:  # just past the bottom, where the ratio below is 0 / 0
-            return [lr + (base - low) * (1 - math.cos(math.pi / period)) / 2
-                    for base, lr in zip(self.base_lrs, self._groups_lr(), strict=True)]
-        return [(1 + math.cos(math.pi * e / period)) / (1 + math.cos(math.pi * (e - 1) / period)) * (lr - low) + low
-                for lr in self._groups_lr()]
+            rates = [lr + (base - low) * (1 - math.cos(math.pi / period)) / 2
+                     for base, lr in zip(self.base_lrs, self._groups_lr(), strict=True)]
+        else:
+            rates = [(1 + math.cos(math.pi * e / period)) / (1 + math.cos(math.pi * (e - 1) / period)) * (lr - low)
+                     + low for lr in self._groups_lr()]
+        # Exactly, the cosine stays between eta_min and base_lr; the chained products drift by a rounding past
+        # base_lr at the top of a cycle (10000.000000000045 from a base of LARGEST_RATE, which the optimizer's and
+        # this scheduler's own loaders then refused). Kept within the two, as the exact value is.
+        return [min(max(rate, min(base, low)), max(base, low)) for base, rate in zip(self.base_lrs, rates, strict=True)]
 
     def _check_loaded(self, values: dict[str, Any]) -> None:
         """The chained formula scales lr − eta_min by (1 + cos(π e / T_max)) / (1 + cos(π (e−1) / T_max)), up to

@@ -5,6 +5,7 @@ PyTorch's own schedulers (StepLR, CosineAnnealingLR, OneCycleLR, ReduceLROnPlate
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -68,8 +69,21 @@ class LRSchedule:
             t = _whole_number(state["t"], "t", 2**53)  # past 2**53 a count is not exact in the rates' floats
         except ValueError as err:
             raise ValueError(f"{name}.load_state_dict: {err}") from None
+        rates: list[float] = []
+        for base in base_lrs:  # the rate at the loaded step, checked as a loaded rate is, before anything changes
+            try:
+                rate = self.lr(base, t)
+            except Exception as err:  # (a user's lr_lambda: 1/(100 - t) at t = 100, 1.05**t past a float)
+                raise ValueError(f"{name}.load_state_dict: at the loaded t = {t:,} the schedule raised "
+                                 f"{type(err).__name__} ({err}); it cannot continue from that step") from None
+            if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= LARGEST_RATE:
+                raise ValueError(f"{name}.load_state_dict: at the loaded t = {t:,} the schedule gives the rate "
+                                 f"{rate!r}, which is not a number from 0 to {LARGEST_RATE:g} (optim.LARGEST_RATE): "
+                                 "the next step would take it (a negative rate ascends the loss)")
+            rates.append(rate)
         self.t, self.base_lrs = t, base_lrs
-        self._apply()
+        for group, rate in zip(self.optimizer.param_groups, rates, strict=True):
+            group["lr"] = rate
 
     def _apply(self) -> None:
         for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
