@@ -159,3 +159,33 @@ def test_a_safetensors_file_rewritten_through_a_shared_mmap_is_not_read_mixed(tm
             writer.join()
             mapped.close()
     assert mixed <= 2  # (a writer pausing between the two tensors, longer than two reads, cannot be told apart)
+
+
+def test_describe_records_bias_false_of_norm_layers_so_the_file_loads_back():
+    for layer in (nn.LayerNorm(4, bias=False), nn.BatchNorm1d(4, bias=False), nn.BatchNorm2d(3, affine=False)):
+        rebuilt = architecture.build(architecture.describe(layer))
+        rebuilt.load_state_dict(layer.state_dict())
+
+
+def test_save_through_a_symlink_keeps_the_link_and_writes_its_target(tmp_path):
+    target = tmp_path / "runs" / "model.npz"
+    target.parent.mkdir()
+    nn.save({"w": np.zeros(2, np.float32)}, target)
+    link = tmp_path / "best.npz"
+    link.symlink_to(target)
+    nn.save({"w": np.ones(2, np.float32)}, link)
+    assert link.is_symlink() and nn.load(target)["w"].tolist() == [1.0, 1.0]
+
+
+def test_a_closed_model_file_says_it_is_closed_not_that_the_file_is_broken(tmp_path):
+    path = tmp_path / "m.npz"
+    nn.save({"w": np.zeros(2, np.float32)}, path)
+    with nn.open_model_file(path) as model_file:
+        pass
+    with pytest.raises(ValueError, match="closed"):
+        model_file.load()
+
+
+def test_save_names_a_path_with_a_nul_in_it():
+    with pytest.raises(ValueError, match="NUL"):
+        nn.save({"w": np.zeros(2, np.float32)}, "bad\x00name.npz")

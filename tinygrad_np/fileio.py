@@ -25,6 +25,9 @@ def atomic_write(path, mode="wb"):
     """
     path = os.fsdecode(path)
     check_target(path)
+    if os.path.islink(path):  # a link (best.npz -> runs/x/model.npz) stays a link: its target is written, as
+        path = os.path.realpath(path)  # open(path, "wb") and torch.save write through it
+        check_target(path)
     folder, name = os.path.split(os.path.abspath(path))
     _remove_stale_parts(folder, name)
     # A file written over keeps its permissions, as torch.save's does; a new one gets open()'s.
@@ -47,6 +50,8 @@ def check_target(path, who="atomic_write"):
     path = os.fsdecode(path)
     if not path:
         raise ValueError(f"{who}: the path is empty; give a file name")
+    if "\x00" in path:
+        raise ValueError(f"{who}: the path {path!r} holds a NUL character, which no file name may")
     _refuse_non_regular_target(path)
     if path.endswith(("/", os.sep)) or os.path.basename(path) in (".", ".."):
         raise IsADirectoryError(f"{path}: names a folder, not a file; give a file name inside it")

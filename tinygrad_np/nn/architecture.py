@@ -38,9 +38,9 @@ _ARGUMENTS: dict[type, tuple[str, ...]] = {
     layers.MaxPool2d: ("kernel_size", "stride", "padding", "dilation"),
     layers.AvgPool2d: ("kernel_size", "stride", "padding"),
     layers.AdaptiveAvgPool2d: ("output_size",),
-    layers.BatchNorm1d: ("num_features", "eps", "momentum", "affine", "track_running_stats"),
-    layers.BatchNorm2d: ("num_features", "eps", "momentum", "affine", "track_running_stats"),
-    layers.LayerNorm: ("normalized_shape", "eps", "elementwise_affine"),
+    layers.BatchNorm1d: ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
+    layers.BatchNorm2d: ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
+    layers.LayerNorm: ("normalized_shape", "eps", "elementwise_affine", "bias"),
     layers.Flatten: ("start_dim", "end_dim"),
     layers.LeakyReLU: ("negative_slope",),
     layers.Dropout: ("p",),
@@ -121,8 +121,8 @@ def _check(spec, where, prefix, depth, shapes, count):
     name = where or "the architecture"
     count[0] += 1
     if count[0] > MAX_LAYERS:
-        raise ValueError(f"build: the architecture has more than {MAX_LAYERS:,} layers (MAX_LAYERS); {name} is one "
-                         "too many")
+        raise ValueError(f"build: the architecture has more than {MAX_LAYERS:,} layers, its Sequentials counted "
+                         f"(MAX_LAYERS); {name} is one too many")
     if not isinstance(spec, dict) or "type" not in spec:
         raise ValueError(f"build: {name} must be a dict with a 'type', got {_short(spec)}")
     kind = spec["type"]
@@ -283,15 +283,17 @@ def _adaptive_avg_pool(f):
 def _batch_norm(f):
     n = f.size("num_features")
     f.number("eps", 1e-5, positive=True), f.number("momentum", 0.1, 0.0, 1.0, allow_none=True)
-    affine, tracked = f.flag("affine"), f.flag("track_running_stats")
-    return (([("weight", (n,)), ("bias", (n,))] if affine else [])
+    affine, tracked, bias = f.flag("affine"), f.flag("track_running_stats"), f.flag("bias")  # (bias: PyTorch's
+    # keyword; a description written before it was recorded has one whenever it is affine)
+    return (([("weight", (n,))] + ([("bias", (n,))] if bias else []) if affine else [])
             + ([("running_mean", (n,)), ("running_var", (n,)), ("num_batches_tracked", ())] if tracked else []))
 
 
 def _layer_norm(f):
     shape = f.shape("normalized_shape")
     f.number("eps", 1e-5, positive=True)
-    return [("weight", shape), ("bias", shape)] if f.flag("elementwise_affine") else []
+    bias = f.flag("bias")
+    return ([("weight", shape)] + ([("bias", shape)] if bias else [])) if f.flag("elementwise_affine") else []
 
 
 def _flatten(f):

@@ -343,17 +343,25 @@ class ModelFile:
         self._file = _open(self.path)
         self._opened = _fingerprint(self._file)  # each read checks the file is as it was when opened
 
+    def _check_open(self) -> None:
+        if self._file.closed:
+            raise ValueError(f"{self.path}: this ModelFile is closed (its with block ended); use it inside the "
+                             "block, or open the file again with nn.open_model_file")
+
     def metadata(self) -> dict[str, str]:
         """The metadata (``load_metadata``)."""
+        self._check_open()
         return _read(self.path, "metadata", opened=self._file, since=self._opened, who="load_metadata")[1]
 
     def stored_arrays(self) -> dict[str, StoredArray]:
         """Each array's shape and dtype, from the headers alone (``stored_arrays``)."""
+        self._check_open()
         return _read(self.path, "headers", opened=self._file, since=self._opened, who="stored_arrays")[0]
 
     def load_with_metadata(self, max_bytes: int | None = None, expect: Mapping[str, Iterable[int]] | None = None
                            ) -> "tuple[OrderedDict[str, np.ndarray], dict[str, str]]":
         """``(state dict, metadata)``, as ``load_with_metadata``."""
+        self._check_open()
         _check_max_bytes(max_bytes)
         return _read(self.path, "arrays", max_bytes, _checked_expect(expect), opened=self._file, since=self._opened)
 
