@@ -189,3 +189,14 @@ def test_a_closed_model_file_says_it_is_closed_not_that_the_file_is_broken(tmp_p
 def test_save_names_a_path_with_a_nul_in_it():
     with pytest.raises(ValueError, match="NUL"):
         nn.save({"w": np.zeros(2, np.float32)}, "bad\x00name.npz")
+
+
+def test_rmsprop_refuses_an_alpha_of_one_from_a_file():
+    """alpha = 1 keeps v where it is forever: with v = 0 (a parameter whose gradients were 0) the step is lr·g/eps
+    (the weights went to 2.4e6 in one step)."""
+    w = nn.Parameter(tg.Tensor(np.ones(2, np.float32)))
+    opt = optim.RMSprop([w], lr=0.01)
+    state = {k: np.asarray(v) for k, v in opt.state_dict().items()}
+    opt.load_state_dict({**state, "group.0.alpha": np.asarray(0.99)})
+    with pytest.raises(ValueError, match="alpha"):
+        opt.load_state_dict({**state, "group.0.alpha": np.asarray(1.0)})

@@ -403,8 +403,9 @@ def _hyperparameter(value, default, field):
                          f"{_shown(array)}")
     low, high = ((0.0, None) if field == "betas" else HYPERPARAMETER_RANGES.get(field, (None, None)))
     for v in array.reshape(-1).tolist():
-        if (low is not None and v < low) or (high is not None and v > high) or (field == "betas" and v >= 1):
-            span = "from 0 to below 1" if field == "betas" else (
+        below_one = field in ("betas", "alpha")  # (RMSprop's alpha of 1 never moves v: v = 0 divides by eps alone)
+        if (low is not None and v < low) or (high is not None and v > high) or (below_one and v >= 1):
+            span = "from 0 to below 1" if below_one else (
                 f"from {low:g}" + (f" to {high:g}" if high is not None else "") if low is not None else f"to {high:g}")
             raise ValueError(f"must be {span}, got {_shown(array)}")
     if pair:
