@@ -74,7 +74,7 @@ CASES = [
     ("sgd", "group.0.params", np.array(-4), "'group.0.params': the count of the group's parameters must be one whole "
                                             "number from 0, got -4"),
     ("sgd", "group.0.params", np.array(4.0), "must be one whole number from 0, got 4.0"),
-    ("rmsprop", "group.0.alpha", np.array(1.01), "'group.0.alpha': must be from 0 to 1, got 1.01"),
+    ("rmsprop", "group.0.alpha", np.array(1.01), "'group.0.alpha': must be from 0 to below 1, got 1.01"),
     ("rmsprop", "state.2.v", np.full((1, 2), -1.0, np.float32), "'state.2.v': is a mean of squares"),
 ]
 
