@@ -578,7 +578,8 @@ def forward_shape(model, shape):
         return model.eval()(tg.Tensor(np.zeros(shape, np.float32))).shape
 
 
-BOUND_REFUSALS = ("max_activation", "max_operations", "MAX_POOL_WINDOWS", "the batch's axis among them")
+BOUND_REFUSALS = ("max_activation", "max_operations", "MAX_POOL_WINDOWS", "the batch's axis among them",
+                  "which mixes the examples")  # (the last two: layers that would mix a batch's examples)
 
 
 @pytest.mark.slow  # fuzzing: hundreds of crafted files; CI runs it, the fast loop leaves it out

@@ -34,6 +34,9 @@ from ..core.tensor import Tensor
 from ..fileio import atomic_write, check_target
 
 METADATA = "__metadata__"
+# The metadata key under which save records each .safetensors tensor's CRC-32 (the format has no checksum): load
+# compares, so a file changed in place after it was written, or while it was read, is refused. Reserved.
+CHECKSUMS = "tinygrad_np.crc32"
 
 # ---- the bounds on what a file can make a loader do -------------------------------------------------------------
 #: The most bytes decompression may add to a file: a .npz's arrays (deflated, as np.savez_compressed writes them)
@@ -176,6 +179,9 @@ def _check_saveable(name: Any, array: np.ndarray, safetensors: bool) -> None:
 
 def _checked_metadata(metadata):
     metadata = dict(metadata or {})
+    if CHECKSUMS in metadata:
+        raise ValueError(f"save: the metadata key {CHECKSUMS!r} is reserved (save records the tensors' checksums "
+                         "under it); rename it")
     for key, value in metadata.items():
         if not (isinstance(key, str) and isinstance(value, str)):
             raise TypeError(f"save: metadata must map strings to strings (as safetensors' does); "
@@ -209,6 +215,13 @@ def _save_safetensors(arrays, path, metadata):
     # Not np.ascontiguousarray: it makes a 0-d array (1,), and a BatchNorm's num_batches_tracked would not load back.
     contiguous = {name: np.require(array, requirements="C") for name, array in arrays.items()}
     data = safetensors.numpy.save(contiguous, metadata=metadata or None)
+    header_size = int.from_bytes(data[:8], "little")
+    offsets = json.loads(data[8:8 + header_size])
+    sums = {name: zlib.crc32(data[8 + header_size + entry["data_offsets"][0]: 8 + header_size +
+                                  entry["data_offsets"][1]])
+            for name, entry in offsets.items() if name != METADATA}
+    # The same tensors give the same data section: only the header grows by the checksums
+    data = safetensors.numpy.save(contiguous, metadata={**(metadata or {}), CHECKSUMS: json.dumps(sums)})
     header_size = int.from_bytes(data[:8], "little")
     if header_size > MAX_HEADER:
         raise ValueError(f"save: the .safetensors header would be {header_size:,} bytes, more than the "
@@ -556,6 +569,7 @@ def _read_safetensors(f, path: str, want: str, expect, reading: _Reading):
     header_bytes = f.read(header_size)
     header = _safetensors_header(header_bytes, path)
     entries, metadata = _safetensors_entries(header, size - 8 - header_size, path, reading)
+    recorded = _recorded_checksums(metadata, entries, path)
     stored = {name: StoredArray(shape, np.dtype(np.float32 if dtype_name == "BF16" else
                                                 _SAFETENSORS_DTYPES[dtype_name]))
               for name, dtype_name, shape, _, _ in entries} if want != "metadata" else {}
@@ -571,6 +585,11 @@ def _read_safetensors(f, path: str, want: str, expect, reading: _Reading):
         state[name], checksum = _read_tensor(f, dtype_name, shape, end - start, name, path)
         checksums.append(checksum)
     _check_unchanged(f, before)
+    for (name, *_), checksum in zip(entries, checksums, strict=True):
+        if recorded is not None and recorded[name] != checksum:
+            raise ModelFileError(f"{path}: tensor {name!r} is not what this file was saved with (its checksum "
+                                 "differs): the file was changed in place after it was written, or while it was "
+                                 "read; read it again once it is written, or save it again")
     if before[2] > began - _RECENT:  # written just now: a writer may still be at it within the clock's tick
         time.sleep(_TICK)  # past the tick: a write still going on now changes the times
         _check_unchanged(f, before)
@@ -646,6 +665,24 @@ def _safetensors_header(text: bytes, path: str) -> dict:
     return header
 
 
+def _recorded_checksums(metadata: dict, entries, path: str) -> dict[str, int] | None:
+    """The CRC-32 of each tensor that save recorded in the metadata (taken out of it), or None for a file another
+    program wrote."""
+    text = metadata.pop(CHECKSUMS, None)
+    if text is None:
+        return None
+    try:
+        sums = json.loads(text)
+    except ValueError:
+        sums = None
+    names = {name for name, *_ in entries}
+    if not isinstance(sums, dict) or set(sums) != names or not all(
+            type(v) is int and 0 <= v < 2**32 for v in sums.values()):
+        raise ModelFileError(f"{path}: not a valid .safetensors file (its {CHECKSUMS!r} metadata is not one "
+                             "checksum for each tensor)")
+    return sums
+
+
 def _safetensors_entries(header: dict, data_size: int, path: str, reading: _Reading):
     """``([(name, dtype, shape, start, end), ...] in the file's order, metadata)``, each checked."""
     def refuse(reason):
@@ -655,7 +692,8 @@ def _safetensors_entries(header: dict, data_size: int, path: str, reading: _Read
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
         refuse(f"its {METADATA} is not a map of strings to strings")
     _check_metadata_text(metadata, path)
-    characters = len(_metadata_json(metadata)) if metadata else 0
+    counted = {k: v for k, v in metadata.items() if k != CHECKSUMS}  # (save's checksums: the header bounds them)
+    characters = len(_metadata_json(counted)) if counted else 0
     if characters > MAX_METADATA:
         raise ModelFileError(f"{path}: its {METADATA} holds {characters:,} characters (as JSON text), more than the "
                              f"{MAX_METADATA:,} metadata may hold (nn.serialization.MAX_METADATA)")
