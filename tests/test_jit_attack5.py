@@ -406,3 +406,20 @@ def test_c_text_made_from_a_config_container_is_printed_on_replays(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"hidden {h} {c} cfg {c}" for h, c in [([8, 8], {"hidden": [8, 8], "lr": 0.01})] * 3 +
                      [([16, 16], {"hidden": [16, 16], "lr": 0.01})]]
+
+
+def test_c_pprint_of_a_config_replays(capsys):
+    """pprint builds its recursion-guard dict in a call's own arguments and copies it: the call's own, not a
+    write into an outside dict (it was refused, citing pprint's internals)."""
+    import pprint
+
+    cfg = {"hidden": [8, 8], "optimizer": {"lr": 0.01, "momentum": 0.9}}
+
+    def step(x):
+        pprint.pprint(cfg)
+        return x * 2
+
+    j = tg.jit(step)
+    for _ in range(4):
+        j(np.ones(2, np.float32))
+    assert capsys.readouterr().out == pprint.pformat(cfg).join(["", "\n"]) * 4

@@ -713,7 +713,7 @@ _WARNING_FILTERS = _warning_filters()
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
     __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells", "full", "expect",
-                 "calling", "cache", "entries", "raised", "entry", "output", "in_c")
+                 "calling", "cache", "entries", "raised", "entry", "output", "in_c", "arguments")
 
     def __init__(self, code, cells, full):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
@@ -728,6 +728,7 @@ class _FrameState:
         self.entry = None  # the Entry the instruction running gives (a defaultdict's lookup, setdefault)
         self.output = False  # the instruction running is output each replay makes again (print, log.info)
         self.in_c = None  # (function, steps recorded before, [(object from outside, its snapshot)]): see _c_wrote
+        self.arguments = ()  # the positional arguments of the call instruction running (as jit knows them)
 
 
 _cached_reads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # lru_cache wrapper -> {args: checks}
@@ -860,6 +861,8 @@ class Reader:
             return self._child_events  # only its return, which is the value the watched frame gets
         if full and parent is not None and parent.full and code.co_argcount and code.co_varnames[0] == "self":
             self._method_frame(frame, code)
+        if parent is not None and parent.full and parent.expect is code and parent.arguments:
+            self._fresh_parameters(frame, code, parent)
         self.states[id(frame)] = _FrameState(_decoded(code), self._cells(frame) if full else {}, full)
         frame.f_trace_lines = False
         frame.f_trace_opcodes = True
@@ -883,6 +886,20 @@ class Reader:
             arguments = {n: frame.f_locals[n] for n in names if n in frame.f_locals}
             self._storable(tuple(arguments.values()), f"warnings.{what.__name__}()'s argument")
             self.trace.output(line, what, (), arguments)
+
+    def _fresh_parameters(self, frame, code, parent):
+        """A list, dict or set the caller built in the call's own arguments (``self._format(obj, sio, {})``)
+        arrives as a parameter: the real one, where jit held a copy (_built). It is the call's own too, so the
+        writes into it (pprint's context[id(x)] = 1) are not taken for effects on the outside."""
+        names = code.co_varnames[:code.co_argcount]
+        offset = len(names) - len(parent.arguments)  # a bound method's self comes first
+        if offset < 0:
+            return
+        for name, given in zip(names[offset:], parent.arguments, strict=True):
+            real = frame.f_locals.get(name, MISSING)
+            if type(given) in (list, dict, set) and self._is_fresh(given) and type(real) is type(given) and \
+                    real is not given and real == given and not self.from_outside(real):
+                self.fresh[id(real)] = real
 
     def _method_frame(self, frame, code):
         """A method of the user's own class runs (``w["cls"]`` runs ``__getitem__``, ``len(w)`` ``__len__``,
@@ -1114,7 +1131,8 @@ class Reader:
             self._cached_call(state, ins)
         if value is not UNKNOWN:
             state.made[ins.offset] = value
-            if name in _CALLS and state.full and _makes_new(self._operand(state, ins.offset, ins.arg or 0), value) \
+            function = self._operand(state, ins.offset, ins.arg or 0) if name in _CALLS else None
+            if name in _CALLS and state.full and (_makes_new(function, value) or _copies(function, value)) \
                     and not isinstance(value, Tensor):
                 self.fresh[id(value)] = value  # a new object: writes into it are the call's own
         elif ins.offset in state.made:
@@ -1202,7 +1220,8 @@ class Reader:
             # a new object (a class called), or a new array that owns its memory and that no read from outside
             # gave (np.empty, np.zeros, a sum)
             function = self._operand(state, producer, made.arg or 0)
-            fresh = _makes_new(function, value) or getattr(function, "__name__", None) == "__new__" or \
+            fresh = _makes_new(function, value) or _copies(function, value) or \
+                getattr(function, "__name__", None) == "__new__" or \
                 (type(value) is np.ndarray and value.base is None and not self.from_outside(value) and
                  not self.trace.knows(value))
         if fresh and value is not MISSING:
@@ -1474,6 +1493,7 @@ class Reader:
         function = operands[argc] if len(operands) > argc else UNKNOWN
         state.expect = _code_called(function)
         state.calling = function
+        state.arguments = operands[:argc][::-1] if len(operands) > argc else ()
         args = list(reversed(operands[:argc]))
         outside_code = function is UNKNOWN or not _is_ours(function)
         if isinstance(function, type) and isinstance(_class_entry(function, "__del__")[2], types.FunctionType) and \
@@ -2271,6 +2291,12 @@ def _patchable(name, value):
         return False
     filename = os.path.abspath(code.co_filename)
     return not (filename.startswith(_ENGINE) and filename != _TENSOR_FILE)
+
+
+def _copies(function, value):
+    """``xs.copy()`` of a list, dict or set: a new one, as a class call makes."""
+    return isinstance(function, types.BuiltinMethodType) and function.__name__ == "copy" and \
+        type(function.__self__) in (list, dict, set) and type(value) is type(function.__self__)
 
 
 def _makes_new(function, value):
