@@ -1102,6 +1102,12 @@ class Reader:
             left, right = self._operand(state, ins.offset, 1), self._operand(state, ins.offset, 0)
             if name == "BINARY_OP" and ins.argrepr in _IN_PLACE and type(left) in _SELF_IN_PLACE:
                 value = left  # xs += ys: the same list, changed in C
+            elif name == "BINARY_OP" and ins.argrepr in ("-", "|", "&", "^") and \
+                    type(left) in (set, frozenset) and type(right) in (set, frozenset) and \
+                    _plain_container(left) and _plain_container(right):
+                value = _binary(ins.argrepr, left, right)  # {"relu", "tanh"} - {"tanh"}: a new set of values
+                if type(value) is set:
+                    self.fresh[id(value)] = value
             elif name == "BINARY_OP" and ins.argrepr == "%" and type(left) is str and _plain_container(right):
                 try:
                     value = left % right  # "cfg %s" % cfg: text from numbers and strings alone
@@ -2426,7 +2432,8 @@ def _binary(symbol, left, right):
     """An arithmetic instruction on ints, floats or strings, evaluated again (``n += 1`` on a counter)."""
     ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv, "%": operator.mod,
            "/": operator.truediv, "**": operator.pow, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-           ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+           ">=": operator.ge, "==": operator.eq, "!=": operator.ne, "|": operator.or_, "&": operator.and_,
+           "^": operator.xor}
     op = ops.get(symbol[:-1] if symbol.endswith("=") and symbol not in ("==", "<=", ">=", "!=") else symbol)
     if op is None:
         return UNKNOWN
