@@ -86,7 +86,9 @@ MISSING = object()  # "no such name or attribute", as a guard's value
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, np.dtype, type(Ellipsis), slice, range)
 # Writable memory that C reads byte by byte (``sum(ctypes_array)``, ``max(mm[:])``): guarded by its bytes.
 _BUFFERS = (ctypes.Array, ctypes.Structure, ctypes.Union, ctypes._SimpleCData, mmap.mmap, memoryview)
-_MUTABLE = (list, dict, set, bytearray, np.ndarray, MutableSequence, MutableMapping, MutableSet) + _BUFFERS
+# Read-only windows onto a container that changes under them: a dict's MappingProxyType and views, an array's .flat
+_VIEWS: tuple[type, ...] = (types.MappingProxyType, type({}.keys()), type({}.values()), type({}.items()), np.flatiter)
+_MUTABLE = (list, dict, set, bytearray, np.ndarray, MutableSequence, MutableMapping, MutableSet) + _BUFFERS + _VIEWS
 # guarded by what they hold wherever code jit does not watch is handed one (a deque, an array.array, an
 # OrderedDict, a ctypes array, an mmap)
 LARGE = 1 << 16  # elements: a bigger array that Python code reads is refused rather than compared on every call
@@ -398,9 +400,12 @@ def _snapshot(value):
         return (kind, _bits(value))
     if isinstance(value, _BUFFERS):
         return (kind, id(value), _buffer_bytes(value))
-    if isinstance(value, (MutableSequence, MutableSet)):
+    if kind is np.flatiter:  # lr_table.flat: what its array holds (iterating it would move it)
+        base = value.base
+        return (kind, id(base), base.dtype.str, base.shape, base.tobytes() if base.size <= LARGE else None)
+    if isinstance(value, (MutableSequence, MutableSet)) or kind in _VIEWS[1:4]:  # (a dict's views)
         return (kind, tuple(_snapshot(v) for v in value))
-    if isinstance(value, MutableMapping):
+    if isinstance(value, MutableMapping) or kind is types.MappingProxyType:
         return (kind, tuple((_snapshot(k), _snapshot(v)) for k, v in value.items()))
     return (id, id(value))
 
@@ -669,7 +674,7 @@ def _thread_handoffs():
 _FILE_READS = {"stat", "lstat", "listdir", "scandir", "access", "readlink", "read", "pread", "readv", "getcwd",
                "fstat", "statvfs", "walk", "open", "exists", "isfile", "isdir", "getmtime", "getsize"}
 _STREAM_READS = {"read", "readline", "readlines", "readinto", "readall", "read1", "peek", "__next__", "seek",
-                 "tell"}
+                 "tell", "getvalue", "getbuffer"}
 
 
 def _nested_call_code():
@@ -713,7 +718,7 @@ _WARNING_FILTERS = _warning_filters()
 # ---- the reader --------------------------------------------------------------------------------------------------
 class _FrameState:
     __slots__ = ("code", "made", "previous", "child", "first_child", "child_is_user", "cells", "full", "expect",
-                 "calling", "cache", "entries", "raised", "entry", "output", "in_c", "arguments")
+                 "calling", "cache", "entries", "raised", "entry", "output", "in_c", "arguments", "unpacked")
 
     def __init__(self, code, cells, full):
         self.code, self.made, self.previous, self.child, self.first_child = code, {}, None, MISSING, None
@@ -729,6 +734,7 @@ class _FrameState:
         self.output = False  # the instruction running is output each replay makes again (print, log.info)
         self.in_c = None  # (function, steps recorded before, [(object from outside, its snapshot)]): see _c_wrote
         self.arguments = ()  # the positional arguments of the call instruction running (as jit knows them)
+        self.unpacked = None  # f(*args, **kwargs) running: (f, args then the keywords' values, the keywords' names)
 
 
 _cached_reads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # lru_cache wrapper -> {args: checks}
@@ -965,7 +971,7 @@ class Reader:
             state.entries[offset] = None if state.raised or state.previous is None else state.previous.offset
         state.raised = False
         state.previous, state.child, state.first_child, state.expect = ins, MISSING, None, None
-        state.entry, state.output = None, False
+        state.entry, state.output, state.unpacked = None, False, None
         state.calling = None
         name = ins.opname
         if name == "CALL_FUNCTION_EX":  # f(*args, **kwargs): the function lies under the tuple (and the dict)
@@ -1012,6 +1018,8 @@ class Reader:
                     self._contents(subject, "a match pattern")
         elif name in _OPERATORS:
             self._operator(frame, state, ins)
+            if name == "CALL_FUNCTION_EX":
+                self._unpacked_call(frame, state, offset, ins)
         elif name in _CALLS:
             self._call_site(frame, state, offset, ins)
 
@@ -1131,7 +1139,8 @@ class Reader:
             if got is not UNKNOWN:  # (a factory's or default's object from outside is not the call's own)
                 value = got
                 self.entries[id(value)] = (value, entry, made_here and not self.from_outside(value))
-        elif value is UNKNOWN and name in _CALLS and state.full:
+        elif value is UNKNOWN and state.full and (name in _CALLS or (name == "CALL_FUNCTION_EX" and
+                                                                     state.unpacked is not None)):
             value = self._reader_result(frame, state, ins)
         if name in _CALLS and state.cache is not None:
             self._cached_call(state, ins)
@@ -1414,10 +1423,13 @@ class Reader:
     def _reader_result(self, frame, state, ins):
         """getattr(obj, name), hasattr, vars: evaluated again (C, no effect) and guarded; a pure builtin
         (``len``, ``type``, ``sorted``, ``globals``, a dict's ``items``...) on values jit knows: evaluated again."""
-        argc = ins.arg or 0
-        operands = self._operands(state, ins.offset, argc + 1)
-        function = operands[argc] if len(operands) > argc else UNKNOWN
-        args = list(reversed(operands[:argc]))
+        if state.unpacked is not None:  # f(*args, **kwargs)
+            function, args, _ = state.unpacked
+        else:
+            argc = ins.arg or 0
+            operands = self._operands(state, ins.offset, argc + 1)
+            function = operands[argc] if len(operands) > argc else UNKNOWN
+            args = list(reversed(operands[:argc]))
         if function is globals and not args:
             return frame.f_globals
         if function is super:  # super().forward(x), super().append(v): the method it finds is guarded as any
@@ -1494,13 +1506,18 @@ class Reader:
     def _call_site(self, frame, state, offset, ins):
         """A call from the user's code: state it cannot see is refused; a list, dict, set or array handed to
         code outside tinygrad_np is read; a write (``setattr``, ``list.append``) is made again by each replay."""
-        argc = ins.arg or 0
-        operands = self._operands(state, offset, argc + 1)
-        function = operands[argc] if len(operands) > argc else UNKNOWN
+        if state.unpacked is not None:
+            function, args, _ = state.unpacked
+            operands = [*reversed(args), function]
+            argc = len(args)
+        else:
+            argc = ins.arg or 0
+            operands = self._operands(state, offset, argc + 1)
+            function = operands[argc] if len(operands) > argc else UNKNOWN
+            args = list(reversed(operands[:argc]))
         state.expect = _code_called(function)
         state.calling = function
         state.arguments = operands[:argc][::-1] if len(operands) > argc else ()
-        args = list(reversed(operands[:argc]))
         outside_code = function is UNKNOWN or not _is_ours(function)
         if isinstance(function, type) and isinstance(_class_entry(function, "__del__")[2], types.FunctionType) and \
                 self._kind(frame.f_code) == "user":
@@ -1535,6 +1552,18 @@ class Reader:
                 any(isinstance(c, abc.ABCMeta) for c in (args[1] if type(args[1]) is tuple else (args[1],))):
             # an ABC's answer changes with register(), which changes abc's cache token
             self.guards.add(("abc registry",), "abc.get_cache_token() is {0}", abc.get_cache_token())
+        called, called_args, names = _unwrapped_call(function, args, self._keyword_names(state, ins))
+        if called is not function:  # partial(print, flush=True)(...), operator.call(print, ...): the call it makes
+            saved = state.unpacked
+            state.unpacked = (called, called_args, names)
+            try:
+                if self._output_call(frame, state, called, called_args, ins):
+                    state.output = True
+                    return
+                if self._replayed_write(frame, state, called, called_args, ins):
+                    return
+            finally:
+                state.unpacked = saved
         if self._output_call(frame, state, function, args, ins):
             state.output = True  # what it runs (a __repr__, a stream's write) each replay runs again: unwatched
             return
@@ -1543,6 +1572,17 @@ class Reader:
         in_c = outside_code and not isinstance(state.expect, types.CodeType)  # a Python callee's reads are watched
         if in_c and function is not UNKNOWN:
             self._watch_c_call(state, function, args)
+            bound_to = getattr(function, "__self__", None)  # weight_of = weights.get, made outside: C reads weights
+            if isinstance(function, (types.BuiltinMethodType, types.MethodWrapperType)) and bound_to is not None \
+                    and not isinstance(bound_to, (types.ModuleType, type, Tensor)) and not self._is_fresh(bound_to):
+                self._hand_over(bound_to, f"{getattr(function, '__qualname__', 'a method')}()")
+            if isinstance(function, weakref.ReferenceType):  # wr(): what it refers to, or None once collected
+                target = function()
+                self.guards.add(("weakref", id(function)), "_weak_same({0}, {1})", function,
+                                None if target is None else id(target))
+            if getattr(function, "__name__", None) == "__subclasses__" and isinstance(bound_to, type):
+                self.guards.add(("subclasses", id(bound_to)), "tuple({0}.__subclasses__()) == {1}", bound_to,
+                                tuple(bound_to.__subclasses__()))
         for value in operands[:argc]:  # what a callee does with it (a copy, a cast, a sum) is not seen: guarded
             if _is_iterator_from_outside(value, self.outside) and not (
                     isinstance(value, io.IOBase) and isinstance(state.expect, types.CodeType)):
@@ -1557,6 +1597,11 @@ class Reader:
                     self.guards.add(("type", id(value)), "type({0}) is {1}", value, type(value))
                 elif isinstance(value, _MUTABLE) and _member(function, _BY_DUNDER):
                     self._contents(value, f"{function.__name__}()")
+            elif outside_code and (_output_function(value) or (isinstance(value, functools.partial) and
+                                                                 _output_function(value.func))):
+                self._refuse(f"{getattr(value, '__name__', 'an output function')} is handed to "
+                             f"{getattr(function, '__name__', 'a function')}(), which calls it where jit cannot see: a "
+                             "replay would not make that output. Call it in a for loop instead")
             elif outside_code and _container_method(value, ()) is not None and \
                     not self._is_fresh(value.__self__):
                 self._refuse(f"{value.__name__} of a container from outside the call is handed to "
@@ -1599,6 +1644,26 @@ class Reader:
                              f"{type(value).__name__} from outside the call, in C, which a replay would not do "
                              "again. Make that change outside the jitted function, or with the container's own "
                              "methods (append, update, ...), which each replay makes again")
+
+    def _unpacked_call(self, frame, state, offset, ins):
+        """``f(*args, **kwargs)``: made into the call it is (``print(*names)``, ``setattr(*spec)``,
+        ``log.info(msg, *values)``), so that it is seen as that call: output made again, writes replayed, reads
+        guarded. Arguments jit cannot follow leave it a call of unknown arguments (C code given them is refused
+        wherever that matters)."""
+        has_kwargs = bool(ins.arg & 1)
+        function = self._operand(state, offset, 2 if has_kwargs else 1)
+        positional = self._operand(state, offset, 1 if has_kwargs else 0)
+        keywords = self._operand(state, offset, 0) if has_kwargs else {}
+        if function is UNKNOWN:
+            return
+        if type(positional) not in (tuple, list) or not isinstance(keywords, dict) or \
+                not all(type(k) is str for k in keywords):
+            if _output_function(function) or _writes_through(function):
+                self._refuse(f"{getattr(function, '__name__', 'a function')}() is called with *args or **kwargs jit "
+                             "cannot follow; a replay makes this call again with the values it had")
+            return
+        state.unpacked = (function, [*positional, *keywords.values()], tuple(keywords))
+        self._call_site(frame, state, offset, ins)
 
     def _partial(self, function):
         self._function(function.func)
@@ -1809,7 +1874,7 @@ class Reader:
         import warnings
 
         owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "")
-        if not (function is print or function is warnings.warn or
+        if not (function is print or function is warnings.warn or function is warnings.warn_explicit or
                 (isinstance(owner, io.IOBase) and name in ("write", "writelines", "flush") and
                  not self._is_fresh(owner)) or
                 (isinstance(owner, logging.Logger) and name in _LOG_CALLS) or
@@ -1927,6 +1992,8 @@ class Reader:
     @staticmethod
     def _keyword_names(state, ins):
         """The keyword names of a call (3.11 and 3.12: the KW_NAMES before it); () if none or not known."""
+        if state.unpacked is not None:
+            return state.unpacked[2]
         i = state.code.index[ins.offset] - 1
         while i >= 0 and state.code.instructions[i].opname in ("PRECALL", "CACHE"):
             i -= 1
@@ -1941,6 +2008,8 @@ class Reader:
     @staticmethod
     def _has_keywords(state, ins):
         """True for a call given keyword arguments (3.11: a KW_NAMES before it)."""
+        if state.unpacked is not None:
+            return bool(state.unpacked[2])
         if ins.opname in ("CALL_FUNCTION_KW", "CALL_KW"):
             return True
         i = state.code.index[ins.offset] - 1
@@ -2297,6 +2366,42 @@ def _patchable(name, value):
         return False
     filename = os.path.abspath(code.co_filename)
     return not (filename.startswith(_ENGINE) and filename != _TENSOR_FILE)
+
+
+def _unwrapped_call(function, args, names):
+    """The call ``function(*args)`` (the last len(names) of args given by keyword) makes: a functools.partial's
+    function with its kept arguments first, operator.call's first argument; else itself. Returns (function, args,
+    keyword names) in the same form."""
+    positional, keywords = list(args[:len(args) - len(names)]), dict(zip(names, args[len(args) - len(names):],
+                                                                         strict=True))
+    if isinstance(function, functools.partial):
+        called, positional, keywords = function.func, [*function.args, *positional], {**function.keywords,
+                                                                                      **keywords}
+    elif function is getattr(operator, "call", None) and positional:
+        called, positional = positional[0], positional[1:]
+    else:
+        return function, args, names
+    if called is UNKNOWN or any(a is UNKNOWN for a in positional):
+        return function, args, names
+    return called, [*positional, *keywords.values()], tuple(keywords)
+
+
+def _output_function(value):
+    """print, warnings.warn and warn_explicit, a logger's output methods, a stream's write: output a replay makes
+    again only where jit sees the call."""
+    import logging
+    import warnings
+
+    name = getattr(value, "__name__", "")
+    owner = getattr(value, "__self__", None)
+    return value is print or value is warnings.warn or value is warnings.warn_explicit or \
+        (isinstance(owner, logging.Logger) and name in _LOG_CALLS) or \
+        (getattr(value, "__module__", None) == "logging" and name in _LOG_CALLS and owner is None) or \
+        (isinstance(owner, io.IOBase) and name in ("write", "writelines"))
+
+
+def _writes_through(value):
+    return value is setattr or value is delattr or value is operator.setitem or _container_method(value, ()) is not None
 
 
 def _copies(function, value):
