@@ -81,10 +81,20 @@ def classify(model, mean, std, images, input_shape=(784,)):
 
 
 def _ends_in_softmax(model):
-    """True if the model's last layer is a Softmax over the classes (a Sequential's last, however nested)."""
-    while isinstance(model, tg.nn.Sequential) and len(model):
-        model = model[len(model) - 1]
-    return isinstance(model, tg.nn.Softmax)
+    """True if the model's last layer that changes its output is a Softmax (a Sequential's, however nested):
+    Identity, Dropout (in eval), Flatten and ReLU after it leave probabilities as they are."""
+    def layers_of(module):
+        if isinstance(module, tg.nn.Sequential):
+            for layer in module.layers:
+                yield from layers_of(layer)
+        else:
+            yield module
+
+    for layer in reversed(list(layers_of(model))):
+        if isinstance(layer, (tg.nn.Identity, tg.nn.Dropout, tg.nn.Flatten, tg.nn.ReLU)):
+            continue
+        return isinstance(layer, tg.nn.Softmax)
+    return False
 
 
 def load_any_model(path, max_parameters=None):

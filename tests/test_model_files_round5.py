@@ -222,3 +222,69 @@ def test_a_safetensors_file_another_program_wrote_loads_without_checksums(tmp_pa
     path = tmp_path / "foreign.safetensors"
     path.write_bytes(safetensors.numpy.save({"w": np.arange(3, dtype=np.float32)}, metadata={"by": "them"}))
     assert nn.load(path)["w"].tolist() == [0.0, 1.0, 2.0] and nn.load_metadata(path) == {"by": "them"}
+
+
+# ---- the sixth attack (/work/tools/files_attack_report6.md, /work/scratch/attack_files6/) --------------------------
+def test_adam_refuses_a_state_at_t_0_with_m_or_v():
+    w = nn.Parameter(tg.Tensor(np.ones(3, np.float32)))
+    opt = optim.Adam([w])
+    w.grad = tg.Tensor(np.ones(3, np.float32))
+    opt.step()
+    state = {k: np.asarray(v) for k, v in opt.state_dict().items()}
+    opt.load_state_dict(state)
+    with pytest.raises(ValueError, match="t 0"):
+        opt.load_state_dict({**state, "state.0.t": np.asarray(0), "state.0.m": np.full(3, 1e30, np.float32),
+                             "state.0.v": np.zeros(3, np.float32)})
+
+
+@pytest.mark.parametrize("make", [lambda o: lr_scheduler.StepLR(o, 2, gamma=0.5),
+                                  lambda o: lr_scheduler.ReduceLROnPlateau(o)])
+def test_a_scheduler_that_only_lowers_the_rate_refuses_a_loaded_rate_above_it(make):
+    opt = optim.Adam(nn.Linear(2, 1).parameters(), lr=0.01)
+    schedule = make(opt)
+    saved = {k: np.asarray(v) for k, v in schedule.state_dict().items()}
+    schedule.load_state_dict(saved)
+    with pytest.raises(ValueError, match="only lowers"):
+        schedule.load_state_dict({**saved, "_last_lr": np.asarray([1e4])})
+    assert opt.param_groups[0]["lr"] == 0.01
+
+
+@pytest.mark.parametrize("key, value", [("group.0.max_iter", 10**9), ("group.0.max_eval", 10**9),
+                                        ("group.0.history_size", 2**40)])
+def test_lbfgs_refuses_counts_that_would_make_a_step_run_for_a_day(key, value):
+    w = nn.Parameter(tg.Tensor(np.ones(3, np.float32)))
+    opt = optim.LBFGS([w])
+    state = {k: np.asarray(v) for k, v in opt.state_dict().items()}
+    with pytest.raises(ValueError, match=key.split(".")[-1]):
+        opt.load_state_dict({**state, key: np.asarray(value)})
+
+
+def test_describe_refuses_what_build_could_not_make_again():
+    linear = nn.Linear(3, 3)
+    with pytest.raises(ValueError, match="shared"):
+        architecture.describe(nn.Sequential(linear, nn.ReLU(), linear))
+    other = nn.Linear(3, 3)
+    other.weight = linear.weight
+    with pytest.raises(ValueError, match="shared"):
+        architecture.describe(nn.Sequential(linear, other))
+
+    class Residual(nn.Sequential):
+        def forward(self, x):
+            return x + super().forward(x)
+
+    with pytest.raises(ValueError, match="subclass of Sequential"):
+        architecture.describe(Residual(nn.Linear(3, 3)))
+    architecture.describe(nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3)))
+
+
+@pytest.mark.parametrize("tail", [[nn.Identity()], [nn.Dropout(0.5)], [nn.Flatten()], [nn.ReLU()]])
+def test_predict_reads_softmax_then_layers_that_keep_it_as_probabilities(tail):
+    import predict
+
+    tg.manual_seed(0)
+    scores = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    model = nn.Sequential(nn.Sequential(scores, nn.Softmax(dim=-1)), *tail)
+    model.eval()
+    image = [np.random.default_rng(0).random((28, 28)).astype(np.float32)]
+    np.testing.assert_allclose(predict.classify(model, 0.0, 1.0, image, (1, 28, 28)),
+                               predict.classify(scores, 0.0, 1.0, image, (1, 28, 28)), rtol=1e-5)

@@ -53,9 +53,34 @@ _KNOWN = f"Sequential, {', '.join(sorted(_BY_NAME))}"
 
 
 def describe(model: Module) -> dict[str, Any]:
-    """``model`` (an nn.Sequential of the layers above, or one of them) as a JSON-ready dict."""
+    """``model`` (an nn.Sequential of the layers above, or one of them) as a JSON-ready dict. Refused: what
+    ``build`` could not make again as it is: a subclass with a forward of its own, a layer used twice, a
+    parameter shared by two layers (build makes them apart, and the first training step would tell)."""
+    used = [id(t) for _, t in _all_parameters(model)]
+    if len(set(used)) != len(used):
+        raise ValueError("describe: a parameter is shared by two layers (tied weights, or one layer used twice): "
+                         "an architecture records layers apart, so build would untie them")
+    return _describe(model)
+
+
+def _all_parameters(model):
+    """(layer, parameter) for every parameter of every layer, a shared one as often as it is used."""
     if isinstance(model, layers.Sequential):
-        return {"type": "Sequential", "layers": [describe(layer) for layer in model.layers]}
+        for layer in model.layers:
+            yield from _all_parameters(layer)
+    else:
+        for name in ("weight", "bias"):
+            t = getattr(model, name, None)
+            if t is not None and not callable(t):
+                yield model, t
+
+
+def _describe(model: Module) -> dict[str, Any]:
+    if isinstance(model, layers.Sequential):
+        if type(model) is not layers.Sequential:
+            raise ValueError(f"describe: {type(model).__name__} is a subclass of Sequential (its forward may not be "
+                             "the layers in order), which an architecture cannot record; use nn.Sequential")
+        return {"type": "Sequential", "layers": [_describe(layer) for layer in model.layers]}
     cls = type(model)
     if cls not in _ARGUMENTS:
         raise ValueError(f"describe: {cls.__name__} is not a layer an architecture can record (known: {_KNOWN})")

@@ -27,6 +27,9 @@ Closure = Callable[[], Any]
 # The smallest lr a file may give LBFGS: 0 divided by zero in the strong-Wolfe line search, part-way through a step,
 # and 1e-100 made its interpolation NaN; no run uses an lr below this one.
 _SMALLEST_LR = 1e-30
+# The most iterations, closure calls and history pairs a file may give one step: a step's time and memory grow with
+# them, and no run asks for more (the constructor takes what a user writes).
+_LARGEST_COUNTS = {"max_iter": 100_000, "max_eval": 125_000, "history_size": 10_000}
 
 
 class LBFGS(Optimizer):
@@ -257,8 +260,9 @@ class LBFGS(Optimizer):
                     hyper[name] = text or None
                 elif name in ("max_iter", "max_eval", "history_size"):
                     hyper[name] = _whole_number(value, key)
-                    if hyper[name] < 1:
-                        raise ValueError(f"{key} must be a whole number from 1, got {hyper[name]}")
+                    most = _LARGEST_COUNTS[name]
+                    if not 1 <= hyper[name] <= most:  # (a file's 10**9 iterations ran a day-long step)
+                        raise ValueError(f"{key} must be a whole number from 1 to {most:,}, got {hyper[name]:,}")
                 else:
                     try:
                         hyper[name] = float(_hyperparameter(value, 0.0, name))

@@ -143,6 +143,15 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer, last_epoch)
 
+    def _check_loaded(self, values: dict[str, Any]) -> None:
+        """With gamma at most 1 the rate only falls from base_lr: a loaded rate above it is no run's (a file's
+        _last_lr of 1e4 set the optimizer's lr, and the loss went to 1e8)."""
+        if self.gamma <= 1:
+            for i, (base, lr) in enumerate(zip(values["base_lrs"], values["_last_lr"], strict=True)):
+                if lr > base * (1 + 1e-9):
+                    raise ValueError(f"StepLR.load_state_dict: group {i}'s rate {lr!r} is above its base_lr {base!r}, "
+                                     f"which a StepLR with gamma {self.gamma} only lowers")
+
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size:
             return self._groups_lr()
@@ -361,6 +370,10 @@ class ReduceLROnPlateau(LRScheduler):
     def _check_loaded(self, values: dict[str, Any]) -> None:
         """best starts at +inf ("min") or -inf ("max") and then holds metrics: the other infinity is no run's,
         and with it every metric counts as worse, so the lr would be cut every patience + 1 steps, forever."""
+        for i, (group, lr) in enumerate(zip(self.optimizer.param_groups, values["_last_lr"], strict=True)):
+            if lr > group["lr"] * (1 + 1e-9):  # it only lowers the rate: loading it never raises the optimizer's
+                raise ValueError(f"ReduceLROnPlateau.load_state_dict: group {i}'s rate {lr!r} is above the "
+                                 f"optimizer's {group['lr']!r}, which this scheduler only lowers")
         wrong = -math.inf if self.mode == "min" else math.inf
         if values["best"] == wrong:
             raise ValueError(f"ReduceLROnPlateau.load_state_dict: best is {wrong} in mode {self.mode!r}: no metric "

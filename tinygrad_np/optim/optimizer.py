@@ -514,7 +514,11 @@ class Adam(Optimizer):
         C² ≤ (1−β₂ᵗ)/(1−β₂)² at any t. When β₂ = 0, nothing is checked here; step() still refuses a step that
         would overflow."""
         (beta1, beta2), t, m, v = group["betas"], state["t"], state["m"], state["v"]
-        if beta2 <= 0 or t == 0:
+        if t == 0:  # no step taken: no gradient has reached m or v (a file's m of 1e30 at t 0 moved a weight 1e28)
+            if np.any(m != 0) or np.any(v != 0):
+                raise ValueError(f"parameter {k}'s state has t 0 (no step taken) but m or v not 0: no run made it")
+            return
+        if beta2 <= 0:
             return
         weight = (1 - beta2) * beta2 ** (t - 1)  # the smallest bⱼ: the first gradient's, in v
         c2 = 1 / weight if weight > 0 else math.inf
