@@ -288,3 +288,31 @@ def test_predict_reads_softmax_then_layers_that_keep_it_as_probabilities(tail):
     image = [np.random.default_rng(0).random((28, 28)).astype(np.float32)]
     np.testing.assert_allclose(predict.classify(model, 0.0, 1.0, image, (1, 28, 28)),
                                predict.classify(scores, 0.0, 1.0, image, (1, 28, 28)), rtol=1e-5)
+
+
+def test_the_reserved_checksum_key_is_not_shown_from_a_npz_and_names_no_tensor_twice(tmp_path):
+    import json
+    import zipfile
+
+    path = tmp_path / "m.npz"
+    nn.save({"w": np.zeros(2, np.float32)}, path, {"note": "x"})
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    text = json.dumps({"note": "x", "tinygrad_np.crc32": "{}"})
+    header = repr({"descr": "<U%d" % len(text), "fortran_order": False, "shape": ()}).encode()
+    header += b" " * ((64 - (10 + len(header) + 1) % 64) % 64) + b"\n"
+    members["__metadata__.npy"] = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + \
+        np.array(text).tobytes()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    assert nn.load_metadata(path) == {"note": "x"}
+    safe = tmp_path / "m.safetensors"
+    nn.save({"w": np.zeros(2, np.float32)}, safe)
+    data = safe.read_bytes()
+    size = int.from_bytes(data[:8], "little")
+    header_text = data[8:8 + size].decode()
+    doubled = header_text.replace('{\\"w\\":', '{\\"w\\": 0, \\"w\\":')
+    safe.write_bytes(len(doubled.encode()).to_bytes(8, "little") + doubled.encode() + data[8 + size:])
+    with pytest.raises(nn.ModelFileError, match="checksum"):
+        nn.load(safe)

@@ -518,6 +518,7 @@ def _parsed_metadata(text: str, path: str, where: str) -> dict[str, str]:
         raise ModelFileError(f"{path}: its {where} is not the JSON text that save writes") from None
     if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
         raise ModelFileError(f"{path}: its {where} is not a dict of strings, as save writes it")
+    metadata.pop(CHECKSUMS, None)  # (save records checksums in .safetensors files only: a .npz has CRCs of its own)
     _check_metadata_text(metadata, path)
     return metadata
 
@@ -672,8 +673,8 @@ def _recorded_checksums(metadata: dict, entries, path: str) -> dict[str, int] | 
     if text is None:
         return None
     try:
-        sums = json.loads(text)
-    except ValueError:
+        sums = json_without_repeats(text)  # (a name twice: refused, as any JSON here)
+    except (ValueError, RecursionError):
         sums = None
     names = {name for name, *_ in entries}
     if not isinstance(sums, dict) or set(sums) != names or not all(
