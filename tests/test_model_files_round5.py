@@ -316,3 +316,14 @@ def test_the_reserved_checksum_key_is_not_shown_from_a_npz_and_names_no_tensor_t
     safe.write_bytes(len(doubled.encode()).to_bytes(8, "little") + doubled.encode() + data[8 + size:])
     with pytest.raises(nn.ModelFileError, match="checksum"):
         nn.load(safe)
+
+
+def test_counts_a_step_would_never_leave_are_refused():
+    """(BatchNorm's count given as 3.0 or True loads as 3 and 1, as PyTorch's copy_ casts it.)"""
+    opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    schedule = lr_scheduler.ReduceLROnPlateau(opt, patience=3, cooldown=2)
+    saved = {k: np.asarray(v) for k, v in schedule.state_dict().items()}
+    schedule.load_state_dict(saved)
+    for key in ("cooldown_counter", "num_bad_epochs"):
+        with pytest.raises(ValueError, match=key):
+            schedule.load_state_dict({**saved, key: np.asarray(2**53)})

@@ -370,6 +370,11 @@ class ReduceLROnPlateau(LRScheduler):
     def _check_loaded(self, values: dict[str, Any]) -> None:
         """best starts at +inf ("min") or -inf ("max") and then holds metrics: the other infinity is no run's,
         and with it every metric counts as worse, so the lr would be cut every patience + 1 steps, forever."""
+        for key, most in (("cooldown_counter", self.cooldown), ("num_bad_epochs", self.patience)):
+            if values[key] > most:  # a step resets them past these: a counter of 2**53 stopped every reduction
+                raise ValueError(f"ReduceLROnPlateau.load_state_dict: {key} is {values[key]:,}, more than this "
+                                 f"scheduler's {'cooldown' if key == 'cooldown_counter' else 'patience'} of {most}, "
+                                 "which no run leaves")
         for i, (group, lr) in enumerate(zip(self.optimizer.param_groups, values["_last_lr"], strict=True)):
             if lr > group["lr"] * (1 + 1e-9):  # it only lowers the rate: loading it never raises the optimizer's
                 raise ValueError(f"ReduceLROnPlateau.load_state_dict: group {i}'s rate {lr!r} is above the "
