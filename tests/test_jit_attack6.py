@@ -130,3 +130,26 @@ def test_c_printing_set_differences_and_counters_replays(capsys):
     counts = collections.Counter(a=1)
     _calls(tg.jit(lambda x: print(sorted({"a", "b"} - {"b"}), dict(counts)) or x * 2), 3)
     assert capsys.readouterr().out == "['a'] {'a': 1}\n" * 3
+
+
+class _Noisy(UserWarning):
+    pass
+
+
+def test_c_ordinary_code_the_sixth_round_saw_refused_replays(capsys):
+    """warn(MyWarning("...")), str.format_map of a config, and a counter in an outside array (counts[0] += 1:
+    its contents are guarded, so each call traces again, as a Python counter does)."""
+    cfg, counts = {"lr": 0.1}, np.zeros(1)
+
+    def step(x):
+        warnings.warn(_Noisy("noisy"), stacklevel=1)
+        print("lr={lr}".format_map(cfg))
+        counts[0] += 1
+        return x * 2
+
+    j = tg.jit(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _calls(j, 4)
+    assert [str(w.message) for w in caught] == ["noisy"] * 4 and counts[0] == 4
+    assert capsys.readouterr().out == "lr=0.1\n" * 4

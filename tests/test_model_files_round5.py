@@ -327,3 +327,14 @@ def test_counts_a_step_would_never_leave_are_refused():
     for key in ("cooldown_counter", "num_bad_epochs"):
         with pytest.raises(ValueError, match=key):
             schedule.load_state_dict({**saved, key: np.asarray(2**53)})
+
+
+def test_ragged_lists_and_overlong_names_are_refused_naming_what_is_wrong(tmp_path):
+    with pytest.raises(ValueError, match="'w' is not an array"):
+        nn.save({"w": [[1.0], [2.0, 3.0]]}, tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="weight: not an array"):
+        nn.Linear(2, 1).load_state_dict({"weight": [[1.0], [2.0, 3.0]], "bias": [0.0]})
+    long_name = tmp_path / ("m" * 252 + ".npz")
+    with pytest.raises(OSError, match="more than the 255") as caught:
+        nn.save({"w": np.zeros(2, np.float32)}, long_name)
+    assert caught.value.filename == str(long_name)

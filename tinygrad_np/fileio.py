@@ -1,5 +1,6 @@
 """Writing files so that a reader never sees half of one."""
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -52,6 +53,9 @@ def check_target(path, who="atomic_write"):
         raise ValueError(f"{who}: the path is empty; give a file name")
     if "\x00" in path:
         raise ValueError(f"{who}: the path {path!r} holds a NUL character, which no file name may")
+    if len(os.fsencode(os.path.basename(path))) > _NAME_MAX:  # (else the error would name the temporary file)
+        raise OSError(errno.ENAMETOOLONG, f"{who}: the file name is {len(os.fsencode(os.path.basename(path))):,} "
+                      f"bytes, more than the {_NAME_MAX} a file name may have", path)
     _refuse_non_regular_target(path)
     if path.endswith(("/", os.sep)) or os.path.basename(path) in (".", ".."):
         raise IsADirectoryError(f"{path}: names a folder, not a file; give a file name inside it")

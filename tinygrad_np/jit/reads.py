@@ -110,7 +110,8 @@ _PURE = {type, len, isinstance, issubclass, id, abs, min, max, sorted, sum, tupl
          slice, bytes, int, float, bool, round, divmod, callable, range, repr, format}
 _PURE_METHODS = {"items", "keys", "values", "get", "copy", "index", "count", "split", "rsplit", "strip", "lstrip",
                  "rstrip", "lower", "upper", "startswith", "endswith", "join", "replace", "partition",
-                 "rpartition", "find", "rfind", "isdigit", "isalpha", "format", "__getitem__", "__contains__"}
+                 "rpartition", "find", "rfind", "isdigit", "isalpha", "format", "format_map", "__getitem__",
+                 "__contains__"}
 # Methods of builtin containers that only write: a replay makes them again; what the container held is not read.
 _PURE_WRITES = {"append", "extend", "insert", "add", "update", "clear", "discard", "appendleft", "extendleft",
                 "__setitem__", "__delitem__"}
@@ -1123,7 +1124,9 @@ class Reader:
                     value = UNKNOWN
             elif name == "IS_OP" and left is not UNKNOWN and right is not UNKNOWN:
                 value = (left is right) != bool(ins.arg)
-            elif type(left) in (int, float, str, bool) and type(right) in (int, float, str, bool):
+            elif (type(left) in (int, float, str, bool) or isinstance(left, np.generic)) and \
+                    (type(right) in (int, float, str, bool) or isinstance(right, np.generic)):  # (np.float64 too:
+                # counts[0] + 1 of an outside array, whose contents are guarded where read)
                 value = _binary(ins.argrepr, left, right)
             elif name == "CONTAINS_OP" and _hashable_plain(left) and type(right) in (dict, list, tuple, set, str):
                 value = (left in right) != bool(ins.arg)
@@ -1449,7 +1452,7 @@ class Reader:
         if not pure and type(function) is types.BuiltinMethodType and getattr(function, "__name__", "") in \
                 _PURE_METHODS and type(function.__self__) in (dict, list, tuple, str, set, frozenset, bytes):
             pure = True  # ("epoch {e}".format(e=1) too: keywords are values like the rest)
-        value_type = any(function is t for t in _VALUE_TYPES)
+        value_type = any(function is t for t in _VALUE_TYPES) or _plain_exception(function)
         if not pure and (numpy_on_values or (value_type and all(_plain_data(a) for a in args))):
             pure = True  # np.float32(lr), np.mean([0.5, 0.25]), timedelta(seconds=3): a value, no effect
         if not pure:
@@ -2294,6 +2297,12 @@ def _value_types():
 
 
 _VALUE_TYPES = _value_types()
+
+
+def _plain_exception(function):
+    """An exception or warning class made with Python's own constructor (warn(MyWarning("..."))): a value."""
+    return isinstance(function, type) and issubclass(function, BaseException) and not any(
+        isinstance(_class_entry(function, name)[2], types.FunctionType) for name in ("__init__", "__new__"))
 
 
 def _plain_container(value, depth=0):

@@ -271,7 +271,10 @@ def _layout(name: str, extra: str, children: list[tuple[str, str]]) -> str:
 
 def _convert(value: Any, target: Tensor) -> tuple[np.ndarray | None, str | None]:
     """``value`` as an array of ``target``'s dtype and shape, and what is wrong with it (None if nothing)."""
-    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    try:
+        array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    except ValueError as err:  # a ragged list
+        return None, f"not an array ({err})"
     if array.dtype.kind not in "biuf":
         return None, f"expected real numbers, got dtype {array.dtype}"
     if array.shape != target.shape:

@@ -111,7 +111,10 @@ def save(state_dict: Mapping[str, Any], path: str | bytes | os.PathLike,
     safetensors = _is_safetensors_name(path)
     arrays = {}
     for name, value in state_dict.items():
-        array = value.data if isinstance(value, Tensor) else np.asarray(value)
+        try:
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+        except ValueError as err:  # a ragged list: NumPy's own message names no entry
+            raise ValueError(f"save: {name!r} is not an array ({err})") from None
         if array.dtype.hasobject:  # would need pickling
             raise TypeError(f"save: {name!r} is not a numeric array (dtype {array.dtype}); refusing to pickle")
         if name == METADATA:
