@@ -142,7 +142,7 @@ def test_c_ordinary_code_the_sixth_round_saw_refused_replays(capsys):
     cfg, counts = {"lr": 0.1}, np.zeros(1)
 
     def step(x):
-        warnings.warn(_Noisy("noisy"), stacklevel=1)
+        warnings.warn(_Noisy("noisy"), stacklevel=1)  # (a new instance each call: alike by its arguments)
         print("lr={lr}".format_map(cfg))
         counts[0] += 1
         return x * 2

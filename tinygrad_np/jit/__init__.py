@@ -642,6 +642,8 @@ def _same(u, v):
         return False
     if _plain_value(u):
         return signature_value(u) == signature_value(v)  # numbers by bits: -0.0 is not 0.0
+    if isinstance(u, BaseException):  # warn(MyWarning("...")): each call makes its own, alike by their arguments
+        return _same(u.args, v.args) and _same(vars(u), vars(v))
     try:
         return bool(u == v)
     except Exception:  # an object whose == is not a truth value
