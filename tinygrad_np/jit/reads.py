@@ -1460,8 +1460,7 @@ class Reader:
         names = self._keyword_names(state, ins)
         if self._has_keywords(state, ins) and not names:
             return UNKNOWN
-        positional, keywords = args[:len(args) - len(names)], dict(zip(names, args[len(args) - len(names):],
-                                                                         strict=True))
+        positional, keywords = _split(args, names)
         try:
             return function(*positional, **keywords)
         except Exception:
@@ -1887,9 +1886,7 @@ class Reader:
         if any(a is UNKNOWN for a in args):
             self._refuse(f"{name}() is given a value jit cannot follow; a replay makes this output again with the "
                          "values it had")
-        names = self._keyword_names(state, ins)
-        positional = args[:len(args) - len(names)]
-        keywords = dict(zip(names, args[len(args) - len(names):], strict=True))
+        positional, keywords = _split(args, self._keyword_names(state, ins))
         stored = {k: self._stored(v, f"{name}()'s argument", True) for k, v in keywords.items()}
         if function is warnings.warn or name in _LOG_CALLS:  # made again where the step made it (jit/output.py)
             if name in _LOG_CALLS and keywords.get("exc_info", name == "exception") is True:
@@ -2377,12 +2374,17 @@ def _patchable(name, value):
     return not (filename.startswith(_ENGINE) and filename != _TENSOR_FILE)
 
 
+def _split(args, names):
+    """A call's arguments as jit holds them (the keyword ones last, named by ``names``): (positional, keywords)."""
+    cut = len(args) - len(names)
+    return list(args[:cut]), dict(zip(names, args[cut:], strict=True))
+
+
 def _unwrapped_call(function, args, names):
     """The call ``function(*args)`` (the last len(names) of args given by keyword) makes: a functools.partial's
     function with its kept arguments first, operator.call's first argument; else itself. Returns (function, args,
     keyword names) in the same form."""
-    positional, keywords = list(args[:len(args) - len(names)]), dict(zip(names, args[len(args) - len(names):],
-                                                                         strict=True))
+    positional, keywords = _split(args, names)
     if isinstance(function, functools.partial):
         called, positional, keywords = function.func, [*function.args, *positional], {**function.keywords,
                                                                                       **keywords}
