@@ -217,13 +217,11 @@ def _save_safetensors(arrays, path, metadata):
     safetensors = _safetensors()
     # Not np.ascontiguousarray: it makes a 0-d array (1,), and a BatchNorm's num_batches_tracked would not load back.
     contiguous = {name: np.require(array, requirements="C") for name, array in arrays.items()}
-    data = safetensors.numpy.save(contiguous, metadata=metadata or None)
-    header_size = int.from_bytes(data[:8], "little")
-    offsets = json.loads(data[8:8 + header_size])
-    sums = {name: zlib.crc32(data[8 + header_size + entry["data_offsets"][0]: 8 + header_size +
-                                  entry["data_offsets"][1]])
-            for name, entry in offsets.items() if name != METADATA}
-    # The same tensors give the same data section: only the header grows by the checksums
+    # Each tensor's CRC-32 over the bytes the format stores (little-endian, C order), computed from the arrays, so
+    # that the file is serialized once
+    sums = {name: zlib.crc32(np.require(array.astype(array.dtype.newbyteorder("<"), copy=False),
+                                        requirements="C").reshape(-1).view(np.uint8))
+            for name, array in contiguous.items()}
     data = safetensors.numpy.save(contiguous, metadata={**(metadata or {}), CHECKSUMS: json.dumps(sums)})
     header_size = int.from_bytes(data[:8], "little")
     if header_size > MAX_HEADER:
