@@ -1872,17 +1872,11 @@ class Reader:
         """``print(...)``, ``log.info(...)``, ``warnings.warn(...)``, ``sys.stdout.write(...)``: output a replay
         makes again, with the values it had (the guards hold them: any change traces again). Returns True if it
         is one."""
-        import logging
         import warnings
 
         owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "")
-        if not (function is print or function is warnings.warn or function is warnings.warn_explicit or
-                (isinstance(owner, io.IOBase) and name in ("write", "writelines", "flush") and
-                 not self._is_fresh(owner)) or
-                (isinstance(owner, logging.Logger) and name in _LOG_CALLS) or
-                (type(owner).__module__ == "_csv" and name in ("writerow", "writerows")) or
-                (getattr(function, "__module__", None) == "logging" and name in _LOG_CALLS and owner is None)):
-            return False
+        if not _output_function(function) or (isinstance(owner, io.IOBase) and self._is_fresh(owner)):
+            return False  # (a stream the call made is its own)
         if any(a is UNKNOWN for a in args):
             self._refuse(f"{name}() is given a value jit cannot follow; a replay makes this output again with the "
                          "values it had")
@@ -2398,8 +2392,8 @@ def _unwrapped_call(function, args, names):
 
 
 def _output_function(value):
-    """print, warnings.warn and warn_explicit, a logger's output methods, a stream's write: output a replay makes
-    again only where jit sees the call."""
+    """print, warnings.warn and warn_explicit, a logger's output methods, a stream's write or flush, a csv
+    writer's rows: output a replay makes again (Reader._output_call), but only where jit sees the call."""
     import logging
     import warnings
 
@@ -2408,7 +2402,8 @@ def _output_function(value):
     return value is print or value is warnings.warn or value is warnings.warn_explicit or \
         (isinstance(owner, logging.Logger) and name in _LOG_CALLS) or \
         (getattr(value, "__module__", None) == "logging" and name in _LOG_CALLS and owner is None) or \
-        (isinstance(owner, io.IOBase) and name in ("write", "writelines"))
+        (isinstance(owner, io.IOBase) and name in ("write", "writelines", "flush")) or \
+        (type(owner).__module__ == "_csv" and name in ("writerow", "writerows"))
 
 
 def _writes_through(value):
